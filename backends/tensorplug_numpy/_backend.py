@@ -1,0 +1,136 @@
+"""NumPy kernels: the generic Array-API kernels plus what NumPy does differently."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import tensorplug as tp
+from tensorplug.plugins import Backend, xp_kernels
+
+_ND = np.ndarray
+
+_TO_NATIVE = {
+    tp.bool: np.dtype(np.bool_),
+    tp.int32: np.dtype(np.int32),
+    tp.int64: np.dtype(np.int64),
+    tp.float16: np.dtype(np.float16),
+    tp.float32: np.dtype(np.float32),
+    tp.float64: np.dtype(np.float64),
+}
+_FROM_NATIVE = {v: k for k, v in _TO_NATIVE.items()}
+
+
+def _dtype_of(a: Any) -> tp.dtype:
+    try:
+        return _FROM_NATIVE[a.dtype]
+    except KeyError:
+        raise TypeError(f"NumPy dtype {a.dtype} has no tensorplug equivalent") from None
+
+
+def _array(f: Any) -> Any:
+    """NumPy returns scalars, not 0-d arrays, from ufuncs on 0-d inputs; ``out=...`` stops
+    that, so every tensor holds a real (writable) array."""
+
+    def kernel(*args: Any) -> Any:
+        return f(*args, out=...)
+
+    kernel.__name__ = getattr(f, "__name__", "kernel")
+    return kernel
+
+
+def _reduction(ufunc: Any) -> Any:
+    def kernel(a: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+        return ufunc.reduce(a, axis=axis, keepdims=keepdims, out=...)
+
+    return kernel
+
+
+def _asarray_result(f: Any) -> Any:
+    def kernel(*args: Any) -> Any:
+        r = f(*args)
+        return r if r.__class__ is _ND else np.asarray(r)
+
+    return kernel
+
+
+class _Random:
+    """The backend's generator; ``tp.manual_seed`` reseeds it."""
+
+    def __init__(self) -> None:
+        self.gen = np.random.default_rng()
+
+    def seed(self, s: int) -> None:
+        self.gen = np.random.default_rng(s)
+
+    def uniform(self, shape: tuple[int, ...], dtype: tp.dtype) -> Any:
+        return self.gen.random(shape, dtype=np.float64).astype(_TO_NATIVE[dtype], copy=False)
+
+    def normal(self, shape: tuple[int, ...], dtype: tp.dtype) -> Any:
+        return self.gen.standard_normal(shape).astype(_TO_NATIVE[dtype], copy=False)
+
+    def integers(self, low: int, high: int, shape: tuple[int, ...], dtype: tp.dtype) -> Any:
+        return self.gen.integers(low, high, shape).astype(_TO_NATIVE[dtype], copy=False)
+
+
+def make_backend() -> Backend:
+    rng = _Random()
+    k = xp_kernels(np, _dtype_of)
+    ufuncs = {
+        "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
+        "neg": np.negative, "pow": np.power, "exp": np.exp, "log": np.log,
+        "log1p": np.log1p, "expm1": np.expm1, "sqrt": np.sqrt, "abs": np.absolute,
+        "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sign": np.sign,
+        "maximum": np.maximum, "minimum": np.minimum, "eq": np.equal, "ne": np.not_equal,
+        "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
+        "isfinite": np.isfinite, "square": np.square, "reciprocal": np.reciprocal,
+    }  # fmt: skip
+    k.update({name: _array(f) for name, f in ufuncs.items()})
+    k.update(
+        sum=_reduction(np.add),
+        prod=_reduction(np.multiply),
+        amax=_reduction(np.maximum),
+        amin=_reduction(np.minimum),
+        argmax=_asarray_result(k["argmax"]),
+        argmin=_asarray_result(k["argmin"]),
+        where=_asarray_result(np.where),
+        matmul=_array(np.matmul),
+        getitem=_asarray_result(k["getitem"]),
+        # In place, and without the temporaries of the generic versions:
+        iadd=lambda dst, src: np.add(dst, src, out=dst),
+        assign=lambda dst, src: np.copyto(dst, src, casting="unsafe"),
+        clamp=lambda x, lo, hi: np.clip(x, lo, hi, out=...),
+        relu=lambda x: np.maximum(x, 0, out=...),
+        scatter_add=np.add.at,
+        any_nonfinite=lambda x: not bool(np.isfinite(x).all()),
+        astype=lambda a, d: a.astype(_TO_NATIVE[d]),
+        copy=lambda a: a.copy(),
+        full=lambda shape, value, d: np.full(shape, value, dtype=_TO_NATIVE[d]),
+        arange=lambda start, stop, step, d: np.arange(start, stop, step, dtype=_TO_NATIVE[d]),
+        linspace=lambda start, stop, num, d: np.linspace(start, stop, num, dtype=_TO_NATIVE[d]),
+        eye=lambda n, m, d: np.eye(n, m, dtype=_TO_NATIVE[d]),
+        from_host=lambda obj, d: np.array(obj, dtype=None if d is None else _TO_NATIVE[d]),
+        to_host=np.asarray,
+        random_uniform=rng.uniform,
+        random_normal=rng.normal,
+        random_integers=rng.integers,
+    )
+    return Backend(
+        name="numpy",
+        kernels=k,
+        dtypes=_TO_NATIVE,
+        device_type="cpu",
+        version=np.__version__,
+        array_types=(np.ndarray,),
+        manual_seed=rng.seed,
+        info={"library": "numpy", "blas": _blas_name()},
+    )
+
+
+def _blas_name() -> str:
+    try:
+        cfg = np.show_config(mode="dicts")
+        return str(cfg["Build Dependencies"]["blas"]["name"])  # type: ignore[index]
+    except Exception:  # noqa: BLE001 - informational only
+        return "unknown"

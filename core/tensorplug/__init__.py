@@ -1,0 +1,175 @@
+"""tensorplug: PyTorch-style eager tensors and reverse-mode autograd on pluggable backends.
+
+Example:
+    >>> import tensorplug as tp
+    >>> x = tp.ones(2, 2, requires_grad=True)
+    >>> y = (x * 3).mean()
+    >>> y
+    tensor(3., grad_fn=<MeanBackward0>)
+    >>> y.backward()
+    >>> x.grad
+    tensor([[0.7500, 0.7500],
+            [0.7500, 0.7500]])
+"""
+
+from __future__ import annotations
+
+from . import _methods as _methods  # binds methods and operators to Tensor
+from . import autograd, plugins
+from ._backend import BackendUnavailableError, Device, UnsupportedOperation
+from ._creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from ._dtype import bool_ as bool  # noqa: A001 - PyTorch's name: tensorplug.bool
+from ._dtype import dtype, float16, float32, float64, get_default_dtype, int32, int64
+from ._dtype import promote_types, set_default_dtype
+from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._ops_pointwise import (
+    abs,  # noqa: A004
+    add,
+    clamp,
+    clamp_max,
+    clamp_min,
+    clip,
+    cos,
+    div,
+    divide,
+    eq,
+    exp,
+    expm1,
+    ge,
+    gt,
+    le,
+    log,
+    log1p,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    multiply,
+    ne,
+    neg,
+    negative,
+    pow,  # noqa: A004
+    reciprocal,
+    relu,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    sub,
+    subtract,
+    tanh,
+    true_divide,
+    where,
+)
+from ._ops_reduce import amax, amin, argmax, argmin, logsumexp, max, mean, min, norm, prod
+from ._ops_reduce import std, sum, var  # noqa: A004
+from ._ops_shape import (
+    bmm,
+    broadcast_to,
+    cat,
+    chunk,
+    clone,
+    concat,
+    dot,
+    expand,
+    flatten,
+    matmul,
+    mm,
+    permute,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    t,
+    transpose,
+    unsqueeze,
+)
+from ._plugins import get_backend, list_backends, set_backend, use_backend
+from ._tensor import Tensor
+
+half = float16
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+
+__version__ = "0.1.0"
+
+
+def device(spec: str) -> Device:
+    """``tensorplug.device("cuda:0")``, as ``torch.device``."""
+    return Device.parse(spec)
+
+
+def is_tensor(obj: object) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def _lazy(name: str) -> object:
+    import importlib
+
+    return importlib.import_module(f"tensorplug.{name}")
+
+
+def __getattr__(name: str) -> object:
+    # Submodules that import more are loaded on first use.
+    if name in ("nn", "testing", "cuda", "optim", "utils", "viz"):
+        return _lazy(name)
+    raise AttributeError(f"module 'tensorplug' has no attribute {name!r}")
+
+
+__all__ = [
+    # tensors and dtypes
+    "Tensor", "dtype", "bool", "int32", "int64", "float16", "float32", "float64", "half",
+    "float", "double", "long", "int", "get_default_dtype", "set_default_dtype",
+    "promote_types", "device", "Device", "is_tensor", "numel",
+    # creation
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
+    "linspace", "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like",
+    "empty_like", "rand_like", "randn_like", "randint_like", "manual_seed",
+    # pointwise
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "neg",
+    "negative", "pow", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sin", "cos",
+    "tanh", "sigmoid", "relu", "clamp", "clip", "clamp_min", "clamp_max", "reciprocal",
+    "square", "maximum", "minimum", "where", "sign", "eq", "ne", "lt", "le", "gt", "ge",
+    # reductions
+    "sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "logsumexp", "norm",
+    "argmax", "argmin",
+    # linear algebra and shapes
+    "mm", "matmul", "bmm", "dot", "t", "transpose", "reshape", "flatten", "squeeze",
+    "unsqueeze", "permute", "expand", "broadcast_to", "cat", "concat", "stack", "split",
+    "chunk", "clone",
+    # autograd and grad mode
+    "autograd", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    # backends
+    "plugins", "get_backend", "set_backend", "use_backend", "list_backends",
+    "UnsupportedOperation", "BackendUnavailableError",
+]  # fmt: skip

@@ -1,0 +1,497 @@
+"""Graph nodes and the reverse-mode engine.
+
+Every differentiable op is one ``Node`` subclass named as PyTorch names it (``MulBackward0``)
+holding its ``forward`` (on raw backend arrays) and its ``backward`` side by side. A backward
+formula is written once against an *ops namespace*: the engine runs it with the backend's raw
+kernels when ``create_graph=False`` (cheap) and with differentiable tensor ops when
+``create_graph=True`` (so higher-order gradients work). Saved values come unpacked in the same
+form: arrays in the first case, tensors in the second.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ._grad_mode import state
+
+if TYPE_CHECKING:
+    from ._backend import Backend
+    from ._tensor import Tensor
+
+OUT = -1
+"""In ``Node.save``, the index that stands for the op's output."""
+
+_FREED = ()
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hook", "_hooks")
+
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class Node:
+    """A backward function in the autograd graph, as PyTorch's ``grad_fn``.
+
+    Subclasses for built-in ops set ``save`` (indices of the inputs to keep for backward,
+    ``OUT`` for the output) and define ``forward(k, *arrays, *args)`` and
+    ``backward(ctx, ops, grad, *saved)``; the latter returns one gradient (or ``None``) per
+    input.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_backend",
+        "_out_vc",
+        "_pre_hooks",
+        "_post_hooks",
+        "_retain",
+        "_saved",
+        "_versions",
+        "args",
+        "dtype",
+        "metadata",
+        "needs_input_grad",
+        "next_functions",
+        "shapes",
+        "trace",
+    )
+
+    save: ClassVar[tuple[int, ...]] = ()
+    op: ClassVar[str] = ""
+    """The public name of the op, used in error messages."""
+    float_only: ClassVar[bool] = False
+    """Integer and bool inputs are cast to the default float dtype first (``exp``, ``div``)."""
+    broadcasts: ClassVar[bool] = False
+    """Inputs broadcast against each other (shape errors are reported as such)."""
+    promote: ClassVar[bool] = True
+    """Tensor inputs are promoted to a common dtype (``nary`` ops)."""
+
+    def __init__(self) -> None:
+        self._pre_hooks: list[Callable[..., Any]] | None = None
+        self._post_hooks: list[Callable[..., Any]] | None = None
+        self._retain: Any = None
+        self.trace: Any = None
+
+    def name(self) -> str:
+        """PyTorch's node name, e.g. ``MulBackward0``."""
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+    @staticmethod
+    def forward(k: Any, *args: Any) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, grad: Any, *saved: Any) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    # -- hooks, as on PyTorch's Node -------------------------------------------------------
+    def register_hook(self, fn: Callable[..., Any]) -> RemovableHandle:
+        """``fn(grad_inputs, grad_outputs)`` runs after this node computed its gradients."""
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._post_hooks.append(fn)
+        return RemovableHandle(self._post_hooks, fn)
+
+    def register_prehook(self, fn: Callable[..., Any]) -> RemovableHandle:
+        """``fn(grad_outputs)`` runs before this node; a returned tuple replaces the grads."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(fn)
+        return RemovableHandle(self._pre_hooks, fn)
+
+    # -- saved values ------------------------------------------------------------------------
+    def _unpack(self, as_tensors: bool) -> tuple[Any, ...]:
+        saved = self._saved
+        if saved is _FREED and self.save:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or "
+                "if you need to access saved tensors after calling backward."
+            )
+        out = []
+        for i, (value, version) in enumerate(zip(saved, self._versions)):
+            if version is not None:
+                vc = self._out_vc if self.save[i] == OUT else value._vc
+                if vc[0] != version:
+                    _raise_version_error(self, value, i, vc[0], version)
+                if as_tensors:
+                    value = value if self.save[i] != OUT else _Tensor._make(value, self._backend,
+                                                                            self)
+                elif self.save[i] != OUT:
+                    value = value._data
+            elif as_tensors and value is not None and not isinstance(value, (int, float)):
+                value = _Tensor._make(value, self._backend)
+            out.append(value)
+        return tuple(out)
+
+
+def _raise_version_error(node: Node, value: Any, i: int, now: int, expected: int) -> None:
+    if node.save[i] == OUT:
+        what = f"which is output 0 of {node.name()}"
+        shape = ""
+    else:
+        t = value
+        producer = t._grad_fn.name() if t._grad_fn is not None else "a leaf tensor"
+        what = f"which is output 0 of {producer}" if t._grad_fn is not None else f"({producer})"
+        shape = f"{t.dtype.name} {list(t.shape)}, "
+    site = ""
+    if node.trace is not None:
+        site = "\nThe op that saved it was created at:\n" + "".join(node.trace)
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{shape}saved by {node.name()}] {what}, is at version {now}; "
+        f"expected version {expected} instead. Hint: clone the tensor before modifying it "
+        f"in place, or do the in-place change after backward.{site}"
+    )
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
+
+    __slots__ = ("_var_ref",)
+
+    def __init__(self, variable: Tensor) -> None:
+        super().__init__()
+        self._var_ref = variable
+        self.next_functions = ()
+        self._saved = ()
+
+    @property
+    def variable(self) -> Tensor:
+        return self._var_ref  # type: ignore[no-any-return]
+
+
+_Tensor: Any = None  # set by _tensor to break the import cycle
+
+
+def _edge(t: Any) -> tuple[Node | None, int]:
+    fn = t._grad_fn
+    if fn is not None:
+        return (fn, 0)
+    if t._requires_grad:
+        return (t._accumulator(), 0)
+    return (None, 0)
+
+
+def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, ...],
+           backend: Backend) -> Node:
+    """Make ``cls``'s node for an op whose inputs are ``tensors`` (tensors or scalars)."""
+    node = cls.__new__(cls)
+    node._pre_hooks = None
+    node._post_hooks = None
+    node._retain = None
+    node.trace = None
+    node.args = args
+    node._backend = backend
+    edges = []
+    needs = []
+    shapes = []
+    dtypes = []
+    for t in tensors:
+        if isinstance(t, _Tensor):
+            e = _edge(t)
+            edges.append(e)
+            needs.append(e[0] is not None)
+            shapes.append(t._data.shape)
+            dtypes.append(t._data.dtype)
+        else:
+            edges.append((None, 0))
+            needs.append(False)
+            shapes.append(None)
+            dtypes.append(None)
+    node.next_functions = tuple(edges)
+    node.needs_input_grad = tuple(needs)
+    node.shapes = tuple(shapes)
+    node.dtype = tuple(dtypes)
+    save = cls.save
+    if save:
+        saved = []
+        versions = []
+        for i in save:
+            if i == OUT:
+                saved.append(out)
+                versions.append(0)
+            else:
+                t = tensors[i]
+                saved.append(t)
+                versions.append(t._vc[0] if isinstance(t, _Tensor) else None)
+        node._saved = tuple(saved)
+        node._versions = tuple(versions)
+    else:
+        node._saved = ()
+        node._versions = ()
+    if state.anomaly:
+        import traceback
+
+        node.trace = traceback.format_stack()[:-3]
+    return node
+
+
+# --------------------------------------------------------------------------------------------
+# The engine
+# --------------------------------------------------------------------------------------------
+
+
+def _dependencies(roots: Sequence[Node]) -> tuple[dict[Node, int], dict[Node, list[Node]]]:
+    """Count, for each reachable node, the edges that point at it, and record its parents.
+
+    Iterative, so a 100 000-op chain needs no recursion.
+    """
+    deps: dict[Node, int] = {}
+    parents: dict[Node, list[Node]] = {}
+    seen = set(roots)
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            parents.setdefault(nxt, []).append(node)
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return deps, parents
+
+
+def _above(targets: dict[Node, Any], parents: dict[Node, list[Node]]) -> set[Node]:
+    """Nodes with a target strictly below them: the only ones worth running."""
+    result: set[Node] = set()
+    stack = list(targets)
+    while stack:
+        for p in parents.get(stack.pop(), ()):
+            if p not in result:
+                result.add(p)
+                stack.append(p)
+    return result
+
+
+def run_backward(
+    roots: Sequence[tuple[Node, Any]],
+    *,
+    retain_graph: bool,
+    create_graph: bool,
+    accumulate: bool = True,
+    inputs: Sequence[Any] | None = None,
+) -> dict[Node, Any]:
+    """Propagate ``roots`` (``(node, grad)`` pairs) to the leaves, in topological order.
+
+    With ``accumulate=False`` (``autograd.grad``) nothing is written to ``.grad``: the grads
+    reaching the nodes of ``inputs`` are returned instead, keyed by node. With ``inputs`` and
+    ``accumulate=True`` (``backward(inputs=...)``) only those tensors get ``.grad``. Grads are
+    raw arrays unless ``create_graph``, in which case they are tensors and every step is
+    recorded.
+    """
+    targets: dict[Node, Any] = {}
+    if inputs is not None:
+        for t in inputs:
+            fn = t._grad_fn if t._grad_fn is not None else t._accumulator()
+            targets[fn] = t
+    buffers: dict[Node, Any] = {}
+    root_nodes = []
+    for node, g in roots:
+        if node in buffers:
+            buffers[node] = _accumulate(buffers[node], g)
+        else:
+            buffers[node] = g
+            root_nodes.append(node)
+    deps, parents = _dependencies(root_nodes)
+    to_run = _above(targets, parents) if inputs is not None else None
+    ready = [n for n in root_nodes if deps.get(n, 0) == 0]
+    captured: dict[Node, Any] = {}
+    prev_mode = state.grad_enabled
+    state.grad_enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            g = buffers.pop(node)
+            if node._pre_hooks is not None or node._retain is not None:
+                g = _run_pre_hooks(node, g, create_graph)
+            is_leaf_node = type(node) is AccumulateGrad
+            if node in targets:
+                if not accumulate:
+                    captured[node] = g
+                elif not is_leaf_node:
+                    _store_grad(targets[node], g, node._backend, create_graph)
+            if is_leaf_node:
+                if accumulate and (inputs is None or node in targets):
+                    _accumulate_into_leaf(node, g, create_graph)
+                continue
+            if to_run is not None and node not in to_run:
+                _release(node, deps, buffers, ready)
+                continue
+            grads = _call_backward(node, g, create_graph)
+            if not retain_graph:
+                node._saved = _FREED
+            if node._post_hooks is not None:
+                for hook in node._post_hooks:
+                    hook(grads, (g,))
+            for (nxt, _), gi in zip(node.next_functions, grads):
+                if nxt is None:
+                    continue
+                if gi is not None:
+                    if nxt in buffers:
+                        buffers[nxt] = _accumulate(buffers[nxt], gi)
+                    else:
+                        buffers[nxt] = gi
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0:
+                    if nxt in buffers:
+                        ready.append(nxt)
+                    else:
+                        _release(nxt, deps, buffers, ready)
+    finally:
+        state.grad_enabled = prev_mode
+    return captured
+
+
+def _release(node: Node, deps: dict[Node, int], buffers: dict[Node, Any], ready: list[Node]) -> None:
+    """Release the dependents of a node that is not run (no gradient reached it, or it leads
+    to no requested input), running none of them that gets no gradient from elsewhere."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        for nxt, _ in n.next_functions:
+            if nxt is None:
+                continue
+            left = deps[nxt] - 1
+            deps[nxt] = left
+            if left == 0:
+                if nxt in buffers:
+                    ready.append(nxt)
+                else:
+                    stack.append(nxt)
+
+
+def _accumulate(a: Any, b: Any) -> Any:
+    # Never in place: the first gradient may be an array another node also holds.
+    return a + b
+
+
+def _call_backward(node: Node, g: Any, create_graph: bool) -> tuple[Any, ...]:
+    backend = node._backend
+    try:
+        if create_graph:
+            from ._tensor_ops import TENSOR_OPS
+
+            grads = type(node).backward(node, TENSOR_OPS, g, *node._unpack(True))
+        else:
+            grads = type(node).backward(node, backend.k, g, *node._unpack(False))
+    except Exception as e:
+        if node.trace is not None and not getattr(e, "_tp_traced", False):
+            e._tp_traced = True  # type: ignore[attr-defined]
+            e.add_note(
+                f"Error detected in {node.name()}. Traceback of forward call that caused the "
+                "error:\n" + "".join(node.trace)
+            )
+        raise
+    if node.trace is not None:
+        _check_anomaly(node, grads, create_graph)
+    return _match_dtypes(node, grads, create_graph)
+
+
+def _match_dtypes(node: Node, grads: Any, create_graph: bool) -> tuple[Any, ...]:
+    """Each gradient gets its input's dtype (inputs promoted in forward differ from it)."""
+    fixed = None
+    for i, (gi, dt) in enumerate(zip(grads, node.dtype)):
+        if gi is None:
+            continue
+        have = gi._data.dtype if create_graph else gi.dtype
+        if have != dt:
+            fixed = list(grads) if fixed is None else fixed
+            be = node._backend
+            target = _tp_dtype(be, dt)
+            fixed[i] = gi.to(target) if create_graph else be.k.astype(gi, target)
+    return grads if fixed is None else tuple(fixed)
+
+
+def _tp_dtype(be: Backend, native: Any) -> Any:
+    for d, n in be.dtypes.items():
+        if n == native:
+            return d
+    raise TypeError(f"no tensorplug dtype for {native}")
+
+
+def _check_anomaly(node: Node, grads: tuple[Any, ...], create_graph: bool) -> None:
+    k = node._backend.k
+    for i, gi in enumerate(grads):
+        if gi is None:
+            continue
+        arr = gi._data if create_graph else gi
+        if arr.dtype.kind == "f" and bool(k.any_nonfinite(arr)):
+            raise RuntimeError(
+                f"Function '{node.name()}' returned nan values in its {i}th output.\n"
+                "Traceback of forward call that caused the error:\n" + "".join(node.trace)
+            )
+
+
+def _run_pre_hooks(node: Node, g: Any, create_graph: bool) -> Any:
+    if node._pre_hooks:
+        for hook in node._pre_hooks:
+            if create_graph:
+                r = hook(g)
+            else:
+                r = hook(_Tensor._make(g, node._backend))
+                r = None if r is None else r._data
+            if r is not None:
+                g = r
+    if node._retain is not None:
+        t = node._retain()
+        if t is not None:
+            _store_grad(t, g, node._backend, create_graph)
+    return g
+
+
+def _store_grad(t: Any, g: Any, be: Backend, create_graph: bool) -> None:
+    """``.grad`` of a non-leaf (``retain_grad`` or ``backward(inputs=...)``): accumulates."""
+    if not create_graph:
+        g = _Tensor._make(be.k.copy(g), be)
+    t._grad = g if t._grad is None else t._grad + g
+
+
+def _accumulate_into_leaf(node: AccumulateGrad, g: Any, create_graph: bool) -> None:
+    var = node.variable
+    be = node._backend
+    hooks = var._hooks
+    if hooks:
+        for hook in hooks:
+            r = hook(g if create_graph else _Tensor._make(g, be))
+            if r is not None:
+                g = r if create_graph else r._data
+    if create_graph:
+        var._grad = g if var._grad is None else var._grad + g
+    elif var._grad is None:
+        # Own the array: the incoming gradient may be shared with other nodes.
+        var._grad = _Tensor._make(be.k.copy(g), be)
+    elif var._grad._requires_grad:
+        var._grad = _Tensor._make(var._grad._data + g, be)
+    else:
+        old = var._grad._data
+        if old.shape == g.shape and old.dtype == g.dtype:
+            be.k.iadd(old, g)
+        else:
+            var._grad = _Tensor._make(old + g, be)
+    if node._post_hooks:
+        for hook in node._post_hooks:
+            hook((), (g,))
+
+
+def retain(node: Node, tensor: Tensor) -> None:
+    node._retain = weakref.ref(tensor)

@@ -1,0 +1,327 @@
+"""Creation functions. Each takes ``dtype``, ``device``/``backend`` and ``requires_grad``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from . import _dtype as D
+from ._backend import Backend
+from ._plugins import REGISTRY, resolve
+from ._tensor import Tensor
+
+_seed: list[int | None] = [None]
+
+
+def _finish(data: Any, be: Backend, requires_grad: bool) -> Tensor:
+    t = Tensor._make(data, be)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _size(size: Sequence[Any]) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    try:
+        shape = tuple(int(s) for s in size)
+    except TypeError:
+        raise TypeError(f"size must be ints or a sequence of ints, got {tuple(size)!r}") from None
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(shape)}")
+    return shape
+
+
+def _dt(dtype: Any, default: D.dtype | None = None) -> D.dtype:
+    return D.as_dtype(dtype) if dtype is not None else (default or D.get_default_dtype())
+
+
+def _infer_dtype(data: Any) -> D.dtype:
+    """The dtype PyTorch infers for nested Python data."""
+    kind = D.BOOL
+    stack = [data]
+    seen_any = False
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Tensor):
+            return x.dtype
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+            continue
+        seen_any = True
+        if isinstance(x, bool):
+            continue
+        if isinstance(x, int):
+            kind = max(kind, D.INT)
+        elif isinstance(x, float):
+            return D.get_default_dtype()
+        elif hasattr(x, "dtype"):
+            return D.as_dtype(x.dtype)
+        else:
+            raise TypeError(f"tensor(): could not infer dtype of {type(x).__name__}")
+    if not seen_any:
+        return D.get_default_dtype()
+    return D.bool_ if kind == D.BOOL else D.int64
+
+
+def _ragged(data: Any) -> str | None:
+    """Describe the first ragged level of nested lists, as PyTorch's error does."""
+    def shape_at(x: Any, depth: int) -> str | None:
+        if not isinstance(x, (list, tuple)) or not x:
+            return None
+        lens = {len(e) if isinstance(e, (list, tuple)) else -1 for e in x}
+        if len(lens) > 1:
+            first = len(x[0]) if isinstance(x[0], (list, tuple)) else 0
+            bad = next(e for e in x if (len(e) if isinstance(e, (list, tuple)) else 0) != first)
+            got = len(bad) if isinstance(bad, (list, tuple)) else 0
+            return f"expected sequence of length {first} at dim {depth + 1} (got {got})"
+        for e in x:
+            r = shape_at(e, depth + 1)
+            if r:
+                return r
+        return None
+
+    return shape_at(data, 0)
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, *,
+           backend: Any = None) -> Tensor:
+    """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors).
+
+    Example:
+        >>> import tensorplug as tp
+        >>> tp.tensor([[1., 2.], [3., 4.]])
+        tensor([[1., 2.],
+                [3., 4.]])
+    """
+    be = resolve(backend, device)
+    if isinstance(data, Tensor):
+        src = data.detach()
+        if src._backend is not be:
+            src = src.to(be.name)
+        out = src.to(_dt(dtype, data.dtype))
+        out = Tensor._make(be.k.copy(out._data) if out._data is data._data else out._data, be)
+        return _finish(out._data, be, requires_grad)
+    d = D.as_dtype(dtype) if dtype is not None else _infer_dtype(data)
+    native = be.native_dtype(d, "tensor")
+    del native
+    if isinstance(data, (list, tuple)):
+        msg = _ragged(data)
+        if msg:
+            raise ValueError(msg)
+        data = [x.tolist() if isinstance(x, Tensor) else x for x in data]
+    try:
+        arr = be.k.from_host(data, d)
+    except (ValueError, TypeError, OverflowError) as e:
+        raise type(e)(f"tensor(): could not convert {type(data).__name__} to a "
+                      f"{d.name} tensor: {e}") from e
+    return _finish(arr, be, requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None, *, backend: Any = None) -> Tensor:
+    """Like ``tensor`` but shares memory with ``data`` when it already fits (no copy)."""
+    if isinstance(data, Tensor) and dtype is None and device is None and backend is None:
+        return data
+    be = resolve(backend, device)
+    if be.array_types and isinstance(data, be.array_types):
+        t = Tensor._make(data, be)
+        return t if dtype is None or t.dtype is D.as_dtype(dtype) else t.to(D.as_dtype(dtype))
+    return tensor(data, dtype, device, backend=backend)
+
+
+def from_numpy(ndarray: Any) -> Tensor:
+    """A CPU tensor sharing memory with a NumPy array (on the NumPy backend)."""
+    if type(ndarray).__module__ != "numpy":
+        raise TypeError(f"from_numpy(): expected np.ndarray (got {type(ndarray).__name__})")
+    return as_tensor(ndarray, backend="numpy")
+
+
+def _factory(shape: tuple[int, ...], value: Any, dtype: D.dtype, device: Any, backend: Any,
+             requires_grad: bool, op: str) -> Tensor:
+    be = resolve(backend, device)
+    be.native_dtype(dtype, op)
+    return _finish(be.k.full(shape, value, dtype), be, requires_grad)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          backend: Any = None) -> Tensor:
+    """A tensor of zeros of the given size."""
+    return _factory(_size(size), 0, _dt(dtype), device, backend, requires_grad, "zeros")
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         backend: Any = None) -> Tensor:
+    """A tensor of ones of the given size.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> tp.ones(2, 2, requires_grad=True)
+        tensor([[1., 1.],
+                [1., 1.]], requires_grad=True)
+    """
+    return _factory(_size(size), 1, _dt(dtype), device, backend, requires_grad, "ones")
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          backend: Any = None) -> Tensor:
+    """An uninitialised tensor (zero-filled here: deterministic and just as fast on NumPy)."""
+    return _factory(_size(size), 0, _dt(dtype), device, backend, requires_grad, "empty")
+
+
+def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False, backend: Any = None) -> Tensor:
+    """A tensor filled with ``fill_value``; the dtype follows the value unless given."""
+    d = _dt(dtype, D.scalar_dtype(fill_value))
+    return _factory(_size((size,) if isinstance(size, int) else tuple(size)), fill_value, d,
+                    device, backend, requires_grad, "full")
+
+
+def _like(input: Tensor, dtype: Any, device: Any, backend: Any) -> tuple[D.dtype, Any, Any]:
+    if backend is None and device is None:
+        backend = input._backend
+    return _dt(dtype, input.dtype), device, backend
+
+
+def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False, backend: Any = None) -> Tensor:
+    d, device, backend = _like(input, dtype, device, backend)
+    return _factory(input.shape, 0, d, device, backend, requires_grad, "zeros_like")
+
+
+def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False, backend: Any = None) -> Tensor:
+    d, device, backend = _like(input, dtype, device, backend)
+    return _factory(input.shape, 1, d, device, backend, requires_grad, "ones_like")
+
+
+def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False, backend: Any = None) -> Tensor:
+    d, device, backend = _like(input, dtype, device, backend)
+    return _factory(input.shape, 0, d, device, backend, requires_grad, "empty_like")
+
+
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False, backend: Any = None) -> Tensor:
+    d, device, backend = _like(input, dtype, device, backend)
+    return _factory(input.shape, fill_value, d, device, backend, requires_grad, "full_like")
+
+
+def arange(start: float, end: float | None = None, step: float = 1, *, dtype: Any = None,
+           device: Any = None, requires_grad: bool = False, backend: Any = None) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 if all are ints."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange(): step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(
+            f"arange(): upper bound and larger bound inconsistent with step sign "
+            f"(start={start}, end={end}, step={step})")
+    ints = all(isinstance(v, int) for v in (start, end, step))
+    d = _dt(dtype, D.int64 if ints else None)
+    be = resolve(backend, device)
+    be.native_dtype(d, "arange")
+    n = max(math.ceil((end - start) / step), 0)
+    arr = be.k.arange(start, start + n * step, step, d)
+    if arr.shape[0] != n:  # float rounding in the backend's arange
+        arr = be.k.getitem(arr, slice(0, n))
+    return _finish(arr, be, requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False, backend: Any = None) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if steps < 0:
+        raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
+    d = _dt(dtype)
+    be = resolve(backend, device)
+    be.native_dtype(d, "linspace")
+    return _finish(be.k.linspace(start, end, steps, d), be, requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False, backend: Any = None) -> Tensor:
+    """The ``n x m`` identity matrix."""
+    d = _dt(dtype)
+    be = resolve(backend, device)
+    be.native_dtype(d, "eye")
+    return _finish(be.k.eye(n, n if m is None else m, d), be, requires_grad)
+
+
+def _random(kernel: str, size: Any, dtype: Any, device: Any, backend: Any,
+            requires_grad: bool) -> Tensor:
+    d = _dt(dtype)
+    if not d.is_floating_point:
+        raise RuntimeError(f"{kernel}: expected a floating dtype, got {d.name}")
+    be = resolve(backend, device)
+    be.native_dtype(d, kernel)
+    _seed_backend(be)
+    arr = getattr(be.k, "random_uniform" if kernel == "rand" else "random_normal")(
+        _size(size), d)
+    return _finish(arr, be, requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         backend: Any = None) -> Tensor:
+    """Uniform samples on ``[0, 1)``; reproducible after ``manual_seed``."""
+    return _random("rand", size, dtype, device, backend, requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          backend: Any = None) -> Tensor:
+    """Standard normal samples; reproducible after ``manual_seed``."""
+    return _random("randn", size, dtype, device, backend, requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Sequence[int] = (), *, dtype: Any = None,
+            device: Any = None, backend: Any = None) -> Tensor:
+    """Integers uniformly from ``[low, high)`` (``randint(high, size)`` also works)."""
+    if high is None or (isinstance(high, (tuple, list))):
+        low, high, size = 0, low, (high if high is not None else size)
+    if high <= low:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    d = _dt(dtype, D.int64)
+    be = resolve(backend, device)
+    be.native_dtype(d, "randint")
+    _seed_backend(be)
+    return _finish(be.k.random_integers(low, high, _size(tuple(size)), d), be, False)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return randn(input.shape, dtype=dtype or input.dtype, backend=input._backend,
+                 requires_grad=requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return rand(input.shape, dtype=dtype or input.dtype, backend=input._backend,
+                requires_grad=requires_grad)
+
+
+def randint_like(input: Tensor, low: int, high: int | None = None, *,
+                 dtype: Any = None) -> Tensor:
+    return randint(low, high, input.shape, dtype=dtype or input.dtype, backend=input._backend)
+
+
+_seeded: dict[int, int] = {}
+
+
+def _seed_backend(be: Backend) -> None:
+    """Apply the last ``manual_seed`` to a backend loaded after it was called."""
+    s = _seed[0]
+    if s is not None and _seeded.get(id(be)) != s:
+        be.manual_seed(s)
+        _seeded[id(be)] = s
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the random generators of every backend (loaded now or later)."""
+    if not isinstance(seed, int):
+        raise TypeError(f"manual_seed expects an int, got {type(seed).__name__}")
+    _seed[0] = seed
+    _seeded.clear()
+    for be in list(REGISTRY.loaded.values()):
+        _seed_backend(be)
+
+

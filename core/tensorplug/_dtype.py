@@ -1,0 +1,126 @@
+"""dtypes and PyTorch's type-promotion rules, independent of any array library."""
+
+from __future__ import annotations
+
+from typing import Final
+
+
+class dtype:  # noqa: N801 - PyTorch's spelling: ``tensorplug.dtype``
+    """A tensor element type. Backends map each one to their native dtype.
+
+    ``category`` orders bool < integer < floating for promotion.
+    """
+
+    __slots__ = ("category", "is_floating_point", "is_signed", "itemsize", "name")
+
+    def __init__(self, name: str, itemsize: int, category: int) -> None:
+        self.name = name
+        self.itemsize = itemsize
+        self.category = category
+        self.is_floating_point = category == FLOAT
+        self.is_signed = category != BOOL
+
+    def __repr__(self) -> str:
+        return f"tensorplug.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+BOOL: Final = 0
+INT: Final = 1
+FLOAT: Final = 2
+
+bool_ = dtype("bool", 1, BOOL)
+int32 = dtype("int32", 4, INT)
+int64 = dtype("int64", 8, INT)
+float16 = dtype("float16", 2, FLOAT)
+float32 = dtype("float32", 4, FLOAT)
+float64 = dtype("float64", 8, FLOAT)
+
+ALL_DTYPES: Final = (bool_, int32, int64, float16, float32, float64)
+FLOAT_DTYPES: Final = (float16, float32, float64)
+BY_NAME: Final = {d.name: d for d in ALL_DTYPES}
+# PyTorch's aliases
+BY_NAME.update({"float": float32, "double": float64, "half": float16, "long": int64, "int": int32})
+
+_default_float = float32
+
+
+def get_default_dtype() -> dtype:
+    """The dtype of floating tensors made from Python floats (``float32`` unless changed)."""
+    return _default_float
+
+
+def set_default_dtype(d: dtype) -> None:
+    """Set the default floating dtype, as ``torch.set_default_dtype`` does."""
+    global _default_float
+    if not isinstance(d, dtype) or not d.is_floating_point:
+        raise TypeError(f"set_default_dtype() expects a floating dtype, got {d!r}")
+    _default_float = d
+
+
+def as_dtype(d: object) -> dtype:
+    """Accept a tensorplug dtype, its name, or a Python type (``float``, ``int``, ``bool``)."""
+    if isinstance(d, dtype):
+        return d
+    if d is float:
+        return _default_float
+    if d is int:
+        return int64
+    if d is bool:
+        return bool_
+    if isinstance(d, str) and d in BY_NAME:
+        return BY_NAME[d]
+    name = getattr(d, "name", None) or getattr(d, "__name__", None)
+    if isinstance(name, str) and name in BY_NAME:
+        return BY_NAME[name]
+    raise TypeError(f"unsupported dtype {d!r}; expected one of {', '.join(BY_NAME)}")
+
+
+def _larger(a: dtype, b: dtype) -> dtype:
+    """Promote two dtypes as PyTorch's ``promote_types`` does."""
+    if a is b:
+        return a
+    if a.category != b.category:
+        return a if a.category > b.category else b
+    return a if a.itemsize >= b.itemsize else b
+
+
+promote_types = _larger
+
+
+def scalar_dtype(x: object) -> dtype:
+    """dtype PyTorch gives a bare Python scalar."""
+    if isinstance(x, bool):
+        return bool_
+    if isinstance(x, int):
+        return int64
+    return _default_float
+
+
+def result_type(*operands: tuple[dtype, int]) -> dtype:
+    """PyTorch's result dtype for operands given as ``(dtype, priority)``.
+
+    Priority 2 is a tensor with dimensions, 1 a zero-dim tensor, 0 a Python scalar. The
+    highest-priority operands decide, unless a lower-priority one has a higher category:
+    then a zero-dim tensor contributes its own dtype and a scalar the default for its kind.
+    """
+    best: list[dtype | None] = [None, None, None]
+    for d, prio in operands:
+        cur = best[prio]
+        best[prio] = d if cur is None else _larger(cur, d)
+    result: dtype | None = None
+    for prio in (2, 1, 0):
+        d = best[prio]
+        if d is None:
+            continue
+        if result is None:
+            result = d
+        elif d.category > result.category:
+            if prio == 0:
+                result = _default_float if d.category == FLOAT else int64
+            else:
+                result = d
+    assert result is not None
+    return result

@@ -1,0 +1,236 @@
+"""Binds the functional ops to ``Tensor`` as methods and operators (PyTorch's names)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _dtype as D
+from . import _ops_pointwise as P
+from . import _ops_reduce as R
+from . import _ops_shape as S
+from ._plugins import REGISTRY, backend_for_device
+from ._tensor import Tensor, inplace, unary, write
+
+_SCALARS = (int, float, bool)
+
+
+def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """``to(dtype)``, ``to("cuda:0")``, ``to("numpy")`` (a backend), ``to(other_tensor)``,
+    or ``to(device=..., dtype=..., backend=...)``; differentiable."""
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    backend = kwargs.pop("backend", None)
+    kwargs.pop("copy", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype, backend = a.dtype, a._backend
+        elif isinstance(a, D.dtype) or a in (float, int, bool):
+            dtype = a
+        elif isinstance(a, str) and a in REGISTRY.specs:
+            backend = a
+        elif a is not None:
+            device = a
+    out = self
+    if backend is not None or device is not None:
+        from ._transfer import transfer
+
+        out = transfer(out, backend, device)
+    if dtype is not None:
+        d = D.as_dtype(dtype)
+        if d is not out.dtype:
+            out._backend.native_dtype(d, "to")
+            out = unary(S.ToCopyBackward0, out, d, out.dtype)
+    return out
+
+
+def _cast(d: D.dtype) -> Any:
+    def cast(self: Tensor) -> Tensor:
+        return _to(self, d)
+
+    return cast
+
+
+def _fill_(self: Tensor, value: Any) -> Tensor:
+    from ._tensor import check_inplace
+
+    check_inplace(self, "fill_")
+    if isinstance(value, Tensor):
+        value = value.item()
+    self._backend.k.assign(self._data, self._backend.k.full((), value, self.dtype))
+    self._vc[0] += 1
+    if self._grad_fn is not None:
+        self._grad_fn = None  # filled with a constant: no history
+        self._requires_grad = False
+    return self
+
+
+def _zero_(self: Tensor) -> Tensor:
+    return _fill_(self, 0)
+
+
+def _copy_(self: Tensor, src: Tensor) -> Tensor:
+    """Copy ``src`` into ``self`` (broadcasting, casting); gradient flows to ``src``."""
+    if not isinstance(src, Tensor):
+        from ._creation import tensor
+
+        src = tensor(src, dtype=self.dtype, backend=self._backend)
+    if src._backend is not self._backend:
+        src = _to(src, backend=self._backend)
+    src = S.expand(src, *self.shape) if src.shape != self.shape else src
+    res = S.clone(src) if src.dtype is self.dtype else _to(src, self.dtype)
+    from ._tensor import check_inplace
+
+    check_inplace(self, "copy_")
+    write(self, res, "copy_")
+    if res._grad_fn is not None:
+        self._grad_fn = res._grad_fn
+        self._requires_grad = True
+    return self
+
+
+def _new(factory: str) -> Any:
+    def new(self: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        from . import _creation as C
+
+        return getattr(C, factory)(*size, dtype=dtype or self.dtype, backend=self._backend,
+                                   requires_grad=requires_grad)
+
+    return new
+
+
+def _new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    from ._creation import full
+
+    return full(size, fill_value, dtype=dtype or self.dtype, backend=self._backend,
+                requires_grad=requires_grad)
+
+
+def _new_tensor(self: Tensor, data: Any, *, dtype: Any = None,
+                requires_grad: bool = False) -> Tensor:
+    from ._creation import tensor
+
+    return tensor(data, dtype=dtype or self.dtype, backend=self._backend,
+                  requires_grad=requires_grad)
+
+
+def _rsub(self: Tensor, other: Any) -> Tensor:
+    return P.sub(other, self)
+
+
+def _rdiv(self: Tensor, other: Any) -> Tensor:
+    return P.div(other if isinstance(other, Tensor) else _scalar(self, other), self)
+
+
+def _scalar(like: Tensor, v: Any) -> Tensor:
+    from ._tensor import as_operand
+
+    return as_operand(v, like, P.DivBackward0)
+
+
+def _rpow(self: Tensor, other: Any) -> Tensor:
+    return P.pow(other, self)
+
+
+def _rmatmul(self: Tensor, other: Any) -> Tensor:
+    return S.matmul(_scalar(self, other) if not isinstance(other, Tensor) else other, self)
+
+
+def _view(self: Tensor, *shape: Any) -> Tensor:
+    return S.view_(self, *shape)
+
+
+def _invert(self: Tensor) -> Tensor:
+    if self.dtype is not D.bool_:
+        raise TypeError(f"~ (bitwise not) is only supported for bool tensors, got {self.dtype}")
+    return P.eq(self, False)
+
+
+def _logical(op: str) -> Any:
+    def fn(self: Tensor, other: Any) -> Tensor:
+        if self.dtype is not D.bool_:
+            raise TypeError(f"'{op}' is only supported for bool tensors here, got {self.dtype}")
+        o = other if isinstance(other, Tensor) else _scalar(self, bool(other))
+        if op == "&":
+            return P.where(self, o, False) if o.dtype is D.bool_ else P.mul(self, o)
+        return P.where(self, True, o)
+
+    return fn
+
+
+def _T(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
+    return S.permute(self, *range(self.ndim - 1, -1, -1))
+
+
+def _mT(self: Tensor) -> Tensor:  # noqa: N802
+    return S.transpose(self, -2, -1)
+
+
+def _expand(self: Tensor, *sizes: Any) -> Tensor:
+    return S.expand(self, *sizes)
+
+
+def _cuda(self: Tensor, device: Any = None) -> Tensor:
+    return _to(self, "cuda" if device is None else (
+        f"cuda:{device}" if isinstance(device, int) else device))
+
+
+def _cpu(self: Tensor) -> Tensor:
+    if self._backend.device_type == "cpu":
+        return self
+    return _to(self, backend=backend_for_device("cpu"))
+
+
+_METHODS: dict[str, Any] = {
+    # arithmetic
+    "add": P.add, "sub": P.sub, "subtract": P.sub, "mul": P.mul, "multiply": P.mul,
+    "div": P.div, "divide": P.div, "true_divide": P.div, "pow": P.pow, "neg": P.neg,
+    "negative": P.neg, "exp": P.exp, "log": P.log, "log1p": P.log1p, "expm1": P.expm1,
+    "sqrt": P.sqrt, "rsqrt": P.rsqrt, "abs": P.abs, "sin": P.sin, "cos": P.cos,
+    "tanh": P.tanh, "sigmoid": P.sigmoid, "relu": P.relu, "clamp": P.clamp, "clip": P.clamp,
+    "clamp_min": P.clamp_min, "clamp_max": P.clamp_max, "reciprocal": P.reciprocal,
+    "square": P.square, "maximum": P.maximum, "minimum": P.minimum, "sign": P.sign,
+    "where": lambda self, condition, other: P.where(condition, self, other),
+    "eq": P.eq, "ne": P.ne, "lt": P.lt, "le": P.le, "gt": P.gt, "ge": P.ge,
+    # reductions
+    "sum": R.sum, "mean": R.mean, "prod": R.prod, "max": R.max, "min": R.min, "amax": R.amax,
+    "amin": R.amin, "var": R.var, "std": R.std, "logsumexp": R.logsumexp, "norm": R.norm,
+    "argmax": R.argmax, "argmin": R.argmin,
+    # linear algebra and shapes
+    "mm": S.mm, "matmul": S.matmul, "bmm": S.bmm, "dot": S.dot, "t": S.t,
+    "transpose": S.transpose, "swapaxes": S.transpose, "reshape": S.reshape, "view": _view,
+    "flatten": S.flatten, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze,
+    "permute": S.permute, "expand": _expand, "expand_as": S.expand_as,
+    "broadcast_to": S.broadcast_to, "sum_to_size": S.sum_to_size, "split": S.split,
+    "chunk": S.chunk, "clone": S.clone, "contiguous": S.contiguous,
+    "view_as": lambda self, other: S.reshape(self, other.shape),
+    "reshape_as": lambda self, other: S.reshape(self, other.shape),
+    # in place
+    "add_": P.add_, "sub_": P.sub_, "mul_": P.mul_, "div_": P.div_, "clamp_": P.clamp_,
+    "zero_": _zero_, "fill_": _fill_, "copy_": _copy_,
+    # conversion and creation
+    "to": _to, "float": _cast(D.float32), "double": _cast(D.float64), "half": _cast(D.float16),
+    "long": _cast(D.int64), "int": _cast(D.int32), "bool": _cast(D.bool_),
+    "type_as": lambda self, other: _to(self, other.dtype), "cuda": _cuda, "cpu": _cpu,
+    "new_zeros": _new("zeros"), "new_ones": _new("ones"), "new_empty": _new("empty"),
+    "new_full": _new_full, "new_tensor": _new_tensor,
+    # operators
+    "__add__": P.add, "__radd__": P.add, "__iadd__": P.add_, "__sub__": P.sub,
+    "__rsub__": _rsub, "__isub__": P.sub_, "__mul__": P.mul, "__rmul__": P.mul,
+    "__imul__": P.mul_, "__truediv__": P.div, "__rtruediv__": _rdiv, "__itruediv__": P.div_,
+    "__pow__": P.pow, "__rpow__": _rpow, "__matmul__": S.matmul, "__rmatmul__": _rmatmul,
+    "__neg__": P.neg, "__abs__": P.abs, "__pos__": lambda self: self,
+    "__eq__": P.eq, "__ne__": P.ne, "__lt__": P.lt, "__le__": P.le, "__gt__": P.gt,
+    "__ge__": P.ge, "__getitem__": S.getitem, "__setitem__": S.setitem,
+    "__invert__": _invert, "__and__": _logical("&"), "__or__": _logical("|"),
+}  # fmt: skip
+
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
+Tensor.T = property(_T)  # type: ignore[attr-defined]
+Tensor.mT = property(_mT)  # type: ignore[attr-defined]
+Tensor.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
+del inplace

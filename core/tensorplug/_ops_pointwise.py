@@ -1,0 +1,494 @@
+"""Elementwise ops. Each class: PyTorch's node name, forward on raw arrays, backward in ``ops``.
+
+In every docstring ``g`` is the incoming gradient; gradients of broadcast inputs are reduced
+by ``ops.sum_to``, the one place broadcasting is undone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._autograd import OUT, Node
+from ._tensor import Tensor, binary, inplace, nary, unary
+
+# fmt: off
+# -- binary arithmetic ----------------------------------------------------------------------
+
+
+class AddBackward0(Node):
+    """``a + b``: grad a = g, grad b = g."""
+    op, broadcasts = "add", True
+    forward = staticmethod(lambda k, a, b: k.add(a, b))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, Any]:
+        na, nb = ctx.needs_input_grad
+        return (ops.sum_to(g, ctx.shapes[0]) if na else None,
+                ops.sum_to(g, ctx.shapes[1]) if nb else None)
+
+
+class SubBackward0(Node):
+    """``a - b``: grad a = g, grad b = -g."""
+    op, broadcasts = "sub", True
+    forward = staticmethod(lambda k, a, b: k.sub(a, b))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, Any]:
+        na, nb = ctx.needs_input_grad
+        return (ops.sum_to(g, ctx.shapes[0]) if na else None,
+                ops.sum_to(ops.neg(g), ctx.shapes[1]) if nb else None)
+
+
+class RsubBackward1(Node):
+    """``s - a`` for a scalar ``s`` (``b`` here): grad a = -g."""
+    op = "rsub"
+    forward = staticmethod(lambda k, a, s: k.sub(s, a))
+    backward = staticmethod(lambda ctx, ops, g: (ops.neg(g), None))
+
+
+class MulBackward0(Node):
+    """``a * b``: grad a = g * b, grad b = g * a."""
+    op, broadcasts, save = "mul", True, (0, 1)
+    forward = staticmethod(lambda k, a, b: k.mul(a, b))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
+        na, nb = ctx.needs_input_grad
+        return (ops.sum_to(ops.mul(g, b), ctx.shapes[0]) if na else None,
+                ops.sum_to(ops.mul(g, a), ctx.shapes[1]) if nb else None)
+
+
+class DivBackward0(Node):
+    """``a / b``: grad a = g / b, grad b = -g * a / b**2."""
+    op, broadcasts, float_only, save = "div", True, True, (0, 1)
+    forward = staticmethod(lambda k, a, b: k.div(a, b))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
+        na, nb = ctx.needs_input_grad
+        return (ops.sum_to(ops.div(g, b), ctx.shapes[0]) if na else None,
+                ops.sum_to(ops.neg(ops.div(ops.mul(g, a), ops.mul(b, b))), ctx.shapes[1])
+                if nb else None)
+
+
+class PowBackward0(Node):
+    """``x ** e`` for a number ``e``: grad x = g * e * x**(e-1) (zero when e == 0)."""
+    op, save = "pow", (0,)
+    forward = staticmethod(lambda k, x, e: k.pow(x, e))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, x: Any) -> tuple[Any]:
+        e = ctx.args[0]
+        if e == 0:
+            return (ops.mul(g, 0),)
+        return (ops.mul(ops.mul(g, e), ops.pow(x, e - 1)),)
+
+
+class PowBackward1(Node):
+    """``a ** b``, both tensors: grad a = g * b * a**(b-1), grad b = g * a**b * log(a)."""
+    op, broadcasts, save = "pow", True, (0, 1, OUT)
+    forward = staticmethod(lambda k, a, b: k.pow(a, b))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
+        na, nb = ctx.needs_input_grad
+        ga = gb = None
+        if na:
+            ga = ops.sum_to(ops.mul(ops.mul(g, b), ops.pow(a, ops.sub(b, 1))), ctx.shapes[0])
+        if nb:
+            # 0 ** b contributes no gradient to b (PyTorch masks log(0) the same way)
+            logs = ops.where(ops.eq(a, 0), 0.0, ops.log(a))
+            gb = ops.sum_to(ops.mul(ops.mul(g, out), logs), ctx.shapes[1])
+        return ga, gb
+
+
+class PowBackward2(Node):
+    """``s ** x`` for a number ``s``: grad x = g * s**x * log(s)."""
+    op, save = "pow", (OUT,)
+    forward = staticmethod(lambda k, x, s: k.pow(s, x))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, out: Any) -> tuple[Any]:
+        import math
+
+        s = ctx.args[0]
+        return (ops.mul(ops.mul(g, out), math.log(s) if s > 0 else float("nan")),)
+
+
+def _mask_max(ops: Any, g: Any, a: Any, b: Any, cmp: Any) -> Any:
+    """g where ``cmp(a, b)``, half of g where they tie (PyTorch's rule for max/min)."""
+    return ops.where(cmp(a, b), g, ops.where(ops.eq(a, b), ops.mul(g, 0.5), 0.0))
+
+
+class MaximumBackward0(Node):
+    """``maximum(a, b)``: g goes to the larger input, half to each on ties."""
+    op, broadcasts, save = "maximum", True, (0, 1)
+    forward = staticmethod(lambda k, a, b: k.maximum(a, b))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
+        na, nb = ctx.needs_input_grad
+        return (ops.sum_to(_mask_max(ops, g, a, b, ops.gt), ctx.shapes[0]) if na else None,
+                ops.sum_to(_mask_max(ops, g, b, a, ops.gt), ctx.shapes[1]) if nb else None)
+
+
+class MinimumBackward0(Node):
+    """``minimum(a, b)``: g goes to the smaller input, half to each on ties."""
+    op, broadcasts, save = "minimum", True, (0, 1)
+    forward = staticmethod(lambda k, a, b: k.minimum(a, b))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
+        na, nb = ctx.needs_input_grad
+        return (ops.sum_to(_mask_max(ops, g, a, b, ops.lt), ctx.shapes[0]) if na else None,
+                ops.sum_to(_mask_max(ops, g, b, a, ops.lt), ctx.shapes[1]) if nb else None)
+
+
+class WhereBackward0(Node):
+    """``where(c, x, y)``: grad x = g where c, grad y = g where not c."""
+    op, broadcasts, save = "where", True, (0,)
+    forward = staticmethod(lambda k, c, x, y: k.where(c, x, y))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, c: Any) -> tuple[Any, Any, Any]:
+        _, nx, ny = ctx.needs_input_grad
+        return (None,
+                ops.sum_to(ops.where(c, g, 0.0), ctx.shapes[1]) if nx else None,
+                ops.sum_to(ops.where(c, 0.0, g), ctx.shapes[2]) if ny else None)
+
+    promote = False  # the condition stays bool; ``where()`` promotes x and y
+
+
+# -- unary ----------------------------------------------------------------------------------
+
+
+class NegBackward0(Node):
+    """``-x``: grad = -g."""
+    op = "neg"
+    forward = staticmethod(lambda k, x: k.neg(x))
+    backward = staticmethod(lambda ctx, ops, g: (ops.neg(g),))
+
+
+class ExpBackward0(Node):
+    """``exp(x)``: grad = g * exp(x)."""
+    op, float_only, save = "exp", True, (OUT,)
+    forward = staticmethod(lambda k, x: k.exp(x))
+    backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(g, out),))
+
+
+class LogBackward0(Node):
+    """``log(x)``: grad = g / x."""
+    op, float_only, save = "log", True, (0,)
+    forward = staticmethod(lambda k, x: k.log(x))
+    backward = staticmethod(lambda ctx, ops, g, x: (ops.div(g, x),))
+
+
+class Log1PBackward0(Node):
+    """``log1p(x)``: grad = g / (1 + x)."""
+    op, float_only, save = "log1p", True, (0,)
+    forward = staticmethod(lambda k, x: k.log1p(x))
+    backward = staticmethod(lambda ctx, ops, g, x: (ops.div(g, ops.add(x, 1)),))
+
+
+class Expm1Backward0(Node):
+    """``expm1(x)``: grad = g * (expm1(x) + 1)."""
+    op, float_only, save = "expm1", True, (OUT,)
+    forward = staticmethod(lambda k, x: k.expm1(x))
+    backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(g, ops.add(out, 1)),))
+
+
+class SqrtBackward0(Node):
+    """``sqrt(x)``: grad = g / (2 sqrt(x))."""
+    op, float_only, save = "sqrt", True, (OUT,)
+    forward = staticmethod(lambda k, x: k.sqrt(x))
+    backward = staticmethod(lambda ctx, ops, g, out: (ops.div(g, ops.mul(out, 2)),))
+
+
+class RsqrtBackward0(Node):
+    """``1 / sqrt(x)``: grad = -g * out**3 / 2."""
+    op, float_only, save = "rsqrt", True, (OUT,)
+    forward = staticmethod(lambda k, x: k.rsqrt(x))
+    backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(ops.mul(g, -0.5),
+                                                              ops.pow(out, 3)),))
+
+
+class ReciprocalBackward0(Node):
+    """``1 / x``: grad = -g * out**2."""
+    op, float_only, save = "reciprocal", True, (OUT,)
+    forward = staticmethod(lambda k, x: k.reciprocal(x))
+    backward = staticmethod(lambda ctx, ops, g, out: (ops.neg(ops.mul(g, ops.mul(out, out))),))
+
+
+class AbsBackward0(Node):
+    """``|x|``: grad = g * sign(x)."""
+    op, save = "abs", (0,)
+    forward = staticmethod(lambda k, x: k.abs(x))
+    backward = staticmethod(lambda ctx, ops, g, x: (ops.mul(g, ops.sign(x)),))
+
+
+class SinBackward0(Node):
+    """``sin(x)``: grad = g * cos(x)."""
+    op, float_only, save = "sin", True, (0,)
+    forward = staticmethod(lambda k, x: k.sin(x))
+    backward = staticmethod(lambda ctx, ops, g, x: (ops.mul(g, ops.cos(x)),))
+
+
+class CosBackward0(Node):
+    """``cos(x)``: grad = -g * sin(x)."""
+    op, float_only, save = "cos", True, (0,)
+    forward = staticmethod(lambda k, x: k.cos(x))
+    backward = staticmethod(lambda ctx, ops, g, x: (ops.neg(ops.mul(g, ops.sin(x))),))
+
+
+class TanhBackward0(Node):
+    """``tanh(x)``: grad = g * (1 - out**2)."""
+    op, float_only, save = "tanh", True, (OUT,)
+    forward = staticmethod(lambda k, x: k.tanh(x))
+    backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(g, ops.sub(1, ops.mul(out, out))),))
+
+
+class SigmoidBackward0(Node):
+    """``1 / (1 + exp(-x))``: grad = g * out * (1 - out)."""
+    op, float_only, save = "sigmoid", True, (OUT,)
+    forward = staticmethod(lambda k, x: k.sigmoid(x))
+    backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(ops.mul(g, out), ops.sub(1, out)),))
+
+
+class ReluBackward0(Node):
+    """``max(x, 0)``: grad = g where out > 0."""
+    op, save = "relu", (OUT,)
+    forward = staticmethod(lambda k, x: k.relu(x))
+    backward = staticmethod(lambda ctx, ops, g, out: (ops.where(ops.gt(out, 0), g, 0.0),))
+
+
+class SignBackward0(Node):
+    """``sign(x)``: grad = 0."""
+    op = "sign"
+    forward = staticmethod(lambda k, x: k.sign(x))
+    backward = staticmethod(lambda ctx, ops, g: (ops.mul(g, 0),))
+
+
+def _clamp_grad(ops: Any, g: Any, x: Any, lo: Any, hi: Any) -> Any:
+    if lo is not None:
+        g = ops.where(ops.ge(x, lo), g, 0.0)
+    if hi is not None:
+        g = ops.where(ops.le(x, hi), g, 0.0)
+    return g
+
+
+class ClampBackward1(Node):
+    """``clamp(x, min, max)`` with number bounds: grad = g where min <= x <= max."""
+    op, save = "clamp", (0,)
+    forward = staticmethod(lambda k, x, lo, hi: k.clamp(x, lo, hi))
+    backward = staticmethod(lambda ctx, ops, g, x: (_clamp_grad(ops, g, x, *ctx.args),))
+
+
+class ClampMinBackward0(ClampBackward1):
+    """``clamp_min(x, min)``: grad = g where x >= min."""
+    op = "clamp_min"
+
+
+class ClampMaxBackward0(ClampBackward1):
+    """``clamp_max(x, max)``: grad = g where x <= max."""
+    op = "clamp_max"
+
+
+class _Compare(Node):
+    op, broadcasts = "compare", True
+    differentiable = False
+
+
+def _cmp_class(name: str) -> type[Node]:
+    return type(name, (_Compare,), {
+        "op": name, "__slots__": (),
+        "forward": staticmethod(lambda k, a, b, _n=name: getattr(k, _n)(a, b))})
+
+
+_CMP = {n: _cmp_class(n) for n in ("eq", "ne", "lt", "le", "gt", "ge")}
+# fmt: on
+
+# -- public functions -----------------------------------------------------------------------
+
+
+def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
+    """``input + alpha * other``, broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return binary(AddBackward0, input, other)
+
+
+def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
+    """``input - alpha * other``, broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    if not isinstance(input, Tensor) and isinstance(input, (int, float)):
+        return binary(RsubBackward1, other, input)
+    return binary(SubBackward0, input, other)
+
+
+subtract = sub
+
+
+def mul(input: Any, other: Any) -> Tensor:
+    """``input * other``, broadcasting."""
+    if not isinstance(input, Tensor):
+        input, other = other, input
+    return binary(MulBackward0, input, other)
+
+
+multiply = mul
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """True division ``input / other`` (integers give floats, as in PyTorch)."""
+    if rounding_mode is not None:
+        raise NotImplementedError("div(rounding_mode=...) is not supported yet")
+    return binary(DivBackward0, input, other)
+
+
+divide = true_divide = div
+
+
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    """``input ** exponent``; either may be a number."""
+    if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+        if not isinstance(input, Tensor):
+            raise TypeError("pow(): expected a Tensor argument")
+        if isinstance(exponent, float) and not input.dtype.is_floating_point:
+            input = input.float()
+        return unary(PowBackward0, input, exponent)
+    if not isinstance(input, Tensor):
+        return unary(PowBackward2, exponent, input)
+    return binary(PowBackward1, input, exponent)
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise maximum (NaN-propagating)."""
+    return binary(MaximumBackward0, input, other)
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise minimum (NaN-propagating)."""
+    return binary(MinimumBackward0, input, other)
+
+
+def where(condition: Tensor, input: Any, other: Any) -> Tensor:
+    """``input`` where ``condition`` is true, else ``other``; broadcasting."""
+    if not isinstance(condition, Tensor):
+        raise TypeError(f"where(): condition must be a bool Tensor, got {type(condition)}")
+    if condition.dtype.name != "bool":
+        raise TypeError(f"where(): condition must be a bool tensor, got {condition.dtype.name}")
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype is not other.dtype:
+        from ._dtype import result_type
+
+        d = result_type((input.dtype, 2 if input.ndim else 1), (other.dtype, 2 if other.ndim else 1))
+        input, other = input.to(d), other.to(d)
+    return nary(WhereBackward0, (condition, input, other))
+
+
+def _unary_fn(cls: type[Node], doc: str) -> Any:
+    def fn(input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{cls.op}(): expected a Tensor, got {type(input).__name__}")
+        return unary(cls, input)
+
+    fn.__name__ = fn.__qualname__ = cls.op
+    fn.__doc__ = doc
+    return fn
+
+
+neg = _unary_fn(NegBackward0, "``-input``.")
+negative = neg
+exp = _unary_fn(ExpBackward0, "Elementwise ``e ** input``.")
+log = _unary_fn(LogBackward0, "Natural logarithm.")
+log1p = _unary_fn(Log1PBackward0, "``log(1 + input)``, accurate near 0.")
+expm1 = _unary_fn(Expm1Backward0, "``exp(input) - 1``, accurate near 0.")
+sqrt = _unary_fn(SqrtBackward0, "Square root.")
+rsqrt = _unary_fn(RsqrtBackward0, "``1 / sqrt(input)``.")
+reciprocal = _unary_fn(ReciprocalBackward0, "``1 / input``.")
+abs = _unary_fn(AbsBackward0, "Absolute value.")  # noqa: A001
+sin = _unary_fn(SinBackward0, "Sine.")
+cos = _unary_fn(CosBackward0, "Cosine.")
+tanh = _unary_fn(TanhBackward0, "Hyperbolic tangent.")
+sigmoid = _unary_fn(SigmoidBackward0, "Logistic sigmoid ``1 / (1 + exp(-input))``.")
+relu = _unary_fn(ReluBackward0, "``max(input, 0)``.")
+sign = _unary_fn(SignBackward0, "-1, 0 or 1 by the sign of each element.")
+
+
+def square(input: Tensor) -> Tensor:
+    """``input ** 2`` (recorded as ``PowBackward0``, as PyTorch does)."""
+    return pow(input, 2)
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Limit values to ``[min, max]``; either bound may be omitted or be a tensor."""
+    if min is None and max is None:
+        raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min if isinstance(min, Tensor) else out.new_full((), min))
+        if max is not None:
+            out = minimum(out, max if isinstance(max, Tensor) else out.new_full((), max))
+        return out
+    if min is not None and max is None:
+        return unary(ClampMinBackward0, input, min, None)
+    if max is not None and min is None:
+        return unary(ClampMaxBackward0, input, None, max)
+    return unary(ClampBackward1, input, min, max)
+
+
+clip = clamp
+
+
+def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
+    return clamp(input, max=max)
+
+
+def _compare(name: str) -> Any:
+    cls = _CMP[name]
+
+    def fn(input: Any, other: Any) -> Tensor:
+        out = binary(cls, input, other)
+        out._grad_fn = None
+        out._requires_grad = False
+        return out
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise ``{name}`` comparison; a bool tensor, not differentiable."
+    return fn
+
+
+eq, ne, lt, le, gt, ge = (_compare(n) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+# -- in-place forms -------------------------------------------------------------------------
+
+
+def add_(self: Tensor, other: Any, *, alpha: float = 1) -> Tensor:
+    return inplace(AddBackward0, self, other if alpha == 1 else mul(other, alpha))
+
+
+def sub_(self: Tensor, other: Any, *, alpha: float = 1) -> Tensor:
+    return inplace(SubBackward0, self, other if alpha == 1 else mul(other, alpha))
+
+
+def mul_(self: Tensor, other: Any) -> Tensor:
+    return inplace(MulBackward0, self, other)
+
+
+def div_(self: Tensor, other: Any) -> Tensor:
+    return inplace(DivBackward0, self, other)
+
+
+def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    if min is None and max is None:
+        raise RuntimeError("clamp_(): at least one of 'min' or 'max' must not be None")
+    cls = ClampBackward1 if min is not None and max is not None else (
+        ClampMinBackward0 if min is not None else ClampMaxBackward0)
+    return inplace(cls, self, args=(min, max))

@@ -1,0 +1,408 @@
+"""Reductions over ``dim`` (an int, a tuple, or all dims), with ``keepdim``."""
+
+from __future__ import annotations
+
+import builtins
+import math
+from typing import Any, NamedTuple
+
+from . import _dtype as D
+from ._autograd import OUT, Node
+from ._tensor import Tensor, _dim, nary, unary
+
+
+def dims_of(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
+    """Normalise ``dim`` (None, int or sequence; negatives allowed) to sorted positive axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, int):
+        return (_dim(dim, ndim, op),)
+    axes = tuple(sorted({_dim(d, ndim, op) for d in dim}))
+    if len(axes) != len(tuple(dim)):
+        raise RuntimeError(f"{op}(): dim {tuple(dim)} appears multiple times in the list of dims")
+    return axes
+
+
+def expand_back(ops: Any, g: Any, shape: tuple[int, ...], axes: tuple[int, ...],
+                keepdim: bool) -> Any:
+    """Broadcast a reduced gradient back over the reduced ``axes`` of ``shape``."""
+    if not keepdim:
+        g = ops.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    return ops.broadcast_to(g, shape)
+
+
+def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
+    return math.prod(shape[a] for a in axes)
+
+
+# fmt: off
+class SumBackward0(Node):
+    """``sum(x)`` over all or some dims: grad = g broadcast back to x's shape."""
+    op = "sum"
+    forward = staticmethod(lambda k, x, axes, keepdim: k.sum(x, axes, keepdim))
+    backward = staticmethod(lambda ctx, ops, g: (
+        expand_back(ops, g, ctx.shapes[0], *ctx.args),))
+
+
+class SumBackward1(SumBackward0):
+    __doc__ = SumBackward0.__doc__
+
+
+class MeanBackward0(Node):
+    """``mean(x)``: grad = g / n, broadcast back (n = number of reduced elements)."""
+    op, float_only = "mean", True
+
+    @staticmethod
+    def forward(k: Any, x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
+        n = _count(x.shape, axes)
+        return k.div(k.sum(x, axes, keepdim), n) if n else k.mul(k.sum(x, axes, keepdim),
+                                                                   float("nan"))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any]:
+        shape, (axes, keepdim) = ctx.shapes[0], ctx.args
+        return (expand_back(ops, ops.div(g, builtins.max(_count(shape, axes), 1)), shape, axes, keepdim),)
+
+
+class MeanBackward1(MeanBackward0):
+    __doc__ = MeanBackward0.__doc__
+
+
+class ProdBackward0(Node):
+    """``prod(x)``: grad_i = g * (product of the other elements), exact with zeros."""
+    op, save = "prod", (0, OUT)
+    forward = staticmethod(lambda k, x, axes, keepdim: k.prod(x, axes, keepdim))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, x: Any, out: Any) -> tuple[Any]:
+        axes, keepdim = ctx.args
+        shape = ctx.shapes[0]
+        zero = ops.eq(x, 0)
+        nonzero = ops.where(zero, 1.0, x)
+        p = ops.prod(nonzero, axes, True)
+        zeros = ops.sum(ops.astype(zero, D.int64), axes, True)
+        others = ops.where(zero, ops.where(ops.eq(zeros, 1), p, 0.0),
+                           ops.where(ops.eq(zeros, 0), ops.div(p, nonzero), 0.0))
+        return (ops.mul(expand_back(ops, g, shape, axes, keepdim), others),)
+
+
+class ProdBackward1(ProdBackward0):
+    __doc__ = ProdBackward0.__doc__
+
+
+class AmaxBackward0(Node):
+    """``amax(x)``: g shared evenly among the elements equal to the maximum."""
+    op, save = "amax", (0, OUT)
+    forward = staticmethod(lambda k, x, axes, keepdim: k.amax(x, axes, keepdim))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, x: Any, out: Any) -> tuple[Any]:
+        axes, keepdim = ctx.args
+        shape = ctx.shapes[0]
+        hit = ops.eq(x, expand_back(ops, out, shape, axes, keepdim))
+        hits = ops.astype(hit, ops.dtype_of(x))
+        count = ops.sum(hits, axes, True)
+        return (ops.mul(hits, ops.div(expand_back(ops, g, shape, axes, keepdim), count)),)
+
+
+class AminBackward0(AmaxBackward0):
+    """``amin(x)``: g shared evenly among the elements equal to the minimum."""
+    op = "amin"
+    forward = staticmethod(lambda k, x, axes, keepdim: k.amin(x, axes, keepdim))
+
+
+class MaxBackward1(AmaxBackward0):
+    """``max(x)`` over all elements: as ``amax``."""
+    op = "max"
+
+
+class MinBackward1(AminBackward0):
+    """``min(x)`` over all elements: as ``amin``."""
+    op = "min"
+
+
+class MaxBackward0(Node):
+    """``max(x, dim)`` values: g goes to the element at the returned index."""
+    op, save, promote = "max", (1,), False
+    forward = staticmethod(lambda k, x, idx, axis, keepdim: k.amax(x, (axis,), keepdim))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, idx: Any) -> tuple[Any, None]:
+        axis, keepdim = ctx.args
+        shape = ctx.shapes[0]
+        iota = ops.iota(shape[axis], tuple(shape[axis] if i == axis else 1
+                                           for i in range(len(shape))), g)
+        if not keepdim:
+            idx = ops.reshape(idx, tuple(1 if i == axis else n for i, n in enumerate(shape)))
+            g = ops.reshape(g, tuple(1 if i == axis else n for i, n in enumerate(shape)))
+        return (ops.where(ops.eq(iota, idx), g, 0.0), None)
+
+
+class MinBackward0(MaxBackward0):
+    """``min(x, dim)`` values: g goes to the element at the returned index."""
+    op = "min"
+    forward = staticmethod(lambda k, x, idx, axis, keepdim: k.amin(x, (axis,), keepdim))
+
+
+class VarBackward0(Node):
+    """``var(x, correction)``: grad = g * 2 (x - mean) / (n - correction)."""
+    op, float_only, save = "var", True, (0,)
+
+    @staticmethod
+    def forward(k: Any, x: Any, axes: tuple[int, ...], correction: float, keepdim: bool) -> Any:
+        n = _count(x.shape, axes)
+        centred = k.sub(x, k.div(k.sum(x, axes, True), n))
+        return k.div(k.sum(k.mul(centred, centred), axes, keepdim), builtins.max(n - correction, 0))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, x: Any) -> tuple[Any]:
+        axes, correction, keepdim = ctx.args
+        shape = ctx.shapes[0]
+        n = _count(shape, axes)
+        centred = ops.sub(x, ops.div(ops.sum(x, axes, True), n))
+        scale = 2.0 / (n - correction) if n - correction > 0 else float("inf")
+        return (ops.mul(ops.mul(centred, scale), expand_back(ops, g, shape, axes, keepdim)),)
+
+
+class StdBackward0(Node):
+    """``std(x, correction)``: grad = g * (x - mean) / ((n - correction) * std)."""
+    op, float_only, save = "std", True, (0, OUT)
+    forward = staticmethod(lambda k, x, axes, c, keepdim: k.sqrt(
+        VarBackward0.forward(k, x, axes, c, keepdim)))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, x: Any, out: Any) -> tuple[Any]:
+        axes, correction, keepdim = ctx.args
+        shape = ctx.shapes[0]
+        n = _count(shape, axes)
+        centred = ops.sub(x, ops.div(ops.sum(x, axes, True), n))
+        denom = ops.mul(expand_back(ops, out, shape, axes, keepdim), float(n - correction))
+        return (ops.div(ops.mul(centred, expand_back(ops, g, shape, axes, keepdim)), denom),)
+
+
+class LogsumexpBackward0(Node):
+    """``log(sum(exp(x)))``, computed stably: grad = g * exp(x - out)."""
+    op, float_only, save = "logsumexp", True, (0, OUT)
+
+    @staticmethod
+    def forward(k: Any, x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
+        if 0 in x.shape:
+            return k.log(k.sum(k.exp(x), axes, keepdim))
+        m = k.amax(x, axes, True)
+        m = k.where(k.isfinite(m), m, 0.0)
+        s = k.log(k.sum(k.exp(k.sub(x, m)), axes, True))
+        out = k.add(s, m)
+        return out if keepdim else k.reshape(out, tuple(
+            n for i, n in enumerate(x.shape) if i not in axes))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, x: Any, out: Any) -> tuple[Any]:
+        axes, keepdim = ctx.args
+        shape = ctx.shapes[0]
+        w = ops.exp(ops.sub(x, expand_back(ops, out, shape, axes, keepdim)))
+        return (ops.mul(w, expand_back(ops, g, shape, axes, keepdim)),)
+
+
+class LinalgVectorNormBackward0(Node):
+    """``norm(x, p)``: grad = g * x |x|^(p-2) / out^(p-1); p=2: g x / out; p=1: g sign(x)."""
+    op, float_only, save = "norm", True, (0, OUT)
+
+    @staticmethod
+    def forward(k: Any, x: Any, p: float, axes: tuple[int, ...], keepdim: bool) -> Any:
+        a = k.abs(x)
+        if p == math.inf:
+            return k.amax(a, axes, keepdim)
+        if p == 1:
+            return k.sum(a, axes, keepdim)
+        if p == 2:
+            return k.sqrt(k.sum(k.mul(x, x), axes, keepdim))
+        return k.pow(k.sum(k.pow(a, p), axes, keepdim), 1.0 / p)
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, x: Any, out: Any) -> tuple[Any]:
+        p, axes, keepdim = ctx.args
+        shape = ctx.shapes[0]
+        gb = expand_back(ops, g, shape, axes, keepdim)
+        ob = expand_back(ops, out, shape, axes, keepdim)
+        if p == 1:
+            return (ops.mul(gb, ops.sign(x)),)
+        if p == math.inf:
+            a = ops.abs(x)
+            hits = ops.astype(ops.eq(a, ob), ops.dtype_of(x))
+            count = ops.sum(hits, axes, True)
+            return (ops.mul(ops.mul(ops.sign(x), hits), ops.div(gb, count)),)
+        safe = ops.where(ops.eq(ob, 0), 1.0, ob)
+        if p == 2:
+            return (ops.where(ops.eq(ob, 0), 0.0, ops.div(ops.mul(gb, x), safe)),)
+        scale = ops.mul(ops.mul(x, ops.pow(ops.abs(x), p - 2)), ops.pow(safe, 1 - p))
+        return (ops.where(ops.eq(ob, 0), 0.0, ops.mul(gb, scale)),)
+
+
+class _ArgReduce(Node):
+    differentiable = False
+    op = "argmax"
+    forward = staticmethod(lambda k, x, axis, keepdim: k.argmax(x, axis, keepdim))
+
+
+class _ArgMin(_ArgReduce):
+    op = "argmin"
+    forward = staticmethod(lambda k, x, axis, keepdim: k.argmin(x, axis, keepdim))
+# fmt: on
+
+
+class MaxMin(NamedTuple):
+    """``max(dim=)`` / ``min(dim=)`` result: ``values`` and ``indices``."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _reduce(cls_all: type[Node], cls_dim: type[Node], input: Tensor, dim: Any, keepdim: bool,
+            *extra: Any) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{cls_all.op}(): expected a Tensor, got {type(input).__name__}")
+    axes = dims_of(dim, input.ndim, cls_all.op)
+    cls = cls_all if dim is None else cls_dim
+    return unary(cls, input, axes, *extra, keepdim) if extra else unary(cls, input, axes, keepdim)
+
+
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+        dtype: D.dtype | None = None) -> Tensor:
+    """Sum over ``dim`` (all dims by default); integers and bools sum to int64."""
+    if dtype is not None:
+        input = input.to(dtype)
+    elif not input.dtype.is_floating_point and input.dtype is not D.int64:
+        input = input.to(D.int64)
+    return _reduce(SumBackward0, SumBackward1, input, dim, keepdim)
+
+
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
+         dtype: D.dtype | None = None) -> Tensor:
+    """Arithmetic mean over ``dim``; defined for floating dtypes (as in PyTorch)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {input.dtype.name}"
+        )
+    return _reduce(MeanBackward0, MeanBackward1, input, dim, keepdim)
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+         dtype: D.dtype | None = None) -> Tensor:
+    """Product over ``dim`` (all elements by default)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    elif not input.dtype.is_floating_point and input.dtype is not D.int64:
+        input = input.to(D.int64)
+    return _reduce(ProdBackward0, ProdBackward1, input, dim, keepdim)
+
+
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """Maximum over ``dim`` (all dims when empty); g is shared among ties."""
+    _check_nonempty(input, dim, "amax")
+    return _reduce(AmaxBackward0, AmaxBackward0, input, None if dim == () else dim, keepdim)
+
+
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """Minimum over ``dim`` (all dims when empty); g is shared among ties."""
+    _check_nonempty(input, dim, "amin")
+    return _reduce(AminBackward0, AminBackward0, input, None if dim == () else dim, keepdim)
+
+
+def _check_nonempty(input: Tensor, dim: Any, op: str) -> None:
+    if input.numel() == 0:
+        raise IndexError(
+            f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument."
+            if dim in (None, ()) else f"{op}(): cannot reduce over an empty dimension"
+        )
+
+
+def _max_min(cls_all: type[Node], cls_dim: type[Node], arg: Any, input: Tensor, dim: Any,
+             keepdim: bool, other: Any) -> Any:
+    if isinstance(dim, Tensor):
+        other, dim = dim, None
+    if other is not None:
+        from ._ops_pointwise import maximum, minimum
+
+        return (maximum if cls_all.op == "max" else minimum)(input, other)
+    if dim is None:
+        _check_nonempty(input, None, cls_all.op)
+        return _reduce(cls_all, cls_all, input, None, False)
+    axis = _dim(dim, input.ndim, cls_all.op)
+    if input.shape and input.shape[axis] == 0:
+        raise IndexError(f"{cls_all.op}(): cannot reduce over dimension {dim} of size 0")
+    indices = unary(arg, input, axis, keepdim)
+    values = nary(cls_dim, (input, indices), axis, keepdim)
+    return MaxMin(values, indices)
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+        other: Any = None) -> Any:
+    """The maximum; with ``dim``, ``(values, indices)`` along it; with a tensor, ``maximum``."""
+    return _max_min(MaxBackward1, MaxBackward0, _ArgReduce, input, dim, keepdim, other)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+        other: Any = None) -> Any:
+    """The minimum; with ``dim``, ``(values, indices)`` along it; with a tensor, ``minimum``."""
+    return _max_min(MinBackward1, MinBackward0, _ArgMin, input, dim, keepdim, other)
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the maximum (first occurrence), over the flattened tensor if ``dim`` is None."""
+    _check_nonempty(input, dim, "argmax")
+    if dim is None:
+        return unary(_ArgReduce, input.reshape(-1), 0, False) if not keepdim else unary(
+            _ArgReduce, input.reshape(-1), 0, False).reshape([1] * input.ndim)
+    return unary(_ArgReduce, input, _dim(dim, input.ndim, "argmax"), keepdim)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the minimum (first occurrence), over the flattened tensor if ``dim`` is None."""
+    _check_nonempty(input, dim, "argmin")
+    if dim is None:
+        return unary(_ArgMin, input.reshape(-1), 0, False) if not keepdim else unary(
+            _ArgMin, input.reshape(-1), 0, False).reshape([1] * input.ndim)
+    return unary(_ArgMin, input, _dim(dim, input.ndim, "argmin"), keepdim)
+
+
+def _correction(unbiased: Any, correction: Any) -> float:
+    if correction is not None:
+        return float(correction)
+    return 1.0 if unbiased is None or unbiased else 0.0
+
+
+def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+        correction: float | None = None) -> Tensor:
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as PyTorch)."""
+    if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool) and dim is None:
+        dim, unbiased = unbiased, None
+    return _reduce(VarBackward0, VarBackward0, input, dim, keepdim,
+                   _correction(unbiased, correction))
+
+
+def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+        correction: float | None = None) -> Tensor:
+    """Standard deviation over ``dim`` with Bessel's ``correction`` (1 by default)."""
+    if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool) and dim is None:
+        dim, unbiased = unbiased, None
+    return _reduce(StdBackward0, StdBackward0, input, dim, keepdim,
+                   _correction(unbiased, correction))
+
+
+def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(input), dim))`` without overflow."""
+    return _reduce(LogsumexpBackward0, LogsumexpBackward0, input, dim, keepdim)
+
+
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Vector p-norm over ``dim`` (``'fro'`` and 2 are the Euclidean norm)."""
+    if p in ("fro", None):
+        p = 2
+    if not isinstance(p, (int, float)) or p <= 0:
+        raise ValueError(f"norm(): p must be a positive number, inf or 'fro', got {p!r}")
+    axes = dims_of(dim, input.ndim, "norm")
+    return unary(LinalgVectorNormBackward0, input, float(p), axes, keepdim)

@@ -1,0 +1,564 @@
+"""Shape, indexing and matrix-product ops."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from . import _dtype as D
+from ._autograd import Node
+from ._tensor import Tensor, _dim, check_inplace, mismatch_error, nary, op_error, unary, view
+from ._grad_mode import state
+
+
+def _shape_arg(shape: Any) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def _inverse(perm: Sequence[int]) -> tuple[int, ...]:
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return tuple(inv)
+
+
+# fmt: off
+class ViewBackward0(Node):
+    """``reshape``/``view``: grad = g reshaped to the input's shape."""
+    op = "view"
+    forward = staticmethod(lambda k, x, shape: k.reshape(x, shape))
+    backward = staticmethod(lambda ctx, ops, g: (ops.reshape(g, ctx.shapes[0]),))
+
+
+class UnsqueezeBackward0(ViewBackward0):
+    """``unsqueeze``: grad = g with the new dim removed."""
+    op = "unsqueeze"
+
+
+class SqueezeBackward0(ViewBackward0):
+    """``squeeze``: grad = g with the size-1 dims put back."""
+    op = "squeeze"
+
+
+class SqueezeBackward1(SqueezeBackward0):
+    op = "squeeze"
+
+
+class PermuteBackward0(Node):
+    """``permute(dims)``: grad = g permuted back."""
+    op = "permute"
+    forward = staticmethod(lambda k, x, perm: k.permute(x, perm))
+    backward = staticmethod(lambda ctx, ops, g: (ops.permute(g, _inverse(ctx.args[0])),))
+
+
+class TransposeBackward0(PermuteBackward0):
+    """``transpose(d0, d1)``: grad = g transposed back."""
+    op = "transpose"
+
+
+class TBackward0(PermuteBackward0):
+    """``t()``: grad = g.t()."""
+    op = "t"
+
+
+class ExpandBackward0(Node):
+    """``expand``/``broadcast_to``: grad = g summed back to the input's shape."""
+    op = "expand"
+    forward = staticmethod(lambda k, x, shape: k.broadcast_to(x, shape))
+    backward = staticmethod(lambda ctx, ops, g: (ops.sum_to(g, ctx.shapes[0]),))
+
+
+class SumToSizeBackward0(Node):
+    """``sum_to_size``: sums broadcast dims away; grad = g expanded back."""
+    op = "sum_to_size"
+    forward = staticmethod(lambda k, x, shape: k.sum_to(x, shape))
+    backward = staticmethod(lambda ctx, ops, g: (ops.broadcast_to(g, ctx.shapes[0]),))
+
+
+class CloneBackward0(Node):
+    """``clone``: grad = g."""
+    op = "clone"
+    forward = staticmethod(lambda k, x: k.copy(x))
+    backward = staticmethod(lambda ctx, ops, g: (g,))
+
+
+class ToCopyBackward0(Node):
+    """``to(dtype)``: grad = g cast back to the input's dtype."""
+    op = "to"
+    forward = staticmethod(lambda k, x, d, src: k.astype(x, d))
+    backward = staticmethod(lambda ctx, ops, g: (ops.astype(g, ctx.args[1]),))
+
+
+class CatBackward0(Node):
+    """``cat(tensors, dim)``: each input gets its slice of g."""
+    op, promote = "cat", True
+
+    @staticmethod
+    def forward(k: Any, *arrays_and_dim: Any) -> Any:
+        *arrays, dim = arrays_and_dim
+        return k.concat(arrays, dim)
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, ...]:
+        dim = ctx.args[0]
+        out, start = [], 0
+        for need, shape in zip(ctx.needs_input_grad, ctx.shapes):
+            n = shape[dim] if len(shape) > dim else 0
+            idx = (slice(None),) * dim + (slice(start, start + n),)
+            out.append(ops.getitem(g, idx) if need else None)
+            start += n
+        return tuple(out)
+
+
+class StackBackward0(Node):
+    """``stack(tensors, dim)``: input i gets g selected at index i along dim."""
+    op, promote = "stack", True
+
+    @staticmethod
+    def forward(k: Any, *arrays_and_dim: Any) -> Any:
+        *arrays, dim = arrays_and_dim
+        return k.stack(arrays, dim)
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, ...]:
+        dim = ctx.args[0]
+        return tuple(ops.getitem(g, (slice(None),) * dim + (i,)) if need else None
+                     for i, need in enumerate(ctx.needs_input_grad))
+
+
+class IndexBackward0(Node):
+    """``x[index]`` with integer or mask tensors: g scattered (added) back into zeros."""
+    op = "index"
+    forward = staticmethod(lambda k, x, idx, advanced: k.getitem(x, idx))
+    backward = staticmethod(lambda ctx, ops, g: (
+        ops.index_grad(g, ctx.shapes[0], ctx.args[0], ctx.args[1]),))
+
+
+class SliceBackward0(IndexBackward0):
+    """``x[basic index]`` (slices, ints, None, ...): g written back into zeros."""
+    op = "getitem"
+
+
+class SelectBackward0(SliceBackward0):
+    """``x[i]``: g written back into zeros at i."""
+
+
+class SplitBackward0(SliceBackward0):
+    """One piece of ``split``/``chunk``: g written back into zeros at its slice."""
+    op = "split"
+
+
+class IndexGradBackward(Node):
+    """Scatter-add of ``g`` into zeros at ``index`` (the backward of indexing, made
+    differentiable for double backward): grad = gg[index]."""
+    op = "index_backward"
+    forward = staticmethod(lambda k, g, shape, idx, adv: k.index_grad(g, shape, idx, adv))
+    backward = staticmethod(lambda ctx, ops, gg: (ops.getitem(gg, ctx.args[1]),))
+
+
+class CopySlices(Node):
+    """``x[index] = v`` on a tensor in the graph: grad x = g zeroed at index,
+    grad v = g[index] summed to v's shape."""
+    op, broadcasts = "setitem", True
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, Any]:
+        idx, advanced = ctx.args
+        nx, nv = ctx.needs_input_grad
+        gx = ops.sub(g, ops.index_grad(ops.getitem(g, idx), ctx.shapes[0], idx, advanced)
+                     ) if nx else None
+        gv = ops.sum_to(ops.getitem(g, idx), ctx.shapes[1]) if nv else None
+        return gx, gv
+
+
+class MmBackward0(Node):
+    """``a @ b`` (any of 1-D, 2-D, batched, broadcast): grad a = g @ b^T, grad b = a^T @ g,
+    reduced to each input's shape."""
+    op, save = "matmul", (0, 1)
+    forward = staticmethod(lambda k, a, b: k.matmul(a, b))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
+        sa, sb = ctx.shapes
+        na, nb = ctx.needs_input_grad
+        if len(sa) == 1:
+            a = ops.reshape(a, (1, sa[0]))
+        if len(sb) == 1:
+            b = ops.reshape(b, (sb[0], 1))
+        gshape = tuple(g.shape)
+        if len(sa) == 1:
+            gshape = gshape[:-1] + (1,) + gshape[-1:] if len(sb) > 1 else gshape + (1,)
+        if len(sb) == 1:
+            gshape = gshape + (1,)
+        g = ops.reshape(g, gshape)
+        ga = gb = None
+        if na:
+            ga = ops.matmul(g, _swap(ops, b))
+            ga = ops.reshape(ops.sum_to(ga, tuple(a.shape)), sa)
+        if nb:
+            gb = ops.matmul(_swap(ops, a), g)
+            gb = ops.reshape(ops.sum_to(gb, tuple(b.shape)), sb)
+        return ga, gb
+
+
+class DotBackward0(MmBackward0):
+    op = "dot"
+
+
+class MvBackward0(MmBackward0):
+    op = "mv"
+
+
+class BmmBackward0(MmBackward0):
+    op = "bmm"
+
+
+class UnsafeViewBackward0(MmBackward0):
+    """``matmul`` of batched/broadcast operands (PyTorch records a view after a bmm)."""
+# fmt: on
+
+
+def _swap(ops: Any, x: Any) -> Any:
+    n = len(x.shape)
+    return ops.permute(x, tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+# -- shape functions ------------------------------------------------------------------------
+
+
+def reshape(input: Tensor, *shape: Any) -> Tensor:
+    """The same data with a new shape (one dim may be -1); a view where possible."""
+    target = _infer(input, _shape_arg(shape), "reshape")
+    return view(ViewBackward0, input, target)
+
+
+def _infer(input: Tensor, shape: tuple[int, ...], op: str) -> tuple[int, ...]:
+    n = input.numel()
+    if shape.count(-1) > 1 or any(s < -1 for s in shape):
+        raise RuntimeError(f"{op}(): invalid shape {list(shape)}")
+    known = math.prod(s for s in shape if s != -1)
+    if -1 in shape:
+        if known == 0 or n % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}")
+        shape = tuple(n // known if s == -1 else s for s in shape)
+    elif known != n:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}")
+    return shape
+
+
+def view_(input: Tensor, *shape: Any) -> Tensor:
+    """``Tensor.view``: like ``reshape``, or a reinterpretation when given a dtype."""
+    if len(shape) == 1 and isinstance(shape[0], D.dtype):
+        raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
+    return reshape(input, *shape)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one."""
+    if input.ndim == 0:
+        return reshape(input, (1,))
+    s = _dim(start_dim, input.ndim, "flatten")
+    e = _dim(end_dim, input.ndim, "flatten")
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = input.shape
+    return reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+
+
+def squeeze(input: Tensor, dim: Any = None) -> Tensor:
+    """Remove size-1 dims (all, or those in ``dim``)."""
+    shape = input.shape
+    if dim is None:
+        target = tuple(n for n in shape if n != 1)
+        return view(SqueezeBackward0, input, target)
+    dims = {_dim(d, input.ndim, "squeeze") for d in ((dim,) if isinstance(dim, int) else dim)}
+    target = tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1))
+    return view(SqueezeBackward1, input, target)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dim at ``dim``."""
+    d = _dim(dim, input.ndim + 1, "unsqueeze")
+    shape = input.shape
+    return view(UnsqueezeBackward0, input, shape[:d] + (1,) + shape[d:])
+
+
+def permute(input: Tensor, *dims: Any) -> Tensor:
+    """Reorder dims."""
+    perm = tuple(_dim(d, input.ndim, "permute") for d in _shape_arg(dims))
+    if sorted(perm) != list(range(input.ndim)):
+        raise RuntimeError(
+            f"permute(): number of dims don't match or repeated dim: got {list(_shape_arg(dims))}"
+            f" for a tensor of {input.ndim} dims"
+        )
+    return view(PermuteBackward0, input, perm)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims."""
+    n = input.ndim
+    a, b = _dim(dim0, n, "transpose"), _dim(dim1, n, "transpose")
+    perm = list(range(n))
+    perm[a], perm[b] = perm[b], perm[a]
+    return view(TransposeBackward0, input, tuple(perm))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input: Tensor) -> Tensor:
+    """Transpose a tensor of at most 2 dims."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return view(TBackward0, input, tuple(range(input.ndim))[::-1])
+
+
+def expand(input: Tensor, *sizes: Any) -> Tensor:
+    """Broadcast size-1 dims to ``sizes`` without copying (-1 keeps a dim)."""
+    sizes = _shape_arg(sizes)
+    shape = input.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(
+            f"expand(): the number of sizes provided ({len(sizes)}) must be greater or equal "
+            f"to the number of dimensions in the tensor ({len(shape)})"
+        )
+    lead = len(sizes) - len(shape)
+    target = tuple(shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    for i, n in enumerate(shape):
+        if n != 1 and n != target[i + lead]:
+            raise RuntimeError(
+                f"expand(): the expanded size of the tensor ({target[i + lead]}) must match the "
+                f"existing size ({n}) at non-singleton dimension {i + lead}. Target sizes: "
+                f"{list(sizes)}. Tensor sizes: {list(shape)}"
+            )
+    return view(ExpandBackward0, input, target)
+
+
+def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:
+    return expand(input, *shape)
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, *other.shape)
+
+
+def sum_to_size(input: Tensor, *size: Any) -> Tensor:
+    """Sum broadcast dims so the result has ``size`` (the inverse of ``expand``)."""
+    return unary(SumToSizeBackward0, input, _shape_arg(size))
+
+
+def clone(input: Tensor) -> Tensor:
+    """A copy with its own memory; differentiable."""
+    return unary(CloneBackward0, input)
+
+
+def contiguous(input: Tensor) -> Tensor:
+    return input
+
+
+def _check_seq(tensors: Any, op: str) -> list[Tensor]:
+    if isinstance(tensors, Tensor) or not tensors:
+        raise (TypeError if isinstance(tensors, Tensor) else RuntimeError)(
+            f"{op}(): expected a non-empty sequence of Tensors")
+    return list(tensors)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim."""
+    ts = _check_seq(tensors, "cat")
+    d = _dim(dim, ts[0].ndim, "cat")
+    for i, x in enumerate(ts):
+        if x.ndim != ts[0].ndim or any(
+                a != b for j, (a, b) in enumerate(zip(x.shape, ts[0].shape)) if j != d):
+            raise RuntimeError(
+                f"cat(): Sizes of tensors must match except in dimension {d}. Expected "
+                f"{list(ts[0].shape)} but got {list(x.shape)} for tensor number {i} in the list"
+            )
+    return nary(CatBackward0, ts, d)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dim."""
+    ts = _check_seq(tensors, "stack")
+    d = _dim(dim, ts[0].ndim + 1, "stack")
+    for i, x in enumerate(ts):
+        if x.shape != ts[0].shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(ts[0].shape)} at "
+                f"entry 0 and {list(x.shape)} at entry {i}"
+            )
+    return nary(StackBackward0, ts, d)
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or given sizes."""
+    d = _dim(dim, tensor.ndim, "split")
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0:
+            raise RuntimeError(f"split(): split_size must be positive, got {size}")
+        sizes = [min(size, n - s) for s in range(0, n, size)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                f"size at dimension {d}), but got split_sizes={sizes}"
+            )
+    out, start = [], 0
+    for s in sizes:
+        idx = (slice(None),) * d + (slice(start, start + s),)
+        out.append(view(SplitBackward0, tensor, idx, False))
+        start += s
+    return tuple(out)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into ``chunks`` pieces of equal size (the last may be smaller)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = input.shape[_dim(dim, input.ndim, "chunk")]
+    return split(input, max(-(-n // chunks), 1), dim)
+
+
+# -- indexing -------------------------------------------------------------------------------
+
+
+def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool, bool]:
+    """``index`` with tensors and lists turned into native arrays; (index, advanced, only_ints)."""
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    advanced = False
+    ints = True
+    be = x._backend
+    for it in items:
+        if isinstance(it, Tensor):
+            if it._backend is not be:
+                raise RuntimeError(
+                    f"index(): indices are on {it.device} ({it.backend}) but the indexed tensor "
+                    f"is on {x.device} ({x.backend})")
+            if it.dtype.is_floating_point:
+                raise IndexError(
+                    "tensors used as indices must be long, int or bool tensors, got "
+                    f"{it.dtype.name}")
+            out.append(it._data)
+            advanced = True
+            ints = False
+        elif isinstance(it, (list, tuple)) or hasattr(it, "__array__"):
+            from ._creation import tensor
+
+            out.append(tensor(it, backend=be)._data)
+            advanced = True
+            ints = False
+        elif isinstance(it, bool) or not isinstance(it, (int, slice, type(None), type(...))):
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or bool tensors "
+                f"are valid indices (got {type(it).__name__})")
+        else:
+            ints = ints and isinstance(it, int)
+            out.append(it)
+    return tuple(out), advanced, ints
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    idx, advanced, ints = _normalize_index(x, index)
+    if advanced:
+        return unary(IndexBackward0, x, idx, True)
+    return view(SelectBackward0 if ints else SliceBackward0, x, idx, False)
+
+
+def setitem(x: Tensor, index: Any, value: Any) -> None:
+    """``x[index] = value``, recorded as ``CopySlices`` when the graph is involved."""
+    idx, advanced, _ = _normalize_index(x, index)
+    be = x._backend
+    if isinstance(value, Tensor):
+        if value._backend is not be:
+            raise mismatch_error(CopySlices, x, value)
+        v = value._data
+        if value.dtype is not x.dtype:
+            v = be.k.astype(v, x.dtype)
+    else:
+        v = value
+    record = state.grad_enabled and (
+        x._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+    check_inplace(x, "setitem")
+    try:
+        be.k.setitem(x._data, idx, v)
+    except Exception as e:
+        raise op_error(CopySlices, (x, value), e) from e
+    x._vc[0] += 1
+    if record:
+        from ._autograd import record as rec
+
+        node = rec(CopySlices, (x, value), x._data, (idx, advanced), be)
+        x._grad_fn = node
+        x._requires_grad = True
+        node._out_vc = x._vc
+
+
+# -- matrix products ------------------------------------------------------------------------
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """Matrix product with NumPy/PyTorch rules for 1-D, 2-D, batched and broadcast operands."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError("matmul(): both arguments must be Tensors")
+    a, b = input.ndim, other.ndim
+    if a == 0 or b == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {a}D and {b}D")
+    ka = input.shape[-1]
+    kb = other.shape[-2] if b > 1 else other.shape[0]
+    if ka != kb:
+        sa = "x".join(map(str, input.shape))
+        sb = "x".join(map(str, other.shape))
+        raise RuntimeError(f"matmul(): mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
+    cls = (DotBackward0 if a == b == 1 else MmBackward0 if a == b == 2 else
+           MvBackward0 if (a, b) == (2, 1) else UnsafeViewBackward0)
+    return nary(cls, (input, other))
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """2-D matrix product."""
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(
+            f"mm(): self must be a matrix (got {input.ndim}D) and mat2 must be a matrix "
+            f"(got {mat2.ndim}D)")
+    return matmul(input, mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Batched 3-D matrix product (no broadcasting)."""
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(
+            f"bmm(): batch1 must be a 3D tensor (got {input.ndim}D) and batch2 must be a 3D "
+            f"tensor (got {mat2.ndim}D)")
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(
+            f"bmm(): batch sizes differ: {input.shape[0]} and {mat2.shape[0]} (shapes "
+            f"{list(input.shape)} and {list(mat2.shape)})")
+    if input.shape[2] != mat2.shape[1]:
+        raise RuntimeError(
+            f"bmm(): batch1 and batch2 shapes cannot be multiplied ({list(input.shape)} and "
+            f"{list(mat2.shape)})")
+    return nary(BmmBackward0, (input, mat2))
+
+
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    """Inner product of two 1-D tensors."""
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
+    if input.shape != tensor.shape:
+        raise RuntimeError(
+            "inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number "
+            "of elements, but got {} and {} elements respectively".format(
+                input.shape[0], tensor.shape[0], input.shape[0], tensor.shape[0]))
+    return matmul(input, tensor)

@@ -1,0 +1,297 @@
+"""Discovery, registration and selection of backends.
+
+pluggy is used here, once, at discovery; the result is a plain dict from name to backend. The
+active backend is resolved per *creation* call (explicit argument > ``use_backend`` >
+``set_backend`` > ``TENSORPLUG_BACKEND`` > ``numpy``); ops use their inputs' backend.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib import import_module
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from ._backend import Backend, BackendUnavailableError, Device
+
+GROUP = "tensorplug.backends"
+DEFAULT = "numpy"
+hookimpl = pluggy.HookimplMarker("tensorplug")
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """A backend declared by a plugin; nothing is imported until ``load`` is called.
+
+    Args:
+        name: lower-case registry name.
+        load: builds the ``Backend``.
+        device_type: ``cpu``, ``cuda``, ... (used to resolve ``device=`` strings).
+        version: the library's version, or a callable returning it.
+        probe: returns ``(available, reason)`` cheaply, without building the backend.
+        description: one line for ``list_backends``.
+    """
+
+    name: str
+    load: Callable[[], Backend]
+    device_type: str = "cpu"
+    version: str | Callable[[], str] = ""
+    probe: Callable[[], tuple[bool, str]] | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """One row of ``list_backends()``."""
+
+    name: str
+    available: bool
+    reason: str
+    version: str
+    device_type: str
+    source: str
+    status: str  # active | available | unavailable | broken
+
+
+class _Registry:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.pm: pluggy.PluginManager | None = None
+        self.specs: dict[str, BackendSpec] = {}
+        self.sources: dict[str, str] = {}
+        self.broken: dict[str, str] = {}
+        self.loaded: dict[str, Backend] = {}
+
+    def manager(self) -> pluggy.PluginManager:
+        if self.pm is None:
+            with self.lock:
+                if self.pm is None:
+                    pm = pluggy.PluginManager("tensorplug")
+                    pm.add_hookspecs(hookspecs)
+                    self.pm = pm
+                    self._discover(pm)
+        return self.pm
+
+    def _discover(self, pm: pluggy.PluginManager) -> None:
+        if os.environ.get("TENSORPLUG_DISABLE_PLUGIN_AUTOLOAD") != "1":
+            seen = {}
+            for ep in entry_points(group=GROUP):
+                dist = ep.dist.name if ep.dist is not None else "?"
+                if ep.name in seen:
+                    if seen[ep.name] == ep.value:  # the same install seen twice on sys.path
+                        continue
+                    self.broken[ep.name] = (
+                        f"duplicate entry point {ep.name!r}: {ep.value} ({dist}) and "
+                        f"{seen[ep.name]}; the first one is used"
+                    )
+                    continue
+                seen[ep.name] = ep.value
+                try:
+                    self._register(pm, ep.load(), f"{dist} ({ep.value})")
+                except Exception as e:  # noqa: BLE001 - one broken plugin must not stop others
+                    self.broken[ep.name] = _describe(e)
+        if DEFAULT not in self.specs:
+            # A source checkout run without `pip install`: no entry-point metadata exists.
+            with contextlib.suppress(ImportError):
+                self._register(pm, import_module("tensorplug_numpy.plugin"), "tensorplug_numpy")
+
+    def _register(self, pm: pluggy.PluginManager, plugin: Any, source: str) -> None:
+        if pm.is_registered(plugin):
+            return
+        pm.register(plugin)
+        pm.check_pending()
+        caller = pm.subset_hook_caller("tensorplug_backends", [])
+        impls = [i for i in caller.get_hookimpls() if i.plugin is plugin]
+        for impl in impls:
+            for spec in impl.function() or []:
+                if spec.name in self.specs:
+                    self.broken[spec.name + "@" + source] = (
+                        f"backend name {spec.name!r} from {source} is already provided by "
+                        f"{self.sources[spec.name]}"
+                    )
+                    continue
+                self.specs[spec.name] = spec
+                self.sources[spec.name] = source
+
+    def register(self, plugin: Any, source: str = "registered at runtime") -> list[str]:
+        pm = self.manager()
+        before = set(self.specs)
+        with self.lock:
+            self._register(pm, plugin, source)
+        return sorted(set(self.specs) - before)
+
+    def unregister(self, name: str) -> None:
+        with self.lock:
+            self.specs.pop(name, None)
+            self.sources.pop(name, None)
+            self.loaded.pop(name, None)
+
+    def get(self, name: str) -> Backend:
+        be = self.loaded.get(name)
+        if be is not None:
+            return be
+        self.manager()
+        with self.lock:
+            if name in self.loaded:
+                return self.loaded[name]
+            spec = self.specs.get(name)
+            if spec is None:
+                if name in self.broken:
+                    raise RuntimeError(f"backend {name!r} is broken: {self.broken[name]}")
+                raise ValueError(
+                    f"unknown backend {name!r}; available backends: "
+                    f"{', '.join(sorted(self.specs)) or '(none)'}"
+                )
+            ok, reason = _probe(spec)
+            if not ok:
+                raise BackendUnavailableError(f"backend {name!r} is unavailable: {reason}")
+            try:
+                be = spec.load()
+            except Exception as e:
+                raise BackendUnavailableError(
+                    f"backend {name!r} failed to load: {_describe(e)}"
+                ) from e
+            if not isinstance(be, Backend):
+                raise TypeError(f"backend {name!r}: load() returned {type(be).__name__}, "
+                                "expected tensorplug.plugins.Backend")
+            self.loaded[name] = be
+            return be
+
+
+def _describe(e: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(e), e)).strip()
+
+
+def _probe(spec: BackendSpec) -> tuple[bool, str]:
+    if spec.probe is None:
+        return True, ""
+    try:
+        return spec.probe()
+    except Exception as e:  # noqa: BLE001 - a failing probe means "unavailable", with why
+        return False, _describe(e)
+
+
+REGISTRY = _Registry()
+
+
+def _version(spec: BackendSpec) -> str:
+    try:
+        return spec.version() if callable(spec.version) else spec.version
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def list_backends() -> list[BackendInfo]:
+    """Every discovered backend with its availability, the reason if not, and its version.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> [b.name for b in tp.list_backends() if b.available][:1]
+        ['numpy']
+    """
+    REGISTRY.manager()
+    active = _current_name()
+    rows = []
+    for name, spec in sorted(REGISTRY.specs.items()):
+        ok, reason = _probe(spec)
+        status = "active" if ok and name == active else ("available" if ok else "unavailable")
+        rows.append(BackendInfo(name, ok, reason, _version(spec), spec.device_type,
+                                REGISTRY.sources[name], status))
+    for name, err in sorted(REGISTRY.broken.items()):
+        rows.append(BackendInfo(name, False, err, "", "?", "?", "broken"))
+    return rows
+
+
+# -- selection ------------------------------------------------------------------------------
+
+
+class _Selection(threading.local):
+    stack: list[str] | None = None
+
+
+_sel = _Selection()
+_global: list[str | None] = [None]
+
+
+def _current_name() -> str:
+    stack = _sel.stack
+    if stack:
+        return stack[-1]
+    if _global[0] is not None:
+        return _global[0]
+    return os.environ.get("TENSORPLUG_BACKEND") or DEFAULT
+
+
+def get_backend(name: str | None = None) -> Backend:
+    """The backend new tensors are created on (or the one called ``name``)."""
+    return REGISTRY.get(name or _current_name())
+
+
+def set_backend(name: str | None) -> None:
+    """Make ``name`` the process-wide default backend (``None`` restores the default).
+
+    The backend is loaded at once, so a wrong or unavailable name fails here, not later.
+    """
+    if name is not None:
+        REGISTRY.get(name)
+    _global[0] = name
+
+
+@contextlib.contextmanager
+def use_backend(name: str) -> Iterator[Backend]:
+    """Create tensors on backend ``name`` inside the block (thread-local).
+
+    Example:
+        >>> import tensorplug as tp
+        >>> with tp.use_backend("numpy"):
+        ...     tp.zeros(2).device
+        device(type='cpu')
+    """
+    be = REGISTRY.get(name)
+    if _sel.stack is None:
+        _sel.stack = []
+    _sel.stack.append(name)
+    try:
+        yield be
+    finally:
+        _sel.stack.pop()
+
+
+def resolve(backend: str | Backend | None = None, device: Any = None) -> Backend:
+    """The backend for a creation call with ``backend=`` and/or ``device=``."""
+    if isinstance(backend, Backend):
+        return backend
+    if backend is not None:
+        return REGISTRY.get(backend)
+    if device is None:
+        return REGISTRY.get(_current_name())
+    return backend_for_device(device)
+
+
+def backend_for_device(device: Any) -> Backend:
+    dev = Device.parse(device)
+    current = REGISTRY.get(_current_name()) if _current_name() in REGISTRY.specs else None
+    if current is not None and current.device_type == dev.type:
+        return current
+    REGISTRY.manager()
+    candidates = [n for n, s in REGISTRY.specs.items() if s.device_type == dev.type]
+    if not candidates:
+        raise ValueError(
+            f"no backend provides device {str(dev)!r}; backends: "
+            + ", ".join(f"{n} ({s.device_type})" for n, s in sorted(REGISTRY.specs.items()))
+        )
+    errors = []
+    for n in sorted(candidates, key=lambda n: n != DEFAULT):
+        try:
+            return REGISTRY.get(n)
+        except BackendUnavailableError as e:
+            errors.append(str(e))
+    raise BackendUnavailableError("; ".join(errors))

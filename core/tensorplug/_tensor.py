@@ -1,0 +1,597 @@
+"""The ``Tensor`` and the per-op hot path (``unary``, ``binary``, ``nary``, ``inplace``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import _autograd as A
+from . import _dtype as D
+from ._autograd import AccumulateGrad, Node, RemovableHandle, record
+from ._backend import Backend, Device
+from ._grad_mode import state
+
+_SCALARS = (int, float, bool)
+
+
+class Tensor:
+    """An n-dimensional array on a backend, with PyTorch's autograd attributes.
+
+    Create tensors with ``tensorplug.tensor``, ``zeros``, ``randn``, ...; see the user guide.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_accum",
+        "_backend",
+        "_base",
+        "_data",
+        "_grad",
+        "_grad_fn",
+        "_hooks",
+        "_requires_grad",
+        "_vc",
+    )
+
+    # Let reflected operators with NumPy arrays on the left reach Tensor's methods.
+    __array_priority__ = 1000
+    __array_ufunc__ = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(
+            "create tensors with tensorplug.tensor(data), tensorplug.zeros(...), and friends"
+        )
+
+    @classmethod
+    def _make(
+        cls, data: Any, backend: Backend, grad_fn: Node | None = None, base: Tensor | None = None
+    ) -> Tensor:
+        t = object.__new__(cls)
+        t._data = data
+        t._backend = backend
+        t._grad_fn = grad_fn
+        t._requires_grad = grad_fn is not None
+        t._grad = None
+        t._accum = None
+        t._hooks = None
+        t._base = base
+        t._vc = [0] if base is None else base._vc
+        return t
+
+    # -- attributes --------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or its length along ``dim``."""
+        shape = self.shape
+        return shape if dim is None else shape[_dim(dim, len(shape), "size")]
+
+    @property
+    def ndim(self) -> int:
+        return len(self._data.shape)
+
+    def dim(self) -> int:
+        return len(self._data.shape)
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        n = 1
+        for s in self._data.shape:
+            n *= s
+        return n
+
+    nelement = numel
+
+    @property
+    def dtype(self) -> D.dtype:
+        return self._backend.k.dtype_of(self._data)  # type: ignore[no-any-return]
+
+    @property
+    def device(self) -> Device:
+        return self._backend.device(self._data)
+
+    @property
+    def backend(self) -> str:
+        """The name of the backend holding this tensor's data."""
+        return self._backend.name
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._backend.device_type == "cuda"
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def element_size(self) -> int:
+        return self.dtype.itemsize
+
+    def __len__(self) -> int:
+        if not self._data.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return int(self._data.shape[0])
+
+    # -- autograd attributes -----------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._grad_fn is not None:
+            if not value:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach()."
+                )
+            return
+        if value and not self.dtype.is_floating_point:
+            raise RuntimeError(
+                "only Tensors of floating point dtype can require gradients "
+                f"(got {self.dtype.name})"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._grad_fn is None
+
+    @property
+    def grad_fn(self) -> Node | None:
+        return self._grad_fn
+
+    @property
+    def grad(self) -> Tensor | None:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value)}")
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: {list(value.shape)} vs "
+                    f"{list(self.shape)}"
+                )
+        self._grad = value
+
+    @property
+    def data(self) -> Tensor:
+        """A detached alias, as PyTorch's ``.data`` (in-place changes are not tracked)."""
+        return Tensor._make(self._data, self._backend)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data
+
+    @property
+    def retains_grad(self) -> bool:
+        fn = self._grad_fn
+        return fn is not None and fn._retain is not None and fn._retain() is self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self._grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        A.retain(self._grad_fn, self)
+
+    def _accumulator(self) -> AccumulateGrad:
+        acc = self._accum
+        if acc is None:
+            acc = AccumulateGrad(self)
+            acc._backend = self._backend
+            self._accum = acc
+        return acc
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """``hook(grad)`` runs when this tensor's gradient is computed; a returned tensor
+        replaces it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            return self._grad_fn.register_prehook(hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return RemovableHandle(self._hooks, hook)
+
+    def backward(
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Sequence[Tensor] | Tensor | None = None,
+    ) -> None:
+        """Accumulate the gradient of this tensor into ``.grad`` of the leaves."""
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing data (and version counter) with this one, outside the graph."""
+        return Tensor._make(self._data, self._backend, None, self)
+
+    def detach_(self) -> Tensor:
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    # -- conversion --------------------------------------------------------------------------
+    def numpy(self, *, force: bool = False) -> Any:
+        """The data as a NumPy array (shares memory on the NumPy backend)."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._backend.k.to_host(self._data)
+
+    def item(self) -> Any:
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError(
+                f"a Tensor with {n} elements cannot be converted to Scalar "
+                f"(item() needs exactly one element; shape is {list(self.shape)})"
+            )
+        return self._backend.k.to_host(self._data).reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self._backend.k.to_host(self._data).tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self.numel()} elements is ambiguous"
+            )
+        return bool(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        from ._printing import tensor_repr
+
+        return tensor_repr(self)
+
+    def __iter__(self) -> Any:
+        if not self._data.shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError("tensorplug tensors are not pickled; use tensorplug.save (safetensors)")
+
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        return self._data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> Any:
+        return self._data.__dlpack_device__()
+
+
+A._Tensor = Tensor
+
+
+def _dim(d: int, ndim: int, op: str) -> int:
+    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not lo <= d <= hi:
+        raise IndexError(
+            f"{op}(): Dimension out of range (expected to be in range of [{lo}, {hi}], "
+            f"but got {d})"
+        )
+    return d % ndim if ndim else 0
+
+
+# --------------------------------------------------------------------------------------------
+# The per-op hot path. ``cls.forward`` runs on raw arrays; a node is recorded only when grad
+# mode is on and an input requires grad.
+# --------------------------------------------------------------------------------------------
+
+
+def _wrap(out: Any, be: Backend, cls: type[Node], inputs: Sequence[Any], args: tuple[Any, ...]
+          ) -> Tensor:
+    node = record(cls, inputs, out, args, be)
+    t = Tensor._make(out, be, node)
+    node._out_vc = t._vc
+    return t
+
+
+def unary(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
+    be = x._backend
+    data = x._data
+    if cls.float_only and data.dtype.kind != "f":
+        data = be.k.astype(data, D.get_default_dtype())
+    try:
+        out = cls.forward(be.k, data, *args)
+    except Exception as e:
+        raise op_error(cls, (x,), e) from e
+    if x._requires_grad and state.grad_enabled:
+        return _wrap(out, be, cls, (x,), args)
+    return Tensor._make(out, be)
+
+
+def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
+    if not isinstance(a, Tensor):
+        a = _scalar_like(a, b, cls)
+    be = a._backend
+    da = a._data
+    if isinstance(b, Tensor):
+        db = b._data
+        if b._backend is not be:
+            raise mismatch_error(cls, a, b)
+        if da.dtype != db.dtype or (cls.float_only and da.dtype.kind != "f"):
+            da, db = _promote(cls, a, b)
+    elif b.__class__ in _SCALARS:
+        db = b
+        if cls.float_only or D.scalar_dtype(b).category > _category(da):
+            target = D.result_type((a.dtype, 2), (D.scalar_dtype(b), 0))
+            if cls.float_only and not target.is_floating_point:
+                target = D.get_default_dtype()
+            da = be.k.astype(da, target)
+    else:
+        b = as_operand(b, a, cls)
+        return binary(cls, a, b, *args)
+    try:
+        out = cls.forward(be.k, da, db, *args)
+    except Exception as e:
+        raise op_error(cls, (a, b), e) from e
+    if state.grad_enabled and (a._requires_grad or (b.__class__ is not int and
+                                                    b.__class__ is not float and
+                                                    b._requires_grad)):
+        return _wrap(out, be, cls, (a, b), args)
+    return Tensor._make(out, be)
+
+
+def nary(cls: type[Node], tensors: Sequence[Any], *args: Any, out_dtype: Any = None) -> Tensor:
+    """The general path: any number of tensor (or scalar) inputs, promoted together."""
+    first = next((t for t in tensors if isinstance(t, Tensor)), None)
+    if first is None:
+        raise TypeError(f"{cls.op}(): expected at least one Tensor argument")
+    be = first._backend
+    arrays = []
+    for t in tensors:
+        if isinstance(t, Tensor):
+            if t._backend is not be:
+                raise mismatch_error(cls, first, t)
+            arrays.append(t._data)
+        else:
+            arrays.append(t)
+    if cls.promote:
+        arrays = _promote_all(cls, tensors, arrays, be)
+    try:
+        out = cls.forward(be.k, *arrays, *args)
+    except Exception as e:
+        raise op_error(cls, tensors, e) from e
+    if state.grad_enabled and any(isinstance(t, Tensor) and t._requires_grad for t in tensors):
+        return _wrap(out, be, cls, tensors, args)
+    return Tensor._make(out, be)
+
+
+def view(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
+    """Like ``unary`` for ops whose result may alias ``x`` (shares its version counter)."""
+    be = x._backend
+    try:
+        out = cls.forward(be.k, x._data, *args)
+    except Exception as e:
+        raise op_error(cls, (x,), e) from e
+    base = x if x._base is None else x._base
+    if x._requires_grad and state.grad_enabled:
+        node = record(cls, (x,), out, args, be)
+        t = Tensor._make(out, be, node, base)
+        node._out_vc = t._vc
+        return t
+    return Tensor._make(out, be, None, base)
+
+
+def _category(arr: Any) -> int:
+    kind = arr.dtype.kind
+    return D.FLOAT if kind == "f" else (D.BOOL if kind == "b" else D.INT)
+
+
+def _promote(cls: type[Node], a: Tensor, b: Tensor) -> tuple[Any, Any]:
+    target = D.result_type((a.dtype, 2 if a.ndim else 1), (b.dtype, 2 if b.ndim else 1))
+    if cls.float_only and not target.is_floating_point:
+        target = D.get_default_dtype()
+    k = a._backend.k
+    da = a._data if a.dtype is target else k.astype(a._data, target)
+    db = b._data if b.dtype is target else k.astype(b._data, target)
+    return da, db
+
+
+def _promote_all(cls: type[Node], tensors: Sequence[Any], arrays: list[Any], be: Backend
+                 ) -> list[Any]:
+    ops = []
+    for t in tensors:
+        if isinstance(t, Tensor):
+            ops.append((t.dtype, 2 if t.ndim else 1))
+        elif t.__class__ in _SCALARS:
+            ops.append((D.scalar_dtype(t), 0))
+    if not ops:
+        return arrays
+    target = D.result_type(*ops)
+    if cls.float_only and not target.is_floating_point:
+        target = D.get_default_dtype()
+    return [
+        be.k.astype(a, target) if isinstance(t, Tensor) and t.dtype is not target else a
+        for t, a in zip(tensors, arrays)
+    ]
+
+
+def _scalar_like(x: Any, other: Any, cls: type[Node]) -> Tensor:
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{cls.op}(): expected a Tensor argument, got {type(other).__name__}")
+    return as_operand(x, other, cls)
+
+
+def as_operand(x: Any, like: Tensor, cls: type[Node]) -> Tensor:
+    """A non-tensor operand as a constant tensor on ``like``'s backend."""
+    if isinstance(x, _SCALARS):
+        d = D.result_type((like.dtype, 2), (D.scalar_dtype(x), 0))
+        be = like._backend
+        return Tensor._make(be.k.full((), x, d), be)
+    if isinstance(x, (list, tuple)) or hasattr(x, "__array__") or hasattr(x, "__dlpack__"):
+        from ._creation import tensor
+
+        return tensor(x, backend=like._backend)
+    raise TypeError(
+        f"{cls.op}(): unsupported operand type {type(x).__name__}; expected a Tensor or a number"
+    )
+
+
+def mismatch_error(cls: type[Node], a: Tensor, b: Tensor) -> RuntimeError:
+    return RuntimeError(
+        f"{cls.op}(): expected all tensors to be on the same device and backend, but found "
+        f"{a.device} ({a.backend}) and {b.device} ({b.backend}); move one with "
+        f".to(...) first"
+    )
+
+
+def op_error(cls: type[Node], inputs: Sequence[Any], e: Exception) -> Exception:
+    """Re-raise a kernel failure as an error that names the op and its inputs."""
+    if getattr(e, "_tp_op", False):
+        return e
+    from ._backend import UnsupportedOperation
+
+    shapes = [list(t.shape) for t in inputs if isinstance(t, Tensor)]
+    if isinstance(e, UnsupportedOperation):
+        err: Exception = e
+    elif len(shapes) >= 2 and cls.broadcasts and not _broadcastable(shapes):
+        err = RuntimeError(f"{cls.op}(): {_broadcast_message(shapes)}")
+    else:
+        desc = ", ".join(
+            f"{t.dtype.name}{list(t.shape)}" if isinstance(t, Tensor) else repr(t)
+            for t in inputs
+        )
+        err = type(e)(f"{cls.op}(): {e} (inputs: {desc})") if isinstance(
+            e, (ValueError, TypeError, IndexError, RuntimeError)) else RuntimeError(
+            f"{cls.op}(): {type(e).__name__}: {e} (inputs: {desc})")
+    err._tp_op = True  # type: ignore[attr-defined]
+    return err
+
+
+def _broadcastable(shapes: list[list[int]]) -> bool:
+    n = max(len(s) for s in shapes)
+    for i in range(1, n + 1):
+        sizes = {s[-i] for s in shapes if len(s) >= i} - {1}
+        if len(sizes) > 1:
+            return False
+    return True
+
+
+def _broadcast_message(shapes: list[list[int]]) -> str:
+    a, b = shapes[0], shapes[1]
+    n = max(len(a), len(b))
+    for i in range(1, n + 1):
+        x = a[-i] if len(a) >= i else 1
+        y = b[-i] if len(b) >= i else 1
+        if x != y and x != 1 and y != 1:
+            return (
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                f"non-singleton dimension {n - i} (shapes {a} and {b})"
+            )
+    return f"shapes {shapes} cannot be broadcast together"
+
+
+# --------------------------------------------------------------------------------------------
+# In-place ops
+# --------------------------------------------------------------------------------------------
+
+
+def check_inplace(t: Tensor, op: str) -> None:
+    if not state.grad_enabled:
+        return
+    if t._grad_fn is None and t._requires_grad:
+        raise RuntimeError(
+            f"{op}(): a leaf Variable that requires grad is being used in an in-place "
+            "operation. Wrap the update in `with tensorplug.no_grad():` or use an "
+            "out-of-place op."
+        )
+    base = t._base
+    if base is not None and (base._requires_grad or t._requires_grad):
+        raise RuntimeError(
+            f"{op}(): in-place modification of a view of a tensor that requires grad is not "
+            "supported; clone() the tensor first or modify it out of place"
+        )
+
+
+def inplace(cls: type[Node], t: Tensor, *operands: Any, args: tuple[Any, ...] = ()) -> Tensor:
+    """Apply ``cls`` out of place, then write the result into ``t`` and rebase its history."""
+    op = cls.op + "_"
+    check_inplace(t, op)
+    record_grad = state.grad_enabled and (
+        t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands)
+    )
+    src = t
+    if record_grad and 0 in cls.save:
+        # The op's backward needs the value from before it is overwritten: keep a copy that
+        # carries ``t``'s place in the graph.
+        src = Tensor._make(t._backend.k.copy(t._data), t._backend, t._grad_fn)
+        src._requires_grad = t._requires_grad
+    if operands:
+        res = binary(cls, src, operands[0], *args) if len(operands) == 1 else nary(
+            cls, (src, *operands), *args)
+    else:
+        res = unary(cls, src, *args)
+    write(t, res, op)
+    if record_grad:
+        t._grad_fn = res._grad_fn
+        t._requires_grad = True
+        # A saved output stays ``res._data``, a separate array that later in-place ops on
+        # ``t`` don't touch.
+    return t
+
+
+def write(t: Tensor, res: Tensor, op: str) -> None:
+    """Copy ``res`` into ``t``'s array in place (casting, never growing ``t``)."""
+    if res._backend is not t._backend:
+        raise mismatch_error(_Named(op), t, res)
+    if res.shape != t.shape:
+        bshape = list(res.shape)
+        if not _broadcastable([list(t.shape), bshape]) or _broadcast_shape(
+                t.shape, res.shape) != t.shape:
+            raise RuntimeError(
+                f"{op}(): output with shape {list(t.shape)} doesn't match the broadcast shape "
+                f"{_broadcast_shape(t.shape, res.shape) if _broadcastable([list(t.shape), bshape]) else bshape}"  # noqa: E501
+            )
+    tdt, rdt = t.dtype, res.dtype
+    if rdt.category > tdt.category:
+        raise RuntimeError(
+            f"{op}(): result type {rdt.name} can't be cast to the desired output type {tdt.name}"
+        )
+    t._backend.k.assign(t._data, res._data)
+    t._vc[0] += 1
+
+
+def _broadcast_shape(a: Sequence[int], b: Sequence[int]) -> list[int]:
+    n = max(len(a), len(b))
+    out = []
+    for i in range(n, 0, -1):
+        x = a[-i] if len(a) >= i else 1
+        y = b[-i] if len(b) >= i else 1
+        out.append(max(x, y) if 1 in (x, y) else x)
+    return out
+
+
+class _Named:
+    def __init__(self, op: str) -> None:
+        self.op = op

@@ -1,0 +1,51 @@
+"""Moving tensors between backends and devices; the gradient of a move is the reverse move."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._autograd import Node
+from ._backend import Backend, Device
+from ._plugins import REGISTRY, backend_for_device
+from ._tensor import Tensor, _wrap
+from ._grad_mode import state
+
+
+def move_array(arr: Any, src: Backend, dst: Backend, device: Device | None) -> Any:
+    """An array of ``src`` as an array of ``dst`` (DLPack if ``dst`` offers it, else host)."""
+    k = dst.k
+    if hasattr(k, "from_foreign"):
+        moved = k.from_foreign(arr, src, device)
+        if moved is not None:
+            return moved
+    host = src.k.to_host(arr)
+    return k.from_host(host, None)
+
+
+class ToCopyBackward0(Node):
+    """A move to another backend or device: grad = g moved back."""
+    op = "to"
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any]:
+        src, dst, device = ctx.args
+        if isinstance(g, Tensor):
+            return (transfer(g, src, None),)
+        return (move_array(g, dst, src, None),)
+
+
+def transfer(t: Tensor, backend: Any, device: Any) -> Tensor:
+    dev = Device.parse(device) if device is not None else None
+    if backend is not None:
+        dst = backend if isinstance(backend, Backend) else REGISTRY.get(backend)
+    else:
+        assert dev is not None
+        dst = backend_for_device(dev)
+    if dst is t._backend and (dev is None or dev == t.device):
+        return t
+    out = move_array(t._data, t._backend, dst, dev)
+    if state.grad_enabled and t._requires_grad:
+        node_out = _wrap(out, dst, ToCopyBackward0, (t,), (t._backend, dst, dev))
+        node_out._grad_fn._backend = dst  # type: ignore[union-attr]
+        return node_out
+    return Tensor._make(out, dst)

@@ -1,0 +1,159 @@
+"""``tensorplug.autograd``: the engine's public entry points, with PyTorch's signatures."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ._autograd import AccumulateGrad, Node, run_backward
+from ._function import Function, FunctionCtx, once_differentiable
+from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled, state
+from ._tensor import Tensor
+
+
+def _as_list(x: Any) -> list[Any]:
+    if x is None:
+        return []
+    if isinstance(x, Tensor):
+        return [x]
+    return list(x)
+
+
+def _roots(outputs: list[Tensor], grads: list[Any], create_graph: bool) -> list[tuple[Node, Any]]:
+    if len(grads) < len(outputs):
+        grads = grads + [None] * (len(outputs) - len(grads))
+    roots = []
+    for out, g in zip(outputs, grads):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"backward: outputs must be Tensors, got {type(out).__name__}")
+        if not out._requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError(
+                    "grad can be implicitly created only for scalar outputs (the output has "
+                    f"shape {list(out.shape)}; pass gradient= with that shape)"
+                )
+            g = out._backend.k.full(out._data.shape, 1, out.dtype)
+            g = Tensor._make(g, out._backend) if create_graph else g
+        else:
+            if not isinstance(g, Tensor):
+                raise TypeError(f"gradient must be a Tensor, got {type(g).__name__}")
+            if g.shape != out.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[0] has a shape of {list(g.shape)} and "
+                    f"output[0] has a shape of {list(out.shape)}."
+                )
+            if g._backend is not out._backend:
+                raise RuntimeError(
+                    f"backward: gradient is on {g.device} ({g.backend}) but the output is on "
+                    f"{out.device} ({out.backend})")
+            g = g if create_graph else g._data
+        node = out._grad_fn if out._grad_fn is not None else out._accumulator()
+        roots.append((node, g))
+    return roots
+
+
+def backward(
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Tensor | Sequence[Tensor] | None = None,
+) -> None:
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of the graph's leaves.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> x = tp.ones(2, 2, requires_grad=True)
+        >>> x.mean().backward()
+        >>> x.grad
+        tensor([[0.2500, 0.2500],
+                [0.2500, 0.2500]])
+    """
+    outputs = _as_list(tensors)
+    roots = _roots(outputs, _as_list(grad_tensors), create_graph)
+    ins = _as_list(inputs) if inputs is not None else None
+    if ins is not None and not ins:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    run_backward(roots, retain_graph=create_graph if retain_graph is None else retain_graph,
+                 create_graph=create_graph, inputs=ins)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
+
+    With ``create_graph=True`` the result is differentiable: higher-order gradients.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> x = tp.tensor(3.0, requires_grad=True)
+        >>> (g,) = tp.autograd.grad(x ** 3, x, create_graph=True)
+        >>> g, tp.autograd.grad(g, x)[0]
+        (tensor(27., grad_fn=<MulBackward0>), tensor(18.))
+    """
+    outs = _as_list(outputs)
+    ins = _as_list(inputs)
+    for t in ins:
+        if not isinstance(t, Tensor) or not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    roots = _roots(outs, _as_list(grad_outputs), create_graph)
+    captured = run_backward(roots, retain_graph=create_graph if retain_graph is None
+                            else retain_graph, create_graph=create_graph, accumulate=False,
+                            inputs=ins)
+    result: list[Tensor | None] = []
+    for t in ins:
+        node = t._grad_fn if t._grad_fn is not None else t._accumulator()
+        g = captured.get(node)
+        if g is None:
+            if materialize_grads:
+                result.append(t.new_zeros(t.shape))
+                continue
+            if not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
+                )
+            result.append(None)
+        else:
+            result.append(g if create_graph else Tensor._make(g, t._backend))
+    return tuple(result)
+
+
+@contextlib.contextmanager
+def detect_anomaly(check_nan: bool = True) -> Iterator[None]:
+    """Record where each node was created; name the op and show that traceback when
+    backward fails or (with ``check_nan``) produces NaN or inf."""
+    prev = state.anomaly
+    state.anomaly = True
+    try:
+        yield
+    finally:
+        state.anomaly = prev
+
+
+__all__ = [
+    "AccumulateGrad",
+    "Function",
+    "FunctionCtx",
+    "Node",
+    "backward",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "is_grad_enabled",
+    "no_grad",
+    "once_differentiable",
+    "set_grad_enabled",
+]
