@@ -40,12 +40,21 @@ from ._creation import (
     zeros,
     zeros_like,
 )
-from ._dtype import bool_ as bool  # noqa: A001 - PyTorch's name: tensorplug.bool
-from ._dtype import dtype, float16, float32, float64, get_default_dtype, int32, int64
-from ._dtype import promote_types, set_default_dtype
+from ._dtype import bool_ as bool
+from ._dtype import (
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int32,
+    int64,
+    promote_types,
+    set_default_dtype,
+)
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._ops_pointwise import (
-    abs,  # noqa: A004
+    abs,
     add,
     clamp,
     clamp_max,
@@ -70,7 +79,7 @@ from ._ops_pointwise import (
     ne,
     neg,
     negative,
-    pow,  # noqa: A004
+    pow,
     reciprocal,
     relu,
     rsqrt,
@@ -85,8 +94,21 @@ from ._ops_pointwise import (
     true_divide,
     where,
 )
-from ._ops_reduce import amax, amin, argmax, argmin, logsumexp, max, mean, min, norm, prod
-from ._ops_reduce import std, sum, var  # noqa: A004
+from ._ops_reduce import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    std,
+    sum,
+    var,
+)
 from ._ops_shape import (
     bmm,
     broadcast_to,
@@ -112,10 +134,10 @@ from ._plugins import get_backend, list_backends, set_backend, use_backend
 from ._tensor import Tensor
 
 half = float16
-float = float32  # noqa: A001
+float = float32
 double = float64
 long = int64
-int = int32  # noqa: A001
+int = int32
 
 __version__ = "0.1.0"
 

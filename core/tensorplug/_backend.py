@@ -23,15 +23,16 @@ Array: TypeAlias = Any
 Kernel: TypeAlias = Callable[..., Any]
 
 PRIMITIVES: frozenset[str] = frozenset(
-    """
-    add sub mul div neg pow exp log sqrt abs sin cos tanh sign maximum minimum where
-    eq ne lt le gt ge
-    sum prod amax amin argmax argmin matmul
-    reshape permute broadcast_to concat getitem setitem astype copy
-    full arange linspace eye from_host to_host dtype_of
-    random_uniform random_normal random_integers
-    """.split()
-)
+    {
+        "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "sin", "cos",
+        "tanh", "sign",
+        "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge",
+        "sum", "prod", "amax", "amin", "argmax", "argmin", "matmul",
+        "reshape", "permute", "broadcast_to", "concat", "getitem", "setitem", "astype", "copy",
+        "full", "arange", "linspace", "eye", "from_host", "to_host", "dtype_of",
+        "random_uniform", "random_normal", "random_integers",
+    }
+)  # fmt: skip
 """Kernels every backend implements. Changing this set is an API decision."""
 
 OPTIONAL: frozenset[str] = frozenset({"scatter_add"})

@@ -349,7 +349,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
 divide = true_divide = div
 
 
-def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+def pow(input: Any, exponent: Any) -> Tensor:
     """``input ** exponent``; either may be a number."""
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
         if not isinstance(input, Tensor):
@@ -406,7 +406,7 @@ expm1 = _unary_fn(Expm1Backward0, "``exp(input) - 1``, accurate near 0.")
 sqrt = _unary_fn(SqrtBackward0, "Square root.")
 rsqrt = _unary_fn(RsqrtBackward0, "``1 / sqrt(input)``.")
 reciprocal = _unary_fn(ReciprocalBackward0, "``1 / input``.")
-abs = _unary_fn(AbsBackward0, "Absolute value.")  # noqa: A001
+abs = _unary_fn(AbsBackward0, "Absolute value.")
 sin = _unary_fn(SinBackward0, "Sine.")
 cos = _unary_fn(CosBackward0, "Cosine.")
 tanh = _unary_fn(TanhBackward0, "Hyperbolic tangent.")
@@ -420,7 +420,7 @@ def square(input: Tensor) -> Tensor:
     return pow(input, 2)
 
 
-def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """Limit values to ``[min, max]``; either bound may be omitted or be a tensor."""
     if min is None and max is None:
         raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
@@ -441,11 +441,11 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
 clip = clamp
 
 
-def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
+def clamp_min(input: Tensor, min: Any) -> Tensor:
     return clamp(input, min=min)
 
 
-def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
+def clamp_max(input: Tensor, max: Any) -> Tensor:
     return clamp(input, max=max)
 
 
@@ -486,7 +486,7 @@ def div_(self: Tensor, other: Any) -> Tensor:
     return inplace(DivBackward0, self, other)
 
 
-def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("clamp_(): at least one of 'min' or 'max' must not be None")
     cls = ClampBackward1 if min is not None and max is not None else (

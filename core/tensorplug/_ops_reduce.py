@@ -266,7 +266,7 @@ def _reduce(cls_all: type[Node], cls_dim: type[Node], input: Tensor, dim: Any, k
     return unary(cls, input, axes, *extra, keepdim) if extra else unary(cls, input, axes, keepdim)
 
 
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,
         dtype: D.dtype | None = None) -> Tensor:
     """Sum over ``dim`` (all dims by default); integers and bools sum to int64."""
     if dtype is not None:
@@ -339,13 +339,13 @@ def _max_min(cls_all: type[Node], cls_dim: type[Node], arg: Any, input: Tensor, 
     return MaxMin(values, indices)
 
 
-def max(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *,
         other: Any = None) -> Any:
     """The maximum; with ``dim``, ``(values, indices)`` along it; with a tensor, ``maximum``."""
     return _max_min(MaxBackward1, MaxBackward0, _ArgReduce, input, dim, keepdim, other)
 
 
-def min(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *,
         other: Any = None) -> Any:
     """The minimum; with ``dim``, ``(values, indices)`` along it; with a tensor, ``minimum``."""
     return _max_min(MinBackward1, MinBackward0, _ArgMin, input, dim, keepdim, other)

@@ -8,8 +8,8 @@ from typing import Any
 
 from . import _dtype as D
 from ._autograd import Node
-from ._tensor import Tensor, _dim, check_inplace, mismatch_error, nary, op_error, unary, view
 from ._grad_mode import state
+from ._tensor import Tensor, _dim, check_inplace, mismatch_error, nary, op_error, unary, view
 
 
 def _shape_arg(shape: Any) -> tuple[int, ...]:
@@ -558,7 +558,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
             f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
     if input.shape != tensor.shape:
         raise RuntimeError(
-            "inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number "
-            "of elements, but got {} and {} elements respectively".format(
-                input.shape[0], tensor.shape[0], input.shape[0], tensor.shape[0]))
+            f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
+            f"[{tensor.shape[0]}] to have the same number of elements, but got "
+            f"{input.shape[0]} and {tensor.shape[0]} elements respectively")
     return matmul(input, tensor)

@@ -6,9 +6,9 @@ from typing import Any
 
 from ._autograd import Node
 from ._backend import Backend, Device
+from ._grad_mode import state
 from ._plugins import REGISTRY, backend_for_device
 from ._tensor import Tensor, _wrap
-from ._grad_mode import state
 
 
 def move_array(arr: Any, src: Backend, dst: Backend, device: Device | None) -> Any:
@@ -28,7 +28,7 @@ class ToCopyBackward0(Node):
 
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any]:
-        src, dst, device = ctx.args
+        src, dst, _device = ctx.args
         if isinstance(g, Tensor):
             return (transfer(g, src, None),)
         return (move_array(g, dst, src, None),)

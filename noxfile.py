@@ -1,0 +1,41 @@
+"""nox sessions: lint, unit tests, and one conformance session per backend.
+
+A plain ``nox`` runs every CPU session (what CI runs). Each session uses the interpreter nox
+itself runs on, so CI needs no other Python; pass ``--python 3.X`` to pick another.
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.needs_version = ">=2024.3.2"
+nox.options.default_venv_backend = "virtualenv"
+nox.options.sessions = ["lint", "tests", "conformance"]
+
+# PyTorch is a test oracle only (never a dependency): this version installs from local disk
+# on the project's machines; elsewhere the oracle tests skip with a reason if it can't install.
+TORCH = os.environ.get("TENSORPLUG_TORCH", "torch==2.13.0")
+
+
+def _install_oracle(session: nox.Session) -> None:
+    try:
+        session.install(TORCH, silent=True)
+    except nox.command.CommandFailed:
+        session.warn(f"could not install {TORCH}; tests that compare against PyTorch will skip")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff lint and format check."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit tests of the core on the default (NumPy) backend, PyTorch as oracle."""
+    session.install("-e", ".[test]")
+    _install_oracle(session)
+    session.run("python", "-m", "pytest", "tests", *session.posargs)
