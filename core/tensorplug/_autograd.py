@@ -435,7 +435,7 @@ def _check_anomaly(node: Node, grads: tuple[Any, ...], create_graph: bool) -> No
         if gi is None:
             continue
         arr = gi._data if create_graph else gi
-        if arr.dtype.kind == "f" and bool(k.any_nonfinite(arr)):
+        if k.dtype_of(arr).is_floating_point and bool(k.any_nonfinite(arr)):
             raise RuntimeError(
                 f"Function '{node.name()}' returned nan values in its {i}th output.\n"
                 "Traceback of forward call that caused the error:\n" + "".join(node.trace)

@@ -319,7 +319,7 @@ def _wrap(out: Any, be: Backend, cls: type[Node], inputs: Sequence[Any], args: t
 def unary(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
     be = x._backend
     data = x._data
-    if cls.float_only and data.dtype.kind != "f":
+    if cls.float_only and not _is_float(be, data):
         data = be.k.astype(data, D.get_default_dtype())
     try:
         out = cls.forward(be.k, data, *args)
@@ -339,11 +339,11 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
         db = b._data
         if b._backend is not be:
             raise mismatch_error(cls, a, b)
-        if da.dtype != db.dtype or (cls.float_only and da.dtype.kind != "f"):
+        if da.dtype != db.dtype or (cls.float_only and not _is_float(be, da)):
             da, db = _promote(cls, a, b)
     elif b.__class__ in _SCALARS:
         db = b
-        if cls.float_only or D.scalar_dtype(b).category > _category(da):
+        if cls.float_only or D.scalar_dtype(b).category > be.k.dtype_of(da).category:
             target = D.result_type((a.dtype, 2), (D.scalar_dtype(b), 0))
             if cls.float_only and not target.is_floating_point:
                 target = D.get_default_dtype()
@@ -403,9 +403,10 @@ def view(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
     return Tensor._make(out, be, None, base)
 
 
-def _category(arr: Any) -> int:
-    kind = arr.dtype.kind
-    return D.FLOAT if kind == "f" else (D.BOOL if kind == "b" else D.INT)
+def _is_float(be: Backend, arr: Any) -> bool:
+    # Through ``dtype_of``: native dtype objects differ per library (no ``.kind`` in the
+    # Array API standard).
+    return be.k.dtype_of(arr).is_floating_point  # type: ignore[no-any-return]
 
 
 def _promote(cls: type[Node], a: Tensor, b: Tensor) -> tuple[Any, Any]:
