@@ -75,6 +75,10 @@ class _Random:
 
 
 def make_backend() -> Backend:
+    # IEEE semantics without warnings, as PyTorch: log(0) is -inf, 0/0 is nan. A per-call
+    # np.errstate costs about 1 µs, twice a small kernel, so the setting is made once here
+    # (it applies to the loading thread's NumPy context; documented in docs/architecture.md).
+    np.seterr(all="ignore")
     rng = _Random()
     k = xp_kernels(np, _dtype_of)
     ufuncs = {
