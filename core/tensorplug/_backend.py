@@ -182,7 +182,7 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         axes = tuple(range(lead)) + tuple(
             i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1
         )
-        r = k["sum"](x, axes, False) if lead else x
+        r = k["sum"](x, axes[:lead], False) if lead else x
         if len(axes) > lead:
             r = k["sum"](r, tuple(a - lead for a in axes[lead:]), True)
         return r if r.shape == shape else k["reshape"](r, shape)

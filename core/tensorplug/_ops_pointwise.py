@@ -381,7 +381,8 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype is not other.dtype:
         from ._dtype import result_type
 
-        d = result_type((input.dtype, 2 if input.ndim else 1), (other.dtype, 2 if other.ndim else 1))
+        d = result_type((input.dtype, 2 if input.ndim else 1),
+                        (other.dtype, 2 if other.ndim else 1))
         input, other = input.to(d), other.to(d)
     return nary(WhereBackward0, (condition, input, other))
 
@@ -431,10 +432,6 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
         if max is not None:
             out = minimum(out, max if isinstance(max, Tensor) else out.new_full((), max))
         return out
-    if min is not None and max is None:
-        return unary(ClampMinBackward0, input, min, None)
-    if max is not None and min is None:
-        return unary(ClampMaxBackward0, input, None, max)
     return unary(ClampBackward1, input, min, max)
 
 
@@ -442,11 +439,18 @@ clip = clamp
 
 
 def clamp_min(input: Tensor, min: Any) -> Tensor:
-    return clamp(input, min=min)
+    """``max(input, min)``; PyTorch records it as ``ClampMinBackward0`` (``clamp`` with one
+    bound stays ``ClampBackward1``)."""
+    if isinstance(min, Tensor):
+        return clamp(input, min=min)
+    return unary(ClampMinBackward0, input, min, None)
 
 
 def clamp_max(input: Tensor, max: Any) -> Tensor:
-    return clamp(input, max=max)
+    """``min(input, max)``, recorded as ``ClampMaxBackward0``."""
+    if isinstance(max, Tensor):
+        return clamp(input, max=max)
+    return unary(ClampMaxBackward0, input, None, max)
 
 
 def _compare(name: str) -> Any:
@@ -489,6 +493,4 @@ def div_(self: Tensor, other: Any) -> Tensor:
 def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("clamp_(): at least one of 'min' or 'max' must not be None")
-    cls = ClampBackward1 if min is not None and max is not None else (
-        ClampMinBackward0 if min is not None else ClampMaxBackward0)
-    return inplace(cls, self, args=(min, max))
+    return inplace(ClampBackward1, self, args=(min, max))

@@ -61,7 +61,8 @@ class MeanBackward0(Node):
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any]:
         shape, (axes, keepdim) = ctx.shapes[0], ctx.args
-        return (expand_back(ops, ops.div(g, builtins.max(_count(shape, axes), 1)), shape, axes, keepdim),)
+        scaled = ops.div(g, builtins.max(_count(shape, axes), 1))
+        return (expand_back(ops, scaled, shape, axes, keepdim),)
 
 
 class MeanBackward1(MeanBackward0):
@@ -334,7 +335,7 @@ def _max_min(cls_all: type[Node], cls_dim: type[Node], arg: Any, input: Tensor, 
     axis = _dim(dim, input.ndim, cls_all.op)
     if input.shape and input.shape[axis] == 0:
         raise IndexError(f"{cls_all.op}(): cannot reduce over dimension {dim} of size 0")
-    indices = unary(arg, input, axis, keepdim)
+    indices = _index_result(unary(arg, input, axis, keepdim))
     values = nary(cls_dim, (input, indices), axis, keepdim)
     return MaxMin(values, indices)
 
@@ -355,18 +356,25 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
     """Index of the maximum (first occurrence), over the flattened tensor if ``dim`` is None."""
     _check_nonempty(input, dim, "argmax")
     if dim is None:
-        return unary(_ArgReduce, input.reshape(-1), 0, False) if not keepdim else unary(
-            _ArgReduce, input.reshape(-1), 0, False).reshape([1] * input.ndim)
-    return unary(_ArgReduce, input, _dim(dim, input.ndim, "argmax"), keepdim)
+        flat = _index_result(unary(_ArgReduce, input.reshape(-1), 0, False))
+        return flat.reshape([1] * input.ndim) if keepdim else flat
+    return _index_result(unary(_ArgReduce, input, _dim(dim, input.ndim, "argmax"), keepdim))
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the minimum (first occurrence), over the flattened tensor if ``dim`` is None."""
     _check_nonempty(input, dim, "argmin")
     if dim is None:
-        return unary(_ArgMin, input.reshape(-1), 0, False) if not keepdim else unary(
-            _ArgMin, input.reshape(-1), 0, False).reshape([1] * input.ndim)
-    return unary(_ArgMin, input, _dim(dim, input.ndim, "argmin"), keepdim)
+        flat = _index_result(unary(_ArgMin, input.reshape(-1), 0, False))
+        return flat.reshape([1] * input.ndim) if keepdim else flat
+    return _index_result(unary(_ArgMin, input, _dim(dim, input.ndim, "argmin"), keepdim))
+
+
+def _index_result(t: Tensor) -> Tensor:
+    """Indices are integers: never part of the graph, even when the input requires grad."""
+    t._grad_fn = None
+    t._requires_grad = False
+    return t
 
 
 def _correction(unbiased: Any, correction: Any) -> float:

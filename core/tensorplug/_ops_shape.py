@@ -146,6 +146,14 @@ class SelectBackward0(SliceBackward0):
     """``x[i]``: g written back into zeros at i."""
 
 
+class IndexUnsqueezeBackward(SliceBackward0):
+    """``x[..., None]`` ending in ``None``: g written back into zeros at the index. PyTorch
+    records that step as an unsqueeze, so the node carries its name."""
+
+
+IndexUnsqueezeBackward.__name__ = IndexUnsqueezeBackward.__qualname__ = "UnsqueezeBackward0"
+
+
 class SplitBackward0(SliceBackward0):
     """One piece of ``split``/``chunk``: g written back into zeros at its slice."""
     op = "split"
@@ -468,10 +476,23 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool, bool]:
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
-    idx, advanced, ints = _normalize_index(x, index)
+    idx, advanced, _ = _normalize_index(x, index)
     if advanced:
         return unary(IndexBackward0, x, idx, True)
-    return view(SelectBackward0 if ints else SliceBackward0, x, idx, False)
+    return view(_basic_index_node(idx), x, idx, False)
+
+
+def _basic_index_node(idx: tuple[Any, ...]) -> type[Node]:
+    """PyTorch names basic indexing after its last real step: an int selects, ``None``
+    unsqueezes, a slice slices (``...`` and ``:`` are no steps)."""
+    for it in reversed(idx):
+        if it is None:
+            return IndexUnsqueezeBackward
+        if isinstance(it, int):
+            return SelectBackward0
+        if it is not Ellipsis and it != slice(None):
+            return SliceBackward0
+    return SliceBackward0
 
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
