@@ -142,23 +142,91 @@ class Node:
 
 
 def _raise_version_error(node: Node, value: Any, i: int, now: int, expected: int) -> None:
-    if node.save[i] == OUT:
-        what = f"which is output 0 of {node.name()}"
-        shape = ""
+    """Name the tensor that was modified (what made it, its shape, device and, in anomaly
+    mode, where it was created) and the node that needed it."""
+    slot = node.save[i]
+    changed = ""
+    if slot == OUT:
+        be = node._backend
+        what = (
+            f"{be.k.dtype_of(value).name} {list(value.shape)} on {be.device(value)} "
+            f"({be.name})], which is the output of {node.name()}"
+        )
+        site = _creation_site(node)
+        role = "its own output"
     else:
-        t = value
-        producer = t._grad_fn.name() if t._grad_fn is not None else "a leaf tensor"
-        what = f"which is output 0 of {producer}" if t._grad_fn is not None else f"({producer})"
-        shape = f"{t.dtype.name} {list(t.shape)}, "
-    site = ""
-    if node.trace is not None:
-        site = "\nThe op that saved it was created at:\n" + "".join(node.trace)
+        # The producer recorded when the node was made; an in-place op since then has
+        # rebased the tensor onto its own node, whose trace says where the change happened.
+        producer = node.next_functions[slot][0] if slot < len(node.next_functions) else None
+        if isinstance(producer, AccumulateGrad) or producer is None:
+            made = "a leaf tensor" if value._requires_grad else "a tensor without grad"
+            site = ""
+        else:
+            made = f"the output of {producer.name()}"
+            site = _creation_site(producer)
+        what = (
+            f"{value.dtype.name} {list(value.shape)} on {value.device} ({value.backend})], "
+            f"which is {made}"
+        )
+        if value._grad_fn is not None and value._grad_fn is not producer:
+            at = _creation_site(value._grad_fn)
+            changed = f"\nIt was changed in place by {value._grad_fn.name()}" + (
+                f" at {at}." if at else ".")
+        role = f"its input {slot}"
+    where = (f"\nThe tensor was created at {site}." if site else "") + changed
+    if node.trace is None:
+        where += (
+            "\nRun the forward pass under `with tensorplug.autograd.detect_anomaly():` to "
+            "see where the tensor and the op that saved it were created."
+        )
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: [{shape}saved by {node.name()}] {what}, is at version {now}; "
-        f"expected version {expected} instead. Hint: clone the tensor before modifying it "
-        f"in place, or do the in-place change after backward.{site}"
+        f"inplace operation: [{what}, is at version {now}; expected version {expected} "
+        f"instead. {node.name()} saved it as {role} for backward, and an in-place op "
+        f"(a method ending in `_`, or an indexed assignment) changed it afterwards.{where}\n"
+        "Hint: use the out-of-place op (`y = y.add(1)` rather than `y.add_(1)`), or "
+        "clone() the tensor before modifying it."
     )
+
+
+def describe(t: Any, with_site: bool = True) -> str:
+    """A tensor as error messages name it: what made it, dtype, shape, device, creation site.
+
+    The creation site is known for a non-leaf tensor made in anomaly mode.
+    """
+    fn = t._grad_fn
+    made = f"output of {fn.name()}" if fn is not None else (
+        "leaf tensor, requires_grad=True" if t._requires_grad else "tensor without grad")
+    text = f"{t.dtype.name} {list(t.shape)} on {t.device} ({t.backend}), {made}"
+    site = _creation_site(fn) if with_site else ""
+    return f"{text}, created at {site}" if site else text
+
+
+def _creation_site(node: Node | None) -> str:
+    """``file:line in function: code`` of the last user frame that created ``node``, or ''."""
+    if node is None or node.trace is None:
+        return ""
+    frames = _user_frames(node.trace)
+    if not frames:
+        return ""
+    lines = frames[-1].strip().splitlines()
+    head = lines[0].strip()  # 'File "x.py", line 3, in f'
+    if head.startswith('File "'):
+        path, _, rest = head[6:].partition('", line ')
+        head = f"{path}:{rest.replace(', in ', ' in ', 1)}"
+    return head + (f": {lines[1].strip()}" if len(lines) > 1 else "")
+
+
+_PKG_DIR = __file__.rsplit("/", 1)[0].rsplit("\\", 1)[0]
+
+
+def _user_frames(trace: Sequence[str]) -> list[str]:
+    """``trace`` (``traceback.format_stack`` lines) without tensorplug's own frames at its end:
+    the stack ends at the user's line that called the op."""
+    end = len(trace)
+    while end > 0 and _PKG_DIR in trace[end - 1].split("\n", 1)[0]:
+        end -= 1
+    return list(trace[:end]) or list(trace)
 
 
 class AccumulateGrad(Node):
@@ -239,7 +307,8 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
     if state.anomaly:
         import traceback
 
-        node.trace = traceback.format_stack()[:-3]
+        # Every frame but this one; readers drop tensorplug's own frames at the end.
+        node.trace = traceback.format_stack()[:-1]
     return node
 
 
@@ -398,11 +467,11 @@ def _call_backward(node: Node, g: Any, create_graph: bool) -> tuple[Any, ...]:
         if node.trace is not None and not getattr(e, "_tp_traced", False):
             e._tp_traced = True  # type: ignore[attr-defined]
             e.add_note(
-                f"Error detected in {node.name()}. Traceback of forward call that caused the "
-                "error:\n" + "".join(node.trace)
+                f"Error detected in {node.name()} during backward (anomaly mode). Traceback of "
+                "the forward call that created it:\n" + "".join(_user_frames(node.trace))
             )
         raise
-    if node.trace is not None:
+    if node.trace is not None and state.anomaly_check_nan:
         _check_anomaly(node, grads, create_graph)
     return _match_dtypes(node, grads, create_graph)
 
@@ -435,11 +504,18 @@ def _check_anomaly(node: Node, grads: tuple[Any, ...], create_graph: bool) -> No
         if gi is None:
             continue
         arr = gi._data if create_graph else gi
-        if k.dtype_of(arr).is_floating_point and bool(k.any_nonfinite(arr)):
-            raise RuntimeError(
-                f"Function '{node.name()}' returned nan values in its {i}th output.\n"
-                "Traceback of forward call that caused the error:\n" + "".join(node.trace)
-            )
+        if not (k.dtype_of(arr).is_floating_point and bool(k.any_nonfinite(arr))):
+            continue
+        # NaN is the one value unequal to itself; otherwise the non-finite value is an inf.
+        kind = "nan" if bool(k.to_host(k.amax(k.ne(arr, arr), None, False))) else "inf"
+        raise RuntimeError(
+            f"Function '{node.name()}' returned {kind} values in its {i}th output (the gradient "
+            f"for its input {i}, {k.dtype_of(arr).name} {list(arr.shape)}). The forward op "
+            f"was created at {_creation_site(node)}; its backward formula met a value where "
+            "the derivative is not finite (e.g. sqrt or log at 0, division by 0), or received "
+            "a non-finite gradient from above.\nTraceback of the forward call:\n"
+            + "".join(_user_frames(node.trace))
+        )
 
 
 def _run_pre_hooks(node: Node, g: Any, create_graph: bool) -> Any:

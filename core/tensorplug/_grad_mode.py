@@ -15,6 +15,7 @@ class _State(threading.local):
     # Class attributes are the per-thread defaults: every new thread starts with grad on.
     grad_enabled: bool = True
     anomaly: bool = False
+    anomaly_check_nan: bool = True
 
 
 state = _State()

@@ -161,6 +161,18 @@ def _logical(op: str) -> Any:
     return fn
 
 
+def _softmax(self: Tensor, dim: int, dtype: D.dtype | None = None) -> Tensor:
+    from .nn.functional import softmax
+
+    return softmax(self, dim, dtype)
+
+
+def _log_softmax(self: Tensor, dim: int, dtype: D.dtype | None = None) -> Tensor:
+    from .nn.functional import log_softmax
+
+    return log_softmax(self, dim, dtype)
+
+
 def _T(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
     return S.permute(self, *range(self.ndim - 1, -1, -1))
 
@@ -198,7 +210,7 @@ _METHODS: dict[str, Any] = {
     # reductions
     "sum": R.sum, "mean": R.mean, "prod": R.prod, "max": R.max, "min": R.min, "amax": R.amax,
     "amin": R.amin, "var": R.var, "std": R.std, "logsumexp": R.logsumexp, "norm": R.norm,
-    "argmax": R.argmax, "argmin": R.argmin,
+    "argmax": R.argmax, "argmin": R.argmin, "softmax": _softmax, "log_softmax": _log_softmax,
     # linear algebra and shapes
     "mm": S.mm, "matmul": S.matmul, "bmm": S.bmm, "dot": S.dot, "t": S.t,
     "transpose": S.transpose, "swapaxes": S.transpose, "reshape": S.reshape, "view": _view,

@@ -145,18 +145,17 @@ class MinimumBackward0(Node):
 
 
 class WhereBackward0(Node):
-    """``where(c, x, y)``: grad x = g where c, grad y = g where not c."""
-    op, broadcasts, save = "where", True, (0,)
-    forward = staticmethod(lambda k, c, x, y: k.where(c, x, y))
+    """``where(c, x, y)``: grad x = g where c, grad y = g where not c. The condition is an
+    argument, not an input: it has no edge, as in PyTorch's graph."""
+    op, broadcasts = "where", True
+    forward = staticmethod(lambda k, x, y, c: k.where(c, x, y))
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, c: Any) -> tuple[Any, Any, Any]:
-        _, nx, ny = ctx.needs_input_grad
-        return (None,
-                ops.sum_to(ops.where(c, g, 0.0), ctx.shapes[1]) if nx else None,
-                ops.sum_to(ops.where(c, 0.0, g), ctx.shapes[2]) if ny else None)
-
-    promote = False  # the condition stays bool; ``where()`` promotes x and y
+    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, Any]:
+        nx, ny = ctx.needs_input_grad
+        c = ops.const(ctx.args[0], g)
+        return (ops.sum_to(ops.where(c, g, 0.0), ctx.shapes[0]) if nx else None,
+                ops.sum_to(ops.where(c, 0.0, g), ctx.shapes[1]) if ny else None)
 
 
 # -- unary ----------------------------------------------------------------------------------
@@ -384,7 +383,16 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
         d = result_type((input.dtype, 2 if input.ndim else 1),
                         (other.dtype, 2 if other.ndim else 1))
         input, other = input.to(d), other.to(d)
-    return nary(WhereBackward0, (condition, input, other))
+    elif not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        from ._tensor import as_operand
+
+        input = as_operand(input, condition, WhereBackward0)
+    if condition._backend is not (input if isinstance(input, Tensor) else other)._backend:
+        from ._tensor import mismatch_error
+
+        raise mismatch_error(WhereBackward0, condition, input if isinstance(input, Tensor)
+                             else other)
+    return nary(WhereBackward0, (input, other), condition._data)
 
 
 def _unary_fn(cls: type[Node], doc: str) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import _autograd as A
 from . import _dtype as D
-from ._autograd import AccumulateGrad, Node, RemovableHandle, record
+from ._autograd import AccumulateGrad, Node, RemovableHandle, describe, record
 from ._backend import Backend, Device
 from ._grad_mode import state
 
@@ -462,8 +462,10 @@ def as_operand(x: Any, like: Tensor, cls: type[Node]) -> Tensor:
 def mismatch_error(cls: type[Node], a: Tensor, b: Tensor) -> RuntimeError:
     return RuntimeError(
         f"{cls.op}(): expected all tensors to be on the same device and backend, but found "
-        f"{a.device} ({a.backend}) and {b.device} ({b.backend}); move one with "
-        f".to(...) first"
+        f"{a.device} ({a.backend}) and {b.device} ({b.backend}).\n"
+        f"  first tensor: {describe(a)}\n  other tensor: {describe(b)}\n"
+        f"Move one onto the other's backend and device first: `other.to(first)`, or "
+        f"`other.to({str(a.device)!r})`."
     )
 
 

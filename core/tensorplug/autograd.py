@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
 
 from ._autograd import AccumulateGrad, Node, run_backward
 from ._function import Function, FunctionCtx, once_differentiable
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled, state
 from ._tensor import Tensor
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _as_list(x: Any) -> list[Any]:
@@ -131,16 +134,102 @@ def grad(
     return tuple(result)
 
 
-@contextlib.contextmanager
-def detect_anomaly(check_nan: bool = True) -> Iterator[None]:
-    """Record where each node was created; name the op and show that traceback when
-    backward fails or (with ``check_nan``) produces NaN or inf."""
-    prev = state.anomaly
-    state.anomaly = True
-    try:
-        yield
-    finally:
-        state.anomaly = prev
+class detect_anomaly:  # noqa: N801 - PyTorch's name
+    """Debug mode for backward: a context manager and a decorator, as PyTorch's.
+
+    While it is on, every graph node records the stack of the forward call that created it
+    (costly: use it to debug, not to train). Then
+
+    * an exception raised in a node's backward gets a note naming the node and showing where
+      its forward was called;
+    * with ``check_nan`` (the default) a backward that returns NaN or inf raises at once,
+      naming the node, the input whose gradient went bad, and that forward call;
+    * an in-place or device error names where the tensor involved was created.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> x = tp.tensor([0.0, 1.0], requires_grad=True)
+        >>> with tp.autograd.detect_anomaly():
+        ...     y = x.sqrt().sum()
+        ...     y.backward()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        RuntimeError: Function 'SqrtBackward0' returned inf values in its 0th output ...
+
+        As a decorator:
+
+        >>> @tp.autograd.detect_anomaly()
+        ... def step(x):
+        ...     return (x * 2).sum().backward()
+        >>> step(x)
+        >>> x.grad
+        tensor([2., 2.])
+    """
+
+    def __init__(self, check_nan: bool = True) -> None:
+        self.check_nan = check_nan
+        self._prev: list[tuple[bool, bool]] = []
+
+    def __enter__(self) -> None:
+        self._prev.append((state.anomaly, state.anomaly_check_nan))
+        state.anomaly = True
+        state.anomaly_check_nan = self.check_nan
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        state.anomaly, state.anomaly_check_nan = self._prev.pop()
+
+    def __call__(self, fn: F) -> F:
+        check_nan = self.check_nan
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            # A fresh context per call: recursion and threads don't share the saved state.
+            with detect_anomaly(check_nan):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class set_detect_anomaly(detect_anomaly):  # noqa: N801 - PyTorch's name
+    """Turn anomaly mode on or off at once; as a context manager, restore it on exit.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> with tp.autograd.set_detect_anomaly(True):
+        ...     tp.autograd.is_anomaly_enabled()
+        True
+        >>> tp.autograd.is_anomaly_enabled()
+        False
+    """
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        super().__init__(check_nan)
+        self.mode = bool(mode)
+        self._prev.append((state.anomaly, state.anomaly_check_nan))
+        state.anomaly = self.mode
+        state.anomaly_check_nan = check_nan
+
+    def __enter__(self) -> None:
+        state.anomaly = self.mode
+        state.anomaly_check_nan = self.check_nan
+
+    def __call__(self, fn: F) -> F:
+        raise TypeError("set_detect_anomaly is not a decorator; use detect_anomaly()")
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether nodes created now record their forward traceback (this thread)."""
+    return state.anomaly
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly mode checks each backward result for NaN and inf (this thread)."""
+    return state.anomaly_check_nan
 
 
 __all__ = [
@@ -150,6 +239,9 @@ __all__ = [
     "Node",
     "backward",
     "detect_anomaly",
+    "is_anomaly_check_nan_enabled",
+    "is_anomaly_enabled",
+    "set_detect_anomaly",
     "enable_grad",
     "grad",
     "is_grad_enabled",
