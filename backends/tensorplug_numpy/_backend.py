@@ -33,8 +33,15 @@ def _array(f: Any) -> Any:
     """NumPy returns scalars, not 0-d arrays, from ufuncs on 0-d inputs; ``out=...`` stops
     that, so every tensor holds a real (writable) array."""
 
-    def kernel(*args: Any) -> Any:
-        return f(*args, out=...)
+    # Fixed arity: a ``*args`` wrapper costs about 0.25 µs a call, half a small kernel.
+    if getattr(f, "nin", 2) == 1:
+
+        def kernel(x: Any) -> Any:
+            return f(x, out=...)
+    else:
+
+        def kernel(a: Any, b: Any) -> Any:  # type: ignore[misc]
+            return f(a, b, out=...)
 
     kernel.__name__ = getattr(f, "__name__", "kernel")
     return kernel

@@ -248,6 +248,12 @@ class AccumulateGrad(Node):
 _Tensor: Any = None  # set by _tensor to break the import cycle
 
 
+_new = object.__new__
+_NO_EDGE: tuple[None, int] = (None, 0)
+"""The edge of an input that gets no gradient (a constant or a scalar); shared, so ``record``
+can tell it apart by identity."""
+
+
 def _edge(t: Any) -> tuple[Node | None, int]:
     fn = t._grad_fn
     if fn is not None:
@@ -259,32 +265,33 @@ def _edge(t: Any) -> tuple[Node | None, int]:
 
 def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, ...],
            backend: Backend) -> Node:
-    """Make ``cls``'s node for an op whose inputs are ``tensors`` (tensors or scalars)."""
-    node = cls.__new__(cls)
-    node._pre_hooks = None
-    node._post_hooks = None
-    node._retain = None
-    node.trace = None
+    """Make ``cls``'s node for an op whose inputs are ``tensors`` (tensors or scalars).
+
+    Runs once per recorded op, so it is written for speed: no helper calls, no per-input
+    tuples beyond the ones the node keeps.
+    """
+    node = _new(cls)
+    node._pre_hooks = node._post_hooks = node._retain = node.trace = None
     node.args = args
     node._backend = backend
     edges = []
-    needs = []
     shapes = []
     dtypes = []
     for t in tensors:
         if isinstance(t, _Tensor):
-            e = _edge(t)
-            edges.append(e)
-            needs.append(e[0] is not None)
-            shapes.append(t._data.shape)
-            dtypes.append(t._data.dtype)
+            fn = t._grad_fn
+            if fn is None and t._requires_grad:
+                fn = t._accum if t._accum is not None else t._accumulator()
+            edges.append(_NO_EDGE if fn is None else (fn, 0))
+            d = t._data
+            shapes.append(d.shape)
+            dtypes.append(d.dtype)
         else:
-            edges.append((None, 0))
-            needs.append(False)
+            edges.append(_NO_EDGE)
             shapes.append(None)
             dtypes.append(None)
     node.next_functions = tuple(edges)
-    node.needs_input_grad = tuple(needs)
+    node.needs_input_grad = tuple([e is not _NO_EDGE for e in edges])
     node.shapes = tuple(shapes)
     node.dtype = tuple(dtypes)
     save = cls.save
@@ -302,8 +309,7 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
         node._saved = tuple(saved)
         node._versions = tuple(versions)
     else:
-        node._saved = ()
-        node._versions = ()
+        node._saved = node._versions = ()
     if state.anomaly:
         import traceback
 

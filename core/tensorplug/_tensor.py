@@ -12,6 +12,7 @@ from ._backend import Backend, Device
 from ._grad_mode import state
 
 _SCALARS = (int, float, bool)
+_SCALAR_CATEGORY = {bool: D.BOOL, int: D.INT, float: D.FLOAT}
 
 
 class Tensor:
@@ -219,7 +220,11 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A tensor sharing data (and version counter) with this one, outside the graph."""
-        return Tensor._make(self._data, self._backend, None, self)
+        t = Tensor._make(self._data, self._backend)
+        # Not a view in the autograd sense (in-place ops on it are allowed, as in PyTorch),
+        # but it shares the version counter, so a saved tensor changed through it is caught.
+        t._vc = self._vc
+        return t
 
     def detach_(self) -> Tensor:
         self._grad_fn = None
@@ -316,6 +321,12 @@ def _wrap(out: Any, be: Backend, cls: type[Node], inputs: Sequence[Any], args: t
     return t
 
 
+# ``unary`` and ``binary`` build their result inline rather than through ``Tensor._make``: on
+# small arrays the op's Python overhead is the cost, and each call saved is measurable
+# (benchmarks/bench_w3_overhead.py).
+_new = object.__new__
+
+
 def unary(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
     be = x._backend
     data = x._data
@@ -325,9 +336,20 @@ def unary(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
         out = cls.forward(be.k, data, *args)
     except Exception as e:
         raise op_error(cls, (x,), e) from e
+    t = _new(Tensor)
+    t._data = out
+    t._backend = be
+    t._grad = t._accum = t._hooks = t._base = None
+    t._vc = [0]
     if x._requires_grad and state.grad_enabled:
-        return _wrap(out, be, cls, (x,), args)
-    return Tensor._make(out, be)
+        node = record(cls, (x,), out, args, be)
+        node._out_vc = t._vc
+        t._grad_fn = node
+        t._requires_grad = True
+    else:
+        t._grad_fn = None
+        t._requires_grad = False
+    return t
 
 
 def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
@@ -341,13 +363,17 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
             raise mismatch_error(cls, a, b)
         if da.dtype != db.dtype or (cls.float_only and not _is_float(be, da)):
             da, db = _promote(cls, a, b)
-    elif b.__class__ in _SCALARS:
+        needs_grad = a._requires_grad or b._requires_grad
+    elif b.__class__ in _SCALAR_CATEGORY:
         db = b
-        if cls.float_only or D.scalar_dtype(b).category > be.k.dtype_of(da).category:
-            target = D.result_type((a.dtype, 2), (D.scalar_dtype(b), 0))
+        have = be.k.dtype_of(da)
+        if _SCALAR_CATEGORY[b.__class__] > have.category or (
+                cls.float_only and not have.is_floating_point):
+            target = D.result_type((have, 2), (D.scalar_dtype(b), 0))
             if cls.float_only and not target.is_floating_point:
                 target = D.get_default_dtype()
             da = be.k.astype(da, target)
+        needs_grad = a._requires_grad
     else:
         b = as_operand(b, a, cls)
         return binary(cls, a, b, *args)
@@ -355,11 +381,20 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
         out = cls.forward(be.k, da, db, *args)
     except Exception as e:
         raise op_error(cls, (a, b), e) from e
-    if state.grad_enabled and (a._requires_grad or (b.__class__ is not int and
-                                                    b.__class__ is not float and
-                                                    b._requires_grad)):
-        return _wrap(out, be, cls, (a, b), args)
-    return Tensor._make(out, be)
+    t = _new(Tensor)
+    t._data = out
+    t._backend = be
+    t._grad = t._accum = t._hooks = t._base = None
+    t._vc = [0]
+    if needs_grad and state.grad_enabled:
+        node = record(cls, (a, b), out, args, be)
+        node._out_vc = t._vc
+        t._grad_fn = node
+        t._requires_grad = True
+    else:
+        t._grad_fn = None
+        t._requires_grad = False
+    return t
 
 
 def nary(cls: type[Node], tensors: Sequence[Any], *args: Any, out_dtype: Any = None) -> Tensor:
