@@ -131,6 +131,7 @@ from ._ops_shape import (
     unsqueeze,
 )
 from ._plugins import get_backend, list_backends, set_backend, use_backend
+from ._serialization import load, save
 from ._tensor import Tensor
 
 half = float16
@@ -194,4 +195,6 @@ __all__ = [
     # backends
     "plugins", "get_backend", "set_backend", "use_backend", "list_backends",
     "UnsupportedOperation", "BackendUnavailableError",
+    # checkpoints (safetensors)
+    "save", "load",
 ]  # fmt: skip

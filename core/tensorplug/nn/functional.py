@@ -201,3 +201,441 @@ __all__ = [
     "cross_entropy", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid",
     "softmax", "tanh",
 ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Layers and losses for ``tensorplug.nn`` (issue 6). New differentiable ops are Node classes
+# whose backward runs on either ops namespace; the rest are compositions of differentiable ops.
+# --------------------------------------------------------------------------------------------
+
+import math as _math  # noqa: E402
+from typing import NamedTuple  # noqa: E402
+
+from .. import _ops_pointwise as _P  # noqa: E402
+from .. import _ops_reduce as _R  # noqa: E402
+from .. import _ops_shape as _S  # noqa: E402
+
+_SQRT_HALF = _math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / _math.sqrt(2.0 * _math.pi)
+_TANH_C = _math.sqrt(2.0 / _math.pi)
+# Abramowitz & Stegun 7.1.26: |erf error| < 1.5e-7, built from primitives only (no backend
+# has to provide an ``erf`` kernel).
+_ERF_P = 0.3275911
+_ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+
+
+def _erf(ops: Any, x: Any) -> Any:
+    """``erf(x)`` to 1.5e-7 from exp, div and polynomials, in either ops namespace."""
+    ax = ops.abs(x)
+    t = ops.div(1.0, ops.add(ops.mul(ax, _ERF_P), 1.0))
+    poly = ops.mul(t, _ERF_A[4])
+    for a in _ERF_A[3::-1]:
+        poly = ops.mul(ops.add(poly, a), t)
+    y = ops.sub(1.0, ops.mul(poly, ops.exp(ops.neg(ops.mul(ax, ax)))))
+    return ops.mul(ops.sign(x), y)
+
+
+def _gelu_parts(ops: Any, x: Any, approximate: str) -> tuple[Any, Any]:
+    """``(gelu(x), gelu'(x))``."""
+    if approximate == "tanh":
+        inner = ops.mul(ops.add(x, ops.mul(ops.mul(ops.mul(x, x), x), 0.044715)), _TANH_C)
+        th = ops.tanh(inner)
+        half = ops.mul(ops.add(th, 1.0), 0.5)
+        dinner = ops.mul(ops.add(ops.mul(ops.mul(x, x), 3 * 0.044715), 1.0), _TANH_C)
+        dth = ops.mul(ops.sub(1.0, ops.mul(th, th)), dinner)
+        return ops.mul(x, half), ops.add(half, ops.mul(ops.mul(x, 0.5), dth))
+    cdf = ops.mul(ops.add(_erf(ops, ops.mul(x, _SQRT_HALF)), 1.0), 0.5)
+    pdf = ops.mul(ops.exp(ops.mul(ops.mul(x, x), -0.5)), _INV_SQRT_2PI)
+    return ops.mul(x, cdf), ops.add(cdf, ops.mul(x, pdf))
+
+
+# fmt: off
+class GeluBackward0(Node):
+    """``x * Phi(x)`` (or its tanh approximation): grad = g * (Phi(x) + x * phi(x))."""
+    op, float_only, save = "gelu", True, (0,)
+
+    @staticmethod
+    def forward(k: Any, x: Any, approximate: str) -> Any:
+        return _gelu_parts(k, x, approximate)[0]
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, x: Any) -> tuple[Any]:
+        return (ops.mul(g, _gelu_parts(ops, x, ctx.args[0])[1]),)
+
+
+class Im2ColBackward0(Node):
+    """``unfold``: the sliding (kh, kw) windows of a padded (N, C, H, W) input as columns
+    (N, C*kh*kw, L); grad = each window's g added back at its place (col2im), padding cropped."""
+    op, float_only = "unfold", True
+
+    @staticmethod
+    def forward(k: Any, x: Any, geom: _Geom, fill: float) -> Any:
+        kh, kw, ph, pw = geom.kh, geom.kw, geom.ph, geom.pw
+        n, c, h, w = x.shape
+        if ph or pw:
+            xp = k.full((n, c, h + 2 * ph, w + 2 * pw), fill, k.dtype_of(x))
+            k.setitem(xp, (slice(None), slice(None), slice(ph, ph + h), slice(pw, pw + w)), x)
+            x = xp
+        patches = [k.getitem(x, _window(i, j, geom)) for i in range(kh) for j in range(kw)]
+        return k.reshape(k.stack(patches, 2), (n, c * kh * kw, geom.ho * geom.wo))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any]:
+        geom = ctx.args[0]
+        kh, kw, ph, pw = geom.kh, geom.kw, geom.ph, geom.pw
+        n, c, h, w = ctx.shapes[0]
+        padded = (n, c, h + 2 * ph, w + 2 * pw)
+        g = ops.reshape(g, (n, c, kh * kw, geom.ho, geom.wo))
+        acc = None
+        for i in range(kh):
+            for j in range(kw):
+                part = ops.getitem(g, (slice(None), slice(None), i * kw + j))
+                back = ops.index_grad(part, padded, _window(i, j, geom), False)
+                acc = back if acc is None else ops.add(acc, back)
+        if ph or pw:
+            acc = ops.getitem(acc, (slice(None), slice(None), slice(ph, ph + h),
+                                    slice(pw, pw + w)))
+        return (acc,)
+
+
+class EmbeddingBackward0(Node):
+    """``weight[indices]``: grad weight = g added into the rows named by ``indices``, except
+    the ``padding_idx`` row, which gets no gradient."""
+    op = "embedding"
+
+    @staticmethod
+    def forward(k: Any, weight: Any, idx: Any, keep: Any) -> Any:
+        return k.getitem(weight, idx)
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any]:
+        idx, keep = ctx.args
+        if keep is not None:
+            g = ops.mul(g, ops.const(keep, g))
+        return (ops.index_grad(g, ctx.shapes[0], (idx,), True),)
+# fmt: on
+
+
+class _Geom(NamedTuple):
+    """Kernel, dilation, padding and stride of an unfold, and its output size (ho, wo)."""
+
+    kh: int
+    kw: int
+    dh: int
+    dw: int
+    ph: int
+    pw: int
+    sh: int
+    sw: int
+    ho: int
+    wo: int
+
+
+def _window(i: int, j: int, geom: _Geom) -> tuple[slice, ...]:
+    """The strided slice of the padded input that window offset (i, j) reads."""
+    r, q = i * geom.dh, j * geom.dw
+    return (slice(None), slice(None), slice(r, r + geom.sh * (geom.ho - 1) + 1, geom.sh),
+            slice(q, q + geom.sw * (geom.wo - 1) + 1, geom.sw))
+
+
+def _pair(v: Any, name: str, op: str) -> tuple[int, int]:
+    if isinstance(v, int):
+        return (v, v)
+    if isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(a, int) for a in v):
+        return (int(v[0]), int(v[1]))
+    raise TypeError(f"{op}(): {name} must be an int or a pair of ints, got {v!r}")
+
+
+def _geometry(x: Tensor, kernel_size: Any, dilation: Any, padding: Any, stride: Any,
+              op: str) -> _Geom:
+    if not isinstance(x, Tensor) or x.ndim != 4:
+        shape = list(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"{op}(): expected a 4-D input (N, C, H, W), got {shape}")
+    kh, kw = _pair(kernel_size, "kernel_size", op)
+    dh, dw = _pair(dilation, "dilation", op)
+    ph, pw = _pair(padding, "padding", op)
+    sh, sw = _pair(stride, "stride", op)
+    if min(kh, kw, dh, dw, sh, sw) <= 0 or min(ph, pw) < 0:
+        raise ValueError(
+            f"{op}(): kernel_size, dilation and stride must be positive and padding "
+            f"non-negative, got kernel_size={(kh, kw)}, dilation={(dh, dw)}, "
+            f"stride={(sh, sw)}, padding={(ph, pw)}")
+    h, w = x.shape[2] + 2 * ph, x.shape[3] + 2 * pw
+    ho = (h - dh * (kh - 1) - 1) // sh + 1
+    wo = (w - dw * (kw - 1) - 1) // sw + 1
+    if ho <= 0 or wo <= 0:
+        raise ValueError(
+            f"{op}(): input of spatial size {list(x.shape[2:])} (padded to {[h, w]}) is "
+            f"smaller than the kernel {[kh, kw]} with dilation {[dh, dw]}")
+    return _Geom(kh, kw, dh, dw, ph, pw, sh, sw, ho, wo)
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+           stride: Any = 1) -> Tensor:
+    """Sliding local blocks of a (N, C, H, W) batch as columns (N, C*kh*kw, L) (im2col).
+
+    Example:
+        >>> import tensorplug as tp
+        >>> tp.nn.functional.unfold(tp.ones(1, 2, 3, 3), 2).shape
+        (1, 8, 4)
+    """
+    geom = _geometry(input, kernel_size, dilation, padding, stride, "unfold")
+    return unary(Im2ColBackward0, input, geom, 0.0)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)``, Phi the standard normal CDF (``approximate="tanh"``: Hendrycks' tanh
+    form). The exact form uses an erf accurate to 1.5e-7, built from primitive kernels."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
+    return unary(GeluBackward0, input, approximate)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation as PyTorch's, computed as ``weight @ unfold(input)``."""
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d(): weight must be 4-D (out, in/groups, kh, kw), got "
+                         f"{list(weight.shape)}")
+    if isinstance(padding, str):
+        raise ValueError("conv2d(): string padding ('same'/'valid') is not supported; pass ints")
+    o, cg, kh, kw = weight.shape
+    if input.ndim == 4 and (input.shape[1] != cg * groups or o % groups):
+        raise RuntimeError(
+            f"conv2d(): input with {input.shape[1]} channels does not match weight "
+            f"{list(weight.shape)} with groups={groups} (expected {cg * groups} channels, and "
+            f"out channels divisible by groups)")
+    geom = _geometry(input, (kh, kw), dilation, padding, stride, "conv2d")
+    n = input.shape[0]
+    cols = unary(Im2ColBackward0, input, geom, 0.0)
+    ho, wo = geom[8], geom[9]
+    if groups == 1:
+        out = matmul(weight.reshape(o, cg * kh * kw), cols)
+    else:
+        cols = cols.reshape(n, groups, cg * kh * kw, ho * wo)
+        out = matmul(weight.reshape(groups, o // groups, cg * kh * kw), cols)
+    out = out.reshape(n, o, ho, wo)
+    return out if bias is None else out + bias.reshape(1, o, 1, 1)
+
+
+def _pool_windows(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                  ceil_mode: bool, fill: float, op: str) -> tuple[Tensor, _Geom]:
+    if ceil_mode:
+        raise ValueError(f"{op}(): ceil_mode=True is not supported")
+    stride = kernel_size if stride is None or stride == [] else stride
+    geom = _geometry(input, kernel_size, dilation, padding, stride, op)
+    kh, kw, _, _, ph, pw = geom[:6]
+    if ph > kh // 2 or pw > kw // 2:
+        raise ValueError(f"{op}(): pad should be at most half of the effective kernel size, "
+                         f"got padding={(ph, pw)} and kernel_size={(kh, kw)}")
+    n, c = input.shape[:2]
+    cols = unary(Im2ColBackward0, input, geom, fill)
+    return cols.reshape(n, c, kh * kw, geom[8] * geom[9]), geom
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
+               ) -> Tensor:
+    """Max over each window; the gradient goes to the first maximum, as in PyTorch."""
+    if return_indices:
+        raise ValueError("max_pool2d(): return_indices=True is not supported")
+    cols, geom = _pool_windows(input, kernel_size, stride, padding, dilation, ceil_mode,
+                               -_math.inf, "max_pool2d")
+    first = cols.argmax(2, keepdim=True)
+    slot = arange(cols.shape[2], backend=cols._backend).reshape(1, 1, -1, 1)
+    out = where(slot == first, cols, 0.0).sum(2)
+    return out.reshape(*input.shape[:2], geom[8], geom[9])
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """Mean over each window (zero padding counted unless ``count_include_pad=False``)."""
+    cols, geom = _pool_windows(input, kernel_size, stride, padding, 1, ceil_mode, 0.0,
+                               "avg_pool2d")
+    total = cols.sum(2)
+    if divisor_override:
+        out = total / divisor_override
+    elif count_include_pad or not (geom[4] or geom[5]):
+        out = total / (geom[0] * geom[1])
+    else:
+        from .._creation import ones
+
+        ones_in = ones(1, 1, *input.shape[2:], dtype=total.dtype, backend=input._backend)
+        counts = unary(Im2ColBackward0, ones_in, geom, 0.0).sum(1)
+        out = total / counts
+    return out.reshape(*input.shape[:2], geom[8], geom[9])
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+            ) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    from .._creation import rand
+
+    keep = rand(*input.shape, dtype=input.dtype, backend=input._backend) >= p
+    return input * (keep.to(input.dtype) * (1.0 / (1.0 - p)))
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` selected by the integer tensor ``input``."""
+    if input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"embedding(): indices must be an integer tensor, got {input.dtype.name}")
+    n = weight.shape[0]
+    if input.numel():
+        lo, hi = int(input.min().item()), int(input.max().item())
+        if lo < 0 or hi >= n:
+            raise IndexError(f"embedding(): index {lo if lo < 0 else hi} is out of range for "
+                             f"a table of {n} rows")
+    keep = None
+    if padding_idx is not None:
+        pad = padding_idx if padding_idx >= 0 else padding_idx + n
+        keep = (input != pad).to(weight.dtype).unsqueeze(-1)._data
+    if input._backend is not weight._backend:
+        raise RuntimeError(
+            f"embedding(): indices are on {input.device} ({input.backend}) but the weight is "
+            f"on {weight.device} ({weight.backend})")
+    return unary(EmbeddingBackward0, weight, input._data, keep)
+
+
+def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` dims, then scale and shift."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise RuntimeError(
+            f"layer_norm(): expected input with trailing shape {list(shape)}, got "
+            f"{list(input.shape)}")
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    mu = input.mean(dims, keepdim=True)
+    centered = input - mu
+    var = (centered * centered).mean(dims, keepdim=True)
+    out = centered * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) by batch statistics (training: also updates the running
+    estimates in place, the variance unbiased) or by the running estimates (eval)."""
+    if input.ndim not in (2, 3):
+        raise ValueError(f"batch_norm(): expected 2-D or 3-D input, got {list(input.shape)}")
+    dims = (0,) if input.ndim == 2 else (0, 2)
+    bshape = (1, -1) if input.ndim == 2 else (1, -1, 1)
+    if training:
+        count = input.numel() // input.shape[1]
+        if count <= 1:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size "
+                f"{list(input.shape)}")
+        mu = input.mean(dims, keepdim=True)
+        centered = input - mu
+        var = (centered * centered).mean(dims, keepdim=True)
+        if running_mean is not None and running_var is not None:
+            from .._grad_mode import no_grad
+
+            with no_grad():
+                running_mean.mul_(1 - momentum).add_(mu.reshape(-1).detach() * momentum)
+                unbiased = var.reshape(-1).detach() * (count / (count - 1))
+                running_var.mul_(1 - momentum).add_(unbiased * momentum)
+        out = centered * (var + eps).rsqrt()
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm(): running_mean and running_var are needed in eval mode")
+        out = (input - running_mean.reshape(bshape)) * (running_var.reshape(bshape) + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.reshape(bshape)
+    return out if bias is None else out + bias.reshape(bshape)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean (or sum, or none) of ``|input - target|``."""
+    _check_reduction(reduction, "l1_loss")
+    return _reduce((input - target).abs(), reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """``-(t log(x) + (1 - t) log(1 - x))`` for probabilities ``x``; each log is clamped at
+    -100 as PyTorch does, so a 0 or 1 gives a finite loss."""
+    _check_reduction(reduction, "binary_cross_entropy")
+    if input.shape != target.shape:
+        raise ValueError(
+            f"binary_cross_entropy(): target size ({list(target.shape)}) must be the same as "
+            f"input size ({list(input.shape)})")
+    lo, hi = _R.amin(input.detach()).item(), _R.amax(input.detach()).item()
+    if input.numel() and (lo < 0 or hi > 1):
+        raise RuntimeError("binary_cross_entropy(): all elements of input should be between "
+                           f"0 and 1, got values in [{lo}, {hi}]")
+    log_x = input.log().clamp(min=-100)
+    log_1mx = (1 - input).log().clamp(min=-100)
+    losses = -(target * log_x + (1 - target) * log_1mx)
+    if weight is not None:
+        losses = losses * weight
+    return _reduce(losses, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Tensor | None = None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """``binary_cross_entropy(sigmoid(x), t)`` computed stably from logits:
+    ``(1 - t) x + lw * softplus(-x)`` with ``lw = 1 + (pos_weight - 1) t``."""
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    if input.shape != target.shape:
+        raise ValueError(
+            f"binary_cross_entropy_with_logits(): target size ({list(target.shape)}) must be "
+            f"the same as input size ({list(input.shape)})")
+    softplus_neg = (-input.abs()).exp().log1p() + (-input).relu()
+    if pos_weight is not None:
+        softplus_neg = softplus_neg * ((pos_weight - 1) * target + 1)
+    losses = (1 - target) * input + softplus_neg
+    if weight is not None:
+        losses = losses * weight
+    return _reduce(losses, reduction)
+
+
+def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
+    """``nn.Flatten``'s default: keep the batch dim, flatten the rest."""
+    return _S.flatten(input, start_dim, end_dim)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta x)) / beta``, linear above ``threshold`` as in PyTorch."""
+    bx = input * beta
+    soft = ((-bx.abs()).exp().log1p() + bx.relu()) / beta
+    return where(bx > threshold, input, soft)
+
+
+def silu(input: Tensor) -> Tensor:
+    """``x * sigmoid(x)``."""
+    return input * _P.sigmoid(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """``x`` where positive, ``negative_slope * x`` elsewhere."""
+    return where(input > 0, input, input * negative_slope)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices as int64 one-hot rows (``num_classes`` defaults to ``max + 1``)."""
+    if tensor.dtype.is_floating_point:
+        raise RuntimeError("one_hot is only applicable to index tensor")
+    n = int(tensor.max().item()) + 1 if num_classes < 0 else num_classes
+    classes = arange(n, backend=tensor._backend)
+    return (tensor.unsqueeze(-1) == classes).to(D.int64)
+
+
+__all__ += [
+    "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "conv2d", "dropout", "embedding", "flatten", "gelu", "l1_loss", "layer_norm", "leaky_relu",
+    "max_pool2d", "one_hot", "silu", "softplus", "unfold",
+]  # fmt: skip

@@ -1,0 +1,152 @@
+"""``nn.init``: fill parameters in place with PyTorch's initialisation schemes.
+
+Every function draws from the tensor's backend generator (reproducible after
+``tensorplug.manual_seed``), runs under ``no_grad`` and returns the tensor it filled.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .._creation import rand, randn
+from .._grad_mode import no_grad
+from .._tensor import Tensor
+
+__all__ = [
+    "calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_",
+    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+]  # fmt: skip
+
+
+def _fill(tensor: Tensor, values: Tensor) -> Tensor:
+    with no_grad():
+        tensor._backend.k.assign(tensor._data, values._data)
+        tensor._vc[0] += 1
+    return tensor
+
+
+def _check(tensor: Any, op: str) -> None:
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"nn.init.{op}: expected a Tensor, got {type(tensor).__name__}")
+    if not tensor.is_floating_point():
+        raise TypeError(f"nn.init.{op}: expected a floating tensor, got {tensor.dtype.name}")
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended scale for ``nonlinearity`` (``relu``: sqrt(2), ``tanh``: 5/3, ...)."""
+    linear = (
+        "linear",
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "conv_transpose1d",
+        "conv_transpose2d",
+        "conv_transpose3d",
+        "sigmoid",
+    )
+    if nonlinearity in linear:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+            raise ValueError(f"negative_slope {param} not a valid number")
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+
+
+def _fans(tensor: Tensor) -> tuple[int, int]:
+    """``(fan_in, fan_out)``: dim 1 and dim 0 times the receptive field (dims 2...)."""
+    if tensor.ndim < 2:
+        raise ValueError(
+            "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions "
+            f"(got shape {list(tensor.shape)})"
+        )
+    receptive = math.prod(tensor.shape[2:])
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _fan(tensor: Tensor, mode: str) -> int:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+    fan_in, fan_out = _fans(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+    """Fill with samples from U(a, b)."""
+    _check(tensor, "uniform_")
+    u = rand(*tensor.shape, dtype=tensor.dtype, backend=tensor._backend)
+    return _fill(tensor, u * (b - a) + a)
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    """Fill with samples from N(mean, std**2)."""
+    _check(tensor, "normal_")
+    z = randn(*tensor.shape, dtype=tensor.dtype, backend=tensor._backend)
+    return _fill(tensor, z * std + mean)
+
+
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    _check(tensor, "constant_")
+    with no_grad():
+        tensor._backend.k.assign(tensor._data, tensor._backend.k.full((), val, tensor.dtype))
+        tensor._vc[0] += 1
+    return tensor
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    return constant_(tensor, 1.0)
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity matrix."""
+    _check(tensor, "eye_")
+    if tensor.ndim != 2:
+        raise ValueError(f"nn.init.eye_: only 2-D tensors are supported, got {tensor.ndim}-D")
+    k = tensor._backend.k
+    with no_grad():
+        k.assign(tensor._data, k.eye(tensor.shape[0], tensor.shape[1], tensor.dtype))
+        tensor._vc[0] += 1
+    return tensor
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))`` (Glorot & Bengio, 2010)."""
+    fan_in, fan_out = _fans(tensor)
+    bound = gain * math.sqrt(6.0 / float(fan_in + fan_out))
+    return uniform_(tensor, -bound, bound)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """N(0, std**2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
+    fan_in, fan_out = _fans(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+
+
+def kaiming_uniform_(
+    tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+) -> Tensor:
+    """U(-b, b) with ``b = gain * sqrt(3 / fan)`` (He et al., 2015). ``Linear`` and ``Conv2d``
+    use ``a=sqrt(5)``, which gives ``b = 1 / sqrt(fan_in)``."""
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    bound = math.sqrt(3.0) * std
+    return uniform_(tensor, -bound, bound)
+
+
+def kaiming_normal_(
+    tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+) -> Tensor:
+    """N(0, std**2) with ``std = gain / sqrt(fan)``."""
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    return normal_(tensor, 0.0, std)

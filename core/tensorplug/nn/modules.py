@@ -1,0 +1,658 @@
+"""``nn.Module`` and the containers (``Sequential``, ``ModuleList``, ``ModuleDict``).
+
+The contract is PyTorch's: assigning a ``Parameter``, a ``Module`` or a registered buffer to an
+attribute registers it, so ``parameters()``, ``state_dict()``, ``to()`` and ``repr`` find it
+without any bookkeeping in user code.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+from .. import _dtype as D
+from .._autograd import RemovableHandle
+from .._grad_mode import no_grad
+from .._tensor import Tensor
+from .parameter import Parameter
+
+
+class _IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` returns: the keys it did not find and did not expect."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def _addindent(text: str, spaces: int) -> str:
+    lines = text.split("\n")
+    return (
+        lines[0]
+        if len(lines) == 1
+        else "\n".join([lines[0]] + [" " * spaces + line for line in lines[1:]])
+    )
+
+
+class Module:
+    """Base class of every layer and model.
+
+    Subclasses call ``super().__init__()`` first, assign parameters, buffers and submodules as
+    attributes, and define ``forward``; calling the module runs the forward hooks around it.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> class Net(tp.nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.fc = tp.nn.Linear(2, 1)
+        ...     def forward(self, x):
+        ...         return self.fc(x).relu()
+        >>> [name for name, _ in Net().named_parameters()]
+        ['fc.weight', 'fc.bias']
+    """
+
+    training: bool
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, Tensor | None]
+    _non_persistent_buffers: set[str]
+    _modules: dict[str, Module | None]
+    _forward_hooks: list[Callable[..., Any]]
+    _forward_pre_hooks: list[Callable[..., Any]]
+
+    def __init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "training", True)
+        set_(self, "_parameters", {})
+        set_(self, "_buffers", {})
+        set_(self, "_non_persistent_buffers", set())
+        set_(self, "_modules", {})
+        set_(self, "_forward_hooks", [])
+        set_(self, "_forward_pre_hooks", [])
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        for hook in self._forward_pre_hooks:
+            res = hook(self, args)
+            if res is not None:
+                args = res if isinstance(res, tuple) else (res,)
+        out = self.forward(*args, **kwargs)
+        for hook in self._forward_hooks:
+            res = hook(self, args, out)
+            if res is not None:
+                out = res
+        return out
+
+    # -- registration ------------------------------------------------------------------------
+    def _check_ready(self, what: str) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {what} before Module.__init__() call")
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add ``param`` (or a ``None`` placeholder) as the parameter ``name``."""
+        self._check_ready("parameter")
+        _check_name(self, name, "parameter", self._parameters)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                "(tensorplug.nn.Parameter or None required)"
+            )
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add a tensor that is state but not a parameter (``BatchNorm``'s running mean);
+        ``persistent=False`` leaves it out of ``state_dict``."""
+        self._check_ready("buffer")
+        _check_name(self, name, "buffer", self._buffers)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                "(Tensor or None required)"
+            )
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add ``module`` as the child ``name`` (what attribute assignment does)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if not isinstance(name, str) or "." in name or name == "":
+            raise KeyError(f'module name must be a non-empty string without ".", got {name!r}')
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        d = self.__dict__
+        params = d.get("_parameters")
+        if isinstance(value, Parameter):
+            self._check_ready("parameters")
+            _forget(self, name)
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    "(tensorplug.nn.Parameter or None expected)"
+                )
+            params[name] = None
+        elif isinstance(value, Module):
+            self._check_ready("child module")
+            _forget(self, name)
+            self._modules[name] = value
+        elif d.get("_modules") is not None and name in self._modules:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                    "(tensorplug.nn.Module or None expected)"
+                )
+            self._modules[name] = None
+        elif d.get("_buffers") is not None and name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                    "(Tensor or None expected)"
+                )
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            table = d.get(store)
+            if table is not None and name in table:
+                return table[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for table in (self._parameters, self._buffers, self._modules):
+            if name in table:
+                del table[name]
+                self._non_persistent_buffers.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self) -> list[str]:
+        own = [*self._parameters, *self._buffers, *self._modules]
+        return sorted(set(super().__dir__()) | set(own))
+
+    # -- traversal ---------------------------------------------------------------------------
+    def named_modules(
+        self, memo: set[Module] | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """This module and every descendant, depth first, with dotted names."""
+        memo = set() if memo is None else memo
+        if remove_duplicate:
+            if self in memo:
+                return
+            memo.add(self)
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                sub = f"{prefix}.{name}" if prefix else name
+                yield from child.named_modules(memo, sub, remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen: set[Module] = set()
+        for name, child in self._modules.items():
+            if child is not None and child not in seen:
+                seen.add(child)
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(
+        self, table: str, prefix: str, recurse: bool, remove_duplicate: bool
+    ) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        mods = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if (recurse)
+            else iter([(prefix, self)])
+        )
+        for mod_prefix, mod in mods:
+            for name, value in getattr(mod, table).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (f"{mod_prefix}.{name}" if mod_prefix else name), value
+
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """``(dotted name, parameter)`` pairs; a shared parameter appears once."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def get_submodule(self, target: str) -> Module:
+        """The descendant at dotted path ``target`` (``""`` is this module)."""
+        mod: Module = self
+        for part in target.split(".") if target else []:
+            child = mod._modules.get(part)
+            if child is None:
+                raise AttributeError(
+                    f"{type(mod).__name__} has no submodule `{part}` (looking up {target!r})"
+                )
+            mod = child
+        return mod
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every submodule (children first) and on this module."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # -- modes and gradients -----------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (``Dropout`` drops, ``BatchNorm`` uses batch statistics)."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all parameters (to ``None`` by default, as PyTorch 2)."""
+        for p in self.parameters():
+            _zero_grad(p, set_to_none)
+
+    # -- hooks ---------------------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, args)`` runs before ``forward``; a returned value replaces args."""
+        self._forward_pre_hooks.append(hook)
+        return RemovableHandle(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after ``forward``; a returned value replaces
+        the output."""
+        self._forward_hooks.append(hook)
+        return RemovableHandle(self._forward_hooks, hook)
+
+    # -- state ---------------------------------------------------------------------------------
+    def state_dict(
+        self,
+        destination: dict[str, Tensor] | None = None,
+        prefix: str = "",
+        keep_vars: bool = False,
+    ) -> dict[str, Tensor]:
+        """Parameters and persistent buffers by dotted name (detached, sharing data)."""
+        out: dict[str, Tensor] = OrderedDict() if destination is None else destination
+        for mod_prefix, mod in self.named_modules(prefix=prefix.rstrip(".")):
+            base = f"{mod_prefix}." if mod_prefix else ""
+            for name, p in mod._parameters.items():
+                if p is not None:
+                    out[base + name] = p if keep_vars else p.detach()
+            for name, b in mod._buffers.items():
+                if b is not None and name not in mod._non_persistent_buffers:
+                    out[base + name] = b if keep_vars else b.detach()
+        return out
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> _IncompatibleKeys:
+        """Copy ``state_dict``'s tensors into this module's parameters and buffers (moving
+        them to this module's backend and dtype). ``strict`` makes missing and unexpected keys
+        an error; a shape mismatch always is."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
+            )
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors = []
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            if not isinstance(value, Tensor):
+                errors.append(
+                    f'While copying the parameter named "{key}", expected a Tensor '
+                    f"from checkpoint but received {type(value).__name__}"
+                )
+            elif value.shape != target.shape:
+                errors.append(
+                    f"size mismatch for {key}: copying a param with shape {list(value.shape)} "
+                    f"from checkpoint, the shape in current model is {list(target.shape)}."
+                )
+        if strict:
+            if unexpected:
+                errors.insert(
+                    0,
+                    "Unexpected key(s) in state_dict: "
+                    + ", ".join(f'"{k}"' for k in unexpected)
+                    + ". ",
+                )
+            if missing:
+                errors.insert(
+                    0,
+                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ",
+                )
+        if errors:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
+            )
+        with no_grad():
+            for key, target in own.items():
+                if key in state_dict:
+                    target.copy_(state_dict[key])
+        return _IncompatibleKeys(missing, unexpected)
+
+    # -- placement -----------------------------------------------------------------------------
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Move parameters and buffers to a backend (``"numpy"``), a device (``"cuda"``)
+        and/or a floating dtype, in place; parameters keep their identity, so an optimizer
+        made before the move still updates them."""
+        dtype, rest, rest_kw = _split_to_args(args, kwargs)
+        if dtype is not None and not dtype.is_floating_point:
+            raise TypeError(
+                f"nn.Module.to only accepts floating point dtypes, but got desired dtype="
+                f"{dtype.name}"
+            )
+
+        def convert(t: Tensor) -> Tensor:
+            return t.to(*rest, dtype=dtype if t.is_floating_point() else None, **rest_kw)
+
+        return self._apply(convert)
+
+    def _apply(self, fn: Callable[[Tensor], Tensor]) -> Module:
+        for mod in self.modules():
+            for p in mod._parameters.values():
+                if p is None:
+                    continue
+                with no_grad():
+                    new = fn(p.detach())
+                _rebind(p, new)
+                if p._grad is not None:
+                    with no_grad():
+                        p._grad = fn(p._grad)
+            for name, b in mod._buffers.items():
+                if b is not None:
+                    with no_grad():
+                        mod._buffers[name] = fn(b)
+        return self
+
+    def float(self) -> Module:
+        return self.to(D.float32)
+
+    def double(self) -> Module:
+        return self.to(D.float64)
+
+    def half(self) -> Module:
+        return self.to(D.float16)
+
+    def cuda(self, device: Any = None) -> Module:
+        return self.to(
+            "cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device)
+        )
+
+    def cpu(self) -> Module:
+        return self._apply(lambda t: t.cpu())
+
+    # -- printing ------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's line in ``repr``."""
+        return ""
+
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        lines = self.extra_repr().split("\n") if self.extra_repr() else []
+        for name, child in self._modules.items():
+            lines.append(f"({name}): " + _addindent(repr(child), 2))
+        if not lines:
+            return self._get_name() + "()"
+        if len(lines) == 1 and not self._modules:
+            return f"{self._get_name()}({lines[0]})"
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _check_name(mod: Module, name: str, what: str, table: dict[str, Any]) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"{what} name should be a string, got {type(name).__name__}")
+    if "." in name or name == "":
+        raise KeyError(f'{what} name must be a non-empty string without ".", got {name!r}')
+    if name not in table and name in mod.__dict__:
+        raise KeyError(f"attribute '{name}' already exists")
+
+
+def _forget(mod: Module, name: str) -> None:
+    """Drop ``name`` from every registry and the instance dict before re-registering it."""
+    for table in (mod._parameters, mod._buffers, mod._modules):
+        table.pop(name, None)
+    mod._non_persistent_buffers.discard(name)
+    mod.__dict__.pop(name, None)
+
+
+def _rebind(p: Tensor, new: Tensor) -> None:
+    """Point ``p`` at ``new``'s array and backend (a move or cast) keeping ``p``'s identity."""
+    if new._data is p._data and new._backend is p._backend:
+        return
+    p._data = new._data
+    p._backend = new._backend
+    p._accum = None  # its AccumulateGrad node records the old backend
+    p._vc[0] += 1
+
+
+def _zero_grad(p: Tensor, set_to_none: bool) -> None:
+    if p._grad is None:
+        return
+    if set_to_none:
+        p._grad = None
+        return
+    g = p._grad
+    if g._grad_fn is not None:
+        g.detach_()
+    else:
+        g.requires_grad_(False)
+    g.zero_()
+
+
+def _split_to_args(
+    args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[D.dtype | None, list[Any], dict[str, Any]]:
+    """Separate the dtype from the placement arguments of ``to(...)``."""
+    kwargs = dict(kwargs)
+    dtype = kwargs.pop("dtype", None)
+    rest = []
+    for a in args:
+        if isinstance(a, D.dtype) or a in (float, int, bool):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype = a.dtype
+            kwargs["backend"] = a._backend
+        else:
+            rest.append(a)
+    return (None if dtype is None else D.as_dtype(dtype)), rest, kwargs
+
+
+# ---------------------------------------------------------------------------------------------
+# Containers
+# ---------------------------------------------------------------------------------------------
+
+
+class Sequential(Module):
+    """Modules applied in order; ``Sequential(a, b)(x) == b(a(x))``.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> net = tp.nn.Sequential(tp.nn.Linear(3, 4), tp.nn.ReLU())
+        >>> net
+        Sequential(
+          (0): Linear(in_features=3, out_features=4, bias=True)
+          (1): ReLU()
+        )
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], Mapping):
+            for name, m in args[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(args):
+                self.add_module(str(i), m)
+
+    def forward(self, input: Any) -> Any:
+        for m in self._modules.values():
+            input = m(input)  # type: ignore[misc]
+        return input
+
+    def _index(self, idx: int) -> str:
+        n = len(self._modules)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range for {type(self).__name__} of length {n}")
+        return list(self._modules)[idx % n]
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        if isinstance(idx, slice):
+            return type(self)(OrderedDict(list(self._modules.items())[idx]))
+        return self._modules[self._index(idx)]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        self.add_module(self._index(idx), module)
+
+    def __delitem__(self, idx: int | slice) -> None:
+        keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._index(idx)]
+        for k in keys:
+            del self._modules[k]
+        items = list(self._modules.values())
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self._modules[str(i)] = m
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(m for m in self._modules.values() if m is not None)
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        for m in modules:
+            self.append(m)
+        return self
+
+
+class ModuleList(Module):
+    """A list of submodules, registered so ``parameters()`` sees them."""
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        if isinstance(idx, slice):
+            return type(self)(list(self._modules.values())[idx])  # type: ignore[arg-type]
+        return self._modules[Sequential._index(self, idx)]  # type: ignore[arg-type]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        self.add_module(Sequential._index(self, idx), module)  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(m for m in self._modules.values() if m is not None)
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        items = list(self._modules.values())
+        items.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self.add_module(str(i), m)
+
+
+class ModuleDict(Module):
+    """A dict of submodules, registered so ``parameters()`` sees them."""
+
+    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]  # type: ignore[return-value]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> Iterable[str]:
+        return self._modules.keys()
+
+    def values(self) -> Iterable[Module]:
+        return self._modules.values()  # type: ignore[return-value]
+
+    def items(self) -> Iterable[tuple[str, Module]]:
+        return self._modules.items()  # type: ignore[return-value]
+
+    def update(self, modules: Mapping[str, Module]) -> None:
+        for k, m in modules.items():
+            self.add_module(k, m)

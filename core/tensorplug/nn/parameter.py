@@ -1,0 +1,51 @@
+"""``nn.Parameter``: a tensor that a ``Module`` registers as one of its parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A leaf tensor that requires grad and is found by ``Module.parameters()``.
+
+    It shares ``data``'s array: no copy is made, as in PyTorch.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> p = tp.nn.Parameter(tp.zeros(2))
+        >>> p.requires_grad, p.is_leaf
+        (True, True)
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Parameter:
+        if data is None:
+            from .._creation import empty
+
+            data = empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Parameter(): data must be a Tensor, got {type(data).__name__}")
+        p = object.__new__(cls)
+        p._data = data._data
+        p._backend = data._backend
+        p._grad_fn = None
+        p._requires_grad = False
+        p._grad = None
+        p._accum = None
+        p._hooks = None
+        p._base = None
+        p._vc = data._vc
+        p.requires_grad = requires_grad
+        return p
+
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
+        pass  # everything happens in __new__; Tensor.__init__ would refuse
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError("tensorplug parameters are not pickled; use tensorplug.save")

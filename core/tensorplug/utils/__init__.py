@@ -1,0 +1,5 @@
+"""``tensorplug.utils``: ``data`` (datasets and loaders)."""
+
+from . import data
+
+__all__ = ["data"]
