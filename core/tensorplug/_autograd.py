@@ -100,14 +100,30 @@ class Node:
 
     # -- hooks, as on PyTorch's Node -------------------------------------------------------
     def register_hook(self, fn: Callable[..., Any]) -> RemovableHandle:
-        """``fn(grad_inputs, grad_outputs)`` runs after this node computed its gradients."""
+        """``fn(grad_inputs, grad_outputs)`` runs after this node computed its gradients; both
+        are tuples of tensors (``None`` where an input gets no gradient), as in PyTorch."""
+        be = self._backend
+
+        def call(grad_inputs: tuple[Any, ...], grad_outputs: tuple[Any, ...]) -> None:
+            fn(_as_tensors(grad_inputs, be), _as_tensors(grad_outputs, be))
+
         if self._post_hooks is None:
             self._post_hooks = []
-        self._post_hooks.append(fn)
-        return RemovableHandle(self._post_hooks, fn)
+        self._post_hooks.append(call)
+        return RemovableHandle(self._post_hooks, call)
 
     def register_prehook(self, fn: Callable[..., Any]) -> RemovableHandle:
-        """``fn(grad_outputs)`` runs before this node; a returned tuple replaces the grads."""
+        """``fn(grad_outputs)`` runs before this node with a tuple of tensors; a returned
+        tuple replaces them, as in PyTorch."""
+
+        def call(g: Any) -> Any:
+            r = fn((g,))
+            return None if r is None else r[0]
+
+        return self._add_prehook(call)
+
+    def _add_prehook(self, fn: Callable[..., Any]) -> RemovableHandle:
+        """``fn(grad)`` with one tensor: a ``Tensor.register_hook`` on this node's output."""
         if self._pre_hooks is None:
             self._pre_hooks = []
         self._pre_hooks.append(fn)
@@ -248,6 +264,12 @@ class AccumulateGrad(Node):
 _Tensor: Any = None  # set by _tensor to break the import cycle
 
 
+def _as_tensors(values: tuple[Any, ...], be: Backend) -> tuple[Any, ...]:
+    """Raw gradient arrays (a plain backward) as tensors for user hooks."""
+    return tuple(v if v is None or isinstance(v, _Tensor) else _Tensor._make(v, be)
+                 for v in values)
+
+
 _new = object.__new__
 _NO_EDGE: tuple[None, int] = (None, 0)
 """The edge of an input that gets no gradient (a constant or a scalar); shared, so ``record``
@@ -323,25 +345,30 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
 # --------------------------------------------------------------------------------------------
 
 
-def _dependencies(roots: Sequence[Node]) -> tuple[dict[Node, int], dict[Node, list[Node]]]:
-    """Count, for each reachable node, the edges that point at it, and record its parents.
+def _dependencies(roots: Sequence[Node], with_parents: bool = True
+                  ) -> tuple[dict[Node, int], dict[Node, list[Node]]]:
+    """Count, for each reachable node, the edges that point at it, and (``with_parents``)
+    record its parents, which only ``backward(inputs=...)`` and ``grad`` need.
 
-    Iterative, so a 100 000-op chain needs no recursion.
+    Iterative, so a 100 000-op chain needs no recursion. A node is first reached when its
+    count is created, so the count dict doubles as the visited set.
     """
     deps: dict[Node, int] = {}
     parents: dict[Node, list[Node]] = {}
-    seen = set(roots)
     stack = list(roots)
     while stack:
         node = stack.pop()
         for nxt, _ in node.next_functions:
             if nxt is None:
                 continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            parents.setdefault(nxt, []).append(node)
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                if nxt not in roots:
+                    stack.append(nxt)
+            if with_parents:
+                parents.setdefault(nxt, []).append(node)
     return deps, parents
 
 
@@ -386,7 +413,7 @@ def run_backward(
         else:
             buffers[node] = g
             root_nodes.append(node)
-    deps, parents = _dependencies(root_nodes)
+    deps, parents = _dependencies(root_nodes, inputs is not None)
     to_run = _above(targets, parents) if inputs is not None else None
     ready = [n for n in root_nodes if deps.get(n, 0) == 0]
     captured: dict[Node, Any] = {}
@@ -398,8 +425,8 @@ def run_backward(
             g = buffers.pop(node)
             if node._pre_hooks is not None or node._retain is not None:
                 g = _run_pre_hooks(node, g, create_graph)
-            is_leaf_node = type(node) is AccumulateGrad
-            if node in targets:
+            is_leaf_node = node.__class__ is AccumulateGrad
+            if targets and node in targets:
                 if not accumulate:
                     captured[node] = g
                 elif not is_leaf_node:
@@ -411,7 +438,13 @@ def run_backward(
             if to_run is not None and node not in to_run:
                 _release(node, deps, buffers, ready)
                 continue
-            grads = _call_backward(node, g, create_graph)
+            if create_graph or node.trace is not None:
+                grads = _call_backward(node, g, create_graph)
+            else:
+                # The common case, inlined: raw kernels, no anomaly checks to run.
+                grads = _match_dtypes(node, node.backward(
+                    node, node._backend.k, g, *node._unpack(False)) if node.save else
+                    node.backward(node, node._backend.k, g), False)
             if not retain_graph:
                 node._saved = _FREED
             if node._post_hooks is not None:
@@ -489,7 +522,7 @@ def _match_dtypes(node: Node, grads: Any, create_graph: bool) -> tuple[Any, ...]
         if gi is None:
             continue
         have = gi._data.dtype if create_graph else gi.dtype
-        if have != dt:
+        if have is not dt and have != dt:
             fixed = list(grads) if fixed is None else fixed
             be = node._backend
             target = _tp_dtype(be, dt)

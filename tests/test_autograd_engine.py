@@ -1,0 +1,614 @@
+"""The engine: accumulation, retain_grad, hooks, autograd.grad, higher order, backward(inputs=),
+freeing the graph, version counters, in-place ops and deep graphs."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+import tensorplug as tp
+
+
+def t64(data: Any, requires_grad: bool = True) -> tp.Tensor:
+    return tp.tensor(data, dtype=tp.float64, requires_grad=requires_grad)
+
+
+# -- accumulation and retain_grad -----------------------------------------------------------
+
+
+def test_grad_accumulates_until_zeroed() -> None:
+    x = t64([1.0, 2.0])
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [3.0 + 2.0, 3.0 + 4.0]
+    x.grad.zero_()
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    x.grad = None
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_grad_is_a_fresh_tensor_not_aliasing_the_upstream_gradient() -> None:
+    x = t64([1.0, 2.0])
+    g = t64([1.0, 1.0], requires_grad=False)
+    (x + 0).backward(g)
+    x.grad.add_(5)
+    assert g.tolist() == [1.0, 1.0]
+
+
+def test_leaf_used_twice_gets_both_contributions() -> None:
+    x = t64(3.0)
+    (x * x + x).backward()
+    assert x.grad.item() == 7.0
+
+
+def test_non_leaf_grad_is_none_unless_retained() -> None:
+    x = t64([1.0, 2.0])
+    y = x * 2
+    z = y * y
+    y.retain_grad()
+    assert y.retains_grad and not z.retains_grad
+    z.sum().backward()
+    assert y.grad.tolist() == [4.0, 8.0]
+    assert z.grad is None
+    assert x.grad.tolist() == [8.0, 16.0]
+
+
+def test_retain_grad_accumulates_over_backwards() -> None:
+    x = t64([1.0])
+    y = x * 2
+    y.retain_grad()
+    (y * 3).sum().backward(retain_graph=True)
+    (y * 3).sum().backward()
+    assert y.grad.tolist() == [6.0]
+
+
+# -- hooks -----------------------------------------------------------------------------------
+
+
+def test_tensor_hook_sees_and_replaces_gradient() -> None:
+    x = t64([1.0, 2.0])
+    y = x * 2
+    seen = []
+
+    def hook(g: tp.Tensor) -> tp.Tensor:
+        seen.append(g.tolist())
+        return g * 10
+
+    y.register_hook(hook)
+    (y * 3).sum().backward()
+    assert seen == [[3.0, 3.0]]
+    assert x.grad.tolist() == [60.0, 60.0]
+
+
+def test_leaf_hook_replaces_what_is_accumulated_and_can_be_removed() -> None:
+    x = t64([1.0, 2.0])
+    calls = []
+    handle = x.register_hook(lambda g: calls.append(g.tolist()) or g * 0 + 1)
+    (x * 5).sum().backward()
+    assert calls == [[5.0, 5.0]]
+    assert x.grad.tolist() == [1.0, 1.0]
+    handle.remove()
+    (x * 5).sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0]
+    assert len(calls) == 1
+
+
+def test_hook_returning_none_keeps_gradient() -> None:
+    x = t64([1.0])
+    x.register_hook(lambda g: None)
+    (x * 4).sum().backward()
+    assert x.grad.tolist() == [4.0]
+
+
+def test_register_hook_needs_requires_grad() -> None:
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        tp.ones(2).register_hook(lambda g: g)
+
+
+def test_node_hooks_get_tuples_of_tensors() -> None:
+    x = t64([1.0, 2.0])
+    c = t64([3.0, 4.0], requires_grad=False)
+    y = x * c
+    pre, post = [], []
+
+    def prehook(grad_outputs: Any) -> Any:
+        pre.append(grad_outputs)
+
+    def posthook(grad_inputs: Any, grad_outputs: Any) -> None:
+        post.append((grad_inputs, grad_outputs))
+
+    y.grad_fn.register_prehook(prehook)
+    y.grad_fn.register_hook(posthook)
+    y.sum().backward()
+    ((g_out,),) = pre
+    assert isinstance(g_out, tp.Tensor) and g_out.tolist() == [1.0, 1.0]
+    ((g_x, g_c), (g_y,)) = post[0]
+    assert g_x.tolist() == [3.0, 4.0] and g_c is None
+    assert g_y.tolist() == [1.0, 1.0]
+    assert x.grad.tolist() == [3.0, 4.0]
+
+
+def test_node_prehook_replaces_gradient() -> None:
+    x = t64([1.0, 2.0])
+    y = x * 2
+    handle = y.grad_fn.register_prehook(lambda gs: (gs[0] * 10,))
+    y.sum().backward(retain_graph=True)
+    assert x.grad.tolist() == [20.0, 20.0]
+    handle.remove()
+    x.grad = None
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_accumulate_grad_node_hook() -> None:
+    x = t64([1.0])
+    seen = []
+    acc = (x * 1).grad_fn.next_functions[0][0]
+    acc.register_hook(lambda gi, go: seen.append((gi, go[0].tolist())))
+    (x * 3).sum().backward()
+    assert seen == [((), [3.0])]
+
+
+def test_hooks_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    out = {}
+    for lib in (torch, tp):
+        x = lib.tensor([1.0, -2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        y = x.exp()
+        y.register_hook(lambda g: g * 2)
+        x.register_hook(lambda g: g + 1)
+        z = (y * x).sum()
+        z.backward()
+        out[lib.__name__] = x.grad.detach().numpy().copy()
+    np.testing.assert_allclose(out["tensorplug"], out["torch"], rtol=1e-12)
+
+
+# -- autograd.grad and higher order ------------------------------------------------------------
+
+
+def test_grad_returns_without_accumulating() -> None:
+    x = t64([1.0, 2.0])
+    y = t64([3.0, 4.0])
+    gx, gy = tp.autograd.grad((x * y).sum(), [x, y])
+    assert gx.tolist() == [3.0, 4.0] and gy.tolist() == [1.0, 2.0]
+    assert x.grad is None and y.grad is None
+    assert not gx.requires_grad
+
+
+def test_grad_allow_unused() -> None:
+    x, unused = t64(1.0), t64(2.0)
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        tp.autograd.grad(x * 2, [x, unused])
+    gx, gu = tp.autograd.grad(x * 2, [x, unused], allow_unused=True)
+    assert gx.item() == 2.0 and gu is None
+
+
+def test_grad_with_grad_outputs() -> None:
+    x = t64([1.0, 2.0])
+    (g,) = tp.autograd.grad(x * x, x, grad_outputs=t64([1.0, 10.0], False))
+    assert g.tolist() == [2.0, 40.0]
+
+
+def test_third_derivative_of_cube() -> None:
+    x = t64(2.0)
+    (g1,) = tp.autograd.grad(x**3, x, create_graph=True)
+    (g2,) = tp.autograd.grad(g1, x, create_graph=True)
+    (g3,) = tp.autograd.grad(g2, x)
+    assert (g1.item(), g2.item(), g3.item()) == (12.0, 12.0, 6.0)
+    assert g1.requires_grad and g2.requires_grad
+
+
+def test_backward_create_graph_then_backward_again() -> None:
+    x = t64(3.0)
+    y = x**3
+    y.backward(create_graph=True)
+    g = x.grad
+    assert g.requires_grad and g.item() == 27.0
+    x.grad = None
+    g.backward()
+    assert x.grad.item() == 18.0
+
+
+GRADGRAD = [
+    ("exp", lambda lib, x: x.exp()),
+    ("log", lambda lib, x: (x * x + 1).log()),
+    ("sin_cos", lambda lib, x: x.sin() * x.cos()),
+    ("tanh", lambda lib, x: x.tanh()),
+    ("sigmoid", lambda lib, x: x.sigmoid()),
+    ("sqrt_rsqrt", lambda lib, x: (x * x + 1).sqrt() + (x * x + 2).rsqrt()),
+    ("div_pow", lambda lib, x: x / (x * x + 1) + x.pow(3) + (x * x + 1) ** x),
+    ("reciprocal", lambda lib, x: (x * x + 1).reciprocal()),
+    ("mean_var_std", lambda lib, x: x.var() + x.std(0) + x.mean()),
+    ("prod", lambda lib, x: x.prod(1)),
+    ("softmax", lambda lib, x: lib.nn.functional.softmax(x, 1)),
+    ("log_softmax", lambda lib, x: lib.nn.functional.log_softmax(x, 0)),
+    ("logsumexp", lambda lib, x: x.logsumexp(1)),
+    ("norm", lambda lib, x: x.norm() + x.norm(p=3, dim=1)),
+    ("matmul", lambda lib, x: x @ x.t() @ x),
+    ("max_amax", lambda lib, x: x.max(1).values * x.amax(0).sum()),
+    ("indexing", lambda lib, x: x[1] * x[:, 0].sum() + x[lib.tensor([0, 0, 2])].sum()),
+    ("cat_stack", lambda lib, x: lib.cat([x, x * x]).sum(0) * lib.stack([x, x]).prod(0)),
+    ("mse", lambda lib, x: lib.nn.functional.mse_loss(x * x, x.exp())),
+    ("cross_entropy", lambda lib, x: lib.nn.functional.cross_entropy(x * x, lib.tensor([0, 1, 2]))),
+    ("where_clamp_abs", lambda lib, x: lib.where(x > 0, x * x, x.abs() ** 3).clamp(-5, 5)),
+    ("broadcast", lambda lib, x: (x * x.sum(0, keepdim=True) + x[0]) / (x[:, :1] ** 2 + 1)),
+]
+
+
+@pytest.mark.parametrize(("name", "fn"), GRADGRAD, ids=[g[0] for g in GRADGRAD])
+def test_second_derivative_matches_torch(name: str, fn: Any) -> None:
+    """grad of (grad . v) for each op, vs PyTorch's double backward."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    data = rng.uniform(0.2, 1.5, size=(3, 3)) * rng.choice([-1, 1], size=(3, 3))
+    results = {}
+    for lib in (torch, tp):
+        x = lib.tensor(data, dtype=lib.float64, requires_grad=True)
+        out = fn(lib, x)
+        weights = np.random.default_rng(6).normal(size=tuple(out.shape))
+        w = lib.tensor(weights, dtype=lib.float64)
+        (g,) = lib.autograd.grad((out * w).sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), x)
+        results[lib.__name__] = (g.detach().numpy().copy(), gg.detach().numpy().copy())
+    np.testing.assert_allclose(results["tensorplug"][0], results["torch"][0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(results["tensorplug"][1], results["torch"][1], rtol=1e-9, atol=1e-12)
+
+
+def test_backward_inputs_only_fills_those() -> None:
+    a, b = t64([1.0]), t64([2.0])
+    (a * b).sum().backward(inputs=[a])
+    assert a.grad.tolist() == [2.0]
+    assert b.grad is None
+    c = a * 3
+    (c * b).sum().backward(inputs=[c])
+    assert c.grad.tolist() == [2.0]
+    assert a.grad.tolist() == [2.0]
+    with pytest.raises(RuntimeError, match="cannot be empty"):
+        (a * b).sum().backward(inputs=[])
+
+
+def test_backward_with_gradient_argument() -> None:
+    x = t64([1.0, 2.0, 3.0])
+    (x * x).backward(gradient=t64([1.0, 0.0, -1.0], False))
+    assert x.grad.tolist() == [2.0, 0.0, -6.0]
+
+
+def test_backward_on_leaf() -> None:
+    x = t64([1.0, 2.0])
+    x.backward(t64([3.0, 4.0], False))
+    assert x.grad.tolist() == [3.0, 4.0]
+
+
+# -- custom Function ---------------------------------------------------------------------------
+
+
+class Cube(tp.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, x: tp.Tensor, scale: float) -> tp.Tensor:
+        ctx.save_for_backward(x)
+        ctx.scale = scale
+        return x**3 * scale
+
+    @staticmethod
+    def backward(ctx: Any, g: tp.Tensor) -> Any:
+        (x,) = ctx.saved_tensors
+        return g * 3 * x**2 * ctx.scale, None
+
+
+class MulPair(tp.autograd.Function):
+    seen: ClassVar[list[Any]] = []
+
+    @staticmethod
+    def forward(ctx: Any, a: tp.Tensor, b: tp.Tensor) -> tp.Tensor:
+        ctx.save_for_backward(a, b)
+        MulPair.seen.append(ctx.needs_input_grad)
+        return a * b
+
+    @staticmethod
+    def backward(ctx: Any, g: tp.Tensor) -> Any:
+        a, b = ctx.saved_tensors
+        return (
+            g * b if ctx.needs_input_grad[0] else None,
+            g * a if ctx.needs_input_grad[1] else None,
+        )
+
+
+def test_custom_function() -> None:
+    x = t64([1.0, 2.0])
+    y = Cube.apply(x, 2.0)
+    assert y.grad_fn.name() == "CubeBackward"
+    assert y.tolist() == [2.0, 16.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [6.0, 24.0]
+
+
+def test_custom_function_needs_input_grad() -> None:
+    MulPair.seen.clear()
+    a, b = t64([2.0]), t64([5.0], requires_grad=False)
+    MulPair.apply(a, b).sum().backward()
+    assert MulPair.seen == [(True, False)]
+    assert a.grad.tolist() == [5.0] and b.grad is None
+
+
+def test_custom_function_no_graph_without_grad() -> None:
+    out = Cube.apply(tp.ones(2), 1.0)
+    assert out.grad_fn is None
+    with tp.no_grad():
+        assert Cube.apply(t64([1.0]), 1.0).grad_fn is None
+
+
+def test_custom_function_double_backward() -> None:
+    x = t64(2.0)
+    (g,) = tp.autograd.grad(Cube.apply(x, 1.0), x, create_graph=True)
+    (gg,) = tp.autograd.grad(g, x)
+    assert (g.item(), gg.item()) == (12.0, 12.0)
+
+
+def test_custom_function_saved_tensor_modified_in_place() -> None:
+    x = t64([1.0])
+    h = x * 1
+    y = Cube.apply(h, 1.0)
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+# -- grad mode -------------------------------------------------------------------------------
+
+
+def test_grad_mode_context_managers_nest() -> None:
+    x = t64([1.0])
+    with tp.no_grad():
+        assert not tp.is_grad_enabled()
+        assert (x * 2).grad_fn is None
+        with tp.enable_grad():
+            assert tp.is_grad_enabled()
+            assert (x * 2).grad_fn is not None
+        assert not tp.is_grad_enabled()
+        with tp.set_grad_enabled(True):
+            assert (x * 2).requires_grad
+    assert tp.is_grad_enabled()
+    with tp.set_grad_enabled(False):
+        assert (x * 2).grad_fn is None
+    assert tp.is_grad_enabled()
+
+
+def test_grad_mode_restored_after_exception() -> None:
+    with pytest.raises(ValueError), tp.no_grad():
+        raise ValueError
+    assert tp.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_a_function() -> None:
+    try:
+        tp.set_grad_enabled(False)
+        assert not tp.is_grad_enabled()
+    finally:
+        tp.set_grad_enabled(True)
+    assert tp.is_grad_enabled()
+
+
+def test_grad_mode_decorators() -> None:
+    x = t64([1.0])
+
+    @tp.no_grad()
+    def f() -> tp.Tensor:
+        return x * 2
+
+    @tp.enable_grad()
+    def g() -> tp.Tensor:
+        return x * 2
+
+    @tp.set_grad_enabled(False)
+    def h() -> tp.Tensor:
+        return x * 2
+
+    assert tp.is_grad_enabled()  # decorating switched nothing
+    assert f().grad_fn is None and h().grad_fn is None
+    with tp.no_grad():
+        assert g().grad_fn is not None
+    assert f.__name__ == "f"
+
+
+def test_grad_mode_is_thread_local() -> None:
+    import threading
+
+    seen = {}
+    x = t64([1.0])
+
+    def worker() -> None:
+        seen["enabled"] = tp.is_grad_enabled()
+        seen["recorded"] = (x * 2).grad_fn is not None
+
+    with tp.no_grad():
+        th = threading.Thread(target=worker)
+        th.start()
+        th.join()
+        assert not tp.is_grad_enabled()
+    assert seen == {"enabled": True, "recorded": True}
+
+
+# -- freeing the graph -----------------------------------------------------------------------
+
+
+def test_second_backward_raises_unless_retain_graph() -> None:
+    x = t64([1.0, 2.0])
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+
+
+def test_retain_graph_allows_second_backward() -> None:
+    x = t64([1.0, 2.0])
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.tolist()
+    y.backward()
+    np.testing.assert_allclose(x.grad.tolist(), [2 * v for v in first])
+
+
+def test_grad_frees_graph_too() -> None:
+    x = t64(2.0)
+    y = x * x
+    tp.autograd.grad(y, x)
+    with pytest.raises(RuntimeError, match="second time"):
+        tp.autograd.grad(y, x)
+
+
+# -- version counters and in-place ops -------------------------------------------------------
+
+
+def test_modified_saved_input_raises_naming_the_op() -> None:
+    x = t64([1.0, 2.0])
+    y = x * 2
+    z = y * y  # saves y
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation") as e:
+        z.sum().backward()
+    assert "MulBackward0" in str(e.value)
+
+
+def test_modified_saved_output_raises() -> None:
+    x = t64([1.0, 2.0])
+    y = x.exp()  # saves its output
+    y.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation") as e:
+        y.sum().backward()
+    assert "ExpBackward0" in str(e.value)
+
+
+def test_modified_view_of_saved_tensor_raises() -> None:
+    x = t64([[1.0, 2.0], [3.0, 4.0]])
+    base = x * 1
+    y = base.sin()  # saves base
+    with tp.no_grad():
+        base[0] = 0.0
+    with pytest.raises(RuntimeError, match="SinBackward0"):
+        y.sum().backward()
+
+
+def test_inplace_on_unsaved_tensor_is_fine() -> None:
+    x = t64([1.0, 2.0])
+    y = x + 1  # add saves nothing
+    z = y * 3
+    z.add_(1)
+    z.sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_inplace_on_leaf_requiring_grad_is_refused() -> None:
+    x = t64([1.0])
+    for op in (
+        lambda: x.add_(1),
+        lambda: x.mul_(2),
+        lambda: x.zero_(),
+        lambda: x.fill_(1.0),
+        lambda: x.copy_(tp.ones(1, dtype=tp.float64)),
+        lambda: x.clamp_(0, 1),
+    ):
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            op()
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        x[0] = 2.0
+    assert x.tolist() == [1.0]
+    with tp.no_grad():
+        x.add_(1)
+        x[0] += 1
+    assert x.tolist() == [3.0]
+    assert x.is_leaf and x.requires_grad
+
+
+def test_inplace_chain_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    res = {}
+    for lib in (torch, tp):
+        x = lib.tensor([0.5, -1.5, 2.0], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([1.0, 2.0, -3.0], dtype=lib.float64, requires_grad=True)
+        y = x * 2
+        y.add_(1)
+        y.mul_(x)
+        y.sub_(b)
+        y.div_(b)
+        y.clamp_(-3, 3)
+        y[0] = b[1] * b[2]
+        names = [y.grad_fn.name().rsplit("::", 1)[-1]]
+        y.sum().backward()
+        res[lib.__name__] = (
+            x.grad.numpy().copy(),
+            b.grad.numpy().copy(),
+            y.detach().numpy(),
+            names,
+        )
+    for got, want in zip(res["tensorplug"][:3], res["torch"][:3]):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert res["tensorplug"][3] == res["torch"][3]
+
+
+def test_inplace_increments_version_and_keeps_identity() -> None:
+    x = t64([1.0, 2.0], requires_grad=False)
+    v0 = x._vc[0]
+    y = x.add_(1)
+    assert y is x
+    assert x._vc[0] == v0 + 1
+    x[0] = 5.0
+    assert x._vc[0] == v0 + 2
+    assert x.tolist() == [5.0, 3.0]
+
+
+def test_detach_shares_data_and_version() -> None:
+    x = t64([1.0, 2.0])
+    d = x.detach()
+    assert not d.requires_grad and d.grad_fn is None
+    d.add_(1)
+    assert x.tolist() == [2.0, 3.0]
+    y = x.sin()  # saves x
+    d.mul_(1)
+    with pytest.raises(RuntimeError, match="inplace"):
+        y.sum().backward()
+
+
+def test_zero_and_fill_cut_history() -> None:
+    x = t64([1.0, 2.0])
+    y = x * 2
+    y.zero_()
+    assert y.tolist() == [0.0, 0.0]
+    (y + x).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_requires_grad_() -> None:
+    x = tp.ones(2)
+    assert x.requires_grad_() is x and x.requires_grad
+    x.requires_grad_(False)
+    assert not x.requires_grad
+    y = t64([1.0]) * 2
+    with pytest.raises(RuntimeError, match="leaf"):
+        y.requires_grad_(False)
+
+
+# -- deep graphs -----------------------------------------------------------------------------
+
+
+def test_hundred_thousand_op_chain() -> None:
+    x = tp.tensor(1.0, dtype=tp.float64, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_deep_graph_is_freed_without_recursion() -> None:
+    import gc
+
+    x = tp.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 0.0
+    del y
+    gc.collect()
