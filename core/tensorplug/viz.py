@@ -215,11 +215,11 @@ def _saved_lines(n: Node, nid: str) -> list[str]:
         ]
     rows = []
     for i, value in enumerate(saved):
-        key = save[i] if i < len(save) else i
         arr = value._data if isinstance(value, Tensor) else value
         if arr is None or isinstance(arr, (int, float, bool)):
             continue
-        name = _SAVED_NAMES.get(key, f"input{key}")
+        # Built-in nodes save by input index; a custom Function's ctx saves a plain list.
+        name = _SAVED_NAMES.get(save[i], f"input{save[i]}") if i < len(save) else f"saved{i}"
         shape = list(getattr(arr, "shape", ()))
         dt = _dtype_name(n, getattr(arr, "dtype", None))
         rows.append(f"{name}: {dt}{shape}, {_bytes(arr)}")
