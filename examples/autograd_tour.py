@@ -1,6 +1,9 @@
 """The seed article's tour of the autograd graph, in Python.
 
-Run: python examples/autograd_tour.py [--backend NAME]
+Run: python examples/autograd_tour.py [--backend NAME] [--graph PATH]
+
+With Graphviz installed (pip install "tensorplug[viz]" plus the `dot` program) it also draws
+the graph into autograd_tour.svg.
 """
 
 from __future__ import annotations
@@ -25,9 +28,20 @@ def print_graph(root: object, names: dict[int, str]) -> None:
             stack.append((nxt, depth + 1))
 
 
+def draw(out: tp.Tensor, params: dict[str, tp.Tensor], path: str) -> None:
+    """Render the graph picture if Graphviz is installed; otherwise say how to get it."""
+    try:
+        tp.viz.render(out, path, params=params)
+    except tp.viz.GraphvizUnavailableError as e:
+        print(f"(no graph picture: {e})")
+    else:
+        print(f"Graph picture written to {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", default=None, help="backend name (default: numpy)")
+    parser.add_argument("--graph", default="autograd_tour.svg", help="where to draw the graph")
     args = parser.parse_args()
     if args.backend:
         tp.set_backend(args.backend)
@@ -51,6 +65,7 @@ def main() -> None:
     # Walk the graph from out.grad_fn down to the leaves, as the article does.
     print("The graph of out, from out.grad_fn to the leaves:")
     print_graph(out.grad_fn, {id(x1): "x1", id(x2): "x2"})
+    draw(out, {"x1": x1, "x2": x2, "y": y, "z": z, "out": out}, args.graph)
 
     out.backward()
     print("z.grad", z.grad, sep="\n")
