@@ -1,0 +1,284 @@
+"""The conformance suite's pytest plugin: options, parametrization, declarations, report.
+
+Load it with ``-p tensorplug.testing.pytest_plugin`` (``python -m tensorplug.testing`` does).
+It is inert for test functions that are not marked with a conformance family, so it can sit in
+any run. One backend per process: ``--tp-backend NAME``, or ``TENSORPLUG_TEST_BACKEND``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections import Counter, defaultdict
+from typing import Any
+
+import pytest
+
+import tensorplug as tp
+
+from .._backend import Backend
+from .._plugins import REGISTRY
+from ._cases import (
+    FAMILIES,
+    Case,
+    Selection,
+    Tolerances,
+    generate,
+    matches,
+    validate_known_failures,
+)
+from ._opdb import op_db
+
+_STATE = pytest.StashKey["_State"]()
+
+
+class _State:
+    def __init__(self, backend: Backend, selection: Selection, slow_gradcheck: bool) -> None:
+        self.backend = backend
+        self.selection = selection
+        self.slow_gradcheck = slow_gradcheck
+        self.tolerances = Tolerances(backend)
+        self.results: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
+        self.used_known_failures: set[int] = set()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("tensorplug", "tensorplug conformance suite")
+    g.addoption(
+        "--tp-backend",
+        default=os.environ.get("TENSORPLUG_TEST_BACKEND"),
+        help="backend under test (default: $TENSORPLUG_TEST_BACKEND or numpy)",
+    )
+    g.addoption(
+        "--tp-backend-module",
+        default=None,
+        help="import this plugin module and register it first (an uninstalled backend)",
+    )
+    g.addoption(
+        "--tp-quick", action="store_true", help="only the first sample of each op (a short run)"
+    )
+    g.addoption("--tp-ops", default="", help="comma-separated op names or globs")
+    g.addoption("--tp-dtypes", default="", help="comma-separated dtype names")
+    g.addoption("--tp-family", default="", help="comma-separated families: " + ", ".join(FAMILIES))
+    g.addoption(
+        "--tp-slow-gradcheck",
+        action="store_true",
+        default=os.environ.get("TENSORPLUG_SLOW_GRADCHECK") == "1",
+        help="full Jacobians in gradcheck instead of random projections",
+    )
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _state(config: pytest.Config) -> _State:
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        module = config.getoption("tp_backend_module")
+        if module:
+            tp.plugins.register(importlib.import_module(module), f"--tp-backend-module {module}")
+        name = config.getoption("tp_backend") or "numpy"
+        backend = REGISTRY.get(name)
+        tp.set_backend(name)
+        families = _split(config.getoption("tp_family"))
+        unknown = set(families) - set(FAMILIES)
+        if unknown:
+            raise pytest.UsageError(
+                f"unknown --tp-family {sorted(unknown)}; families: " + ", ".join(FAMILIES)
+            )
+        sel = Selection(
+            _split(config.getoption("tp_ops")),
+            _split(config.getoption("tp_dtypes")),
+            families,
+            config.getoption("tp_quick"),
+        )
+        problems = validate_known_failures(backend, op_db)
+        if problems:
+            raise pytest.UsageError(
+                f"backend {name!r} declares invalid expectations:\n  " + "\n  ".join(problems)
+            )
+        state = _State(backend, sel, config.getoption("tp_slow_gradcheck"))
+        config.stash[_STATE] = state
+    return state
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "tp_family(name): a tensorplug conformance test family")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    if not config.getoption("tp_backend") and not config.getoption("tp_backend_module"):
+        return None
+    state = _state(config)
+    be = state.backend
+    device = be.device(be.k.full((), 0, tp.float32))
+    lines = [
+        f"tensorplug conformance: backend {be.name} {be.version} on device {device}, "
+        f"tensorplug {tp.__version__}",
+        "  dtypes: "
+        + ", ".join(d.name for d in be.supported_dtypes)
+        + f"; optional kernels: {', '.join(sorted(k for k in tp.plugins.OPTIONAL if be.has_kernel(k))) or 'none'}",  # noqa: E501
+        f"  op database: {len(op_db)} ops; known failures declared: {len(be.known_failures)}; "
+        f"tolerance overrides declared: {len(be.tolerances)}",
+    ]
+    if state.selection.quick:
+        lines.append("  quick mode: first sample of each op only")
+    return lines
+
+
+def family(name: str) -> Any:
+    """Mark a test function as conformance family ``name`` (parametrized by ``case``)."""
+    if name not in FAMILIES:
+        raise ValueError(f"unknown family {name!r}")
+    return pytest.mark.tp_family(name)
+
+
+def _family_of(definition: Any) -> str | None:
+    marker = definition.get_closest_marker("tp_family")
+    return marker.args[0] if marker is not None else None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    fam = _family_of(metafunc.definition)
+    if fam is None or "case" not in metafunc.fixturenames:
+        return
+    state = _state(metafunc.config)
+    if fam == "engine":
+        cases = [
+            Case("engine", None, d)
+            for d in state.backend.supported_dtypes
+            if d.is_floating_point and state.selection.dtype(d) and state.selection.family("engine")
+        ]
+    else:
+        cases = list(generate(fam, op_db, state.backend, state.selection))
+    metafunc.parametrize("case", cases, ids=[c.id for c in cases])
+
+
+def _case(item: pytest.Item) -> Case | None:
+    callspec = getattr(item, "callspec", None)
+    case = callspec.params.get("case") if callspec is not None else None
+    return case if isinstance(case, Case) else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return
+    kfs = state.backend.known_failures
+    for item in items:
+        case = _case(item)
+        if case is None:
+            continue
+        for i, kf in enumerate(kfs):
+            if matches(kf, case):
+                state.used_known_failures.add(i)
+                item.add_marker(
+                    pytest.mark.xfail(
+                        reason=f"known failure declared by backend {state.backend.name!r}: "
+                        f"{kf.reason}",
+                        strict=True,
+                    )
+                )
+                break
+
+
+@pytest.fixture
+def tp_backend(request: pytest.FixtureRequest) -> Backend:
+    """The backend under test."""
+    return _state(request.config).backend
+
+
+@pytest.fixture
+def tp_tolerances(request: pytest.FixtureRequest) -> Tolerances:
+    """Resolves comparison tolerances (core default, op override, backend declaration)."""
+    return _state(request.config).tolerances
+
+
+@pytest.fixture
+def tp_slow_gradcheck(request: pytest.FixtureRequest) -> bool:
+    return _state(request.config).slow_gradcheck
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+        return
+    config = _CONFIG.get("config")
+    if config is None:
+        return
+    state = config.stash.get(_STATE, None)
+    key = _KEYS.get(report.nodeid)
+    if state is None or key is None:
+        return
+    if hasattr(report, "wasxfail"):
+        outcome = "xfailed" if report.skipped else "xpassed"
+    else:
+        outcome = report.outcome
+    state.results[key][outcome] += 1
+
+
+_CONFIG: dict[str, pytest.Config] = {}
+_KEYS: dict[str, tuple[str, str, str]] = {}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _CONFIG["config"] = session.config
+    for item in session.items:
+        case = _case(item)
+        if case is not None:
+            _KEYS[item.nodeid] = (
+                case.op_name if case.op else "(engine)",
+                case.dtype_name,
+                case.family,
+            )
+
+
+_SYMBOL = {"passed": "", "failed": "F", "xfailed": "x", "xpassed": "X", "skipped": "s"}
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None or not state.results:
+        return
+    tr = terminalreporter
+    be = state.backend
+    fams = [f for f in FAMILIES if any(k[2] == f for k in state.results)]
+    tr.write_sep("=", f"tensorplug conformance summary: backend {be.name} {be.version}")
+    tr.write_line(
+        "cells: passed count, then F failed, x expected failure, X unexpected pass, s skipped"
+    )
+    width = {f: max(len(f), 7) for f in fams}
+    tr.write_line(f"{'op':<16}{'dtype':<9}" + " ".join(f"{f:>{width[f]}}" for f in fams))
+    rows = sorted({(k[0], k[1]) for k in state.results})
+    totals: dict[str, Counter[str]] = defaultdict(Counter)
+    for op, dt in rows:
+        cells = []
+        for f in fams:
+            c = state.results.get((op, dt, f))
+            if not c:
+                cells.append(f"{'.':>{width[f]}}")
+                continue
+            totals[f].update(c)
+            cells.append(f"{_cell(c):>{width[f]}}")
+        tr.write_line(f"{op:<16}{dt:<9}" + " ".join(cells))
+    tr.write_line(f"{'total':<25}" + " ".join(f"{_cell(totals[f]):>{width[f]}}" for f in fams))
+    if be.known_failures:
+        tr.write_line("known failures declared by the backend:")
+        for i, kf in enumerate(be.known_failures):
+            used = "" if i in state.used_known_failures else "  (matched no test in this run)"
+            tr.write_line(f"  {kf.op} [{kf.family}, {kf.dtype}, {kf.sample}]: {kf.reason}{used}")
+    if state.tolerances.used:
+        tr.write_line("loosened tolerances declared by the backend:")
+        for (op, dt), tol in sorted(state.tolerances.used.items()):
+            tr.write_line(f"  {op} {dt}: rtol={tol.rtol:g} atol={tol.atol:g}: {tol.reason}")
+
+
+def _cell(c: Counter[str]) -> str:
+    return (
+        ",".join(
+            f"{c[o]}{_SYMBOL[o]}"
+            for o in ("passed", "failed", "xfailed", "xpassed", "skipped")
+            if c[o]
+        )
+        or "0"
+    )
