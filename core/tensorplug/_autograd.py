@@ -409,7 +409,7 @@ def run_backward(
     root_nodes = []
     for node, g in roots:
         if node in buffers:
-            buffers[node] = _accumulate(buffers[node], g)
+            buffers[node] = _accumulate(buffers[node], g, node._backend)
         else:
             buffers[node] = g
             root_nodes.append(node)
@@ -455,7 +455,7 @@ def run_backward(
                     continue
                 if gi is not None:
                     if nxt in buffers:
-                        buffers[nxt] = _accumulate(buffers[nxt], gi)
+                        buffers[nxt] = _accumulate(buffers[nxt], gi, nxt._backend)
                     else:
                         buffers[nxt] = gi
                 left = deps[nxt] - 1
@@ -488,9 +488,10 @@ def _release(node: Node, deps: dict[Node, int], buffers: dict[Node, Any], ready:
                     stack.append(nxt)
 
 
-def _accumulate(a: Any, b: Any) -> Any:
-    # Never in place: the first gradient may be an array another node also holds.
-    return a + b
+def _accumulate(a: Any, b: Any, be: Backend) -> Any:
+    # Never in place: the first gradient may be an array another node also holds. Raw arrays
+    # go through the backend's kernel, not ``+``: a GPU backend runs kernels on its device.
+    return a + b if isinstance(a, _Tensor) else be.k.add(a, b)
 
 
 def _call_backward(node: Node, g: Any, create_graph: bool) -> tuple[Any, ...]:
@@ -596,13 +597,13 @@ def _accumulate_into_leaf(node: AccumulateGrad, g: Any, create_graph: bool) -> N
         # Own the array: the incoming gradient may be shared with other nodes.
         var._grad = _Tensor._make(be.k.copy(g), be)
     elif var._grad._requires_grad:
-        var._grad = _Tensor._make(var._grad._data + g, be)
+        var._grad = _Tensor._make(be.k.add(var._grad._data, g), be)
     else:
         old = var._grad._data
         if old.shape == g.shape and old.dtype == g.dtype:
             be.k.iadd(old, g)
         else:
-            var._grad = _Tensor._make(old + g, be)
+            var._grad = _Tensor._make(be.k.add(old, g), be)
     if node._post_hooks:
         for hook in node._post_hooks:
             hook((), (g,))

@@ -38,6 +38,10 @@ class BackendSpec:
         version: the library's version, or a callable returning it.
         probe: returns ``(available, reason)`` cheaply, without building the backend.
         description: one line for ``list_backends``.
+        on_device: for a backend with several devices (``cuda:0``, ``cuda:1``), returns the
+            ``Backend`` instance that places arrays on device ``index``; index 0 must be the
+            instance ``load`` built. One instance per device makes mixing devices in one op
+            the same cheap identity check as mixing backends.
     """
 
     name: str
@@ -46,6 +50,7 @@ class BackendSpec:
     version: str | Callable[[], str] = ""
     probe: Callable[[], tuple[bool, str]] | None = None
     description: str = ""
+    on_device: Callable[[int], Backend] | None = None
 
 
 @dataclass(frozen=True)
@@ -267,21 +272,42 @@ def use_backend(name: str) -> Iterator[Backend]:
 
 def resolve(backend: str | Backend | None = None, device: Any = None) -> Backend:
     """The backend for a creation call with ``backend=`` and/or ``device=``."""
-    if isinstance(backend, Backend):
-        return backend
     if backend is not None:
-        return REGISTRY.get(backend)
+        be = backend if isinstance(backend, Backend) else REGISTRY.get(backend)
+        return be if device is None else on_device(be, device)
     if device is None:
         return REGISTRY.get(_current_name())
     return backend_for_device(device)
 
 
-def backend_for_device(device: Any) -> Backend:
+def on_device(be: Backend, device: Any) -> Backend:
+    """The instance of ``be`` that places arrays on ``device`` (``cuda:1`` -> its device 1).
+
+    ``cuda`` without an index means device 0, as it does for a new PyTorch tensor.
+    """
     dev = Device.parse(device)
+    if dev.type != be.device_type:
+        raise ValueError(
+            f"backend {be.name!r} has no device {str(dev)!r}; its tensors live on "
+            f"{be.device_type!r}"
+        )
+    index = dev.index or 0
+    spec = REGISTRY.specs.get(be.name)
+    if spec is not None and spec.on_device is not None:
+        return spec.on_device(index)
+    if index != 0:
+        raise ValueError(f"backend {be.name!r} has a single {be.device_type} device; got {dev}")
+    return be
+
+
+def backend_for_device(device: Any) -> Backend:
+    """The backend instance for ``device``: the selected backend if it has that device type,
+    else the one that has it (the default backend first)."""
+    dev = Device.parse(device)
+    REGISTRY.manager()
     current = REGISTRY.get(_current_name()) if _current_name() in REGISTRY.specs else None
     if current is not None and current.device_type == dev.type:
-        return current
-    REGISTRY.manager()
+        return on_device(current, dev)
     candidates = [n for n, s in REGISTRY.specs.items() if s.device_type == dev.type]
     if not candidates:
         raise ValueError(
@@ -291,7 +317,9 @@ def backend_for_device(device: Any) -> Backend:
     errors = []
     for n in sorted(candidates, key=lambda n: n != DEFAULT):
         try:
-            return REGISTRY.get(n)
+            be = REGISTRY.get(n)
         except BackendUnavailableError as e:
             errors.append(str(e))
+            continue
+        return on_device(be, dev)
     raise BackendUnavailableError("; ".join(errors))

@@ -7,7 +7,7 @@ from typing import Any
 from ._autograd import Node
 from ._backend import Backend, Device
 from ._grad_mode import state
-from ._plugins import REGISTRY, backend_for_device
+from ._plugins import resolve
 from ._tensor import Tensor, _wrap
 
 
@@ -35,13 +35,14 @@ class ToCopyBackward0(Node):
 
 
 def transfer(t: Tensor, backend: Any, device: Any) -> Tensor:
+    """``t`` on ``backend`` and/or ``device``; ``t`` itself if it is already there.
+
+    A multi-device backend has one instance per device (``BackendSpec.on_device``), so "already
+    there" is an identity check and the moved array lands on the instance's device.
+    """
     dev = Device.parse(device) if device is not None else None
-    if backend is not None:
-        dst = backend if isinstance(backend, Backend) else REGISTRY.get(backend)
-    else:
-        assert dev is not None
-        dst = backend_for_device(dev)
-    if dst is t._backend and (dev is None or dev == t.device):
+    dst = resolve(backend, dev)
+    if dst is t._backend:
         return t
     out = move_array(t._data, t._backend, dst, dev)
     if state.grad_enabled and t._requires_grad:

@@ -1,0 +1,267 @@
+"""CuPy kernels: the generic Array-API kernels (shared with NumPy) plus what CuPy does differently.
+
+One ``Backend`` instance per GPU (``device_backend(i)``): an op's inputs must share an instance,
+so mixing ``cuda:0`` and ``cuda:1`` is caught by the core's identity check, and each instance
+runs its kernels with its GPU as CuPy's current device.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import tensorplug as tp
+from tensorplug.plugins import Backend, Device, xp_kernels
+
+# CuPy arrays carry NumPy dtypes, so the table is NumPy's.
+_TO_NATIVE = {
+    tp.bool: np.dtype(np.bool_),
+    tp.int32: np.dtype(np.int32),
+    tp.int64: np.dtype(np.int64),
+    tp.float16: np.dtype(np.float16),
+    tp.float32: np.dtype(np.float32),
+    tp.float64: np.dtype(np.float64),
+}
+_FROM_NATIVE = {v: k for k, v in _TO_NATIVE.items()}
+
+_DLPACK_CUDA, _DLPACK_CUDA_MANAGED = 2, 13  # DLDeviceType codes of GPU memory
+
+_instances: dict[int, Backend] = {}
+_lock = threading.Lock()
+_peak: dict[int, int] = {}
+
+
+def _dtype_of(a: Any) -> tp.dtype:
+    try:
+        return _FROM_NATIVE[a.dtype]
+    except KeyError:
+        raise TypeError(f"CuPy dtype {a.dtype} has no tensorplug equivalent") from None
+
+
+def _modules() -> tuple[Any, Any]:
+    import cupy
+    import cupyx
+
+    return cupy, cupyx
+
+
+def device_backend(index: int) -> Backend:
+    """The backend instance for GPU ``index`` (built once; ``cuda:0`` is the registry's)."""
+    be = _instances.get(index)
+    if be is not None:
+        return be
+    with _lock:
+        if index not in _instances:
+            cp, cpx = _modules()
+            _instances[index] = make_backend(cp, cpx, index)
+        return _instances[index]
+
+
+def make_backend(cp: Any, cupyx: Any, index: int = 0) -> Backend:
+    """Build the backend for GPU ``index`` from the ``cupy``/``cupyx`` modules given.
+
+    The modules are arguments so that the tests can build it on a NumPy stand-in.
+    """
+    count = cp.cuda.runtime.getDeviceCount()
+    if not 0 <= index < count:
+        raise ValueError(
+            f"device cuda:{index} does not exist: {count} CUDA device(s) are visible "
+            f"(cuda:0 to cuda:{count - 1})"
+        )
+    dev = cp.cuda.Device(index)
+    rng = _Random(cp, dev)
+    k = xp_kernels(cp, _dtype_of)
+    k.update(
+        # Conversions take tensorplug dtypes; CuPy wants NumPy's.
+        astype=lambda a, d: a.astype(_TO_NATIVE[d]),
+        full=lambda shape, value, d: cp.full(shape, value, dtype=_TO_NATIVE[d]),
+        arange=lambda start, stop, step, d: cp.arange(start, stop, step, dtype=_TO_NATIVE[d]),
+        linspace=lambda start, stop, num, d: cp.linspace(start, stop, num, dtype=_TO_NATIVE[d]),
+        eye=lambda n, m, d: cp.eye(n, m, dtype=_TO_NATIVE[d]),
+        # Nested lists are parsed on the host by NumPy, then copied over once.
+        from_host=lambda obj, d: _from_host(cp, obj, d),
+        to_host=cp.asnumpy,
+        # cupy.asarray has no ``copy=`` before CuPy 14; ndarray.copy() is the same everywhere.
+        copy=lambda a: a.copy(),
+        # In place, without the temporaries of the generic versions (as for NumPy).
+        iadd=lambda dst, src: cp.add(dst, src, out=dst),
+        assign=lambda dst, src: cp.copyto(dst, src, casting="unsafe"),
+        # The default builds a 0-d device array per call: one more allocation and launch.
+        relu=lambda x: cp.maximum(x, x.dtype.type(0)),
+        # NumPy's np.add.at has no CuPy ufunc method; cupyx.scatter_add is its atomic-add twin.
+        scatter_add=cupyx.scatter_add,
+        # One reduction and one device-to-host sync instead of the default's four kernels.
+        any_nonfinite=lambda x: not bool(cp.isfinite(x).all()),
+        from_foreign=lambda arr, src, device: _from_foreign(cp, index, arr),
+        random_uniform=rng.uniform,
+        random_normal=rng.normal,
+        random_integers=rng.integers,
+    )
+    if count > 1:
+        # CuPy launches kernels and allocates on its *current* device, whatever the inputs'
+        # device is; with several GPUs each instance makes its own current for every kernel.
+        # With one GPU the current device can only be this one, so the wrapper is skipped.
+        k = {name: f if name == "dtype_of" else _on(dev, f) for name, f in k.items()}
+    _track_peak_memory(cp)
+    here = Device("cuda", index)
+    return Backend(
+        name="cupy",
+        kernels=k,
+        dtypes=_TO_NATIVE,
+        device_type="cuda",
+        version=cp.__version__,
+        array_types=(cp.ndarray,),
+        # A constant: every array this instance makes lives on its GPU.
+        device_of=lambda a: here,
+        synchronize=dev.synchronize,
+        manual_seed=rng.seed,
+        info={"library": "cupy", "device": str(here)},
+    )
+
+
+def _on(dev: Any, f: Callable[..., Any]) -> Callable[..., Any]:
+    def kernel(*args: Any, **kwargs: Any) -> Any:
+        with dev:
+            return f(*args, **kwargs)
+
+    kernel.__name__ = getattr(f, "__name__", "kernel")
+    return kernel
+
+
+def _from_host(cp: Any, obj: Any, d: tp.dtype | None) -> Any:
+    native = None if d is None else _TO_NATIVE[d]
+    if isinstance(obj, cp.ndarray) or hasattr(obj, "__cuda_array_interface__"):
+        return cp.array(obj, dtype=native)  # already on a GPU: a device-side copy
+    return cp.asarray(np.asarray(obj, dtype=native))
+
+
+def _from_foreign(cp: Any, index: int, arr: Any) -> Any:
+    """An array from another backend or GPU as a new array on GPU ``index``, or ``None`` to
+    let the core go through the host. Runs with ``index`` as the current device."""
+    if isinstance(arr, cp.ndarray):
+        return arr.copy()  # CuPy copies onto the current device (peer-to-peer if it can)
+    if isinstance(arr, np.ndarray):
+        # DLPack cannot move host memory onto a GPU; CuPy's own host-to-device copy can.
+        return cp.asarray(arr)
+    dl = getattr(arr, "__dlpack_device__", None)
+    if dl is not None and dl()[0] in (_DLPACK_CUDA, _DLPACK_CUDA_MANAGED):
+        # Another GPU library (PyTorch, JAX, ...): DLPack view, then a copy that we own.
+        return cp.from_dlpack(arr).copy()
+    return None
+
+
+class _Random:
+    """One CuPy ``Generator`` per GPU; ``tp.manual_seed`` reseeds it."""
+
+    def __init__(self, cp: Any, dev: Any) -> None:
+        self.cp = cp
+        self.dev = dev
+        self.gen: Any = None
+
+    def seed(self, s: int | None) -> None:
+        with self.dev:  # the generator's state lives on this GPU
+            self.gen = self.cp.random.default_rng(s)
+
+    def _g(self) -> Any:
+        if self.gen is None:
+            self.seed(None)
+        return self.gen
+
+    def _float(self, d: tp.dtype) -> Any:
+        # CuPy draws float32 or float64 only; float16 samples are float32 samples rounded.
+        return np.float32 if d is tp.float16 else _TO_NATIVE[d]
+
+    def uniform(self, shape: tuple[int, ...], d: tp.dtype) -> Any:
+        return self._g().random(shape, dtype=self._float(d)).astype(_TO_NATIVE[d], copy=False)
+
+    def normal(self, shape: tuple[int, ...], d: tp.dtype) -> Any:
+        r = self._g().standard_normal(shape, dtype=self._float(d))
+        return r.astype(_TO_NATIVE[d], copy=False)
+
+    def integers(self, low: int, high: int, shape: tuple[int, ...], d: tp.dtype) -> Any:
+        return self._g().integers(low, high, size=shape, dtype=_TO_NATIVE[d])
+
+
+# -- the CUDA runtime facts behind ``tensorplug.cuda`` -----------------------------------------
+
+
+def _track_peak_memory(cp: Any) -> None:
+    """Record the peak of the default memory pool per GPU (CuPy keeps no peak).
+
+    Installed once, and only over CuPy's default allocator: a user's own (RMM, ...) is kept.
+    The cost is one Python call per allocation, next to CuPy's own few microseconds.
+    """
+    pool = cp.get_default_memory_pool()
+    current = cp.cuda.get_allocator()
+    if getattr(current, "_tp_tracking", False) or current != pool.malloc:
+        return
+    malloc, used = pool.malloc, pool.used_bytes
+
+    def tracking_malloc(nbytes: int) -> Any:
+        ptr = malloc(nbytes)
+        now = used()  # bytes in use on the current device, where ``ptr`` was allocated
+        if now > _peak.get(ptr.device_id, 0):
+            _peak[ptr.device_id] = now
+        return ptr
+
+    tracking_malloc._tp_tracking = True  # type: ignore[attr-defined]
+    cp.cuda.set_allocator(tracking_malloc)
+
+
+def device_count() -> int:
+    cp, _ = _modules()
+    return int(cp.cuda.runtime.getDeviceCount())
+
+
+def memory_allocated(index: int) -> int:
+    """Bytes held by live arrays on GPU ``index`` (CuPy's default memory pool)."""
+    cp, _ = _modules()
+    with cp.cuda.Device(index):
+        return int(cp.get_default_memory_pool().used_bytes())
+
+
+def memory_reserved(index: int) -> int:
+    """Bytes the pool holds on GPU ``index``: in use plus cached for reuse."""
+    cp, _ = _modules()
+    with cp.cuda.Device(index):
+        return int(cp.get_default_memory_pool().total_bytes())
+
+
+def max_memory_allocated(index: int) -> int:
+    return max(_peak.get(index, 0), memory_allocated(index))
+
+
+def reset_peak_memory_stats(index: int) -> None:
+    _peak[index] = memory_allocated(index)
+
+
+def empty_cache() -> None:
+    """Return the pool's cached, unused blocks to the driver (all GPUs)."""
+    cp, _ = _modules()
+    cp.get_default_memory_pool().free_all_blocks()
+
+
+def describe_devices() -> dict[str, str]:
+    """One printable line per GPU plus the CuPy and CUDA versions, for diagnostics."""
+    cp, _ = _modules()
+    rt = cp.cuda.runtime
+    out = {
+        "CuPy": cp.__version__,
+        "CUDA runtime (wheel)": _version(rt.runtimeGetVersion()),
+        "CUDA driver": _version(rt.driverGetVersion()),
+    }
+    for i in range(rt.getDeviceCount()):
+        p = rt.getDeviceProperties(i)
+        name = p["name"].decode() if isinstance(p["name"], bytes) else str(p["name"])
+        out[f"cuda:{i}"] = (
+            f"{name}, {p['totalGlobalMem'] / 2**30:.0f} GiB, compute capability "
+            f"{p['major']}.{p['minor']}"
+        )
+    return out
+
+
+def _version(v: int) -> str:
+    return f"{v // 1000}.{v % 1000 // 10}"
