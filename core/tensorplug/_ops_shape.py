@@ -9,7 +9,17 @@ from typing import Any
 from . import _dtype as D
 from ._autograd import Node
 from ._grad_mode import state
-from ._tensor import Tensor, _dim, check_inplace, mismatch_error, nary, op_error, unary, view
+from ._tensor import (
+    Tensor,
+    _broadcastable,
+    _dim,
+    check_inplace,
+    mismatch_error,
+    nary,
+    op_error,
+    unary,
+    view,
+)
 
 
 def _shape_arg(shape: Any) -> tuple[int, ...]:
@@ -541,6 +551,12 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         sa = "x".join(map(str, input.shape))
         sb = "x".join(map(str, other.shape))
         raise RuntimeError(f"matmul(): mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
+    if a > 2 or b > 2:
+        ba, bb = list(input.shape[:-2]), list(other.shape[:-2])
+        if not _broadcastable([ba, bb]):
+            raise RuntimeError(
+                f"matmul(): batch dimensions {ba} and {bb} cannot be broadcast together "
+                f"(shapes {list(input.shape)} and {list(other.shape)})")
     cls = (DotBackward0 if a == b == 1 else MmBackward0 if a == b == 2 else
            MvBackward0 if (a, b) == (2, 1) else UnsafeViewBackward0)
     return nary(cls, (input, other))
