@@ -39,3 +39,27 @@ def tests(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     _install_oracle(session)
     session.run("python", "-m", "pytest", "tests", *session.posargs)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy in strict mode (settings in pyproject.toml) on the package and built-in backends."""
+    session.install("-e", ".[test]", "mypy>=1.10")
+    session.run("mypy", "core/tensorplug", "backends", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Run every example in docs/*.md and in the docstrings, then build the site with Sphinx;
+    a warning fails the build. The HTML lands in docs/_build/html."""
+    session.install("-e", ".[docs,viz]")
+    session.run(
+        "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+        "--doctest-glob=*.md", "docs",
+        "--doctest-modules", "core/tensorplug",
+        "--ignore=core/tensorplug/testing/conformance",
+    )  # fmt: skip
+    session.run(
+        "python", "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+        "docs", "docs/_build/html",
+    )  # fmt: skip
