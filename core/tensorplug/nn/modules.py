@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from .. import _dtype as D
 from .._autograd import RemovableHandle
+from .._backend import Backend
 from .._grad_mode import no_grad
 from .._tensor import Tensor
 from .parameter import Parameter
@@ -500,6 +501,8 @@ def _split_to_args(
         elif isinstance(a, Tensor):
             dtype = a.dtype
             kwargs["backend"] = a._backend
+        elif isinstance(a, Backend):
+            kwargs["backend"] = a
         else:
             rest.append(a)
     return (None if dtype is None else D.as_dtype(dtype)), rest, kwargs

@@ -1,0 +1,314 @@
+"""Optimizer updates against PyTorch's on identical parameters and gradients (and against
+hand-derived values, so the formulas are checked even without PyTorch); param groups, state
+dicts, schedulers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tensorplug as tp
+from tensorplug import nn, optim
+
+SHAPES = [(3, 4), (5,)]
+
+
+def _run(
+    ours_cls: Any,
+    theirs_cls: Any,
+    kwargs: dict[str, Any],
+    steps: int = 6,
+    dtype: str = "float64",
+    groups: bool = False,
+) -> None:
+    """Step both optimizers with the same gradient sequence; compare params and state."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    init = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
+    ours = [nn.Parameter(tp.tensor(a)) for a in init]
+    theirs = [torch.nn.Parameter(torch.tensor(a)) for a in init]
+    if groups:
+        ours_p: Any = [{"params": [ours[0]]}, {"params": [ours[1]], "lr": 0.05}]
+        theirs_p: Any = [{"params": [theirs[0]]}, {"params": [theirs[1]], "lr": 0.05}]
+    else:
+        ours_p, theirs_p = ours, theirs
+    opt_o, opt_t = ours_cls(ours_p, **kwargs), theirs_cls(theirs_p, **kwargs)
+    rtol = 1e-12 if dtype == "float64" else 2e-6
+    for step in range(steps):
+        for p, q in zip(ours, theirs):
+            g = rng.standard_normal(p.shape).astype(dtype)
+            if step == 2 and p.ndim == 1:
+                continue  # a parameter without a gradient this step is skipped
+            p.grad = tp.tensor(g)
+            q.grad = torch.tensor(g)
+        opt_o.step()
+        opt_t.step()
+        for p, q in zip(ours, theirs):
+            np.testing.assert_allclose(
+                p.detach().numpy(),
+                q.detach().numpy(),
+                rtol=rtol,
+                atol=rtol * 1e-2,
+                err_msg=f"step {step}",
+            )
+            p.grad = None
+            q.grad = None
+    sd_o, sd_t = opt_o.state_dict(), opt_t.state_dict()
+    assert sorted(sd_o["state"]) == sorted(sd_t["state"])
+    for idx, st in sd_t["state"].items():
+        assert sorted(sd_o["state"][idx]) == sorted(st)
+        for key, v in st.items():
+            np.testing.assert_allclose(
+                np.asarray(sd_o["state"][idx][key].numpy()),
+                v.detach().numpy(),
+                rtol=rtol,
+                atol=1e-15,
+                err_msg=key,
+            )
+    for go, gt in zip(sd_o["param_groups"], sd_t["param_groups"]):
+        assert go["params"] == gt["params"]
+        assert go["lr"] == gt["lr"]
+
+
+SGD_CASES = [
+    {"lr": 0.1},
+    {"lr": 0.1, "momentum": 0.9},
+    {"lr": 0.1, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.01},
+    {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.1},
+    {"lr": 0.1, "momentum": 0.5, "maximize": True},
+]
+ADAM_CASES = [
+    {},
+    {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1},
+    {"lr": 0.02, "amsgrad": True},
+    {"lr": 0.01, "maximize": True},
+]
+RMSPROP_CASES = [
+    {},
+    {"lr": 0.01, "alpha": 0.9, "momentum": 0.5},
+    {"lr": 0.01, "centered": True, "weight_decay": 0.1, "momentum": 0.3},
+]
+
+
+@pytest.mark.parametrize("kwargs", SGD_CASES)
+def test_sgd_matches_torch(kwargs: dict[str, Any]) -> None:
+    torch = pytest.importorskip("torch")
+    _run(optim.SGD, torch.optim.SGD, kwargs)
+
+
+@pytest.mark.parametrize("kwargs", ADAM_CASES)
+def test_adam_matches_torch(kwargs: dict[str, Any]) -> None:
+    torch = pytest.importorskip("torch")
+    _run(optim.Adam, torch.optim.Adam, kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [*ADAM_CASES, {"lr": 0.1, "weight_decay": 0.5}])
+def test_adamw_matches_torch(kwargs: dict[str, Any]) -> None:
+    torch = pytest.importorskip("torch")
+    _run(optim.AdamW, torch.optim.AdamW, kwargs)
+
+
+@pytest.mark.parametrize("kwargs", RMSPROP_CASES)
+def test_rmsprop_matches_torch(kwargs: dict[str, Any]) -> None:
+    torch = pytest.importorskip("torch")
+    _run(optim.RMSprop, torch.optim.RMSprop, kwargs)
+
+
+def test_float32_and_param_groups_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    _run(optim.Adam, torch.optim.Adam, {"lr": 0.01}, dtype="float32", groups=True)
+    _run(optim.SGD, torch.optim.SGD, {"lr": 0.1, "momentum": 0.9}, dtype="float32", groups=True)
+
+
+# -- hand-derived values (no PyTorch needed) -----------------------------------------------
+
+
+def _param(values: list[float]) -> nn.Parameter:
+    return nn.Parameter(tp.tensor(values, dtype=tp.float64))
+
+
+def test_sgd_momentum_by_hand() -> None:
+    p = _param([1.0])
+    opt = optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.5)
+    p.grad = tp.tensor([2.0], dtype=tp.float64)
+    opt.step()  # g = 2 + 0.5 * 1 = 2.5; buf = 2.5; p = 1 - 0.25
+    assert p.item() == pytest.approx(0.75, rel=1e-15)
+    opt.step()  # g = 2 + 0.375 = 2.375; buf = 0.9 * 2.5 + 2.375 = 4.625
+    assert p.item() == pytest.approx(0.75 - 0.4625, rel=1e-14)
+
+
+def test_adam_first_step_by_hand() -> None:
+    p = _param([1.0, -1.0])
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = tp.tensor([0.5, -3.0], dtype=tp.float64)
+    opt.step()
+    # After bias correction m/sqrt(v) = sign(g) on step 1: p -= lr * g / (|g| + eps').
+    expected = [1.0 - 0.1 * 0.5 / (0.5 + 1e-8), -1.0 + 0.1 * 3.0 / (3.0 + 1e-8)]
+    np.testing.assert_allclose(p.detach().numpy(), expected, rtol=1e-12)
+    assert opt.state[p]["step"].item() == 1.0
+
+
+def test_adamw_decoupled_decay_by_hand() -> None:
+    p = _param([2.0])
+    opt = optim.AdamW([p], lr=0.1, weight_decay=0.5)
+    p.grad = tp.tensor([1.0], dtype=tp.float64)
+    opt.step()
+    assert p.item() == pytest.approx(2.0 * (1 - 0.05) - 0.1 / (1 + 1e-8), rel=1e-12)
+
+
+def test_rmsprop_first_step_by_hand() -> None:
+    p = _param([1.0])
+    opt = optim.RMSprop([p], lr=0.01, alpha=0.9)
+    p.grad = tp.tensor([2.0], dtype=tp.float64)
+    opt.step()  # v = 0.1 * 4 = 0.4; p -= 0.01 * 2 / (sqrt(0.4) + 1e-8)
+    assert p.item() == pytest.approx(1 - 0.02 / (math.sqrt(0.4) + 1e-8), rel=1e-12)
+
+
+# -- mechanics -----------------------------------------------------------------------------
+
+
+def test_step_runs_under_no_grad_in_place() -> None:
+    net = nn.Linear(3, 1)
+    w = net.weight
+    data = w._data
+    opt = optim.Adam(net.parameters())
+    net(tp.ones(2, 3)).sum().backward()
+    opt.step()
+    assert net.weight is w and w._data is data  # updated in place
+    assert w.is_leaf and w.grad_fn is None
+    opt.zero_grad()
+    assert w.grad is None
+    net(tp.ones(2, 3)).sum().backward()
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(w.grad.numpy(), 0.0)
+
+
+def test_closure_is_evaluated_with_grad() -> None:
+    p = _param([3.0])
+    opt = optim.SGD([p], lr=0.1)
+
+    def closure() -> tp.Tensor:
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert loss.item() == 9.0 and p.item() == pytest.approx(3.0 - 0.6)
+
+
+def test_param_group_errors() -> None:
+    p = _param([1.0])
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([p * 2], lr=0.1)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+    with pytest.raises(TypeError, match="iterable of Tensors"):
+        optim.SGD(p, lr=0.1)
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        optim.Adam([p], lr=-1)
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 1"):
+        optim.Adam([p], betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match="Nesterov"):
+        optim.SGD([p], lr=0.1, nesterov=True)
+    opt = optim.SGD([p], lr=0.1)
+    q = _param([2.0])
+    opt.add_param_group({"params": q, "lr": 0.5, "momentum": 0.9})
+    assert opt.param_groups[1]["lr"] == 0.5 and opt.param_groups[1]["dampening"] == 0.0
+
+
+def test_state_dict_round_trip_resumes_identically() -> None:
+    def make() -> tuple[nn.Parameter, optim.Adam]:
+        p = _param([1.0, 2.0, 3.0])
+        return p, optim.Adam([p], lr=0.05, amsgrad=True)
+
+    p1, o1 = make()
+    p2, o2 = make()
+    grads = [tp.tensor(np.random.default_rng(i).standard_normal(3)) for i in range(4)]
+    for g in grads[:2]:
+        p1.grad = g
+        o1.step()
+    with tp.no_grad():
+        p2.copy_(p1)
+    o2.load_state_dict(o1.state_dict())
+    assert o2.state[p2]["exp_avg"] is not o1.state[p1]["exp_avg"]
+    for g in grads[2:]:
+        p1.grad = g
+        p2.grad = g
+        o1.step()
+        o2.step()
+    np.testing.assert_array_equal(p1.detach().numpy(), p2.detach().numpy())
+
+
+def test_load_state_dict_errors() -> None:
+    p = _param([1.0])
+    opt = optim.SGD([p], lr=0.1)
+    two = optim.SGD([{"params": [_param([1.0])]}, {"params": [_param([1.0])]}], lr=0.1)
+    with pytest.raises(ValueError, match="different number of parameter groups"):
+        opt.load_state_dict(two.state_dict())
+    big = optim.SGD([_param([1.0]), _param([2.0])], lr=0.1)
+    with pytest.raises(ValueError, match="doesn't match the size"):
+        opt.load_state_dict(big.state_dict())
+    with pytest.raises(ValueError, match="'state' and 'param_groups'"):
+        opt.load_state_dict({"state": {}})
+
+
+def test_load_state_dict_casts_state_to_param_dtype() -> None:
+    p64 = _param([1.0])
+    o64 = optim.Adam([p64])
+    p64.grad = tp.tensor([1.0], dtype=tp.float64)
+    o64.step()
+    p32 = nn.Parameter(tp.tensor([1.0]))
+    o32 = optim.Adam([p32])
+    o32.load_state_dict(o64.state_dict())
+    assert o32.state[p32]["exp_avg"].dtype is tp.float32
+    assert o32.state[p32]["step"].item() == 1.0
+
+
+# -- schedulers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("StepLR", {"step_size": 3, "gamma": 0.5}),
+    ("CosineAnnealingLR", {"T_max": 5, "eta_min": 0.01}),
+    ("CosineAnnealingLR", {"T_max": 3}),
+])  # fmt: skip
+def test_schedulers_match_torch(name: str, kwargs: dict[str, Any]) -> None:
+    torch = pytest.importorskip("torch")
+    p, q = _param([1.0]), torch.nn.Parameter(torch.ones(1))
+    opt_o = optim.SGD([{"params": [p]}, {"params": [_param([1.0])], "lr": 0.3}], lr=0.1)
+    opt_t = torch.optim.SGD(
+        [{"params": [q]}, {"params": [torch.nn.Parameter(torch.ones(1))], "lr": 0.3}], lr=0.1
+    )
+    s_o = getattr(optim.lr_scheduler, name)(opt_o, **kwargs)
+    s_t = getattr(torch.optim.lr_scheduler, name)(opt_t, **kwargs)
+    for _ in range(14):
+        opt_o.step()
+        opt_t.step()
+        s_o.step()
+        s_t.step()
+        np.testing.assert_allclose(s_o.get_last_lr(), s_t.get_last_lr(), rtol=1e-12)
+        assert [g["lr"] for g in opt_o.param_groups] == pytest.approx(
+            [g["lr"] for g in opt_t.param_groups], rel=1e-12
+        )
+
+
+def test_scheduler_state_dict_and_errors() -> None:
+    opt = optim.SGD([_param([1.0])], lr=1.0)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    sched.step()
+    sd = sched.state_dict()
+    assert sd["last_epoch"] == 1 and "optimizer" not in sd
+    opt2 = optim.SGD([_param([1.0])], lr=1.0)
+    sched2 = optim.lr_scheduler.StepLR(opt2, step_size=1, gamma=0.5)
+    sched2.load_state_dict(sd)
+    assert sched2.last_epoch == 1
+    with pytest.raises(TypeError, match="is not an Optimizer"):
+        optim.lr_scheduler.StepLR(object(), 1)  # type: ignore[arg-type]
+    with pytest.raises(KeyError, match="initial_lr"):
+        optim.lr_scheduler.StepLR(optim.SGD([_param([1.0])], lr=1.0), 1, last_epoch=3)
