@@ -62,6 +62,18 @@ def _asarray_result(f: Any) -> Any:
     return kernel
 
 
+def _full(shape: Any, value: Any, d: tp.dtype) -> Any:
+    # np.full without its Python-level dispatch: ``zero_()``/``fill_`` call this every step.
+    a = np.empty(shape, dtype=_TO_NATIVE[d])
+    a[...] = value
+    return a
+
+
+def _assign(dst: Any, src: Any) -> None:
+    # Indexed assignment casts like ``copyto(casting="unsafe")`` at half its dispatch cost.
+    dst[...] = src
+
+
 class _Random:
     """The backend's generator; ``tp.manual_seed`` reseeds it."""
 
@@ -110,14 +122,17 @@ def make_backend() -> Backend:
         getitem=_asarray_result(k["getitem"]),
         # In place, and without the temporaries of the generic versions:
         iadd=lambda dst, src: np.add(dst, src, out=dst),
-        assign=lambda dst, src: np.copyto(dst, src, casting="unsafe"),
+        isub=lambda dst, src: np.subtract(dst, src, out=dst),
+        imul=lambda dst, src: np.multiply(dst, src, out=dst),
+        idiv=lambda dst, src: np.true_divide(dst, src, out=dst),
+        assign=_assign,
         clamp=lambda x, lo, hi: np.clip(x, lo, hi, out=...),
         relu=lambda x: np.maximum(x, 0, out=...),
         scatter_add=np.add.at,
         any_nonfinite=lambda x: not bool(np.isfinite(x).all()),
         astype=lambda a, d: a.astype(_TO_NATIVE[d]),
         copy=lambda a: a.copy(),
-        full=lambda shape, value, d: np.full(shape, value, dtype=_TO_NATIVE[d]),
+        full=_full,
         arange=lambda start, stop, step, d: np.arange(start, stop, step, dtype=_TO_NATIVE[d]),
         linspace=lambda start, stop, num, d: np.linspace(start, stop, num, dtype=_TO_NATIVE[d]),
         eye=lambda n, m, d: np.eye(n, m, dtype=_TO_NATIVE[d]),

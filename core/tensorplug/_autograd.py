@@ -356,6 +356,7 @@ def _dependencies(roots: Sequence[Node], with_parents: bool = True
     deps: dict[Node, int] = {}
     parents: dict[Node, list[Node]] = {}
     stack = list(roots)
+    root_set = set(roots)
     while stack:
         node = stack.pop()
         for nxt, _ in node.next_functions:
@@ -365,7 +366,7 @@ def _dependencies(roots: Sequence[Node], with_parents: bool = True
                 deps[nxt] += 1
             else:
                 deps[nxt] = 1
-                if nxt not in roots:
+                if nxt not in root_set:
                     stack.append(nxt)
             if with_parents:
                 parents.setdefault(nxt, []).append(node)
@@ -441,9 +442,11 @@ def run_backward(
             if create_graph or node.trace is not None:
                 grads = _call_backward(node, g, create_graph)
             else:
-                # The common case, inlined: raw kernels, no anomaly checks to run.
+                # The common case, inlined: raw kernels, no anomaly checks to run. A node
+                # that saved nothing has no versions to check (``_versions`` stays set after
+                # the saved values are freed, so a second backward still gets its error).
                 grads = _match_dtypes(node, node.backward(
-                    node, node._backend.k, g, *node._unpack(False)) if node.save else
+                    node, node._backend.k, g, *node._unpack(False)) if node._versions else
                     node.backward(node, node._backend.k, g), False)
             if not retain_graph:
                 node._saved = _FREED

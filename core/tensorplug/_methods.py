@@ -9,7 +9,7 @@ from . import _ops_pointwise as P
 from . import _ops_reduce as R
 from . import _ops_shape as S
 from ._plugins import REGISTRY, backend_for_device
-from ._tensor import Tensor, inplace, unary, write
+from ._tensor import Tensor, check_inplace, inplace, unary, write
 
 _SCALARS = (int, float, bool)
 
@@ -54,8 +54,7 @@ def _cast(d: D.dtype) -> Any:
 
 
 def _fill_(self: Tensor, value: Any) -> Tensor:
-    from ._tensor import check_inplace
-
+    # ``zero_()`` runs every training step: no function-level import here (about 1 µs).
     check_inplace(self, "fill_")
     if isinstance(value, Tensor):
         value = value.item()

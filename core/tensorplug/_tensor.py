@@ -399,25 +399,36 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
 
 def nary(cls: type[Node], tensors: Sequence[Any], *args: Any, out_dtype: Any = None) -> Tensor:
     """The general path: any number of tensor (or scalar) inputs, promoted together."""
-    first = next((t for t in tensors if isinstance(t, Tensor)), None)
-    if first is None:
-        raise TypeError(f"{cls.op}(): expected at least one Tensor argument")
-    be = first._backend
+    first: Any = None
     arrays = []
+    needs_grad = False
+    same = True  # all inputs are tensors of one dtype: promotion has nothing to do
     for t in tensors:
         if isinstance(t, Tensor):
-            if t._backend is not be:
+            d = t._data
+            if first is None:
+                first = t
+                be = t._backend
+                dt = d.dtype
+            elif t._backend is not be:
                 raise mismatch_error(cls, first, t)
-            arrays.append(t._data)
+            elif same and d.dtype != dt:
+                same = False
+            arrays.append(d)
+            if t._requires_grad:
+                needs_grad = True
         else:
             arrays.append(t)
-    if cls.promote:
+            same = False
+    if first is None:
+        raise TypeError(f"{cls.op}(): expected at least one Tensor argument")
+    if cls.promote and not (same and (not cls.float_only or _is_float(be, arrays[0]))):
         arrays = _promote_all(cls, tensors, arrays, be)
     try:
         out = cls.forward(be.k, *arrays, *args)
     except Exception as e:
         raise op_error(cls, tensors, e) from e
-    if state.grad_enabled and any(isinstance(t, Tensor) and t._requires_grad for t in tensors):
+    if needs_grad and state.grad_enabled:
         return _wrap(out, be, cls, tensors, args)
     return Tensor._make(out, be)
 
@@ -579,6 +590,8 @@ def inplace(cls: type[Node], t: Tensor, *operands: Any, args: tuple[Any, ...] = 
     record_grad = state.grad_enabled and (
         t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands)
     )
+    if not record_grad and len(operands) == 1 and not args and _inplace_kernel(cls, t, operands[0]):
+        return t
     src = t
     if record_grad and 0 in cls.save:
         # The op's backward needs the value from before it is overwritten: keep a copy that
@@ -599,11 +612,42 @@ def inplace(cls: type[Node], t: Tensor, *operands: Any, args: tuple[Any, ...] = 
     return t
 
 
+_INPLACE_KERNELS = {"add": "iadd", "sub": "isub", "mul": "imul", "div": "idiv"}
+"""Optional kernels ``(dst, src) -> None`` that update ``dst`` without a temporary."""
+
+
+def _inplace_kernel(cls: type[Node], t: Tensor, other: Any) -> bool:
+    """Run an unrecorded ``t.op_(other)`` as one in-place kernel (the SGD update, ``+=``) when
+    the backend has one and the result needs no cast or broadcast; False to take the general
+    path, which also reports every error."""
+    name = _INPLACE_KERNELS.get(cls.op)
+    be = t._backend
+    kernel = None if name is None else getattr(be.k, name, None)
+    if kernel is None:
+        return False
+    td = t._data
+    if isinstance(other, Tensor):
+        od = other._data
+        if other._backend is not be or od.shape != td.shape or od.dtype != td.dtype:
+            return False
+    elif other.__class__ in _SCALAR_CATEGORY:
+        od = other
+        if _SCALAR_CATEGORY[other.__class__] > be.k.dtype_of(td).category:
+            return False
+    else:
+        return False
+    if cls.float_only and not _is_float(be, td):
+        return False
+    kernel(td, od)
+    t._vc[0] += 1
+    return True
+
+
 def write(t: Tensor, res: Tensor, op: str) -> None:
     """Copy ``res`` into ``t``'s array in place (casting, never growing ``t``)."""
     if res._backend is not t._backend:
         raise mismatch_error(_Named(op), t, res)
-    if res.shape != t.shape:
+    if res._data.shape != t._data.shape:
         bshape = list(res.shape)
         if not _broadcastable([list(t.shape), bshape]) or _broadcast_shape(
                 t.shape, res.shape) != t.shape:
@@ -611,11 +655,13 @@ def write(t: Tensor, res: Tensor, op: str) -> None:
                 f"{op}(): output with shape {list(t.shape)} doesn't match the broadcast shape "
                 f"{_broadcast_shape(t.shape, res.shape) if _broadcastable([list(t.shape), bshape]) else bshape}"  # noqa: E501
             )
-    tdt, rdt = t.dtype, res.dtype
-    if rdt.category > tdt.category:
-        raise RuntimeError(
-            f"{op}(): result type {rdt.name} can't be cast to the desired output type {tdt.name}"
-        )
+    if res._data.dtype != t._data.dtype:
+        tdt, rdt = t.dtype, res.dtype
+        if rdt.category > tdt.category:
+            raise RuntimeError(
+                f"{op}(): result type {rdt.name} can't be cast to the desired output type "
+                f"{tdt.name}"
+            )
     t._backend.k.assign(t._data, res._data)
     t._vc[0] += 1
 
