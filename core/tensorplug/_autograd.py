@@ -10,6 +10,7 @@ form: arrays in the first case, tensors in the second.
 
 from __future__ import annotations
 
+import sys
 import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -509,9 +510,10 @@ def _call_backward(node: Node, g: Any, create_graph: bool) -> tuple[Any, ...]:
     except Exception as e:
         if node.trace is not None and not getattr(e, "_tp_traced", False):
             e._tp_traced = True  # type: ignore[attr-defined]
-            e.add_note(
+            _add_note(
+                e,
                 f"Error detected in {node.name()} during backward (anomaly mode). Traceback of "
-                "the forward call that created it:\n" + "".join(_user_frames(node.trace))
+                "the forward call that created it:\n" + "".join(_user_frames(node.trace)),
             )
         raise
     if node.trace is not None and state.anomaly_check_nan:
@@ -539,6 +541,14 @@ def _tp_dtype(be: Backend, native: Any) -> Any:
         if n == native:
             return d
     raise TypeError(f"no tensorplug dtype for {native}")
+
+
+def _add_note(e: BaseException, note: str) -> None:
+    """``e.add_note`` on Python 3.11+; on 3.10 the note is appended to the message."""
+    if sys.version_info >= (3, 11):
+        e.add_note(note)
+    elif e.args and isinstance(e.args[0], str):
+        e.args = (f"{e.args[0]}\n{note}", *e.args[1:])
 
 
 def _check_anomaly(node: Node, grads: tuple[Any, ...], create_graph: bool) -> None:
