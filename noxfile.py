@@ -63,3 +63,24 @@ def docs(session: nox.Session) -> None:
         "python", "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
         "docs", "docs/_build/html",
     )  # fmt: skip
+
+
+@nox.session
+def conformance_gpu(session: nox.Session) -> None:
+    """The conformance suite and the GPU tests on the cupy backend.
+
+    On a machine without a usable GPU the session skips, with the probe's reason; set
+    ``TENSORPLUG_REQUIRE_GPU=1`` to make that a failure (the GPU check does). The CuPy wheel
+    comes from the ``cupy`` extra; ``TENSORPLUG_CUPY_EXTRA=cuda13`` picks another (docs/gpu.md).
+    """
+    extra = os.environ.get("TENSORPLUG_CUPY_EXTRA", "cupy")
+    session.install("-e", f".[test,{extra}]")
+    probe = "import tensorplug_cupy as c; ok, why = c.probe(); print('ok' if ok else why)"
+    why = session.run("python", "-c", probe, silent=True).strip().splitlines()[-1]
+    if why != "ok":
+        if os.environ.get("TENSORPLUG_REQUIRE_GPU") == "1":
+            session.error(f"TENSORPLUG_REQUIRE_GPU=1 but the cupy backend is unavailable: {why}")
+        session.skip(f"the cupy backend is unavailable: {why}")
+    env = {"TENSORPLUG_REQUIRE_GPU": "1"}
+    session.run("python", "-m", "pytest", "tests/test_cupy_gpu.py", "-q", env=env)
+    session.run("python", "-m", "tensorplug.testing", "--backend", "cupy", *session.posargs)
