@@ -46,7 +46,5 @@ def transfer(t: Tensor, backend: Any, device: Any) -> Tensor:
         return t
     out = move_array(t._data, t._backend, dst, dev)
     if state.grad_enabled and t._requires_grad:
-        node_out = _wrap(out, dst, ToCopyBackward0, (t,), (t._backend, dst, dev))
-        node_out._grad_fn._backend = dst  # type: ignore[union-attr]
-        return node_out
+        return _wrap(out, dst, ToCopyBackward0, (t,), (t._backend, dst, dev))
     return Tensor._make(out, dst)
