@@ -74,6 +74,7 @@ class _Registry:
         self.sources: dict[str, str] = {}
         self.broken: dict[str, str] = {}
         self.loaded: dict[str, Backend] = {}
+        self.plugins: dict[str, Any] = {}  # backend name -> the plugin that declared it
 
     def manager(self) -> pluggy.PluginManager:
         if self.pm is None:
@@ -112,19 +113,32 @@ class _Registry:
         if pm.is_registered(plugin):
             return
         pm.register(plugin)
-        pm.check_pending()
-        caller = pm.subset_hook_caller("tensorplug_backends", [])
-        impls = [i for i in caller.get_hookimpls() if i.plugin is plugin]
-        for impl in impls:
-            for spec in impl.function() or []:
-                if spec.name in self.specs:
-                    self.broken[spec.name + "@" + source] = (
-                        f"backend name {spec.name!r} from {source} is already provided by "
-                        f"{self.sources[spec.name]}"
-                    )
-                    continue
-                self.specs[spec.name] = spec
-                self.sources[spec.name] = source
+        try:
+            pm.check_pending()
+            caller = pm.subset_hook_caller("tensorplug_backends", [])
+            specs = [spec for impl in caller.get_hookimpls() if impl.plugin is plugin
+                     for spec in impl.function() or []]
+            for spec in specs:
+                if not (isinstance(spec, BackendSpec) and isinstance(spec.name, str)
+                        and spec.name and callable(spec.load)):
+                    raise TypeError(
+                        f"plugin {source}: tensorplug_backends() must return BackendSpec "
+                        f"records with a name and a load() callable, got {spec!r}")
+        except Exception:
+            # A plugin that fails validation must not stay half-registered: pluggy would
+            # report it again on every later registration.
+            pm.unregister(plugin)
+            raise
+        for spec in specs:
+            if spec.name in self.specs:
+                self.broken[spec.name + "@" + source] = (
+                    f"backend name {spec.name!r} from {source} is already provided by "
+                    f"{self.sources[spec.name]}"
+                )
+                continue
+            self.specs[spec.name] = spec
+            self.sources[spec.name] = source
+            self.plugins[spec.name] = plugin
 
     def register(self, plugin: Any, source: str = "registered at runtime") -> list[str]:
         pm = self.manager()
@@ -138,6 +152,11 @@ class _Registry:
             self.specs.pop(name, None)
             self.sources.pop(name, None)
             self.loaded.pop(name, None)
+            plugin = self.plugins.pop(name, None)
+            pm = self.pm
+            if (plugin is not None and plugin not in self.plugins.values() and pm is not None
+                    and pm.is_registered(plugin)):
+                pm.unregister(plugin)  # so the same plugin can be registered again
 
     def get(self, name: str) -> Backend:
         be = self.loaded.get(name)
