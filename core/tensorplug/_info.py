@@ -124,7 +124,7 @@ def _cupy_section() -> dict[str, Any]:
     wheels, err = call("installed_wheels")
     wheels = wheels or []
     out["wheel"] = ", ".join(f"{n} {v}" for n, v in wheels) if wheels else (err or "none")
-    majors = sorted({_wheel_major(n) for n, _ in wheels} - {None})
+    majors = sorted({m for n, _ in wheels if (m := _wheel_major(n)) is not None})
     out["built_for_cuda"] = ", ".join(f"{m}.x" for m in majors) if majors else "unknown"
     driver, err = call("driver_cuda_version")
     out["driver_cuda"] = _cuda(driver) if driver else (err or "none (no NVIDIA driver found)")
