@@ -100,6 +100,8 @@ def generate(family: str, db: Iterable[OpInfo], be: Backend, sel: Selection) -> 
         if not sel.op(info.name):
             continue
         samples = info.sample_inputs()
+        # ``special`` values and ``forward_only`` samples (a gradient that is, by design,
+        # not the mathematical one) stay out of the gradient families.
         basic = [s for s in samples if s.group == "basic"]
         dtypes = [d for d in info.dtypes if d in claimed and sel.dtype(d)]
         grad_dtypes = [d for d in info.grad_dtypes if d in claimed and sel.dtype(d)]
@@ -107,7 +109,9 @@ def generate(family: str, db: Iterable[OpInfo], be: Backend, sel: Selection) -> 
         if family == "forward" and info.ref is not None:
             for d in dtypes:
                 # ±inf and NaN exist only in floating dtypes.
-                usable = samples if d.is_floating_point else basic
+                usable = (
+                    samples if d.is_floating_point else [s for s in samples if s.group != "special"]
+                )
                 for s in usable[:1] if sel.quick else usable:
                     yield Case(family, info, d, s)
         elif family == "noncontiguous":

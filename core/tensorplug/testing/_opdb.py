@@ -9,6 +9,7 @@ values kept away from them, so finite differences are meaningful.
 
 from __future__ import annotations
 
+import operator
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -663,6 +664,28 @@ def _mm_errors() -> Iterator[ErrorInput]:
     )
 
 
+def _getitem_samples(rng: Gen) -> Iterator[SampleInput]:
+    sc = ("scatter_add",)
+    yield S("int", (_u(rng, (3, 4)), 1))
+    yield S("slice", (_u(rng, (3, 4)), slice(1, 3)))
+    yield S("column", (_u(rng, (3, 4)), (slice(None), 1)))
+    yield S("steps", (_u(rng, (4, 5)), (slice(None, None, 2), slice(1, None))))
+    yield S("none_ellipsis", (_u(rng, (2, 3, 4)), (None, Ellipsis, 0)))
+    yield S("negative", (_u(rng, (3, 4)), -1))
+    yield S("ellipsis_0d", (_u(rng, ()), Ellipsis))
+    yield S("int_tensor_repeated", (_u(rng, (3, 4)), np.array([0, 2, 0])), needs_kernels=sc)
+    yield S("bool_mask", (_u(rng, (3, 4)), rng.uniform(size=(3, 4)) > 0.5), needs_kernels=sc)
+
+
+def _getitem_errors() -> Iterator[ErrorInput]:
+    yield ErrorInput(
+        S("out_of_bounds", (np.ones((3, 4)), 5)),
+        IndexError,
+        "index 5 is out of bounds for axis 0 with size 3",
+    )
+    yield ErrorInput(S("too_many", (np.ones((3, 4)), (0, 0, 0))), IndexError, "too many indices")
+
+
 def _shape_ops() -> list[OpInfo]:
     mm_tol = {D.float16: F16_SUM}
     return [
@@ -850,6 +873,15 @@ def _shape_ops() -> list[OpInfo]:
                 ("empty", (), {"_shape": (0, 2)}),
             ),
             dtypes=ALL,
+        ),
+        OpInfo(
+            "getitem",
+            operator.getitem,
+            operator.getitem,
+            _getitem_samples,
+            dtypes=ALL,
+            namespace="tensorplug.Tensor.__getitem__",
+            errors=lambda: _getitem_errors(),
         ),
         OpInfo("mm", tp.mm, np.matmul, _mm_samples, tolerances=mm_tol, errors=lambda: _mm_errors()),
         OpInfo("matmul", tp.matmul, np.matmul, _matmul_samples, tolerances=mm_tol),
@@ -1084,7 +1116,9 @@ def _functional() -> list[OpInfo]:
 
 def build_op_db() -> list[OpInfo]:
     """A fresh list of every ``OpInfo``."""
-    return _pointwise() + _reductions() + _shape_ops() + _functional()
+    from ._opdb_nn import nn_ops
+
+    return _pointwise() + _reductions() + _shape_ops() + _functional() + nn_ops()
 
 
 op_db: list[OpInfo] = build_op_db()

@@ -45,7 +45,8 @@ class SampleInput:
 
     Args:
         name: stable, descriptive; part of test IDs and of known-failure selectors.
-        group: ``basic``, or ``special`` for ±0/±inf/NaN inputs (forward-only families).
+        group: ``basic``; ``special`` for ±0/±inf/NaN inputs; ``forward_only`` where the
+            op's gradient is by design not the mathematical one (``padding_idx``).
         broadcasts: the op broadcasts its inputs here (checked against explicit expansion).
         needs_kernels: optional kernels this sample's backward needs (``scatter_add``...).
     """
@@ -66,12 +67,15 @@ class SampleInput:
     ) -> Bound:
         return Bound(self, backend, dtype, layout, requires_grad)
 
-    def host_args(self, dtype: D.dtype) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        """The arguments as the reference sees them: data rounded to ``dtype``, in float64."""
+    def host_args(
+        self, dtype: D.dtype, keep_nograd: bool = False
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The arguments as the reference sees them: data rounded to ``dtype``, in float64
+        (``keep_nograd``: still wrapped in ``NoGrad`` where they were, to bind again)."""
 
         def conv(a: Any) -> Any:
             if isinstance(a, NoGrad):
-                a = a.array
+                return NoGrad(conv(a.array)) if keep_nograd else conv(a.array)
             if _is_data(a):
                 return cast_data(a, dtype).astype(np.float64)
             return _map(a, conv)
