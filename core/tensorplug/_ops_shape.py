@@ -202,6 +202,9 @@ class MmBackward0(Node):
     def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
         sa, sb = ctx.shapes
         na, nb = ctx.needs_input_grad
+        if len(sa) == 2 and len(sb) == 2:  # the common case: no reshapes, nothing to reduce
+            return (ops.matmul(g, ops.permute(b, (1, 0))) if na else None,
+                    ops.matmul(ops.permute(a, (1, 0)), g) if nb else None)
         if len(sa) == 1:
             a = ops.reshape(a, (1, sa[0]))
         if len(sb) == 1:
