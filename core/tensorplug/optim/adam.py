@@ -8,8 +8,7 @@ from typing import Any
 
 from .._creation import zeros_like
 from .._grad_mode import no_grad
-from .._ops_pointwise import maximum
-from .optimizer import Optimizer, bump, check_positive, step_counter
+from .optimizer import Optimizer, bump, check_positive, grad_of, step_counter, write
 
 
 class Adam(Optimizer):
@@ -59,7 +58,6 @@ class Adam(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = -p.grad if group["maximize"] else p.grad
                 state = self.state.get(p)
                 if not state:
                     state = self.state[p] = {
@@ -70,22 +68,23 @@ class Adam(Optimizer):
                     if group["amsgrad"]:
                         state["max_exp_avg_sq"] = zeros_like(p)
                 t = bump(state)
+                k = p._backend.k
+                g = grad_of(p, group["maximize"])
                 if wd != 0:
                     if self._decoupled:
-                        p.mul_(1 - lr * wd)
+                        write(p, k.mul(p._data, 1 - lr * wd))
                     else:
-                        g = g.add(p, alpha=wd)
+                        g = k.add(g, k.mul(p._data, wd))
                 m, v = state["exp_avg"], state["exp_avg_sq"]
-                m.add_((g - m) * (1 - beta1))
-                v.mul_(beta2).add_(g * g * (1 - beta2))
+                write(m, k.add(m._data, k.mul(k.sub(g, m._data), 1 - beta1)))  # lerp
+                write(v, k.add(k.mul(v._data, beta2), k.mul(k.mul(g, g), 1 - beta2)))
                 step_size = lr / (1 - beta1**t)
                 bc2_sqrt = math.sqrt(1 - beta2**t)
                 if group["amsgrad"]:
-                    vmax = state["max_exp_avg_sq"]
-                    vmax.copy_(maximum(vmax, v))
-                    v = vmax
-                denom = (v.sqrt() / bc2_sqrt).add_(eps)
-                p.add_(m / denom * -step_size)
+                    v = state["max_exp_avg_sq"]
+                    write(v, k.maximum(v._data, state["exp_avg_sq"]._data))
+                denom = k.add(k.div(k.sqrt(v._data), bc2_sqrt), eps)
+                write(p, k.sub(p._data, k.mul(k.div(m._data, denom), step_size)))
         return loss
 
 

@@ -168,11 +168,35 @@ def step_counter() -> Tensor:
     return tensor(0.0, dtype="float32", backend=backend_for_device("cpu"))
 
 
+def write(t: Tensor, array: Any) -> None:
+    """Store ``array`` into ``t``'s own array, in place, and bump ``t``'s version.
+
+    Updates work on raw backend arrays: an optimizer step runs a dozen elementwise ops per
+    parameter, and the tensor layer's per-op checks would cost more than the arithmetic on
+    small parameters. The results are written in place, so parameters keep their identity
+    and storage.
+    """
+    t._backend.k.assign(t._data, array)
+    t._vc[0] += 1
+
+
 def bump(state: dict[str, Any]) -> float:
     """Increment ``state["step"]`` and return its new value as a Python number."""
     step = state["step"]
-    step.add_(1.0)
-    return float(step.item())
+    k = step._backend.k
+    write(step, k.add(step._data, 1.0))
+    return float(k.to_host(step._data))
+
+
+def grad_of(p: Tensor, maximize: bool) -> Any:
+    """The raw gradient array of ``p`` (negated to maximize), checked to live with ``p``."""
+    g = p._grad
+    if g._backend is not p._backend or g.shape != p.shape:  # type: ignore[union-attr]
+        raise RuntimeError(
+            f"optimizer step: the gradient ({g.backend}, {list(g.shape)}) does not match its "  # type: ignore[union-attr]
+            f"parameter ({p.backend}, {list(p.shape)})"
+        )
+    return p._backend.k.neg(g._data) if maximize else g._data  # type: ignore[union-attr]
 
 
 def check_positive(value: float, name: str, allow_zero: bool = True) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from .._creation import zeros_like
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, bump, check_positive, step_counter
+from .optimizer import Optimizer, bump, check_positive, grad_of, step_counter, write
 
 
 class RMSprop(Optimizer):
@@ -54,7 +54,6 @@ class RMSprop(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = -p.grad if group["maximize"] else p.grad
                 state = self.state.get(p)
                 if not state:
                     state = self.state[p] = {"step": step_counter(), "square_avg": zeros_like(p)}
@@ -63,21 +62,23 @@ class RMSprop(Optimizer):
                     if group["centered"]:
                         state["grad_avg"] = zeros_like(p)
                 bump(state)
+                k = p._backend.k
+                g = grad_of(p, group["maximize"])
                 if wd != 0:
-                    g = g.add(p, alpha=wd)
+                    g = k.add(g, k.mul(p._data, wd))
                 v = state["square_avg"]
-                v.mul_(alpha).add_(g * g * (1 - alpha))
+                write(v, k.add(k.mul(v._data, alpha), k.mul(k.mul(g, g), 1 - alpha)))
                 if group["centered"]:
                     mg = state["grad_avg"]
-                    mg.add_((g - mg) * (1 - alpha))
-                    avg = (v - mg * mg).sqrt()
+                    write(mg, k.add(mg._data, k.mul(k.sub(g, mg._data), 1 - alpha)))  # lerp
+                    avg = k.sqrt(k.sub(v._data, k.mul(mg._data, mg._data)))
                 else:
-                    avg = v.sqrt()
-                avg = avg.add_(eps)
+                    avg = k.sqrt(v._data)
+                avg = k.add(avg, eps)
                 if momentum > 0:
                     buf = state["momentum_buffer"]
-                    buf.mul_(momentum).add_(g / avg)
-                    p.add_(buf, alpha=-lr)
+                    write(buf, k.add(k.mul(buf._data, momentum), k.div(g, avg)))
+                    write(p, k.sub(p._data, k.mul(buf._data, lr)))
                 else:
-                    p.add_(g / avg * -lr)
+                    write(p, k.sub(p._data, k.mul(k.div(g, avg), lr)))
         return loss

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .._grad_mode import no_grad
-from .optimizer import Optimizer, check_positive
+from .._tensor import Tensor
+from .optimizer import Optimizer, check_positive, grad_of, write
 
 
 class SGD(Optimizer):
@@ -62,16 +63,17 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = -p.grad if group["maximize"] else p.grad
+                k = p._backend.k
+                g = grad_of(p, group["maximize"])
                 if wd != 0:
-                    g = g.add(p, alpha=wd)
+                    g = k.add(g, k.mul(p._data, wd))
                 if momentum != 0:
                     state = self.state.setdefault(p, {})
                     buf = state.get("momentum_buffer")
                     if buf is None:
-                        buf = state["momentum_buffer"] = g.clone()
+                        buf = state["momentum_buffer"] = Tensor._make(k.copy(g), p._backend)
                     else:
-                        buf.mul_(momentum).add_(g, alpha=1 - dampening)
-                    g = g.add(buf, alpha=momentum) if nesterov else buf
-                p.add_(g, alpha=-lr)
+                        write(buf, k.add(k.mul(buf._data, momentum), k.mul(g, 1 - dampening)))
+                    g = k.add(g, k.mul(buf._data, momentum)) if nesterov else buf._data
+                write(p, k.sub(p._data, k.mul(g, lr)))
         return loss
