@@ -461,3 +461,22 @@ def test_to_another_backend_moves_everything_and_trains() -> None:
     np.testing.assert_array_equal(back[0].weight.detach().numpy(), w.detach().numpy())
     net.to(backend="numpy")
     assert w.backend == "numpy"
+
+
+def test_deepcopy_gives_an_independent_module() -> None:
+    import copy
+
+    net = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    net[0].weight.grad = tp.ones(2, 2)
+    twin = copy.deepcopy(net)
+    assert twin[0].weight is not net[0].weight and isinstance(twin[0].weight, nn.Parameter)
+    np.testing.assert_array_equal(twin[0].weight.detach().numpy(), net[0].weight.detach().numpy())
+    np.testing.assert_array_equal(twin[0].weight.grad.numpy(), 1.0)
+    with tp.no_grad():
+        twin[0].weight.add_(1)
+    twin[1].running_mean.add_(1)
+    assert not np.array_equal(twin[0].weight.detach().numpy(), net[0].weight.detach().numpy())
+    np.testing.assert_array_equal(net[1].running_mean.numpy(), 0.0)
+    shared = nn.Sequential(net[0], net[0])
+    copied = copy.deepcopy(shared)
+    assert copied[0] is copied[1]  # sharing is preserved

@@ -428,6 +428,21 @@ class Module:
     def cpu(self) -> Module:
         return self._apply(lambda t: t.cpu())
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Module:
+        """An independent copy: parameters and buffers get their own data (``copy.deepcopy``
+        works on modules as in PyTorch, although tensors themselves are never pickled)."""
+        import copy
+
+        for mod in self.modules():
+            for b in mod._buffers.values():
+                if b is not None and id(b) not in memo:
+                    memo[id(b)] = Tensor._make(b._backend.k.copy(b._data), b._backend)
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            object.__setattr__(new, key, copy.deepcopy(value, memo))
+        return new
+
     # -- printing ------------------------------------------------------------------------------
     def extra_repr(self) -> str:
         """The text inside the parentheses of this module's line in ``repr``."""

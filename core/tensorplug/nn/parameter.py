@@ -47,5 +47,16 @@ class Parameter(Tensor):
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
+        """A parameter with its own copy of the data (and of ``grad``), as in PyTorch."""
+        if id(self) in memo:
+            return memo[id(self)]  # type: ignore[no-any-return]
+        k = self._backend.k
+        out = Parameter(Tensor._make(k.copy(self._data), self._backend), self._requires_grad)
+        if self._grad is not None:
+            out._grad = Tensor._make(k.copy(self._grad._data), self._grad._backend)
+        memo[id(self)] = out
+        return out
+
     def __reduce_ex__(self, protocol: Any) -> Any:
         raise TypeError("tensorplug parameters are not pickled; use tensorplug.save")
