@@ -213,7 +213,6 @@ from typing import NamedTuple  # noqa: E402
 
 from .. import _ops_pointwise as _P  # noqa: E402
 from .. import _ops_reduce as _R  # noqa: E402
-from .. import _ops_shape as _S  # noqa: E402
 
 _SQRT_HALF = _math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / _math.sqrt(2.0 * _math.pi)
@@ -606,11 +605,6 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     return _reduce(losses, reduction)
 
 
-def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
-    """``nn.Flatten``'s default: keep the batch dim, flatten the rest."""
-    return _S.flatten(input, start_dim, end_dim)
-
-
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, linear above ``threshold`` as in PyTorch."""
     bx = input * beta
@@ -639,6 +633,6 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 __all__ += [
     "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "conv2d", "dropout", "embedding", "flatten", "gelu", "l1_loss", "layer_norm", "leaky_relu",
+    "conv2d", "dropout", "embedding", "gelu", "l1_loss", "layer_norm", "leaky_relu",
     "max_pool2d", "one_hot", "silu", "softplus", "unfold",
 ]  # fmt: skip

@@ -79,16 +79,16 @@ class Linear(Module):
 
 
 class _Activation(Module):
-    fn: Any = None
+    _fn: Any = None
 
     def forward(self, input: Tensor) -> Tensor:
-        return type(self).fn(input)  # type: ignore[misc]
+        return type(self)._fn(input)  # type: ignore[no-any-return]
 
 
 class ReLU(_Activation):
     """``max(x, 0)``."""
 
-    fn = staticmethod(F.relu)
+    _fn = staticmethod(F.relu)
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -97,19 +97,19 @@ class ReLU(_Activation):
 class Sigmoid(_Activation):
     """``1 / (1 + exp(-x))``."""
 
-    fn = staticmethod(F.sigmoid)
+    _fn = staticmethod(F.sigmoid)
 
 
 class Tanh(_Activation):
     """Hyperbolic tangent."""
 
-    fn = staticmethod(F.tanh)
+    _fn = staticmethod(F.tanh)
 
 
 class SiLU(_Activation):
     """``x * sigmoid(x)``."""
 
-    fn = staticmethod(F.silu)
+    _fn = staticmethod(F.silu)
 
 
 class GELU(Module):
