@@ -236,6 +236,32 @@ GRADGRAD = [
     ("cross_entropy", lambda lib, x: lib.nn.functional.cross_entropy(x * x, lib.tensor([0, 1, 2]))),
     ("where_clamp_abs", lambda lib, x: lib.where(x > 0, x * x, x.abs() ** 3).clamp(-5, 5)),
     ("broadcast", lambda lib, x: (x * x.sum(0, keepdim=True) + x[0]) / (x[:, :1] ** 2 + 1)),
+    ("relu_sub_neg", lambda lib, x: (x * x).relu() - (-x) ** 2 - (1 - x) ** 3),
+    ("rpow_log1p_expm1", lambda lib, x: 2**x + (x * x).log1p() * x.expm1()),
+    ("square_minmax", lambda lib, x: lib.maximum(x.square(), x) * lib.minimum(x, x**3)),
+    ("clamp_min_max", lambda lib, x: (x**3).clamp_min(-0.5) + (x**2).clamp_max(0.7) * x),
+    ("split_chunk", lambda lib, x: x.split([1, 2], 1)[1] ** 2 + x.chunk(3, 0)[2].sum() * x[:, 1:]),
+    (
+        "shapes",
+        lambda lib, x: (
+            (x.t().reshape(9) ** 2)
+            .view(3, 3)
+            .permute(1, 0)
+            .unsqueeze(0)
+            .expand(2, 3, 3)
+            .transpose(1, 2)
+            * x
+        ),
+    ),
+    ("min_amin_norm_inf", lambda lib, x: x.min(0).values * (x**2).amin(1) + x.norm(float("inf"))),
+    (
+        "bmm_dot",
+        lambda lib, x: lib.bmm(x.unsqueeze(0), (x * x).unsqueeze(0)).sum() * lib.dot(x[0], x[1]),
+    ),
+    ("linear", lambda lib, x: lib.nn.functional.linear(x, x * x, x[0]).tanh()),
+    ("mean_dims", lambda lib, x: (x**3).mean(1, keepdim=True) * x.mean((0, 1))),
+    ("cat_dim1", lambda lib, x: lib.cat([x**2, x[:, :1] * x[:, 2:]], 1).exp()),
+    ("abs_sign", lambda lib, x: x.abs() ** 3 + x.sign() * x**2),
 ]
 
 
