@@ -277,8 +277,9 @@ class Module:
         """Set training mode (``Dropout`` drops, ``BatchNorm`` uses batch statistics)."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for child in self.children():
+            child.train(mode)  # a subclass overriding train() is honoured, as in PyTorch
         return self
 
     def eval(self) -> Module:

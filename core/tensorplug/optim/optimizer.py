@@ -6,6 +6,7 @@ under ``no_grad``, so an update is never recorded in the graph.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -35,7 +36,7 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = defaults
-        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, Tensor):
             raise TypeError(
@@ -142,7 +143,7 @@ class Optimizer:
                 )
             for idx, p in zip(saved["params"], group["params"]):
                 id_map[int(idx)] = p
-        self.state = {}
+        self.state = defaultdict(dict)
         for key, values in state_dict["state"].items():
             p = id_map.get(int(key))
             if p is None:
