@@ -98,6 +98,10 @@ def test_promote_types(a: str, b: str) -> None:
         lambda lib, x: x**2,
         lambda lib, x: x**0.5,
         lambda lib, x: lib.where(x > 0, x, 0.5),
+        lambda lib, x: x.clamp(0.5, 2),
+        lambda lib, x: x.clamp(min=1),
+        lambda lib, x: x.clamp_min(0.5),
+        lambda lib, x: x.clamp_max(1.5),
     ],
 )
 @pytest.mark.parametrize("dtype", ["bool", "int32", "int64", "float32", "float64"])

@@ -442,10 +442,20 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
         if max is not None:
             out = minimum(out, max if isinstance(max, Tensor) else out.new_full((), max))
         return out
-    return unary(ClampBackward1, input, min, max)
+    return unary(ClampBackward1, _bounds_dtype(input, min, max), min, max)
 
 
 clip = clamp
+
+
+def _bounds_dtype(input: Tensor, *bounds: Any) -> Tensor:
+    """An integer tensor clamped to a float bound becomes the default float, as in PyTorch
+    (a Python scalar never promotes a tensor within its category)."""
+    if not input.dtype.is_floating_point and any(isinstance(b, float) for b in bounds):
+        from ._dtype import get_default_dtype
+
+        return input.to(get_default_dtype())
+    return input
 
 
 def clamp_min(input: Tensor, min: Any) -> Tensor:
@@ -453,14 +463,14 @@ def clamp_min(input: Tensor, min: Any) -> Tensor:
     bound stays ``ClampBackward1``)."""
     if isinstance(min, Tensor):
         return clamp(input, min=min)
-    return unary(ClampMinBackward0, input, min, None)
+    return unary(ClampMinBackward0, _bounds_dtype(input, min), min, None)
 
 
 def clamp_max(input: Tensor, max: Any) -> Tensor:
     """``min(input, max)``, recorded as ``ClampMaxBackward0``."""
     if isinstance(max, Tensor):
         return clamp(input, max=max)
-    return unary(ClampMaxBackward0, input, None, max)
+    return unary(ClampMaxBackward0, _bounds_dtype(input, max), None, max)
 
 
 def _compare(name: str) -> Any:
