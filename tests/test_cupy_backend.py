@@ -48,6 +48,14 @@ def test_creation_on_a_device_places_the_array_there(gpus: stand_in.FakeCupy) ->
     assert repr(b).endswith("device='cuda:1')")
 
 
+def test_device_reports_where_the_array_is(gpus: stand_in.FakeCupy) -> None:
+    with gpus.cuda.Device(1):
+        arr = gpus.zeros(3)
+    t = tp.as_tensor(arr, device="cuda")  # wrapped as it came, by the cuda:0 instance
+    assert t.device == tp.device("cuda:1")
+    assert tp.cuda.get_device_name(1) == "Stand-in GPU"
+
+
 def test_ops_on_the_second_gpu_run_there(gpus: stand_in.FakeCupy) -> None:
     # The stand-in refuses a kernel whose input is not on the current device, as CuPy does;
     # these pass only because each kernel runs with cuda:1 made current.

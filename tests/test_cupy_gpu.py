@@ -38,6 +38,7 @@ def test_backend_and_arrays(gpu: Any) -> None:
     assert x.device == tp.device("cuda:0") and x._data.device.id == 0
     s = x.sum()
     assert isinstance(s._data, gpu.ndarray) and s.item() == 6.0  # 0-d arrays, not scalars
+    assert tp.cuda.device_count() >= 1 and tp.cuda.get_device_name()
 
 
 def test_python_scalars_do_not_promote(gpu: Any) -> None:

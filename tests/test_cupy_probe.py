@@ -173,3 +173,5 @@ def test_unavailable_backend_is_listed_with_why_and_selecting_it_says_the_same()
     tp.cuda.manual_seed(0)  # ignored without a GPU, as in PyTorch
     with pytest.raises(tp.BackendUnavailableError, match="CUDA is unavailable: "):
         tp.cuda.synchronize()
+    with pytest.raises(tp.BackendUnavailableError, match="CUDA is unavailable: "):
+        tp.cuda.get_device_name()

@@ -107,6 +107,7 @@ def make_backend(cp: Any, cupyx: Any, index: int = 0) -> Backend:
         k = {name: f if name == "dtype_of" else _on(dev, f) for name, f in k.items()}
     _track_peak_memory(cp)
     here = Device("cuda", index)
+    devices = tuple(Device("cuda", i) for i in range(count))
     return Backend(
         name="cupy",
         kernels=k,
@@ -114,8 +115,9 @@ def make_backend(cp: Any, cupyx: Any, index: int = 0) -> Backend:
         device_type="cuda",
         version=cp.__version__,
         array_types=(cp.ndarray,),
-        # A constant: every array this instance makes lives on its GPU.
-        device_of=lambda a: here,
+        # Where the array really is: an array wrapped as it came (``as_tensor``) may live on
+        # another GPU than this instance's, and the error messages should say so.
+        device_of=lambda a: devices[a.device.id],
         synchronize=dev.synchronize,
         manual_seed=rng.seed,
         info={"library": "cupy", "device": str(here)},
@@ -244,6 +246,12 @@ def empty_cache() -> None:
     cp.get_default_memory_pool().free_all_blocks()
 
 
+def device_name(index: int) -> str:
+    cp, _ = _modules()
+    name = cp.cuda.runtime.getDeviceProperties(index)["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
 def describe_devices() -> dict[str, str]:
     """One printable line per GPU plus the CuPy and CUDA versions, for diagnostics."""
     cp, _ = _modules()
@@ -255,9 +263,8 @@ def describe_devices() -> dict[str, str]:
     }
     for i in range(rt.getDeviceCount()):
         p = rt.getDeviceProperties(i)
-        name = p["name"].decode() if isinstance(p["name"], bytes) else str(p["name"])
         out[f"cuda:{i}"] = (
-            f"{name}, {p['totalGlobalMem'] / 2**30:.0f} GiB, compute capability "
+            f"{device_name(i)}, {p['totalGlobalMem'] / 2**30:.0f} GiB, compute capability "
             f"{p['major']}.{p['minor']}"
         )
     return out

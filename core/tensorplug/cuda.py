@@ -53,6 +53,13 @@ def device_count() -> int:
     return _runtime().device_count() if is_available() else 0
 
 
+def get_device_name(device: Any = None) -> str:
+    """The GPU's name (``"NVIDIA H100 80GB HBM3"``); raises ``BackendUnavailableError`` without
+    one."""
+    _backend_on(device)
+    return str(_runtime().device_name(_index(device)))
+
+
 def _index(device: Any) -> int:
     if device is None:
         return 0
@@ -134,6 +141,7 @@ def empty_cache() -> None:
 __all__ = [
     "device_count",
     "empty_cache",
+    "get_device_name",
     "is_available",
     "manual_seed",
     "manual_seed_all",
