@@ -72,7 +72,7 @@ def make_backend(cp: Any, cupyx: Any, index: int = 0) -> Backend:
             f"(cuda:0 to cuda:{count - 1})"
         )
     dev = cp.cuda.Device(index)
-    rng = _Random(cp, dev)
+    rng = _Random(cp, index)
     k = xp_kernels(cp, _dtype_of)
     k.update(
         # Conversions take tensorplug dtypes; CuPy wants NumPy's.
@@ -104,7 +104,7 @@ def make_backend(cp: Any, cupyx: Any, index: int = 0) -> Backend:
         # CuPy launches kernels and allocates on its *current* device, whatever the inputs'
         # device is; with several GPUs each instance makes its own current for every kernel.
         # With one GPU the current device can only be this one, so the wrapper is skipped.
-        k = {name: f if name == "dtype_of" else _on(dev, f) for name, f in k.items()}
+        k = {name: f if name == "dtype_of" else _on(cp, index, f) for name, f in k.items()}
     _track_peak_memory(cp)
     here = Device("cuda", index)
     devices = tuple(Device("cuda", i) for i in range(count))
@@ -124,9 +124,13 @@ def make_backend(cp: Any, cupyx: Any, index: int = 0) -> Backend:
     )
 
 
-def _on(dev: Any, f: Callable[..., Any]) -> Callable[..., Any]:
+def _on(cp: Any, index: int, f: Callable[..., Any]) -> Callable[..., Any]:
+    device = cp.cuda.Device
+
     def kernel(*args: Any, **kwargs: Any) -> Any:
-        with dev:
+        # A new Device per call: a Device object keeps a stack of the devices it replaced,
+        # which threads sharing one object would interleave.
+        with device(index):
             return f(*args, **kwargs)
 
     kernel.__name__ = getattr(f, "__name__", "kernel")
@@ -158,13 +162,13 @@ def _from_foreign(cp: Any, index: int, arr: Any) -> Any:
 class _Random:
     """One CuPy ``Generator`` per GPU; ``tp.manual_seed`` reseeds it."""
 
-    def __init__(self, cp: Any, dev: Any) -> None:
+    def __init__(self, cp: Any, index: int) -> None:
         self.cp = cp
-        self.dev = dev
+        self.index = index
         self.gen: Any = None
 
     def seed(self, s: int | None) -> None:
-        with self.dev:  # the generator's state lives on this GPU
+        with self.cp.cuda.Device(self.index):  # the generator's state lives on this GPU
             self.gen = self.cp.random.default_rng(s)
 
     def _g(self) -> Any:
