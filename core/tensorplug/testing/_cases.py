@@ -57,7 +57,10 @@ class Case:
 
     @property
     def id(self) -> str:
-        return f"{self.op_name}-{self.dtype_name}-{self.sample_name}"
+        if self.missing.startswith("dtype_"):
+            return f"{self.op_name}-{self.dtype_name}-{self.missing}"
+        tail = f"-{self.missing}" if self.missing else ""
+        return f"{self.op_name}-{self.dtype_name}-{self.sample_name}{tail}"
 
 
 @dataclass

@@ -1,0 +1,70 @@
+"""Deliberately partial backends for the conformance kit's own tests (loaded with
+``--backend-module conformance_toy_backend``; never installed).
+
+* ``toy``: NumPy kernels without float16 and without the optional ``scatter_add``; its ``exp``
+  kernel is wrong (a declared known failure), and it loosens one tolerance with a reason.
+* ``toy_xpass``: declares a known failure for ``neg``, which actually works.
+* ``toy_typo``: declares a known failure for an op that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import tensorplug as tp
+from tensorplug.plugins import Backend, BackendSpec, KnownFailure, Tolerance, hookimpl
+
+_BROKEN_EXP = "exp kernel is exp(x) * (1 + 1e-3): the kit must report it as a known failure"
+
+
+def _make(
+    name: str,
+    known: tuple[KnownFailure, ...],
+    tolerances: tuple[Tolerance, ...] = (),
+) -> Backend:
+    base = tp.get_backend("numpy")
+    # The raw table: derived kernels (``index_grad``...) are rebuilt from it, so they see the
+    # toy's kernels, not NumPy's.
+    kernels: dict[str, Any] = dict(base.kernels)
+    kernels.pop("scatter_add")
+    exp = kernels["exp"]
+    if name == "toy":
+        kernels["exp"] = lambda x: exp(x) * x.dtype.type(1.001)
+    dtypes = {d: n for d, n in base.dtypes.items() if d is not tp.float16}
+    return Backend(
+        name=name,
+        kernels=kernels,
+        dtypes=dtypes,
+        version="0.0-test",
+        array_types=(np.ndarray,),
+        known_failures=known,
+        tolerances=tolerances,
+    )
+
+
+@hookimpl
+def tensorplug_backends() -> list[BackendSpec]:
+    return [
+        BackendSpec(
+            "toy",
+            lambda: _make(
+                "toy",
+                # Not on empty inputs (nothing to get wrong); gradients agree with the
+                # (wrong) forward, so only the forward family fails.
+                (KnownFailure("exp", _BROKEN_EXP, family="forward", sample="[!e]*"),),
+                (Tolerance("sin", "float32", 1e-4, 1e-4, "toy: sin through a slow path"),),
+            ),
+        ),
+        BackendSpec(
+            "toy_xpass",
+            lambda: _make(
+                "toy_xpass", (KnownFailure("neg", "claimed broken, but it works", "forward"),)
+            ),
+        ),
+        BackendSpec(
+            "toy_typo",
+            lambda: _make("toy_typo", (KnownFailure("nonexistent_op", "a typo in a declaration"),)),
+        ),
+    ]

@@ -1,0 +1,156 @@
+"""The one command, ``python -m tensorplug.testing``, end to end in subprocesses: header and
+summary, known failures as strict expected failures, unsupported dtypes and kernels, declared
+tolerances in the summary, invalid declarations, and the installed example backend."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+import tensorplug as tp
+
+HERE = Path(__file__).parent
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(HERE), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "tensorplug.testing", *args, "-p", "no:randomly", "-rfExX"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=HERE,
+        timeout=600,
+    )
+
+
+def test_numpy_quick_run_prints_header_and_summary() -> None:
+    r = _run("--backend", "numpy", "--tp-quick", "--tp-family", "forward,gradcheck,engine")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    out = r.stdout
+    assert f"backend numpy {tp.get_backend('numpy').version} on device cpu" in out
+    assert f"tensorplug {tp.__version__}" in out
+    assert "tensorplug conformance summary: backend numpy" in out
+    assert "forward" in out and "gradcheck" in out and "(engine)" in out
+    row = next(line for line in out.splitlines() if line.startswith("exp ") and "float64" in line)
+    assert row.split()[2:4] == ["1", "1"]  # one quick sample each: forward, gradcheck
+
+
+def test_known_failures_unsupported_and_tolerances() -> None:
+    r = _run(
+        "--backend-module",
+        "conformance_toy_backend",
+        "--backend",
+        "toy",
+        "--tp-ops",
+        "exp,sin,nll_loss",
+        "-v",
+    )
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    out = r.stdout
+    # The wrong exp kernel fails the forward family: declared, so an expected failure.
+    assert "XFAIL" in out and "exp kernel is exp(x) * (1 + 1e-3)" in out
+    assert "known failures declared by the backend:" in out
+    # float16 is not claimed: exp's float16 case checks the error instead.
+    assert "test_unsupported[exp-float16-dtype_float16] PASSED" in out
+    # No scatter_add: nll_loss's gradient checks become checks of the error instead.
+    assert "test_unsupported[nll_loss-float64-mean-kernel_scatter_add] PASSED" in out
+    assert "test_gradcheck[nll_loss" not in out
+    assert "loosened tolerances declared by the backend:" in out
+    assert "sin float32: rtol=0.0001 atol=0.0001: toy: sin through a slow path" in out
+    assert "optional kernels: none" in out
+
+
+def test_an_unexpected_pass_fails_the_run() -> None:
+    r = _run(
+        "--backend-module",
+        "conformance_toy_backend",
+        "--backend",
+        "toy_xpass",
+        "--tp-ops",
+        "neg",
+        "--tp-family",
+        "forward",
+    )
+    assert r.returncode == 1
+    assert "XPASS(strict)" in r.stdout and "claimed broken, but it works" in r.stdout
+
+
+def test_a_declaration_naming_no_op_is_an_error() -> None:
+    r = _run(
+        "--backend-module", "conformance_toy_backend", "--backend", "toy_typo", "--tp-ops", "neg"
+    )
+    assert r.returncode != 0
+    assert "no op matches 'nonexistent_op'" in r.stdout + r.stderr
+
+
+def test_a_wrong_backward_fails_with_the_worst_element(tmp_path: Path) -> None:
+    # A backend whose sin kernel is right but whose cos kernel (used by sin's backward) is
+    # sin: gradcheck must fail naming the op, the sample and the worst element.
+    (tmp_path / "bad_cos_backend.py").write_text(
+        "import tensorplug as tp\n"
+        "from tensorplug.plugins import Backend, BackendSpec, hookimpl\n"
+        "def _make():\n"
+        "    base = tp.get_backend('numpy')\n"
+        "    k = dict(base.kernels)\n"
+        "    k['cos'] = base.k.sin\n"
+        "    return Backend(name='bad_cos', kernels=k, dtypes=dict(base.dtypes))\n"
+        "@hookimpl\n"
+        "def tensorplug_backends():\n"
+        "    return [BackendSpec('bad_cos', _make)]\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tensorplug.testing",
+            "--backend-module",
+            "bad_cos_backend",
+            "--tp-ops",
+            "sin",
+            "--tp-family",
+            "gradcheck",
+            "--tp-quick",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert r.returncode == 1
+    assert "gradcheck(sin-float64-nd): Jacobian mismatch" in r.stdout
+    assert "worst element: d output[" in r.stdout and "analytic" in r.stdout
+
+
+def test_unknown_backend_lists_the_available_ones() -> None:
+    r = _run("--backend", "no_such_backend")
+    assert r.returncode != 0
+    assert "unknown backend 'no_such_backend'" in r.stdout + r.stderr
+    assert "numpy" in r.stdout + r.stderr
+
+
+def test_example_backend_plugin_passes_quick_run() -> None:
+    pytest.importorskip("array_api_strict")
+    if not any(ep.name == "array_api_strict" for ep in entry_points(group="tensorplug.backends")):
+        pytest.skip(
+            "examples/backend_plugin is not installed (pip install examples/backend_plugin)"
+        )
+    r = subprocess.run(
+        ["tensorplug-conformance", "--backend", "array_api_strict", "--tp-quick", "-q"],
+        capture_output=True,
+        text=True,
+        cwd=HERE,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    assert "tensorplug conformance summary: backend array_api_strict" in r.stdout

@@ -1,0 +1,90 @@
+"""The coverage guard: every public op has an op-database entry, so none escapes conformance.
+
+The public API is read at test time (``__all__``), so an op added later fails here until it
+gets an ``OpInfo``. Names that are not ops are listed with the reason they are exempt.
+"""
+
+from __future__ import annotations
+
+import tensorplug as tp
+import tensorplug.nn.functional as F
+from tensorplug.testing import op_db
+
+_DTYPE = "a dtype object or alias, not an op"
+_CREATION = (
+    "a creation function: no tensor input to differentiate; covered by the core's unit tests"
+)
+_GRAD_MODE = "a grad-mode switch; the engine family checks its effect through each backend"
+_SELECTION = "backend selection and discovery; covered by tests/test_plugins.py"
+
+NOT_OPS: dict[str, str] = {
+    "Tensor": "the tensor type; its operators are reached through the ops",
+    "dtype": _DTYPE, "bool": _DTYPE, "int32": _DTYPE, "int64": _DTYPE, "float16": _DTYPE,
+    "float32": _DTYPE, "float64": _DTYPE, "half": _DTYPE, "float": _DTYPE, "double": _DTYPE,
+    "long": _DTYPE, "int": _DTYPE,
+    "get_default_dtype": "global setting", "set_default_dtype": "global setting",
+    "promote_types": "dtype arithmetic on dtype objects; tests/test_core_dtype.py",
+    "device": "device parsing", "Device": "the device type",
+    "is_tensor": "a type query", "numel": "a shape query, returns a Python int",
+    "tensor": _CREATION, "as_tensor": _CREATION, "from_numpy": _CREATION, "zeros": _CREATION,
+    "ones": _CREATION, "full": _CREATION, "empty": _CREATION, "arange": _CREATION,
+    "linspace": _CREATION, "eye": _CREATION, "rand": _CREATION, "randn": _CREATION,
+    "randint": _CREATION, "zeros_like": _CREATION, "ones_like": _CREATION,
+    "full_like": _CREATION, "empty_like": _CREATION, "rand_like": _CREATION,
+    "randn_like": _CREATION, "randint_like": _CREATION,
+    "manual_seed": "seeds the backends' generators",
+    "autograd": "a module", "plugins": "a module",
+    "no_grad": _GRAD_MODE, "enable_grad": _GRAD_MODE, "set_grad_enabled": _GRAD_MODE,
+    "is_grad_enabled": _GRAD_MODE,
+    "get_backend": _SELECTION, "set_backend": _SELECTION, "use_backend": _SELECTION,
+    "list_backends": _SELECTION,
+    "UnsupportedOperation": "an exception type", "BackendUnavailableError": "an exception type",
+    "save": "serialization to a file; tests/test_serialization.py",
+    "load": "serialization from a file; tests/test_serialization.py",
+}  # fmt: skip
+"""Names in ``tensorplug.__all__`` that are not ops, each with why it has no entry."""
+
+NOT_OPS_NN: dict[str, str] = {}
+"""The same for ``tensorplug.nn.functional.__all__`` (every name there is an op today)."""
+
+
+def _covered() -> set[str]:
+    return {n for info in op_db for n in (info.name, *info.aliases)}
+
+
+def test_every_public_op_has_an_entry() -> None:
+    covered = _covered()
+    missing = [n for n in tp.__all__ if n not in covered and n not in NOT_OPS]
+    assert not missing, (
+        f"public ops without an op-database entry in tensorplug.testing: {missing}; add an "
+        "OpInfo (or, if it is not an op, add it to NOT_OPS with the reason)"
+    )
+
+
+def test_every_nn_functional_op_has_an_entry() -> None:
+    covered = _covered()
+    missing = [n for n in F.__all__ if n not in covered and n not in NOT_OPS_NN]
+    assert not missing, f"nn.functional ops without an op-database entry: {missing}"
+
+
+def test_exemptions_are_current_and_reasoned() -> None:
+    stale = [n for n in NOT_OPS if n not in tp.__all__]
+    stale += [n for n in NOT_OPS_NN if n not in F.__all__]
+    assert not stale, f"exempted names no longer public (remove them from the list): {stale}"
+    assert all(reason.strip() for reason in {**NOT_OPS, **NOT_OPS_NN}.values())
+    both = [n for n in NOT_OPS if n in _covered()]
+    assert not both, f"names both exempted and in the op database: {both}"
+
+
+def test_entries_call_the_public_function() -> None:
+    for info in op_db:
+        if info.namespace == "tensorplug":
+            module = tp
+        elif info.namespace == "tensorplug.nn.functional":
+            module = F
+        else:
+            continue  # Tensor methods (indexing) are reached through operator functions
+        for name in (info.name, *info.aliases):
+            assert getattr(module, name) is info.op, (
+                f"{info.namespace}.{name} is not the entry's op"
+            )
