@@ -200,3 +200,37 @@ def test_device_mismatch_in_nary_op_and_inplace_write(other_backend: Backend) ->
         tp.stack([a, b])
     with pytest.raises(RuntimeError, match=r"mul\(\): expected all tensors .* meta:0 \(fake\)"):
         a.mul_(tp.ones(2, backend=other_backend))
+
+
+class Cube(tp.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):  # type: ignore[no-untyped-def]
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, g):  # type: ignore[no-untyped-def]
+        (x,) = ctx.saved_tensors
+        return g * 3 * x**2
+
+
+def test_custom_function_inplace_error_names_the_tensor_and_its_last_writer() -> None:
+    x = tp.ones(2, requires_grad=True)
+    with detect_anomaly():
+        h = x * 2
+        y = Cube.apply(h).sum()
+        h.add_(1)  # overwrites what Cube saved
+    with pytest.raises(RuntimeError) as info:
+        y.backward()
+    msg = str(info.value)
+    assert "[float32 [2] on cpu (numpy)], which is now the output of AddBackward0" in msg
+    assert "CubeBackward saved it as saved tensor 0 for backward" in msg
+    assert "h.add_(1)  # overwrites what Cube saved" in msg
+
+
+def test_custom_function_backward_twice_says_the_graph_was_freed() -> None:
+    x = tp.ones(2, requires_grad=True)
+    y = Cube.apply(x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()

@@ -133,7 +133,7 @@ class Node:
     # -- saved values ------------------------------------------------------------------------
     def _unpack(self, as_tensors: bool) -> tuple[Any, ...]:
         saved = self._saved
-        if saved is _FREED and self.save:
+        if saved is _FREED and self._versions:  # something was saved, and has been freed
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
                 "tensors after they have already been freed). Saved intermediate values of the "
@@ -161,7 +161,8 @@ class Node:
 def _raise_version_error(node: Node, value: Any, i: int, now: int, expected: int) -> None:
     """Name the tensor that was modified (what made it, its shape, device and, in anomaly
     mode, where it was created) and the node that needed it."""
-    slot = node.save[i]
+    # A custom Function's ctx saves a list of its own: no input index, the producer as now.
+    slot = node.save[i] if i < len(node.save) else None
     changed = ""
     if slot == OUT:
         be = node._backend
@@ -174,22 +175,28 @@ def _raise_version_error(node: Node, value: Any, i: int, now: int, expected: int
     else:
         # The producer recorded when the node was made; an in-place op since then has
         # rebased the tensor onto its own node, whose trace says where the change happened.
-        producer = node.next_functions[slot][0] if slot < len(node.next_functions) else None
+        in_graph = slot is not None and slot < len(node.next_functions)
+        producer = node.next_functions[slot][0] if in_graph else value._grad_fn
         if isinstance(producer, AccumulateGrad) or producer is None:
             made = "a leaf tensor" if value._requires_grad else "a tensor without grad"
             site = ""
-        else:
+        elif in_graph:
             made = f"the output of {producer.name()}"
             site = _creation_site(producer)
+        else:  # what made it before the change is not recorded; say what made it last
+            made = f"now the output of {producer.name()}"
+            at = _creation_site(producer)
+            changed = f"\nIts current value was made at {at}." if at else ""
+            site = ""
         what = (
             f"{value.dtype.name} {list(value.shape)} on {value.device} ({value.backend})], "
             f"which is {made}"
         )
-        if value._grad_fn is not None and value._grad_fn is not producer:
+        if in_graph and value._grad_fn is not None and value._grad_fn is not producer:
             at = _creation_site(value._grad_fn)
             changed = f"\nIt was changed in place by {value._grad_fn.name()}" + (
                 f" at {at}." if at else ".")
-        role = f"its input {slot}"
+        role = f"its input {slot}" if slot is not None else f"saved tensor {i}"
     where = (f"\nThe tensor was created at {site}." if site else "") + changed
     if node.trace is None:
         where += (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._autograd import Node, record
+from ._autograd import Node, _raise_version_error, record
 from ._grad_mode import no_grad, state
 from ._tensor import Tensor
 
@@ -30,12 +30,9 @@ class _CustomNode(Node):
         if self._saved == () and self._versions:
             super()._unpack(as_tensors)  # raises the "backward a second time" error
         out = []
-        for t, v in zip(self._saved, self._versions):
+        for i, (t, v) in enumerate(zip(self._saved, self._versions)):
             if t is not None and t._vc[0] != v:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: [{t.dtype.name} {list(t.shape)}, saved by "
-                    f"{self.name()}], is at version {t._vc[0]}; expected version {v} instead.")
+                _raise_version_error(self, t, i, t._vc[0], v)
             out.append(t if t is None or as_tensors else t._data)
         return tuple(out)
 
