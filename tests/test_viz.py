@@ -123,6 +123,10 @@ def test_custom_function_nodes_and_their_saved_tensors() -> None:
     nodes, _ = parse(to_dot(Cube.apply(x), params={"x": x}, show_saved=True))
     assert "CubeBackward" in nodes.values()
     assert "saved0: float32[5], 20 B" in nodes.values()
+    y = Cube.apply(x).sum()
+    y.backward()
+    nodes, _ = parse(to_dot(y, show_saved=True))
+    assert "saved: freed" in nodes.values()
 
 
 def test_tensor_without_history_and_a_bare_leaf() -> None:
