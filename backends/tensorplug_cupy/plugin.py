@@ -87,7 +87,10 @@ def _diagnose() -> tuple[bool, str]:
     wheels = installed_wheels()
     if not wheels and importlib.util.find_spec("cupy") is None:
         if driver is None:
-            return False, f"CuPy is not installed, and {_NO_DRIVER}"
+            return False, (
+                f"CuPy is not installed, and {_NO_DRIVER} (on a machine with an NVIDIA GPU: "
+                f"{install_hint(None)})"
+            )
         return False, f"CuPy is not installed; {install_hint(driver)}"
     if len(wheels) > 1:
         names = " ".join(n for n, _ in wheels)
