@@ -220,3 +220,16 @@ def test_checkpoint_from_another_backend_loads_onto_the_current_one(tmp_path: Pa
     assert opt2.state[net2.weight]["exp_avg"].backend == "numpy"
     onto_fake = tp.load(path, backend=fake)
     assert onto_fake["optim"]["state"][0]["exp_avg"].backend == "fake"
+
+
+def test_missing_file_and_odd_keys(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        tp.load(tmp_path / "nope.safetensors")
+    path = tmp_path / "k.safetensors"
+    odd = {"": tp.ones(1), "tensor": tp.zeros(1), "a.b": tp.ones(2), "a": {"b": tp.zeros(2)}}
+    tp.save(odd, path)
+    back = tp.load(path)
+    _same(back[""], odd[""])
+    _same(back["tensor"], odd["tensor"])
+    _same(back["a.b"], odd["a.b"])
+    _same(back["a"]["b"], odd["a"]["b"])

@@ -60,20 +60,20 @@ def _encode(obj: Any, path: str, tensors: dict[str, Any]) -> Any:
     )
 
 
-def _decode(node: Any, arrays: dict[str, Any], make: Any, where: str) -> Any:
+def _decode(node: Any, names: set[str], make: Any, where: str) -> Any:
     if not isinstance(node, dict) or len(node) != 1:
         raise _corrupt(where, "its structure metadata is malformed")
     ((kind, value),) = node.items()
     if kind == "T":
-        if value not in arrays:
+        if not isinstance(value, str) or value not in names:
             raise _corrupt(
                 where, f"its metadata names a tensor {value!r} the file does not contain"
             )
-        return make(arrays[value])
+        return make(value)
     if kind == "D":
-        return {k: _decode(v, arrays, make, where) for k, v in value}
+        return {k: _decode(v, names, make, where) for k, v in value}
     if kind in ("L", "U"):
-        seq = [_decode(v, arrays, make, where) for v in value]
+        seq = [_decode(v, names, make, where) for v in value]
         return seq if kind == "L" else tuple(seq)
     if kind == "V":
         return value
@@ -108,12 +108,10 @@ def save(obj: Any, f: str | os.PathLike[str]) -> None:
     flat = (
         isinstance(obj, dict)
         and obj
-        and all(isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items())
+        and all(isinstance(k, str) and k and isinstance(v, Tensor) for k, v in obj.items())
     )
+    # A flat state dict's tensors keep its own keys as names (the usual safetensors layout).
     tree = _encode(obj, "", arrays)
-    if flat:
-        # Names stay the state dict's own keys (the usual safetensors layout).
-        assert list(arrays) == list(obj)
     payload = st_save(
         arrays,
         metadata={
@@ -169,8 +167,7 @@ def load(
         RuntimeError: the file is truncated, corrupt or its metadata was edited inconsistently.
     """
     del weights_only
-    from safetensors import SafetensorError
-    from safetensors.numpy import load as st_load
+    from safetensors import SafetensorError, safe_open
 
     from ._creation import tensor
     from ._plugins import REGISTRY, resolve
@@ -182,23 +179,24 @@ def load(
         else:
             device = map_location
     be = resolve(backend, device)
-    with open(path, "rb") as fh:
-        raw = fh.read()
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"tensorplug.load: no such file: {path!r}")
     try:
-        arrays = st_load(raw)
-        header_len = int.from_bytes(raw[:8], "little")
-        header = json.loads(raw[8 : 8 + header_len])
-    except (SafetensorError, ValueError, UnicodeDecodeError) as e:
+        # safe_open validates the header and that the data covers every tensor; tensors are
+        # then read one at a time, so a checkpoint is never held twice in host memory.
+        with safe_open(path, framework="numpy") as sf:
+            meta = sf.metadata() or {}
+            names = set(sf.keys())
+
+            def make(name: str) -> Tensor:
+                return tensor(sf.get_tensor(name), backend=be)
+
+            if _TREE not in meta:
+                return {name: make(name) for name in sorted(names)}
+            try:
+                tree = json.loads(meta[_TREE])
+            except ValueError as e:
+                raise _corrupt(path, f"its structure metadata is not valid JSON ({e})") from None
+            return _decode(tree, names, make, path)
+    except SafetensorError as e:
         raise _corrupt(path, f"{type(e).__name__}: {e}") from None
-    meta = header.get("__metadata__") or {}
-
-    def make(arr: Any) -> Tensor:
-        return tensor(arr, backend=be)
-
-    if _TREE not in meta:
-        return {name: make(arr) for name, arr in arrays.items()}
-    try:
-        tree = json.loads(meta[_TREE])
-    except ValueError as e:
-        raise _corrupt(path, f"its structure metadata is not valid JSON ({e})") from None
-    return _decode(tree, arrays, make, path)
