@@ -312,3 +312,18 @@ def test_scheduler_state_dict_and_errors() -> None:
         optim.lr_scheduler.StepLR(object(), 1)  # type: ignore[arg-type]
     with pytest.raises(KeyError, match="initial_lr"):
         optim.lr_scheduler.StepLR(optim.SGD([_param([1.0])], lr=1.0), 1, last_epoch=3)
+
+
+def test_gradient_on_another_backend_is_named() -> None:
+    from tensorplug.plugins import Backend
+
+    np_be = tp.get_backend("numpy")
+    fake = Backend(name="fake", kernels=np_be.kernels, dtypes=np_be.dtypes, device_type="meta")
+    p = nn.Parameter(tp.ones(2))
+    p.grad = tp.ones(2, backend=fake)
+    with pytest.raises(
+        RuntimeError,
+        match=r"gradient \(fake, \[2\]\) does not match its "
+        r"parameter \(numpy, \[2\]\)",
+    ):
+        optim.SGD([p], lr=0.1).step()

@@ -192,12 +192,12 @@ def bump(state: dict[str, Any]) -> float:
 def grad_of(p: Tensor, maximize: bool) -> Any:
     """The raw gradient array of ``p`` (negated to maximize), checked to live with ``p``."""
     g = p._grad
-    if g._backend is not p._backend or g.shape != p.shape:  # type: ignore[union-attr]
+    if g._backend is not p._backend or g.shape != p.shape:
         raise RuntimeError(
-            f"optimizer step: the gradient ({g.backend}, {list(g.shape)}) does not match its "  # type: ignore[union-attr]
+            f"optimizer step: the gradient ({g.backend}, {list(g.shape)}) does not match its "
             f"parameter ({p.backend}, {list(p.shape)})"
         )
-    return p._backend.k.neg(g._data) if maximize else g._data  # type: ignore[union-attr]
+    return p._backend.k.neg(g._data) if maximize else g._data
 
 
 def check_positive(value: float, name: str, allow_zero: bool = True) -> None:
