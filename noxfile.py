@@ -66,6 +66,18 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks W1-W4 side by side with hand-written NumPy and PyTorch (1 thread each), the
+    issue-5 target checks, and the table and chart in docs/performance.md (benchmarks/README.md).
+
+    Arguments after ``--`` go to benchmarks/run_all.py (e.g. ``-- --quick``, ``-- --threads 2``).
+    """
+    session.install("-e", ".[bench]")
+    _install_oracle(session)
+    session.run("python", "benchmarks/run_all.py", "--write", *session.posargs)
+
+
+@nox.session
 def conformance_gpu(session: nox.Session) -> None:
     """The conformance suite and the GPU tests on the cupy backend.
 
