@@ -42,6 +42,19 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+@nox.parametrize("backend", ["numpy", "array_api_strict"])
+def conformance(session: nox.Session, backend: str) -> None:
+    """The conformance suite on one CPU backend, through the command a backend author runs.
+
+    ``array_api_strict`` is the out-of-tree example, installed as its guide says.
+    """
+    session.install("-e", ".[testing]")
+    if backend == "array_api_strict":
+        session.install("./examples/backend_plugin")
+    session.run("tensorplug-conformance", "--backend", backend, *session.posargs)
+
+
+@nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy in strict mode (settings in pyproject.toml) on the package and built-in backends."""
     session.install("-e", ".[test]", "mypy>=1.10")

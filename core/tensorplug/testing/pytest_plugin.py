@@ -165,6 +165,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     state = config.stash.get(_STATE, None)
     if state is None:
         return
+    # A family with no case for this backend (nothing unsupported, say) is not a skip.
+    empty = [i for i in items if _family_of(i) is not None and _case(i) is None]
+    if empty:
+        config.hook.pytest_deselected(items=empty)
+        items[:] = [i for i in items if i not in empty]
     kfs = state.backend.known_failures
     for item in items:
         case = _case(item)
