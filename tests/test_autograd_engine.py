@@ -433,7 +433,18 @@ def test_grad_mode_decorators() -> None:
     def h() -> tp.Tensor:
         return x * 2
 
+    @tp.no_grad
+    def bare() -> tp.Tensor:
+        return x * 2
+
+    @tp.enable_grad
+    def bare_on() -> tp.Tensor:
+        return x * 2
+
     assert tp.is_grad_enabled()  # decorating switched nothing
+    assert bare().grad_fn is None and bare.__name__ == "bare"
+    with tp.no_grad():
+        assert bare_on().grad_fn is not None
     assert f().grad_fn is None and h().grad_fn is None
     with tp.no_grad():
         assert g().grad_fn is not None

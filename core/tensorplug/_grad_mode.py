@@ -31,6 +31,12 @@ class _GradModeContext:
 
     _target: bool
 
+    def __new__(cls, orig_func: Any = None) -> Any:
+        # ``@no_grad`` without parentheses decorates ``orig_func`` directly, as in PyTorch.
+        if callable(orig_func):
+            return cls()(orig_func)
+        return super().__new__(cls)
+
     def __init__(self) -> None:
         self._prev: list[bool] = []
 
