@@ -130,6 +130,26 @@ def test_double_backward_through_a_transfer(gpus: stand_in.FakeCupy) -> None:
     np.testing.assert_allclose(gg.numpy(), 6 * x.detach().numpy())
 
 
+def test_sgd_update_runs_in_place_on_its_gpu(
+    gpus: stand_in.FakeCupy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = tp.ones(3, device="cuda:1", requires_grad=True)
+    (w * tp.tensor([1.0, 2.0, 3.0], device="cuda:1")).sum().backward()
+    calls = []
+    for name in ("isub", "imul", "idiv"):
+        kernel = getattr(w._backend.k, name)
+        monkeypatch.setattr(w._backend.k, name, lambda d, s, f=kernel, n=name: (
+            calls.append((n, stand_in.current_device())), f(d, s))[1])  # fmt: skip
+    data = w._data
+    with tp.no_grad():
+        w -= 0.5 * w.grad
+        w *= 2
+        w /= 4
+    assert w._data is data and data.dev == 1
+    assert calls == [("isub", 0), ("imul", 0), ("idiv", 0)]  # pinned inside the kernel
+    assert w.tolist() == [0.25, 0.0, -0.25]
+
+
 def test_index_backward_uses_scatter_add(gpus: stand_in.FakeCupy) -> None:
     x = tp.zeros(4, device="cuda:1", requires_grad=True)
     idx = tp.tensor([0, 0, 2], device="cuda:1")

@@ -88,6 +88,9 @@ def make_backend(cp: Any, cupyx: Any, index: int = 0) -> Backend:
         copy=lambda a: a.copy(),
         # In place, without the temporaries of the generic versions (as for NumPy).
         iadd=lambda dst, src: cp.add(dst, src, out=dst),
+        isub=lambda dst, src: cp.subtract(dst, src, out=dst),
+        imul=lambda dst, src: cp.multiply(dst, src, out=dst),
+        idiv=lambda dst, src: cp.true_divide(dst, src, out=dst),
         assign=lambda dst, src: cp.copyto(dst, src, casting="unsafe"),
         # The default builds a 0-d device array per call: one more allocation and launch.
         relu=lambda x: cp.maximum(x, x.dtype.type(0)),
