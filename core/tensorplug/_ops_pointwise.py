@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._autograd import OUT, Node
+from ._dtype import get_default_dtype
 from ._tensor import Tensor, binary, inplace, nary, unary
 
 # fmt: off
@@ -314,14 +315,19 @@ _CMP = {n: _cmp_class(n) for n in ("eq", "ne", "lt", "le", "gt", "ge")}
 def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """``input + alpha * other``, broadcasting."""
     if alpha != 1:
-        other = mul(other, alpha)
+        other = _scaled(other, alpha)
     return binary(AddBackward0, input, other)
+
+
+def _scaled(other: Any, alpha: float) -> Any:
+    """``alpha * other`` for ``add``/``sub``'s ``alpha``: plain arithmetic on a number."""
+    return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
 
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """``input - alpha * other``, broadcasting."""
     if alpha != 1:
-        other = mul(other, alpha)
+        other = _scaled(other, alpha)
     if not isinstance(input, Tensor) and isinstance(input, (int, float)):
         return binary(RsubBackward1, other, input)
     return binary(SubBackward0, input, other)
@@ -359,6 +365,8 @@ def pow(input: Any, exponent: Any) -> Tensor:
             input = input.float()
         return unary(PowBackward0, input, exponent)
     if not isinstance(input, Tensor):
+        if isinstance(input, float) and not exponent.dtype.is_floating_point:
+            exponent = exponent.to(get_default_dtype())  # 2.0 ** int tensor is a float tensor
         return unary(PowBackward2, exponent, input)
     return binary(PowBackward1, input, exponent)
 
@@ -452,8 +460,6 @@ def _bounds_dtype(input: Tensor, *bounds: Any) -> Tensor:
     """An integer tensor clamped to a float bound becomes the default float, as in PyTorch
     (a Python scalar never promotes a tensor within its category)."""
     if not input.dtype.is_floating_point and any(isinstance(b, float) for b in bounds):
-        from ._dtype import get_default_dtype
-
         return input.to(get_default_dtype())
     return input
 
@@ -495,11 +501,11 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
 def add_(self: Tensor, other: Any, *, alpha: float = 1) -> Tensor:
-    return inplace(AddBackward0, self, other if alpha == 1 else mul(other, alpha))
+    return inplace(AddBackward0, self, other if alpha == 1 else _scaled(other, alpha))
 
 
 def sub_(self: Tensor, other: Any, *, alpha: float = 1) -> Tensor:
-    return inplace(SubBackward0, self, other if alpha == 1 else mul(other, alpha))
+    return inplace(SubBackward0, self, other if alpha == 1 else _scaled(other, alpha))
 
 
 def mul_(self: Tensor, other: Any) -> Tensor:

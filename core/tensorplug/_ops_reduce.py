@@ -16,8 +16,11 @@ def dims_of(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, int):
-        return (_dim(dim, ndim, op),)
+        d = _dim(dim, ndim, op)
+        return (d,) if ndim else ()  # a 0-d tensor accepts dim 0 or -1 and reduces nothing
     axes = tuple(sorted({_dim(d, ndim, op) for d in dim}))
+    if not ndim:
+        return ()
     if len(axes) != len(tuple(dim)):
         raise RuntimeError(f"{op}(): dim {tuple(dim)} appears multiple times in the list of dims")
     return axes
@@ -333,7 +336,10 @@ def _max_min(cls_all: type[Node], cls_dim: type[Node], arg: Any, input: Tensor, 
         _check_nonempty(input, None, cls_all.op)
         return _reduce(cls_all, cls_all, input, None, False)
     axis = _dim(dim, input.ndim, cls_all.op)
-    if input.shape and input.shape[axis] == 0:
+    if input.ndim == 0:
+        values, indices = _max_min(cls_all, cls_dim, arg, input.reshape(1), 0, False, None)
+        return MaxMin(values, indices)
+    if input.shape[axis] == 0:
         raise IndexError(f"{cls_all.op}(): cannot reduce over dimension {dim} of size 0")
     indices = _index_result(unary(arg, input, axis, keepdim))
     values = nary(cls_dim, (input, indices), axis, keepdim)
@@ -355,7 +361,8 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *,
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the maximum (first occurrence), over the flattened tensor if ``dim`` is None."""
     _check_nonempty(input, dim, "argmax")
-    if dim is None:
+    if dim is None or input.ndim == 0:
+        _dim(0 if dim is None else dim, input.ndim, "argmax")
         flat = _index_result(unary(_ArgReduce, input.reshape(-1), 0, False))
         return flat.reshape([1] * input.ndim) if keepdim else flat
     return _index_result(unary(_ArgReduce, input, _dim(dim, input.ndim, "argmax"), keepdim))
@@ -364,7 +371,8 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the minimum (first occurrence), over the flattened tensor if ``dim`` is None."""
     _check_nonempty(input, dim, "argmin")
-    if dim is None:
+    if dim is None or input.ndim == 0:
+        _dim(0 if dim is None else dim, input.ndim, "argmin")
         flat = _index_result(unary(_ArgMin, input.reshape(-1), 0, False))
         return flat.reshape([1] * input.ndim) if keepdim else flat
     return _index_result(unary(_ArgMin, input, _dim(dim, input.ndim, "argmin"), keepdim))
