@@ -22,6 +22,17 @@ DTYPES = {
 _FROM_NATIVE = {native: d for d, native in DTYPES.items()}
 
 
+_NO_NONE_IN_SETITEM = (
+    "the Array API standard forbids None in __setitem__ indices, and tensorplug's index "
+    "backward writes the gradient through the forward index, None included"
+)
+KNOWN_FAILURES: tuple[KnownFailure, ...] = (
+    KnownFailure("getitem", _NO_NONE_IN_SETITEM, family="grad*", sample="none_ellipsis"),
+    KnownFailure("getitem", _NO_NONE_IN_SETITEM, family="noncontiguous", sample="none_ellipsis"),
+)
+"""Genuine gaps, each with its reason; the suite runs them as strict expected failures."""
+
+
 def dtype_of(a: Any) -> tp.dtype:
     return _FROM_NATIVE[a.dtype]
 
@@ -101,14 +112,3 @@ def make_backend() -> Backend:
         known_failures=KNOWN_FAILURES,
         info={"library": "array-api-strict"},
     )
-
-
-_NO_NONE_IN_SETITEM = (
-    "the Array API standard forbids None in __setitem__ indices, and tensorplug's index "
-    "backward writes the gradient through the forward index, None included"
-)
-KNOWN_FAILURES: tuple[KnownFailure, ...] = (
-    KnownFailure("getitem", _NO_NONE_IN_SETITEM, family="grad*", sample="none_ellipsis"),
-    KnownFailure("getitem", _NO_NONE_IN_SETITEM, family="noncontiguous", sample="none_ellipsis"),
-)
-"""Genuine gaps, each with its reason; the suite runs them as strict expected failures."""
