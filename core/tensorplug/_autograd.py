@@ -279,6 +279,8 @@ def _as_tensors(values: tuple[Any, ...], be: Backend) -> tuple[Any, ...]:
 
 
 _new = object.__new__
+_NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
+"""``needs_input_grad`` of a binary op, shared: ``_NEEDS2[a needs][b needs]``."""
 _NO_EDGE: tuple[None, int] = (None, 0)
 """The edge of an input that gets no gradient (a constant or a scalar); shared, so ``record``
 can tell it apart by identity."""
@@ -304,26 +306,50 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
     node._pre_hooks = node._post_hooks = node._retain = node.trace = None
     node.args = args
     node._backend = backend
-    edges = []
-    shapes = []
-    dtypes = []
-    for t in tensors:
-        if isinstance(t, _Tensor):
-            fn = t._grad_fn
-            if fn is None and t._requires_grad:
-                fn = t._accum if t._accum is not None else t._accumulator()
-            edges.append(_NO_EDGE if fn is None else (fn, 0))
-            d = t._data
-            shapes.append(d.shape)
-            dtypes.append(d.dtype)
+    if len(tensors) == 2:  # binary ops, unrolled: the most common case by far
+        a, b = tensors
+        if isinstance(a, _Tensor):
+            fa = a._grad_fn
+            if fa is None and a._requires_grad:
+                fa = a._accum if a._accum is not None else a._accumulator()
+            d = a._data
+            sa, ta = d.shape, d.dtype
         else:
-            edges.append(_NO_EDGE)
-            shapes.append(None)
-            dtypes.append(None)
-    node.next_functions = tuple(edges)
-    node.needs_input_grad = tuple([e is not _NO_EDGE for e in edges])
-    node.shapes = tuple(shapes)
-    node.dtype = tuple(dtypes)
+            fa = sa = ta = None
+        if isinstance(b, _Tensor):
+            fb = b._grad_fn
+            if fb is None and b._requires_grad:
+                fb = b._accum if b._accum is not None else b._accumulator()
+            d = b._data
+            sb, tb = d.shape, d.dtype
+        else:
+            fb = sb = tb = None
+        node.next_functions = (_NO_EDGE if fa is None else (fa, 0),
+                               _NO_EDGE if fb is None else (fb, 0))
+        node.needs_input_grad = _NEEDS2[fa is not None][fb is not None]
+        node.shapes = (sa, sb)
+        node.dtype = (ta, tb)
+    else:
+        edges = []
+        shapes = []
+        dtypes = []
+        for t in tensors:
+            if isinstance(t, _Tensor):
+                fn = t._grad_fn
+                if fn is None and t._requires_grad:
+                    fn = t._accum if t._accum is not None else t._accumulator()
+                edges.append(_NO_EDGE if fn is None else (fn, 0))
+                d = t._data
+                shapes.append(d.shape)
+                dtypes.append(d.dtype)
+            else:
+                edges.append(_NO_EDGE)
+                shapes.append(None)
+                dtypes.append(None)
+        node.next_functions = tuple(edges)
+        node.needs_input_grad = tuple([e is not _NO_EDGE for e in edges])
+        node.shapes = tuple(shapes)
+        node.dtype = tuple(dtypes)
     save = cls.save
     if save:
         saved = []
