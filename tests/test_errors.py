@@ -189,3 +189,21 @@ def test_custom_function_wrong_gradient_count() -> None:
 
     a, b = tp.ones(1, requires_grad=True), tp.ones(1, requires_grad=True)
     _raises(RuntimeError, lambda: Bad.apply(a, b).sum().backward(), "BadBackward", "2")
+
+
+def test_library_exception_types_do_not_leak(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel's own exception class (NumPy's AxisError, a CuPy error) surfaces as the nearest
+    builtin type, naming the op and its inputs."""
+
+    class LibraryError(ValueError):
+        pass
+
+    def broken(x: Any) -> Any:
+        raise LibraryError("kernel failed")
+
+    monkeypatch.setattr(tp.get_backend("numpy").k, "exp", broken)
+    with pytest.raises(ValueError) as info:
+        tp.ones(2, 3).exp()
+    assert type(info.value) is ValueError
+    assert "exp()" in str(info.value) and "float32[2, 3]" in str(info.value)
+    assert "kernel failed" in str(info.value)

@@ -531,8 +531,11 @@ def op_error(cls: type[Node], inputs: Sequence[Any], e: Exception) -> Exception:
             f"{t.dtype.name}{list(t.shape)}" if isinstance(t, Tensor) else repr(t)
             for t in inputs
         )
-        err = type(e)(f"{cls.op}(): {e} (inputs: {desc})") if isinstance(
-            e, (ValueError, TypeError, IndexError, RuntimeError)) else RuntimeError(
+        # The nearest builtin type: a library's own exception class (NumPy's AxisError,
+        # CuPy's errors) must not leak out of tensorplug.
+        kind = next((c for c in type(e).__mro__
+                     if c in (IndexError, ValueError, TypeError, RuntimeError)), None)
+        err = kind(f"{cls.op}(): {e} (inputs: {desc})") if kind is not None else RuntimeError(
             f"{cls.op}(): {type(e).__name__}: {e} (inputs: {desc})")
     err._tp_op = True  # type: ignore[attr-defined]
     return err
