@@ -100,6 +100,7 @@ def _state(config: pytest.Config) -> _State:
             )
         state = _State(backend, sel, config.getoption("tp_slow_gradcheck"))
         config.stash[_STATE] = state
+        config.pluginmanager.register(_Recorder(state), "tensorplug-conformance-recorder")
     return state
 
 
@@ -122,9 +123,21 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         f"  op database: {len(op_db)} ops; known failures declared: {len(be.known_failures)}; "
         f"tolerance overrides declared: {len(be.tolerances)}",
     ]
+    facts = _environment_info(be.name)
+    if facts:
+        lines.append("  " + "; ".join(f"{k}: {v}" for k, v in facts.items()))
     if state.selection.quick:
         lines.append("  quick mode: first sample of each op only")
     return lines
+
+
+def _environment_info(name: str) -> dict[str, Any]:
+    """Facts plugins report for the backend (``tensorplug_environment_info``), merged."""
+    facts: dict[str, Any] = {}
+    hook = REGISTRY.manager().hook.tensorplug_environment_info
+    for answer in hook(backend_name=name):
+        facts.update(answer or {})
+    return facts
 
 
 def family(name: str) -> Any:
@@ -205,37 +218,31 @@ def tp_slow_gradcheck(request: pytest.FixtureRequest) -> bool:
     return _state(request.config).slow_gradcheck
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
-        return
-    config = _CONFIG.get("config")
-    if config is None:
-        return
-    state = config.stash.get(_STATE, None)
-    key = _KEYS.get(report.nodeid)
-    if state is None or key is None:
-        return
-    if hasattr(report, "wasxfail"):
-        outcome = "xfailed" if report.skipped else "xpassed"
-    else:
-        outcome = report.outcome
-    state.results[key][outcome] += 1
+class _Recorder:
+    """Counts outcomes per (op, dtype, family); registered on the run once a backend is set."""
 
+    def __init__(self, state: _State) -> None:
+        self.state = state
+        self.keys: dict[str, tuple[str, str, str]] = {}
 
-_CONFIG: dict[str, pytest.Config] = {}
-_KEYS: dict[str, tuple[str, str, str]] = {}
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:
+            case = _case(item)
+            if case is not None:
+                op = case.op_name if case.op else "(engine)"
+                self.keys[item.nodeid] = (op, case.dtype_name, case.family)
 
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    _CONFIG["config"] = session.config
-    for item in session.items:
-        case = _case(item)
-        if case is not None:
-            _KEYS[item.nodeid] = (
-                case.op_name if case.op else "(engine)",
-                case.dtype_name,
-                case.family,
-            )
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        key = self.keys.get(report.nodeid)
+        if key is None or not (report.when == "call" or report.outcome != "passed"):
+            return
+        if report.when == "teardown" and report.outcome == "skipped":
+            return
+        if hasattr(report, "wasxfail"):
+            outcome = "xfailed" if report.skipped else "xpassed"
+        else:
+            outcome = report.outcome
+        self.state.results[key][outcome] += 1
 
 
 _SYMBOL = {"passed": "", "failed": "F", "xfailed": "x", "xpassed": "X", "skipped": "s"}
@@ -272,10 +279,15 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         for i, kf in enumerate(be.known_failures):
             used = "" if i in state.used_known_failures else "  (matched no test in this run)"
             tr.write_line(f"  {kf.op} [{kf.family}, {kf.dtype}, {kf.sample}]: {kf.reason}{used}")
-    if state.tolerances.used:
+    if be.tolerances:
         tr.write_line("loosened tolerances declared by the backend:")
-        for (op, dt), tol in sorted(state.tolerances.used.items()):
-            tr.write_line(f"  {op} {dt}: rtol={tol.rtol:g} atol={tol.atol:g}: {tol.reason}")
+        for t in be.tolerances:
+            used = (
+                ""
+                if (t.op, t.dtype) in state.tolerances.used
+                else ("  (matched no comparison in this run)")
+            )
+            tr.write_line(f"  {t.op} {t.dtype}: rtol={t.rtol:g} atol={t.atol:g}: {t.reason}{used}")
 
 
 def _cell(c: Counter[str]) -> str:
