@@ -56,7 +56,8 @@ class FakeArray(np.ndarray):
         _check_devices((*inputs, *out))
         if out:
             kwargs["out"] = tuple(_plain(o) for o in out)
-        r = getattr(ufunc, method)(*(_plain(x) for x in inputs), **kwargs)
+        with np.errstate(all="ignore"):  # CuPy never warns about nan, inf or 1/0
+            r = getattr(ufunc, method)(*(_plain(x) for x in inputs), **kwargs)
         if out:
             return out[0] if len(out) == 1 else out
         return _on_current(r)
@@ -170,7 +171,8 @@ class FakeCupy(types.ModuleType):
         def on_current(*args: Any, **kwargs: Any) -> Any:
             _check_devices((*args, *kwargs.values()))
             args = tuple([_plain(x) for x in a] if isinstance(a, list) else _plain(a) for a in args)
-            return _on_current(f(*args, **kwargs))
+            with np.errstate(all="ignore"):
+                return _on_current(f(*args, **kwargs))
 
         return on_current
 
@@ -204,3 +206,28 @@ def current_device() -> int:
 
 def synced() -> list[int]:
     return _State.synced
+
+
+# -- as a plugin: the conformance suite on the cupy backend's kernel table, on the CPU -------
+# python -m tensorplug.testing --backend-module cupy_stand_in  (with tests/ on PYTHONPATH)
+
+from tensorplug.plugins import Backend, BackendSpec, hookimpl  # noqa: E402
+
+
+def _load() -> Backend:
+    from tensorplug_cupy._backend import make_backend
+
+    cp, cpx = make(devices=1)
+    return make_backend(cp, cpx, 0, name="cupy-stand-in")
+
+
+@hookimpl
+def tensorplug_backends() -> list[BackendSpec]:
+    return [
+        BackendSpec(
+            name="cupy-stand-in",
+            load=_load,
+            device_type="cuda-stand-in",
+            description="the cupy backend's kernels on a NumPy stand-in for CuPy (tests only)",
+        )
+    ]

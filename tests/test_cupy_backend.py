@@ -10,6 +10,10 @@ rule that kernels take arrays from the current device only. CuPy's numerics need
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +21,8 @@ import pytest
 import cupy_stand_in as stand_in
 import tensorplug as tp
 from tensorplug._plugins import REGISTRY
+
+HERE = Path(__file__).resolve().parent
 
 
 @pytest.fixture
@@ -214,3 +220,16 @@ def test_one_gpu_needs_no_device_switching(monkeypatch: pytest.MonkeyPatch) -> N
     two = cb.make_backend(*stand_in.make(devices=2), 1)
     assert two.k.scatter_add.__name__ == "scatter_add"  # wrapped, name kept for tracebacks
     assert two.info == {"library": "cupy", "device": "cuda:1"}
+
+
+def test_conformance_suite_on_the_kernel_table() -> None:
+    """The shared suite on the cupy backend's own kernel table (astype, full, from_host, copy,
+    in-place, scatter_add, random, ...), its arrays from the stand-in: catches a kernel with
+    the wrong signature or dtype handling before a GPU ever sees it."""
+    path = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
+    cmd = [sys.executable, "-m", "tensorplug.testing", "--backend-module", "cupy_stand_in",
+           "-q", "-p", "no:cacheprovider", "-W", "error", "--tp-quick"]  # fmt: skip
+    env = os.environ | {"PYTHONPATH": path}
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    assert " passed" in p.stdout.splitlines()[-1] and "failed" not in p.stdout.splitlines()[-1]

@@ -60,10 +60,11 @@ def device_backend(index: int) -> Backend:
         return _instances[index]
 
 
-def make_backend(cp: Any, cupyx: Any, index: int = 0) -> Backend:
+def make_backend(cp: Any, cupyx: Any, index: int = 0, name: str = "cupy") -> Backend:
     """Build the backend for GPU ``index`` from the ``cupy``/``cupyx`` modules given.
 
-    The modules are arguments so that the tests can build it on a NumPy stand-in.
+    The modules (and the name) are arguments so that the tests can build it on a NumPy
+    stand-in.
     """
     count = cp.cuda.runtime.getDeviceCount()
     if not 0 <= index < count:
@@ -112,7 +113,7 @@ def make_backend(cp: Any, cupyx: Any, index: int = 0) -> Backend:
     here = Device("cuda", index)
     devices = tuple(Device("cuda", i) for i in range(count))
     return Backend(
-        name="cupy",
+        name=name,
         kernels=k,
         dtypes=_TO_NATIVE,
         device_type="cuda",
