@@ -118,16 +118,16 @@ def generate(family: str, db: Iterable[OpInfo], be: Backend, sel: Selection) -> 
                 for s in usable[:1] if sel.quick else usable:
                     yield Case(family, info, d, s)
         elif family == "noncontiguous":
-            d = _pick(dtypes, (D.float32, D.float64, D.int64))
+            one = _pick(dtypes, (D.float32, D.float64, D.int64))
             chosen = [s for s in basic if _has_nd_data(s)]
             for s in chosen[:1] if sel.quick else chosen:
-                if d is not None and not (diff and _missing_kernels(be, s)):
-                    yield Case(family, info, d, s)
+                if one is not None and not (diff and _missing_kernels(be, s)):
+                    yield Case(family, info, one, s)
         elif family == "broadcast":
-            d = _pick(dtypes, (D.float64, D.float32))
+            one = _pick(dtypes, (D.float64, D.float32))
             for s in [s for s in basic if s.broadcasts]:
-                if d is not None and not (diff and _missing_kernels(be, s)):
-                    yield Case(family, info, d, s)
+                if one is not None and not (diff and _missing_kernels(be, s)):
+                    yield Case(family, info, one, s)
         elif family in ("gradcheck", "gradgradcheck") and diff:
             if family == "gradgradcheck" and not info.supports_gradgrad:
                 continue
@@ -143,20 +143,20 @@ def generate(family: str, db: Iterable[OpInfo], be: Backend, sel: Selection) -> 
                     if not _missing_kernels(be, s) and _nonempty(s):
                         yield Case(family, info, d, s)
         elif family == "errors":
-            d = _pick(dtypes, (D.float32, D.float64))
+            one = _pick(dtypes, (D.float32, D.float64))
             for e in info.error_inputs():
-                if d is not None:
-                    yield Case(family, info, d, error=e)
+                if one is not None:
+                    yield Case(family, info, one, error=e)
         elif family == "unsupported":
             for d in info.dtypes:
                 if d not in claimed and sel.dtype(d):
                     yield Case(family, info, d, samples[0], missing=f"dtype_{d.name}")
             if diff:
-                d = _pick(grad_dtypes, (D.float64, D.float32))
+                one = _pick(grad_dtypes, (D.float64, D.float32))
                 for s in basic:
                     miss = _missing_kernels(be, s)
-                    if miss and d is not None:
-                        yield Case(family, info, d, s, missing="kernel_" + "_".join(miss))
+                    if miss and one is not None:
+                        yield Case(family, info, one, s, missing="kernel_" + "_".join(miss))
 
 
 def _has_nd_data(s: SampleInput) -> bool:

@@ -210,9 +210,9 @@ def _slow(
                 continue
             excess = np.abs(a - n) - (atol + rtol * np.abs(n))
             excess = np.where(np.isnan(excess), np.inf, excess)
-            r, c = np.unravel_index(int(np.argmax(excess)), a.shape)
-            if excess[r, c] > 0 and (worst is None or excess[r, c] > worst[0]):
-                worst = (float(excess[r, c]), j, i, int(r), int(c))
+            row, col = (int(v) for v in np.unravel_index(int(np.argmax(excess)), a.shape))
+            if excess[row, col] > 0 and (worst is None or excess[row, col] > worst[0]):
+                worst = (float(excess[row, col]), j, i, row, col)
     if worst is None:
         return
     _, j, i, r, c = worst

@@ -19,6 +19,7 @@ from .. import _dtype as D
 from .._backend import Backend
 from .._creation import tensor
 from .._grad_mode import no_grad
+from .._ops_shape import getitem, transpose
 from .._tensor import Tensor
 from ._compare import Tol
 
@@ -114,7 +115,7 @@ def _map(a: Any, f: Callable[[Any], Any]) -> Any:
 def cast_data(a: np.ndarray, dtype: D.dtype) -> np.ndarray:
     """Data values as ``dtype`` would hold them (rounded for integers, true for bools)."""
     if dtype is D.bool_:
-        return a != 0
+        return np.asarray(a != 0)
     if not dtype.is_floating_point:
         return np.round(a).astype(NP_DTYPE[dtype])
     with np.errstate(all="ignore"):
@@ -184,10 +185,10 @@ def to_backend(host: np.ndarray, be: Backend, dtype: D.dtype, layout: str = "con
     with no_grad():
         if host.ndim >= 2:
             base = tensor(np.ascontiguousarray(np.swapaxes(host, -1, -2)), dtype=dtype, backend=be)
-            return base.transpose(-1, -2)
+            return transpose(base, -1, -2)
         wide = np.zeros((2 * host.shape[0],), dtype=host.dtype)
         wide[::2] = host
-        return tensor(wide, dtype=dtype, backend=be)[::2]
+        return getitem(tensor(wide, dtype=dtype, backend=be), slice(None, None, 2))
 
 
 @dataclass

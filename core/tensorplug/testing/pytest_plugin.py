@@ -140,7 +140,7 @@ def _environment_info(name: str) -> dict[str, Any]:
     return facts
 
 
-def family(name: str) -> Any:
+def family(name: str) -> pytest.MarkDecorator:
     """Mark a test function as conformance family ``name`` (parametrized by ``case``)."""
     if name not in FAMILIES:
         raise ValueError(f"unknown family {name!r}")

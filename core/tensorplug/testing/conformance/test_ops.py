@@ -52,7 +52,7 @@ def test_forward(case: Case, tp_backend: Backend, tp_tolerances: Tolerances) -> 
             f"{what}: on {out.backend} {out.device}, expected {tp_backend.name} {device}"
         )
         with np.errstate(all="ignore"):
-            expected = ref.astype(NP_DTYPE[want])
+            expected: np.ndarray = ref.astype(NP_DTYPE[want])
         _check(out, expected, tp_tolerances.get(info, want), what)
 
 
