@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import numpy as np
 import pytest
 
 import tensorplug as tp
@@ -128,6 +129,26 @@ def test_creation_dtypes() -> None:
     assert tp.full((2,), 7.0).dtype is tp.float32
     assert tp.randint(0, 5, (3,)).dtype is tp.int64
     assert tp.ones(2, dtype=tp.float64).double().dtype is tp.float64
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        np.float64(2.5),
+        np.float32(1.0),
+        [np.float64(1.0), 2.0],
+        [2.0, np.float64(1.0)],
+        [1, np.int32(2)],
+        [np.int32(1)],
+        [True, 1.5],
+        [[1, 2], [3, 4.5]],
+        [np.array([1, 2], dtype=np.int32), np.array([3, 4], dtype=np.int32)],
+    ],
+    ids=str,
+)
+@pytest.mark.filterwarnings("ignore:Creating a tensor from a list of numpy")
+def test_inferred_dtype_matches_torch(data: Any) -> None:
+    assert tp.tensor(data).dtype.name == _name(torch.tensor(data).dtype)
 
 
 def test_sum_of_ints_is_int64() -> None:

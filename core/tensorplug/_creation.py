@@ -38,31 +38,30 @@ def _dt(dtype: Any, default: D.dtype | None = None) -> D.dtype:
 
 
 def _infer_dtype(data: Any) -> D.dtype:
-    """The dtype PyTorch infers for nested Python data."""
-    kind = D.BOOL
+    """The dtype PyTorch infers for nested data: each element's dtype (a Python float is the
+    default float, an int int64, a NumPy scalar or array or a tensor its own), promoted."""
+    result: D.dtype | None = None
     stack = [data]
-    seen_any = False
     while stack:
         x = stack.pop()
-        if isinstance(x, Tensor):
-            return x.dtype
         if isinstance(x, (list, tuple)):
             stack.extend(x)
             continue
-        seen_any = True
-        if isinstance(x, bool):
-            continue
-        if isinstance(x, int):
-            kind = max(kind, D.INT)
+        if isinstance(x, Tensor):
+            d = x.dtype
+        elif hasattr(x, "dtype"):  # before float: NumPy's float64 subclasses float
+            d = D.as_dtype(x.dtype)
+        elif isinstance(x, bool):
+            d = D.bool_
+        elif isinstance(x, int):
+            d = D.int64
         elif isinstance(x, float):
-            return D.get_default_dtype()
-        elif hasattr(x, "dtype"):
-            return D.as_dtype(x.dtype)
+            d = D.get_default_dtype()
         else:
             raise TypeError(f"tensor(): could not infer dtype of {type(x).__name__}")
-    if not seen_any:
-        return D.get_default_dtype()
-    return D.bool_ if kind == D.BOOL else D.int64
+        if d is not result:
+            result = d if result is None else D.promote_types(result, d)
+    return D.get_default_dtype() if result is None else result
 
 
 def _ragged(data: Any) -> str | None:
