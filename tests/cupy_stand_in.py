@@ -214,11 +214,11 @@ def synced() -> list[int]:
 from tensorplug.plugins import Backend, BackendSpec, hookimpl  # noqa: E402
 
 
-def _load() -> Backend:
+def _load(devices: int, index: int, name: str) -> Backend:
     from tensorplug_cupy._backend import make_backend
 
-    cp, cpx = make(devices=1)
-    return make_backend(cp, cpx, 0, name="cupy-stand-in")
+    cp, cpx = make(devices)
+    return make_backend(cp, cpx, index, name=name)
 
 
 @hookimpl
@@ -226,8 +226,16 @@ def tensorplug_backends() -> list[BackendSpec]:
     return [
         BackendSpec(
             name="cupy-stand-in",
-            load=_load,
+            load=lambda: _load(1, 0, "cupy-stand-in"),
             device_type="cuda-stand-in",
             description="the cupy backend's kernels on a NumPy stand-in for CuPy (tests only)",
-        )
+        ),
+        # The second of two GPUs: every kernel must make its GPU current, and any array
+        # arithmetic in the core that bypasses the kernels fails here as it would with CuPy.
+        BackendSpec(
+            name="cupy-stand-in-gpu1",
+            load=lambda: _load(2, 1, "cupy-stand-in-gpu1"),
+            device_type="cuda-stand-in",
+            description="as cupy-stand-in, on the second of two stand-in GPUs (tests only)",
+        ),
     ]

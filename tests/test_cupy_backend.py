@@ -222,13 +222,16 @@ def test_one_gpu_needs_no_device_switching(monkeypatch: pytest.MonkeyPatch) -> N
     assert two.info == {"library": "cupy", "device": "cuda:1"}
 
 
-def test_conformance_suite_on_the_kernel_table() -> None:
+@pytest.mark.parametrize("backend", ["cupy-stand-in", "cupy-stand-in-gpu1"])
+def test_conformance_suite_on_the_kernel_table(backend: str) -> None:
     """The shared suite on the cupy backend's own kernel table (astype, full, from_host, copy,
     in-place, scatter_add, random, ...), its arrays from the stand-in: catches a kernel with
-    the wrong signature or dtype handling before a GPU ever sees it."""
+    the wrong signature or dtype handling before a GPU ever sees it. On the second stand-in
+    GPU it also catches array arithmetic in the core that bypasses the kernels."""
     path = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
     cmd = [sys.executable, "-m", "tensorplug.testing", "--backend-module", "cupy_stand_in",
-           "-q", "-p", "no:cacheprovider", "-W", "error", "--tp-quick"]  # fmt: skip
+           "--backend", backend, "-q", "-p", "no:cacheprovider", "-W", "error",
+           "--tp-quick"]  # fmt: skip
     env = os.environ | {"PYTHONPATH": path}
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
