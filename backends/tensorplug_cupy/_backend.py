@@ -82,7 +82,8 @@ def make_backend(cp: Any, cupyx: Any, index: int = 0, name: str = "cupy") -> Bac
         arange=lambda start, stop, step, d: cp.arange(start, stop, step, dtype=_TO_NATIVE[d]),
         linspace=lambda start, stop, num, d: cp.linspace(start, stop, num, dtype=_TO_NATIVE[d]),
         eye=lambda n, m, d: cp.eye(n, m, dtype=_TO_NATIVE[d]),
-        # Nested lists are parsed on the host by NumPy, then copied over once.
+        # Nested lists are parsed on the host by NumPy, then copied over once; the way back is
+        # CuPy's device-to-host copy (NumPy refuses to convert a CuPy array implicitly).
         from_host=lambda obj, d: _from_host(cp, obj, d),
         to_host=cp.asnumpy,
         # cupy.asarray has no ``copy=`` before CuPy 14; ndarray.copy() is the same everywhere.
@@ -99,7 +100,9 @@ def make_backend(cp: Any, cupyx: Any, index: int = 0, name: str = "cupy") -> Bac
         scatter_add=cupyx.scatter_add,
         # One reduction and one device-to-host sync instead of the default's four kernels.
         any_nonfinite=lambda x: not bool(cp.isfinite(x).all()),
+        # Transfers from NumPy, other GPUs and other GPU libraries without a host round trip.
         from_foreign=lambda arr, src, device: _from_foreign(cp, index, arr),
+        # A generator per GPU, in CuPy's own API (its dtypes and sizes differ from NumPy's).
         random_uniform=rng.uniform,
         random_normal=rng.normal,
         random_integers=rng.integers,
