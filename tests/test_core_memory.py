@@ -94,3 +94,34 @@ def test_saved_tensors_freed_after_backward() -> None:
     out.backward()
     gc.collect()
     assert hidden() is None
+
+
+def test_leaf_used_in_a_graph_is_freed_by_refcount() -> None:
+    """The leaf holds its AccumulateGrad weakly (the node holds the leaf), so a leaf made per
+    step is freed as soon as the user and the graph drop it, without the cycle collector."""
+    gc.disable()
+    try:
+        x = tp.ones(3, requires_grad=True)
+        y = (x * 2).sum()
+        acc = y.grad_fn.next_functions[0][0].next_functions[0][0]
+        assert acc.variable is x
+        assert (x * 3).grad_fn.next_functions[0][0] is acc  # one node while a graph holds it
+        y.backward()
+        assert x.grad.tolist() == [2.0, 2.0, 2.0]
+        leaf = weakref.ref(x)
+        del x, y, acc
+        assert leaf() is None
+    finally:
+        gc.enable()
+
+
+def test_per_step_leaves_do_not_pile_up() -> None:
+    tracemalloc.start()
+    try:
+        for _ in range(30):
+            x = tp.ones(100_000, requires_grad=True)  # 400 kB, plus as much for its grad
+            (x * 2).sum().backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4_000_000, peak

@@ -311,7 +311,7 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
         if isinstance(a, _Tensor):
             fa = a._grad_fn
             if fa is None and a._requires_grad:
-                fa = a._accum if a._accum is not None else a._accumulator()
+                fa = a._accumulator()
             d = a._data
             sa, ta = d.shape, d.dtype
         else:
@@ -319,7 +319,7 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
         if isinstance(b, _Tensor):
             fb = b._grad_fn
             if fb is None and b._requires_grad:
-                fb = b._accum if b._accum is not None else b._accumulator()
+                fb = b._accumulator()
             d = b._data
             sb, tb = d.shape, d.dtype
         else:
@@ -337,7 +337,7 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
             if isinstance(t, _Tensor):
                 fn = t._grad_fn
                 if fn is None and t._requires_grad:
-                    fn = t._accum if t._accum is not None else t._accumulator()
+                    fn = t._accumulator()
                 edges.append(_NO_EDGE if fn is None else (fn, 0))
                 d = t._data
                 shapes.append(d.shape)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
+from weakref import ref as _weakref
 
 from . import _autograd as A
 from . import _dtype as D
@@ -187,12 +188,16 @@ class Tensor:
         A.retain(self._grad_fn, self)
 
     def _accumulator(self) -> AccumulateGrad:
-        acc = self._accum
+        """This leaf's node in the graph being built. The tensor holds it weakly and the node
+        holds the tensor, as in PyTorch: the graphs keep both alive, and once they are gone a
+        leaf dropped by the user is freed at once rather than left to the cycle collector."""
+        ref = self._accum
+        acc = ref() if ref is not None else None
         if acc is None:
             acc = AccumulateGrad(self)
             acc._backend = self._backend
-            self._accum = acc
-        return acc
+            self._accum = _weakref(acc)
+        return acc  # type: ignore[no-any-return]
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """``hook(grad)`` runs when this tensor's gradient is computed; a returned tensor
