@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         added = tp.plugins.register(module, f"--backend-module {args.backend_module}")
+        if not added:  # already discovered through its entry point: use what it declares
+            declare = getattr(module, "tensorplug_backends", None)
+            added = [spec.name for spec in (declare() if callable(declare) else []) or []]
     if args.list:
         for b in tp.list_backends():
             print(
