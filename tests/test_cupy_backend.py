@@ -236,3 +236,17 @@ def test_conformance_suite_on_the_kernel_table(backend: str) -> None:
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     assert " passed" in p.stdout.splitlines()[-1] and "failed" not in p.stdout.splitlines()[-1]
+
+
+def test_environment_info_describes_the_gpus(
+    gpus: stand_in.FakeCupy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tensorplug_cupy.plugin as plugin
+
+    assert plugin.tensorplug_environment_info("numpy") is None
+    monkeypatch.setattr(plugin, "probe", lambda: (True, ""))
+    info = plugin.tensorplug_environment_info("cupy")
+    assert info["cuda:1"] == "Stand-in GPU, 16 GiB, compute capability 9.0"
+    assert info["CUDA driver"] == "12.9" and info["CuPy"] == "0.0-stand-in"
+    monkeypatch.setattr(plugin, "probe", lambda: (False, "no GPU"))
+    assert plugin.tensorplug_environment_info("cupy") is None  # the reason is list_backends'

@@ -183,18 +183,12 @@ def tensorplug_backends() -> list[BackendSpec]:
 
 @hookimpl
 def tensorplug_environment_info(backend_name: str) -> dict[str, Any] | None:
-    if backend_name != "cupy":
+    """The GPUs (name, memory, compute capability) and CuPy's versions, when usable.
+
+    Why CuPy is unusable is the probe's reason, which ``list_backends`` already shows.
+    """
+    if backend_name != "cupy" or not probe()[0]:
         return None
-    driver = driver_cuda_version()
-    ok, reason = probe()
-    info: dict[str, Any] = {
-        "driver CUDA version": _fmt(driver) if driver else "none",
-        "CuPy packages": ", ".join(f"{n} {v}" for n, v in installed_wheels()) or "none",
-    }
-    if not ok:
-        info["unavailable"] = reason
-        return info
     from ._backend import describe_devices
 
-    info.update(describe_devices())
-    return info
+    return dict(describe_devices())
