@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import operator
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -1117,11 +1117,139 @@ def _functional() -> list[OpInfo]:
     ]
 
 
+def _more_errors() -> dict[str, list[ErrorInput]]:
+    """Error inputs of ops whose entries above have none: (exception, message regex)."""
+    one, i64 = np.ones, np.array
+    broadcast = r"size of tensor a \(3\) must match the size of tensor b \(4\)"
+    dim = "Dimension out of range"
+
+    def e(name: str, args: tuple[Any, ...], exc: Any, match: str, **kw: Any) -> ErrorInput:
+        return ErrorInput(S(name, args, kw), exc, match)
+
+    return {
+        "mul": [e("mismatched_shapes", (one((2, 3)), one(4)), RuntimeError, broadcast)],
+        "maximum": [e("mismatched_shapes", (one((2, 3)), one(4)), RuntimeError, broadcast)],
+        "pow": [e("mismatched_shapes", (one((2, 3)), one(4)), RuntimeError, broadcast)],
+        "where": [
+            e("mismatched_shapes", (one((2, 3)) > 0, one((2, 3)), one(4)), RuntimeError, broadcast)
+        ],
+        "matmul": [
+            e(
+                "inner_mismatch",
+                (one((2, 3)), one((4, 2))),
+                RuntimeError,
+                r"shapes cannot be multiplied \(2x3 and 4x2\)",
+            ),
+            e("0d", (one(()), one(3)), RuntimeError, "at least 1D"),
+        ],
+        "bmm": [e("2d", (one((2, 3)), one((3, 2))), RuntimeError, "must be a 3D tensor")],
+        "dot": [
+            e("2d", (one((2, 3)), one(3)), RuntimeError, "1D tensors expected"),
+            e("length_mismatch", (one(2), one(3)), RuntimeError, "inconsistent tensor size"),
+        ],
+        "transpose": [e("dim_out_of_range", (one((2, 3)), 0, 2), IndexError, dim)],
+        "flatten": [
+            e(
+                "start_after_end",
+                (one((2, 3)), 1, 0),
+                RuntimeError,
+                "start_dim cannot come after end_dim",
+            )
+        ],
+        "stack": [
+            e(
+                "shape_mismatch",
+                ([one(2), one(3)],),
+                RuntimeError,
+                "stack expects each tensor to be equal size",
+            )
+        ],
+        "split": [
+            e(
+                "sizes_not_summing",
+                (one(4), [1, 2]),
+                RuntimeError,
+                "split_sizes to sum exactly to 4",
+            )
+        ],
+        "chunk": [e("zero_chunks", (one(4), 0), RuntimeError, "greater than 0")],
+        "logsumexp": [e("dim_out_of_range", (one((2, 3)), 3), IndexError, dim)],
+        "var": [e("dim_out_of_range", (one((2, 3)), 5), IndexError, dim)],
+        "argmax": [e("dim_out_of_range", (one((2, 3)), 5), IndexError, dim)],
+        "amax": [e("empty_no_dim", (one((0, 3)),), IndexError, "numel\\(\\) == 0")],
+        "softmax": [e("dim_out_of_range", (one((2, 3)), 2), IndexError, dim)],
+        "log_softmax": [e("dim_out_of_range", (one((2, 3)), 2), IndexError, dim)],
+        "cross_entropy": [
+            e(
+                "probability_shape",
+                (one((2, 3)), one((2, 4))),
+                ValueError,
+                "probability targets must have the input's shape",
+            )
+        ],
+        "linear": [
+            e(
+                "in_features_mismatch",
+                (one((2, 3)), one((4, 5))),
+                RuntimeError,
+                "cannot be multiplied",
+            )
+        ],
+        "layer_norm": [
+            e(
+                "trailing_shape",
+                (one((2, 3)), (4,)),
+                RuntimeError,
+                r"expected input with trailing shape \[4\]",
+            )
+        ],
+        "embedding": [
+            e(
+                "index_out_of_range",
+                (i64([0, 7]), one((3, 2))),
+                IndexError,
+                "index 7 is out of range for a table of 3 rows",
+            ),
+            e("float_indices", (one(2), one((3, 2))), RuntimeError, "integer tensor"),
+        ],
+        "max_pool2d": [
+            e("kernel_too_big", (one((1, 1, 2, 2)), 3), ValueError, "smaller than the kernel")
+        ],
+        "unfold": [e("3d_input", (one((3, 4, 4)), 2), ValueError, "expected a 4-D input")],
+        "binary_cross_entropy": [
+            e("input_out_of_range", (one(1) * 1.5, one(1)), RuntimeError, "between 0 and 1")
+        ],
+        "dropout": [
+            e("p_out_of_range", (one(3), 1.5), ValueError, "probability has to be between 0 and 1")
+        ],
+        "expand": [e("fewer_sizes", (one((2, 3)), 3), RuntimeError, "number of sizes provided")],
+        "nll_loss": [
+            e(
+                "3d_input",
+                (one((2, 3, 4)), i64([0, 1])),
+                ValueError,
+                r"expected input of shape \(N, C\)",
+            )
+        ],
+    }
+
+
+def _chain(
+    own: Callable[[], Iterable[ErrorInput]] | None, extra: list[ErrorInput]
+) -> Callable[[], list[ErrorInput]]:
+    return lambda: [*(own() if own is not None else []), *extra]
+
+
 def build_op_db() -> list[OpInfo]:
     """A fresh list of every ``OpInfo``."""
     from ._opdb_nn import nn_ops
 
-    return _pointwise() + _reductions() + _shape_ops() + _functional() + nn_ops()
+    db = _pointwise() + _reductions() + _shape_ops() + _functional() + nn_ops()
+    more = _more_errors()
+    for info in db:
+        if info.name in more:
+            info.errors = _chain(info.errors, more[info.name])
+    return db
 
 
 op_db: list[OpInfo] = build_op_db()
