@@ -5,6 +5,7 @@
   kernel is wrong (a declared known failure), and it loosens one tolerance with a reason.
 * ``toy_xpass``: declares a known failure for ``neg``, which actually works.
 * ``toy_typo``: declares a known failure for an op that does not exist.
+* ``toy_host``: its ``tanh`` kernel goes through host memory (``to_host``/``from_host``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def _make(
     exp = kernels["exp"]
     if name == "toy":
         kernels["exp"] = lambda x: exp(x) * x.dtype.type(1.001)
+    if name == "toy_host":  # right values, but a trip through host memory
+        kernels["tanh"] = lambda x: kernels["from_host"](np.tanh(kernels["to_host"](x)), None)
     dtypes = {d: n for d, n in base.dtypes.items() if d is not tp.float16}
     return Backend(
         name=name,
@@ -63,6 +66,7 @@ def tensorplug_backends() -> list[BackendSpec]:
                 "toy_xpass", (KnownFailure("neg", "claimed broken, but it works", "forward"),)
             ),
         ),
+        BackendSpec("toy_host", lambda: _make("toy_host", ())),
         BackendSpec(
             "toy_typo",
             lambda: _make("toy_typo", (KnownFailure("nonexistent_op", "a typo in a declaration"),)),

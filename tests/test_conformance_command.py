@@ -84,6 +84,23 @@ def test_an_unexpected_pass_fails_the_run() -> None:
     assert "XPASS(strict)" in r.stdout and "claimed broken, but it works" in r.stdout
 
 
+def test_a_host_round_trip_inside_a_graph_is_found() -> None:
+    r = _run(
+        "--backend-module",
+        "conformance_toy_backend",
+        "--backend",
+        "toy_host",
+        "--tp-family",
+        "engine",
+        "--tp-dtypes",
+        "float64",
+    )
+    assert r.returncode == 1
+    assert "host transfers inside a pure-device graph" in r.stdout
+    assert "test_no_host_round_trips[float64]" in r.stdout
+    assert "1 failed, 4 passed" in r.stdout
+
+
 def test_a_declaration_naming_no_op_is_an_error() -> None:
     r = _run(
         "--backend-module", "conformance_toy_backend", "--backend", "toy_typo", "--tp-ops", "neg"

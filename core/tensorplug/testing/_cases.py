@@ -57,6 +57,8 @@ class Case:
 
     @property
     def id(self) -> str:
+        if self.op is None:  # engine invariants: one case per dtype
+            return self.dtype_name
         if self.missing.startswith("dtype_"):
             return f"{self.op_name}-{self.dtype_name}-{self.missing}"
         tail = f"-{self.missing}" if self.missing else ""

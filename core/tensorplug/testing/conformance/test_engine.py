@@ -83,13 +83,19 @@ def _counting(be: Backend, names: tuple[str, ...]) -> Iterator[dict[str, int]]:
 
         return wrapped
 
+    # Derived kernels may call the backend's own table directly: wrap it there too.
+    table = be.kernels if isinstance(be.kernels, dict) else {}
+    in_table = {n: table[n] for n in names if n in table}
     for n in names:
         setattr(be.k, n, counter(n))
+        if n in in_table:
+            table[n] = getattr(be.k, n)
     try:
         yield counts
     finally:
         for n, f in originals.items():
             setattr(be.k, n, f)
+        table.update(in_table)
 
 
 @family("engine")
