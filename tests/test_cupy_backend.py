@@ -250,3 +250,18 @@ def test_environment_info_describes_the_gpus(
     assert info["CUDA driver"] == "12.9" and info["CuPy"] == "0.0-stand-in"
     monkeypatch.setattr(plugin, "probe", lambda: (False, "no GPU"))
     assert plugin.tensorplug_environment_info("cupy") is None  # the reason is list_backends'
+
+
+def test_broken_cuda_libraries_fail_at_selection(
+    gpus: stand_in.FakeCupy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_cublas(*args: object) -> None:
+        raise ImportError("libcublas.so.12: cannot open shared object file")
+
+    monkeypatch.setattr(gpus, "matmul", no_cublas, raising=False)
+    with pytest.raises(tp.BackendUnavailableError) as e:
+        tp.set_backend("cupy")
+    message = str(e.value)
+    assert message.startswith("backend 'cupy' failed to load: RuntimeError: CuPy cannot run")
+    assert "libcublas.so.12" in message and "(NVRTC, cuBLAS) are missing" in message
+    assert tp.get_backend().name == "numpy"

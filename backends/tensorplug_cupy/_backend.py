@@ -56,8 +56,29 @@ def device_backend(index: int) -> Backend:
     with _lock:
         if index not in _instances:
             cp, cpx = _modules()
-            _instances[index] = make_backend(cp, cpx, index)
+            be = make_backend(cp, cpx, index)
+            _smoke_test(cp, index)
+            _instances[index] = be
         return _instances[index]
+
+
+def _smoke_test(cp: Any, index: int) -> None:
+    """Run one compiled kernel and one cuBLAS call, so that missing or mismatched CUDA
+    libraries fail when the backend is selected, with advice, not in the middle of a model."""
+    try:
+        with cp.cuda.Device(index):
+            a = cp.ones((2, 2), dtype="float32")
+            total = float((cp.matmul(a, a) + 1).sum())  # cuBLAS, then compiled kernels
+    except Exception as e:
+        from .plugin import driver_cuda_version, install_hint
+
+        raise RuntimeError(
+            f"CuPy cannot run a kernel on cuda:{index} ({type(e).__name__}: {e}); this usually "
+            "means the CUDA libraries CuPy loads (NVRTC, cuBLAS) are missing or do not match "
+            f"the driver: {install_hint(driver_cuda_version())}"
+        ) from e
+    if total != 12.0:
+        raise RuntimeError(f"CuPy computed a wrong result on cuda:{index} ({total} != 12.0)")
 
 
 def make_backend(cp: Any, cupyx: Any, index: int = 0, name: str = "cupy") -> Backend:
