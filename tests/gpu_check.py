@@ -1,6 +1,6 @@
 """The one GPU check: run it on a machine with an NVIDIA GPU, CuPy and PyTorch (CUDA).
 
-    python tests/gpu_check.py --out gpu_check.md          # ~5 minutes on one H100
+    python tests/gpu_check.py --out gpu_check.md          # minutes; each step time-limited
 
 Steps, each with its own time limit, each recorded with its command, exit code and output:
   1. the environment: nvidia-smi, versions, ``tp.list_backends()``, the GPUs;
