@@ -29,6 +29,9 @@ def _threads_from_argv(argv: Sequence[str]) -> int:
 __all__ = ["THREADS", "Result", "compare", "np", "setup", "table", "torch", "tp"]
 
 THREADS = _threads_from_argv(sys.argv)
+TIMER = time.process_time if "--cpu-time" in sys.argv else time.perf_counter
+"""Wall-clock time by default; ``--cpu-time`` counts this process's CPU time instead, which
+time spent waiting for a core on a shared machine does not inflate."""
 if "numpy" in sys.modules or "torch" in sys.modules:
     raise RuntimeError("import benchmarks/_harness.py before numpy/torch, so thread pins apply")
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -79,6 +82,9 @@ def setup() -> dict[str, Any]:
             else "not installed (pip install torch): skipped"
         ),
         "threads": THREADS,
+        "timer": "process CPU time (--cpu-time)"
+        if TIMER is time.process_time
+        else "wall-clock (perf_counter)",
     }
     return env
 
@@ -104,6 +110,7 @@ def _cpu_name() -> str:
 
 def print_env(env: dict[str, Any]) -> None:
     print(f"threads pinned to {env['threads']} (OMP/OpenBLAS/MKL env, threadpoolctl, torch)")
+    print(f"  timer   {env['timer']}")
     for key in ("machine", "os", "python", "numpy", "blas", "torch"):
         print(f"  {key:7s} {env[key]}")
     for p in env["thread_pools"]:
@@ -158,10 +165,10 @@ def compare(
         for name in order:
             fn = impls[name]
             gc.collect()
-            t0 = time.perf_counter()
+            t0 = TIMER()
             for _ in range(inner):
                 fn()
-            results[name].times.append((time.perf_counter() - t0) / inner)
+            results[name].times.append((TIMER() - t0) / inner)
     return results
 
 
@@ -212,6 +219,11 @@ def common_args(description: str) -> Any:
     p.add_argument("--rounds", type=int, default=None, help="timed rounds per implementation")
     p.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    p.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time with process CPU time instead of wall-clock (for shared machines)",
+    )
     return p
 
 

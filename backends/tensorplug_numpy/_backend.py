@@ -83,6 +83,47 @@ def _where(cond: Any, x: Any, y: Any) -> Any:
     return r if r.__class__ is _ND else np.asarray(r)
 
 
+_SUM_TO_AXES: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[int, ...]] = {}
+
+
+def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
+    """The core's ``sum_to`` as one reduction, its axes cached per shape pair: the default
+    builds them in Python on every call, and every broadcasting op's backward calls it."""
+    xs = x.shape
+    if xs == shape:
+        return x
+    key = (xs, shape)
+    axes = _SUM_TO_AXES.get(key)
+    if axes is None:
+        lead = len(xs) - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            i + lead for i, n in enumerate(shape) if n == 1 and xs[i + lead] != 1
+        )
+        if len(_SUM_TO_AXES) > 4096:  # bounded: shapes may vary without end
+            _SUM_TO_AXES.clear()
+        _SUM_TO_AXES[key] = axes
+    return np.add.reduce(x, axis=axes, keepdims=True).reshape(shape)
+
+
+def _broadcast_to(a: Any, shape: tuple[int, ...]) -> Any:
+    # A one-element array (a full reduction's gradient) over a small shape is filled into a
+    # new array: np.broadcast_to's Python layers cost ~2 µs, five times the copy. (A
+    # zero-stride np.ndarray over ``a``'s buffer is as fast but grows NumPy's buffer-info
+    # cache on every call.)
+    if a.__class__ is _ND and a.size == 1 and _numel(shape) <= 4096:
+        r = np.empty(shape, a.dtype)
+        r[...] = a
+        return r
+    return np.broadcast_to(a, shape)
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
 def _full(shape: Any, value: Any, d: tp.dtype) -> Any:
     # np.full without its Python-level dispatch: ``zero_()``/``fill_`` call this every step.
     a = np.empty(shape, dtype=_TO_NATIVE[d])
@@ -145,6 +186,8 @@ def make_backend() -> Backend:
         # Methods, not np.reshape/np.transpose: no array-function dispatch (0.5 µs a call).
         reshape=lambda a, shape: a.reshape(shape),
         permute=lambda a, axes: a.transpose(axes),
+        broadcast_to=_broadcast_to,
+        sum_to=_sum_to,
         iadd=lambda dst, src: np.add(dst, src, out=dst),
         isub=lambda dst, src: np.subtract(dst, src, out=dst),
         imul=lambda dst, src: np.multiply(dst, src, out=dst),

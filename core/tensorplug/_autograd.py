@@ -141,6 +141,15 @@ class Node:
                 "retain_graph=True if you need to backward through the graph a second time or "
                 "if you need to access saved tensors after calling backward."
             )
+        if not as_tensors and len(saved) == 1:  # the engine's common case, unrolled
+            value, version = saved[0], self._versions[0]
+            if version is not None:
+                vc = self._out_vc if self.save[0] == OUT else value._vc
+                if vc[0] != version:
+                    _raise_version_error(self, value, 0, vc[0], version)
+                if self.save[0] != OUT:
+                    value = value._data
+            return (value,)
         out = []
         for i, (value, version) in enumerate(zip(saved, self._versions)):
             if version is not None:
@@ -281,6 +290,8 @@ def _as_tensors(values: tuple[Any, ...], be: Backend) -> tuple[Any, ...]:
 _new = object.__new__
 _NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
 """``needs_input_grad`` of a binary op, shared: ``_NEEDS2[a needs][b needs]``."""
+_VERSION_0 = (0,)
+_VERSION_NONE = (None,)
 _NO_EDGE: tuple[None, int] = (None, 0)
 """The edge of an input that gets no gradient (a constant or a scalar); shared, so ``record``
 can tell it apart by identity."""
@@ -351,7 +362,18 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
         node.shapes = tuple(shapes)
         node.dtype = tuple(dtypes)
     save = cls.save
-    if save:
+    if not save:
+        node._saved = node._versions = ()
+    elif len(save) == 1:  # one saved value: no temporary lists (each allocation feeds the GC)
+        i = save[0]
+        if i == OUT:
+            node._saved = (out,)
+            node._versions = _VERSION_0
+        else:
+            t = tensors[i]
+            node._saved = (t,)
+            node._versions = (t._vc[0],) if isinstance(t, _Tensor) else _VERSION_NONE
+    else:
         saved = []
         versions = []
         for i in save:
@@ -364,8 +386,6 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
                 versions.append(t._vc[0] if isinstance(t, _Tensor) else None)
         node._saved = tuple(saved)
         node._versions = tuple(versions)
-    else:
-        node._saved = node._versions = ()
     if state.anomaly:
         import traceback
 
@@ -556,6 +576,12 @@ def _call_backward(node: Node, g: Any, create_graph: bool) -> tuple[Any, ...]:
 
 def _match_dtypes(node: Node, grads: Any, create_graph: bool) -> tuple[Any, ...]:
     """Each gradient gets its input's dtype (inputs promoted in forward differ from it)."""
+    if not create_graph:  # raw arrays that already match: by far the common case
+        for gi, dt in zip(grads, node.dtype):
+            if gi is not None and gi.dtype is not dt and gi.dtype != dt:
+                break
+        else:
+            return grads  # type: ignore[no-any-return]
     fixed = None
     for i, (gi, dt) in enumerate(zip(grads, node.dtype)):
         if gi is None:
@@ -629,7 +655,7 @@ def _store_grad(t: Any, g: Any, be: Backend, create_graph: bool) -> None:
 
 
 def _accumulate_into_leaf(node: AccumulateGrad, g: Any, create_graph: bool) -> None:
-    var = node.variable
+    var = node._var_ref
     be = node._backend
     hooks = var._hooks
     if hooks:

@@ -29,7 +29,7 @@ def dims_of(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
 def expand_back(ops: Any, g: Any, shape: tuple[int, ...], axes: tuple[int, ...],
                 keepdim: bool) -> Any:
     """Broadcast a reduced gradient back over the reduced ``axes`` of ``shape``."""
-    if not keepdim:
+    if not keepdim and len(axes) != len(shape):  # a full reduction's 0-d g broadcasts as is
         g = ops.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
     return ops.broadcast_to(g, shape)
 

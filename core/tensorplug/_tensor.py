@@ -13,6 +13,7 @@ from ._backend import Backend, Device
 from ._grad_mode import state
 
 _SCALARS = (int, float, bool)
+_autograd_backward: Any = None  # ``autograd.backward``, bound on first use (import cycle)
 _SCALAR_CATEGORY = {bool: D.BOOL, int: D.INT, float: D.FLOAT}
 
 
@@ -219,9 +220,10 @@ class Tensor:
         inputs: Sequence[Tensor] | Tensor | None = None,
     ) -> None:
         """Accumulate the gradient of this tensor into ``.grad`` of the leaves."""
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        global _autograd_backward
+        if _autograd_backward is None:  # bound once: an import statement costs ~1 µs a call
+            from .autograd import backward as _autograd_backward
+        _autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """A tensor sharing data (and version counter) with this one, outside the graph."""
