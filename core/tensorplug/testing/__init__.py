@@ -2,8 +2,8 @@
 
 * ``gradcheck`` / ``gradgradcheck``: analytic gradients against central differences (float64).
 * ``assert_close``: comparison with per-dtype tolerances.
-* ``op_db``: one ``OpInfo`` per public op, with named ``SampleInput``s, ``ErrorInput``s and a
-  NumPy reference.
+* ``op_db``: one ``OpInfo`` per public op, with named ``SampleInput`` and ``ErrorInput``
+  records and a NumPy reference.
 * ``python -m tensorplug.testing --backend NAME``: the conformance suite for a backend
   (the pytest plugin ``tensorplug.testing.pytest_plugin`` and the tests in
   ``tensorplug.testing.conformance``).

@@ -199,11 +199,11 @@ class OpInfo:
         name: the public name (``tensorplug.NAME`` or ``tensorplug.nn.functional.NAME``).
         op: the public callable.
         ref: the NumPy reference; takes float64 host arrays, returns an array or a tuple.
-        samples: ``samples(rng)`` yields ``SampleInput``s; the first is the quick-mode one.
+        samples: ``samples(rng)`` yields ``SampleInput`` records; the first is the quick-mode one.
         dtypes: the dtypes it is defined for; ``grad_dtypes`` those it is differentiable for.
         result_dtype: the output dtype for an input dtype (default: the same).
         supports_gradgrad: whether double backward is supported (and checked).
-        errors: ``errors()`` yields ``ErrorInput``s.
+        errors: ``errors()`` yields ``ErrorInput`` records.
         aliases: other public names of the same op.
         tolerances / grad_tolerances: per-dtype overrides (each ``Tol`` with its reason).
         grad_outputs: picks the differentiable outputs of multi-output ops.
