@@ -26,7 +26,7 @@ def _as_list(x: Any) -> list[Any]:
 def _roots(outputs: list[Tensor], grads: list[Any], create_graph: bool) -> list[tuple[Node, Any]]:
     if len(grads) < len(outputs):
         grads = grads + [None] * (len(outputs) - len(grads))
-    roots = []
+    roots: list[tuple[Node, Any]] = []
     for out, g in zip(outputs, grads):
         if not isinstance(out, Tensor):
             raise TypeError(f"backward: outputs must be Tensors, got {type(out).__name__}")
