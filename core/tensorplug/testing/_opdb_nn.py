@@ -17,26 +17,13 @@ import tensorplug.nn.functional as F
 from .. import _dtype as D
 from ._compare import Tol
 from ._opinfo import ErrorInput, NoGrad, OpInfo, SampleInput
+from ._samples import away, distinct, uniform
 
 Gen = np.random.Generator
 S = SampleInput
 NN = "tensorplug.nn.functional"
 F16 = Tol(1e-3, 1e-2, "float16 accumulation over several terms")
 F16_GRAD = Tol(2e-2, 2e-2, "float16 gradient through several rounded steps")
-
-
-def _u(rng: Gen, shape: tuple[int, ...], lo: float = -2.0, hi: float = 2.0) -> np.ndarray:
-    return np.asarray(rng.uniform(lo, hi, shape), dtype=np.float64)
-
-
-def _away(rng: Gen, shape: tuple[int, ...], margin: float = 0.25) -> np.ndarray:
-    mag = rng.uniform(margin, 2.0, shape)
-    return np.asarray(np.sign(rng.uniform(-1, 1, shape) + 1e-9) * mag, dtype=np.float64)
-
-
-def _distinct(rng: Gen, shape: tuple[int, ...]) -> np.ndarray:
-    n = int(np.prod(shape))
-    return (rng.permutation(n).astype(np.float64) * 0.5 - n / 4 + 0.125).reshape(shape)
 
 
 def _pair(v: Any) -> tuple[int, int]:
@@ -69,7 +56,7 @@ def _softplus_ref(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> 
 def _act(kink: bool = False, **kwargs: Any) -> Any:
     def gen(rng: Gen) -> Iterator[SampleInput]:
         def x(*shape: int) -> np.ndarray:
-            return _away(rng, shape) if kink else _u(rng, shape, -3.0, 3.0)
+            return away(rng, shape) if kink else uniform(rng, shape, -3.0, 3.0)
 
         yield S("nd", (x(3, 4),), dict(kwargs))
         yield S("0d", (x(),), dict(kwargs))
@@ -87,12 +74,12 @@ def _act(kink: bool = False, **kwargs: Any) -> Any:
 
 def _gelu_samples(rng: Gen) -> Iterator[SampleInput]:
     yield from _act()(rng)
-    yield S("tanh", (_u(rng, (3, 4), -3, 3),), {"approximate": "tanh"})
+    yield S("tanh", (uniform(rng, (3, 4), -3, 3),), {"approximate": "tanh"})
 
 
 def _softplus_samples(rng: Gen) -> Iterator[SampleInput]:
     yield from _act()(rng)
-    yield S("beta2_threshold", (_u(rng, (3, 4), -3, 3),), {"beta": 2.0, "threshold": 1.5})
+    yield S("beta2_threshold", (uniform(rng, (3, 4), -3, 3),), {"beta": 2.0, "threshold": 1.5})
 
 
 # -- losses ----------------------------------------------------------------------------------
@@ -109,8 +96,8 @@ def _l1_samples(rng: Gen) -> Iterator[SampleInput]:
         ("none", (2, 3), "none"),
         ("0d", (), "mean"),
     ]:
-        a = _u(rng, shape)
-        yield S(name, (a, np.asarray(a + _away(rng, shape))), {"reduction": red})
+        a = uniform(rng, shape)
+        yield S(name, (a, np.asarray(a + away(rng, shape))), {"reduction": red})
 
 
 def _bce_ref(
@@ -122,15 +109,15 @@ def _bce_ref(
 
 
 def _bce_samples(rng: Gen) -> Iterator[SampleInput]:
-    yield S("mean", (_u(rng, (3, 4), 0.05, 0.95), NoGrad(_u(rng, (3, 4), 0.0, 1.0))))
+    yield S("mean", (uniform(rng, (3, 4), 0.05, 0.95), NoGrad(uniform(rng, (3, 4), 0.0, 1.0))))
     yield S(
         "weighted_sum",
-        (_u(rng, (5,), 0.05, 0.95), NoGrad(_u(rng, (5,), 0.0, 1.0))),
-        {"weight": NoGrad(_u(rng, (5,), 0.5, 2.0)), "reduction": "sum"},
+        (uniform(rng, (5,), 0.05, 0.95), NoGrad(uniform(rng, (5,), 0.0, 1.0))),
+        {"weight": NoGrad(uniform(rng, (5,), 0.5, 2.0)), "reduction": "sum"},
     )
     yield S(
         "none",
-        (_u(rng, (2, 3), 0.05, 0.95), NoGrad(_u(rng, (2, 3), 0.0, 1.0))),
+        (uniform(rng, (2, 3), 0.05, 0.95), NoGrad(uniform(rng, (2, 3), 0.0, 1.0))),
         {"reduction": "none"},
     )
 
@@ -150,20 +137,20 @@ def _bce_logits_ref(
 
 
 def _bce_logits_samples(rng: Gen) -> Iterator[SampleInput]:
-    yield S("mean", (_u(rng, (3, 4), -3, 3), _u(rng, (3, 4), 0.0, 1.0)))
+    yield S("mean", (uniform(rng, (3, 4), -3, 3), uniform(rng, (3, 4), 0.0, 1.0)))
     yield S(
         "pos_weight_sum",
-        (_u(rng, (2, 3), -3, 3), _u(rng, (2, 3), 0.0, 1.0)),
-        {"pos_weight": NoGrad(_u(rng, (3,), 0.5, 2.0)), "reduction": "sum"},
+        (uniform(rng, (2, 3), -3, 3), uniform(rng, (2, 3), 0.0, 1.0)),
+        {"pos_weight": NoGrad(uniform(rng, (3,), 0.5, 2.0)), "reduction": "sum"},
     )
     yield S(
         "weight_none",
-        (_u(rng, (4,), -3, 3), _u(rng, (4,), 0.0, 1.0)),
-        {"weight": NoGrad(_u(rng, (4,), 0.5, 2.0)), "reduction": "none"},
+        (uniform(rng, (4,), -3, 3), uniform(rng, (4,), 0.0, 1.0)),
+        {"weight": NoGrad(uniform(rng, (4,), 0.5, 2.0)), "reduction": "none"},
     )
     yield S(
         "large_logits",
-        (_u(rng, (4,), 30.0, 40.0) * np.array([1, -1, 1, -1]), _u(rng, (4,), 0.0, 1.0)),
+        (uniform(rng, (4,), 30.0, 40.0) * np.array([1, -1, 1, -1]), uniform(rng, (4,), 0.0, 1.0)),
     )
 
 
@@ -187,9 +174,11 @@ def _layer_norm_ref(
 
 
 def _layer_norm_samples(rng: Gen) -> Iterator[SampleInput]:
-    yield S("affine", (_u(rng, (3, 4)), (4,), _u(rng, (4,)), _u(rng, (4,))))
-    yield S("plain", (_u(rng, (2, 5)), (5,)))
-    yield S("two_dims", (_u(rng, (2, 3, 4)), (3, 4), _u(rng, (3, 4)), _u(rng, (3, 4))))
+    yield S("affine", (uniform(rng, (3, 4)), (4,), uniform(rng, (4,)), uniform(rng, (4,))))
+    yield S("plain", (uniform(rng, (2, 5)), (5,)))
+    yield S(
+        "two_dims", (uniform(rng, (2, 3, 4)), (3, 4), uniform(rng, (3, 4)), uniform(rng, (3, 4)))
+    )
 
 
 def _batch_norm_ref(
@@ -220,18 +209,18 @@ def _batch_norm_samples(rng: Gen) -> Iterator[SampleInput]:
     # training they are None here, so repeated calls don't update them).
     yield S(
         "training_affine",
-        (_u(rng, (4, 3)), None, None, _u(rng, (3,)), _u(rng, (3,))),
+        (uniform(rng, (4, 3)), None, None, uniform(rng, (3,)), uniform(rng, (3,))),
         {"training": True},
     )
-    yield S("training_3d", (_u(rng, (2, 3, 4)), None, None), {"training": True})
+    yield S("training_3d", (uniform(rng, (2, 3, 4)), None, None), {"training": True})
     yield S(
         "eval_running_stats",
         (
-            _u(rng, (4, 3)),
-            NoGrad(_u(rng, (3,))),
-            NoGrad(_u(rng, (3,), 0.5, 2.0)),
-            _u(rng, (3,)),
-            _u(rng, (3,)),
+            uniform(rng, (4, 3)),
+            NoGrad(uniform(rng, (3,))),
+            NoGrad(uniform(rng, (3,), 0.5, 2.0)),
+            uniform(rng, (3,)),
+            uniform(rng, (3,)),
         ),
     )
 
@@ -281,14 +270,20 @@ def _conv2d_ref(
 
 
 def _conv2d_samples(rng: Gen) -> Iterator[SampleInput]:
-    yield S("basic_bias", (_u(rng, (2, 2, 5, 5)), _u(rng, (3, 2, 3, 3)), _u(rng, (3,))))
+    yield S(
+        "basic_bias", (uniform(rng, (2, 2, 5, 5)), uniform(rng, (3, 2, 3, 3)), uniform(rng, (3,)))
+    )
     yield S(
         "stride_padding",
-        (_u(rng, (1, 2, 5, 4)), _u(rng, (2, 2, 3, 2))),
+        (uniform(rng, (1, 2, 5, 4)), uniform(rng, (2, 2, 3, 2))),
         {"stride": 2, "padding": 1},
     )
-    yield S("dilation", (_u(rng, (1, 1, 6, 6)), _u(rng, (2, 1, 2, 2))), {"dilation": 2})
-    yield S("groups", (_u(rng, (1, 4, 4, 4)), _u(rng, (4, 2, 2, 2)), _u(rng, (4,))), {"groups": 2})
+    yield S("dilation", (uniform(rng, (1, 1, 6, 6)), uniform(rng, (2, 1, 2, 2))), {"dilation": 2})
+    yield S(
+        "groups",
+        (uniform(rng, (1, 4, 4, 4)), uniform(rng, (4, 2, 2, 2)), uniform(rng, (4,))),
+        {"groups": 2},
+    )
 
 
 def _conv2d_errors() -> Iterator[ErrorInput]:
@@ -300,10 +295,10 @@ def _conv2d_errors() -> Iterator[ErrorInput]:
 
 
 def _unfold_samples(rng: Gen) -> Iterator[SampleInput]:
-    yield S("k2", (_u(rng, (2, 2, 4, 4)), 2))
+    yield S("k2", (uniform(rng, (2, 2, 4, 4)), 2))
     yield S(
         "stride_padding_dilation",
-        (_u(rng, (1, 2, 5, 5)), (2, 3)),
+        (uniform(rng, (1, 2, 5, 5)), (2, 3)),
         {"stride": 2, "padding": 1, "dilation": (2, 1)},
     )
 
@@ -345,7 +340,7 @@ def _pool_ref(kind: str) -> Any:
 def _pool_samples(kind: str) -> Any:
     def gen(rng: Gen) -> Iterator[SampleInput]:
         def x(*shape: int) -> np.ndarray:
-            return _distinct(rng, shape) if kind == "max" else _u(rng, shape)
+            return distinct(rng, shape) if kind == "max" else uniform(rng, shape)
 
         yield S("k2", (x(2, 2, 4, 4), 2))
         yield S("k3_stride1_padding1", (x(1, 2, 4, 5), 3), {"stride": 1, "padding": 1})
@@ -371,12 +366,12 @@ def _embedding_ref(
 
 def _embedding_samples(rng: Gen) -> Iterator[SampleInput]:
     sc = ("scatter_add",)
-    yield S("repeated_rows", (np.array([1, 3, 1, 0]), _u(rng, (5, 3))), needs_kernels=sc)
-    yield S("2d_indices", (np.array([[0, 2], [4, 2]]), _u(rng, (5, 2))), needs_kernels=sc)
+    yield S("repeated_rows", (np.array([1, 3, 1, 0]), uniform(rng, (5, 3))), needs_kernels=sc)
+    yield S("2d_indices", (np.array([[0, 2], [4, 2]]), uniform(rng, (5, 2))), needs_kernels=sc)
     yield S(
         # PyTorch's padding row gets no gradient though it reaches the output: forward only.
         "padding_idx",
-        (np.array([0, 2, 0]), _u(rng, (3, 2))),
+        (np.array([0, 2, 0]), uniform(rng, (3, 2))),
         {"padding_idx": 0},
         group="forward_only",
     )
@@ -395,8 +390,8 @@ def _one_hot_samples(rng: Gen) -> Iterator[SampleInput]:
 
 def _dropout_samples(rng: Gen) -> Iterator[SampleInput]:
     # Only the deterministic settings: the random mask is a backend's RNG, not a formula.
-    yield S("eval", (_u(rng, (3, 4)),), {"p": 0.5, "training": False})
-    yield S("p0_training", (_u(rng, (5,)),), {"p": 0.0, "training": True})
+    yield S("eval", (uniform(rng, (3, 4)),), {"p": 0.5, "training": False})
+    yield S("p0_training", (uniform(rng, (5,)),), {"p": 0.0, "training": True})
 
 
 def _dropout_ref(
