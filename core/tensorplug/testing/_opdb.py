@@ -5,11 +5,10 @@ Sample names say what they cover (``0d``, ``empty``, ``broadcast_rhs``, ``transp
 ``special`` samples (±0, ±inf, NaN) are kept apart from the gradient families. Smooth ops take
 values anywhere in their domain; ops with kinks (``abs``, ``relu``, ``clamp``, ``max``) take
 values kept away from them, so finite differences are meaningful.
+
+The entries live in one module per op family; this module assembles them and adds the error
+inputs of ops whose own entries define none.
 """
-
-
-# NumPy's stubs type most compositions of ufuncs as Any; references return arrays.
-# mypy: disable-error-code="no-any-return"
 
 from __future__ import annotations
 
@@ -24,9 +23,7 @@ from ._opdb_pointwise import pointwise_ops
 from ._opdb_reduce import reduction_ops
 from ._opdb_shape import shape_ops
 from ._opinfo import ErrorInput, OpInfo
-from ._samples import (
-    S,
-)
+from ._samples import S
 
 
 def _more_errors() -> dict[str, list[ErrorInput]]:
