@@ -4,6 +4,7 @@ tolerances in the summary, invalid declarations, and the installed example backe
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -42,6 +43,36 @@ def test_numpy_quick_run_prints_header_and_summary() -> None:
     assert "forward" in out and "gradcheck" in out and "(engine)" in out
     row = next(line for line in out.splitlines() if line.startswith("exp ") and "float64" in line)
     assert row.split()[2:4] == ["1", "1"]  # one quick sample each: forward, gradcheck
+
+
+def test_json_report(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    r = _run(
+        "--backend-module",
+        "conformance_toy_backend",
+        "--backend",
+        "toy",
+        "--tp-ops",
+        "exp,neg",
+        "--tp-quick",
+        "--tp-json",
+        str(out),
+    )
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    report = json.loads(out.read_text())
+    assert report["backend"] == "toy" and report["device"] == "cpu"
+    assert "float16" not in report["dtypes"]
+    rows = {(x["op"], x["dtype"], x["family"]): x for x in report["results"]}
+    assert rows[("exp", "float32", "forward")] == {
+        "op": "exp",
+        "dtype": "float32",
+        "family": "forward",
+        "xfailed": 1,
+    }
+    assert rows[("neg", "float64", "gradcheck")]["passed"] == 1
+    assert rows[("exp", "float16", "unsupported")]["passed"] == 1
+    assert report["known_failures"][0]["reason"].startswith("exp kernel is")
+    assert report["tolerances"][0]["op"] == "sin"
 
 
 def test_known_failures_unsupported_and_tolerances() -> None:
@@ -180,3 +211,25 @@ def test_example_backend_plugin_passes_quick_run() -> None:
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
     assert "tensorplug conformance summary: backend array_api_strict" in r.stdout
     assert "known failures declared by the backend:" in r.stdout
+
+
+def test_the_plugin_is_inert_in_other_runs(tmp_path: Path) -> None:
+    (tmp_path / "test_plain.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "tensorplug.testing.pytest_plugin",
+            "-p",
+            "no:cacheprovider",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "1 passed" in r.stdout and "tensorplug conformance" not in r.stdout

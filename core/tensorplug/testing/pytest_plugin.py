@@ -7,7 +7,9 @@ any run. One backend per process: ``--tp-backend NAME``, or ``TENSORPLUG_TEST_BA
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import json
 import os
 from collections import Counter, defaultdict
 from typing import Any
@@ -60,6 +62,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--tp-ops", default="", help="comma-separated op names or globs")
     g.addoption("--tp-dtypes", default="", help="comma-separated dtype names")
     g.addoption("--tp-family", default="", help="comma-separated families: " + ", ".join(FAMILIES))
+    g.addoption(
+        "--tp-json",
+        default=None,
+        metavar="PATH",
+        help="also write the op x dtype x family results and the declarations as JSON",
+    )
     g.addoption(
         "--tp-slow-gradcheck",
         action="store_true",
@@ -246,6 +254,30 @@ class _Recorder:
 
 
 _SYMBOL = {"passed": "", "failed": "F", "xfailed": "x", "xpassed": "X", "skipped": "s"}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    path = session.config.getoption("tp_json")
+    state = session.config.stash.get(_STATE, None)
+    if not path or state is None:
+        return
+    be = state.backend
+    report = {
+        "backend": be.name,
+        "version": be.version,
+        "device": str(be.device(be.k.full((), 0, tp.float32))),
+        "tensorplug": tp.__version__,
+        "dtypes": [d.name for d in be.supported_dtypes],
+        "exit_status": int(exitstatus),
+        "results": [
+            {"op": op, "dtype": dt, "family": fam, **dict(counts)}
+            for (op, dt, fam), counts in sorted(state.results.items())
+        ],
+        "known_failures": [dataclasses.asdict(kf) for kf in be.known_failures],
+        "tolerances": [dataclasses.asdict(t) for t in be.tolerances],
+    }
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=1)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
