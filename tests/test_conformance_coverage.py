@@ -56,15 +56,19 @@ def test_every_public_op_has_an_entry() -> None:
     covered = _covered()
     missing = [n for n in tp.__all__ if n not in covered and n not in NOT_OPS]
     assert not missing, (
-        f"public ops without an op-database entry in tensorplug.testing: {missing}; add an "
-        "OpInfo (or, if it is not an op, add it to NOT_OPS with the reason)"
+        f"public ops without an op-database entry: {missing}; add an OpInfo to the "
+        "matching core/tensorplug/testing/_opdb_*.py module (or, if it is not an op, add "
+        "it to NOT_OPS with the reason)"
     )
 
 
 def test_every_nn_functional_op_has_an_entry() -> None:
     covered = _covered()
     missing = [n for n in F.__all__ if n not in covered and n not in NOT_OPS_NN]
-    assert not missing, f"nn.functional ops without an op-database entry: {missing}"
+    assert not missing, (
+        f"nn.functional ops without an op-database entry: {missing}; add an OpInfo to "
+        "core/tensorplug/testing/_opdb_nn.py"
+    )
 
 
 def test_exemptions_are_current_and_reasoned() -> None:
