@@ -103,7 +103,7 @@ def test_assert_close_per_dtype() -> None:
 def test_assert_close_special_values() -> None:
     nan, inf = float("nan"), float("inf")
     assert_close(tp.tensor([nan, inf, -inf]), tp.tensor([nan, inf, -inf]))
-    for a, b in [([nan], [0.0]), ([inf], [-inf]), ([inf], [1e30]), ([0.0], [nan])]:
+    for a, b in [([nan], [0.0]), ([inf], [-inf]), ([inf], [1e30]), ([1e30], [inf]), ([0.0], [nan])]:
         with pytest.raises(AssertionError):
             assert_close(tp.tensor(a), tp.tensor(b), rtol=1.0, atol=1e38)
 

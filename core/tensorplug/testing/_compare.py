@@ -122,24 +122,19 @@ def mismatch(a: np.ndarray, e: np.ndarray, tol: Tol, equal_nan: bool = True) -> 
         a, e = a.astype(np.int64), e.astype(np.int64)
     a64, e64 = a.astype(np.float64), e.astype(np.float64)
     with np.errstate(all="ignore"):
-        nan_a, nan_e = np.isnan(a64), np.isnan(e64)
-        inf = np.isinf(a64) | np.isinf(e64)
         diff = np.abs(a64 - e64)
-        bad = diff > tol.atol + tol.rtol * np.abs(e64)
-        bad |= inf & (a64 != e64)
-        bad |= nan_a != nan_e if equal_nan else nan_a | nan_e
-        bad &= ~(nan_a & nan_e) if equal_nan else bad
+        close = (diff <= tol.atol + tol.rtol * np.abs(e64)) | (a64 == e64)
+        # An infinity only matches itself (rtol * inf would accept any finite value).
+        close &= (a64 == e64) | ~(np.isinf(a64) | np.isinf(e64))
+        if equal_nan:
+            close |= np.isnan(a64) & np.isnan(e64)
+    bad = ~close
     if not bad.any():
         return ""
-    finite_diff = np.where(bad & np.isfinite(diff), diff, -1.0)
-    worst = (
-        np.unravel_index(int(np.argmax(finite_diff if finite_diff.max() >= 0 else bad)), bad.shape)
-        if bad.ndim
-        else ()
-    )
-    idx = tuple(int(i) for i in worst)
+    score = np.where(bad, np.nan_to_num(diff, nan=np.inf), -1.0)
+    idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(score)), bad.shape))
     return (
         f"{int(bad.sum())} of {bad.size} elements differ (rtol={tol.rtol:g}, atol={tol.atol:g}); "
-        f"worst at index {idx}: {a64[idx]!r} vs expected {e64[idx]!r} "
-        f"(abs diff {diff[idx]:.3g})"
+        f"worst at index {idx}: {float(a64[idx]):.8g} vs expected {float(e64[idx]):.8g} "
+        f"(abs diff {float(diff[idx]):.3g})"
     )
