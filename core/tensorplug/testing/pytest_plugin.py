@@ -19,6 +19,7 @@ import pytest
 import tensorplug as tp
 
 from .._backend import Backend
+from .._dtype import BY_NAME
 from .._plugins import REGISTRY
 from ._cases import (
     FAMILIES,
@@ -87,7 +88,10 @@ def _state(config: pytest.Config) -> _State:
         if module:
             tp.plugins.register(importlib.import_module(module), f"--tp-backend-module {module}")
         name = config.getoption("tp_backend") or "numpy"
-        backend = REGISTRY.get(name)
+        try:
+            backend = REGISTRY.get(name)
+        except (ValueError, RuntimeError) as e:  # unknown, broken or unavailable: say why
+            raise pytest.UsageError(str(e)) from e
         tp.set_backend(name)
         families = _split(config.getoption("tp_family"))
         unknown = set(families) - set(FAMILIES)
@@ -95,9 +99,16 @@ def _state(config: pytest.Config) -> _State:
             raise pytest.UsageError(
                 f"unknown --tp-family {sorted(unknown)}; families: " + ", ".join(FAMILIES)
             )
+        dtypes = _split(config.getoption("tp_dtypes"))
+        if set(dtypes) - set(BY_NAME):
+            raise pytest.UsageError(
+                f"unknown --tp-dtypes {sorted(set(dtypes) - set(BY_NAME))}; dtypes: "
+                + ", ".join(BY_NAME)
+            )
+        dtypes = tuple(BY_NAME[n].name for n in dtypes)  # aliases: double -> float64
         sel = Selection(
             _split(config.getoption("tp_ops")),
-            _split(config.getoption("tp_dtypes")),
+            dtypes,
             families,
             config.getoption("tp_quick"),
         )
