@@ -83,6 +83,28 @@ def _where(cond: Any, x: Any, y: Any) -> Any:
     return r if r.__class__ is _ND else np.asarray(r)
 
 
+def _where_zero_(cond: Any, x: Any) -> Any:
+    """``where(cond, x, 0)`` written into ``x`` when ``x`` owns its memory (no view shares
+    it), else a new array; use the result. Branch-free like ``_where``, in blocks, so the
+    integer mask costs 256 KiB whatever the size of ``x``."""
+    if not (x.__class__ is _ND and x.base is None and x.dtype.kind == "f"
+            and x.flags.c_contiguous and x.flags.writeable and cond.shape == x.shape
+            and cond.dtype == np.bool_):
+        return _where(cond, x, 0)
+    u = _UINT_OF_SIZE[x.dtype.itemsize]
+    xi = x.reshape(-1).view(u)
+    c = cond.reshape(-1)
+    n = xi.size
+    step = 1 << 16
+    bits = np.empty(min(step, n), u)
+    for s in range(0, n, step):
+        e = min(s + step, n)
+        b = bits[: e - s]
+        np.subtract(0, c[s:e], dtype=u, out=b)
+        np.bitwise_and(xi[s:e], b, out=xi[s:e])
+    return x
+
+
 _SUM_TO_AXES: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[int, ...]] = {}
 
 
@@ -188,6 +210,7 @@ def make_backend() -> Backend:
         permute=lambda a, axes: a.transpose(axes),
         broadcast_to=_broadcast_to,
         sum_to=_sum_to,
+        where_zero_=_where_zero_,
         iadd=lambda dst, src: np.add(dst, src, out=dst),
         isub=lambda dst, src: np.subtract(dst, src, out=dst),
         imul=lambda dst, src: np.multiply(dst, src, out=dst),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import weakref
+from sys import getrefcount as _getrefcount
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -77,6 +78,10 @@ class Node:
     """Inputs broadcast against each other (shape errors are reported as such)."""
     promote: ClassVar[bool] = True
     """Tensor inputs are promoted to a common dtype (``nary`` ops)."""
+    backward_owned: ClassVar[Any] = None
+    """Optional variant of ``backward`` that may overwrite ``grad`` in place: the engine calls
+    it instead when nothing but the engine references the incoming gradient array (a plain
+    backward, no post-hooks), so a large gradient needs no second buffer (ReLU's mask)."""
 
     def __init__(self) -> None:
         self._pre_hooks: list[Callable[..., Any]] | None = None
@@ -499,9 +504,13 @@ def run_backward(
                 # The common case, inlined: raw kernels, no anomaly checks to run. A node
                 # that saved nothing has no versions to check (``_versions`` stays set after
                 # the saved values are freed, so a second backward still gets its error).
-                grads = _match_dtypes(node, node.backward(
+                fn = node.backward
+                if (node.backward_owned is not None and node._post_hooks is None
+                        and _getrefcount(g) == 2):  # only this frame's ``g`` refers to it
+                    fn = node.backward_owned
+                grads = _match_dtypes(node, fn(
                     node, node._backend.k, g, *node._unpack(False)) if node._versions else
-                    node.backward(node, node._backend.k, g), False)
+                    fn(node, node._backend.k, g), False)
             if not retain_graph:
                 node._saved = _FREED
             if node._post_hooks is not None:
@@ -522,6 +531,9 @@ def run_backward(
                         ready.append(nxt)
                     else:
                         _release(nxt, deps, buffers, ready)
+            # Drop this frame's references: a gradient held only by ``buffers`` is one the
+            # next node may overwrite (``backward_owned``), and frees as soon as it is used.
+            g = grads = gi = None
     finally:
         state.grad_enabled = prev_mode
     return captured

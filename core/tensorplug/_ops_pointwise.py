@@ -262,6 +262,13 @@ class ReluBackward0(Node):
     forward = staticmethod(lambda k, x: k.relu(x))
     backward = staticmethod(lambda ctx, ops, g, out: (ops.where(ops.gt(out, 0), g, 0.0),))
 
+    @staticmethod
+    def backward_owned(ctx: Any, ops: Any, g: Any, out: Any) -> tuple[Any]:
+        # g is the engine's alone: zero it in place where out <= 0 (no second full buffer).
+        if getattr(ops, "where_zero_", None) is None:
+            return ReluBackward0.backward(ctx, ops, g, out)  # type: ignore[no-any-return]
+        return (ops.where_zero_(ops.gt(out, 0), g),)
+
 
 class SignBackward0(Node):
     """``sign(x)``: grad = 0."""
