@@ -6,6 +6,7 @@
 * ``toy_xpass``: declares a known failure for ``neg``, which actually works.
 * ``toy_typo``: declares a known failure for an op that does not exist.
 * ``toy_host``: its ``tanh`` kernel goes through host memory (``to_host``/``from_host``).
+* ``toy_no64``: no float16 and no float64 (gradients checked against the NumPy backend).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def _make(
         kernels["exp"] = lambda x: exp(x) * x.dtype.type(1.001)
     if name == "toy_host":  # right values, but a trip through host memory
         kernels["tanh"] = lambda x: kernels["from_host"](np.tanh(kernels["to_host"](x)), None)
-    dtypes = {d: n for d, n in base.dtypes.items() if d is not tp.float16}
+    dropped = (tp.float16, tp.float64) if name == "toy_no64" else (tp.float16,)
+    dtypes = {d: n for d, n in base.dtypes.items() if d not in dropped}
     return Backend(
         name=name,
         kernels=kernels,
@@ -67,6 +69,7 @@ def tensorplug_backends() -> list[BackendSpec]:
             ),
         ),
         BackendSpec("toy_host", lambda: _make("toy_host", ())),
+        BackendSpec("toy_no64", lambda: _make("toy_no64", ())),
         BackendSpec(
             "toy_typo",
             lambda: _make("toy_typo", (KnownFailure("nonexistent_op", "a typo in a declaration"),)),

@@ -233,3 +233,20 @@ def test_the_plugin_is_inert_in_other_runs(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "1 passed" in r.stdout and "tensorplug conformance" not in r.stdout
+
+
+def test_a_backend_without_float64_gets_gradients_checked_against_numpy() -> None:
+    r = _run(
+        "--backend-module",
+        "conformance_toy_backend",
+        "--backend",
+        "toy_no64",
+        "--tp-quick",
+        "--tp-ops",
+        "exp,matmul,softmax",
+        "-v",
+    )
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    assert "test_grad_parity[exp-float32-nd] PASSED" in r.stdout
+    assert "test_gradcheck[" not in r.stdout  # no float64 to take finite differences in
+    assert "test_unsupported[exp-float64-dtype_float64] PASSED" in r.stdout
