@@ -7,6 +7,7 @@
 * ``toy_typo``: declares a known failure for an op that does not exist.
 * ``toy_host``: its ``tanh`` kernel goes through host memory (``to_host``/``from_host``).
 * ``toy_no64``: no float16 and no float64 (gradients checked against the NumPy backend).
+* ``toy_cuda``: NumPy arrays that claim to live on ``cuda:0`` (the ``gpu`` marker's test).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def _make(
     dtypes = {d: n for d, n in base.dtypes.items() if d not in dropped}
     return Backend(
         name=name,
+        device_type="cuda" if name == "toy_cuda" else "cpu",
         kernels=kernels,
         dtypes=dtypes,
         version="0.0-test",
@@ -70,6 +72,7 @@ def tensorplug_backends() -> list[BackendSpec]:
         ),
         BackendSpec("toy_host", lambda: _make("toy_host", ())),
         BackendSpec("toy_no64", lambda: _make("toy_no64", ())),
+        BackendSpec("toy_cuda", lambda: _make("toy_cuda", ()), device_type="cuda"),
         BackendSpec(
             "toy_typo",
             lambda: _make("toy_typo", (KnownFailure("nonexistent_op", "a typo in a declaration"),)),

@@ -250,3 +250,29 @@ def test_a_backend_without_float64_gets_gradients_checked_against_numpy() -> Non
     assert "test_grad_parity[exp-float32-nd] PASSED" in r.stdout
     assert "test_gradcheck[" not in r.stdout  # no float64 to take finite differences in
     assert "test_unsupported[exp-float64-dtype_float64] PASSED" in r.stdout
+
+
+def test_tests_on_a_device_backend_carry_the_gpu_marker() -> None:
+    r = _run(
+        "--backend-module",
+        "conformance_toy_backend",
+        "--backend",
+        "toy_cuda",
+        "--tp-ops",
+        "neg",
+        "--tp-quick",
+    )
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    assert "on device cuda:0" in r.stdout
+    r = _run(
+        "--backend-module",
+        "conformance_toy_backend",
+        "--backend",
+        "toy_cuda",
+        "--tp-ops",
+        "neg",
+        "--tp-quick",
+        "-m",
+        "not gpu",
+    )
+    assert r.returncode == 5  # every test deselected: none ran

@@ -125,6 +125,7 @@ def _state(config: pytest.Config) -> _State:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "tp_family(name): a tensorplug conformance test family")
+    config.addinivalue_line("markers", "gpu: needs a CUDA device")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -203,10 +204,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=empty)
         items[:] = [i for i in items if i not in empty]
     kfs = state.backend.known_failures
+    on_device = state.backend.device_type != "cpu"  # so `-m "not gpu"` works as elsewhere
     for item in items:
         case = _case(item)
         if case is None:
             continue
+        if on_device:
+            item.add_marker(pytest.mark.gpu)
         for i, kf in enumerate(kfs):
             if matches(kf, case):
                 state.used_known_failures.add(i)
