@@ -649,3 +649,43 @@ def test_deep_graph_is_freed_without_recursion() -> None:
         y = y + 0.0
     del y
     gc.collect()
+
+
+def test_custom_function_non_differentiable_outputs() -> None:
+    class ArgSort(tp.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: tp.Tensor) -> tp.Tensor:
+            return x.argmax(0)
+
+        @staticmethod
+        def backward(ctx: Any, g: tp.Tensor) -> Any:
+            raise AssertionError("not differentiable")
+
+    class Marked(tp.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: tp.Tensor) -> tp.Tensor:
+            out = x.sign()
+            ctx.mark_non_differentiable(out)
+            return out
+
+        @staticmethod
+        def backward(ctx: Any, g: tp.Tensor) -> Any:
+            raise AssertionError("not differentiable")
+
+    x = t64([1.0, -3.0])
+    for out in (ArgSort.apply(x), Marked.apply(x)):
+        assert not out.requires_grad and out.grad_fn is None
+
+
+def test_custom_function_releases_saved_tensors_after_backward() -> None:
+    import weakref
+
+    x = t64([1.0, 2.0])
+    h = x * 2
+    out = Cube.apply(h, 1.0)
+    saved = weakref.ref(h)
+    del h
+    out.sum().backward()
+    assert saved() is None  # out (and so its node and ctx) is still alive
+    with pytest.raises(RuntimeError, match="second time"):
+        out.sum().backward()

@@ -46,11 +46,16 @@ class _CustomNode(Node):
             s if s is None or isinstance(s, Tensor) else Tensor._make(s, be) for s in saved
         ) if tensor_mode else tuple(
             None if s is None else Tensor._make(s, be) for s in saved)
-        if tensor_mode:
-            res = node.fn_cls.backward(ctx, gt)
-        else:
-            with no_grad():
+        try:
+            if tensor_mode:
                 res = node.fn_cls.backward(ctx, gt)
+            else:
+                with no_grad():
+                    res = node.fn_cls.backward(ctx, gt)
+        finally:
+            # The node outlives backward while its output is referenced: it must not keep
+            # the saved tensors alive after the graph freed them.
+            ctx.saved_tensors = ()
         if not isinstance(res, tuple):
             res = (res,)
         n = len(node.next_functions)
@@ -123,7 +128,11 @@ class Function(metaclass=_FunctionMeta):
             raise TypeError(f"{cls.__name__}.forward must return a Tensor, got {type(out)}")
         if not (state.grad_enabled and any(ctx.needs_input_grad)):
             return out
+        if not out.dtype.is_floating_point or any(
+                t is out for t in getattr(ctx, "_non_diff", ())):
+            return out  # marked (or, being integer, inherently) non-differentiable
         to_save = ctx._to_save
+        ctx._to_save = ()  # the node holds them (and frees them after backward), not ctx
         node = record(cls._node_cls, list(args), out._data, (), out._backend)
         node._saved = tuple(to_save)
         node._versions = tuple(None if t is None else t._vc[0] for t in to_save)
