@@ -271,6 +271,7 @@ CASES = [
     Case("std_all", lambda lib, a: a.std(), [(3, 4)]),
     Case("std_dim_keepdim", lambda lib, a: lib.std(a, -1, keepdim=True), [(3, 4)]),
     Case("std_correction", lambda lib, a: a.std(dim=0, correction=0), [(3, 4)]),
+    Case("std_of_equal_values", lambda lib, a: a.expand(3, 4).std(0), [(1, 4)], fd=False),
     Case("logsumexp_dim", lambda lib, a: lib.logsumexp(a, 1), [(3, 4)]),
     Case("logsumexp_tuple_keepdim", lambda lib, a: a.logsumexp((0, 2), keepdim=True), [(2, 3, 4)]),
     Case("logsumexp_large", lambda lib, a: (a * 500).logsumexp(-1), [(3, 4)]),

@@ -169,7 +169,8 @@ class VarBackward0(Node):
 
 
 class StdBackward0(Node):
-    """``std(x, correction)``: grad = g * (x - mean) / ((n - correction) * std)."""
+    """``std(x, correction)``: grad = g * (x - mean) / ((n - correction) * std), and 0 where
+    std is 0 (all elements equal), as PyTorch."""
     op, float_only, save = "std", True, (0, OUT)
     forward = staticmethod(lambda k, x, axes, c, keepdim: k.sqrt(
         VarBackward0.forward(k, x, axes, c, keepdim)))
@@ -180,8 +181,11 @@ class StdBackward0(Node):
         shape = ctx.shapes[0]
         n = _count(shape, axes)
         centred = ops.sub(x, ops.div(ops.sum(x, axes, True), n))
-        denom = ops.mul(expand_back(ops, out, shape, axes, keepdim), float(n - correction))
-        return (ops.div(ops.mul(centred, expand_back(ops, g, shape, axes, keepdim)), denom),)
+        ob = expand_back(ops, out, shape, axes, keepdim)
+        zero = ops.eq(ob, 0)
+        denom = ops.mul(ops.where(zero, 1.0, ob), float(n - correction))
+        grad = ops.div(ops.mul(centred, expand_back(ops, g, shape, axes, keepdim)), denom)
+        return (ops.where(zero, 0.0, grad),)
 
 
 class LogsumexpBackward0(Node):
