@@ -293,6 +293,7 @@ def _as_tensors(values: tuple[Any, ...], be: Backend) -> tuple[Any, ...]:
 
 
 _new = object.__new__
+_NEEDS1 = ((False,), (True,))
 _NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
 """``needs_input_grad`` of a binary op, shared: ``_NEEDS2[a needs][b needs]``."""
 _VERSION_0 = (0,)
@@ -345,6 +346,20 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
         node.needs_input_grad = _NEEDS2[fa is not None][fb is not None]
         node.shapes = (sa, sb)
         node.dtype = (ta, tb)
+    elif len(tensors) == 1 and isinstance(tensors[0], _Tensor):  # unary ops and views
+        t = tensors[0]
+        fn = t._grad_fn
+        if fn is None and t._requires_grad:
+            fn = t._accumulator()  # _accum is a weak reference: always go through this
+        d = t._data
+        if fn is None:
+            node.next_functions = (_NO_EDGE,)
+            node.needs_input_grad = _NEEDS1[0]
+        else:
+            node.next_functions = ((fn, 0),)
+            node.needs_input_grad = _NEEDS1[1]
+        node.shapes = (d.shape,)
+        node.dtype = (d.dtype,)
     else:
         edges = []
         shapes = []
@@ -378,6 +393,12 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
             t = tensors[i]
             node._saved = (t,)
             node._versions = (t._vc[0],) if isinstance(t, _Tensor) else _VERSION_NONE
+    elif len(save) == 2 and OUT not in save:  # two inputs (mul, div, matmul, ...)
+        a = tensors[save[0]]
+        b = tensors[save[1]]
+        node._saved = (a, b)
+        node._versions = (a._vc[0] if isinstance(a, _Tensor) else None,
+                          b._vc[0] if isinstance(b, _Tensor) else None)
     else:
         saved = []
         versions = []
