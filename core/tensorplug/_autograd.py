@@ -78,6 +78,9 @@ class Node:
     """Inputs broadcast against each other (shape errors are reported as such)."""
     promote: ClassVar[bool] = True
     """Tensor inputs are promoted to a common dtype (``nary`` ops)."""
+    saved_for: ClassVar[tuple[tuple[int, ...], ...] | None] = None
+    """For each entry of ``save``, the inputs whose gradient uses it (None: all of them). A
+    saved value no needed gradient uses is not version-checked: PyTorch would not save it."""
     backward_owned: ClassVar[Any] = None
     """Optional variant of ``backward`` that may overwrite ``grad`` in place: the engine calls
     it instead when nothing but the engine references the incoming gradient array (a plain
@@ -146,15 +149,25 @@ class Node:
                 "retain_graph=True if you need to backward through the graph a second time or "
                 "if you need to access saved tensors after calling backward."
             )
-        if not as_tensors and len(saved) == 1:  # the engine's common case, unrolled
-            value, version = saved[0], self._versions[0]
+        if not as_tensors and 0 < len(saved) <= 2:  # the engine's common cases, unrolled
+            versions = self._versions
+            value, version = saved[0], versions[0]
             if version is not None:
                 vc = self._out_vc if self.save[0] == OUT else value._vc
                 if vc[0] != version:
                     _raise_version_error(self, value, 0, vc[0], version)
                 if self.save[0] != OUT:
                     value = value._data
-            return (value,)
+            if len(saved) == 1:
+                return (value,)
+            second, version = saved[1], versions[1]
+            if version is not None:
+                vc = self._out_vc if self.save[1] == OUT else second._vc
+                if vc[0] != version:
+                    _raise_version_error(self, second, 1, vc[0], version)
+                if self.save[1] != OUT:
+                    second = second._data
+            return (value, second)
         out = []
         for i, (value, version) in enumerate(zip(saved, self._versions)):
             if version is not None:
@@ -174,7 +187,12 @@ class Node:
 
 def _raise_version_error(node: Node, value: Any, i: int, now: int, expected: int) -> None:
     """Name the tensor that was modified (what made it, its shape, device and, in anomaly
-    mode, where it was created) and the node that needed it."""
+    mode, where it was created) and the node that needed it; unless no gradient this node
+    computes uses that value (``x[i] = x[i] * 2`` saves ``x[i]`` only for the 2's gradient)."""
+    users = type(node).saved_for
+    if users is not None and i < len(users) and not any(node.needs_input_grad[j]
+                                                        for j in users[i]):
+        return
     # A custom Function's ctx saves a list of its own: no input index, the producer as now.
     slot = node.save[i] if i < len(node.save) else None
     changed = ""
@@ -529,9 +547,12 @@ def run_backward(
                 if (node.backward_owned is not None and node._post_hooks is None
                         and _getrefcount(g) == 2):  # only this frame's ``g`` refers to it
                     fn = node.backward_owned
-                grads = _match_dtypes(node, fn(
-                    node, node._backend.k, g, *node._unpack(False)) if node._versions else
-                    fn(node, node._backend.k, g), False)
+                k = node._backend.k
+                grads = fn(node, k, g, *node._unpack(False)) if node._versions else fn(node, k, g)
+                for gi, dt in zip(grads, node.dtype):  # _match_dtypes' no-op check, inlined
+                    if gi is not None and gi.dtype is not dt and gi.dtype != dt:
+                        grads = _match_dtypes(node, grads, False)
+                        break
             if not retain_graph:
                 node._saved = _FREED
             if node._post_hooks is not None:
