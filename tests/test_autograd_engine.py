@@ -689,3 +689,82 @@ def test_custom_function_releases_saved_tensors_after_backward() -> None:
     assert saved() is None  # out (and so its node and ctx) is still alive
     with pytest.raises(RuntimeError, match="second time"):
         out.sum().backward()
+
+
+def _views_program(lib: Any) -> tuple[float, list[Any], list[Any], str]:
+    x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64, requires_grad=True)
+    w = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    y = x * 2
+    y[1:].mul_(3)  # in-place op through a slice
+    y[0][1] = w[0] * 7  # indexed assignment into a view
+    y.t()[2].add_(w[:2])  # through a transpose and a select
+    y[:, 0].clamp_(0, 5)
+    v = y[1]
+    v.mul_(w)
+    y.view(6)[4:].zero_()  # v, a sibling view, now reads zeros: its history must follow
+    y[0, ::2].copy_(w[1:] ** 2)
+    u = y[0]
+    y.mul_(x)  # the base itself changes: u's history must follow
+    y[1] = y[1] * 2  # the saved y[1] is only needed for the 2's gradient
+    z = x * 1
+    z[0] = z[0] / 2
+    out = (y * y).sum() + v.sum() + u.sum() + z.sum()
+    out.backward()
+    name = y.grad_fn.name().rsplit("::", 1)[-1]
+    return out.item(), x.grad.tolist(), w.grad.tolist(), name
+
+
+def test_inplace_through_views_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    assert _views_program(tp) == _views_program(torch)
+
+
+def test_inplace_through_views_double_backward() -> None:
+    torch = pytest.importorskip("torch")
+    res = []
+    for lib in (torch, tp):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64, requires_grad=True)
+        y = x * x
+        y[0].mul_(x[1])
+        y.t()[1].add_(x[0] ** 2)
+        (g,) = lib.autograd.grad(y.sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), x)
+        res.append((g.tolist(), gg.tolist()))
+    assert res[0] == res[1]
+
+
+def test_inplace_through_view_refusals() -> None:
+    w = t64([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        w[0].add_(1)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        w[0][1] = 5.0
+    y = t64([1.0, 2.0]) * 1
+    e = y.unsqueeze(0).expand(3, 2)
+    with pytest.raises(RuntimeError, match="expand"):
+        e[0].add_(1)
+    # A view of a tensor outside the graph: where it sits in that tensor is not recorded,
+    # so writing a tensor that requires grad into it is refused rather than lost.
+    buf = tp.zeros(2, 2, dtype=tp.float64)
+    with pytest.raises(RuntimeError, match="write through the base"):
+        buf[0].add_(t64([1.0, 1.0]))
+    buf[0] = buf[0] + t64([1.0, 1.0])  # through the base: recorded
+    assert buf.requires_grad and buf.grad_fn is not None
+    with tp.no_grad():
+        w[0].add_(1)  # no graph: plain in-place update
+    assert w.tolist() == [[2.0, 3.0], [3.0, 4.0]]
+
+
+def test_setitem_of_own_slice_times_scalar() -> None:
+    """``x[i] = x[i] * 2`` saves x[i] only for the 2's gradient: no version error."""
+    x = t64([1.0, 2.0, 3.0])
+    y = x * 1
+    y[1] = y[1] * 2
+    y[2] = y[2] / 4
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0, 0.25]
+    z = x * 1
+    h = z * x  # saves z for x's gradient: modifying z must still be caught
+    z[0] = 0.0
+    with pytest.raises(RuntimeError, match="inplace"):
+        h.sum().backward()

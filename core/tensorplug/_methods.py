@@ -55,14 +55,21 @@ def _cast(d: D.dtype) -> Any:
 
 def _fill_(self: Tensor, value: Any) -> Tensor:
     # ``zero_()`` runs every training step: no function-level import here (about 1 µs).
+    if self._base is not None and S.view_write_needs_graph(self, value):
+        S.rebase_view(self, self.new_full(self.shape, value.item() if isinstance(
+            value, Tensor) else value), "fill_")
+        return self
     check_inplace(self, "fill_")
     if isinstance(value, Tensor):
         value = value.item()
     self._backend.k.assign(self._data, self._backend.k.full((), value, self.dtype))
     self._vc[0] += 1
     if self._grad_fn is not None:
+        views = S.live_views(self) if len(self._vc) > 1 else None
         self._grad_fn = None  # filled with a constant: no history
         self._requires_grad = False
+        if views:
+            S.refresh_views(self, views)
     return self
 
 
@@ -80,13 +87,19 @@ def _copy_(self: Tensor, src: Tensor) -> Tensor:
         src = _to(src, backend=self._backend)
     src = S.expand(src, *self.shape) if src.shape != self.shape else src
     res = S.clone(src) if src.dtype is self.dtype else _to(src, self.dtype)
+    if S.view_write_needs_graph(self, res):
+        S.rebase_view(self, res, "copy_")
+        return self
     from ._tensor import check_inplace
 
     check_inplace(self, "copy_")
+    views = S.live_views(self) if len(self._vc) > 1 and res._grad_fn is not None else None
     write(self, res, "copy_")
     if res._grad_fn is not None:
         self._grad_fn = res._grad_fn
         self._requires_grad = True
+        if views:
+            S.refresh_views(self, views)
     return self
 
 

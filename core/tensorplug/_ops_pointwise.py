@@ -50,6 +50,7 @@ class RsubBackward1(Node):
 class MulBackward0(Node):
     """``a * b``: grad a = g * b, grad b = g * a."""
     op, broadcasts, save = "mul", True, (0, 1)
+    saved_for = ((1,), (0,))  # a for b's gradient, b for a's
     forward = staticmethod(lambda k, a, b: k.mul(a, b))
 
     @staticmethod
@@ -62,6 +63,7 @@ class MulBackward0(Node):
 class DivBackward0(Node):
     """``a / b``: grad a = g / b, grad b = -g * a / b**2."""
     op, broadcasts, float_only, save = "div", True, True, (0, 1)
+    saved_for = ((1,), (0, 1))
     forward = staticmethod(lambda k, a, b: k.div(a, b))
 
     @staticmethod
@@ -90,6 +92,7 @@ class PowBackward0(Node):
 class PowBackward1(Node):
     """``a ** b``, both tensors: grad a = g * b * a**(b-1), grad b = g * a**b * log(a)."""
     op, broadcasts, save = "pow", True, (0, 1, OUT)
+    saved_for = ((0, 1), (0,), (1,))
     forward = staticmethod(lambda k, a, b: k.pow(a, b))
 
     @staticmethod

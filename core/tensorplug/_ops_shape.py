@@ -192,10 +192,38 @@ class CopySlices(Node):
         return gx, gv
 
 
+class ViewCopySlices(Node):
+    """An in-place op on a view ``v`` of ``base``: the new base is the old one with ``v``'s
+    region replaced by ``res``. grad base = g with that region zeroed; grad res = g's region
+    (the region is found by replaying ``v``'s view ops, and put back by their backwards)."""
+    op = "copy_slices"
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, Any]:
+        chain = ctx.args[0]
+        region = g
+        for n in chain:
+            region = type(n).forward(ops, region, *n.args)
+        nb, nr = ctx.needs_input_grad
+        gb = gr = None
+        if nb:
+            back = region
+            for n in reversed(chain):
+                back = type(n).backward(n, ops, back)[0]
+            gb = ops.sub(g, back)
+        if nr:
+            gr = ops.sum_to(region, ctx.shapes[1])
+        return gb, gr
+
+
+ViewCopySlices.__name__ = ViewCopySlices.__qualname__ = "CopySlices"  # PyTorch's name
+
+
 class MmBackward0(Node):
     """``a @ b`` (any of 1-D, 2-D, batched, broadcast): grad a = g @ b^T, grad b = a^T @ g,
     reduced to each input's shape."""
     op, save = "matmul", (0, 1)
+    saved_for = ((1,), (0,))
     forward = staticmethod(lambda k, a, b: k.matmul(a, b))
 
     @staticmethod
@@ -520,9 +548,15 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
             v = be.k.astype(v, x.dtype)
     else:
         v = value
+    if view_write_needs_graph(x, value):
+        res = clone(x)
+        setitem(res, index, value)
+        rebase_view(x, res, "setitem")
+        return
     record = state.grad_enabled and (
         x._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     check_inplace(x, "setitem")
+    views = live_views(x) if record and len(x._vc) > 1 else None
     try:
         be.k.setitem(x._data, idx, v)
     except Exception as e:
@@ -535,6 +569,93 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         x._grad_fn = node
         x._requires_grad = True
         node._out_vc = x._vc
+        if views:
+            refresh_views(x, views)
+
+
+_VIEW_NODES = (ViewBackward0, PermuteBackward0, SliceBackward0)
+"""View ops that map each element of the view to one element of its base: an in-place write
+through such a view can be replayed on gradients (``expand`` is not one)."""
+
+
+def rebase_view(t: Tensor, res: Tensor, op: str) -> None:
+    """Write ``res`` into the view ``t`` and record it, as PyTorch does, on ``t``'s base: the
+    base's history becomes a ``CopySlices`` of its old self and ``res``, and ``t`` a view of
+    that."""
+    from ._autograd import record
+    from ._tensor import write
+
+    base = t._base
+    if base._grad_fn is None and base._requires_grad:
+        raise RuntimeError(
+            f"{op}(): a view of a leaf Variable that requires grad is being used in an in-place "
+            "operation. Wrap the update in `with tensorplug.no_grad():` or clone() first."
+        )
+    chain = _view_chain(t, base)
+    if chain is None:
+        raise RuntimeError(
+            f"{op}(): in-place change of a view that tensorplug cannot map back onto its base "
+            "(an expand()ed view, one made before its base changed in place, or one made "
+            "from a tensor that did not require grad); write through the base instead "
+            "(base[index] = ...) or clone() the view first"
+        )
+    views = live_views(base)
+    node = record(ViewCopySlices, (base, res), base._data, (chain,), base._backend)
+    write(t, res, op)
+    base._grad_fn = node
+    base._requires_grad = True
+    node._out_vc = base._vc
+    refresh_views(base, views)
+    t._grad_fn = _replay(base, chain)
+    t._requires_grad = True
+
+
+def live_views(base: Tensor) -> list[tuple[Tensor, tuple[Node, ...]]]:
+    """The views of ``base`` alive in the graph, each with its chain of view nodes (taken
+    before ``base``'s history changes)."""
+    out = []
+    for r in base._vc[1:]:
+        v = r()
+        if v is not None and v._base is base and v._grad_fn is not None:
+            chain = _view_chain(v, base)
+            if chain is not None:
+                out.append((v, chain))
+    return out
+
+
+def refresh_views(base: Tensor, views: list[tuple[Tensor, tuple[Node, ...]]]) -> None:
+    """After an in-place change of ``base``, its views read the new values: give them the
+    matching history (a view of the new base), as PyTorch regenerates a view's grad_fn."""
+    for v, chain in views:
+        v._grad_fn = _replay(base, chain)
+        v._requires_grad = v._grad_fn is not None
+
+
+def _replay(base: Tensor, chain: tuple[Node, ...]) -> Node | None:
+    cur = base
+    for n in chain:
+        cur = view(type(n), cur, *n.args)
+    return cur._grad_fn
+
+
+def _view_chain(t: Tensor, base: Tensor) -> tuple[Node, ...] | None:
+    """The view nodes from ``base`` to ``t``, or None if ``t``'s history is not made of them."""
+    chain = []
+    fn = t._grad_fn
+    while fn is not base._grad_fn:
+        if fn is None or not isinstance(fn, _VIEW_NODES):
+            return None
+        chain.append(fn)
+        fn = fn.next_functions[0][0]
+    return tuple(reversed(chain)) if chain else None
+
+
+def view_write_needs_graph(t: Tensor, value: Any) -> bool:
+    """An in-place write into a view that the graph must see (grad mode on, and the base, the
+    view or the value requires grad)."""
+    return state.grad_enabled and t._base is not None and (
+        t._base._requires_grad or t._requires_grad
+        or (isinstance(value, Tensor) and value._requires_grad))
 
 
 # -- matrix products ------------------------------------------------------------------------
@@ -544,12 +665,13 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy/PyTorch rules for 1-D, 2-D, batched and broadcast operands."""
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError("matmul(): both arguments must be Tensors")
-    a, b = input.ndim, other.ndim
+    sa, sb = input._data.shape, other._data.shape  # once: the shape properties copy
+    a, b = len(sa), len(sb)
     if a == 0 or b == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a}D and {b}D")
-    ka = input.shape[-1]
-    kb = other.shape[-2] if b > 1 else other.shape[0]
+    ka = sa[-1]
+    kb = sb[-2] if b > 1 else sb[0]
     if ka != kb:
         sa = "x".join(map(str, input.shape))
         sb = "x".join(map(str, other.shape))

@@ -451,7 +451,13 @@ def view(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
     if x._requires_grad and state.grad_enabled:
         node = record(cls, (x,), out, args, be)
         t = Tensor._make(out, be, node, base)
-        node._out_vc = t._vc
+        vc = t._vc
+        node._out_vc = vc
+        # The base's version counter also lists (weakly) its views in the graph, so an
+        # in-place change of the base or of one view can give the others a fresh history.
+        if len(vc) > 32:
+            vc[1:] = [r for r in vc[1:] if r() is not None]
+        vc.append(_weakref(t))
         return t
     return Tensor._make(out, be, None, base)
 
@@ -585,23 +591,26 @@ def check_inplace(t: Tensor, op: str) -> None:
             "operation. Wrap the update in `with tensorplug.no_grad():` or use an "
             "out-of-place op."
         )
-    base = t._base
-    if base is not None and (base._requires_grad or t._requires_grad):
-        raise RuntimeError(
-            f"{op}(): in-place modification of a view of a tensor that requires grad is not "
-            "supported; clone() the tensor first or modify it out of place"
-        )
 
 
 def inplace(cls: type[Node], t: Tensor, *operands: Any, args: tuple[Any, ...] = ()) -> Tensor:
     """Apply ``cls`` out of place, then write the result into ``t`` and rebase its history."""
     op = cls.op + "_"
+    if t._base is not None and state.grad_enabled and (
+            t._base._requires_grad or t._requires_grad
+            or any(isinstance(o, Tensor) and o._requires_grad for o in operands)):
+        return _inplace_on_view(cls, t, operands, args, op)
     check_inplace(t, op)
     record_grad = state.grad_enabled and (
         t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands)
     )
     if not record_grad and len(operands) == 1 and not args and _inplace_kernel(cls, t, operands[0]):
         return t
+    views = None
+    if record_grad and len(t._vc) > 1:
+        from ._ops_shape import live_views
+
+        views = live_views(t)
     src = t
     if record_grad and 0 in cls.save:
         # The op's backward needs the value from before it is overwritten: keep a copy that
@@ -619,6 +628,29 @@ def inplace(cls: type[Node], t: Tensor, *operands: Any, args: tuple[Any, ...] = 
         t._requires_grad = True
         # A saved output stays ``res._data``, a separate array that later in-place ops on
         # ``t`` don't touch.
+        if views:
+            from ._ops_shape import refresh_views
+
+            refresh_views(t, views)
+    return t
+
+
+def _inplace_on_view(cls: type[Node], t: Tensor, operands: tuple[Any, ...],
+                     args: tuple[Any, ...], op: str) -> Tensor:
+    """``inplace`` on a view in the graph: the op out of place, then written through the view
+    onto its base's history (``CopySlices``), as PyTorch records it."""
+    from ._ops_shape import rebase_view
+
+    src = t
+    if 0 in cls.save:  # keep the value the op's backward needs before it is overwritten
+        src = Tensor._make(t._backend.k.copy(t._data), t._backend, t._grad_fn)
+        src._requires_grad = t._requires_grad
+    if operands:
+        res = binary(cls, src, operands[0], *args) if len(operands) == 1 else nary(
+            cls, (src, *operands), *args)
+    else:
+        res = unary(cls, src, *args)
+    rebase_view(t, res, op)
     return t
 
 
