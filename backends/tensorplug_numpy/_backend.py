@@ -83,6 +83,22 @@ def _where(cond: Any, x: Any, y: Any) -> Any:
     return r if r.__class__ is _ND else np.asarray(r)
 
 
+def _clamp(x: Any, lo: Any, hi: Any) -> Any:
+    # One bound is a single maximum/minimum: np.clip costs twice as much on small arrays.
+    if hi is None:
+        return np.maximum(x, lo, out=...)
+    if lo is None:
+        return np.minimum(x, hi, out=...)
+    return np.clip(x, lo, hi, out=...)
+
+
+def _pow(a: Any, b: Any) -> Any:
+    # ``x ** 2`` (squared errors) as np.square: the same values at half np.power's cost.
+    if b.__class__ is int and b == 2 and a.__class__ is _ND and a.dtype.kind == "f":
+        return np.square(a, out=...)
+    return np.power(a, b, out=...)
+
+
 def _where_zero_(cond: Any, x: Any) -> Any:
     """``where(cond, x, 0)`` written into ``x`` when ``x`` owns its memory (no view shares
     it), else a new array; use the result. Branch-free like ``_where``, in blocks, so the
@@ -216,7 +232,8 @@ def make_backend() -> Backend:
         imul=lambda dst, src: np.multiply(dst, src, out=dst),
         idiv=lambda dst, src: np.true_divide(dst, src, out=dst),
         assign=_assign,
-        clamp=lambda x, lo, hi: np.clip(x, lo, hi, out=...),
+        clamp=_clamp,
+        pow=_pow,
         relu=lambda x: np.maximum(x, 0, out=...),
         scatter_add=np.add.at,
         any_nonfinite=lambda x: not bool(np.isfinite(x).all()),

@@ -520,6 +520,10 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     idx, advanced, _ = _normalize_index(x, index)
     if advanced:
         return unary(IndexBackward0, x, idx, True)
+    if Ellipsis not in idx:
+        # ``a[0, 1]`` gives a copied scalar in NumPy, ``a[0, 1, ...]`` a 0-d view: the element
+        # must stay a view, so in-place changes of it reach ``x``, as in PyTorch.
+        idx = (*idx, Ellipsis)
     return view(_basic_index_node(idx), x, idx, False)
 
 
