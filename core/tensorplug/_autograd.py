@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import sys
 import weakref
-from sys import getrefcount as _getrefcount
 from collections.abc import Callable, Sequence
+from sys import getrefcount as _getrefcount
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._grad_mode import state
