@@ -75,6 +75,17 @@ BINARY: list[Op] = [
     lambda lib, a, b: lib.nn.functional.mse_loss(a, b, reduction="none"),
 ]
 INPLACE: list[Op] = [
+    # through views: recorded on the base (CopySlices)
+    lambda lib, a, b: a[0].mul_(b[0]),
+    lambda lib, a, b: a.t()[1].add_(b[1]),
+    lambda lib, a, b: a[:, 1:].clamp_(-1, 1),
+    lambda lib, a, b: a[1].__setitem__(2, b[0, 0]),
+    lambda lib, a, b: a.view(9)[::2].sub_(b.reshape(9)[1::2]),
+    lambda lib, a, b: a[1:][0].div_(b[0] * b[0] + 1),
+    lambda lib, a, b: a[0].copy_(b[2]),
+    lambda lib, a, b: a[2].zero_(),
+    lambda lib, a, b: a.unsqueeze(0)[0, 1].mul_(2),
+    lambda lib, a, b: a.permute(1, 0)[0][1:].add_(b[0, :2]),
     lambda lib, a, b: a.add_(b),
     lambda lib, a, b: a.mul_(b),
     lambda lib, a, b: a.sub_(b, alpha=0.5),

@@ -166,6 +166,11 @@ def test_views_share_memory_and_version() -> None:
     assert x[1, 2].item() == 9.0
     x.t()[0, 1] = 5.0
     assert x[1, 0].item() == 5.0
+    e = x[0, 1]  # a single element is a 0-d view too
+    assert e.shape == ()
+    e.add_(1)
+    x[1][2].mul_(2)
+    assert x.tolist() == [[1.0, 2.0, 1.0], [5.0, 0.0, 18.0]]
 
 
 def test_iteration_and_bool() -> None:
