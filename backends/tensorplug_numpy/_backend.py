@@ -72,7 +72,7 @@ def _where(cond: Any, x: Any, y: Any) -> Any:
     tenth of memory speed. For a large float ``x`` and a zero ``y`` the same bits come from
     ``x & -c`` on the integer view: signs of zeros, NaNs and infinities all as ``np.where``.
     """
-    if (y.__class__ in (int, float) and y == 0 and x.__class__ is _ND and x.size >= 1 << 14
+    if (y.__class__ in (int, float) and y == 0 and x.__class__ is _ND and x.size >= 1 << 11
             and x.dtype.kind == "f" and cond.__class__ is _ND and cond.dtype == np.bool_
             and cond.shape == x.shape):
         u = _UINT_OF_SIZE[x.dtype.itemsize]
