@@ -207,3 +207,14 @@ def test_library_exception_types_do_not_leak(monkeypatch: pytest.MonkeyPatch) ->
     assert type(info.value) is ValueError
     assert "exp()" in str(info.value) and "float32[2, 3]" in str(info.value)
     assert "kernel failed" in str(info.value)
+
+
+def test_equality_with_none_or_str_is_false_not_an_error() -> None:
+    x = tp.tensor([1.0, 2.0])
+    assert (x == None) is False  # noqa: E711 - the operator itself is under test
+    assert (x != None) is True  # noqa: E711
+    assert x not in [None, "a"]
+    assert (x == "a") is False
+    assert (x == 1.0).tolist() == [True, False]
+    with pytest.raises(TypeError):
+        _ = x < None  # type: ignore[operator]

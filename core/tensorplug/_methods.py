@@ -185,6 +185,19 @@ def _log_softmax(self: Tensor, dim: int, dtype: D.dtype | None = None) -> Tensor
     return log_softmax(self, dim, dtype)
 
 
+def _equality(fn: Any) -> Any:
+    """``==``/``!=`` with an operand that is no tensor, number or array (``None``, a string):
+    ``NotImplemented``, so Python compares identities (``x == None`` is False, as in
+    PyTorch) instead of raising."""
+
+    def op(self: Tensor, other: Any) -> Any:
+        if other is None or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return fn(self, other)
+
+    return op
+
+
 def _T(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
     return S.permute(self, *range(self.ndim - 1, -1, -1))
 
@@ -247,8 +260,8 @@ _METHODS: dict[str, Any] = {
     "__imul__": P.mul_, "__truediv__": P.div, "__rtruediv__": _rdiv, "__itruediv__": P.div_,
     "__pow__": P.pow, "__rpow__": _rpow, "__matmul__": S.matmul, "__rmatmul__": _rmatmul,
     "__neg__": P.neg, "__abs__": P.abs, "__pos__": lambda self: self,
-    "__eq__": P.eq, "__ne__": P.ne, "__lt__": P.lt, "__le__": P.le, "__gt__": P.gt,
-    "__ge__": P.ge, "__getitem__": S.getitem, "__setitem__": S.setitem,
+    "__eq__": _equality(P.eq), "__ne__": _equality(P.ne), "__lt__": P.lt, "__le__": P.le,
+    "__gt__": P.gt, "__ge__": P.ge, "__getitem__": S.getitem, "__setitem__": S.setitem,
     "__invert__": _invert, "__and__": _logical("&"), "__or__": _logical("|"),
 }  # fmt: skip
 
