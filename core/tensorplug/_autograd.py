@@ -80,7 +80,7 @@ class Node:
     """Tensor inputs are promoted to a common dtype (``nary`` ops)."""
     saved_for: ClassVar[tuple[tuple[int, ...], ...] | None] = None
     """For each entry of ``save``, the inputs whose gradient uses it (None: all of them). A
-    saved value no needed gradient uses is not version-checked: PyTorch would not save it."""
+    saved value that no needed gradient uses is not version-checked (PyTorch would not save it)."""
     backward_owned: ClassVar[Any] = None
     """Optional variant of ``backward`` that may overwrite ``grad`` in place: the engine calls
     it instead when nothing but the engine references the incoming gradient array (a plain
@@ -581,7 +581,9 @@ def run_backward(
     return captured
 
 
-def _release(node: Node, deps: dict[Node, int], buffers: dict[Node, Any], ready: list[Node]) -> None:
+def _release(
+    node: Node, deps: dict[Node, int], buffers: dict[Node, Any], ready: list[Node]
+) -> None:
     """Release the dependents of a node that is not run (no gradient reached it, or it leads
     to no requested input), running none of them that gets no gradient from elsewhere."""
     stack = [node]
