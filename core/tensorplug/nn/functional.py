@@ -7,6 +7,7 @@ from typing import Any
 from .. import _dtype as D
 from .._autograd import OUT, Node
 from .._creation import arange
+from .._grad_mode import is_grad_enabled
 from .._ops_pointwise import relu, sigmoid, tanh, where
 from .._ops_shape import matmul
 from .._tensor import Tensor, _dim, nary, unary
@@ -146,6 +147,13 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise ValueError(
             f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
             f"({target.shape[0]}).")
+    if weight is not None and weight.requires_grad and is_grad_enabled():
+        # PyTorch's nll_loss has no derivative for ``weight`` and refuses it rather than
+        # silently leaving ``weight.grad`` empty; so does this one.
+        raise RuntimeError(
+            "nll_loss(): the function is not differentiable with respect to argument "
+            "'weight'; this input cannot have requires_grad=True (pass weight.detach(), or "
+            "compute the loss under no_grad())")
     c = input.shape[1]
     tl = target.tolist()
     bad = [t for t in tl if t != ignore_index and not 0 <= t < c]
