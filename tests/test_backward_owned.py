@@ -93,3 +93,16 @@ def test_numpy_where_zero_leaves_a_view_alone() -> None:
     got = k.where_zero_(RNG.random((30, 40)) > 0.5, view)
     assert got is not view
     np.testing.assert_array_equal(base, before)
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(0.0, None), (None, 0.5), (-0.5, 0.5)])
+def test_clamp_owned_gradient_matches_the_formula(lo: float | None, hi: float | None) -> None:
+    x = tp.tensor(RNG.standard_normal((64, 300)), requires_grad=True)
+    (x.clamp(lo, hi) @ tp.ones(300, 2, dtype=tp.float64)).sum().backward()
+    xv = x.detach().numpy()
+    inside = np.ones_like(xv, dtype=bool)
+    if lo is not None:
+        inside &= xv >= lo
+    if hi is not None:
+        inside &= xv <= hi
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(inside, 2.0, 0.0))

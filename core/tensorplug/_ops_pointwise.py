@@ -288,11 +288,25 @@ def _clamp_grad(ops: Any, g: Any, x: Any, lo: Any, hi: Any) -> Any:
     return g
 
 
+def _clamp_grad_owned(ops: Any, g: Any, x: Any, lo: Any, hi: Any) -> Any:
+    """``_clamp_grad`` zeroing ``g`` in place (the engine's alone: ``Node.backward_owned``)."""
+    zero_ = getattr(ops, "where_zero_", None)
+    if zero_ is None:
+        return _clamp_grad(ops, g, x, lo, hi)
+    if lo is not None:
+        g = zero_(ops.ge(x, lo), g)
+    if hi is not None:
+        g = zero_(ops.le(x, hi), g)
+    return g
+
+
 class ClampBackward1(Node):
     """``clamp(x, min, max)`` with number bounds: grad = g where min <= x <= max."""
     op, save = "clamp", (0,)
     forward = staticmethod(lambda k, x, lo, hi: k.clamp(x, lo, hi))
     backward = staticmethod(lambda ctx, ops, g, x: (_clamp_grad(ops, g, x, *ctx.args),))
+    backward_owned = staticmethod(
+        lambda ctx, ops, g, x: (_clamp_grad_owned(ops, g, x, *ctx.args),))
 
 
 class ClampMinBackward0(ClampBackward1):
