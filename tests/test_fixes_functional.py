@@ -56,3 +56,69 @@ def test_cross_entropy_probability_targets_give_weight_its_gradient() -> None:
     F.cross_entropy(tp.tensor(x), tp.tensor(p), pw).backward()
     assert pw.grad is not None
     np.testing.assert_allclose(pw.grad.numpy(), tw.grad.numpy(), rtol=1e-10)
+
+
+# -- 2. batch_norm on (N, C, *) input; BatchNorm2d --------------------------------------------
+
+
+def test_batch_norm_4d_matches_pytorch_values_grads_and_running_stats() -> None:
+    torch = pytest.importorskip("torch")
+    x, w, b = RNG.standard_normal((2, 3, 4, 5)), RNG.random(3) + 0.5, RNG.standard_normal(3)
+    mean, var = RNG.standard_normal(3), RNG.random(3) + 0.5
+    tt = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ours = [tp.tensor(a, requires_grad=True) for a in (x, w, b)]
+    trm, trv = torch.tensor(mean), torch.tensor(var)
+    rm, rv = tp.tensor(mean), tp.tensor(var)
+    want = torch.nn.functional.batch_norm(tt[0], trm, trv, tt[1], tt[2], training=True)
+    got = F.batch_norm(ours[0], rm, rv, ours[1], ours[2], training=True)
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(rm.numpy(), trm.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(rv.numpy(), trv.numpy(), rtol=1e-12)
+    g = RNG.standard_normal(x.shape)
+    want.backward(torch.tensor(g))
+    got.backward(tp.tensor(g))
+    for mine, theirs in zip(ours, tt):
+        assert mine.grad is not None and theirs.grad is not None
+        np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), atol=1e-10)
+    want = torch.nn.functional.batch_norm(tt[0], trm, trv, tt[1], tt[2], training=False)
+    got = F.batch_norm(ours[0], rm, rv, ours[1], ours[2], training=False)
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), atol=1e-12)
+
+
+def test_batch_norm_running_stats_channel_mismatch_names_op_and_shapes() -> None:
+    x = tp.ones(2, 3, 4)
+    with pytest.raises(
+        RuntimeError,
+        match=r"batch_norm\(\): running_mean .* 3 elements.*"
+        r"\[2, 3, 4\].*\[4\]",
+    ):
+        F.batch_norm(x, tp.zeros(4), tp.ones(4), training=True)
+    with pytest.raises(RuntimeError, match=r"batch_norm\(\): weight .*\[5\]"):
+        F.batch_norm(x, None, None, tp.ones(5), training=True)
+    with pytest.raises(ValueError, match=r"batch_norm\(\): expected input of shape \(N, C, \*\)"):
+        F.batch_norm(tp.ones(3), None, None, training=True)
+
+
+def test_batchnorm2d_module_matches_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.BatchNorm2d(3).double()
+    ours = tp.nn.BatchNorm2d(3, dtype=tp.float64)
+    assert repr(ours).startswith("BatchNorm2d(3, eps=1e-05, momentum=0.1")
+    for _ in range(2):
+        x = RNG.standard_normal((2, 3, 2, 3))
+        np.testing.assert_allclose(
+            ours(tp.tensor(x)).detach().numpy(),
+            theirs(torch.tensor(x)).detach().numpy(),
+            atol=1e-12,
+        )
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-12)
+    ours.eval()
+    theirs.eval()
+    x = RNG.standard_normal((1, 3, 2, 2))
+    np.testing.assert_allclose(
+        ours(tp.tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(), atol=1e-12
+    )
+    with pytest.raises(ValueError, match="BatchNorm2d: expected 4D input"):
+        ours(tp.ones(2, 3, 4))
+    with pytest.raises(ValueError, match="BatchNorm1d: expected 2D or 3D input"):
+        tp.nn.BatchNorm1d(3)(tp.ones(2, 3, 4, 5))

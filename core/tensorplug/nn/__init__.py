@@ -13,6 +13,7 @@ from .modules_layers import (
     GELU,
     AvgPool2d,
     BatchNorm1d,
+    BatchNorm2d,
     Conv2d,
     Dropout,
     Embedding,
@@ -37,7 +38,7 @@ __all__ = [
     "functional", "init", "utils", "Parameter",
     "Module", "Sequential", "ModuleList", "ModuleDict",
     "Identity", "Linear", "ReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "LeakyReLU", "Softplus",
-    "Softmax", "LogSoftmax", "Dropout", "Embedding", "LayerNorm", "BatchNorm1d", "Flatten",
-    "Conv2d", "MaxPool2d", "AvgPool2d",
+    "Softmax", "LogSoftmax", "Dropout", "Embedding", "LayerNorm", "BatchNorm1d", "BatchNorm2d",
+    "Flatten", "Conv2d", "MaxPool2d", "AvgPool2d",
     "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
 ]  # fmt: skip

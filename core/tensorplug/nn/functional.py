@@ -535,12 +535,21 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalise each channel (dim 1) by batch statistics (training: also updates the running
-    estimates in place, the variance unbiased) or by the running estimates (eval)."""
-    if input.ndim not in (2, 3):
-        raise ValueError(f"batch_norm(): expected 2-D or 3-D input, got {list(input.shape)}")
-    dims = (0,) if input.ndim == 2 else (0, 2)
-    bshape = (1, -1) if input.ndim == 2 else (1, -1, 1)
+    """Normalise each channel (dim 1) of an (N, C, *) input by batch statistics (training:
+    also updates the running estimates in place, the variance unbiased) or by the running
+    estimates (eval)."""
+    if input.ndim < 2:
+        raise ValueError(
+            f"batch_norm(): expected input of shape (N, C, *), got {list(input.shape)}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(
+                f"batch_norm(): {name} should contain {c} elements, one per channel of the "
+                f"input of shape {list(input.shape)}; got {name} of shape {list(t.shape)}")
+    dims = (0, *range(2, input.ndim))
+    bshape = (1, -1) + (1,) * (input.ndim - 2)
     if training:
         count = input.numel() // input.shape[1]
         if count <= 1:

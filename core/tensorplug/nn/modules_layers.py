@@ -15,8 +15,8 @@ from .parameter import Parameter
 
 __all__ = [
     "Identity", "Linear", "ReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "LeakyReLU", "Softplus",
-    "Softmax", "LogSoftmax", "Dropout", "Embedding", "LayerNorm", "BatchNorm1d", "Flatten",
-    "Conv2d", "MaxPool2d", "AvgPool2d",
+    "Softmax", "LogSoftmax", "Dropout", "Embedding", "LayerNorm", "BatchNorm1d", "BatchNorm2d",
+    "Flatten", "Conv2d", "MaxPool2d", "AvgPool2d",
 ]  # fmt: skip
 
 
@@ -279,10 +279,12 @@ class LayerNorm(Module):
         )
 
 
-class BatchNorm1d(Module):
-    """Per-feature normalisation of (N, C) or (N, C, L) by batch statistics in training
-    (updating ``running_mean``/``running_var`` with ``momentum``) and by the running
-    estimates in eval mode."""
+class _BatchNorm(Module):
+    """Per-channel normalisation by batch statistics in training (updating
+    ``running_mean``/``running_var`` with ``momentum``) and by the running estimates in eval
+    mode. Subclasses name the input ranks they take, as PyTorch's do."""
+
+    _ranks: tuple[int, ...] = ()
 
     def __init__(
         self,
@@ -321,10 +323,11 @@ class BatchNorm1d(Module):
             self.register_buffer("num_batches_tracked", None)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim not in (2, 3) or input.shape[1] != self.num_features:
+        if input.ndim not in self._ranks or input.shape[1] != self.num_features:
+            ranks = " or ".join(f"{r}D" for r in self._ranks)
             raise ValueError(
-                f"BatchNorm1d: expected 2D or 3D input with {self.num_features} features in "
-                f"dim 1, got shape {list(input.shape)}"
+                f"{type(self).__name__}: expected {ranks} input with {self.num_features} "
+                f"features in dim 1, got shape {list(input.shape)}"
             )
         momentum = 0.0 if self.momentum is None else self.momentum
         use_batch = self.training or self.running_mean is None
@@ -349,6 +352,18 @@ class BatchNorm1d(Module):
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
             f"affine={self.affine}, track_running_stats={self.track_running_stats}"
         )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) input, per feature C."""
+
+    _ranks = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) input, per channel C."""
+
+    _ranks = (4,)
 
 
 class Flatten(Module):

@@ -214,6 +214,11 @@ def _batch_norm_samples(rng: Gen) -> Iterator[SampleInput]:
     )
     yield S("training_3d", (uniform(rng, (2, 3, 4)), None, None), {"training": True})
     yield S(
+        "training_4d",
+        (uniform(rng, (2, 3, 2, 3)), None, None, uniform(rng, (3,)), uniform(rng, (3,))),
+        {"training": True},
+    )
+    yield S(
         "eval_running_stats",
         (
             uniform(rng, (4, 3)),
@@ -222,6 +227,14 @@ def _batch_norm_samples(rng: Gen) -> Iterator[SampleInput]:
             uniform(rng, (3,)),
             uniform(rng, (3,)),
         ),
+    )
+
+
+def _batch_norm_errors() -> Iterator[ErrorInput]:
+    yield ErrorInput(
+        S("running_stats_channels", (np.ones((2, 3, 2, 2)), np.zeros(4), np.ones(4))),
+        RuntimeError,
+        r"batch_norm\(\): running_mean should contain 3 elements.*\[2, 3, 2, 2\].*\[4\]",
     )
 
 
@@ -460,6 +473,7 @@ def nn_ops() -> list[OpInfo]:
             namespace=NN,
             tolerances=f16,
             grad_tolerances=f16g,
+            errors=lambda: _batch_norm_errors(),
         ),
         OpInfo(
             "conv2d",
