@@ -122,3 +122,35 @@ def test_batchnorm2d_module_matches_pytorch() -> None:
         ours(tp.ones(2, 3, 4))
     with pytest.raises(ValueError, match="BatchNorm1d: expected 2D or 3D input"):
         tp.nn.BatchNorm1d(3)(tp.ones(2, 3, 4, 5))
+
+
+# -- 3. one_hot class range --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "num_classes", "match"),
+    [
+        ([3], 2, "smaller than num_classes"),
+        ([0, 2], 2, "smaller than num_classes"),
+        ([-1], 3, "non-negative"),
+        ([-1, 1], -1, "non-negative"),
+        ([], -1, "empty"),
+    ],
+)
+def test_one_hot_out_of_range_raises_like_pytorch(
+    values: list[int], num_classes: int, match: str
+) -> None:
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match=f"(?i){match}"):
+        torch.nn.functional.one_hot(torch.tensor(values, dtype=torch.int64), num_classes)
+    with pytest.raises(RuntimeError, match=rf"one_hot\(\): .*{match}"):
+        F.one_hot(tp.tensor(values, dtype=tp.int64), num_classes)
+
+
+@pytest.mark.parametrize(("values", "num_classes"), [([1, 0], 2), ([[2], [0]], -1), ([], 3)])
+def test_one_hot_in_range_matches_pytorch(values: list[int], num_classes: int) -> None:
+    torch = pytest.importorskip("torch")
+    want = torch.nn.functional.one_hot(torch.tensor(values, dtype=torch.int64), num_classes)
+    got = F.one_hot(tp.tensor(values, dtype=tp.int64), num_classes)
+    assert got.dtype == tp.int64
+    np.testing.assert_array_equal(got.numpy(), want.numpy())

@@ -643,7 +643,17 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Class indices as int64 one-hot rows (``num_classes`` defaults to ``max + 1``)."""
     if tensor.dtype.is_floating_point:
         raise RuntimeError("one_hot is only applicable to index tensor")
-    n = int(tensor.max().item()) + 1 if num_classes < 0 else num_classes
+    if tensor.numel():
+        lo, hi = int(tensor.min().item()), int(tensor.max().item())
+        if lo < 0:
+            raise RuntimeError(f"one_hot(): class values must be non-negative, got {lo}")
+        if 0 <= num_classes <= hi:
+            raise RuntimeError(
+                f"one_hot(): class values must be smaller than num_classes ({num_classes}), "
+                f"got {hi}")
+    elif num_classes < 0:
+        raise RuntimeError("one_hot(): can not infer the number of classes from an empty tensor")
+    n = hi + 1 if num_classes < 0 else num_classes
     classes = arange(n, backend=tensor._backend)
     return (tensor.unsqueeze(-1) == classes).to(D.int64)
 

@@ -401,6 +401,14 @@ def _one_hot_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("empty", (np.zeros((0,), np.int64),), {"num_classes": 3})
 
 
+def _one_hot_errors() -> Iterator[ErrorInput]:
+    yield ErrorInput(
+        S("class_too_large", (np.array([3]), 2)), RuntimeError, "smaller than num_classes"
+    )
+    yield ErrorInput(S("negative_class", (np.array([-1, 0]), 3)), RuntimeError, "non-negative")
+    yield ErrorInput(S("empty_inferred", (np.zeros((0,), np.int64),)), RuntimeError, "empty")
+
+
 def _dropout_samples(rng: Gen) -> Iterator[SampleInput]:
     # Only the deterministic settings: the random mask is a backend's RNG, not a formula.
     yield S("eval", (uniform(rng, (3, 4)),), {"p": 0.5, "training": False})
@@ -506,5 +514,6 @@ def nn_ops() -> list[OpInfo]:
             grad_dtypes=(),
             supports_autograd=False,
             result_dtype=lambda d: D.int64,
+            errors=lambda: _one_hot_errors(),
         ),
     ]
