@@ -95,8 +95,10 @@ from ._ops_pointwise import (
     where,
 )
 from ._ops_reduce import (
+    all,
     amax,
     amin,
+    any,
     argmax,
     argmin,
     logsumexp,
@@ -185,7 +187,7 @@ __all__ = [
     "square", "maximum", "minimum", "where", "sign", "eq", "ne", "lt", "le", "gt", "ge",
     # reductions
     "sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "logsumexp", "norm",
-    "argmax", "argmin",
+    "argmax", "argmin", "all", "any",
     # linear algebra and shapes
     "mm", "matmul", "bmm", "dot", "t", "transpose", "reshape", "flatten", "squeeze",
     "unsqueeze", "permute", "expand", "broadcast_to", "cat", "concat", "stack", "split",

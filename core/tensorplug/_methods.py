@@ -8,6 +8,8 @@ from . import _dtype as D
 from . import _ops_pointwise as P
 from . import _ops_reduce as R
 from . import _ops_shape as S
+from ._autograd import record
+from ._grad_mode import state
 from ._plugins import REGISTRY, backend_for_device
 from ._tensor import Tensor, check_inplace, inplace, unary, write
 
@@ -53,7 +55,7 @@ def _cast(d: D.dtype) -> Any:
     return cast
 
 
-def _fill_(self: Tensor, value: Any) -> Tensor:
+def _fill(self: Tensor, value: Any, zero: bool) -> Tensor:
     # ``zero_()`` runs every training step: no function-level import here (about 1 µs).
     if self._base is not None and S.view_write_needs_graph(self, value):
         S.rebase_view(self, self.new_full(self.shape, value.item() if isinstance(
@@ -66,15 +68,26 @@ def _fill_(self: Tensor, value: Any) -> Tensor:
     self._vc[0] += 1
     if self._grad_fn is not None:
         views = S.live_views(self) if len(self._vc) > 1 else None
-        self._grad_fn = None  # filled with a constant: no history
-        self._requires_grad = False
+        if state.grad_enabled:
+            # As PyTorch: still in the graph, but the old values get a zero gradient.
+            node = record(P.ZeroBackward0 if zero else P.FillBackward2, (self,), self._data, (),
+                          self._backend)
+            node._out_vc = self._vc
+            self._grad_fn = node
+        else:
+            self._grad_fn = None
+            self._requires_grad = False
         if views:
             S.refresh_views(self, views)
     return self
 
 
+def _fill_(self: Tensor, value: Any) -> Tensor:
+    return _fill(self, value, False)
+
+
 def _zero_(self: Tensor) -> Tensor:
-    return _fill_(self, 0)
+    return _fill(self, 0, True)
 
 
 def _copy_(self: Tensor, src: Tensor) -> Tensor:
@@ -235,7 +248,8 @@ _METHODS: dict[str, Any] = {
     # reductions
     "sum": R.sum, "mean": R.mean, "prod": R.prod, "max": R.max, "min": R.min, "amax": R.amax,
     "amin": R.amin, "var": R.var, "std": R.std, "logsumexp": R.logsumexp, "norm": R.norm,
-    "argmax": R.argmax, "argmin": R.argmin, "softmax": _softmax, "log_softmax": _log_softmax,
+    "argmax": R.argmax, "argmin": R.argmin, "all": R.all, "any": R.any, "softmax": _softmax,
+    "log_softmax": _log_softmax,
     # linear algebra and shapes
     "mm": S.mm, "matmul": S.matmul, "bmm": S.bmm, "dot": S.dot, "t": S.t,
     "transpose": S.transpose, "swapaxes": S.transpose, "reshape": S.reshape, "view": _view,

@@ -544,3 +544,14 @@ def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("clamp_(): at least one of 'min' or 'max' must not be None")
     return inplace(ClampBackward1, self, args=(min, max))
+
+
+class ZeroBackward0(Node):
+    """``x.zero_()`` on a tensor in the graph: the old values no longer matter, grad = 0."""
+    op = "zero_"
+    backward = staticmethod(lambda ctx, ops, g: (ops.mul(g, 0),))
+
+
+class FillBackward2(ZeroBackward0):
+    """``x.fill_(value)`` on a tensor in the graph: grad = 0 (PyTorch's name for it)."""
+    op = "fill_"

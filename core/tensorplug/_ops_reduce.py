@@ -281,7 +281,9 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,
         input = input.to(dtype)
     elif not input.dtype.is_floating_point and input.dtype is not D.int64:
         input = input.to(D.int64)
-    return _reduce(SumBackward0, SumBackward1, input, dim, keepdim)
+    out = _reduce(SumBackward0, SumBackward1, input, dim, keepdim)
+    # Backends may widen small integers when summing (NumPy sums int32 as int64).
+    return out if dtype is None or out.dtype is D.as_dtype(dtype) else out.to(dtype)
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
@@ -426,3 +428,40 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) 
         raise ValueError(f"norm(): p must be a positive number, inf or 'fro', got {p!r}")
     axes = dims_of(dim, input.ndim, "norm")
     return unary(LinalgVectorNormBackward0, input, float(p), axes, keepdim)
+
+
+def _truth(input: Tensor, dim: Any, keepdim: bool, test_all: bool) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{'all' if test_all else 'any'}(): expected a Tensor, got "
+                        f"{type(input).__name__}")
+    from ._ops_pointwise import ne
+
+    nonzero = ne(input, 0) if input.dtype is not D.bool_ else input
+    axes = dims_of(dim, input.ndim, "all" if test_all else "any")
+    cls = _All if test_all else _Any
+    return unary(cls, nonzero, axes, keepdim)
+
+
+class _All(Node):
+    differentiable = False
+    op = "all"
+    forward = staticmethod(lambda k, x, axes, keepdim: k.amin(x, axes, keepdim))
+
+
+class _Any(_All):
+    op = "any"
+    forward = staticmethod(lambda k, x, axes, keepdim: k.amax(x, axes, keepdim))
+
+
+def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Whether every element (along ``dim``) is nonzero; a bool tensor, not differentiable."""
+    if input.numel() == 0 and dim is None:
+        return input.new_ones((), dtype=D.bool_)
+    return _truth(input, dim, keepdim, True)
+
+
+def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Whether any element (along ``dim``) is nonzero; a bool tensor, not differentiable."""
+    if input.numel() == 0 and dim is None:
+        return input.new_zeros((), dtype=D.bool_)
+    return _truth(input, dim, keepdim, False)

@@ -13,6 +13,7 @@ from ._tensor import (
     Tensor,
     _broadcastable,
     _dim,
+    binary,
     check_inplace,
     mismatch_error,
     nary,
@@ -418,6 +419,11 @@ def _check_seq(tensors: Any, op: str) -> list[Tensor]:
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim."""
     ts = _check_seq(tensors, "cat")
+    for i, x in enumerate(ts):
+        if x.ndim == 0:
+            raise RuntimeError(
+                f"cat(): zero-dimensional tensor (at position {i}) cannot be concatenated; "
+                "use stack() to join 0-d tensors")
     d = _dim(dim, ts[0].ndim, "cat")
     for i, x in enumerate(ts):
         if x.ndim != ts[0].ndim or any(
@@ -688,7 +694,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
                 f"(shapes {list(input.shape)} and {list(other.shape)})")
     cls = (DotBackward0 if a == b == 1 else MmBackward0 if a == b == 2 else
            MvBackward0 if (a, b) == (2, 1) else UnsafeViewBackward0)
-    return nary(cls, (input, other))
+    return binary(cls, input, other)  # two tensors: the lean path, same promotion as nary
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:

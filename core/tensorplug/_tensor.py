@@ -294,6 +294,25 @@ class Tensor:
     def __reduce_ex__(self, protocol: Any) -> Any:
         raise TypeError("tensorplug tensors are not pickled; use tensorplug.save (safetensors)")
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        """A copy with its own memory, ``requires_grad`` and ``.grad`` (leaves only, as PyTorch)."""
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment. If you were attempting to deepcopy a module, this may "
+                "be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001")
+        if id(self) in memo:
+            return memo[id(self)]  # type: ignore[no-any-return]
+        out = Tensor._make(self._backend.k.copy(self._data), self._backend)
+        out._requires_grad = self._requires_grad
+        memo[id(self)] = out
+        if self._grad is not None:
+            out._grad = self._grad.__deepcopy__(memo)
+        if type(self) is not Tensor:
+            out.__class__ = type(self)
+        return out
+
     def __dlpack__(self, **kwargs: Any) -> Any:
         return self._data.__dlpack__(**kwargs)
 

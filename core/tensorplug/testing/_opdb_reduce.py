@@ -145,6 +145,21 @@ def _ref_arg(f: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
     return ref
 
 
+def _truth_samples(rng: Gen) -> Iterator[SampleInput]:
+    x = rng.integers(0, 2, (3, 4)).astype(np.float64) * distinct(rng, (3, 4))
+    yield S("all", (x,))
+    yield S("dim1", (x,), {"dim": 1})
+    yield S("dim0_keepdim", (x,), {"dim": 0, "keepdim": True})
+    yield S("empty", (np.zeros((0, 3)),))
+
+
+def _ref_truth(f: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    def ref(x: np.ndarray, dim: int | None = None, keepdim: bool = False) -> np.ndarray:
+        return np.asarray(f(x != 0, axis=dim, keepdims=keepdim))
+
+    return ref
+
+
 def _logsumexp_ref(x: np.ndarray, dim: Any, keepdim: bool = False) -> np.ndarray:
     ax = _axis(dim)
     m = np.max(x, axis=ax, keepdims=True) if x.size else np.zeros(())
@@ -279,6 +294,19 @@ def reduction_ops() -> list[OpInfo]:
             _var_samples,
             tolerances=sum_tol,
             grad_tolerances={D.float16: F16_GRAD},
+        ),
+        *(
+            OpInfo(
+                name,
+                fn,
+                _ref_truth(ref),
+                _truth_samples,
+                dtypes=ALL,
+                grad_dtypes=(),
+                supports_autograd=False,
+                result_dtype=lambda d: D.bool_,
+            )
+            for name, fn, ref in (("all", tp.all, np.all), ("any", tp.any, np.any))
         ),
         OpInfo(
             "logsumexp",
