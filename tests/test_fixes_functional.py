@@ -154,3 +154,28 @@ def test_one_hot_in_range_matches_pytorch(values: list[int], num_classes: int) -
     got = F.one_hot(tp.tensor(values, dtype=tp.int64), num_classes)
     assert got.dtype == tp.int64
     np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+# -- 4. leaky_relu dtypes ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_leaky_relu_refuses_non_float_like_pytorch(dtype: str) -> None:
+    torch = pytest.importorskip("torch")
+    values = [-2, 3] if dtype != "bool" else [True, False]
+    with pytest.raises(NotImplementedError):
+        torch.nn.functional.leaky_relu(torch.tensor(values, dtype=getattr(torch, dtype)))
+    with pytest.raises(NotImplementedError, match=rf"leaky_relu\(\): .*{dtype}"):
+        F.leaky_relu(tp.tensor(values, dtype=dtype))
+    with pytest.raises(NotImplementedError, match=r"leaky_relu\(\)"):
+        tp.nn.LeakyReLU(0.1)(tp.tensor(values, dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_leaky_relu_float_dtype_and_values_match_pytorch(dtype: str) -> None:
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal(6)
+    want = torch.nn.functional.leaky_relu(torch.tensor(x, dtype=getattr(torch, dtype)), 0.2)
+    got = F.leaky_relu(tp.tensor(x, dtype=dtype), 0.2)
+    assert got.dtype.name == dtype
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)

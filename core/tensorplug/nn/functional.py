@@ -635,7 +635,12 @@ def silu(input: Tensor) -> Tensor:
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """``x`` where positive, ``negative_slope * x`` elsewhere."""
+    """``x`` where positive, ``negative_slope * x`` elsewhere. Floating-point only, as in
+    PyTorch: a fractional slope has no integer result to give."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(
+            f"leaky_relu(): not implemented for {input.dtype.name} tensors; it needs a "
+            "floating-point input (convert with .float())")
     return where(input > 0, input, input * negative_slope)
 
 

@@ -443,6 +443,9 @@ def nn_ops() -> list[OpInfo]:
             lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),
             _act(kink=True, negative_slope=0.2),
             namespace=NN,
+            errors=lambda: [
+                ErrorInput(S("int64_input", (np.array([-1, 2]),)), NotImplementedError, "int64")
+            ],
         ),
         OpInfo("dropout", F.dropout, _dropout_ref, _dropout_samples, namespace=NN),
         OpInfo("l1_loss", F.l1_loss, _l1_ref, _l1_samples, namespace=NN, tolerances=f16),
