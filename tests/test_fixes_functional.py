@@ -3,11 +3,15 @@ creation from foreign arrays and the index backward, checked against PyTorch whe
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 import pytest
 
 import tensorplug as tp
 from tensorplug.nn import functional as F
+from tensorplug.plugins import BackendSpec, hookimpl
+from tensorplug.testing.__main__ import main
 
 RNG = np.random.default_rng(7)
 
@@ -179,3 +183,43 @@ def test_leaky_relu_float_dtype_and_values_match_pytorch(dtype: str) -> None:
     got = F.leaky_relu(tp.tensor(x, dtype=dtype), 0.2)
     assert got.dtype.name == dtype
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+# -- 5. the conformance runner on an unusable backend ------------------------------------------
+
+
+def _probe_plugin(name: str) -> object:
+    def load() -> object:
+        raise AssertionError("an unavailable backend must not be loaded")
+
+    mod = types.ModuleType(f"unavailable_plugin_{name}")
+
+    @hookimpl
+    def tensorplug_backends() -> list[BackendSpec]:
+        return [BackendSpec(name=name, load=load, probe=lambda: (False, "no such device here"))]
+
+    mod.tensorplug_backends = tensorplug_backends  # type: ignore[attr-defined]
+    return mod
+
+
+def test_runner_explains_an_unavailable_backend_before_pytest(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    tp.plugins.register(_probe_plugin("fix5_nodevice"), source="tests")
+    try:
+        rc = main(["--backend", "fix5_nodevice"])
+    finally:
+        tp.plugins.unregister_backend("fix5_nodevice")
+    out, err = capsys.readouterr()
+    assert rc == 2
+    assert "backend 'fix5_nodevice' is unavailable: no such device here" in err
+    assert "test session starts" not in out
+
+
+def test_runner_lists_backends_for_an_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["--backend", "fix5_no_such_backend"])
+    out, err = capsys.readouterr()
+    assert rc == 2
+    assert "unknown backend 'fix5_no_such_backend'; available backends:" in err
+    assert "numpy" in err
+    assert "test session starts" not in out

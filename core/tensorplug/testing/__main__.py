@@ -1,7 +1,8 @@
 """``python -m tensorplug.testing --backend NAME``: run the conformance suite on a backend.
 
 Everything after the known options goes to pytest unchanged (``-x``, ``-k add``, ``--tp-quick``,
-``--tp-ops 'log*'``, ``-n 4`` with pytest-xdist...). The exit code is pytest's.
+``--tp-ops 'log*'``, ``-n 4`` with pytest-xdist...). The exit code is pytest's, or 2 when the
+backend is unknown, broken or unavailable here (the reason is printed before pytest starts).
 """
 
 from __future__ import annotations
@@ -65,6 +66,13 @@ def main(argv: list[str] | None = None) -> int:
             f"tensorplug-conformance: pass --backend NAME; discovered backends: {names}",
             file=sys.stderr,
         )
+        return 2
+    try:
+        # Load it now: an unknown, broken or unavailable backend is a usage error to explain
+        # in one line (with the probe's reason), not a pytest session that collects nothing.
+        tp.plugins.REGISTRY.get(name)
+    except (ValueError, RuntimeError, TypeError) as e:
+        print(f"tensorplug-conformance: {e}", file=sys.stderr)
         return 2
     import pytest
 
