@@ -3,14 +3,16 @@ creation from foreign arrays and the index backward, checked against PyTorch whe
 
 from __future__ import annotations
 
+import dataclasses
 import types
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 import tensorplug as tp
 from tensorplug.nn import functional as F
-from tensorplug.plugins import BackendSpec, hookimpl
+from tensorplug.plugins import Backend, BackendSpec, hookimpl
 from tensorplug.testing.__main__ import main
 
 RNG = np.random.default_rng(7)
@@ -223,3 +225,82 @@ def test_runner_lists_backends_for_an_unknown_name(capsys: pytest.CaptureFixture
     assert "unknown backend 'fix5_no_such_backend'; available backends:" in err
     assert "numpy" in err
     assert "test session starts" not in out
+
+
+# -- 6. tensor()/as_tensor() pick the backend that owns a native array --------------------------
+
+
+class FakeArray(np.ndarray):
+    """The native array type of backend ``fix6_fake`` (a stand-in for a CuPy array)."""
+
+
+def _fake_backend() -> Backend:
+    base = tp.get_backend("numpy")
+    kernels = dict(base.kernels)
+    from_host = base.k.from_host
+    kernels["from_host"] = lambda obj, d: np.asarray(from_host(obj, d)).view(FakeArray)
+    return Backend(
+        name="fix6_fake", kernels=kernels, dtypes=dict(base.dtypes), array_types=(FakeArray,)
+    )
+
+
+@pytest.fixture
+def fake_array_backend() -> Iterator[str]:
+    mod = types.ModuleType("fix6_fake_plugin")
+
+    @hookimpl
+    def tensorplug_backends() -> list[BackendSpec]:
+        return [BackendSpec(name="fix6_fake", load=_fake_backend)]
+
+    mod.tensorplug_backends = tensorplug_backends  # type: ignore[attr-defined]
+    assert tp.plugins.register(mod, source="tests") == ["fix6_fake"]
+    yield "fix6_fake"
+    tp.plugins.unregister_backend("fix6_fake")
+
+
+def test_tensor_of_a_native_array_uses_its_backend(fake_array_backend: str) -> None:
+    arr = np.arange(6.0).reshape(2, 3).view(FakeArray)
+    t = tp.tensor(arr)  # the fake backend is registered but not loaded yet
+    assert t.backend == fake_array_backend
+    np.testing.assert_array_equal(t.numpy(), np.arange(6.0).reshape(2, 3))
+    arr[0, 0] = 9.0
+    assert t[0, 0].item() == 0.0  # tensor() copies
+    shared = tp.as_tensor(arr)
+    assert shared.backend == fake_array_backend
+    arr[0, 1] = 7.0
+    assert shared[0, 1].item() == 7.0  # as_tensor() shares memory
+    leaf = tp.tensor(arr, requires_grad=True)
+    (leaf * 2.0).sum().backward()
+    assert leaf.grad is not None and leaf.grad.backend == fake_array_backend
+    np.testing.assert_array_equal(leaf.grad.numpy(), np.full((2, 3), 2.0))
+    # An explicit backend still wins, and plain NumPy arrays stay with the selected backend.
+    assert tp.tensor(arr, backend="numpy").backend == "numpy"
+    assert tp.tensor(np.ones(2)).backend == tp.get_backend().name
+    with tp.use_backend(fake_array_backend):
+        assert tp.tensor(np.ones(2)).backend == fake_array_backend  # host data, converted
+
+
+def test_as_tensor_of_a_cupy_array_uses_the_cupy_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real cupy plugin behind the CuPy stand-in of ``tests/cupy_stand_in.py``, not loaded
+    beforehand: a CuPy array given without ``device=`` lands on the GPU backend."""
+    import cupy_stand_in as stand_in
+    import tensorplug_cupy._backend as cb
+    from tensorplug._plugins import REGISTRY
+
+    cp, cpx = stand_in.make(devices=2)
+    monkeypatch.setattr(cb, "_modules", lambda: (cp, cpx))
+    monkeypatch.setattr(cb, "_instances", {})
+    monkeypatch.setattr(cb, "_peak", {})
+    REGISTRY.manager()
+    spec = dataclasses.replace(REGISTRY.specs["cupy"], probe=lambda: (True, ""))
+    monkeypatch.setitem(REGISTRY.specs, "cupy", spec)
+    monkeypatch.delitem(REGISTRY.loaded, "cupy", raising=False)
+    try:
+        with cp.cuda.Device(1):
+            arr = cp.asarray(np.arange(3.0))
+        for make in (tp.as_tensor, tp.tensor):
+            t = make(arr)
+            assert t.backend == "cupy" and t.device == tp.device("cuda:1")
+            assert t.tolist() == [0.0, 1.0, 2.0]
+    finally:
+        REGISTRY.loaded.pop("cupy", None)

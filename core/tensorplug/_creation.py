@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 from . import _dtype as D
 from ._backend import Backend
-from ._plugins import REGISTRY, resolve
+from ._plugins import REGISTRY, on_device, resolve
 from ._tensor import Tensor
 
 _seed: list[int | None] = [None]
@@ -84,6 +85,49 @@ def _ragged(data: Any) -> str | None:
     return shape_at(data, 0)
 
 
+# Specs (by name) whose backend failed to load: not probed again on every call; a spec that is
+# registered anew under the same name gets asked again.
+_unusable: dict[str, Any] = {}
+
+
+def _resolve_for(data: Any, backend: Any, device: Any) -> Backend:
+    """The backend for ``data`` when neither ``backend`` nor ``device`` names one: the
+    selected backend, unless ``data`` is a native array that another backend's ``array_types``
+    claim more specifically (a CuPy array; a backend's subclass of NumPy's array). A NumPy
+    array given while another CPU backend is selected stays host data that the selected
+    backend converts."""
+    be = resolve(backend, device)
+    if (backend is not None or device is not None or type(data) in be.array_types
+            or not hasattr(data, "shape") or isinstance(data, Tensor)):
+        return be  # the common cases, decided without looking at other backends
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(data, np.generic):
+        return be  # a NumPy scalar is a host value
+    mro = type(data).__mro__
+
+    def rank(b: Backend) -> int:
+        """How specifically ``b`` claims ``data``: 0 for its exact type, ``len(mro)`` never."""
+        return min((mro.index(t) for t in b.array_types if t in mro), default=len(mro))
+
+    best = min((be, *REGISTRY.loaded.values()), key=rank)
+    if rank(best):  # no loaded backend claims this exact type: load the others to ask them
+        for name, spec in sorted(REGISTRY.specs.items()):
+            if name in REGISTRY.loaded or _unusable.get(name) is spec:
+                continue
+            try:
+                other = REGISTRY.get(name)
+            except (RuntimeError, TypeError):
+                _unusable[name] = spec
+                continue
+            if rank(other) < rank(best):
+                best = other
+    if rank(be) == len(mro) and best.device_type == be.device_type:
+        return be  # foreign host data (a NumPy array for a CPU backend): converted
+    # The instance for the array's own device (a CuPy array on GPU 1: cuda:1), so a copy
+    # stays where the array is, as ``torch.tensor`` keeps a CUDA tensor's device.
+    return best if best is be else on_device(best, best.device(data))
+
+
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, *,
            backend: Any = None) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors).
@@ -94,7 +138,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         tensor([[1., 2.],
                 [3., 4.]])
     """
-    be = resolve(backend, device)
+    be = _resolve_for(data, backend, device)
     if isinstance(data, Tensor):
         src = data.detach()
         if src._backend is not be:
@@ -122,11 +166,11 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None, *, backend: Any 
     """Like ``tensor`` but shares memory with ``data`` when it already fits (no copy)."""
     if isinstance(data, Tensor) and dtype is None and device is None and backend is None:
         return data
-    be = resolve(backend, device)
+    be = _resolve_for(data, backend, device)
     if be.array_types and isinstance(data, be.array_types):
         t = Tensor._make(data, be)
         return t if dtype is None or t.dtype is D.as_dtype(dtype) else t.to(D.as_dtype(dtype))
-    return tensor(data, dtype, device, backend=backend)
+    return tensor(data, dtype, device, backend=backend if device is not None else be)
 
 
 def from_numpy(ndarray: Any) -> Tensor:
