@@ -217,9 +217,36 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         fin = isfinite(x)
         return bool(k["to_host"](k["amin"](fin, None, False)) == 0) if x.size else False
 
+    def without_none(idx: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any, tuple[int, ...]]:
+        """``idx`` with each ``None`` made a full slice over a size-1 axis inserted into
+        ``shape`` at that place: the same result shape (a slice separates advanced indices as
+        ``None`` does), so setitem never sees a ``None`` (the Array API standard forbids it
+        there)."""
+
+        def used(i: Any) -> int:  # input dims an index item consumes
+            if i is Ellipsis:
+                return 0
+            if isinstance(i, (int, slice)):
+                return 1
+            return len(i.shape) if k["dtype_of"](i) is D.bool_ else 1
+
+        n_ellipsis = len(shape) - sum(used(i) for i in idx if i is not None)
+        items: list[Any] = []
+        padded: list[int] = []
+        pos = 0
+        for i in idx:
+            n = 0 if i is None else n_ellipsis if i is Ellipsis else used(i)
+            padded.extend(shape[pos : pos + n] if i is not None else (1,))
+            items.append(slice(None) if i is None else i)
+            pos += n
+        return tuple(items), (*padded, *shape[pos:])
+
     def index_grad(g: Array, shape: tuple[int, ...], idx: Any, advanced: bool) -> Array:
         """Zeros of ``shape`` with ``g`` added at ``idx`` (repeated indices accumulate)."""
-        z = k["full"](shape, 0, k["dtype_of"](g))
+        target = shape
+        if isinstance(idx, tuple) and any(i is None for i in idx):
+            idx, target = without_none(idx, shape)
+        z = k["full"](target, 0, k["dtype_of"](g))
         if not advanced:
             k["setitem"](z, idx, g)
         elif "scatter_add" in k:
@@ -229,7 +256,7 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
                 f"index backward: backend '{be.name}' has no scatter_add kernel, needed for the "
                 "gradient of indexing with integer or mask tensors"
             )
-        return z
+        return z if target == shape else k["reshape"](z, shape)
 
     def iota(n: int, shape: tuple[int, ...], like: Array) -> Array:
         return k["reshape"](k["arange"](0, n, 1, D.int64), shape)
