@@ -20,7 +20,6 @@ import bench_w4_scaling as W4
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 CHART = ROOT / "docs" / "img" / "benchmark-ratios.png"
-COMMAND = "nox -s bench  (= python benchmarks/run_all.py --write)"
 
 
 def targets(
@@ -60,49 +59,66 @@ def targets_table(ts: list[tuple[str, str, bool | None]]) -> str:
 
 
 def chart(rows: list[tuple[str, dict[str, H.Result]]], path: Path) -> None:
+    """Three panels: cost over hand-written NumPy (W1-W3), tensorplug over PyTorch against
+    the issue-5 targets, and W4's ratio to NumPy as the size grows."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
-    main = [(lbl, r) for lbl, r in rows if not lbl.startswith("W4") and "numpy" in r]
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.4))
+    short = {"W1 seed step": "W1 step", "W2 medium step": "W2 step",
+             "W3 forward, per op (numpy = bare ufunc)": "W3 fwd/op",
+             "W3 forward+backward, per op": "W3 fwd+bwd/op"}  # fmt: skip
+    main = [(short.get(lbl, lbl), r) for lbl, r in rows if not lbl.startswith("W4")]
     names = ["tensorplug", "torch"]
     width = 0.38
+    with_np = [(lbl, r) for lbl, r in main if "numpy" in r]
     for j, name in enumerate(names):
-        xs, ys = [], []
-        for i, (_, r) in enumerate(main):
-            if name in r:
-                xs.append(i + (j - 0.5) * width)
-                ys.append(r[name].median / r["numpy"].median)
-        ax1.bar(xs, ys, width, label=name)
+        pts = [
+            (i + (j - 0.5) * width, r[name].median / r["numpy"].median)
+            for i, (_, r) in enumerate(with_np)
+            if name in r
+        ]
+        if pts:
+            ax1.bar(*zip(*pts), width, label=name)
     ax1.axhline(1.0, color="k", lw=0.8)
-    ax1.set_xticks(
-        range(len(main)),
-        [lbl.split(",")[0].split(" (")[0] for lbl, _ in main],
-        rotation=15,
-        fontsize=8,
-    )
+    ax1.set_xticks(range(len(with_np)), [lbl for lbl, _ in with_np])
     ax1.set_yscale("log")
     ax1.set_ylabel("median time / hand-written NumPy (log)")
-    ax1.set_title("W1-W3: cost over the NumPy floor")
+    ax1.set_title("Cost over the NumPy floor (1.0)")
     ax1.legend()
+    goals = {"W1 step": 0.5, "W2 step": None, "W3 fwd/op": None, "W3 fwd+bwd/op": 0.6}
+    vs = [
+        (lbl, r["tensorplug"].median / r["torch"].median)
+        for lbl, r in main
+        if "torch" in r and "tensorplug" in r
+    ]
+    ax2.bar(range(len(vs)), [v for _, v in vs], 0.5, color="C0")
+    for i, (lbl, _) in enumerate(vs):
+        if goals.get(lbl):
+            ax2.plot([i - 0.3, i + 0.3], [goals[lbl]] * 2, "r--", lw=1.5)
+    ax2.axhline(1.0, color="k", lw=0.8)
+    ax2.set_xticks(range(len(vs)), [lbl for lbl, _ in vs])
+    ax2.set_ylabel("tensorplug / PyTorch (median)")
+    ax2.set_title("tensorplug vs PyTorch (red: issue-5 target)")
     scaling = [(lbl, r) for lbl, r in rows if lbl.startswith("W4")]
     sizes = [int(lbl.rsplit(" ", 1)[1]) for lbl, _ in scaling]
     for name in names:
-        if all(name in r for _, r in scaling):
-            ax2.plot(
+        if scaling and all(name in r for _, r in scaling):
+            ax3.plot(
                 sizes, [r[name].median / r["numpy"].median for _, r in scaling], "o-", label=name
             )
-    ax2.axhline(1.0, color="k", lw=0.8)
-    ax2.set_xscale("log", base=2)
-    ax2.set_xlabel("batch = hidden size")
-    ax2.set_ylabel("median step time / hand-written NumPy")
-    ax2.set_title("W4: W1's net scaled up")
-    ax2.legend()
+    ax3.axhline(1.0, color="k", lw=0.8)
+    ax3.set_xscale("log", base=2)
+    ax3.set_yscale("log")
+    ax3.set_xlabel("batch = hidden size")
+    ax3.set_ylabel("median step time / hand-written NumPy (log)")
+    ax3.set_title("W4: W1's network scaled up")
+    ax3.legend()
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
 
 
 def write_doc(text: str) -> None:
@@ -165,8 +181,11 @@ def main() -> None:
                 f"- threads: {env['threads']} everywhere; pools: " + "; ".join(env["thread_pools"]),
             ]
         )
+        flags = " ".join(a for a in sys.argv[1:] if a != "--write")
+        command = f"python benchmarks/run_all.py --write {flags}".strip()
         write_doc(
-            f"Command: `{COMMAND}`{' --quick' if args.quick else ''}\n\n{machine}\n\n"
+            f"Command: `{command}` (what `nox -s bench -- {flags}` runs)\n\n"
+            f"Timer: {env['timer']}\n\n{machine}\n\n"
             f"{report}\n\n![time ratios](img/{CHART.name})"
         )
         print(f"wrote {DOC.relative_to(ROOT)} and {CHART.relative_to(ROOT)}")

@@ -43,13 +43,13 @@ def test_owned_gradient_is_overwritten_only_when_the_engine_alone_holds_it(
 def test_shared_gradient_memory_is_not_overwritten(relu_first: bool) -> None:
     """ReLU's incoming gradient is a view (reshape's backward) of the array AddBackward0 also
     hands to the leaf ``z``: overwriting it would corrupt ``z.grad`` (in either order)."""
-    x = tp.tensor(RNG.standard_normal((64, 300)), requires_grad=True)
-    z = tp.tensor(RNG.standard_normal(64 * 300), requires_grad=True)
-    c = RNG.standard_normal(64 * 300)
+    x = tp.tensor(RNG.standard_normal((128, 300)), requires_grad=True)
+    z = tp.tensor(RNG.standard_normal(128 * 300), requires_grad=True)
+    c = RNG.standard_normal(128 * 300)
     u = x.relu().reshape(-1) + z if relu_first else z + x.relu().reshape(-1)
     (u * tp.tensor(c)).sum().backward()
     np.testing.assert_array_equal(z.grad.numpy(), c)
-    want = np.where(x.detach().numpy() > 0, c.reshape(64, 300), 0.0)
+    want = np.where(x.detach().numpy() > 0, c.reshape(128, 300), 0.0)
     np.testing.assert_array_equal(x.grad.numpy(), want)
 
 
@@ -87,10 +87,10 @@ def test_numpy_where_kernels_match_np_where_bit_for_bit(dtype: type, shape: tupl
 
 def test_numpy_where_zero_leaves_a_view_alone() -> None:
     k = tp.ones(1)._backend.k
-    base = RNG.standard_normal((40, 30)).astype(np.float32)
+    base = RNG.standard_normal((400, 300)).astype(np.float32)
     view = base.T
     before = base.copy()
-    got = k.where_zero_(RNG.random((30, 40)) > 0.5, view)
+    got = k.where_zero_(RNG.random((300, 400)) > 0.5, view)
     assert got is not view
     np.testing.assert_array_equal(base, before)
 

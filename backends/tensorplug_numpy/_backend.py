@@ -103,10 +103,10 @@ def _where_zero_(cond: Any, x: Any) -> Any:
     """``where(cond, x, 0)`` written into ``x`` when ``x`` owns its memory (no view shares
     it), else a new array; use the result. Branch-free like ``_where``, in blocks, so the
     integer mask costs 256 KiB whatever the size of ``x``."""
-    if not (x.__class__ is _ND and x.base is None and x.dtype.kind == "f"
-            and x.flags.c_contiguous and x.flags.writeable and cond.shape == x.shape
-            and cond.dtype == np.bool_):
-        return _where(cond, x, 0)
+    if not (x.__class__ is _ND and x.size >= 1 << 15 and x.base is None
+            and x.dtype.kind == "f" and x.flags.c_contiguous and x.flags.writeable
+            and cond.shape == x.shape and cond.dtype == np.bool_):
+        return _where(cond, x, 0)  # small (a new array is cheaper than the blocks), or shared
     u = _UINT_OF_SIZE[x.dtype.itemsize]
     xi = x.reshape(-1).view(u)
     c = cond.reshape(-1)
