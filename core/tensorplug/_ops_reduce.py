@@ -445,12 +445,15 @@ def _truth(input: Tensor, dim: Any, keepdim: bool, test_all: bool) -> Tensor:
 class _All(Node):
     differentiable = False
     op = "all"
-    forward = staticmethod(lambda k, x, axes, keepdim: k.amin(x, axes, keepdim))
+    # The Array API defines min/max for numeric dtypes only: reduce 0/1 integers.
+    forward = staticmethod(lambda k, x, axes, keepdim: k.ne(
+        k.amin(k.astype(x, D.int32), axes, keepdim), 0))
 
 
 class _Any(_All):
     op = "any"
-    forward = staticmethod(lambda k, x, axes, keepdim: k.amax(x, axes, keepdim))
+    forward = staticmethod(lambda k, x, axes, keepdim: k.ne(
+        k.amax(k.astype(x, D.int32), axes, keepdim), 0))
 
 
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
