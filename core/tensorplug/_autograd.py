@@ -516,6 +516,9 @@ def run_backward(
     to_run = _above(targets, parents) if inputs is not None else None
     ready = [n for n in root_nodes if deps.get(n, 0) == 0]
     captured: dict[Node, Any] = {}
+    # Nodes whose buffered gradient is a sum this engine made: an array nobody else holds, so
+    # later contributions are added into it in place.
+    summed: set[Node] = set()
     prev_mode = state.grad_enabled
     state.grad_enabled = create_graph
     try:
@@ -562,10 +565,14 @@ def run_backward(
                 if nxt is None:
                     continue
                 if gi is not None:
-                    if nxt in buffers:
-                        buffers[nxt] = _accumulate(buffers[nxt], gi, nxt._backend)
-                    else:
+                    if nxt not in buffers:
                         buffers[nxt] = gi
+                    elif (nxt in summed and not create_graph
+                          and (buf := buffers[nxt]).shape == gi.shape and buf.dtype == gi.dtype):
+                        nxt._backend.k.iadd(buf, gi)
+                    else:
+                        buffers[nxt] = _accumulate(buffers[nxt], gi, nxt._backend)
+                        summed.add(nxt)
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if left == 0:
