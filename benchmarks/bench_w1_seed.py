@@ -97,7 +97,7 @@ def impls(
 
 
 def run(args: object) -> list[tuple[str, dict[str, H.Result]]]:
-    rounds = args.rounds or (5 if args.quick else 21)
+    rounds = args.rounds or (5 if args.quick else 41)
     res = H.compare("W1", impls(torch=H.torch_or_none(args)), inner=100, rounds=rounds, warmup=20)
     return [("W1 seed step", res)]
 

@@ -48,7 +48,7 @@ def framework(lib: object) -> tuple[object, object]:
 
 
 def run(args: object) -> list[tuple[str, dict[str, H.Result]]]:
-    rounds = args.rounds or (5 if args.quick else 21)
+    rounds = args.rounds or (5 if args.quick else 41)
     torch = H.torch_or_none(args)
     fwd = {"numpy": bare_numpy()}
     both = {}
