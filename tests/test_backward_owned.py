@@ -83,6 +83,10 @@ def test_numpy_where_kernels_match_np_where_bit_for_bit(dtype: type, shape: tupl
     for got in (k.where(c, x, 0), k.where(c, x, 0.0), k.where_zero_(c, x.copy())):
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+    # a negative zero is kept as such (the bit-select path only serves +0)
+    np.testing.assert_array_equal(
+        k.where(c, x, -0.0).view(np.uint8), np.where(c, x, -0.0).view(np.uint8)
+    )
 
 
 def test_numpy_where_zero_leaves_a_view_alone() -> None:

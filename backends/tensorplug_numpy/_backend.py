@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -73,6 +74,7 @@ def _where(cond: Any, x: Any, y: Any) -> Any:
     ``x & -c`` on the integer view: signs of zeros, NaNs and infinities all as ``np.where``.
     """
     if (y.__class__ in (int, float) and y == 0 and x.__class__ is _ND and x.size >= 1 << 11
+            and (y.__class__ is int or math.copysign(1.0, y) > 0)  # -0.0 must stay -0.0
             and x.dtype.kind == "f" and cond.__class__ is _ND and cond.dtype == np.bool_
             and cond.shape == x.shape):
         u = _UINT_OF_SIZE[x.dtype.itemsize]
