@@ -13,7 +13,6 @@ from __future__ import annotations
 import sys
 import weakref
 from collections.abc import Callable, Sequence
-from sys import getrefcount as _getrefcount
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._grad_mode import state
@@ -311,6 +310,13 @@ def _as_tensors(values: tuple[Any, ...], be: Backend) -> tuple[Any, ...]:
 
 
 _new = object.__new__
+
+# ``Node.backward_owned`` needs exact reference counts to prove a gradient unshared: CPython
+# with the GIL has them; PyPy and free-threaded builds get 0 here, so it is never used there.
+_getrefcount: Callable[[Any], int] = (
+    sys.getrefcount if hasattr(sys, "getrefcount")
+    and getattr(sys, "_is_gil_enabled", lambda: True)() else (lambda obj: 0)
+)
 _NEEDS1 = ((False,), (True,))
 _NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
 """``needs_input_grad`` of a binary op, shared: ``_NEEDS2[a needs][b needs]``."""
