@@ -116,6 +116,11 @@ def chart(rows: list[tuple[str, dict[str, H.Result]]], path: Path) -> None:
     ax3.set_ylabel("median step time / hand-written NumPy (log)")
     ax3.set_title("W4: W1's network scaled up")
     ax3.legend()
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    for ax in (ax1, ax3):  # plain numbers on the log axes, not powers of ten
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
