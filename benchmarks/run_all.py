@@ -189,7 +189,8 @@ def main() -> None:
         flags = " ".join(a for a in sys.argv[1:] if a != "--write")
         command = f"python benchmarks/run_all.py --write {flags}".strip()
         write_doc(
-            f"Command: `{command}` (what `nox -s bench -- {flags}` runs)\n\n"
+            f"Command: `{command}` (what `nox -s bench{' -- ' + flags if flags else ''}` "
+            "runs)\n\n"
             f"Timer: {env['timer']}\n\n{machine}\n\n"
             f"{report}\n\n![time ratios](img/{CHART.name})"
         )
