@@ -535,7 +535,7 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalise each channel (dim 1) of an (N, C, *) input by batch statistics (training:
+    """Normalise each channel (dim 1) of an ``(N, C, *)`` input by batch statistics (training:
     also updates the running estimates in place, the variance unbiased) or by the running
     estimates (eval)."""
     if input.ndim < 2:
