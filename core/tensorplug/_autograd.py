@@ -527,10 +527,13 @@ def run_backward(
     summed: set[Node] = set()
     prev_mode = state.grad_enabled
     state.grad_enabled = create_graph
+    # Bound once: the loop below runs once per node and edge of the graph.
+    pop_ready, push_ready, pop_buffer = ready.pop, ready.append, buffers.pop
+    slow = create_graph
     try:
         while ready:
-            node = ready.pop()
-            g = buffers.pop(node)
+            node = pop_ready()
+            g = pop_buffer(node)
             if node._pre_hooks is not None or node._retain is not None:
                 g = _run_pre_hooks(node, g, create_graph)
             is_leaf_node = node.__class__ is AccumulateGrad
@@ -546,7 +549,7 @@ def run_backward(
             if to_run is not None and node not in to_run:
                 _release(node, deps, buffers, ready)
                 continue
-            if create_graph or node.trace is not None:
+            if slow or node.trace is not None:
                 grads = _call_backward(node, g, create_graph)
             else:
                 # The common case, inlined: raw kernels, no anomaly checks to run. A node
@@ -583,7 +586,7 @@ def run_backward(
                 deps[nxt] = left
                 if left == 0:
                     if nxt in buffers:
-                        ready.append(nxt)
+                        push_ready(nxt)
                     else:
                         _release(nxt, deps, buffers, ready)
             # Drop this frame's references: a gradient held only by ``buffers`` is one the
