@@ -461,6 +461,19 @@ def _dependencies(roots: Sequence[Node], with_parents: bool = True
     parents: dict[Node, list[Node]] = {}
     stack = list(roots)
     root_set = set(roots)
+    if not with_parents:  # ``backward()``: counts only, one dict lookup per edge
+        get, push = deps.get, stack.append
+        while stack:
+            for nxt, _ in stack.pop().next_functions:
+                if nxt is not None:
+                    n = get(nxt)
+                    if n is None:
+                        deps[nxt] = 1
+                        if nxt not in root_set:
+                            push(nxt)
+                    else:
+                        deps[nxt] = n + 1
+        return deps, parents
     while stack:
         node = stack.pop()
         for nxt, _ in node.next_functions:
@@ -560,7 +573,24 @@ def run_backward(
                         and _getrefcount(g) == 2):  # only this frame's ``g`` refers to it
                     fn = node.backward_owned
                 k = node._backend.k
-                grads = fn(node, k, g, *node._unpack(False)) if node._versions else fn(node, k, g)
+                versions = node._versions
+                if not versions:
+                    grads = fn(node, k, g)
+                elif len(versions) == 1 and len(node.save) == 1 and len(node._saved) == 1:
+                    # One saved value (most ops): ``_unpack``'s checks inlined; any mismatch
+                    # (or a freed graph) goes through ``_unpack``, which names it.
+                    value, version = node._saved[0], versions[0]
+                    if version is not None:
+                        if node.save[0] == OUT:
+                            if node._out_vc[0] != version:
+                                value = node._unpack(False)[0]
+                        elif value._vc[0] == version:
+                            value = value._data
+                        else:
+                            value = node._unpack(False)[0]
+                    grads = fn(node, k, g, value)
+                else:
+                    grads = fn(node, k, g, *node._unpack(False))
                 for gi, dt in zip(grads, node.dtype):  # _match_dtypes' no-op check, inlined
                     if gi is not None and gi.dtype is not dt and gi.dtype != dt:
                         grads = _match_dtypes(node, grads, False)
