@@ -70,19 +70,29 @@ def _where(cond: Any, x: Any, y: Any) -> Any:
     """``np.where``, with a branch-free path for the gradient mask ``where(c, g, 0)``.
 
     ``np.where`` branches per element, so on a random mask (ReLU's backward) it runs at a
-    tenth of memory speed. For a large float ``x`` and a zero ``y`` the same bits come from
-    ``x & -c`` on the integer view: signs of zeros, NaNs and infinities all as ``np.where``.
+    tenth of memory speed. For a float ``x`` of some size and a zero ``y`` the same bits come
+    from multiplying ``x``'s integer view by ``c`` (0 or 1): signs of zeros, NaNs and
+    infinities all as ``np.where``, at half its cost from a few hundred elements.
     """
-    if (y.__class__ in (int, float) and y == 0 and x.__class__ is _ND and x.size >= 1 << 11
+    if (y.__class__ in (int, float) and y == 0 and x.__class__ is _ND and x.size >= 256
             and (y.__class__ is int or math.copysign(1.0, y) > 0)  # -0.0 must stay -0.0
             and x.dtype.kind == "f" and cond.__class__ is _ND and cond.dtype == np.bool_
             and cond.shape == x.shape):
-        u = _UINT_OF_SIZE[x.dtype.itemsize]
-        bits = np.subtract(0, cond, dtype=u)  # all ones where cond, else zero
-        np.bitwise_and(x.view(u), bits, out=bits)
-        return bits.view(x.dtype)
+        return np.multiply(x.view(_UINT_OF_SIZE[x.dtype.itemsize]), cond).view(x.dtype)
     r = np.where(cond, x, y)
     return r if r.__class__ is _ND else np.asarray(r)
+
+
+def _matmul(a: Any, b: Any) -> Any:
+    # An outer product of matrices (inner dimension 1: ``g @ w.T`` in the backward of a
+    # layer with one output) as a broadcast multiply: the same single products, nothing
+    # summed, at half matmul's cost (NumPy has no fast path for it). Only the sign of a zero
+    # product may differ (matmul adds it to +0).
+    if (a.__class__ is _ND and b.__class__ is _ND and a.ndim == 2 and b.ndim == 2
+            and a.shape[1] == 1 and b.shape[0] == 1 and a.dtype == b.dtype
+            and a.dtype.kind == "f"):
+        return np.multiply(a, b)
+    return np.matmul(a, b, out=...)
 
 
 def _clamp(x: Any, lo: Any, hi: Any) -> Any:
@@ -103,23 +113,14 @@ def _pow(a: Any, b: Any) -> Any:
 
 def _where_zero_(cond: Any, x: Any) -> Any:
     """``where(cond, x, 0)`` written into ``x`` when ``x`` owns its memory (no view shares
-    it), else a new array; use the result. Branch-free like ``_where``, in blocks, so the
-    integer mask costs 256 KiB whatever the size of ``x``."""
+    it), else a new array; use the result. Branch-free like ``_where``: ``x``'s integer view
+    multiplied by ``cond`` in place, so no second buffer of ``x``'s size."""
     if not (x.__class__ is _ND and x.size >= 1 << 15 and x.base is None
             and x.dtype.kind == "f" and x.flags.c_contiguous and x.flags.writeable
             and cond.shape == x.shape and cond.dtype == np.bool_):
-        return _where(cond, x, 0)  # small (a new array is cheaper than the blocks), or shared
-    u = _UINT_OF_SIZE[x.dtype.itemsize]
-    xi = x.reshape(-1).view(u)
-    c = cond.reshape(-1)
-    n = xi.size
-    step = 1 << 16
-    bits = np.empty(min(step, n), u)
-    for s in range(0, n, step):
-        e = min(s + step, n)
-        b = bits[: e - s]
-        np.subtract(0, c[s:e], dtype=u, out=b)
-        np.bitwise_and(xi[s:e], b, out=xi[s:e])
+        return _where(cond, x, 0)  # small (a new array is cheaper), or shared
+    xi = x.view(_UINT_OF_SIZE[x.dtype.itemsize])
+    np.multiply(xi, cond, out=xi)
     return x
 
 
@@ -220,7 +221,7 @@ def make_backend() -> Backend:
         argmax=_asarray_result(k["argmax"]),
         argmin=_asarray_result(k["argmin"]),
         where=_where,
-        matmul=_array(np.matmul),
+        matmul=_matmul,
         getitem=_asarray_result(k["getitem"]),
         # In place, and without the temporaries of the generic versions:
         # Methods, not np.reshape/np.transpose: no array-function dispatch (0.5 µs a call).
