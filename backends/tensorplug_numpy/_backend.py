@@ -235,6 +235,7 @@ def make_backend() -> Backend:
         imul=lambda dst, src: np.multiply(dst, src, out=dst),
         idiv=lambda dst, src: np.true_divide(dst, src, out=dst),
         assign=_assign,
+        fill_=lambda dst, value: dst.fill(value),  # optional: zero_()/fill_() under no_grad
         clamp=_clamp,
         pow=_pow,
         relu=lambda x: np.maximum(x, 0, out=...),

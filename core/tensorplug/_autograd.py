@@ -444,6 +444,108 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
     return node
 
 
+def record_binary(cls: type[Node], a: Any, b: Any, out: Any, args: tuple[Any, ...],
+                  backend: Backend) -> Node:
+    """``record`` for ``binary``, whose ``a`` is always a tensor (``b`` a tensor or a number):
+    the same node, without the generic dispatch (this runs for most ops)."""
+    node = _new(cls)
+    node._pre_hooks = node._post_hooks = node._retain = node.trace = None
+    node.args = args
+    node._backend = backend
+    fa = a._grad_fn
+    if fa is None and a._requires_grad:
+        fa = a._accumulator()
+    d = a._data
+    if isinstance(b, _Tensor):
+        fb = b._grad_fn
+        if fb is None and b._requires_grad:
+            fb = b._accumulator()
+        e = b._data
+        node.shapes = (d.shape, e.shape)
+        node.dtype = (d.dtype, e.dtype)
+        vb = b._vc[0]
+    else:
+        fb = vb = None
+        node.shapes = (d.shape, None)
+        node.dtype = (d.dtype, None)
+    node.next_functions = (_NO_EDGE if fa is None else (fa, 0),
+                           _NO_EDGE if fb is None else (fb, 0))
+    node.needs_input_grad = _NEEDS2[fa is not None][fb is not None]
+    save = cls.save
+    n = len(save)
+    if n == 0:
+        node._saved = node._versions = ()
+    elif n == 2 and save[0] == 0 and save[1] == 1:  # mul, div, matmul
+        node._saved = (a, b)
+        node._versions = (a._vc[0], vb)
+    elif n == 1 and save[0] == OUT:
+        node._saved = (out,)
+        node._versions = _VERSION_0
+    elif n == 1:
+        node._saved = (a,) if save[0] == 0 else (b,)
+        node._versions = (a._vc[0],) if save[0] == 0 else (vb,)
+    else:
+        _save_general(node, save, (a, b), out)
+    if state.anomaly:
+        import traceback
+
+        node.trace = traceback.format_stack()[:-1]
+    return node
+
+
+def record_unary(cls: type[Node], x: Any, out: Any, args: tuple[Any, ...],
+                 backend: Backend) -> Node:
+    """``record`` for ``unary``: one tensor input, without the generic dispatch."""
+    node = _new(cls)
+    node._pre_hooks = node._post_hooks = node._retain = node.trace = None
+    node.args = args
+    node._backend = backend
+    fn = x._grad_fn
+    if fn is None and x._requires_grad:
+        fn = x._accumulator()
+    d = x._data
+    if fn is None:
+        node.next_functions = (_NO_EDGE,)
+        node.needs_input_grad = _NEEDS1[0]
+    else:
+        node.next_functions = ((fn, 0),)
+        node.needs_input_grad = _NEEDS1[1]
+    node.shapes = (d.shape,)
+    node.dtype = (d.dtype,)
+    save = cls.save
+    n = len(save)
+    if n == 0:
+        node._saved = node._versions = ()
+    elif n == 1 and save[0] == OUT:
+        node._saved = (out,)
+        node._versions = _VERSION_0
+    elif n == 1 and save[0] == 0:
+        node._saved = (x,)
+        node._versions = (x._vc[0],)
+    else:
+        _save_general(node, save, (x,), out)
+    if state.anomaly:
+        import traceback
+
+        node.trace = traceback.format_stack()[:-1]
+    return node
+
+
+def _save_general(node: Node, save: tuple[int, ...], tensors: Sequence[Any], out: Any) -> None:
+    saved = []
+    versions = []
+    for i in save:
+        if i == OUT:
+            saved.append(out)
+            versions.append(0)
+        else:
+            t = tensors[i]
+            saved.append(t)
+            versions.append(t._vc[0] if isinstance(t, _Tensor) else None)
+    node._saved = tuple(saved)
+    node._versions = tuple(versions)
+
+
 # --------------------------------------------------------------------------------------------
 # The engine
 # --------------------------------------------------------------------------------------------

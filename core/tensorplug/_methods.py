@@ -57,6 +57,16 @@ def _cast(d: D.dtype) -> Any:
 
 def _fill(self: Tensor, value: Any, zero: bool) -> Tensor:
     # ``zero_()`` runs every training step: no function-level import here (about 1 µs).
+    if not state.grad_enabled and self._grad_fn is None and value.__class__ in _SCALARS:
+        # Not recorded (``grad.zero_()`` under ``no_grad``): a plain fill, no graph checks.
+        k = self._backend.k
+        fill = getattr(k, "fill_", None)
+        if fill is not None:
+            fill(self._data, value)
+        else:
+            k.assign(self._data, k.full((), value, self.dtype))
+        self._vc[0] += 1
+        return self
     if self._base is not None and S.view_write_needs_graph(self, value):
         S.rebase_view(self, self.new_full(self.shape, value.item() if isinstance(
             value, Tensor) else value), "fill_")

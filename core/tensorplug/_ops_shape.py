@@ -699,11 +699,16 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """2-D matrix product."""
-    if input.ndim != 2 or mat2.ndim != 2:
+    if not isinstance(input, Tensor) or not isinstance(mat2, Tensor):
+        return matmul(input, mat2)  # raises the TypeError naming the op
+    sa, sb = input._data.shape, mat2._data.shape
+    if len(sa) != 2 or len(sb) != 2:
         raise RuntimeError(
-            f"mm(): self must be a matrix (got {input.ndim}D) and mat2 must be a matrix "
-            f"(got {mat2.ndim}D)")
-    return matmul(input, mat2)
+            f"mm(): self must be a matrix (got {len(sa)}D) and mat2 must be a matrix "
+            f"(got {len(sb)}D)")
+    if sa[1] != sb[0]:
+        return matmul(input, mat2)  # raises the shape error
+    return binary(MmBackward0, input, mat2)  # what matmul picks for two matrices
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:

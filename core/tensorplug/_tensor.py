@@ -8,7 +8,15 @@ from weakref import ref as _weakref
 
 from . import _autograd as A
 from . import _dtype as D
-from ._autograd import AccumulateGrad, Node, RemovableHandle, describe, record
+from ._autograd import (
+    AccumulateGrad,
+    Node,
+    RemovableHandle,
+    describe,
+    record,
+    record_binary,
+    record_unary,
+)
 from ._backend import Backend, Device
 from ._grad_mode import state
 
@@ -368,7 +376,7 @@ def unary(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
     t._grad = t._accum = t._hooks = t._base = None
     t._vc = [0]
     if x._requires_grad and state.grad_enabled:
-        node = record(cls, (x,), out, args, be)
+        node = record_unary(cls, x, out, args, be)
         node._out_vc = t._vc
         t._grad_fn = node
         t._requires_grad = True
@@ -387,14 +395,18 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
         db = b._data
         if b._backend is not be:
             raise mismatch_error(cls, a, b)
-        if da.dtype != db.dtype or (cls.float_only and not _is_float(be, da)):
+        if (da.dtype is not db.dtype and da.dtype != db.dtype) or (
+                cls.float_only and not _is_float(be, da)):
             da, db = _promote(cls, a, b)
         needs_grad = a._requires_grad or b._requires_grad
     elif b.__class__ in _SCALAR_CATEGORY:
         db = b
-        have = be.k.dtype_of(da)
-        if _SCALAR_CATEGORY[b.__class__] > have.category or (
-                cls.float_only and not have.is_floating_point):
+        try:
+            cat = _CATEGORY[da.dtype]
+        except (KeyError, TypeError):
+            cat = _native_category(be, da)
+        if _SCALAR_CATEGORY[b.__class__] > cat or (cls.float_only and cat != D.FLOAT):
+            have = be.k.dtype_of(da)
             target = D.result_type((have, 2), (D.scalar_dtype(b), 0))
             if cls.float_only and not target.is_floating_point:
                 target = D.get_default_dtype()
@@ -413,7 +425,7 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
     t._grad = t._accum = t._hooks = t._base = None
     t._vc = [0]
     if needs_grad and state.grad_enabled:
-        node = record(cls, (a, b), out, args, be)
+        node = record_binary(cls, a, b, out, args, be)
         node._out_vc = t._vc
         t._grad_fn = node
         t._requires_grad = True
@@ -483,8 +495,25 @@ def view(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
 
 def _is_float(be: Backend, arr: Any) -> bool:
     # Through ``dtype_of``: native dtype objects differ per library (no ``.kind`` in the
-    # Array API standard).
-    return be.k.dtype_of(arr).is_floating_point  # type: ignore[no-any-return]
+    # Array API standard); its answer is cached per native dtype object.
+    try:
+        return _CATEGORY[arr.dtype] == D.FLOAT
+    except (KeyError, TypeError):
+        return _native_category(be, arr) == D.FLOAT
+
+
+_CATEGORY: dict[Any, int] = {}
+"""Native dtype object -> its tensorplug dtype's promotion category (bool, int, float), as
+``dtype_of`` says: the per-op dtype checks without a kernel call."""
+
+
+def _native_category(be: Backend, arr: Any) -> int:
+    cat: int = be.k.dtype_of(arr).category
+    try:
+        _CATEGORY[arr.dtype] = cat
+    except TypeError:  # the Array API does not require hashable dtypes: just not cached
+        return cat
+    return cat
 
 
 def _promote(cls: type[Node], a: Tensor, b: Tensor) -> tuple[Any, Any]:
@@ -614,6 +643,9 @@ def check_inplace(t: Tensor, op: str) -> None:
 
 def inplace(cls: type[Node], t: Tensor, *operands: Any, args: tuple[Any, ...] = ()) -> Tensor:
     """Apply ``cls`` out of place, then write the result into ``t`` and rebase its history."""
+    if not state.grad_enabled and len(operands) == 1 and not args and _inplace_kernel(
+            cls, t, operands[0]):
+        return t  # not recorded (the SGD update under ``no_grad``): no graph checks to make
     op = cls.op + "_"
     if t._base is not None and state.grad_enabled and (
             t._base._requires_grad or t._requires_grad
