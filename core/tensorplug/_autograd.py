@@ -693,10 +693,23 @@ def run_backward(
                     grads = fn(node, k, g, value)
                 else:
                     grads = fn(node, k, g, *node._unpack(False))
-                for gi, dt in zip(grads, node.dtype):  # _match_dtypes' no-op check, inlined
-                    if gi is not None and gi.dtype is not dt and gi.dtype != dt:
+                # _match_dtypes' no-op check, inlined (unrolled for one and two inputs): an
+                # identity test first, the full comparison only if that fails.
+                dts = node.dtype
+                if len(grads) == 2 and len(dts) == 2:
+                    g0, g1 = grads
+                    if ((g0 is not None and g0.dtype is not dts[0])
+                            or (g1 is not None and g1.dtype is not dts[1])):
                         grads = _match_dtypes(node, grads, False)
-                        break
+                    g0 = g1 = None
+                elif len(grads) == 1 and len(dts) == 1:
+                    if grads[0] is not None and grads[0].dtype is not dts[0]:
+                        grads = _match_dtypes(node, grads, False)
+                else:
+                    for gi, dt in zip(grads, dts):
+                        if gi is not None and gi.dtype is not dt and gi.dtype != dt:
+                            grads = _match_dtypes(node, grads, False)
+                            break
             if not retain_graph:
                 node._saved = _FREED
             if node._post_hooks is not None:
