@@ -691,6 +691,18 @@ def run_backward(
                         else:
                             value = node._unpack(False)[0]
                     grads = fn(node, k, g, value)
+                elif (len(versions) == 2 and len(node.save) == 2 and len(node._saved) == 2
+                      and OUT not in node.save):
+                    # Two saved inputs (mul, div, mm), intact: inlined as above.
+                    a, b = node._saved
+                    va, vb = versions
+                    if ((va is not None and a._vc[0] != va)
+                            or (vb is not None and b._vc[0] != vb)):
+                        grads = fn(node, k, g, *node._unpack(False))
+                    else:
+                        grads = fn(node, k, g, a if va is None else a._data,
+                                   b if vb is None else b._data)
+                    a = b = None
                 else:
                     grads = fn(node, k, g, *node._unpack(False))
                 # _match_dtypes' no-op check, inlined (unrolled for one and two inputs): an
