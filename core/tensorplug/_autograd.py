@@ -62,8 +62,8 @@ class Node:
         "args",
         "dtype",
         "metadata",
+        "_next",
         "needs_input_grad",
-        "next_functions",
         "shapes",
         "trace",
     )
@@ -90,6 +90,17 @@ class Node:
         self._post_hooks: list[Callable[..., Any]] | None = None
         self._retain: Any = None
         self.trace: Any = None
+
+    @property
+    def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
+        """PyTorch's ``(node, 0)`` pair per input (``(None, 0)``: it gets no gradient). Built
+        on access: the graph keeps only the nodes (``_next``), one tuple per op fewer for the
+        garbage collector to track."""
+        return tuple([(n, 0) for n in self._next])
+
+    @next_functions.setter
+    def next_functions(self, edges: Sequence[tuple[Node | None, int]]) -> None:
+        self._next = tuple([e[0] for e in edges])
 
     def name(self) -> str:
         """PyTorch's node name, e.g. ``MulBackward0``."""
@@ -292,7 +303,7 @@ class AccumulateGrad(Node):
     def __init__(self, variable: Tensor) -> None:
         super().__init__()
         self._var_ref = variable
-        self.next_functions = ()
+        self._next = ()
         self._saved = ()
 
     @property
@@ -365,8 +376,7 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
             sb, tb = d.shape, d.dtype
         else:
             fb = sb = tb = None
-        node.next_functions = (_NO_EDGE if fa is None else (fa, 0),
-                               _NO_EDGE if fb is None else (fb, 0))
+        node._next = (fa, fb)
         node.needs_input_grad = _NEEDS2[fa is not None][fb is not None]
         node.shapes = (sa, sb)
         node.dtype = (ta, tb)
@@ -377,10 +387,10 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
             fn = t._accumulator()  # _accum is a weak reference: always go through this
         d = t._data
         if fn is None:
-            node.next_functions = (_NO_EDGE,)
+            node._next = (None,)
             node.needs_input_grad = _NEEDS1[0]
         else:
-            node.next_functions = ((fn, 0),)
+            node._next = (fn,)
             node.needs_input_grad = _NEEDS1[1]
         node.shapes = (d.shape,)
         node.dtype = (d.dtype,)
@@ -401,7 +411,7 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
                 edges.append(_NO_EDGE)
                 shapes.append(None)
                 dtypes.append(None)
-        node.next_functions = tuple(edges)
+        node._next = tuple([e[0] for e in edges])
         node.needs_input_grad = tuple([e is not _NO_EDGE for e in edges])
         node.shapes = tuple(shapes)
         node.dtype = tuple(dtypes)
@@ -468,8 +478,7 @@ def record_binary(cls: type[Node], a: Any, b: Any, out: Any, args: tuple[Any, ..
         fb = vb = None
         node.shapes = (d.shape, None)
         node.dtype = (d.dtype, None)
-    node.next_functions = (_NO_EDGE if fa is None else (fa, 0),
-                           _NO_EDGE if fb is None else (fb, 0))
+    node._next = (fa, fb)
     node.needs_input_grad = _NEEDS2[fa is not None][fb is not None]
     save = cls.save
     n = len(save)
@@ -505,10 +514,10 @@ def record_unary(cls: type[Node], x: Any, out: Any, args: tuple[Any, ...],
         fn = x._accumulator()
     d = x._data
     if fn is None:
-        node.next_functions = (_NO_EDGE,)
+        node._next = (None,)
         node.needs_input_grad = _NEEDS1[0]
     else:
-        node.next_functions = ((fn, 0),)
+        node._next = (fn,)
         node.needs_input_grad = _NEEDS1[1]
     node.shapes = (d.shape,)
     node.dtype = (d.dtype,)
@@ -566,7 +575,7 @@ def _dependencies(roots: Sequence[Node], with_parents: bool = True
     if not with_parents:  # ``backward()``: counts only, one dict lookup per edge
         get, push = deps.get, stack.append
         while stack:
-            for nxt, _ in stack.pop().next_functions:
+            for nxt in stack.pop()._next:
                 if nxt is not None:
                     n = get(nxt)
                     if n is None:
@@ -578,7 +587,7 @@ def _dependencies(roots: Sequence[Node], with_parents: bool = True
         return deps, parents
     while stack:
         node = stack.pop()
-        for nxt, _ in node.next_functions:
+        for nxt in node._next:
             if nxt is None:
                 continue
             if nxt in deps:
@@ -727,7 +736,7 @@ def run_backward(
             if node._post_hooks is not None:
                 for hook in node._post_hooks:
                     hook(grads, (g,))
-            for (nxt, _), gi in zip(node.next_functions, grads):
+            for nxt, gi in zip(node._next, grads):
                 if nxt is None:
                     continue
                 if gi is not None:
@@ -762,7 +771,7 @@ def _release(
     stack = [node]
     while stack:
         n = stack.pop()
-        for nxt, _ in n.next_functions:
+        for nxt in n._next:
             if nxt is None:
                 continue
             left = deps[nxt] - 1
