@@ -68,6 +68,18 @@ class Node:
         "trace",
     )
 
+    # Slot types, for the type checker (annotations only: values are set per instance).
+    _backend: Backend
+    _out_vc: list[int]
+    _saved: tuple[Any, ...]
+    _versions: tuple[int | None, ...]
+    _next: tuple[Node | None, ...]
+    args: tuple[Any, ...]
+    dtype: tuple[Any, ...]
+    metadata: dict[str, Any]
+    needs_input_grad: tuple[bool, ...]
+    shapes: tuple[Any, ...]
+
     save: ClassVar[tuple[int, ...]] = ()
     op: ClassVar[str] = ""
     """The public name of the op, used in error messages."""
@@ -109,13 +121,20 @@ class Node:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {id(self):#x}>"
 
-    @staticmethod
-    def forward(k: Any, *args: Any) -> Any:
-        raise NotImplementedError
+    if TYPE_CHECKING:
+        # Each op states its own arity (``backward(ctx, ops, g, x)``); the engine calls them
+        # as ``type(node).backward(node, ops, g, *saved)``.
+        forward: ClassVar[Callable[..., Any]]
+        backward: ClassVar[Callable[..., tuple[Any, ...]]]
+    else:
 
-    @staticmethod
-    def backward(ctx: Any, ops: Any, grad: Any, *saved: Any) -> tuple[Any, ...]:
-        raise NotImplementedError
+        @staticmethod
+        def forward(k: Any, *args: Any) -> Any:
+            raise NotImplementedError
+
+        @staticmethod
+        def backward(ctx: Any, ops: Any, grad: Any, *saved: Any) -> tuple[Any, ...]:
+            raise NotImplementedError
 
     # -- hooks, as on PyTorch's Node -------------------------------------------------------
     def register_hook(self, fn: Callable[..., Any]) -> RemovableHandle:
@@ -454,6 +473,19 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
     return node
 
 
+_META: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+"""``(shapes, dtypes)`` of a node's inputs, shared by every node with the same ones: a long
+chain of ops keeps its nodes alive, and each tuple fewer per node is measurably less work for
+Python's garbage collector (the tuples are immutable, so sharing them is safe)."""
+
+
+def _meta(key: tuple[Any, ...], n: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    if len(_META) > 4096:  # bounded: shapes may vary without end
+        _META.clear()
+    value = _META[key] = (key[:n], key[n:])
+    return value
+
+
 def record_binary(cls: type[Node], a: Any, b: Any, out: Any, args: tuple[Any, ...],
                   backend: Backend) -> Node:
     """``record`` for ``binary``, whose ``a`` is always a tensor (``b`` a tensor or a number):
@@ -471,13 +503,17 @@ def record_binary(cls: type[Node], a: Any, b: Any, out: Any, args: tuple[Any, ..
         if fb is None and b._requires_grad:
             fb = b._accumulator()
         e = b._data
-        node.shapes = (d.shape, e.shape)
-        node.dtype = (d.dtype, e.dtype)
+        key = (d.shape, e.shape, d.dtype, e.dtype)
         vb = b._vc[0]
     else:
         fb = vb = None
-        node.shapes = (d.shape, None)
-        node.dtype = (d.dtype, None)
+        key = (d.shape, None, d.dtype, None)
+    try:
+        node.shapes, node.dtype = _META[key]
+    except KeyError:
+        node.shapes, node.dtype = _meta(key, 2)
+    except TypeError:  # an unhashable native dtype: built for this node alone
+        node.shapes, node.dtype = key[:2], key[2:]
     node._next = (fa, fb)
     node.needs_input_grad = _NEEDS2[fa is not None][fb is not None]
     save = cls.save
@@ -519,8 +555,13 @@ def record_unary(cls: type[Node], x: Any, out: Any, args: tuple[Any, ...],
     else:
         node._next = (fn,)
         node.needs_input_grad = _NEEDS1[1]
-    node.shapes = (d.shape,)
-    node.dtype = (d.dtype,)
+    key = (d.shape, d.dtype)
+    try:
+        node.shapes, node.dtype = _META[key]
+    except KeyError:
+        node.shapes, node.dtype = _meta(key, 1)
+    except TypeError:
+        node.shapes, node.dtype = key[:1], key[1:]
     save = cls.save
     n = len(save)
     if n == 0:
