@@ -70,7 +70,7 @@ class Node:
 
     # Slot types, for the type checker (annotations only: values are set per instance).
     _backend: Backend
-    _out_vc: list[int]
+    _out_vc: list[Any]
     _saved: tuple[Any, ...]
     _versions: tuple[int | None, ...]
     _next: tuple[Node | None, ...]
@@ -237,7 +237,9 @@ def _raise_version_error(node: Node, value: Any, i: int, now: int, expected: int
         # The producer recorded when the node was made; an in-place op since then has
         # rebased the tensor onto its own node, whose trace says where the change happened.
         in_graph = slot is not None and slot < len(node.next_functions)
-        producer = node.next_functions[slot][0] if in_graph else value._grad_fn
+        producer = (
+            node.next_functions[slot][0] if in_graph and slot is not None else value._grad_fn
+        )
         if isinstance(producer, AccumulateGrad) or producer is None:
             made = "a leaf tensor" if value._requires_grad else "a tensor without grad"
             site = ""
@@ -327,7 +329,7 @@ class AccumulateGrad(Node):
 
     @property
     def variable(self) -> Tensor:
-        return self._var_ref  # type: ignore[no-any-return]
+        return self._var_ref
 
 
 _Tensor: Any = None  # set by _tensor to break the import cycle
@@ -454,7 +456,7 @@ def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, .
                           b._vc[0] if isinstance(b, _Tensor) else None)
     else:
         saved = []
-        versions = []
+        versions: list[int | None] = []
         for i in save:
             if i == OUT:
                 saved.append(out)
@@ -583,7 +585,7 @@ def record_unary(cls: type[Node], x: Any, out: Any, args: tuple[Any, ...],
 
 def _save_general(node: Node, save: tuple[int, ...], tensors: Sequence[Any], out: Any) -> None:
     saved = []
-    versions = []
+    versions: list[int | None] = []
     for i in save:
         if i == OUT:
             saved.append(out)
@@ -687,6 +689,7 @@ def run_backward(
     to_run = _above(targets, parents) if inputs is not None else None
     ready = [n for n in root_nodes if deps.get(n, 0) == 0]
     captured: dict[Node, Any] = {}
+    grads: Any  # a node's gradients; None once used
     # Nodes whose buffered gradient is a sum this engine made: an array nobody else holds, so
     # later contributions are added into it in place.
     summed: set[Node] = set()
@@ -709,7 +712,7 @@ def run_backward(
                     _store_grad(targets[node], g, node._backend, create_graph)
             if is_leaf_node:
                 if accumulate and (inputs is None or node in targets):
-                    _accumulate_into_leaf(node, g, create_graph)
+                    _accumulate_into_leaf(node, g, create_graph)  # type: ignore[arg-type]
                 continue
             if to_run is not None and node not in to_run:
                 _release(node, deps, buffers, ready)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import ref as _weakref
 
 from . import _autograd as A
@@ -43,6 +43,133 @@ class Tensor:
         "_requires_grad",
         "_vc",
     )
+
+    # Slot types, for the type checker (annotations only: values are set per instance).
+    _accum: Callable[[], AccumulateGrad | None] | None  # a weak reference
+    _backend: Backend
+    _base: Tensor | None
+    _data: Any
+    _grad: Tensor | None
+    _grad_fn: Node | None
+    _hooks: list[Callable[[Tensor], Tensor | None]] | None
+    _requires_grad: bool
+    _vc: list[Any]  # the version, then weak references to views in the graph
+
+    # Methods bound from the table in ``_methods.py`` at import, declared for type checkers;
+    # each is the public function of the same name, which has the full signature
+    # (tests/test_typing.py fails when one is missing).
+    add: Callable[..., Tensor]
+    sub: Callable[..., Tensor]
+    subtract: Callable[..., Tensor]
+    mul: Callable[..., Tensor]
+    multiply: Callable[..., Tensor]
+    div: Callable[..., Tensor]
+    divide: Callable[..., Tensor]
+    true_divide: Callable[..., Tensor]
+    pow: Callable[..., Tensor]
+    neg: Callable[..., Tensor]
+    negative: Callable[..., Tensor]
+    exp: Callable[..., Tensor]
+    log: Callable[..., Tensor]
+    log1p: Callable[..., Tensor]
+    expm1: Callable[..., Tensor]
+    sqrt: Callable[..., Tensor]
+    rsqrt: Callable[..., Tensor]
+    abs: Callable[..., Tensor]
+    sin: Callable[..., Tensor]
+    cos: Callable[..., Tensor]
+    tanh: Callable[..., Tensor]
+    sigmoid: Callable[..., Tensor]
+    relu: Callable[..., Tensor]
+    clamp: Callable[..., Tensor]
+    clip: Callable[..., Tensor]
+    clamp_min: Callable[..., Tensor]
+    clamp_max: Callable[..., Tensor]
+    reciprocal: Callable[..., Tensor]
+    square: Callable[..., Tensor]
+    maximum: Callable[..., Tensor]
+    minimum: Callable[..., Tensor]
+    sign: Callable[..., Tensor]
+    where: Callable[..., Tensor]
+    eq: Callable[..., Tensor]
+    ne: Callable[..., Tensor]
+    lt: Callable[..., Tensor]
+    le: Callable[..., Tensor]
+    gt: Callable[..., Tensor]
+    ge: Callable[..., Tensor]
+    sum: Callable[..., Tensor]
+    mean: Callable[..., Tensor]
+    prod: Callable[..., Tensor]
+    max: Callable[..., Any]  # a Tensor, or (values, indices) with dim=
+    min: Callable[..., Any]
+    amax: Callable[..., Tensor]
+    amin: Callable[..., Tensor]
+    var: Callable[..., Tensor]
+    std: Callable[..., Tensor]
+    logsumexp: Callable[..., Tensor]
+    norm: Callable[..., Tensor]
+    argmax: Callable[..., Tensor]
+    argmin: Callable[..., Tensor]
+    all: Callable[..., Tensor]
+    any: Callable[..., Tensor]
+    softmax: Callable[..., Tensor]
+    log_softmax: Callable[..., Tensor]
+    mm: Callable[..., Tensor]
+    matmul: Callable[..., Tensor]
+    bmm: Callable[..., Tensor]
+    dot: Callable[..., Tensor]
+    t: Callable[..., Tensor]
+    transpose: Callable[..., Tensor]
+    swapaxes: Callable[..., Tensor]
+    reshape: Callable[..., Tensor]
+    view: Callable[..., Tensor]
+    flatten: Callable[..., Tensor]
+    squeeze: Callable[..., Tensor]
+    unsqueeze: Callable[..., Tensor]
+    permute: Callable[..., Tensor]
+    expand: Callable[..., Tensor]
+    expand_as: Callable[..., Tensor]
+    broadcast_to: Callable[..., Tensor]
+    sum_to_size: Callable[..., Tensor]
+    split: Callable[..., tuple[Tensor, ...]]
+    chunk: Callable[..., tuple[Tensor, ...]]
+    clone: Callable[..., Tensor]
+    contiguous: Callable[..., Tensor]
+    view_as: Callable[..., Tensor]
+    reshape_as: Callable[..., Tensor]
+    add_: Callable[..., Tensor]
+    sub_: Callable[..., Tensor]
+    mul_: Callable[..., Tensor]
+    div_: Callable[..., Tensor]
+    clamp_: Callable[..., Tensor]
+    zero_: Callable[..., Tensor]
+    fill_: Callable[..., Tensor]
+    copy_: Callable[..., Tensor]
+    to: Callable[..., Tensor]
+    type_as: Callable[..., Tensor]
+    cuda: Callable[..., Tensor]
+    cpu: Callable[..., Tensor]
+    new_zeros: Callable[..., Tensor]
+    new_ones: Callable[..., Tensor]
+    new_empty: Callable[..., Tensor]
+    new_full: Callable[..., Tensor]
+    new_tensor: Callable[..., Tensor]
+    T: Tensor
+    mT: Tensor  # noqa: N815 - PyTorch's name
+
+    if TYPE_CHECKING:
+        # Operators, bound from the same table.
+        def __add__(self, other: Any) -> Tensor: ...
+        __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __add__
+        __rtruediv__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = __add__
+        __iadd__ = __isub__ = __imul__ = __itruediv__ = __and__ = __or__ = __add__
+        __lt__ = __le__ = __gt__ = __ge__ = __add__
+        def __eq__(self, other: object) -> Tensor: ...  # type: ignore[override]
+        def __ne__(self, other: object) -> Tensor: ...  # type: ignore[override]
+        def __neg__(self) -> Tensor: ...
+        __pos__ = __abs__ = __invert__ = __neg__
+        def __getitem__(self, index: Any) -> Tensor: ...
+        def __setitem__(self, index: Any, value: Any) -> None: ...
 
     # Let reflected operators with NumPy arrays on the left reach Tensor's methods.
     __array_priority__ = 1000
@@ -206,7 +333,7 @@ class Tensor:
             acc = AccumulateGrad(self)
             acc._backend = self._backend
             self._accum = _weakref(acc)
-        return acc  # type: ignore[no-any-return]
+        return acc
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """``hook(grad)`` runs when this tensor's gradient is computed; a returned tensor
@@ -326,6 +453,15 @@ class Tensor:
 
     def __dlpack_device__(self) -> Any:
         return self._data.__dlpack_device__()
+
+    # Declared last: above this point, ``float`` / ``int`` / ``bool`` in annotations must
+    # still mean the builtins.
+    float: Callable[..., Tensor]
+    double: Callable[..., Tensor]
+    half: Callable[..., Tensor]
+    long: Callable[..., Tensor]
+    int: Callable[..., Tensor]
+    bool: Callable[..., Tensor]
 
 
 A._Tensor = Tensor
@@ -566,7 +702,7 @@ def as_operand(x: Any, like: Tensor, cls: type[Node]) -> Tensor:
     )
 
 
-def mismatch_error(cls: type[Node], a: Tensor, b: Tensor) -> RuntimeError:
+def mismatch_error(cls: type[Node] | _Named, a: Tensor, b: Tensor) -> RuntimeError:
     return RuntimeError(
         f"{cls.op}(): expected all tensors to be on the same device and backend, but found "
         f"{a.device} ({a.backend}) and {b.device} ({b.backend}).\n"
@@ -742,8 +878,8 @@ def write(t: Tensor, res: Tensor, op: str) -> None:
         raise mismatch_error(_Named(op), t, res)
     if res._data.shape != t._data.shape:
         bshape = list(res.shape)
-        if not _broadcastable([list(t.shape), bshape]) or _broadcast_shape(
-                t.shape, res.shape) != t.shape:
+        if not _broadcastable([list(t.shape), bshape]) or tuple(_broadcast_shape(
+                t.shape, res.shape)) != t.shape:
             raise RuntimeError(
                 f"{op}(): output with shape {list(t.shape)} doesn't match the broadcast shape "
                 f"{_broadcast_shape(t.shape, res.shape) if _broadcastable([list(t.shape), bshape]) else bshape}"  # noqa: E501
