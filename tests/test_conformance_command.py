@@ -206,7 +206,7 @@ def test_example_backend_plugin_passes_quick_run() -> None:
         ]
         env = {**os.environ, "PYTHONPATH": str(HERE.parent / "examples/backend_plugin/src")}
     r = subprocess.run(
-        [*cmd, "--tp-quick", "-q"], capture_output=True, text=True, cwd=HERE, env=env, timeout=600
+        [*cmd, "--tp-quick"], capture_output=True, text=True, cwd=HERE, env=env, timeout=600
     )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
     assert "tensorplug conformance summary: backend array_api_strict" in r.stdout
