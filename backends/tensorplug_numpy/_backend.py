@@ -101,7 +101,7 @@ def _clamp(x: Any, lo: Any, hi: Any) -> Any:
         return np.maximum(x, lo, out=...)
     if lo is None:
         return np.minimum(x, hi, out=...)
-    return np.clip(x, lo, hi, out=...)
+    return np.clip(x, lo, hi, out=...)  # type: ignore[call-overload, unused-ignore]
 
 
 def _pow(a: Any, b: Any) -> Any:
@@ -268,6 +268,6 @@ def make_backend() -> Backend:
 def _blas_name() -> str:
     try:
         cfg = np.show_config(mode="dicts")
-        return str(cfg["Build Dependencies"]["blas"]["name"])  # type: ignore[index]
+        return str(cfg["Build Dependencies"]["blas"]["name"])  # type: ignore[index, unused-ignore]
     except Exception:  # noqa: BLE001 - informational only
         return "unknown"

@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+import builtins
+
 from . import _methods as _methods  # binds methods and operators to Tensor
 from . import autograd, plugins
 from ._backend import BackendUnavailableError, Device, UnsupportedOperation
@@ -150,11 +152,11 @@ def device(spec: str) -> Device:
     return Device.parse(spec)
 
 
-def is_tensor(obj: object) -> bool:
+def is_tensor(obj: object) -> builtins.bool:
     return isinstance(obj, Tensor)
 
 
-def numel(input: Tensor) -> int:
+def numel(input: Tensor) -> builtins.int:
     return input.numel()
 
 

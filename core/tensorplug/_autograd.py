@@ -13,13 +13,16 @@ from __future__ import annotations
 import sys
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ._grad_mode import state
 
 if TYPE_CHECKING:
     from ._backend import Backend
     from ._tensor import Tensor
+
+N = TypeVar("N", bound="Node")
+"""A ``Node`` subclass: ``record(MulBackward0, ...)`` returns a ``MulBackward0``."""
 
 OUT = -1
 """In ``Node.save``, the index that stands for the op's output."""
@@ -214,7 +217,8 @@ class Node:
         return tuple(out)
 
 
-def _raise_version_error(node: Node, value: Any, i: int, now: int, expected: int) -> None:
+def _raise_version_error(node: Node, value: Any, i: int, now: int, expected: int | None
+                         ) -> None:
     """Name the tensor that was modified (what made it, its shape, device and, in anomaly
     mode, where it was created) and the node that needed it; unless no gradient this node
     computes uses that value (``x[i] = x[i] * 2`` saves ``x[i]`` only for the 2's gradient)."""
@@ -368,8 +372,8 @@ def _edge(t: Any) -> tuple[Node | None, int]:
     return (None, 0)
 
 
-def record(cls: type[Node], tensors: Sequence[Any], out: Any, args: tuple[Any, ...],
-           backend: Backend) -> Node:
+def record(cls: type[N], tensors: Sequence[Any], out: Any, args: tuple[Any, ...],
+           backend: Backend) -> N:
     """Make ``cls``'s node for an op whose inputs are ``tensors`` (tensors or scalars).
 
     Runs once per recorded op, so it is written for speed: no helper calls, no per-input

@@ -321,7 +321,7 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), *, dtyp
             device: Any = None, backend: Any = None) -> Tensor:
     """Integers uniformly from ``[low, high)`` (``randint(high, size)`` also works)."""
     if high is None or (isinstance(high, (tuple, list))):
-        low, high, size = 0, low, (high if high is not None else size)
+        low, high, size = 0, low, (high if high is not None else size)  # type: ignore[assignment]
     if high <= low:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")

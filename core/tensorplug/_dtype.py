@@ -112,15 +112,15 @@ def result_type(*operands: tuple[dtype, int]) -> dtype:
         best[prio] = d if cur is None else _larger(cur, d)
     result: dtype | None = None
     for prio in (2, 1, 0):
-        d = best[prio]
-        if d is None:
+        top = best[prio]
+        if top is None:
             continue
         if result is None:
-            result = d
-        elif d.category > result.category:
+            result = top
+        elif top.category > result.category:
             if prio == 0:
-                result = _default_float if d.category == FLOAT else int64
+                result = _default_float if top.category == FLOAT else int64
             else:
-                result = d
+                result = top
     assert result is not None
     return result

@@ -14,6 +14,10 @@ class FunctionCtx:
     """The ``ctx`` of a custom Function: ``save_for_backward``, ``saved_tensors``,
     ``needs_input_grad`` and any attribute you set."""
 
+    needs_input_grad: tuple[bool, ...]
+    saved_tensors: tuple[Tensor | None, ...]
+    _to_save: tuple[Tensor | None, ...]
+
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         self._to_save = tensors
 
@@ -25,6 +29,8 @@ class _CustomNode(Node):
     """Graph node of a custom Function; its name is ``<YourFunction>Backward``."""
 
     __slots__ = ("ctx", "fn_cls")
+    ctx: FunctionCtx
+    fn_cls: type[Function]
 
     def _unpack(self, as_tensors: bool) -> tuple[Any, ...]:
         if self._saved == () and self._versions:
@@ -63,7 +69,7 @@ class _CustomNode(Node):
             raise RuntimeError(
                 f"function {node.name()} returned an incorrect number of gradients "
                 f"(expected {n}, got {len(res)})")
-        out = []
+        out: list[Any] = []
         for r, shape in zip(res[:n], node.shapes):
             if r is None:
                 out.append(None)
@@ -131,9 +137,9 @@ class Function(metaclass=_FunctionMeta):
         if not out.dtype.is_floating_point or any(
                 t is out for t in getattr(ctx, "_non_diff", ())):
             return out  # marked (or, being integer, inherently) non-differentiable
-        to_save = ctx._to_save
+        to_save: tuple[Tensor | None, ...] = ctx._to_save
         ctx._to_save = ()  # the node holds them (and frees them after backward), not ctx
-        node = record(cls._node_cls, list(args), out._data, (), out._backend)
+        node: _CustomNode = record(cls._node_cls, list(args), out._data, (), out._backend)
         node._saved = tuple(to_save)
         node._versions = tuple(None if t is None else t._vc[0] for t in to_save)
         node.ctx = ctx

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from . import _dtype as D
@@ -130,8 +131,9 @@ def _new(factory: str) -> Any:
     def new(self: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         from . import _creation as C
 
-        return getattr(C, factory)(*size, dtype=dtype or self.dtype, backend=self._backend,
-                                   requires_grad=requires_grad)
+        make: Callable[..., Tensor] = getattr(C, factory)
+        return make(*size, dtype=dtype or self.dtype, backend=self._backend,
+                    requires_grad=requires_grad)
 
     return new
 
@@ -291,7 +293,7 @@ _METHODS: dict[str, Any] = {
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
-Tensor.T = property(_T)  # type: ignore[attr-defined]
-Tensor.mT = property(_mT)  # type: ignore[attr-defined]
+Tensor.T = property(_T)  # type: ignore[assignment]
+Tensor.mT = property(_mT)  # type: ignore[assignment]
 Tensor.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
 del inplace

@@ -6,6 +6,7 @@ by ``ops.sum_to``, the one place broadcasting is undone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ._autograd import OUT, Node
@@ -269,7 +270,7 @@ class ReluBackward0(Node):
     def backward_owned(ctx: Any, ops: Any, g: Any, out: Any) -> tuple[Any]:
         # g is the engine's alone: zero it in place where out <= 0 (no second full buffer).
         if getattr(ops, "where_zero_", None) is None:
-            return ReluBackward0.backward(ctx, ops, g, out)  # type: ignore[no-any-return]
+            return ReluBackward0.backward(ctx, ops, g, out)
         return (ops.where_zero_(ops.gt(out, 0), g),)
 
 
@@ -429,7 +430,7 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     return nary(WhereBackward0, (input, other), condition._data)
 
 
-def _unary_fn(cls: type[Node], doc: str) -> Any:
+def _unary_fn(cls: type[Node], doc: str) -> Callable[[Tensor], Tensor]:
     def fn(input: Tensor) -> Tensor:
         if not isinstance(input, Tensor):
             raise TypeError(f"{cls.op}(): expected a Tensor, got {type(input).__name__}")
@@ -503,7 +504,7 @@ def clamp_max(input: Tensor, max: Any) -> Tensor:
     return unary(ClampMaxBackward0, _bounds_dtype(input, max), None, max)
 
 
-def _compare(name: str) -> Any:
+def _compare(name: str) -> Callable[[Any, Any], Tensor]:
     cls = _CMP[name]
 
     def fn(input: Any, other: Any) -> Tensor:

@@ -596,6 +596,7 @@ def rebase_view(t: Tensor, res: Tensor, op: str) -> None:
     from ._tensor import write
 
     base = t._base
+    assert base is not None  # callers pass views only
     if base._grad_fn is None and base._requires_grad:
         raise RuntimeError(
             f"{op}(): a view of a leaf Variable that requires grad is being used in an in-place "

@@ -88,7 +88,7 @@ class _Registry:
 
     def _discover(self, pm: pluggy.PluginManager) -> None:
         if os.environ.get("TENSORPLUG_DISABLE_PLUGIN_AUTOLOAD") != "1":
-            seen = {}
+            seen: dict[str, str] = {}
             for ep in entry_points(group=GROUP):
                 dist = ep.dist.name if ep.dist is not None else "?"
                 if ep.name in seen:
@@ -117,7 +117,7 @@ class _Registry:
             pm.check_pending()
             caller = pm.subset_hook_caller("tensorplug_backends", [])
             specs = [spec for impl in caller.get_hookimpls() if impl.plugin is plugin
-                     for spec in impl.function() or []]
+                     for spec in impl.function() or []]  # type: ignore[attr-defined]
             for spec in specs:
                 if not (isinstance(spec, BackendSpec) and isinstance(spec.name, str)
                         and spec.name and callable(spec.load)):

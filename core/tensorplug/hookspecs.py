@@ -31,7 +31,7 @@ def tensorplug_backends() -> list[BackendSpec]:  # type: ignore[empty-body]
 
 
 @hookspec
-def tensorplug_environment_info(backend_name: str) -> dict[str, Any] | None:  # type: ignore[empty-body]
+def tensorplug_environment_info(backend_name: str) -> dict[str, Any] | None:
     """Extra facts about a backend for ``tensorplug info`` and the conformance header.
 
     Called only by those diagnostics.

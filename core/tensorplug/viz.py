@@ -208,7 +208,8 @@ def _dtype_name(n: Node, native: Any) -> str:
 def _saved_lines(n: Node, nid: str) -> list[str]:
     saved = getattr(n, "_saved", ())
     save = getattr(type(n), "save", ())
-    if saved is _FREED and getattr(n, "_versions", ()):  # something was saved, now freed
+    versions: tuple[Any, ...] = getattr(n, "_versions", ())
+    if saved is _FREED and versions:  # something was saved, now freed
         return [
             f'  {nid}_saved [label="saved: freed", shape=note, fillcolor="#fde9d9"];',
             f"  {nid}_saved -> {nid} [style=dashed, arrowhead=none];",

@@ -50,7 +50,7 @@ def clip_grad_norm_(
         norms = [g.abs().amax() for g in grads]
         total = norms[0] if len(norms) == 1 else _stack_max(norms)
     else:
-        total = (
+        rest = (
             sum(
                 (g.abs().pow(norm_type).sum() if norm_type != 2.0 else (g * g).sum())
                 for g in grads[1:]
@@ -60,7 +60,7 @@ def clip_grad_norm_(
         )
         first = grads[0]
         first_sum = first.abs().pow(norm_type).sum() if norm_type != 2.0 else (first * first).sum()
-        total = (first_sum if total is None else first_sum + total) ** (1.0 / norm_type)
+        total = (first_sum if rest is None else first_sum + rest) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total.item()):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is "

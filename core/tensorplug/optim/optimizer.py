@@ -192,6 +192,7 @@ def bump(state: dict[str, Any]) -> float:
 def grad_of(p: Tensor, maximize: bool) -> Any:
     """The raw gradient array of ``p`` (negated to maximize), checked to live with ``p``."""
     g = p._grad
+    assert g is not None  # steps skip parameters without a gradient
     if g._backend is not p._backend or g.shape != p.shape:
         raise RuntimeError(
             f"optimizer step: the gradient ({g.backend}, {list(g.shape)}) does not match its "

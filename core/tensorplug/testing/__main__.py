@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Load it now: an unknown, broken or unavailable backend is a usage error to explain
         # in one line (with the probe's reason), not a pytest session that collects nothing.
-        tp.plugins.REGISTRY.get(name)
+        tp.get_backend(name)
     except (ValueError, RuntimeError, TypeError) as e:
         print(f"tensorplug-conformance: {e}", file=sys.stderr)
         return 2

@@ -192,7 +192,8 @@ class DataLoader(Generic[T]):
         if self._gen is None or self.generator is None:
             # A seed given once yields a different permutation each epoch, reproducibly.
             self._gen = _rng(self.generator)
-        return self._gen.permutation(n).tolist()
+        order: list[int] = self._gen.permutation(n).tolist()
+        return order
 
     def __iter__(self) -> Iterator[Any]:
         order = self._order()

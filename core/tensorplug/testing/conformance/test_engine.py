@@ -24,6 +24,7 @@ def _leaf(case: Case, be: Backend, values: Any) -> tp.Tensor:
 def test_accumulates_on_reused_leaves(case: Case, tp_backend: Backend) -> None:
     x = _leaf(case, tp_backend, [0.5, -1.0, 2.0])
     (x * x + x).sum().backward()  # x used three times in one graph
+    assert x.grad is not None
     expected = np.array([2.0, -1.0, 5.0])
     assert_close(x.grad, expected.astype(x.grad.numpy().dtype), check_dtype=False)
     (x * 3.0).sum().backward()  # a second graph accumulates into .grad
@@ -48,6 +49,7 @@ def test_graph_released_after_backward(case: Case, tp_backend: Backend) -> None:
     y.backward()  # retained: runs again and accumulates
     with pytest.raises(RuntimeError, match="second time"):
         y.backward()  # released
+    assert x.grad is not None
     assert_close(
         x.grad.detach(),
         (2 * np.exp([1.0, 2.0]) * np.array([2.0, 3.0])).astype(x.grad.numpy().dtype),
@@ -68,6 +70,7 @@ def test_grad_dtype_equals_input_dtype(case: Case, tp_backend: Backend) -> None:
         w = tp.tensor([1.0, 2.0], dtype=tp.float64, backend=tp_backend.name, requires_grad=True)
         v = tp.tensor([3.0, 4.0], dtype=case.dtype, backend=tp_backend.name, requires_grad=True)
         (w * v).sum().backward()  # promoted to float64 forward, cast back in backward
+        assert v.grad is not None and w.grad is not None
         assert v.grad.dtype is case.dtype and w.grad.dtype is tp.float64
 
 
