@@ -12,7 +12,7 @@ import nox
 
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "virtualenv"
-nox.options.sessions = ["lint", "tests", "conformance", "docs"]
+nox.options.sessions = ["lint", "typecheck", "tests", "conformance", "docs"]
 
 # PyTorch is a test oracle only (never a dependency): this version installs from local disk
 # on the project's machines; elsewhere the oracle tests skip with a reason if it can't install.
