@@ -218,8 +218,8 @@ def list_backends() -> list[BackendInfo]:
 
     Example:
         >>> import tensorplug as tp
-        >>> [b.name for b in tp.list_backends() if b.available][:1]
-        ['numpy']
+        >>> [(b.name, b.status) for b in tp.list_backends() if b.name == "numpy"]
+        [('numpy', 'active')]
     """
     REGISTRY.manager()
     active = _current_name()
