@@ -36,7 +36,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit tests of the core on the default (NumPy) backend, PyTorch as oracle."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,viz]")  # viz: graph rendering is tested where `dot` exists
     _install_oracle(session)
     session.run("python", "-m", "pytest", "tests", *session.posargs)
 
