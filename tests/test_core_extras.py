@@ -74,3 +74,11 @@ def test_zero_under_no_grad_drops_history():
     with tp.no_grad():
         y.zero_()
     assert y.grad_fn is None and not y.requires_grad
+
+
+@pytest.mark.parametrize("cast", ["int", "long", "bool"])
+def test_cast_to_integer_dtype_leaves_the_graph(cast):
+    x = tp.tensor([1.5, -2.0], requires_grad=True)
+    y = getattr(x * 2, cast)()
+    assert y.grad_fn is None and not y.requires_grad
+    assert x.double().grad_fn.name() == "ToCopyBackward0"

@@ -46,6 +46,10 @@ def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         if d is not out.dtype:
             out._backend.native_dtype(d, "to")
             out = unary(S.ToCopyBackward0, out, d, out.dtype)
+            if not d.is_floating_point and out._grad_fn is not None:
+                # Integer and bool tensors never require grad (PyTorch returns them detached).
+                out._grad_fn = None
+                out._requires_grad = False
     return out
 
 
