@@ -16,16 +16,8 @@ import numpy as np
 import tensorplug as tp
 from tensorplug.plugins import Backend, Device, xp_kernels
 
-# CuPy arrays carry NumPy dtypes, so the table is NumPy's.
-_TO_NATIVE = {
-    tp.bool: np.dtype(np.bool_),
-    tp.int32: np.dtype(np.int32),
-    tp.int64: np.dtype(np.int64),
-    tp.float16: np.dtype(np.float16),
-    tp.float32: np.dtype(np.float32),
-    tp.float64: np.dtype(np.float64),
-}
-_FROM_NATIVE = {v: k for k, v in _TO_NATIVE.items()}
+# CuPy arrays carry NumPy dtypes, so the table is the NumPy backend's.
+from tensorplug_numpy._backend import _FROM_NATIVE, _TO_NATIVE
 
 _DLPACK_CUDA, _DLPACK_CUDA_MANAGED = 2, 13  # DLDeviceType codes of GPU memory
 

@@ -459,18 +459,7 @@ def record(cls: type[N], tensors: Sequence[Any], out: Any, args: tuple[Any, ...]
         node._versions = (a._vc[0] if isinstance(a, _Tensor) else None,
                           b._vc[0] if isinstance(b, _Tensor) else None)
     else:
-        saved = []
-        versions: list[int | None] = []
-        for i in save:
-            if i == OUT:
-                saved.append(out)
-                versions.append(0)
-            else:
-                t = tensors[i]
-                saved.append(t)
-                versions.append(t._vc[0] if isinstance(t, _Tensor) else None)
-        node._saved = tuple(saved)
-        node._versions = tuple(versions)
+        _save_general(node, save, tensors, out)
     if state.anomaly:
         import traceback
 
