@@ -36,7 +36,9 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit tests of the core on the default (NumPy) backend, PyTorch as oracle."""
-    session.install("-e", ".[test,viz]")  # viz: graph rendering is tested where `dot` exists
+    # viz: graph rendering is tested where `dot` exists; examples: the digits example runs;
+    # array-api-strict: the out-of-tree example backend runs the suite from its source tree.
+    session.install("-e", ".[test,viz,examples]", "array-api-strict")
     _install_oracle(session)
     session.run("python", "-m", "pytest", "tests", *session.posargs)
 
