@@ -74,10 +74,17 @@ def _where(cond: Any, x: Any, y: Any) -> Any:
     from multiplying ``x``'s integer view by ``c`` (0 or 1): signs of zeros, NaNs and
     infinities all as ``np.where``, at half its cost from a few hundred elements.
     """
-    if (y.__class__ in (int, float) and y == 0 and x.__class__ is _ND and x.size >= 256
-            and (y.__class__ is int or math.copysign(1.0, y) > 0)  # -0.0 must stay -0.0
-            and x.dtype.kind == "f" and cond.__class__ is _ND and cond.dtype == np.bool_
-            and cond.shape == x.shape):
+    if (
+        y.__class__ in (int, float)
+        and y == 0
+        and x.__class__ is _ND
+        and x.size >= 256
+        and (y.__class__ is int or math.copysign(1.0, y) > 0)  # -0.0 must stay -0.0
+        and x.dtype.kind == "f"
+        and cond.__class__ is _ND
+        and cond.dtype == np.bool_
+        and cond.shape == x.shape
+    ):
         return np.multiply(x.view(_UINT_OF_SIZE[x.dtype.itemsize]), cond).view(x.dtype)
     r = np.where(cond, x, y)
     return r if r.__class__ is _ND else np.asarray(r)
@@ -88,9 +95,16 @@ def _matmul(a: Any, b: Any) -> Any:
     # layer with one output) as a broadcast multiply: the same single products, nothing
     # summed, at half matmul's cost (NumPy has no fast path for it). Only the sign of a zero
     # product may differ (matmul adds it to +0).
-    if (a.__class__ is _ND and b.__class__ is _ND and a.ndim == 2 and b.ndim == 2
-            and a.shape[1] == 1 and b.shape[0] == 1 and a.dtype == b.dtype
-            and a.dtype.kind == "f"):
+    if (
+        a.__class__ is _ND
+        and b.__class__ is _ND
+        and a.ndim == 2
+        and b.ndim == 2
+        and a.shape[1] == 1
+        and b.shape[0] == 1
+        and a.dtype == b.dtype
+        and a.dtype.kind == "f"
+    ):
         return np.multiply(a, b)
     return np.matmul(a, b, out=...)
 
@@ -115,9 +129,16 @@ def _where_zero_(cond: Any, x: Any) -> Any:
     """``where(cond, x, 0)`` written into ``x`` when ``x`` owns its memory (no view shares
     it), else a new array; use the result. Branch-free like ``_where``: ``x``'s integer view
     multiplied by ``cond`` in place, so no second buffer of ``x``'s size."""
-    if not (x.__class__ is _ND and x.size >= 1 << 15 and x.base is None
-            and x.dtype.kind == "f" and x.flags.c_contiguous and x.flags.writeable
-            and cond.shape == x.shape and cond.dtype == np.bool_):
+    if not (
+        x.__class__ is _ND
+        and x.size >= 1 << 15
+        and x.base is None
+        and x.dtype.kind == "f"
+        and x.flags.c_contiguous
+        and x.flags.writeable
+        and cond.shape == x.shape
+        and cond.dtype == np.bool_
+    ):
         return _where(cond, x, 0)  # small (a new array is cheaper), or shared
     xi = x.view(_UINT_OF_SIZE[x.dtype.itemsize])
     np.multiply(xi, cond, out=xi)

@@ -207,8 +207,9 @@ class Node:
                 if vc[0] != version:
                     _raise_version_error(self, value, i, vc[0], version)
                 if as_tensors:
-                    value = value if self.save[i] != OUT else _Tensor._make(value, self._backend,
-                                                                            self)
+                    value = (
+                        value if self.save[i] != OUT else _Tensor._make(value, self._backend, self)
+                    )
                 elif self.save[i] != OUT:
                     value = value._data
             elif as_tensors and value is not None and not isinstance(value, (int, float)):
@@ -217,14 +218,12 @@ class Node:
         return tuple(out)
 
 
-def _raise_version_error(node: Node, value: Any, i: int, now: int, expected: int | None
-                         ) -> None:
+def _raise_version_error(node: Node, value: Any, i: int, now: int, expected: int | None) -> None:
     """Name the tensor that was modified (what made it, its shape, device and, in anomaly
     mode, where it was created) and the node that needed it; unless no gradient this node
     computes uses that value (``x[i] = x[i] * 2`` saves ``x[i]`` only for the 2's gradient)."""
     users = type(node).saved_for
-    if users is not None and i < len(users) and not any(node.needs_input_grad[j]
-                                                        for j in users[i]):
+    if users is not None and i < len(users) and not any(node.needs_input_grad[j] for j in users[i]):
         return
     # A custom Function's ctx saves a list of its own: no input index, the producer as now.
     slot = node.save[i] if i < len(node.save) else None
@@ -241,9 +240,7 @@ def _raise_version_error(node: Node, value: Any, i: int, now: int, expected: int
         # The producer recorded when the node was made; an in-place op since then has
         # rebased the tensor onto its own node, whose trace says where the change happened.
         in_graph = slot is not None and slot < len(node.next_functions)
-        producer = (
-            node.next_functions[slot][0] if in_graph and slot is not None else value._grad_fn
-        )
+        producer = node.next_functions[slot][0] if in_graph and slot is not None else value._grad_fn
         if isinstance(producer, AccumulateGrad) or producer is None:
             made = "a leaf tensor" if value._requires_grad else "a tensor without grad"
             site = ""
@@ -262,7 +259,8 @@ def _raise_version_error(node: Node, value: Any, i: int, now: int, expected: int
         if in_graph and value._grad_fn is not None and value._grad_fn is not producer:
             at = _creation_site(value._grad_fn)
             changed = f"\nIt was changed in place by {value._grad_fn.name()}" + (
-                f" at {at}." if at else ".")
+                f" at {at}." if at else "."
+            )
         role = f"its input {slot}" if slot is not None else f"saved tensor {i}"
     where = (f"\nThe tensor was created at {site}." if site else "") + changed
     if node.trace is None:
@@ -286,8 +284,11 @@ def describe(t: Any, with_site: bool = True) -> str:
     The creation site is known for a non-leaf tensor made in anomaly mode.
     """
     fn = t._grad_fn
-    made = f"output of {fn.name()}" if fn is not None else (
-        "leaf tensor, requires_grad=True" if t._requires_grad else "tensor without grad")
+    made = (
+        f"output of {fn.name()}"
+        if fn is not None
+        else ("leaf tensor, requires_grad=True" if t._requires_grad else "tensor without grad")
+    )
     text = f"{t.dtype.name} {list(t.shape)} on {t.device} ({t.backend}), {made}"
     site = _creation_site(fn) if with_site else ""
     return f"{text}, created at {site}" if site else text
@@ -341,8 +342,7 @@ _Tensor: Any = None  # set by _tensor to break the import cycle
 
 def _as_tensors(values: tuple[Any, ...], be: Backend) -> tuple[Any, ...]:
     """Raw gradient arrays (a plain backward) as tensors for user hooks."""
-    return tuple(v if v is None or isinstance(v, _Tensor) else _Tensor._make(v, be)
-                 for v in values)
+    return tuple(v if v is None or isinstance(v, _Tensor) else _Tensor._make(v, be) for v in values)
 
 
 _new = object.__new__
@@ -350,8 +350,9 @@ _new = object.__new__
 # ``Node.backward_owned`` needs exact reference counts to prove a gradient unshared: CPython
 # with the GIL has them; PyPy and free-threaded builds get 0 here, so it is never used there.
 _getrefcount: Callable[[Any], int] = (
-    sys.getrefcount if hasattr(sys, "getrefcount")
-    and getattr(sys, "_is_gil_enabled", lambda: True)() else (lambda obj: 0)
+    sys.getrefcount
+    if hasattr(sys, "getrefcount") and getattr(sys, "_is_gil_enabled", lambda: True)()
+    else (lambda obj: 0)
 )
 _NEEDS1 = ((False,), (True,))
 _NEEDS2 = (((False, False), (False, True)), ((True, False), (True, True)))
@@ -372,8 +373,9 @@ def _edge(t: Any) -> tuple[Node | None, int]:
     return (None, 0)
 
 
-def record(cls: type[N], tensors: Sequence[Any], out: Any, args: tuple[Any, ...],
-           backend: Backend) -> N:
+def record(
+    cls: type[N], tensors: Sequence[Any], out: Any, args: tuple[Any, ...], backend: Backend
+) -> N:
     """Make ``cls``'s node for an op whose inputs are ``tensors`` (tensors or scalars).
 
     Runs once per recorded op, so it is written for speed: no helper calls, no per-input
@@ -456,8 +458,10 @@ def record(cls: type[N], tensors: Sequence[Any], out: Any, args: tuple[Any, ...]
         a = tensors[save[0]]
         b = tensors[save[1]]
         node._saved = (a, b)
-        node._versions = (a._vc[0] if isinstance(a, _Tensor) else None,
-                          b._vc[0] if isinstance(b, _Tensor) else None)
+        node._versions = (
+            a._vc[0] if isinstance(a, _Tensor) else None,
+            b._vc[0] if isinstance(b, _Tensor) else None,
+        )
     else:
         _save_general(node, save, tensors, out)
     if state.anomaly:
@@ -481,8 +485,9 @@ def _meta(key: tuple[Any, ...], n: int) -> tuple[tuple[Any, ...], tuple[Any, ...
     return value
 
 
-def record_binary(cls: type[Node], a: Any, b: Any, out: Any, args: tuple[Any, ...],
-                  backend: Backend) -> Node:
+def record_binary(
+    cls: type[Node], a: Any, b: Any, out: Any, args: tuple[Any, ...], backend: Backend
+) -> Node:
     """``record`` for ``binary``, whose ``a`` is always a tensor (``b`` a tensor or a number):
     the same node, without the generic dispatch (this runs for most ops)."""
     node = _new(cls)
@@ -533,8 +538,9 @@ def record_binary(cls: type[Node], a: Any, b: Any, out: Any, args: tuple[Any, ..
     return node
 
 
-def record_unary(cls: type[Node], x: Any, out: Any, args: tuple[Any, ...],
-                 backend: Backend) -> Node:
+def record_unary(
+    cls: type[Node], x: Any, out: Any, args: tuple[Any, ...], backend: Backend
+) -> Node:
     """``record`` for ``unary``: one tensor input, without the generic dispatch."""
     node = _new(cls)
     node._pre_hooks = node._post_hooks = node._retain = node.trace = None
@@ -596,8 +602,9 @@ def _save_general(node: Node, save: tuple[int, ...], tensors: Sequence[Any], out
 # --------------------------------------------------------------------------------------------
 
 
-def _dependencies(roots: Sequence[Node], with_parents: bool = True
-                  ) -> tuple[dict[Node, int], dict[Node, list[Node]]]:
+def _dependencies(
+    roots: Sequence[Node], with_parents: bool = True
+) -> tuple[dict[Node, int], dict[Node, list[Node]]]:
     """Count, for each reachable node, the edges that point at it, and (``with_parents``)
     record its parents, which only ``backward(inputs=...)`` and ``grad`` need.
 
@@ -717,8 +724,11 @@ def run_backward(
                 # that saved nothing has no versions to check (``_versions`` stays set after
                 # the saved values are freed, so a second backward still gets its error).
                 fn = node.backward
-                if (node.backward_owned is not None and node._post_hooks is None
-                        and _getrefcount(g) == 2):  # only this frame's ``g`` refers to it
+                if (
+                    node.backward_owned is not None
+                    and node._post_hooks is None
+                    and _getrefcount(g) == 2
+                ):  # only this frame's ``g`` refers to it
                     fn = node.backward_owned
                 k = node._backend.k
                 versions = node._versions
@@ -737,17 +747,21 @@ def run_backward(
                         else:
                             value = node._unpack(False)[0]
                     grads = fn(node, k, g, value)
-                elif (len(versions) == 2 and len(node.save) == 2 and len(node._saved) == 2
-                      and OUT not in node.save):
+                elif (
+                    len(versions) == 2
+                    and len(node.save) == 2
+                    and len(node._saved) == 2
+                    and OUT not in node.save
+                ):
                     # Two saved inputs (mul, div, mm), intact: inlined as above.
                     a, b = node._saved
                     va, vb = versions
-                    if ((va is not None and a._vc[0] != va)
-                            or (vb is not None and b._vc[0] != vb)):
+                    if (va is not None and a._vc[0] != va) or (vb is not None and b._vc[0] != vb):
                         grads = fn(node, k, g, *node._unpack(False))
                     else:
-                        grads = fn(node, k, g, a if va is None else a._data,
-                                   b if vb is None else b._data)
+                        grads = fn(
+                            node, k, g, a if va is None else a._data, b if vb is None else b._data
+                        )
                     a = b = None
                 else:
                     grads = fn(node, k, g, *node._unpack(False))
@@ -756,8 +770,9 @@ def run_backward(
                 dts = node.dtype
                 if len(grads) == 2 and len(dts) == 2:
                     g0, g1 = grads
-                    if ((g0 is not None and g0.dtype is not dts[0])
-                            or (g1 is not None and g1.dtype is not dts[1])):
+                    if (g0 is not None and g0.dtype is not dts[0]) or (
+                        g1 is not None and g1.dtype is not dts[1]
+                    ):
                         grads = _match_dtypes(node, grads, False)
                     g0 = g1 = None
                 elif len(grads) == 1 and len(dts) == 1:
@@ -779,8 +794,12 @@ def run_backward(
                 if gi is not None:
                     if nxt not in buffers:
                         buffers[nxt] = gi
-                    elif (nxt in summed and not create_graph
-                          and (buf := buffers[nxt]).shape == gi.shape and buf.dtype == gi.dtype):
+                    elif (
+                        nxt in summed
+                        and not create_graph
+                        and (buf := buffers[nxt]).shape == gi.shape
+                        and buf.dtype == gi.dtype
+                    ):
                         nxt._backend.k.iadd(buf, gi)
                     else:
                         buffers[nxt] = _accumulate(buffers[nxt], gi, nxt._backend)

@@ -67,6 +67,7 @@ def _infer_dtype(data: Any) -> D.dtype:
 
 def _ragged(data: Any) -> str | None:
     """Describe the first ragged level of nested lists, as PyTorch's error does."""
+
     def shape_at(x: Any, depth: int) -> str | None:
         if not isinstance(x, (list, tuple)) or not x:
             return None
@@ -97,8 +98,13 @@ def _resolve_for(data: Any, backend: Any, device: Any) -> Backend:
     array given while another CPU backend is selected stays host data that the selected
     backend converts."""
     be = resolve(backend, device)
-    if (backend is not None or device is not None or type(data) in be.array_types
-            or not hasattr(data, "shape") or isinstance(data, Tensor)):
+    if (
+        backend is not None
+        or device is not None
+        or type(data) in be.array_types
+        or not hasattr(data, "shape")
+        or isinstance(data, Tensor)
+    ):
         return be  # the common cases, decided without looking at other backends
     np = sys.modules.get("numpy")
     if np is not None and isinstance(data, np.generic):
@@ -128,8 +134,14 @@ def _resolve_for(data: Any, backend: Any, device: Any) -> Backend:
     return best if best is be else on_device(best, best.device(data))
 
 
-def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, *,
-           backend: Any = None) -> Tensor:
+def tensor(
+    data: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    *,
+    backend: Any = None,
+) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors).
 
     Example:
@@ -157,8 +169,9 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     try:
         arr = be.k.from_host(data, d)
     except (ValueError, TypeError, OverflowError) as e:
-        raise type(e)(f"tensor(): could not convert {type(data).__name__} to a "
-                      f"{d.name} tensor: {e}") from e
+        raise type(e)(
+            f"tensor(): could not convert {type(data).__name__} to a {d.name} tensor: {e}"
+        ) from e
     return _finish(arr, be, requires_grad)
 
 
@@ -180,21 +193,38 @@ def from_numpy(ndarray: Any) -> Tensor:
     return as_tensor(ndarray, backend="numpy")
 
 
-def _factory(shape: tuple[int, ...], value: Any, dtype: D.dtype, device: Any, backend: Any,
-             requires_grad: bool, op: str) -> Tensor:
+def _factory(
+    shape: tuple[int, ...],
+    value: Any,
+    dtype: D.dtype,
+    device: Any,
+    backend: Any,
+    requires_grad: bool,
+    op: str,
+) -> Tensor:
     be = resolve(backend, device)
     be.native_dtype(dtype, op)
     return _finish(be.k.full(shape, value, dtype), be, requires_grad)
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          backend: Any = None) -> Tensor:
+def zeros(
+    *size: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    backend: Any = None,
+) -> Tensor:
     """A tensor of zeros of the given size."""
     return _factory(_size(size), 0, _dt(dtype), device, backend, requires_grad, "zeros")
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-         backend: Any = None) -> Tensor:
+def ones(
+    *size: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    backend: Any = None,
+) -> Tensor:
     """A tensor of ones of the given size.
 
     Example:
@@ -206,18 +236,37 @@ def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool 
     return _factory(_size(size), 1, _dt(dtype), device, backend, requires_grad, "ones")
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          backend: Any = None) -> Tensor:
+def empty(
+    *size: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    backend: Any = None,
+) -> Tensor:
     """An uninitialised tensor (zero-filled here: deterministic and just as fast on NumPy)."""
     return _factory(_size(size), 0, _dt(dtype), device, backend, requires_grad, "empty")
 
 
-def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False, backend: Any = None) -> Tensor:
+def full(
+    size: Sequence[int],
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    backend: Any = None,
+) -> Tensor:
     """A tensor filled with ``fill_value``; the dtype follows the value unless given."""
     d = _dt(dtype, D.scalar_dtype(fill_value))
-    return _factory(_size((size,) if isinstance(size, int) else tuple(size)), fill_value, d,
-                    device, backend, requires_grad, "full")
+    return _factory(
+        _size((size,) if isinstance(size, int) else tuple(size)),
+        fill_value,
+        d,
+        device,
+        backend,
+        requires_grad,
+        "full",
+    )
 
 
 def _like(input: Tensor, dtype: Any, device: Any, backend: Any) -> tuple[D.dtype, Any, Any]:
@@ -226,32 +275,65 @@ def _like(input: Tensor, dtype: Any, device: Any, backend: Any) -> tuple[D.dtype
     return _dt(dtype, input.dtype), device, backend
 
 
-def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-               requires_grad: bool = False, backend: Any = None) -> Tensor:
+def zeros_like(
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    backend: Any = None,
+) -> Tensor:
     d, device, backend = _like(input, dtype, device, backend)
     return _factory(input.shape, 0, d, device, backend, requires_grad, "zeros_like")
 
 
-def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False, backend: Any = None) -> Tensor:
+def ones_like(
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    backend: Any = None,
+) -> Tensor:
     d, device, backend = _like(input, dtype, device, backend)
     return _factory(input.shape, 1, d, device, backend, requires_grad, "ones_like")
 
 
-def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-               requires_grad: bool = False, backend: Any = None) -> Tensor:
+def empty_like(
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    backend: Any = None,
+) -> Tensor:
     d, device, backend = _like(input, dtype, device, backend)
     return _factory(input.shape, 0, d, device, backend, requires_grad, "empty_like")
 
 
-def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False, backend: Any = None) -> Tensor:
+def full_like(
+    input: Tensor,
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    backend: Any = None,
+) -> Tensor:
     d, device, backend = _like(input, dtype, device, backend)
     return _factory(input.shape, fill_value, d, device, backend, requires_grad, "full_like")
 
 
-def arange(start: float, end: float | None = None, step: float = 1, *, dtype: Any = None,
-           device: Any = None, requires_grad: bool = False, backend: Any = None) -> Tensor:
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    backend: Any = None,
+) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 if all are ints."""
     if end is None:
         start, end = 0, start
@@ -260,7 +342,8 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
     if (end - start) * step < 0:
         raise RuntimeError(
             f"arange(): upper bound and larger bound inconsistent with step sign "
-            f"(start={start}, end={end}, step={step})")
+            f"(start={start}, end={end}, step={step})"
+        )
     ints = all(isinstance(v, int) for v in (start, end, step))
     d = _dt(dtype, D.int64 if ints else None)
     be = resolve(backend, device)
@@ -272,8 +355,16 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
     return _finish(arr, be, requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
-             requires_grad: bool = False, backend: Any = None) -> Tensor:
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    backend: Any = None,
+) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     if steps < 0:
         raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
@@ -283,8 +374,15 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
     return _finish(be.k.linspace(start, end, steps, d), be, requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
-        requires_grad: bool = False, backend: Any = None) -> Tensor:
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    backend: Any = None,
+) -> Tensor:
     """The ``n x m`` identity matrix."""
     d = _dt(dtype)
     be = resolve(backend, device)
@@ -292,39 +390,57 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
     return _finish(be.k.eye(n, n if m is None else m, d), be, requires_grad)
 
 
-def _random(kernel: str, size: Any, dtype: Any, device: Any, backend: Any,
-            requires_grad: bool) -> Tensor:
+def _random(
+    kernel: str, size: Any, dtype: Any, device: Any, backend: Any, requires_grad: bool
+) -> Tensor:
     d = _dt(dtype)
     if not d.is_floating_point:
         raise RuntimeError(f"{kernel}: expected a floating dtype, got {d.name}")
     be = resolve(backend, device)
     be.native_dtype(d, kernel)
     _seed_backend(be)
-    arr = getattr(be.k, "random_uniform" if kernel == "rand" else "random_normal")(
-        _size(size), d)
+    arr = getattr(be.k, "random_uniform" if kernel == "rand" else "random_normal")(_size(size), d)
     return _finish(arr, be, requires_grad)
 
 
-def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-         backend: Any = None) -> Tensor:
+def rand(
+    *size: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    backend: Any = None,
+) -> Tensor:
     """Uniform samples on ``[0, 1)``; reproducible after ``manual_seed``."""
     return _random("rand", size, dtype, device, backend, requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          backend: Any = None) -> Tensor:
+def randn(
+    *size: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    backend: Any = None,
+) -> Tensor:
     """Standard normal samples; reproducible after ``manual_seed``."""
     return _random("randn", size, dtype, device, backend, requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Sequence[int] = (), *, dtype: Any = None,
-            device: Any = None, backend: Any = None) -> Tensor:
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Sequence[int] = (),
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    backend: Any = None,
+) -> Tensor:
     """Integers uniformly from ``[low, high)`` (``randint(high, size)`` also works)."""
     if high is None or (isinstance(high, (tuple, list))):
         low, high, size = 0, low, (high if high is not None else size)  # type: ignore[assignment]
     if high <= low:
         raise RuntimeError(
-            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
     d = _dt(dtype, D.int64)
     be = resolve(backend, device)
     be.native_dtype(d, "randint")
@@ -333,17 +449,18 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), *, dtyp
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return randn(input.shape, dtype=dtype or input.dtype, backend=input._backend,
-                 requires_grad=requires_grad)
+    return randn(
+        input.shape, dtype=dtype or input.dtype, backend=input._backend, requires_grad=requires_grad
+    )
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return rand(input.shape, dtype=dtype or input.dtype, backend=input._backend,
-                requires_grad=requires_grad)
+    return rand(
+        input.shape, dtype=dtype or input.dtype, backend=input._backend, requires_grad=requires_grad
+    )
 
 
-def randint_like(input: Tensor, low: int, high: int | None = None, *,
-                 dtype: Any = None) -> Tensor:
+def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any = None) -> Tensor:
     return randint(low, high, input.shape, dtype=dtype or input.dtype, backend=input._backend)
 
 
@@ -366,5 +483,3 @@ def manual_seed(seed: int) -> None:
     _seeded.clear()
     for be in list(REGISTRY.loaded.values()):
         _seed_backend(be)
-
-

@@ -48,10 +48,11 @@ class _CustomNode(Node):
         tensor_mode = isinstance(g, Tensor)
         be = node._backend
         gt = g if tensor_mode else Tensor._make(g, be)
-        ctx.saved_tensors = tuple(
-            s if s is None or isinstance(s, Tensor) else Tensor._make(s, be) for s in saved
-        ) if tensor_mode else tuple(
-            None if s is None else Tensor._make(s, be) for s in saved)
+        ctx.saved_tensors = (
+            tuple(s if s is None or isinstance(s, Tensor) else Tensor._make(s, be) for s in saved)
+            if tensor_mode
+            else tuple(None if s is None else Tensor._make(s, be) for s in saved)
+        )
         try:
             if tensor_mode:
                 res = node.fn_cls.backward(ctx, gt)
@@ -68,7 +69,8 @@ class _CustomNode(Node):
         if len(res) < n:
             raise RuntimeError(
                 f"function {node.name()} returned an incorrect number of gradients "
-                f"(expected {n}, got {len(res)})")
+                f"(expected {n}, got {len(res)})"
+            )
         out: list[Any] = []
         for r, shape in zip(res[:n], node.shapes):
             if r is None:
@@ -79,7 +81,8 @@ class _CustomNode(Node):
             if shape is not None and r.shape != tuple(shape):
                 raise RuntimeError(
                     f"Function {node.name()} returned an invalid gradient - got "
-                    f"{list(r.shape)} but expected shape compatible with {list(shape)}")
+                    f"{list(r.shape)} but expected shape compatible with {list(shape)}"
+                )
             out.append(r if tensor_mode else r._data)
         return tuple(out)
 
@@ -129,13 +132,13 @@ class Function(metaclass=_FunctionMeta):
         if isinstance(out, tuple):
             raise NotImplementedError(
                 f"{cls.__name__}.forward returned a tuple; custom Functions with several "
-                "outputs are not supported yet (return one Tensor)")
+                "outputs are not supported yet (return one Tensor)"
+            )
         if not isinstance(out, Tensor):
             raise TypeError(f"{cls.__name__}.forward must return a Tensor, got {type(out)}")
         if not (state.grad_enabled and any(ctx.needs_input_grad)):
             return out
-        if not out.dtype.is_floating_point or any(
-                t is out for t in getattr(ctx, "_non_diff", ())):
+        if not out.dtype.is_floating_point or any(t is out for t in getattr(ctx, "_non_diff", ())):
             return out  # marked (or, being integer, inherently) non-differentiable
         to_save: tuple[Tensor | None, ...] = ctx._to_save
         ctx._to_save = ()  # the node holds them (and frees them after backward), not ctx

@@ -73,8 +73,11 @@ def _fill(self: Tensor, value: Any, zero: bool) -> Tensor:
         self._vc[0] += 1
         return self
     if self._base is not None and S.view_write_needs_graph(self, value):
-        S.rebase_view(self, self.new_full(self.shape, value.item() if isinstance(
-            value, Tensor) else value), "fill_")
+        S.rebase_view(
+            self,
+            self.new_full(self.shape, value.item() if isinstance(value, Tensor) else value),
+            "fill_",
+        )
         return self
     check_inplace(self, "fill_")
     if isinstance(value, Tensor):
@@ -85,8 +88,9 @@ def _fill(self: Tensor, value: Any, zero: bool) -> Tensor:
         views = S.live_views(self) if len(self._vc) > 1 else None
         if state.grad_enabled:
             # As PyTorch: still in the graph, but the old values get a zero gradient.
-            node = record(P.ZeroBackward0 if zero else P.FillBackward2, (self,), self._data, (),
-                          self._backend)
+            node = record(
+                P.ZeroBackward0 if zero else P.FillBackward2, (self,), self._data, (), self._backend
+            )
             node._out_vc = self._vc
             self._grad_fn = node
         else:
@@ -136,26 +140,35 @@ def _new(factory: str) -> Any:
         from . import _creation as C
 
         make: Callable[..., Tensor] = getattr(C, factory)
-        return make(*size, dtype=dtype or self.dtype, backend=self._backend,
-                    requires_grad=requires_grad)
+        return make(
+            *size, dtype=dtype or self.dtype, backend=self._backend, requires_grad=requires_grad
+        )
 
     return new
 
 
-def _new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None,
-              requires_grad: bool = False) -> Tensor:
+def _new_full(
+    self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     from ._creation import full
 
-    return full(size, fill_value, dtype=dtype or self.dtype, backend=self._backend,
-                requires_grad=requires_grad)
+    return full(
+        size,
+        fill_value,
+        dtype=dtype or self.dtype,
+        backend=self._backend,
+        requires_grad=requires_grad,
+    )
 
 
-def _new_tensor(self: Tensor, data: Any, *, dtype: Any = None,
-                requires_grad: bool = False) -> Tensor:
+def _new_tensor(
+    self: Tensor, data: Any, *, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     from ._creation import tensor
 
-    return tensor(data, dtype=dtype or self.dtype, backend=self._backend,
-                  requires_grad=requires_grad)
+    return tensor(
+        data, dtype=dtype or self.dtype, backend=self._backend, requires_grad=requires_grad
+    )
 
 
 def _rsub(self: Tensor, other: Any) -> Tensor:
@@ -240,8 +253,10 @@ def _expand(self: Tensor, *sizes: Any) -> Tensor:
 
 
 def _cuda(self: Tensor, device: Any = None) -> Tensor:
-    return _to(self, "cuda" if device is None else (
-        f"cuda:{device}" if isinstance(device, int) else device))
+    return _to(
+        self,
+        "cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device),
+    )
 
 
 def _cpu(self: Tensor) -> Tensor:

@@ -415,8 +415,9 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype is not other.dtype:
         from ._dtype import result_type
 
-        d = result_type((input.dtype, 2 if input.ndim else 1),
-                        (other.dtype, 2 if other.ndim else 1))
+        d = result_type(
+            (input.dtype, 2 if input.ndim else 1), (other.dtype, 2 if other.ndim else 1)
+        )
         input, other = input.to(d), other.to(d)
     elif not isinstance(input, Tensor) and not isinstance(other, Tensor):
         from ._tensor import as_operand
@@ -425,8 +426,9 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     if condition._backend is not (input if isinstance(input, Tensor) else other)._backend:
         from ._tensor import mismatch_error
 
-        raise mismatch_error(WhereBackward0, condition, input if isinstance(input, Tensor)
-                             else other)
+        raise mismatch_error(
+            WhereBackward0, condition, input if isinstance(input, Tensor) else other
+        )
     return nary(WhereBackward0, (input, other), condition._data)
 
 
@@ -549,10 +551,12 @@ def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
 
 class ZeroBackward0(Node):
     """``x.zero_()`` on a tensor in the graph: the old values no longer matter, grad = 0."""
+
     op = "zero_"
     backward = staticmethod(lambda ctx, ops, g: (ops.mul(g, 0),))
 
 
 class FillBackward2(ZeroBackward0):
     """``x.fill_(value)`` on a tensor in the graph: grad = 0 (PyTorch's name for it)."""
+
     op = "fill_"

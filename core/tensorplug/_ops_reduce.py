@@ -26,8 +26,9 @@ def dims_of(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
     return axes
 
 
-def expand_back(ops: Any, g: Any, shape: tuple[int, ...], axes: tuple[int, ...],
-                keepdim: bool) -> Any:
+def expand_back(
+    ops: Any, g: Any, shape: tuple[int, ...], axes: tuple[int, ...], keepdim: bool
+) -> Any:
     """Broadcast a reduced gradient back over the reduced ``axes`` of ``shape``."""
     if not keepdim and len(axes) != len(shape):  # a full reduction's 0-d g broadcasts as is
         g = ops.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
@@ -265,8 +266,9 @@ class MaxMin(NamedTuple):
     indices: Tensor
 
 
-def _reduce(cls_all: type[Node], cls_dim: type[Node], input: Tensor, dim: Any, keepdim: bool,
-            *extra: Any) -> Tensor:
+def _reduce(
+    cls_all: type[Node], cls_dim: type[Node], input: Tensor, dim: Any, keepdim: bool, *extra: Any
+) -> Tensor:
     if not isinstance(input, Tensor):
         raise TypeError(f"{cls_all.op}(): expected a Tensor, got {type(input).__name__}")
     axes = dims_of(dim, input.ndim, cls_all.op)
@@ -274,8 +276,9 @@ def _reduce(cls_all: type[Node], cls_dim: type[Node], input: Tensor, dim: Any, k
     return unary(cls, input, axes, *extra, keepdim) if extra else unary(cls, input, axes, keepdim)
 
 
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,
-        dtype: D.dtype | None = None) -> Tensor:
+def sum(
+    input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: D.dtype | None = None
+) -> Tensor:
     """Sum over ``dim`` (all dims by default); integers and bools sum to int64."""
     if dtype is not None:
         input = input.to(dtype)
@@ -286,8 +289,9 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,
     return out if dtype is None or out.dtype is D.as_dtype(dtype) else out.to(dtype)
 
 
-def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
-         dtype: D.dtype | None = None) -> Tensor:
+def mean(
+    input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: D.dtype | None = None
+) -> Tensor:
     """Arithmetic mean over ``dim``; defined for floating dtypes (as in PyTorch)."""
     if dtype is not None:
         input = input.to(dtype)
@@ -299,8 +303,9 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
     return _reduce(MeanBackward0, MeanBackward1, input, dim, keepdim)
 
 
-def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
-         dtype: D.dtype | None = None) -> Tensor:
+def prod(
+    input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: D.dtype | None = None
+) -> Tensor:
     """Product over ``dim`` (all elements by default)."""
     if dtype is not None:
         input = input.to(dtype)
@@ -326,12 +331,20 @@ def _check_nonempty(input: Tensor, dim: Any, op: str) -> None:
         raise IndexError(
             f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
             "Specify the reduction dim with the 'dim' argument."
-            if dim in (None, ()) else f"{op}(): cannot reduce over an empty dimension"
+            if dim in (None, ())
+            else f"{op}(): cannot reduce over an empty dimension"
         )
 
 
-def _max_min(cls_all: type[Node], cls_dim: type[Node], arg: Any, input: Tensor, dim: Any,
-             keepdim: bool, other: Any) -> Any:
+def _max_min(
+    cls_all: type[Node],
+    cls_dim: type[Node],
+    arg: Any,
+    input: Tensor,
+    dim: Any,
+    keepdim: bool,
+    other: Any,
+) -> Any:
     if isinstance(dim, Tensor):
         other, dim = dim, None
     if other is not None:
@@ -352,14 +365,12 @@ def _max_min(cls_all: type[Node], cls_dim: type[Node], arg: Any, input: Tensor, 
     return MaxMin(values, indices)
 
 
-def max(input: Tensor, dim: Any = None, keepdim: bool = False, *,
-        other: Any = None) -> Any:
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:
     """The maximum; with ``dim``, ``(values, indices)`` along it; with a tensor, ``maximum``."""
     return _max_min(MaxBackward1, MaxBackward0, _ArgReduce, input, dim, keepdim, other)
 
 
-def min(input: Tensor, dim: Any = None, keepdim: bool = False, *,
-        other: Any = None) -> Any:
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:
     """The minimum; with ``dim``, ``(values, indices)`` along it; with a tensor, ``minimum``."""
     return _max_min(MinBackward1, MinBackward0, _ArgMin, input, dim, keepdim, other)
 
@@ -397,22 +408,36 @@ def _correction(unbiased: Any, correction: Any) -> float:
     return 1.0 if unbiased is None or unbiased else 0.0
 
 
-def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-        correction: float | None = None) -> Tensor:
+def var(
+    input: Tensor,
+    dim: Any = None,
+    unbiased: Any = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as PyTorch)."""
     if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool) and dim is None:
         dim, unbiased = unbiased, None
-    return _reduce(VarBackward0, VarBackward0, input, dim, keepdim,
-                   _correction(unbiased, correction))
+    return _reduce(
+        VarBackward0, VarBackward0, input, dim, keepdim, _correction(unbiased, correction)
+    )
 
 
-def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-        correction: float | None = None) -> Tensor:
+def std(
+    input: Tensor,
+    dim: Any = None,
+    unbiased: Any = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Tensor:
     """Standard deviation over ``dim`` with Bessel's ``correction`` (1 by default)."""
     if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool) and dim is None:
         dim, unbiased = unbiased, None
-    return _reduce(StdBackward0, StdBackward0, input, dim, keepdim,
-                   _correction(unbiased, correction))
+    return _reduce(
+        StdBackward0, StdBackward0, input, dim, keepdim, _correction(unbiased, correction)
+    )
 
 
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
@@ -432,8 +457,9 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) 
 
 def _truth(input: Tensor, dim: Any, keepdim: bool, test_all: bool) -> Tensor:
     if not isinstance(input, Tensor):
-        raise TypeError(f"{'all' if test_all else 'any'}(): expected a Tensor, got "
-                        f"{type(input).__name__}")
+        raise TypeError(
+            f"{'all' if test_all else 'any'}(): expected a Tensor, got {type(input).__name__}"
+        )
     from ._ops_pointwise import ne
 
     nonzero = ne(input, 0) if input.dtype is not D.bool_ else input
@@ -446,14 +472,16 @@ class _All(Node):
     differentiable = False
     op = "all"
     # The Array API defines min/max for numeric dtypes only: reduce 0/1 integers.
-    forward = staticmethod(lambda k, x, axes, keepdim: k.ne(
-        k.amin(k.astype(x, D.int32), axes, keepdim), 0))
+    forward = staticmethod(
+        lambda k, x, axes, keepdim: k.ne(k.amin(k.astype(x, D.int32), axes, keepdim), 0)
+    )
 
 
 class _Any(_All):
     op = "any"
-    forward = staticmethod(lambda k, x, axes, keepdim: k.ne(
-        k.amax(k.astype(x, D.int32), axes, keepdim), 0))
+    forward = staticmethod(
+        lambda k, x, axes, keepdim: k.ne(k.amax(k.astype(x, D.int32), axes, keepdim), 0)
+    )
 
 
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:

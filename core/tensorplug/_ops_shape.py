@@ -315,7 +315,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = input.shape
-    return reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+    return reshape(input, shape[:s] + (math.prod(shape[s : e + 1]),) + shape[e + 1 :])
 
 
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
@@ -412,7 +412,8 @@ def contiguous(input: Tensor) -> Tensor:
 def _check_seq(tensors: Any, op: str) -> list[Tensor]:
     if isinstance(tensors, Tensor) or not tensors:
         raise (TypeError if isinstance(tensors, Tensor) else RuntimeError)(
-            f"{op}(): expected a non-empty sequence of Tensors")
+            f"{op}(): expected a non-empty sequence of Tensors"
+        )
     return list(tensors)
 
 
@@ -423,11 +424,13 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         if x.ndim == 0:
             raise RuntimeError(
                 f"cat(): zero-dimensional tensor (at position {i}) cannot be concatenated; "
-                "use stack() to join 0-d tensors")
+                "use stack() to join 0-d tensors"
+            )
     d = _dim(dim, ts[0].ndim, "cat")
     for i, x in enumerate(ts):
         if x.ndim != ts[0].ndim or any(
-                a != b for j, (a, b) in enumerate(zip(x.shape, ts[0].shape)) if j != d):
+            a != b for j, (a, b) in enumerate(zip(x.shape, ts[0].shape)) if j != d
+        ):
             raise RuntimeError(
                 f"cat(): Sizes of tensors must match except in dimension {d}. Expected "
                 f"{list(ts[0].shape)} but got {list(x.shape)} for tensor number {i} in the list"
@@ -498,11 +501,13 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool, bool]:
             if it._backend is not be:
                 raise RuntimeError(
                     f"index(): indices are on {it.device} ({it.backend}) but the indexed tensor "
-                    f"is on {x.device} ({x.backend})")
+                    f"is on {x.device} ({x.backend})"
+                )
             if it.dtype.is_floating_point:
                 raise IndexError(
                     "tensors used as indices must be long, int or bool tensors, got "
-                    f"{it.dtype.name}")
+                    f"{it.dtype.name}"
+                )
             out.append(it._data)
             advanced = True
             ints = False
@@ -515,7 +520,8 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool, bool]:
         elif isinstance(it, bool) or not isinstance(it, (int, slice, type(None), type(...))):
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or bool tensors "
-                f"are valid indices (got {type(it).__name__})")
+                f"are valid indices (got {type(it).__name__})"
+            )
         else:
             ints = ints and isinstance(it, int)
             out.append(it)
@@ -564,7 +570,8 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         rebase_view(x, res, "setitem")
         return
     record = state.grad_enabled and (
-        x._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+        x._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+    )
     check_inplace(x, "setitem")
     views = live_views(x) if record and len(x._vc) > 1 else None
     try:
@@ -664,9 +671,15 @@ def _view_chain(t: Tensor, base: Tensor) -> tuple[Node, ...] | None:
 def view_write_needs_graph(t: Tensor, value: Any) -> bool:
     """An in-place write into a view that the graph must see (grad mode on, and the base, the
     view or the value requires grad)."""
-    return state.grad_enabled and t._base is not None and (
-        t._base._requires_grad or t._requires_grad
-        or (isinstance(value, Tensor) and value._requires_grad))
+    return (
+        state.grad_enabled
+        and t._base is not None
+        and (
+            t._base._requires_grad
+            or t._requires_grad
+            or (isinstance(value, Tensor) and value._requires_grad)
+        )
+    )
 
 
 # -- matrix products ------------------------------------------------------------------------
@@ -680,7 +693,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     a, b = len(sa), len(sb)
     if a == 0 or b == 0:
         raise RuntimeError(
-            f"both arguments to matmul need to be at least 1D, but they are {a}D and {b}D")
+            f"both arguments to matmul need to be at least 1D, but they are {a}D and {b}D"
+        )
     ka = sa[-1]
     kb = sb[-2] if b > 1 else sb[0]
     if ka != kb:
@@ -692,9 +706,17 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         if not _broadcastable([ba, bb]):
             raise RuntimeError(
                 f"matmul(): batch dimensions {ba} and {bb} cannot be broadcast together "
-                f"(shapes {list(input.shape)} and {list(other.shape)})")
-    cls = (DotBackward0 if a == b == 1 else MmBackward0 if a == b == 2 else
-           MvBackward0 if (a, b) == (2, 1) else UnsafeViewBackward0)
+                f"(shapes {list(input.shape)} and {list(other.shape)})"
+            )
+    cls = (
+        DotBackward0
+        if a == b == 1
+        else MmBackward0
+        if a == b == 2
+        else MvBackward0
+        if (a, b) == (2, 1)
+        else UnsafeViewBackward0
+    )
     return binary(cls, input, other)  # two tensors: the lean path, same promotion as nary
 
 
@@ -706,7 +728,8 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     if len(sa) != 2 or len(sb) != 2:
         raise RuntimeError(
             f"mm(): self must be a matrix (got {len(sa)}D) and mat2 must be a matrix "
-            f"(got {len(sb)}D)")
+            f"(got {len(sb)}D)"
+        )
     if sa[1] != sb[0]:
         return matmul(input, mat2)  # raises the shape error
     return binary(MmBackward0, input, mat2)  # what matmul picks for two matrices
@@ -717,26 +740,29 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(
             f"bmm(): batch1 must be a 3D tensor (got {input.ndim}D) and batch2 must be a 3D "
-            f"tensor (got {mat2.ndim}D)")
+            f"tensor (got {mat2.ndim}D)"
+        )
     if input.shape[0] != mat2.shape[0]:
         raise RuntimeError(
             f"bmm(): batch sizes differ: {input.shape[0]} and {mat2.shape[0]} (shapes "
-            f"{list(input.shape)} and {list(mat2.shape)})")
+            f"{list(input.shape)} and {list(mat2.shape)})"
+        )
     if input.shape[2] != mat2.shape[1]:
         raise RuntimeError(
             f"bmm(): batch1 and batch2 shapes cannot be multiplied ({list(input.shape)} and "
-            f"{list(mat2.shape)})")
+            f"{list(mat2.shape)})"
+        )
     return nary(BmmBackward0, (input, mat2))
 
 
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     """Inner product of two 1-D tensors."""
     if input.ndim != 1 or tensor.ndim != 1:
-        raise RuntimeError(
-            f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
     if input.shape != tensor.shape:
         raise RuntimeError(
             f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
             f"[{tensor.shape[0]}] to have the same number of elements, but got "
-            f"{input.shape[0]} and {tensor.shape[0]} elements respectively")
+            f"{input.shape[0]} and {tensor.shape[0]} elements respectively"
+        )
     return matmul(input, tensor)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import import_module
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 
@@ -116,14 +116,21 @@ class _Registry:
         try:
             pm.check_pending()
             caller = pm.subset_hook_caller("tensorplug_backends", [])
-            specs = [spec for impl in caller.get_hookimpls() if impl.plugin is plugin
-                     for spec in impl.function() or []]  # type: ignore[attr-defined]
+            impls = [impl for impl in caller.get_hookimpls() if impl.plugin is plugin]
+            specs: list[Any] = []
+            for impl in impls:
+                specs.extend(cast("list[Any]", impl.function()) or [])
             for spec in specs:
-                if not (isinstance(spec, BackendSpec) and isinstance(spec.name, str)
-                        and spec.name and callable(spec.load)):
+                if not (
+                    isinstance(spec, BackendSpec)
+                    and isinstance(spec.name, str)
+                    and spec.name
+                    and callable(spec.load)
+                ):
                     raise TypeError(
                         f"plugin {source}: tensorplug_backends() must return BackendSpec "
-                        f"records with a name and a load() callable, got {spec!r}")
+                        f"records with a name and a load() callable, got {spec!r}"
+                    )
         except Exception:
             # A plugin that fails validation must not stay half-registered: pluggy would
             # report it again on every later registration.
@@ -154,8 +161,12 @@ class _Registry:
             self.loaded.pop(name, None)
             plugin = self.plugins.pop(name, None)
             pm = self.pm
-            if (plugin is not None and plugin not in self.plugins.values() and pm is not None
-                    and pm.is_registered(plugin)):
+            if (
+                plugin is not None
+                and plugin not in self.plugins.values()
+                and pm is not None
+                and pm.is_registered(plugin)
+            ):
                 pm.unregister(plugin)  # so the same plugin can be registered again
 
     def get(self, name: str) -> Backend:
@@ -184,8 +195,10 @@ class _Registry:
                     f"backend {name!r} failed to load: {_describe(e)}"
                 ) from e
             if not isinstance(be, Backend):
-                raise TypeError(f"backend {name!r}: load() returned {type(be).__name__}, "
-                                "expected tensorplug.plugins.Backend")
+                raise TypeError(
+                    f"backend {name!r}: load() returned {type(be).__name__}, "
+                    "expected tensorplug.plugins.Backend"
+                )
             self.loaded[name] = be
             return be
 
@@ -227,8 +240,11 @@ def list_backends() -> list[BackendInfo]:
     for name, spec in sorted(REGISTRY.specs.items()):
         ok, reason = _probe(spec)
         status = "active" if ok and name == active else ("available" if ok else "unavailable")
-        rows.append(BackendInfo(name, ok, reason, _version(spec), spec.device_type,
-                                REGISTRY.sources[name], status))
+        rows.append(
+            BackendInfo(
+                name, ok, reason, _version(spec), spec.device_type, REGISTRY.sources[name], status
+            )
+        )
     for name, err in sorted(REGISTRY.broken.items()):
         rows.append(BackendInfo(name, False, err, "", "?", "?", "broken"))
     return rows

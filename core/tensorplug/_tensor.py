@@ -160,14 +160,18 @@ class Tensor:
     if TYPE_CHECKING:
         # Operators, bound from the same table.
         def __add__(self, other: Any) -> Tensor: ...
+
         __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __add__
         __rtruediv__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = __add__
         __iadd__ = __isub__ = __imul__ = __itruediv__ = __and__ = __or__ = __add__
         __lt__ = __le__ = __gt__ = __ge__ = __add__
+
         def __eq__(self, other: object) -> Tensor: ...  # type: ignore[override]
         def __ne__(self, other: object) -> Tensor: ...  # type: ignore[override]
         def __neg__(self) -> Tensor: ...
+
         __pos__ = __abs__ = __invert__ = __neg__
+
         def __getitem__(self, index: Any) -> Tensor: ...
         def __setitem__(self, index: Any, value: Any) -> None: ...
 
@@ -408,9 +412,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
-            raise RuntimeError(
-                f"Boolean value of Tensor with {self.numel()} elements is ambiguous"
-            )
+            raise RuntimeError(f"Boolean value of Tensor with {self.numel()} elements is ambiguous")
         return bool(self.item())
 
     def __hash__(self) -> int:
@@ -436,7 +438,8 @@ class Tensor:
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
                 "protocol at the moment. If you were attempting to deepcopy a module, this may "
                 "be because of a torch.nn.utils.weight_norm usage, see "
-                "https://github.com/pytorch/pytorch/pull/103001")
+                "https://github.com/pytorch/pytorch/pull/103001"
+            )
         if id(self) in memo:
             return memo[id(self)]  # type: ignore[no-any-return]
         out = Tensor._make(self._backend.k.copy(self._data), self._backend)
@@ -471,8 +474,7 @@ def _dim(d: int, ndim: int, op: str) -> int:
     lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
     if not lo <= d <= hi:
         raise IndexError(
-            f"{op}(): Dimension out of range (expected to be in range of [{lo}, {hi}], "
-            f"but got {d})"
+            f"{op}(): Dimension out of range (expected to be in range of [{lo}, {hi}], but got {d})"
         )
     return d % ndim if ndim else 0
 
@@ -483,8 +485,9 @@ def _dim(d: int, ndim: int, op: str) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def _wrap(out: Any, be: Backend, cls: type[Node], inputs: Sequence[Any], args: tuple[Any, ...]
-          ) -> Tensor:
+def _wrap(
+    out: Any, be: Backend, cls: type[Node], inputs: Sequence[Any], args: tuple[Any, ...]
+) -> Tensor:
     node = record(cls, inputs, out, args, be)
     t = Tensor._make(out, be, node)
     node._out_vc = t._vc
@@ -532,7 +535,8 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
         if b._backend is not be:
             raise mismatch_error(cls, a, b)
         if (da.dtype is not db.dtype and da.dtype != db.dtype) or (
-                cls.float_only and not _is_float(be, da)):
+            cls.float_only and not _is_float(be, da)
+        ):
             da, db = _promote(cls, a, b)
         needs_grad = a._requires_grad or b._requires_grad
     elif b.__class__ in _SCALAR_CATEGORY:
@@ -662,8 +666,9 @@ def _promote(cls: type[Node], a: Tensor, b: Tensor) -> tuple[Any, Any]:
     return da, db
 
 
-def _promote_all(cls: type[Node], tensors: Sequence[Any], arrays: list[Any], be: Backend
-                 ) -> list[Any]:
+def _promote_all(
+    cls: type[Node], tensors: Sequence[Any], arrays: list[Any], be: Backend
+) -> list[Any]:
     ops = []
     for t in tensors:
         if isinstance(t, Tensor):
@@ -725,15 +730,19 @@ def op_error(cls: type[Node], inputs: Sequence[Any], e: Exception) -> Exception:
         err = RuntimeError(f"{cls.op}(): {_broadcast_message(shapes)}")
     else:
         desc = ", ".join(
-            f"{t.dtype.name}{list(t.shape)}" if isinstance(t, Tensor) else repr(t)
-            for t in inputs
+            f"{t.dtype.name}{list(t.shape)}" if isinstance(t, Tensor) else repr(t) for t in inputs
         )
         # The nearest builtin type: a library's own exception class (NumPy's AxisError,
         # CuPy's errors) must not leak out of tensorplug.
-        kind = next((c for c in type(e).__mro__
-                     if c in (IndexError, ValueError, TypeError, RuntimeError)), None)
-        err = kind(f"{cls.op}(): {e} (inputs: {desc})") if kind is not None else RuntimeError(
-            f"{cls.op}(): {type(e).__name__}: {e} (inputs: {desc})")
+        kind = next(
+            (c for c in type(e).__mro__ if c in (IndexError, ValueError, TypeError, RuntimeError)),
+            None,
+        )
+        err = (
+            kind(f"{cls.op}(): {e} (inputs: {desc})")
+            if kind is not None
+            else RuntimeError(f"{cls.op}(): {type(e).__name__}: {e} (inputs: {desc})")
+        )
     err._tp_op = True  # type: ignore[attr-defined]
     return err
 
@@ -779,13 +788,23 @@ def check_inplace(t: Tensor, op: str) -> None:
 
 def inplace(cls: type[Node], t: Tensor, *operands: Any, args: tuple[Any, ...] = ()) -> Tensor:
     """Apply ``cls`` out of place, then write the result into ``t`` and rebase its history."""
-    if not state.grad_enabled and len(operands) == 1 and not args and _inplace_kernel(
-            cls, t, operands[0]):
+    if (
+        not state.grad_enabled
+        and len(operands) == 1
+        and not args
+        and _inplace_kernel(cls, t, operands[0])
+    ):
         return t  # not recorded (the SGD update under ``no_grad``): no graph checks to make
     op = cls.op + "_"
-    if t._base is not None and state.grad_enabled and (
-            t._base._requires_grad or t._requires_grad
-            or any(isinstance(o, Tensor) and o._requires_grad for o in operands)):
+    if (
+        t._base is not None
+        and state.grad_enabled
+        and (
+            t._base._requires_grad
+            or t._requires_grad
+            or any(isinstance(o, Tensor) and o._requires_grad for o in operands)
+        )
+    ):
         return _inplace_on_view(cls, t, operands, args, op)
     check_inplace(t, op)
     record_grad = state.grad_enabled and (
@@ -805,8 +824,11 @@ def inplace(cls: type[Node], t: Tensor, *operands: Any, args: tuple[Any, ...] = 
         src = Tensor._make(t._backend.k.copy(t._data), t._backend, t._grad_fn)
         src._requires_grad = t._requires_grad
     if operands:
-        res = binary(cls, src, operands[0], *args) if len(operands) == 1 else nary(
-            cls, (src, *operands), *args)
+        res = (
+            binary(cls, src, operands[0], *args)
+            if len(operands) == 1
+            else nary(cls, (src, *operands), *args)
+        )
     else:
         res = unary(cls, src, *args)
     write(t, res, op)
@@ -822,8 +844,9 @@ def inplace(cls: type[Node], t: Tensor, *operands: Any, args: tuple[Any, ...] = 
     return t
 
 
-def _inplace_on_view(cls: type[Node], t: Tensor, operands: tuple[Any, ...],
-                     args: tuple[Any, ...], op: str) -> Tensor:
+def _inplace_on_view(
+    cls: type[Node], t: Tensor, operands: tuple[Any, ...], args: tuple[Any, ...], op: str
+) -> Tensor:
     """``inplace`` on a view in the graph: the op out of place, then written through the view
     onto its base's history (``CopySlices``), as PyTorch records it."""
     from ._ops_shape import rebase_view
@@ -833,8 +856,11 @@ def _inplace_on_view(cls: type[Node], t: Tensor, operands: tuple[Any, ...],
         src = Tensor._make(t._backend.k.copy(t._data), t._backend, t._grad_fn)
         src._requires_grad = t._requires_grad
     if operands:
-        res = binary(cls, src, operands[0], *args) if len(operands) == 1 else nary(
-            cls, (src, *operands), *args)
+        res = (
+            binary(cls, src, operands[0], *args)
+            if len(operands) == 1
+            else nary(cls, (src, *operands), *args)
+        )
     else:
         res = unary(cls, src, *args)
     rebase_view(t, res, op)
@@ -878,8 +904,10 @@ def write(t: Tensor, res: Tensor, op: str) -> None:
         raise mismatch_error(_Named(op), t, res)
     if res._data.shape != t._data.shape:
         bshape = list(res.shape)
-        if not _broadcastable([list(t.shape), bshape]) or tuple(_broadcast_shape(
-                t.shape, res.shape)) != t.shape:
+        if (
+            not _broadcastable([list(t.shape), bshape])
+            or tuple(_broadcast_shape(t.shape, res.shape)) != t.shape
+        ):
             raise RuntimeError(
                 f"{op}(): output with shape {list(t.shape)} doesn't match the broadcast shape "
                 f"{_broadcast_shape(t.shape, res.shape) if _broadcastable([list(t.shape), bshape]) else bshape}"  # noqa: E501

@@ -33,8 +33,10 @@ def _index_grad(g: Tensor, shape: tuple[int, ...], idx: Any, advanced: bool) -> 
 
 
 def _getitem(x: Tensor, idx: Any) -> Tensor:
-    advanced = any(not isinstance(i, (int, slice, type(None), type(...))) for i in (
-        idx if isinstance(idx, tuple) else (idx,)))
+    advanced = any(
+        not isinstance(i, (int, slice, type(None), type(...)))
+        for i in (idx if isinstance(idx, tuple) else (idx,))
+    )
     return unary(S.IndexBackward0, x, idx, advanced)
 
 

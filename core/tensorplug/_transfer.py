@@ -24,6 +24,7 @@ def move_array(arr: Any, src: Backend, dst: Backend, device: Device | None) -> A
 
 class ToCopyBackward0(Node):
     """A move to another backend or device: grad = g moved back."""
+
     op = "to"
 
     @staticmethod

@@ -53,7 +53,8 @@ def _roots(outputs: list[Tensor], grads: list[Any], create_graph: bool) -> list[
             if g._backend is not out._backend:
                 raise RuntimeError(
                     f"backward: gradient is on {g.device} ({g.backend}) but the output is on "
-                    f"{out.device} ({out.backend})")
+                    f"{out.device} ({out.backend})"
+                )
             g = g if create_graph else g._data
         node = out._grad_fn if out._grad_fn is not None else out._accumulator()
         roots.append((node, g))
@@ -82,8 +83,12 @@ def backward(
     ins = _as_list(inputs) if inputs is not None else None
     if ins is not None and not ins:
         raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-    run_backward(roots, retain_graph=create_graph if retain_graph is None else retain_graph,
-                 create_graph=create_graph, inputs=ins)
+    run_backward(
+        roots,
+        retain_graph=create_graph if retain_graph is None else retain_graph,
+        create_graph=create_graph,
+        inputs=ins,
+    )
 
 
 def grad(
@@ -112,9 +117,13 @@ def grad(
         if not isinstance(t, Tensor) or not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     roots = _roots(outs, _as_list(grad_outputs), create_graph)
-    captured = run_backward(roots, retain_graph=create_graph if retain_graph is None
-                            else retain_graph, create_graph=create_graph, accumulate=False,
-                            inputs=ins)
+    captured = run_backward(
+        roots,
+        retain_graph=create_graph if retain_graph is None else retain_graph,
+        create_graph=create_graph,
+        accumulate=False,
+        inputs=ins,
+    )
     result: list[Tensor | None] = []
     for t in ins:
         node = t._grad_fn if t._grad_fn is not None else t._accumulator()

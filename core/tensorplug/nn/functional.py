@@ -127,33 +127,44 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
         warnings.warn(
             f"mse_loss(): using a target size ({list(target.shape)}) that is different to the "
             f"input size ({list(input.shape)}). This will likely lead to incorrect results due "
-            "to broadcasting.", UserWarning, stacklevel=2)
+            "to broadcasting.",
+            UserWarning,
+            stacklevel=2,
+        )
     return nary(MseLossBackward0, (input, target), reduction)
 
 
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
-             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
     """Negative log-likelihood of class indices ``target`` under log-probabilities ``input``."""
     _check_reduction(reduction, "nll_loss")
     if input.ndim != 2 or target.ndim != 1:
         raise ValueError(
             f"nll_loss(): expected input of shape (N, C) and target of shape (N,), got "
-            f"{list(input.shape)} and {list(target.shape)}")
+            f"{list(input.shape)} and {list(target.shape)}"
+        )
     if target.dtype.is_floating_point:
         raise RuntimeError(
-            f"nll_loss(): expected target of integer dtype (class indices), got "
-            f"{target.dtype.name}")
+            f"nll_loss(): expected target of integer dtype (class indices), got {target.dtype.name}"
+        )
     if input.shape[0] != target.shape[0]:
         raise ValueError(
             f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-            f"({target.shape[0]}).")
+            f"({target.shape[0]})."
+        )
     if weight is not None and weight.requires_grad and is_grad_enabled():
         # PyTorch's nll_loss has no derivative for ``weight`` and refuses it rather than
         # silently leaving ``weight.grad`` empty; so does this one.
         raise RuntimeError(
             "nll_loss(): the function is not differentiable with respect to argument "
             "'weight'; this input cannot have requires_grad=True (pass weight.detach(), or "
-            "compute the loss under no_grad())")
+            "compute the loss under no_grad())"
+        )
     c = input.shape[1]
     tl = target.tolist()
     bad = [t for t in tl if t != ignore_index and not 0 <= t < c]
@@ -166,16 +177,22 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     return unary(NllLossBackward0, input, rows._data, cols._data, w._data, reduction)
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                  ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Cross entropy of logits ``input`` (N, C) against class indices or probabilities."""
     logp = log_softmax(input, 1)
     if target.dtype.is_floating_point:
         if target.shape != input.shape:
             raise ValueError(
                 f"cross_entropy(): probability targets must have the input's shape "
-                f"{list(input.shape)}, got {list(target.shape)}")
+                f"{list(input.shape)}, got {list(target.shape)}"
+            )
         c = input.shape[1]
         if label_smoothing:
             target = target * (1 - label_smoothing) + label_smoothing / c
@@ -186,8 +203,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         c = input.shape[1]
         keep = (target != ignore_index).to(logp.dtype)
         smooth = -(logp if weight is None else logp * weight).sum(1) * keep / c
-        denom = keep.sum() if weight is None else (
-            weight[target.clamp(min=0)] * keep).sum()
+        denom = keep.sum() if weight is None else (weight[target.clamp(min=0)] * keep).sum()
         smooth_loss = smooth.sum() / denom if reduction == "mean" else _reduce(smooth, reduction)
         loss = loss * (1 - label_smoothing) + smooth_loss * label_smoothing
     return loss
@@ -195,8 +211,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
 
 def _reduce(losses: Tensor, reduction: str) -> Tensor:
     _check_reduction(reduction, "loss")
-    return losses if reduction == "none" else (
-        losses.mean() if reduction == "mean" else losses.sum())
+    return (
+        losses if reduction == "none" else (losses.mean() if reduction == "mean" else losses.sum())
+    )
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -227,8 +244,18 @@ _INV_SQRT_2PI = 1.0 / _math.sqrt(2.0 * _math.pi)
 _TANH_C = _math.sqrt(2.0 / _math.pi)
 # erfc by the Chebyshev fit of Numerical Recipes (``erfcc``): relative error < 1.2e-7 for
 # every argument, built from primitives only (no backend has to provide an ``erf`` kernel).
-_ERFC_C = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807,
-           -1.13520398, 1.48851587, -0.82215223, 0.17087277)
+_ERFC_C = (
+    -1.26551223,
+    1.00002368,
+    0.37409196,
+    0.09678418,
+    -0.18628806,
+    0.27886807,
+    -1.13520398,
+    1.48851587,
+    -0.82215223,
+    0.17087277,
+)
 
 
 def _normal_cdf(ops: Any, x: Any) -> Any:
@@ -343,8 +370,12 @@ class _Geom(NamedTuple):
 def _window(i: int, j: int, geom: _Geom) -> tuple[slice, ...]:
     """The strided slice of the padded input that window offset (i, j) reads."""
     r, q = i * geom.dh, j * geom.dw
-    return (slice(None), slice(None), slice(r, r + geom.sh * (geom.ho - 1) + 1, geom.sh),
-            slice(q, q + geom.sw * (geom.wo - 1) + 1, geom.sw))
+    return (
+        slice(None),
+        slice(None),
+        slice(r, r + geom.sh * (geom.ho - 1) + 1, geom.sh),
+        slice(q, q + geom.sw * (geom.wo - 1) + 1, geom.sw),
+    )
 
 
 def _pair(v: Any, name: str, op: str) -> tuple[int, int]:
@@ -355,8 +386,9 @@ def _pair(v: Any, name: str, op: str) -> tuple[int, int]:
     raise TypeError(f"{op}(): {name} must be an int or a pair of ints, got {v!r}")
 
 
-def _geometry(x: Tensor, kernel_size: Any, dilation: Any, padding: Any, stride: Any,
-              op: str) -> _Geom:
+def _geometry(
+    x: Tensor, kernel_size: Any, dilation: Any, padding: Any, stride: Any, op: str
+) -> _Geom:
     if not isinstance(x, Tensor) or x.ndim != 4:
         shape = list(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"{op}(): expected a 4-D input (N, C, H, W), got {shape}")
@@ -368,19 +400,22 @@ def _geometry(x: Tensor, kernel_size: Any, dilation: Any, padding: Any, stride: 
         raise ValueError(
             f"{op}(): kernel_size, dilation and stride must be positive and padding "
             f"non-negative, got kernel_size={(kh, kw)}, dilation={(dh, dw)}, "
-            f"stride={(sh, sw)}, padding={(ph, pw)}")
+            f"stride={(sh, sw)}, padding={(ph, pw)}"
+        )
     h, w = x.shape[2] + 2 * ph, x.shape[3] + 2 * pw
     ho = (h - dh * (kh - 1) - 1) // sh + 1
     wo = (w - dw * (kw - 1) - 1) // sw + 1
     if ho <= 0 or wo <= 0:
         raise ValueError(
             f"{op}(): input of spatial size {list(x.shape[2:])} (padded to {[h, w]}) is "
-            f"smaller than the kernel {[kh, kw]} with dilation {[dh, dw]}")
+            f"smaller than the kernel {[kh, kw]} with dilation {[dh, dw]}"
+        )
     return _Geom(kh, kw, dh, dw, ph, pw, sh, sw, ho, wo)
 
 
-def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
-           stride: Any = 1) -> Tensor:
+def unfold(
+    input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
+) -> Tensor:
     """Sliding local blocks of a (N, C, H, W) batch as columns (N, C*kh*kw, L) (im2col).
 
     Example:
@@ -401,12 +436,20 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return unary(GeluBackward0, input, approximate)
 
 
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
-           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
     """2-D cross-correlation as PyTorch's, computed as ``weight @ unfold(input)``."""
     if weight.ndim != 4:
-        raise ValueError(f"conv2d(): weight must be 4-D (out, in/groups, kh, kw), got "
-                         f"{list(weight.shape)}")
+        raise ValueError(
+            f"conv2d(): weight must be 4-D (out, in/groups, kh, kw), got {list(weight.shape)}"
+        )
     if isinstance(padding, str):
         raise ValueError("conv2d(): string padding ('same'/'valid') is not supported; pass ints")
     o, cg, kh, kw = weight.shape
@@ -414,7 +457,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         raise RuntimeError(
             f"conv2d(): input with {input.shape[1]} channels does not match weight "
             f"{list(weight.shape)} with groups={groups} (expected {cg * groups} channels, and "
-            f"out channels divisible by groups)")
+            f"out channels divisible by groups)"
+        )
     geom = _geometry(input, (kh, kw), dilation, padding, stride, "conv2d")
     n = input.shape[0]
     cols = unary(Im2ColBackward0, input, geom, 0.0)
@@ -428,41 +472,63 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return out if bias is None else out + bias.reshape(1, o, 1, 1)
 
 
-def _pool_windows(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
-                  ceil_mode: bool, fill: float, op: str) -> tuple[Tensor, _Geom]:
+def _pool_windows(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+    fill: float,
+    op: str,
+) -> tuple[Tensor, _Geom]:
     if ceil_mode:
         raise ValueError(f"{op}(): ceil_mode=True is not supported")
     stride = kernel_size if stride is None or stride == [] else stride
     geom = _geometry(input, kernel_size, dilation, padding, stride, op)
     kh, kw, _, _, ph, pw = geom[:6]
     if ph > kh // 2 or pw > kw // 2:
-        raise ValueError(f"{op}(): pad should be at most half of the effective kernel size, "
-                         f"got padding={(ph, pw)} and kernel_size={(kh, kw)}")
+        raise ValueError(
+            f"{op}(): pad should be at most half of the effective kernel size, "
+            f"got padding={(ph, pw)} and kernel_size={(kh, kw)}"
+        )
     n, c = input.shape[:2]
     cols = unary(Im2ColBackward0, input, geom, fill)
     return cols.reshape(n, c, kh * kw, geom[8] * geom[9]), geom
 
 
-def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
-               ) -> Tensor:
+def max_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor:
     """Max over each window; the gradient goes to the first maximum, as in PyTorch."""
     if return_indices:
         raise ValueError("max_pool2d(): return_indices=True is not supported")
-    cols, geom = _pool_windows(input, kernel_size, stride, padding, dilation, ceil_mode,
-                               -_math.inf, "max_pool2d")
+    cols, geom = _pool_windows(
+        input, kernel_size, stride, padding, dilation, ceil_mode, -_math.inf, "max_pool2d"
+    )
     first = cols.argmax(2, keepdim=True)
     slot = arange(cols.shape[2], backend=cols._backend).reshape(1, 1, -1, 1)
     out = where(slot == first, cols, 0.0).sum(2)
     return out.reshape(*input.shape[:2], geom[8], geom[9])
 
 
-def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True,
-               divisor_override: int | None = None) -> Tensor:
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
     """Mean over each window (zero padding counted unless ``count_include_pad=False``)."""
-    cols, geom = _pool_windows(input, kernel_size, stride, padding, 1, ceil_mode, 0.0,
-                               "avg_pool2d")
+    cols, geom = _pool_windows(input, kernel_size, stride, padding, 1, ceil_mode, 0.0, "avg_pool2d")
     total = cols.sum(2)
     if divisor_override:
         out = total / divisor_override
@@ -477,8 +543,7 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return out.reshape(*input.shape[:2], geom[8], geom[9])
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
-            ) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
@@ -496,13 +561,15 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     """Rows of ``weight`` selected by the integer tensor ``input``."""
     if input.dtype.is_floating_point:
         raise RuntimeError(
-            f"embedding(): indices must be an integer tensor, got {input.dtype.name}")
+            f"embedding(): indices must be an integer tensor, got {input.dtype.name}"
+        )
     n = weight.shape[0]
     if input.numel():
         lo, hi = int(input.min().item()), int(input.max().item())
         if lo < 0 or hi >= n:
-            raise IndexError(f"embedding(): index {lo if lo < 0 else hi} is out of range for "
-                             f"a table of {n} rows")
+            raise IndexError(
+                f"embedding(): index {lo if lo < 0 else hi} is out of range for a table of {n} rows"
+            )
     keep = None
     if padding_idx is not None:
         pad = padding_idx if padding_idx >= 0 else padding_idx + n
@@ -510,18 +577,25 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     if input._backend is not weight._backend:
         raise RuntimeError(
             f"embedding(): indices are on {input.device} ({input.backend}) but the weight is "
-            f"on {weight.device} ({weight.backend})")
+            f"on {weight.device} ({weight.backend})"
+        )
     return unary(EmbeddingBackward0, weight, input._data, keep)
 
 
-def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    input: Tensor,
+    normalized_shape: Any,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dims, then scale and shift."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if tuple(input.shape[input.ndim - len(shape):]) != shape:
+    if tuple(input.shape[input.ndim - len(shape) :]) != shape:
         raise RuntimeError(
             f"layer_norm(): expected input with trailing shape {list(shape)}, got "
-            f"{list(input.shape)}")
+            f"{list(input.shape)}"
+        )
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     mu = input.mean(dims, keepdim=True)
     centered = input - mu
@@ -532,22 +606,35 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     return out if bias is None else out + bias
 
 
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
-               weight: Tensor | None = None, bias: Tensor | None = None,
-               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise each channel (dim 1) of an ``(N, C, *)`` input by batch statistics (training:
     also updates the running estimates in place, the variance unbiased) or by the running
     estimates (eval)."""
     if input.ndim < 2:
         raise ValueError(
-            f"batch_norm(): expected input of shape (N, C, *), got {list(input.shape)}")
+            f"batch_norm(): expected input of shape (N, C, *), got {list(input.shape)}"
+        )
     c = input.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
         if t is not None and t.numel() != c:
             raise RuntimeError(
                 f"batch_norm(): {name} should contain {c} elements, one per channel of the "
-                f"input of shape {list(input.shape)}; got {name} of shape {list(t.shape)}")
+                f"input of shape {list(input.shape)}; got {name} of shape {list(t.shape)}"
+            )
     dims = (0, *range(2, input.ndim))
     bshape = (1, -1) + (1,) * (input.ndim - 2)
     if training:
@@ -555,7 +642,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if count <= 1:
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size "
-                f"{list(input.shape)}")
+                f"{list(input.shape)}"
+            )
         mu = input.mean(dims, keepdim=True)
         centered = input - mu
         var = (centered * centered).mean(dims, keepdim=True)
@@ -582,19 +670,23 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return _reduce((input - target).abs(), reduction)
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                         reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
+) -> Tensor:
     """``-(t log(x) + (1 - t) log(1 - x))`` for probabilities ``x``; each log is clamped at
     -100 as PyTorch does, so a 0 or 1 gives a finite loss."""
     _check_reduction(reduction, "binary_cross_entropy")
     if input.shape != target.shape:
         raise ValueError(
             f"binary_cross_entropy(): target size ({list(target.shape)}) must be the same as "
-            f"input size ({list(input.shape)})")
+            f"input size ({list(input.shape)})"
+        )
     lo, hi = _R.amin(input.detach()).item(), _R.amax(input.detach()).item()
     if input.numel() and (lo < 0 or hi > 1):
-        raise RuntimeError("binary_cross_entropy(): all elements of input should be between "
-                           f"0 and 1, got values in [{lo}, {hi}]")
+        raise RuntimeError(
+            "binary_cross_entropy(): all elements of input should be between "
+            f"0 and 1, got values in [{lo}, {hi}]"
+        )
     log_x = input.log().clamp(min=-100)
     log_1mx = (1 - input).log().clamp(min=-100)
     losses = -(target * log_x + (1 - target) * log_1mx)
@@ -603,16 +695,21 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _reduce(losses, reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
-                                     weight: Tensor | None = None, reduction: str = "mean",
-                                     pos_weight: Tensor | None = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     """``binary_cross_entropy(sigmoid(x), t)`` computed stably from logits:
     ``(1 - t) x + lw * softplus(-x)`` with ``lw = 1 + (pos_weight - 1) t``."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     if input.shape != target.shape:
         raise ValueError(
             f"binary_cross_entropy_with_logits(): target size ({list(target.shape)}) must be "
-            f"the same as input size ({list(input.shape)})")
+            f"the same as input size ({list(input.shape)})"
+        )
     softplus_neg = (-input.abs()).exp().log1p() + (-input).relu()
     if pos_weight is not None:
         softplus_neg = softplus_neg * ((pos_weight - 1) * target + 1)
@@ -640,7 +737,8 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     if not input.dtype.is_floating_point:
         raise NotImplementedError(
             f"leaky_relu(): not implemented for {input.dtype.name} tensors; it needs a "
-            "floating-point input (convert with .float())")
+            "floating-point input (convert with .float())"
+        )
     return where(input > 0, input, input * negative_slope)
 
 
@@ -655,7 +753,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         if 0 <= num_classes <= hi:
             raise RuntimeError(
                 f"one_hot(): class values must be smaller than num_classes ({num_classes}), "
-                f"got {hi}")
+                f"got {hi}"
+            )
     elif num_classes < 0:
         raise RuntimeError("one_hot(): can not infer the number of classes from an empty tensor")
     n = hi + 1 if num_classes < 0 else num_classes
