@@ -452,7 +452,17 @@ expm1 = _unary_fn(Expm1Backward0, "``exp(input) - 1``, accurate near 0.")
 sqrt = _unary_fn(SqrtBackward0, "Square root.")
 rsqrt = _unary_fn(RsqrtBackward0, "``1 / sqrt(input)``.")
 reciprocal = _unary_fn(ReciprocalBackward0, "``1 / input``.")
-abs = _unary_fn(AbsBackward0, "Absolute value.")
+
+
+def abs(input: Tensor) -> Tensor:
+    """Absolute value (not defined for bool tensors, as in PyTorch)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"abs(): expected a Tensor, got {type(input).__name__}")
+    if input.dtype.category == 0:
+        raise NotImplementedError("abs(): not implemented for bool tensors")
+    return unary(AbsBackward0, input)
+
+
 sin = _unary_fn(SinBackward0, "Sine.")
 cos = _unary_fn(CosBackward0, "Cosine.")
 tanh = _unary_fn(TanhBackward0, "Hyperbolic tangent.")

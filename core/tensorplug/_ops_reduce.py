@@ -378,6 +378,8 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the maximum (first occurrence), over the flattened tensor if ``dim`` is None."""
     _check_nonempty(input, dim, "argmax")
+    if input.dtype is D.bool_:
+        raise RuntimeError("argmax(): does not support bool input")
     if dim is None or input.ndim == 0:
         _dim(0 if dim is None else dim, input.ndim, "argmax")
         flat = _index_result(unary(_ArgReduce, input.reshape(-1), 0, False))
@@ -388,6 +390,8 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the minimum (first occurrence), over the flattened tensor if ``dim`` is None."""
     _check_nonempty(input, dim, "argmin")
+    if input.dtype is D.bool_:
+        raise RuntimeError("argmin(): does not support bool input")
     if dim is None or input.ndim == 0:
         _dim(0 if dim is None else dim, input.ndim, "argmin")
         flat = _index_result(unary(_ArgMin, input.reshape(-1), 0, False))
