@@ -82,3 +82,14 @@ def test_cast_to_integer_dtype_leaves_the_graph(cast):
     y = getattr(x * 2, cast)()
     assert y.grad_fn is None and not y.requires_grad
     assert x.double().grad_fn.name() == "ToCopyBackward0"
+
+
+def test_builtin_backend_kernels_are_all_part_of_the_contract():
+    """Every kernel the NumPy backend provides is a primitive, a derived kernel with a default,
+    an optional kernel or an accelerator: no undocumented kernel names creep in."""
+    from tensorplug.plugins import ACCELERATORS, OPTIONAL, PRIMITIVES, default_kernels
+
+    be = tp.get_backend("numpy")
+    known = PRIMITIVES | OPTIONAL | ACCELERATORS | set(default_kernels(be))
+    extra = set(vars(be.k)) - known
+    assert not extra, f"kernels outside the contract: {sorted(extra)}"

@@ -38,6 +38,11 @@ PRIMITIVES: frozenset[str] = frozenset(
 OPTIONAL: frozenset[str] = frozenset({"scatter_add"})
 """Kernels without a default; ops that need one raise ``UnsupportedOperation`` if absent."""
 
+ACCELERATORS: frozenset[str] = frozenset({"isub", "imul", "idiv", "fill_", "where_zero_"})
+"""Kernels without a default that the core uses when a backend has them (in-place updates
+outside the graph, ReLU's backward written into its own gradient) and otherwise replaces
+with primitives; they only make things faster."""
+
 
 class UnsupportedOperation(NotImplementedError):
     """An op, dtype or kernel the active backend does not provide."""

@@ -10,6 +10,7 @@ Example plugin module (named by an entry point in the ``tensorplug.backends`` gr
 """
 
 from ._backend import (
+    ACCELERATORS,
     OPTIONAL,
     PRIMITIVES,
     Array,
@@ -40,6 +41,7 @@ def unregister_backend(name: str) -> None:
 
 __all__ = [
     "GROUP",
+    "ACCELERATORS",
     "OPTIONAL",
     "PRIMITIVES",
     "Array",
