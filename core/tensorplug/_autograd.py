@@ -465,10 +465,7 @@ def record(
     else:
         _save_general(node, save, tensors, out)
     if state.anomaly:
-        import traceback
-
-        # Every frame but this one; readers drop tensorplug's own frames at the end.
-        node.trace = traceback.format_stack()[:-1]
+        _record_trace(node)
     return node
 
 
@@ -532,9 +529,7 @@ def record_binary(
     else:
         _save_general(node, save, (a, b), out)
     if state.anomaly:
-        import traceback
-
-        node.trace = traceback.format_stack()[:-1]
+        _record_trace(node)
     return node
 
 
@@ -576,10 +571,16 @@ def record_unary(
     else:
         _save_general(node, save, (x,), out)
     if state.anomaly:
-        import traceback
-
-        node.trace = traceback.format_stack()[:-1]
+        _record_trace(node)
     return node
+
+
+def _record_trace(node: Node) -> None:
+    """Anomaly mode: keep where the node was created. Every frame but this helper's and the
+    recorder's; readers drop tensorplug's own frames when they show it."""
+    import traceback
+
+    node.trace = traceback.format_stack()[:-2]
 
 
 def _save_general(node: Node, save: tuple[int, ...], tensors: Sequence[Any], out: Any) -> None:

@@ -575,7 +575,7 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
     return t
 
 
-def nary(cls: type[Node], tensors: Sequence[Any], *args: Any, out_dtype: Any = None) -> Tensor:
+def nary(cls: type[Node], tensors: Sequence[Any], *args: Any) -> Tensor:
     """The general path: any number of tensor (or scalar) inputs, promoted together."""
     first: Any = None
     arrays = []
