@@ -99,6 +99,23 @@ class Node:
     """Optional variant of ``backward`` that may overwrite ``grad`` in place: the engine calls
     it instead when nothing but the engine references the incoming gradient array (a plain
     backward, no post-hooks), so a large gradient needs no second buffer (ReLU's mask)."""
+    _plan: ClassVar[int] = 0
+    """How the engine unpacks saved values, from ``save`` (set per subclass): 0 nothing,
+    1 the output, 2 one input, 3 two inputs, 4 anything else (through ``_unpack``); -1 a
+    leaf's ``AccumulateGrad``. One integer test per node instead of several."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_plan" not in cls.__dict__ and "save" in cls.__dict__:  # else inherited as is
+            save = cls.save
+            if not save:
+                cls._plan = 0
+            elif len(save) == 1:
+                cls._plan = 1 if save[0] == OUT else 2
+            elif len(save) == 2 and OUT not in save:
+                cls._plan = 3
+            else:
+                cls._plan = 4
 
     def __init__(self) -> None:
         self._pre_hooks: list[Callable[..., Any]] | None = None
@@ -325,6 +342,7 @@ class AccumulateGrad(Node):
     """The node of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
 
     __slots__ = ("_var_ref",)
+    _plan = -1
 
     def __init__(self, variable: Tensor) -> None:
         super().__init__()
@@ -691,99 +709,48 @@ def run_backward(
     ready = [n for n in root_nodes if deps.get(n, 0) == 0]
     captured: dict[Node, Any] = {}
     grads: Any  # a node's gradients; None once used
+    buf: Any
     # Nodes whose buffered gradient is a sum this engine made: an array nobody else holds, so
     # later contributions are added into it in place.
     summed: set[Node] = set()
     prev_mode = state.grad_enabled
     state.grad_enabled = create_graph
     # Bound once: the loop below runs once per node and edge of the graph.
-    pop_ready, push_ready, pop_buffer = ready.pop, ready.append, buffers.pop
-    slow = create_graph
+    pop_ready, push_ready, pop_buffer, get_buffer = (
+        ready.pop,
+        ready.append,
+        buffers.pop,
+        buffers.get,
+    )
+    general = bool(targets) or to_run is not None  # backward(inputs=...) or autograd.grad
     try:
         while ready:
             node = pop_ready()
             g = pop_buffer(node)
             if node._pre_hooks is not None or node._retain is not None:
                 g = _run_pre_hooks(node, g, create_graph)
-            is_leaf_node = node.__class__ is AccumulateGrad
-            if targets and node in targets:
-                if not accumulate:
-                    captured[node] = g
-                elif not is_leaf_node:
-                    _store_grad(targets[node], g, node._backend, create_graph)
-            if is_leaf_node:
-                if accumulate and (inputs is None or node in targets):
+            plan = node._plan
+            if general:
+                if node in targets:
+                    if not accumulate:
+                        captured[node] = g
+                    elif plan >= 0:
+                        _store_grad(targets[node], g, node._backend, create_graph)
+                if plan < 0:
+                    if accumulate and node in targets:
+                        _accumulate_into_leaf(node, g, create_graph)  # type: ignore[arg-type]
+                    continue
+                if to_run is not None and node not in to_run:
+                    _release(node, deps, buffers, ready)
+                    continue
+            elif plan < 0:
+                if accumulate:
                     _accumulate_into_leaf(node, g, create_graph)  # type: ignore[arg-type]
                 continue
-            if to_run is not None and node not in to_run:
-                _release(node, deps, buffers, ready)
-                continue
-            if slow or node.trace is not None:
+            if create_graph or node.trace is not None:
                 grads = _call_backward(node, g, create_graph)
             else:
-                # The common case, inlined: raw kernels, no anomaly checks to run. A node
-                # that saved nothing has no versions to check (``_versions`` stays set after
-                # the saved values are freed, so a second backward still gets its error).
-                fn = node.backward
-                if (
-                    node.backward_owned is not None
-                    and node._post_hooks is None
-                    and _getrefcount(g) == 2
-                ):  # only this frame's ``g`` refers to it
-                    fn = node.backward_owned
-                k = node._backend.k
-                versions = node._versions
-                if not versions:
-                    grads = fn(node, k, g)
-                elif len(versions) == 1 and len(node.save) == 1 and len(node._saved) == 1:
-                    # One saved value (most ops): ``_unpack``'s checks inlined; any mismatch
-                    # (or a freed graph) goes through ``_unpack``, which names it.
-                    value, version = node._saved[0], versions[0]
-                    if version is not None:
-                        if node.save[0] == OUT:
-                            if node._out_vc[0] != version:
-                                value = node._unpack(False)[0]
-                        elif value._vc[0] == version:
-                            value = value._data
-                        else:
-                            value = node._unpack(False)[0]
-                    grads = fn(node, k, g, value)
-                elif (
-                    len(versions) == 2
-                    and len(node.save) == 2
-                    and len(node._saved) == 2
-                    and OUT not in node.save
-                ):
-                    # Two saved inputs (mul, div, mm), intact: inlined as above.
-                    a, b = node._saved
-                    va, vb = versions
-                    if (va is not None and a._vc[0] != va) or (vb is not None and b._vc[0] != vb):
-                        grads = fn(node, k, g, *node._unpack(False))
-                    else:
-                        grads = fn(
-                            node, k, g, a if va is None else a._data, b if vb is None else b._data
-                        )
-                    a = b = None
-                else:
-                    grads = fn(node, k, g, *node._unpack(False))
-                # _match_dtypes' no-op check, inlined (unrolled for one and two inputs): an
-                # identity test first, the full comparison only if that fails.
-                dts = node.dtype
-                if len(grads) == 2 and len(dts) == 2:
-                    g0, g1 = grads
-                    if (g0 is not None and g0.dtype is not dts[0]) or (
-                        g1 is not None and g1.dtype is not dts[1]
-                    ):
-                        grads = _match_dtypes(node, grads, False)
-                    g0 = g1 = None
-                elif len(grads) == 1 and len(dts) == 1:
-                    if grads[0] is not None and grads[0].dtype is not dts[0]:
-                        grads = _match_dtypes(node, grads, False)
-                else:
-                    for gi, dt in zip(grads, dts):
-                        if gi is not None and gi.dtype is not dt and gi.dtype != dt:
-                            grads = _match_dtypes(node, grads, False)
-                            break
+                grads = _plain_backward(node, g, plan)
             if not retain_graph:
                 node._saved = _FREED
             if node._post_hooks is not None:
@@ -793,21 +760,25 @@ def run_backward(
                 if nxt is None:
                     continue
                 if gi is not None:
-                    if nxt not in buffers:
+                    buf = get_buffer(nxt)
+                    if buf is None:
                         buffers[nxt] = gi
                     elif (
                         nxt in summed
                         and not create_graph
-                        and (buf := buffers[nxt]).shape == gi.shape
+                        and buf.shape == gi.shape
                         and buf.dtype == gi.dtype
                     ):
                         nxt._backend.k.iadd(buf, gi)
                     else:
-                        buffers[nxt] = _accumulate(buffers[nxt], gi, nxt._backend)
+                        buffers[nxt] = _accumulate(buf, gi, nxt._backend)
                         summed.add(nxt)
+                    buf = None
                 left = deps[nxt] - 1
-                deps[nxt] = left
-                if left == 0:
+                if left:
+                    deps[nxt] = left
+                else:  # every edge into ``nxt`` is done
+                    deps[nxt] = 0
                     if nxt in buffers:
                         push_ready(nxt)
                     else:
@@ -818,6 +789,70 @@ def run_backward(
     finally:
         state.grad_enabled = prev_mode
     return captured
+
+
+def _plain_backward(node: Node, g: Any, plan: int) -> tuple[Any, ...]:
+    """The common case of a node's step: raw kernels, no anomaly mode, saved values
+    unpacked inline by ``plan`` (any mismatch, or a freed graph, goes through ``_unpack``,
+    which names it), and the gradients' dtypes checked against the inputs' by identity
+    first (``_match_dtypes`` only when that fails)."""
+    k = node._backend.k
+    fn = node.backward
+    if plan == 0:
+        grads = fn(node, k, g)
+    elif plan == 3:  # two saved inputs (mul, div, mm)
+        saved = node._saved
+        if saved is _FREED:
+            grads = fn(node, k, g, *node._unpack(False))
+        else:
+            a, b = saved
+            va, vb = node._versions
+            if (va is not None and a._vc[0] != va) or (vb is not None and b._vc[0] != vb):
+                grads = fn(node, k, g, *node._unpack(False))
+            else:
+                grads = fn(node, k, g, a if va is None else a._data, b if vb is None else b._data)
+    elif plan <= 2:  # one saved value: the output (1) or an input (2)
+        saved = node._saved
+        if saved is _FREED:
+            value = node._unpack(False)[0]
+        else:
+            value = saved[0]
+            version = node._versions[0]
+            if version is not None:
+                if plan == 1:
+                    if node._out_vc[0] != version:
+                        value = node._unpack(False)[0]
+                elif value._vc[0] == version:
+                    value = value._data
+                else:
+                    value = node._unpack(False)[0]
+        if (
+            node.backward_owned is not None
+            and node._post_hooks is None
+            and _getrefcount(g) == 3  # only the engine's ``g`` and this frame's refer to it
+        ):
+            fn = node.backward_owned
+        grads = fn(node, k, g, value)
+    else:
+        grads = fn(node, k, g, *node._unpack(False))
+    # _match_dtypes' no-op check, inlined for one and two inputs.
+    dts = node.dtype
+    n = len(dts)
+    if n == 2:
+        g0, g1 = grads
+        if (g0 is not None and g0.dtype is not dts[0]) or (
+            g1 is not None and g1.dtype is not dts[1]
+        ):
+            return _match_dtypes(node, grads, False)
+    elif n == 1:
+        g0 = grads[0]
+        if g0 is not None and g0.dtype is not dts[0]:
+            return _match_dtypes(node, grads, False)
+    else:
+        for gi, dt in zip(grads, dts):
+            if gi is not None and gi.dtype is not dt and gi.dtype != dt:
+                return _match_dtypes(node, grads, False)
+    return grads
 
 
 def _release(

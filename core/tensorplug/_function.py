@@ -29,6 +29,7 @@ class _CustomNode(Node):
     """Graph node of a custom Function; its name is ``<YourFunction>Backward``."""
 
     __slots__ = ("ctx", "fn_cls")
+    _plan = 4  # its saved tensors are the user's, not ``save``'s: always through ``_unpack``
     ctx: FunctionCtx
     fn_cls: type[Function]
 
