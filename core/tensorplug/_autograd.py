@@ -112,7 +112,7 @@ class Node:
                 cls._plan = 0
             elif len(save) == 1:
                 cls._plan = 1 if save[0] == OUT else 2
-            elif len(save) == 2 and OUT not in save:
+            elif save == (0, 1):
                 cls._plan = 3
             else:
                 cls._plan = 4
@@ -498,99 +498,6 @@ def _meta(key: tuple[Any, ...], n: int) -> tuple[tuple[Any, ...], tuple[Any, ...
         _META.clear()
     value = _META[key] = (key[:n], key[n:])
     return value
-
-
-def record_binary(
-    cls: type[Node], a: Any, b: Any, out: Any, args: tuple[Any, ...], backend: Backend
-) -> Node:
-    """``record`` for ``binary``, whose ``a`` is always a tensor (``b`` a tensor or a number):
-    the same node, without the generic dispatch (this runs for most ops)."""
-    node = _new(cls)
-    node._pre_hooks = node._post_hooks = node._retain = node.trace = None
-    node.args = args
-    node._backend = backend
-    fa = a._grad_fn
-    if fa is None and a._requires_grad:
-        fa = a._accumulator()
-    d = a._data
-    if isinstance(b, _Tensor):
-        fb = b._grad_fn
-        if fb is None and b._requires_grad:
-            fb = b._accumulator()
-        e = b._data
-        key = (d.shape, e.shape, d.dtype, e.dtype)
-        vb = b._vc[0]
-    else:
-        fb = vb = None
-        key = (d.shape, None, d.dtype, None)
-    try:
-        node.shapes, node.dtype = _META[key]
-    except KeyError:
-        node.shapes, node.dtype = _meta(key, 2)
-    except TypeError:  # an unhashable native dtype: built for this node alone
-        node.shapes, node.dtype = key[:2], key[2:]
-    node._next = (fa, fb)
-    node.needs_input_grad = _NEEDS2[fa is not None][fb is not None]
-    save = cls.save
-    n = len(save)
-    if n == 0:
-        node._saved = node._versions = ()
-    elif n == 2 and save[0] == 0 and save[1] == 1:  # mul, div, matmul
-        node._saved = (a, b)
-        node._versions = (a._vc[0], vb)
-    elif n == 1 and save[0] == OUT:
-        node._saved = (out,)
-        node._versions = _VERSION_0
-    elif n == 1:
-        node._saved = (a,) if save[0] == 0 else (b,)
-        node._versions = (a._vc[0],) if save[0] == 0 else (vb,)
-    else:
-        _save_general(node, save, (a, b), out)
-    if state.anomaly:
-        _record_trace(node)
-    return node
-
-
-def record_unary(
-    cls: type[Node], x: Any, out: Any, args: tuple[Any, ...], backend: Backend
-) -> Node:
-    """``record`` for ``unary``: one tensor input, without the generic dispatch."""
-    node = _new(cls)
-    node._pre_hooks = node._post_hooks = node._retain = node.trace = None
-    node.args = args
-    node._backend = backend
-    fn = x._grad_fn
-    if fn is None and x._requires_grad:
-        fn = x._accumulator()
-    d = x._data
-    if fn is None:
-        node._next = (None,)
-        node.needs_input_grad = _NEEDS1[0]
-    else:
-        node._next = (fn,)
-        node.needs_input_grad = _NEEDS1[1]
-    key = (d.shape, d.dtype)
-    try:
-        node.shapes, node.dtype = _META[key]
-    except KeyError:
-        node.shapes, node.dtype = _meta(key, 1)
-    except TypeError:
-        node.shapes, node.dtype = key[:1], key[1:]
-    save = cls.save
-    n = len(save)
-    if n == 0:
-        node._saved = node._versions = ()
-    elif n == 1 and save[0] == OUT:
-        node._saved = (out,)
-        node._versions = _VERSION_0
-    elif n == 1 and save[0] == 0:
-        node._saved = (x,)
-        node._versions = (x._vc[0],)
-    else:
-        _save_general(node, save, (x,), out)
-    if state.anomaly:
-        _record_trace(node)
-    return node
 
 
 def _record_trace(node: Node) -> None:

@@ -9,13 +9,18 @@ from weakref import ref as _weakref
 from . import _autograd as A
 from . import _dtype as D
 from ._autograd import (
+    _META,
+    _NEEDS1,
+    _NEEDS2,
+    _VERSION_0,
     AccumulateGrad,
     Node,
     RemovableHandle,
+    _meta,
+    _record_trace,
+    _save_general,
     describe,
     record,
-    record_binary,
-    record_unary,
 )
 from ._backend import Backend, Device
 from ._grad_mode import state
@@ -23,6 +28,7 @@ from ._grad_mode import state
 _SCALARS = (int, float, bool)
 _autograd_backward: Any = None  # ``autograd.backward``, bound on first use (import cycle)
 _SCALAR_CATEGORY = {bool: D.BOOL, int: D.INT, float: D.FLOAT}
+_FLOAT = D.FLOAT
 
 
 class Tensor:
@@ -503,20 +509,56 @@ _new = object.__new__
 def unary(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
     be = x._backend
     data = x._data
-    if cls.float_only and not _is_float(be, data):
-        data = be.k.astype(data, D.get_default_dtype())
+    if cls.float_only:
+        try:
+            cat = _CATEGORY[data.dtype]
+        except (KeyError, TypeError):
+            cat = _native_category(be, data)
+        if cat != _FLOAT:
+            data = be.k.astype(data, D.get_default_dtype())
     try:
-        out = cls.forward(be.k, data, *args)
+        # A call without ``*args`` when there are none: the starred call costs 70 ns more.
+        out = cls.forward(be.k, data, *args) if args else cls.forward(be.k, data)
     except Exception as e:
         raise op_error(cls, (x,), e) from e
     t = _new(Tensor)
     t._data = out
     t._backend = be
     t._grad = t._accum = t._hooks = t._base = None
-    t._vc = [0]
+    t._vc = vc = [0]
     if x._requires_grad and state.grad_enabled:
-        node = record_unary(cls, x, out, args, be)
-        node._out_vc = t._vc
+        # ``record``, inlined for one input (most of an op's cost on small arrays).
+        node = _new(cls)
+        node._pre_hooks = node._post_hooks = node._retain = node.trace = None
+        node.args = args
+        node._backend = be
+        node._out_vc = vc
+        fn = x._grad_fn
+        if fn is None:
+            fn = x._accumulator()
+        node._next = (fn,)
+        node.needs_input_grad = _NEEDS1[1]
+        d = x._data
+        key = (d.shape, d.dtype)
+        try:
+            node.shapes, node.dtype = _META[key]
+        except KeyError:
+            node.shapes, node.dtype = _meta(key, 1)
+        except TypeError:  # an unhashable native dtype: built for this node alone
+            node.shapes, node.dtype = key[:1], key[1:]
+        plan = cls._plan
+        if plan == 0:
+            node._saved = node._versions = ()
+        elif plan == 1:
+            node._saved = (out,)
+            node._versions = _VERSION_0
+        elif plan == 2 and cls.save[0] == 0:
+            node._saved = (x,)
+            node._versions = (x._vc[0],)
+        else:
+            _save_general(node, cls.save, (x,), out)
+        if state.anomaly:
+            _record_trace(node)
         t._grad_fn = node
         t._requires_grad = True
     else:
@@ -539,34 +581,75 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
         ):
             da, db = _promote(cls, a, b)
         needs_grad = a._requires_grad or b._requires_grad
-    elif b.__class__ in _SCALAR_CATEGORY:
+    else:
+        scat = _SCALAR_CATEGORY.get(b.__class__)
+        if scat is None:
+            return binary(cls, a, as_operand(b, a, cls), *args)
         db = b
         try:
             cat = _CATEGORY[da.dtype]
         except (KeyError, TypeError):
             cat = _native_category(be, da)
-        if _SCALAR_CATEGORY[b.__class__] > cat or (cls.float_only and cat != D.FLOAT):
+        if scat > cat or (cls.float_only and cat != _FLOAT):
             have = be.k.dtype_of(da)
             target = D.result_type((have, 2), (D.scalar_dtype(b), 0))
             if cls.float_only and not target.is_floating_point:
                 target = D.get_default_dtype()
             da = be.k.astype(da, target)
         needs_grad = a._requires_grad
-    else:
-        b = as_operand(b, a, cls)
-        return binary(cls, a, b, *args)
     try:
-        out = cls.forward(be.k, da, db, *args)
+        out = cls.forward(be.k, da, db, *args) if args else cls.forward(be.k, da, db)
     except Exception as e:
         raise op_error(cls, (a, b), e) from e
     t = _new(Tensor)
     t._data = out
     t._backend = be
     t._grad = t._accum = t._hooks = t._base = None
-    t._vc = [0]
+    t._vc = vc = [0]
     if needs_grad and state.grad_enabled:
-        node = record_binary(cls, a, b, out, args, be)
-        node._out_vc = t._vc
+        # ``record``, inlined for two inputs (``b`` a tensor or a number): most ops.
+        node = _new(cls)
+        node._pre_hooks = node._post_hooks = node._retain = node.trace = None
+        node.args = args
+        node._backend = be
+        node._out_vc = vc
+        fa = a._grad_fn
+        if fa is None and a._requires_grad:
+            fa = a._accumulator()
+        d = a._data
+        if b.__class__ is Tensor or isinstance(b, Tensor):
+            fb = b._grad_fn
+            if fb is None and b._requires_grad:
+                fb = b._accumulator()
+            e = b._data
+            key = (d.shape, e.shape, d.dtype, e.dtype)
+            vb = b._vc[0]
+        else:
+            fb = vb = None
+            key = (d.shape, None, d.dtype, None)
+        try:
+            node.shapes, node.dtype = _META[key]
+        except KeyError:
+            node.shapes, node.dtype = _meta(key, 2)
+        except TypeError:  # an unhashable native dtype: built for this node alone
+            node.shapes, node.dtype = key[:2], key[2:]
+        node._next = (fa, fb)
+        node.needs_input_grad = _NEEDS2[fa is not None][fb is not None]
+        plan = cls._plan
+        if plan == 0:
+            node._saved = node._versions = ()
+        elif plan == 3 and cls.save[0] == 0:  # mul, div, matmul: both inputs
+            node._saved = (a, b)
+            node._versions = (a._vc[0], vb)
+        elif plan == 1:
+            node._saved = (out,)
+            node._versions = _VERSION_0
+        elif plan == 2:
+            node._saved, node._versions = ((a,), (a._vc[0],)) if cls.save[0] == 0 else ((b,), (vb,))
+        else:
+            _save_general(node, cls.save, (a, b), out)
+        if state.anomaly:
+            _record_trace(node)
         t._grad_fn = node
         t._requires_grad = True
     else:
@@ -615,7 +698,7 @@ def view(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
     """Like ``unary`` for ops whose result may alias ``x`` (shares its version counter)."""
     be = x._backend
     try:
-        out = cls.forward(be.k, x._data, *args)
+        out = cls.forward(be.k, x._data, *args) if args else cls.forward(be.k, x._data)
     except Exception as e:
         raise op_error(cls, (x,), e) from e
     base = x if x._base is None else x._base
