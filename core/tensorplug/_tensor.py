@@ -621,8 +621,8 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
             fb = b._grad_fn
             if fb is None and b._requires_grad:
                 fb = b._accumulator()
-            e = b._data
-            key = (d.shape, e.shape, d.dtype, e.dtype)
+            d2 = b._data
+            key = (d.shape, d2.shape, d.dtype, d2.dtype)
             vb = b._vc[0]
         else:
             fb = vb = None
