@@ -493,10 +493,21 @@ chain of ops keeps its nodes alive, and each tuple fewer per node is measurably 
 Python's garbage collector (the tuples are immutable, so sharing them is safe)."""
 
 
+class SameShapes(tuple):  # type: ignore[type-arg]
+    """``shapes`` of a two-input node whose inputs have one shape (or one is a number): an
+    elementwise op's output has that shape too, so its backward has nothing to reduce and
+    may skip ``sum_to`` (checked by class, once per node)."""
+
+    __slots__ = ()
+
+
 def _meta(key: tuple[Any, ...], n: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     if len(_META) > 4096:  # bounded: shapes may vary without end
         _META.clear()
-    value = _META[key] = (key[:n], key[n:])
+    shapes = key[:n]
+    if n == 2 and (shapes[1] is None or shapes[0] == shapes[1]):
+        shapes = SameShapes(shapes)
+    value = _META[key] = (shapes, key[n:])
     return value
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._autograd import OUT, Node
+from ._autograd import OUT, Node, SameShapes
 from ._dtype import get_default_dtype
 from ._tensor import Tensor, binary, inplace, nary, unary
 
@@ -25,6 +25,8 @@ class AddBackward0(Node):
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, Any]:
         na, nb = ctx.needs_input_grad
+        if ctx.shapes.__class__ is SameShapes:  # nothing was broadcast
+            return (g if na else None, g if nb else None)
         return (ops.sum_to(g, ctx.shapes[0]) if na else None,
                 ops.sum_to(g, ctx.shapes[1]) if nb else None)
 
@@ -37,6 +39,8 @@ class SubBackward0(Node):
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, Any]:
         na, nb = ctx.needs_input_grad
+        if ctx.shapes.__class__ is SameShapes:
+            return (g if na else None, ops.neg(g) if nb else None)
         return (ops.sum_to(g, ctx.shapes[0]) if na else None,
                 ops.sum_to(ops.neg(g), ctx.shapes[1]) if nb else None)
 
@@ -57,6 +61,8 @@ class MulBackward0(Node):
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
         na, nb = ctx.needs_input_grad
+        if ctx.shapes.__class__ is SameShapes:
+            return (ops.mul(g, b) if na else None, ops.mul(g, a) if nb else None)
         return (ops.sum_to(ops.mul(g, b), ctx.shapes[0]) if na else None,
                 ops.sum_to(ops.mul(g, a), ctx.shapes[1]) if nb else None)
 
