@@ -11,6 +11,7 @@ import tensorplug as tp
 from tensorplug.plugins import Backend, xp_kernels
 
 _ND = np.ndarray
+_asarray = np.asarray
 
 _TO_NATIVE = {
     tp.bool: np.dtype(np.bool_),
@@ -47,12 +48,14 @@ def _as_0d(s: Any, like: Any) -> Any:
     out-of-range handling of Python ints (in comparisons) would change.
     """
     cache = _SCALARS.get(like.dtype)
-    if cache is None or (s.__class__ is int and not -(1 << 53) <= s <= 1 << 53):
+    if cache is None:
         return s
     z = cache.get(s)
     if z is None:
-        if not s and math.copysign(1.0, s) < 0:
-            return s  # -0.0 equals 0.0 as a key: never cached
+        if (not s and math.copysign(1.0, s) < 0) or (
+            s.__class__ is int and not -(1 << 53) <= s <= 1 << 53
+        ):
+            return s  # -0.0 equals 0.0 as a key; an int beyond float precision: not cached
         if len(cache) > 512:  # bounded: the values met may vary without end
             cache.clear()
         z = cache[s] = np.array(s, like.dtype)
@@ -63,15 +66,17 @@ def _as_0d(s: Any, like: Any) -> Any:
 
 
 def _array(f: Any) -> Any:
-    """NumPy returns scalars, not 0-d arrays, from ufuncs on 0-d inputs; ``out=...`` stops
-    that, so every tensor holds a real (writable) array. A Python number beside a float
-    array goes in as a cached 0-d array (``_as_0d``)."""
+    """NumPy returns scalars, not 0-d arrays, from ufuncs on 0-d inputs: such a result is
+    made an array again, so every tensor holds a real (writable) array. (Checking the
+    result's class costs less than passing ``out=...``, which NumPy parses on every call.)
+    A Python number beside a float array goes in as a cached 0-d array (``_as_0d``)."""
 
     # Fixed arity: a ``*args`` wrapper costs about 0.25 µs a call, half a small kernel.
     if getattr(f, "nin", 2) == 1:
 
         def kernel(x: Any) -> Any:
-            return f(x, out=...)
+            r = f(x)
+            return r if r.__class__ is _ND else _asarray(r)
     else:
 
         def kernel(a: Any, b: Any) -> Any:  # type: ignore[misc]
@@ -80,7 +85,8 @@ def _array(f: Any) -> Any:
                     b = _as_0d(b, a)
             elif (a.__class__ is float or a.__class__ is int) and b.__class__ is _ND:
                 a = _as_0d(a, b)
-            return f(a, b, out=...)
+            r = f(a, b)
+            return r if r.__class__ is _ND else _asarray(r)
 
     kernel.__name__ = getattr(f, "__name__", "kernel")
     return kernel
