@@ -9,12 +9,20 @@ from typing import Any, NamedTuple
 from . import _dtype as D
 from ._autograd import OUT, Node
 from ._tensor import Tensor, _dim, nary, unary
+from ._tensor import _is_float as _tensor_is_float
+
+_ALL_AXES = [tuple(range(n)) for n in range(65)]
+"""``dims_of(None, n)`` per ``n``, built once."""
+
+
+def _is_float(t: Tensor) -> bool:
+    return _tensor_is_float(t._backend, t._data)
 
 
 def dims_of(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
     """Normalise ``dim`` (None, int or sequence; negatives allowed) to sorted positive axes."""
     if dim is None:
-        return tuple(range(ndim))
+        return _ALL_AXES[ndim] if ndim < len(_ALL_AXES) else tuple(range(ndim))
     if isinstance(dim, int):
         d = _dim(dim, ndim, op)
         return (d,) if ndim else ()  # a 0-d tensor accepts dim 0 or -1 and reduces nothing
@@ -280,6 +288,9 @@ def sum(
     input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: D.dtype | None = None
 ) -> Tensor:
     """Sum over ``dim`` (all dims by default); integers and bools sum to int64."""
+    if dim is None and dtype is None and isinstance(input, Tensor) and _is_float(input):
+        # The loss's ``.sum()``: nothing to normalise or cast.
+        return unary(SumBackward0, input, dims_of(None, input._data.ndim, "sum"), keepdim)
     if dtype is not None:
         input = input.to(dtype)
     elif not input.dtype.is_floating_point and input.dtype is not D.int64:

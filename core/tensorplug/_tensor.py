@@ -365,6 +365,15 @@ class Tensor:
         inputs: Sequence[Tensor] | Tensor | None = None,
     ) -> None:
         """Accumulate the gradient of this tensor into ``.grad`` of the leaves."""
+        node = self._grad_fn
+        if gradient is None and inputs is None and not create_graph and node is not None:
+            data = self._data
+            if data.size == 1:  # ``loss.backward()``: the checks of ``autograd.backward``
+                # cannot fail here, so it goes straight to the engine (saves ~1.5 µs a step).
+                be = self._backend
+                g = be.k.full(data.shape, 1, be.k.dtype_of(data))
+                A.run_backward([(node, g)], retain_graph=bool(retain_graph), create_graph=False)
+                return
         global _autograd_backward
         if _autograd_backward is None:  # bound once: an import statement costs ~1 µs a call
             from .autograd import backward as _autograd_backward
