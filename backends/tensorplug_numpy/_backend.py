@@ -108,6 +108,7 @@ def _asarray_result(f: Any) -> Any:
 
 
 _UINT_OF_SIZE = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+_UINT_OF_SIZE_PAIRS = ((np.float16, np.uint16), (np.float32, np.uint32), (np.float64, np.uint64))
 
 
 def _where(cond: Any, x: Any, y: Any) -> Any:
@@ -139,10 +140,9 @@ _BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 def _matmul(a: Any, b: Any) -> Any:
     # Two float32/float64 matrices: np.dot calls the same BLAS routine without matmul's
-    # gufunc machinery (0.8 against 1.2 µs at 100 x 32; equal results). A large outer
-    # product (inner dimension 1: ``g @ w.T`` in the backward of a layer with one output)
-    # is a broadcast multiply, twice as fast there as BLAS; only the sign of a zero product
-    # may differ (BLAS adds it to +0).
+    # gufunc machinery (0.8 against 1.2 µs at 100 x 32; equal results). That includes an
+    # outer product (``g @ w.T`` in the backward of a layer with one output), for which
+    # matmul has no fast path at all.
     if (
         a.__class__ is _ND
         and b.__class__ is _ND
@@ -151,8 +151,6 @@ def _matmul(a: Any, b: Any) -> Any:
         and a.dtype is b.dtype
         and a.dtype in _BLAS_FLOATS
     ):
-        if a.shape[1] == 1 and b.shape[0] == 1 and a.shape[0] * b.shape[1] > 1 << 14:
-            return np.multiply(a, b)
         return np.dot(a, b)
     return np.matmul(a, b, out=...)
 
@@ -173,27 +171,28 @@ def _pow(a: Any, b: Any) -> Any:
     return np.power(a, b, out=...)
 
 
+_UINT_VIEW = {np.dtype(f): np.dtype(u) for f, u in _UINT_OF_SIZE_PAIRS}
+_BOOL = np.dtype(np.bool_)
+
+
 def _where_zero_(cond: Any, x: Any) -> Any:
     """``where(cond, x, 0)`` written into ``x`` when ``x`` owns its memory (no view shares
     it), else a new array; use the result. Branch-free like ``_where``: ``x``'s integer view
-    multiplied by ``cond`` in place, so no second buffer of ``x``'s size."""
-    if not (
-        x.__class__ is _ND
-        and x.size >= 1 << 15
-        and x.base is None
-        and x.dtype.kind == "f"
-        and x.flags.c_contiguous
-        and x.flags.writeable
-        and cond.shape == x.shape
-        and cond.dtype == np.bool_
-    ):
-        return _where(cond, x, 0)  # small (a new array is cheaper), or shared
-    xi = x.view(_UINT_OF_SIZE[x.dtype.itemsize])
-    np.multiply(xi, cond, out=xi)
-    return x
+    multiplied by ``cond`` (in place when allowed, so no second buffer of ``x``'s size).
+    The checks are ordered cheapest first: on a 100 x 32 gradient they cost as much as the
+    multiply."""
+    if x.__class__ is _ND and cond.__class__ is _ND and cond.dtype is _BOOL:
+        u = _UINT_VIEW.get(x.dtype)
+        if u is not None and cond.shape == x.shape:
+            xi = x.view(u)
+            if x.base is None and x.flags.writeable:
+                np.multiply(xi, cond, out=xi)
+                return x
+            return np.multiply(xi, cond).view(x.dtype)
+    return _where(cond, x, 0)
 
 
-_SUM_TO_AXES: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[tuple[int, ...], int]] = {}
+_SUM_TO_AXES: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[tuple[int, ...], int, bool]] = {}
 
 
 def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
@@ -211,15 +210,17 @@ def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
     plan = _SUM_TO_AXES.get(key)
     if plan is None:
         plan = _SUM_TO_AXES[key] = _sum_to_plan(xs, shape)
-    axes, rows = plan
-    if rows and x.dtype in _BLAS_FLOATS and x.flags.c_contiguous:
+    axes, rows, direct = plan
+    if rows and x.dtype in _BLAS_FLOATS:
+        if direct:  # (n, m) -> (1, m): the product has the shape already
+            return np.dot(_ones(rows, x.dtype), x)
         return np.dot(_ones(rows, x.dtype), x.reshape(rows, -1)).reshape(shape)
     return np.add.reduce(x, axis=axes, keepdims=True).reshape(shape)
 
 
-def _sum_to_plan(xs: tuple[int, ...], shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
-    """The axes to sum, and the number of rows they make when they are exactly the leading
-    axes (0 otherwise: a plain reduction)."""
+def _sum_to_plan(xs: tuple[int, ...], shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, bool]:
+    """The axes to sum; the number of rows they make when they are exactly the leading axes
+    (0 otherwise: a plain reduction); whether that is a matrix's rows, kept as one."""
     if len(_SUM_TO_AXES) > 4096:  # bounded: shapes may vary without end
         _SUM_TO_AXES.clear()
     lead = len(xs) - len(shape)
@@ -230,18 +231,20 @@ def _sum_to_plan(xs: tuple[int, ...], shape: tuple[int, ...]) -> tuple[tuple[int
     leading = (
         bool(axes) and axes == tuple(range(len(axes))) and kept == list(range(len(axes), len(xs)))
     )
-    return axes, _numel(tuple(xs[i] for i in axes)) if leading else 0
+    rows = _numel(tuple(xs[i] for i in axes)) if leading else 0
+    return axes, rows, bool(rows) and axes == (0,) and len(xs) == 2 and len(shape) == 2
 
 
 _ONES: dict[tuple[int, Any], Any] = {}
 
 
 def _ones(n: int, dtype: Any) -> Any:
+    """A (1, n) row of ones, read-only and shared."""
     ones = _ONES.get((n, dtype))
     if ones is None:
         if len(_ONES) > 64:
             _ONES.clear()
-        ones = _ONES[(n, dtype)] = np.ones(n, dtype)
+        ones = _ONES[(n, dtype)] = np.ones((1, n), dtype)
         ones.flags.writeable = False
     return ones
 
