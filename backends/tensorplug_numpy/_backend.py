@@ -154,7 +154,7 @@ def _matmul(a: Any, b: Any) -> Any:
     ):
         if a.shape[1] == 1 and b.shape[0] == 1 and a.size * b.size > 1 << 14:
             return np.multiply(a, b)
-        return np.dot(a, b)
+        return a.dot(b)  # the method: np.dot adds an __array_function__ dispatcher
     return np.matmul(a, b, out=...)
 
 
@@ -216,8 +216,8 @@ def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
     axes, rows, direct = plan
     if rows and x.dtype in _BLAS_FLOATS:
         if direct:  # (n, m) -> (1, m): the product has the shape already
-            return np.dot(_ones(rows, x.dtype), x)
-        return np.dot(_ones(rows, x.dtype), x.reshape(rows, -1)).reshape(shape)
+            return _ones(rows, x.dtype).dot(x)
+        return _ones(rows, x.dtype).dot(x.reshape(rows, -1)).reshape(shape)
     return np.add.reduce(x, axis=axes, keepdims=True).reshape(shape)
 
 

@@ -340,7 +340,11 @@ class Tensor:
         ref = self._accum
         acc = ref() if ref is not None else None
         if acc is None:
-            acc = AccumulateGrad(self)
+            # ``AccumulateGrad(self)``, inlined: a parameter gets a new one every step.
+            acc = _new(AccumulateGrad)
+            acc._pre_hooks = acc._post_hooks = acc._retain = acc.trace = None
+            acc._var_ref = self
+            acc._next = acc._saved = ()
             acc._backend = self._backend
             self._accum = _weakref(acc)
         return acc
