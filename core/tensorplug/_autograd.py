@@ -920,7 +920,7 @@ def _accumulate_into_leaf(node: AccumulateGrad, g: Any, create_graph: bool) -> N
         var._grad = _Tensor._make(be.k.add(var._grad._data, g), be)
     else:
         old = var._grad._data
-        if old.shape == g.shape and old.dtype == g.dtype:
+        if (old.dtype is g.dtype or old.dtype == g.dtype) and old.shape == g.shape:
             be.k.iadd(old, g)
         else:
             var._grad = _Tensor._make(be.k.add(old, g), be)

@@ -11,7 +11,7 @@ from typing import Any
 
 from ._autograd import OUT, Node, SameShapes
 from ._dtype import get_default_dtype
-from ._tensor import Tensor, binary, inplace, nary, unary
+from ._tensor import Tensor, _is_float, binary, inplace, nary, unary
 
 # fmt: off
 # -- binary arithmetic ----------------------------------------------------------------------
@@ -502,7 +502,7 @@ clip = clamp
 def _bounds_dtype(input: Tensor, *bounds: Any) -> Tensor:
     """An integer tensor clamped to a float bound becomes the default float, as in PyTorch
     (a Python scalar never promotes a tensor within its category)."""
-    if not input.dtype.is_floating_point and any(isinstance(b, float) for b in bounds):
+    if not _is_float(input._backend, input._data) and any(isinstance(b, float) for b in bounds):
         return input.to(get_default_dtype())
     return input
 

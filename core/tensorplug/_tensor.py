@@ -979,7 +979,11 @@ def _inplace_kernel(cls: type[Node], t: Tensor, other: Any) -> bool:
     td = t._data
     if isinstance(other, Tensor):
         od = other._data
-        if other._backend is not be or od.shape != td.shape or od.dtype != td.dtype:
+        if (
+            other._backend is not be
+            or (od.dtype is not td.dtype and od.dtype != td.dtype)
+            or od.shape != td.shape
+        ):
             return False
     elif other.__class__ in _SCALAR_CATEGORY:
         od = other
