@@ -585,13 +585,13 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
         a = _scalar_like(a, b, cls)
     be = a._backend
     da = a._data
+    dta = da.dtype  # the inputs' own dtypes, fetched once (the node records them)
     if isinstance(b, Tensor):
         db = b._data
+        dtb = db.dtype
         if b._backend is not be:
             raise mismatch_error(cls, a, b)
-        if (da.dtype is not db.dtype and da.dtype != db.dtype) or (
-            cls.float_only and not _is_float(be, da)
-        ):
+        if (dta is not dtb and dta != dtb) or (cls.float_only and not _is_float(be, da)):
             da, db = _promote(cls, a, b)
         needs_grad = a._requires_grad or b._requires_grad
     else:
@@ -599,8 +599,9 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
         if scat is None:
             return binary(cls, a, as_operand(b, a, cls), *args)
         db = b
+        dtb = None
         try:
-            cat = _CATEGORY[da.dtype]
+            cat = _CATEGORY[dta]
         except (KeyError, TypeError):
             cat = _native_category(be, da)
         if scat > cat or (cls.float_only and cat != _FLOAT):
@@ -629,17 +630,15 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
         fa = a._grad_fn
         if fa is None and a._requires_grad:
             fa = a._accumulator()
-        d = a._data
-        if b.__class__ is Tensor or isinstance(b, Tensor):
+        if dtb is not None:
             fb = b._grad_fn
             if fb is None and b._requires_grad:
                 fb = b._accumulator()
-            d2 = b._data
-            key = (d.shape, d2.shape, d.dtype, d2.dtype)
+            key = (a._data.shape, b._data.shape, dta, dtb)
             vb = b._vc[0]
         else:
             fb = vb = None
-            key = (d.shape, None, d.dtype, None)
+            key = (a._data.shape, None, dta, None)
         try:
             node.shapes, node.dtype = _META[key]
         except KeyError:
