@@ -161,17 +161,21 @@ def _matmul(a: Any, b: Any) -> Any:
 def _clamp(x: Any, lo: Any, hi: Any) -> Any:
     # One bound is a single maximum/minimum: np.clip costs twice as much on small arrays.
     if hi is None:
-        return np.maximum(x, _as_0d(lo, x) if x.__class__ is _ND else lo, out=...)
-    if lo is None:
-        return np.minimum(x, _as_0d(hi, x) if x.__class__ is _ND else hi, out=...)
-    return np.clip(x, lo, hi, out=...)  # type: ignore[call-overload, unused-ignore]
+        r = np.maximum(x, _as_0d(lo, x) if x.__class__ is _ND else lo)
+    elif lo is None:
+        r = np.minimum(x, _as_0d(hi, x) if x.__class__ is _ND else hi)
+    else:
+        r = np.clip(x, lo, hi)
+    return r if r.__class__ is _ND else _asarray(r)
 
 
 def _pow(a: Any, b: Any) -> Any:
     # ``x ** 2`` (squared errors) as np.square: the same values at half np.power's cost.
-    if b.__class__ is int and b == 2 and a.__class__ is _ND and a.dtype.kind == "f":
-        return np.square(a, out=...)
-    return np.power(a, b, out=...)
+    if b.__class__ is int and b == 2 and a.__class__ is _ND and a.dtype in _SCALARS:
+        r = np.square(a)
+    else:
+        r = np.power(a, b)
+    return r if r.__class__ is _ND else _asarray(r)
 
 
 _UINT_VIEW = {np.dtype(f): np.dtype(u) for f, u in _UINT_OF_SIZE_PAIRS}
@@ -344,7 +348,7 @@ def make_backend() -> Backend:
         fill_=lambda dst, value: dst.fill(value),  # optional: zero_()/fill_() under no_grad
         clamp=_clamp,
         pow=_pow,
-        relu=lambda x: np.maximum(x, _as_0d(0, x), out=...),
+        relu=lambda x: _clamp(x, 0, None),
         scatter_add=np.add.at,
         any_nonfinite=lambda x: not bool(np.isfinite(x).all()),
         astype=lambda a, d: a.astype(_TO_NATIVE[d]),
