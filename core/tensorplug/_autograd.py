@@ -593,6 +593,10 @@ def _above(targets: dict[Node, Any], parents: dict[Node, list[Node]]) -> set[Nod
     return result
 
 
+_NONE: dict[Any, Any] = {}
+"""The empty ``targets`` and ``captured`` of a plain ``backward()``: shared, never written."""
+
+
 def run_backward(
     roots: Sequence[tuple[Node, Any]],
     *,
@@ -609,23 +613,32 @@ def run_backward(
     raw arrays unless ``create_graph``, in which case they are tensors and every step is
     recorded.
     """
-    targets: dict[Node, Any] = {}
-    if inputs is not None:
+    targets: dict[Node, Any] = _NONE
+    to_run = None
+    if len(roots) == 1:  # ``loss.backward()``
+        node, g = roots[0]
+        buffers: dict[Node, Any] = {node: g}
+        root_nodes = [node]
+    else:
+        buffers = {}
+        root_nodes = []
+        for node, g in roots:
+            if node in buffers:
+                buffers[node] = _accumulate(buffers[node], g, node._backend)
+            else:
+                buffers[node] = g
+                root_nodes.append(node)
+    if inputs is None:
+        deps, _ = _dependencies(root_nodes, False)
+    else:
+        targets = {}
         for t in inputs:
             fn = t._grad_fn if t._grad_fn is not None else t._accumulator()
             targets[fn] = t
-    buffers: dict[Node, Any] = {}
-    root_nodes = []
-    for node, g in roots:
-        if node in buffers:
-            buffers[node] = _accumulate(buffers[node], g, node._backend)
-        else:
-            buffers[node] = g
-            root_nodes.append(node)
-    deps, parents = _dependencies(root_nodes, inputs is not None)
-    to_run = _above(targets, parents) if inputs is not None else None
+        deps, parents = _dependencies(root_nodes, True)
+        to_run = _above(targets, parents)
     ready = [n for n in root_nodes if deps.get(n, 0) == 0]
-    captured: dict[Node, Any] = {}
+    captured: dict[Node, Any] = _NONE if accumulate else {}
     grads: Any  # a node's gradients; None once used
     buf: Any
     # Nodes whose buffered gradient is a sum this engine made: an array nobody else holds, so
@@ -640,7 +653,7 @@ def run_backward(
         buffers.pop,
         buffers.get,
     )
-    general = bool(targets) or to_run is not None  # backward(inputs=...) or autograd.grad
+    general = inputs is not None  # backward(inputs=...) or autograd.grad
     try:
         while ready:
             node = pop_ready()

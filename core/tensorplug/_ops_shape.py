@@ -724,15 +724,17 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """2-D matrix product."""
     if not isinstance(input, Tensor) or not isinstance(mat2, Tensor):
         return matmul(input, mat2)  # raises the TypeError naming the op
-    sa, sb = input._data.shape, mat2._data.shape
-    if len(sa) != 2 or len(sb) != 2:
+    na, nb = input._data.ndim, mat2._data.ndim
+    if na != 2 or nb != 2:
         raise RuntimeError(
-            f"mm(): self must be a matrix (got {len(sa)}D) and mat2 must be a matrix "
-            f"(got {len(sb)}D)"
+            f"mm(): self must be a matrix (got {na}D) and mat2 must be a matrix (got {nb}D)"
         )
-    if sa[1] != sb[0]:
-        return matmul(input, mat2)  # raises the shape error
-    return binary(MmBackward0, input, mat2)  # what matmul picks for two matrices
+    try:
+        return binary(MmBackward0, input, mat2)  # what matmul picks for two matrices
+    except (RuntimeError, ValueError):
+        if input._data.shape[1] != mat2._data.shape[0]:  # checked only on failure
+            return matmul(input, mat2)  # raises matmul's shape error, naming both shapes
+        raise
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
