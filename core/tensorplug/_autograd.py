@@ -641,6 +641,8 @@ def run_backward(
     captured: dict[Node, Any] = _NONE if accumulate else {}
     grads: Any  # a node's gradients; None once used
     buf: Any
+    saved: Any
+    value: Any
     # Nodes whose buffered gradient is a sum this engine made: an array nobody else holds, so
     # later contributions are added into it in place.
     summed: set[Node] = set()
@@ -681,7 +683,79 @@ def run_backward(
             if create_graph or node.trace is not None:
                 grads = _call_backward(node, g, create_graph)
             else:
-                grads = _plain_backward(node, g, plan)
+                # The common case, inlined (it runs once per node): raw kernels, no anomaly
+                # mode, saved values unpacked by ``plan`` (any mismatch, or a freed graph,
+                # goes through ``_unpack``, which names it), and the gradients' dtypes
+                # checked against the inputs' by identity first.
+                k = node._backend.k
+                fn = node.backward
+                if plan == 0:
+                    grads = fn(node, k, g)
+                elif plan == 3:  # two saved inputs (mul, div, mm)
+                    saved = node._saved
+                    if saved is _FREED:
+                        grads = fn(node, k, g, *node._unpack(False))
+                    else:
+                        sa, sb = saved
+                        va, vb = node._versions
+                        if (va is not None and sa._vc[0] != va) or (
+                            vb is not None and sb._vc[0] != vb
+                        ):
+                            grads = fn(node, k, g, *node._unpack(False))
+                        else:
+                            grads = fn(
+                                node,
+                                k,
+                                g,
+                                sa if va is None else sa._data,
+                                sb if vb is None else sb._data,
+                            )
+                        sa = sb = None
+                elif plan <= 2:  # one saved value: the output (1) or an input (2)
+                    saved = node._saved
+                    if saved is _FREED:
+                        value = node._unpack(False)[0]
+                    else:
+                        value = saved[0]
+                        version = node._versions[0]
+                        if version is not None:
+                            if plan == 1:
+                                if node._out_vc[0] != version:
+                                    value = node._unpack(False)[0]
+                            elif value._vc[0] == version:
+                                value = value._data
+                            else:
+                                value = node._unpack(False)[0]
+                    if (
+                        node.backward_owned is not None
+                        and node._post_hooks is None
+                        and _getrefcount(g) == 2  # only this frame's ``g`` refers to it
+                    ):
+                        fn = node.backward_owned
+                    grads = fn(node, k, g, value)
+                    value = None
+                else:
+                    grads = fn(node, k, g, *node._unpack(False))
+                saved = None
+                dts = node.dtype
+                n = len(dts)
+                if n == 2:
+                    g0, g1 = grads
+                    if (g0 is not None and g0.dtype is not dts[0]) or (
+                        g1 is not None and g1.dtype is not dts[1]
+                    ):
+                        grads = _match_dtypes(node, grads, False)
+                    g0 = g1 = None
+                elif n == 1:
+                    g0 = grads[0]
+                    if g0 is not None and g0.dtype is not dts[0]:
+                        grads = _match_dtypes(node, grads, False)
+                    g0 = None
+                else:
+                    for gi, dt in zip(grads, dts):
+                        if gi is not None and gi.dtype is not dt and gi.dtype != dt:
+                            grads = _match_dtypes(node, grads, False)
+                            break
             if not retain_graph:
                 node._saved = _FREED
             if node._post_hooks is not None:
@@ -720,70 +794,6 @@ def run_backward(
     finally:
         state.grad_enabled = prev_mode
     return captured
-
-
-def _plain_backward(node: Node, g: Any, plan: int) -> tuple[Any, ...]:
-    """The common case of a node's step: raw kernels, no anomaly mode, saved values
-    unpacked inline by ``plan`` (any mismatch, or a freed graph, goes through ``_unpack``,
-    which names it), and the gradients' dtypes checked against the inputs' by identity
-    first (``_match_dtypes`` only when that fails)."""
-    k = node._backend.k
-    fn = node.backward
-    if plan == 0:
-        grads = fn(node, k, g)
-    elif plan == 3:  # two saved inputs (mul, div, mm)
-        saved = node._saved
-        if saved is _FREED:
-            grads = fn(node, k, g, *node._unpack(False))
-        else:
-            a, b = saved
-            va, vb = node._versions
-            if (va is not None and a._vc[0] != va) or (vb is not None and b._vc[0] != vb):
-                grads = fn(node, k, g, *node._unpack(False))
-            else:
-                grads = fn(node, k, g, a if va is None else a._data, b if vb is None else b._data)
-    elif plan <= 2:  # one saved value: the output (1) or an input (2)
-        saved = node._saved
-        if saved is _FREED:
-            value = node._unpack(False)[0]
-        else:
-            value = saved[0]
-            version = node._versions[0]
-            if version is not None:
-                if plan == 1:
-                    if node._out_vc[0] != version:
-                        value = node._unpack(False)[0]
-                elif value._vc[0] == version:
-                    value = value._data
-                else:
-                    value = node._unpack(False)[0]
-        if (
-            node.backward_owned is not None
-            and node._post_hooks is None
-            and _getrefcount(g) == 3  # only the engine's ``g`` and this frame's refer to it
-        ):
-            fn = node.backward_owned
-        grads = fn(node, k, g, value)
-    else:
-        grads = fn(node, k, g, *node._unpack(False))
-    # _match_dtypes' no-op check, inlined for one and two inputs.
-    dts = node.dtype
-    n = len(dts)
-    if n == 2:
-        g0, g1 = grads
-        if (g0 is not None and g0.dtype is not dts[0]) or (
-            g1 is not None and g1.dtype is not dts[1]
-        ):
-            return _match_dtypes(node, grads, False)
-    elif n == 1:
-        g0 = grads[0]
-        if g0 is not None and g0.dtype is not dts[0]:
-            return _match_dtypes(node, grads, False)
-    else:
-        for gi, dt in zip(grads, dts):
-            if gi is not None and gi.dtype is not dt and gi.dtype != dt:
-                return _match_dtypes(node, grads, False)
-    return grads
 
 
 def _release(
