@@ -137,7 +137,14 @@ def _leaf_twice(lib: Any, a: Any, b: Any) -> Any:
     return (a * a + a.t().matmul(b).sum() + lib.where(a > 0, a, b)).sum()
 
 
+def _linear(lib: Any, x: Any, w1: Any, b1: Any, w2: Any) -> Any:
+    f = lib.nn.functional
+    h = f.linear(x, w1, b1).relu()  # AddmmBackward0: (bias, input, TBackward0 of weight)
+    return (f.linear(h, w2) + lib.addmm(b1[:2], x, w1[:2].t(), beta=2.0, alpha=0.5)).sum()
+
+
 PROGRAMS: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
+    ("linear", _linear, [(4, 3), (5, 3), (5,), (2, 5)]),
     ("two_layer", _two_layer, [(4, 3), (3, 5), (5, 2), (4, 2)]),
     ("mixed", _mixed, [(3, 3), (3, 3)]),
     ("losses", _losses, [(3, 3), (3, 3)]),

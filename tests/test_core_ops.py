@@ -292,6 +292,13 @@ CASES = [
     Case("prod_logsumexp_0d", lambda lib, a: a.prod(0) * a.logsumexp(-1), [()]),
     # linear algebra
     Case("mm", lambda lib, a, b: lib.mm(a, b), [(3, 4), (4, 5)]),
+    Case("addmm", lambda lib, c, a, b: lib.addmm(c, a, b), [(5,), (3, 4), (4, 5)]),
+    Case(
+        "addmm_beta_alpha",
+        lambda lib, c, a, b: lib.addmm(c, a, b, beta=0.5, alpha=-2.0),
+        [(3, 1), (3, 4), (4, 5)],
+    ),
+    Case("addmm_method", lambda lib, c, a, b: c.addmm(a, b), [(3, 5), (3, 4), (4, 5)]),
     Case("mm_method", lambda lib, a, b: a.mm(b), [(2, 4), (4, 3)]),
     Case("matmul_2d_op", lambda lib, a, b: a @ b, [(3, 4), (4, 5)]),
     Case("matmul_1d_1d", lambda lib, a, b: lib.matmul(a, b), [(4,), (4,)]),
@@ -398,10 +405,8 @@ CASES = [
         S34,
         node=False,
     ),
-    Case(
-        "F.linear", lambda lib, x, w, b: F(lib).linear(x, w, b), [(5, 3), (4, 3), (4,)], node=False
-    ),
-    Case("F.linear_nobias", lambda lib, x, w: F(lib).linear(x, w), [(5, 3), (4, 3)], node=False),
+    Case("F.linear", lambda lib, x, w, b: F(lib).linear(x, w, b), [(5, 3), (4, 3), (4,)]),
+    Case("F.linear_nobias", lambda lib, x, w: F(lib).linear(x, w), [(5, 3), (4, 3)]),
     # in-place ops on non-leaf tensors
     Case("inplace_chain", lambda lib, x: _inplace_chain(x), [(3, 4)]),
     Case("add_", lambda lib, a, b: (a * 1).add_(b), S34),

@@ -114,6 +114,7 @@ from ._ops_reduce import (
     var,
 )
 from ._ops_shape import (
+    addmm,
     bmm,
     broadcast_to,
     cat,
@@ -191,7 +192,7 @@ __all__ = [
     "sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "logsumexp", "norm",
     "argmax", "argmin", "all", "any",
     # linear algebra and shapes
-    "mm", "matmul", "bmm", "dot", "t", "transpose", "reshape", "flatten", "squeeze",
+    "mm", "addmm", "matmul", "bmm", "dot", "t", "transpose", "reshape", "flatten", "squeeze",
     "unsqueeze", "permute", "expand", "broadcast_to", "cat", "concat", "stack", "split",
     "chunk", "clone",
     # autograd and grad mode

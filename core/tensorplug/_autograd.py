@@ -101,8 +101,8 @@ class Node:
     backward, no post-hooks), so a large gradient needs no second buffer (ReLU's mask)."""
     _plan: ClassVar[int] = 0
     """How the engine unpacks saved values, from ``save`` (set per subclass): 0 nothing,
-    1 the output, 2 one input, 3 two inputs, 4 anything else (through ``_unpack``); -1 a
-    leaf's ``AccumulateGrad``. One integer test per node instead of several."""
+    1 the output, 2 one input, 3 two inputs (any two), 4 anything else (through ``_unpack``);
+    -1 a leaf's ``AccumulateGrad``. One integer test per node instead of several."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -112,7 +112,7 @@ class Node:
                 cls._plan = 0
             elif len(save) == 1:
                 cls._plan = 1 if save[0] == OUT else 2
-            elif save == (0, 1):
+            elif len(save) == 2 and OUT not in save:
                 cls._plan = 3
             else:
                 cls._plan = 4

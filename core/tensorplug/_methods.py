@@ -282,7 +282,7 @@ _METHODS: dict[str, Any] = {
     "argmax": R.argmax, "argmin": R.argmin, "all": R.all, "any": R.any, "softmax": _softmax,
     "log_softmax": _log_softmax,
     # linear algebra and shapes
-    "mm": S.mm, "matmul": S.matmul, "bmm": S.bmm, "dot": S.dot, "t": S.t,
+    "mm": S.mm, "addmm": S.addmm, "matmul": S.matmul, "bmm": S.bmm, "dot": S.dot, "t": S.t,
     "transpose": S.transpose, "swapaxes": S.transpose, "reshape": S.reshape, "view": _view,
     "flatten": S.flatten, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze,
     "permute": S.permute, "expand": _expand, "expand_as": S.expand_as,

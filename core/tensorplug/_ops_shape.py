@@ -254,6 +254,38 @@ class MmBackward0(Node):
         return ga, gb
 
 
+class AddmmBackward0(Node):
+    """``beta * input + alpha * (mat1 @ mat2)`` (``F.linear``'s op on a batch of vectors):
+    grad input = beta * g reduced to its shape, grad mat1 = alpha * g @ mat2^T, grad mat2 =
+    alpha * mat1^T @ g."""
+    op, save = "addmm", (1, 2)
+    saved_for = ((2,), (1,))  # mat1 for mat2's gradient, mat2 for mat1's
+
+    @staticmethod
+    def forward(k: Any, c: Any, a: Any, b: Any, beta: Any, alpha: Any) -> Any:
+        p = k.matmul(a, b)
+        if alpha != 1:
+            p = k.mul(p, alpha)
+        if beta == 0:  # as PyTorch: ``input`` only lends its shape, its values (NaN too) don't
+            return p
+        return k.add(p, c if beta == 1 else k.mul(c, beta))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any, Any]:
+        beta, alpha = ctx.args
+        nc, na, nb = ctx.needs_input_grad
+        gc = ga = gb = None
+        if nc:
+            gc = ops.sum_to(g if beta == 1 else ops.mul(g, beta), ctx.shapes[0])
+        if na or nb:
+            ga2 = g if alpha == 1 else ops.mul(g, alpha)
+            if na:
+                ga = ops.matmul(ga2, ops.permute(b, (1, 0)))
+            if nb:
+                gb = ops.matmul(ops.permute(a, (1, 0)), ga2)
+        return gc, ga, gb
+
+
 class DotBackward0(MmBackward0):
     op = "dot"
 
@@ -735,6 +767,35 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
         if input._data.shape[1] != mat2._data.shape[0]:  # checked only on failure
             return matmul(input, mat2)  # raises matmul's shape error, naming both shapes
         raise
+
+
+def addmm(
+    input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: float = 1
+) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)`` for matrices ``mat1`` and ``mat2``, ``input``
+    broadcast to the product's shape: one node, ``AddmmBackward0`` (what ``F.linear`` records
+    for a batch of vectors, as in PyTorch)."""
+    if not (isinstance(input, Tensor) and isinstance(mat1, Tensor) and isinstance(mat2, Tensor)):
+        bad = next(t for t in (input, mat1, mat2) if not isinstance(t, Tensor))
+        raise TypeError(f"addmm(): expected Tensors, got {type(bad).__name__}")
+    sa, sb, sc = mat1._data.shape, mat2._data.shape, input._data.shape
+    if len(sa) != 2 or len(sb) != 2:
+        raise RuntimeError(
+            f"addmm(): mat1 must be a matrix (got {len(sa)}D) and mat2 must be a matrix "
+            f"(got {len(sb)}D)"
+        )
+    if sa[1] != sb[0]:
+        raise RuntimeError(
+            f"addmm(): mat1 and mat2 shapes cannot be multiplied ({sa[0]}x{sa[1]} and "
+            f"{sb[0]}x{sb[1]})"
+        )
+    n = len(sc)
+    if n > 2 or (n and sc[-1] not in (1, sb[1])) or (n == 2 and sc[0] not in (1, sa[0])):
+        raise RuntimeError(
+            f"addmm(): input of shape {list(sc)} cannot be broadcast to the product's shape "
+            f"{[sa[0], sb[1]]}"
+        )
+    return nary(AddmmBackward0, (input, mat1, mat2), beta, alpha)
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:

@@ -121,6 +121,7 @@ class Tensor:
     softmax: Callable[..., Tensor]
     log_softmax: Callable[..., Tensor]
     mm: Callable[..., Tensor]
+    addmm: Callable[..., Tensor]
     matmul: Callable[..., Tensor]
     bmm: Callable[..., Tensor]
     dot: Callable[..., Tensor]

@@ -9,7 +9,7 @@ from .._autograd import OUT, Node
 from .._creation import arange
 from .._grad_mode import is_grad_enabled
 from .._ops_pointwise import relu, sigmoid, tanh, where
-from .._ops_shape import matmul
+from .._ops_shape import addmm, matmul
 from .._tensor import Tensor, _dim, nary, unary
 
 
@@ -217,7 +217,10 @@ def _reduce(losses: Tensor, reduction: str) -> Tensor:
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``input @ weight.T + bias``."""
+    """``input @ weight.T + bias``; one ``AddmmBackward0`` node for a batch of vectors, as in
+    PyTorch."""
+    if bias is not None and input.ndim == 2 and weight.ndim == 2 and bias.ndim <= 2:
+        return addmm(bias, input, weight.t())
     out = matmul(input, weight.t() if weight.ndim == 2 else weight)
     return out if bias is None else out + bias
 

@@ -111,6 +111,34 @@ def _mm_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("empty_outer", (uniform(rng, (0, 3)), uniform(rng, (3, 2))))
 
 
+def _addmm_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield S("bias_row", (uniform(rng, (4,)), uniform(rng, (3, 2)), uniform(rng, (2, 4))))
+    yield S("full", (uniform(rng, (3, 4)), uniform(rng, (3, 2)), uniform(rng, (2, 4))))
+    yield S(
+        "beta_alpha",
+        (uniform(rng, (3, 1)), uniform(rng, (3, 2)), uniform(rng, (2, 4))),
+        {"beta": 0.5, "alpha": -2.0},
+    )
+    yield S("empty_inner", (uniform(rng, (4,)), uniform(rng, (3, 0)), uniform(rng, (0, 4))))
+
+
+def _addmm_ref(c: Any, a: Any, b: Any, beta: float = 1, alpha: float = 1) -> Any:
+    return beta * c + alpha * np.matmul(a, b)
+
+
+def _addmm_errors() -> Iterator[ErrorInput]:
+    yield ErrorInput(
+        S("inner_mismatch", (np.ones(2), np.ones((2, 3)), np.ones((4, 2)))),
+        RuntimeError,
+        r"cannot be multiplied \(2x3 and 4x2\)",
+    )
+    yield ErrorInput(
+        S("bias_too_big", (np.ones((3, 2, 2)), np.ones((2, 3)), np.ones((3, 2)))),
+        RuntimeError,
+        r"cannot be broadcast",
+    )
+
+
 def _matmul_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("2d_2d", (uniform(rng, (3, 4)), uniform(rng, (4, 2))))
     yield S("1d_1d", (uniform(rng, (4,)), uniform(rng, (4,))))
@@ -353,6 +381,14 @@ def shape_ops() -> list[OpInfo]:
         ),
         OpInfo("mm", tp.mm, np.matmul, _mm_samples, tolerances=mm_tol, errors=lambda: _mm_errors()),
         OpInfo("matmul", tp.matmul, np.matmul, _matmul_samples, tolerances=mm_tol),
+        OpInfo(
+            "addmm",
+            tp.addmm,
+            _addmm_ref,
+            _addmm_samples,
+            tolerances=mm_tol,
+            errors=lambda: _addmm_errors(),
+        ),
         OpInfo(
             "bmm",
             tp.bmm,
