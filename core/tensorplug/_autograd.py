@@ -345,10 +345,11 @@ class AccumulateGrad(Node):
     _plan = -1
 
     def __init__(self, variable: Tensor) -> None:
-        super().__init__()
+        # Every field set here, without ``Node.__init__``: a parameter gets a new one per step.
+        self._pre_hooks = self._post_hooks = self._retain = self.trace = None
         self._var_ref = variable
-        self._next = ()
-        self._saved = ()
+        self._next = self._saved = ()
+        self._backend = variable._backend
 
     @property
     def variable(self) -> Tensor:
@@ -615,19 +616,14 @@ def run_backward(
     """
     targets: dict[Node, Any] = _NONE
     to_run = None
-    if len(roots) == 1:  # ``loss.backward()``
-        node, g = roots[0]
-        buffers: dict[Node, Any] = {node: g}
-        root_nodes = [node]
-    else:
-        buffers = {}
-        root_nodes = []
-        for node, g in roots:
-            if node in buffers:
-                buffers[node] = _accumulate(buffers[node], g, node._backend)
-            else:
-                buffers[node] = g
-                root_nodes.append(node)
+    buffers: dict[Node, Any] = {}
+    root_nodes = []
+    for node, g in roots:
+        if node in buffers:
+            buffers[node] = _accumulate(buffers[node], g, node._backend)
+        else:
+            buffers[node] = g
+            root_nodes.append(node)
     if inputs is None:
         deps, _ = _dependencies(root_nodes, False)
     else:

@@ -11,8 +11,7 @@ from typing import Any
 
 from ._autograd import OUT, Node, SameShapes
 from ._dtype import get_default_dtype
-from ._grad_mode import state
-from ._tensor import Tensor, _inplace_kernel, _is_float, binary, inplace, nary, unary
+from ._tensor import Tensor, _is_float, binary, inplace, nary, unary
 
 # fmt: off
 # -- binary arithmetic ----------------------------------------------------------------------
@@ -544,29 +543,19 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 # -- in-place forms -------------------------------------------------------------------------
 
 
-# Each first tries ``inplace``'s unrecorded fast path itself (the SGD update under ``no_grad``
-# runs these every step for every parameter): one call fewer.
 def add_(self: Tensor, other: Any, *, alpha: float = 1) -> Tensor:
-    if alpha == 1 and not state.grad_enabled and _inplace_kernel(AddBackward0, self, other):
-        return self
     return inplace(AddBackward0, self, other if alpha == 1 else _scaled(other, alpha))
 
 
 def sub_(self: Tensor, other: Any, *, alpha: float = 1) -> Tensor:
-    if alpha == 1 and not state.grad_enabled and _inplace_kernel(SubBackward0, self, other):
-        return self
     return inplace(SubBackward0, self, other if alpha == 1 else _scaled(other, alpha))
 
 
 def mul_(self: Tensor, other: Any) -> Tensor:
-    if not state.grad_enabled and _inplace_kernel(MulBackward0, self, other):
-        return self
     return inplace(MulBackward0, self, other)
 
 
 def div_(self: Tensor, other: Any) -> Tensor:
-    if not state.grad_enabled and _inplace_kernel(DivBackward0, self, other):
-        return self
     return inplace(DivBackward0, self, other)
 
 

@@ -8,15 +8,10 @@ from typing import Any, NamedTuple
 
 from . import _dtype as D
 from ._autograd import OUT, Node
-from ._tensor import Tensor, _dim, nary, unary
-from ._tensor import _is_float as _tensor_is_float
+from ._tensor import Tensor, _dim, _is_float, nary, unary
 
 _ALL_AXES = [tuple(range(n)) for n in range(65)]
 """``dims_of(None, n)`` per ``n``, built once."""
-
-
-def _is_float(t: Tensor) -> bool:
-    return _tensor_is_float(t._backend, t._data)
 
 
 def dims_of(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
@@ -288,7 +283,12 @@ def sum(
     input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: D.dtype | None = None
 ) -> Tensor:
     """Sum over ``dim`` (all dims by default); integers and bools sum to int64."""
-    if dim is None and dtype is None and isinstance(input, Tensor) and _is_float(input):
+    if (
+        dim is None
+        and dtype is None
+        and isinstance(input, Tensor)
+        and _is_float(input._backend, input._data)
+    ):
         # The loss's ``.sum()``: nothing to normalise or cast.
         return unary(SumBackward0, input, dims_of(None, input._data.ndim, "sum"), keepdim)
     if dtype is not None:

@@ -341,12 +341,7 @@ class Tensor:
         ref = self._accum
         acc = ref() if ref is not None else None
         if acc is None:
-            # ``AccumulateGrad(self)``, inlined: a parameter gets a new one every step.
-            acc = _new(AccumulateGrad)
-            acc._pre_hooks = acc._post_hooks = acc._retain = acc.trace = None
-            acc._var_ref = self
-            acc._next = acc._saved = ()
-            acc._backend = self._backend
+            acc = AccumulateGrad(self)
             self._accum = _weakref(acc)
         return acc
 
@@ -566,7 +561,7 @@ def unary(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
         elif plan == 1:
             node._saved = (out,)
             node._versions = _VERSION_0
-        elif plan == 2 and cls.save[0] == 0:
+        elif plan == 2:  # the one input
             node._saved = (x,)
             node._versions = (x._vc[0],)
         else:
@@ -913,20 +908,7 @@ def inplace(cls: type[Node], t: Tensor, *operands: Any, args: tuple[Any, ...] = 
         from ._ops_shape import live_views
 
         views = live_views(t)
-    src = t
-    if record_grad and 0 in cls.save:
-        # The op's backward needs the value from before it is overwritten: keep a copy that
-        # carries ``t``'s place in the graph.
-        src = Tensor._make(t._backend.k.copy(t._data), t._backend, t._grad_fn)
-        src._requires_grad = t._requires_grad
-    if operands:
-        res = (
-            binary(cls, src, operands[0], *args)
-            if len(operands) == 1
-            else nary(cls, (src, *operands), *args)
-        )
-    else:
-        res = unary(cls, src, *args)
+    res = _out_of_place(cls, t, operands, args, record_grad)
     write(t, res, op)
     if record_grad:
         t._grad_fn = res._grad_fn
@@ -947,20 +929,25 @@ def _inplace_on_view(
     onto its base's history (``CopySlices``), as PyTorch records it."""
     from ._ops_shape import rebase_view
 
+    rebase_view(t, _out_of_place(cls, t, operands, args, True), op)
+    return t
+
+
+def _out_of_place(
+    cls: type[Node], t: Tensor, operands: tuple[Any, ...], args: tuple[Any, ...], recorded: bool
+) -> Tensor:
+    """The in-place op ``cls`` on ``t`` computed out of place, for ``write``/``rebase_view``.
+    When it is recorded and its backward needs ``t``'s value from before the write, that
+    value is a copy carrying ``t``'s place in the graph."""
     src = t
-    if 0 in cls.save:  # keep the value the op's backward needs before it is overwritten
+    if recorded and 0 in cls.save:
         src = Tensor._make(t._backend.k.copy(t._data), t._backend, t._grad_fn)
         src._requires_grad = t._requires_grad
-    if operands:
-        res = (
-            binary(cls, src, operands[0], *args)
-            if len(operands) == 1
-            else nary(cls, (src, *operands), *args)
-        )
-    else:
-        res = unary(cls, src, *args)
-    rebase_view(t, res, op)
-    return t
+    if not operands:
+        return unary(cls, src, *args)
+    if len(operands) == 1:
+        return binary(cls, src, operands[0], *args)
+    return nary(cls, (src, *operands), *args)
 
 
 _INPLACE_KERNELS = {"add": "iadd", "sub": "isub", "mul": "imul", "div": "idiv"}
