@@ -31,11 +31,15 @@ def _dtype_of(a: Any) -> tp.dtype:
         raise TypeError(f"NumPy dtype {a.dtype} has no tensorplug equivalent") from None
 
 
-_SCALARS: dict[Any, dict[Any, Any]] = {
-    np.dtype(np.float16): {},
-    np.dtype(np.float32): {},
-    np.dtype(np.float64): {},
+_UINT_VIEW: dict[np.dtype[Any], np.dtype[Any]] = {
+    np.dtype(np.float16): np.dtype(np.uint16),
+    np.dtype(np.float32): np.dtype(np.uint32),
+    np.dtype(np.float64): np.dtype(np.uint64),
 }
+"""The float dtypes, each with the unsigned integer dtype of its size (for bit-level masks)."""
+_BOOL = np.dtype(np.bool_)
+
+_SCALARS: dict[Any, dict[Any, Any]] = {d: {} for d in _UINT_VIEW}
 """Per float dtype, Python numbers already made 0-d arrays of it (read-only, shared)."""
 
 
@@ -48,20 +52,16 @@ def _as_0d(s: Any, like: Any) -> Any:
     out-of-range handling of Python ints (in comparisons) would change.
     """
     cache = _SCALARS.get(like.dtype)
-    if cache is None:
+    if cache is None or (not s and math.copysign(1.0, s) < 0):  # -0.0 equals 0.0 as a key
         return s
     z = cache.get(s)
     if z is None:
-        if (not s and math.copysign(1.0, s) < 0) or (
-            s.__class__ is int and not -(1 << 53) <= s <= 1 << 53
-        ):
-            return s  # -0.0 equals 0.0 as a key; an int beyond float precision: not cached
+        if s.__class__ is int and not -(1 << 53) <= s <= 1 << 53:
+            return s  # beyond float precision: NumPy's own conversion
         if len(cache) > 512:  # bounded: the values met may vary without end
             cache.clear()
         z = cache[s] = np.array(s, like.dtype)
         z.flags.writeable = False
-    elif not s and s.__class__ is float and math.copysign(1.0, s) < 0:
-        return s
     return z
 
 
@@ -107,10 +107,6 @@ def _asarray_result(f: Any) -> Any:
     return kernel
 
 
-_UINT_OF_SIZE = {2: np.uint16, 4: np.uint32, 8: np.uint64}
-_UINT_OF_SIZE_PAIRS = ((np.float16, np.uint16), (np.float32, np.uint32), (np.float64, np.uint64))
-
-
 def _where(cond: Any, x: Any, y: Any) -> Any:
     """``np.where``, with a branch-free path for the gradient mask ``where(c, g, 0)``.
 
@@ -125,12 +121,12 @@ def _where(cond: Any, x: Any, y: Any) -> Any:
         and x.__class__ is _ND
         and x.size >= 256
         and (y.__class__ is int or math.copysign(1.0, y) > 0)  # -0.0 must stay -0.0
-        and x.dtype.kind == "f"
+        and x.dtype in _UINT_VIEW
         and cond.__class__ is _ND
-        and cond.dtype == np.bool_
+        and cond.dtype is _BOOL
         and cond.shape == x.shape
     ):
-        return np.multiply(x.view(_UINT_OF_SIZE[x.dtype.itemsize]), cond).view(x.dtype)
+        return np.multiply(x.view(_UINT_VIEW[x.dtype]), cond).view(x.dtype)
     r = np.where(cond, x, y)
     return r if r.__class__ is _ND else np.asarray(r)
 
@@ -171,15 +167,11 @@ def _clamp(x: Any, lo: Any, hi: Any) -> Any:
 
 def _pow(a: Any, b: Any) -> Any:
     # ``x ** 2`` (squared errors) as np.square: the same values at half np.power's cost.
-    if b.__class__ is int and b == 2 and a.__class__ is _ND and a.dtype in _SCALARS:
+    if b.__class__ is int and b == 2 and a.__class__ is _ND and a.dtype in _UINT_VIEW:
         r = np.square(a)
     else:
         r = np.power(a, b)
     return r if r.__class__ is _ND else _asarray(r)
-
-
-_UINT_VIEW = {np.dtype(f): np.dtype(u) for f, u in _UINT_OF_SIZE_PAIRS}
-_BOOL = np.dtype(np.bool_)
 
 
 def _where_zero_(cond: Any, x: Any) -> Any:
@@ -190,13 +182,11 @@ def _where_zero_(cond: Any, x: Any) -> Any:
     multiply."""
     if x.__class__ is _ND and cond.__class__ is _ND and cond.dtype is _BOOL:
         u = _UINT_VIEW.get(x.dtype)
-        if u is not None and cond.shape == x.shape:
+        if u is not None and x.base is None and x.flags.writeable and cond.shape == x.shape:
             xi = x.view(u)
-            if x.base is None and x.flags.writeable:
-                np.multiply(xi, cond, out=xi)
-                return x
-            return np.multiply(xi, cond).view(x.dtype)
-    return _where(cond, x, 0)
+            np.multiply(xi, cond, out=xi)
+            return x
+    return _where(cond, x, 0)  # a new array
 
 
 _SUM_TO_AXES: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[tuple[int, ...], int, bool]] = {}
