@@ -38,7 +38,7 @@ def test_python_number_beside_a_float_array_gives_numpys_bits(dtype: type, op: s
                 _same_bits(getattr(K, op)(s, x), np.asarray(ufunc(s, x)))
 
 
-def test_cached_numbers_are_read_only_and_negative_zero_is_never_mistaken_for_zero() -> None:
+def test_negative_zero_is_never_mistaken_for_zero_and_0d_results_are_writable() -> None:
     x = np.ones(2, np.float32)
     K.mul(x, 0.0)
     assert np.signbit(K.mul(x, -0.0)).all()  # 0.0 and -0.0 are equal dict keys
