@@ -73,7 +73,7 @@ class Node:
 
     # Slot types, for the type checker (annotations only: values are set per instance).
     _backend: Backend
-    _out_vc: list[Any]
+    _out_vc: list[Any]  # the output's version counter: set where the output is saved
     _saved: tuple[Any, ...]
     _versions: tuple[int | None, ...]
     _next: tuple[Node | None, ...]
@@ -95,6 +95,9 @@ class Node:
     saved_for: ClassVar[tuple[tuple[int, ...], ...] | None] = None
     """For each entry of ``save``, the inputs whose gradient uses it (None: all of them). A
     saved value that no needed gradient uses is not version-checked (PyTorch would not save it)."""
+    elementwise: ClassVar[bool] = False
+    """The output has the broadcast shape of the inputs (a pointwise op): when it also has
+    the first input's dtype and nothing was broadcast, it takes that input's ``TensorMeta``."""
     backward_owned: ClassVar[Any] = None
     """Optional variant of ``backward`` that may overwrite ``grad`` in place: the engine calls
     it instead when nothing but the engine references the incoming gradient array (a plain
@@ -431,15 +434,14 @@ def record(
         fn = t._grad_fn
         if fn is None and t._requires_grad:
             fn = t._accumulator()  # _accum is a weak reference: always go through this
-        d = t._data
         if fn is None:
             node._next = (None,)
             node.needs_input_grad = _NEEDS1[0]
         else:
             node._next = (fn,)
             node.needs_input_grad = _NEEDS1[1]
-        node.shapes = (d.shape,)
-        node.dtype = (d.dtype,)
+        meta = t._meta
+        node.shapes, node.dtype = (meta if meta is not None else meta_of(t)).one
     else:
         edges = []
         shapes = []
@@ -488,12 +490,6 @@ def record(
     return node
 
 
-_META: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
-"""``(shapes, dtypes)`` of a node's inputs, shared by every node with the same ones: a long
-chain of ops keeps its nodes alive, and each tuple fewer per node is measurably less work for
-Python's garbage collector (the tuples are immutable, so sharing them is safe)."""
-
-
 class SameShapes(tuple):  # type: ignore[type-arg]
     """``shapes`` of a two-input node whose inputs have one shape (or one is a number): an
     elementwise op's output has that shape too, so its backward has nothing to reduce and
@@ -502,14 +498,61 @@ class SameShapes(tuple):  # type: ignore[type-arg]
     __slots__ = ()
 
 
-def _meta(key: tuple[Any, ...], n: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    if len(_META) > 4096:  # bounded: shapes may vary without end
-        _META.clear()
-    shapes = key[:n]
-    if n == 2 and (shapes[1] is None or shapes[0] == shapes[1]):
-        shapes = SameShapes(shapes)
-    value = _META[key] = (shapes, key[n:])
-    return value
+_Pair = tuple[tuple[Any, ...], tuple[Any, ...]]  # a node's ``(shapes, dtype)``
+
+
+class TensorMeta:
+    """A tensor's shape and native dtype, interned: tensors with equal ones share one object.
+
+    Every node records its inputs' shapes and dtypes. Fetching a shape and hashing a
+    ``(shape, dtype)`` key on every op cost about a sixth of a small op
+    (``benchmarks/bench_w3_overhead.py``); a tensor instead keeps this object (``_meta``,
+    computed on first use and passed on by elementwise ops), and a node's ``(shapes, dtype)``
+    is one of its attributes or one lookup by identity. The tuples are shared by every node
+    with the same inputs, which also leaves fewer objects for the garbage collector.
+    """
+
+    __slots__ = ("dtype", "one", "pairs", "scalar", "shape")
+
+    def __init__(self, shape: Any, dtype: Any) -> None:
+        self.shape = shape
+        self.dtype = dtype
+        self.one: _Pair = ((shape,), (dtype,))
+        """A one-input node's ``(shapes, dtype)``."""
+        self.scalar: _Pair = (SameShapes((shape, None)), (dtype, None))
+        """A node's with this tensor first and a Python number second."""
+        self.pairs: dict[TensorMeta, _Pair] = {}
+        """A two-input node's, by the second input's ``TensorMeta``."""
+
+    def pair(self, other: TensorMeta) -> _Pair:
+        """A two-input node's ``(shapes, dtype)`` with ``other`` second, kept in ``pairs``."""
+        if len(self.pairs) > 64:  # bounded: the partners met may vary without end
+            self.pairs.clear()
+        shapes = (self.shape, other.shape)
+        if self.shape == other.shape:
+            shapes = SameShapes(shapes)
+        value = self.pairs[other] = (shapes, (self.dtype, other.dtype))
+        return value
+
+
+_INTERNED: dict[tuple[Any, Any], TensorMeta] = {}
+
+
+def meta_of(t: Tensor) -> TensorMeta:
+    """``t``'s ``TensorMeta``, computed and kept on ``t`` when it has none yet."""
+    d = t._data
+    key = (d.shape, d.dtype)
+    try:
+        meta = _INTERNED.get(key)
+    except TypeError:  # an unhashable native dtype: this tensor's own
+        meta = TensorMeta(*key)
+    else:
+        if meta is None:
+            if len(_INTERNED) > 4096:  # bounded: shapes may vary without end
+                _INTERNED.clear()
+            meta = _INTERNED[key] = TensorMeta(*key)
+    t._meta = meta
+    return meta
 
 
 def _record_trace(node: Node) -> None:

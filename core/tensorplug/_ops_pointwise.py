@@ -19,6 +19,7 @@ from ._tensor import Tensor, _is_float, binary, inplace, nary, unary
 
 class AddBackward0(Node):
     """``a + b``: grad a = g, grad b = g."""
+    elementwise = True
     op, broadcasts = "add", True
     forward = staticmethod(lambda k, a, b: k.add(a, b))
 
@@ -33,6 +34,7 @@ class AddBackward0(Node):
 
 class SubBackward0(Node):
     """``a - b``: grad a = g, grad b = -g."""
+    elementwise = True
     op, broadcasts = "sub", True
     forward = staticmethod(lambda k, a, b: k.sub(a, b))
 
@@ -47,6 +49,7 @@ class SubBackward0(Node):
 
 class RsubBackward1(Node):
     """``s - a`` for a scalar ``s`` (``b`` here): grad a = -g."""
+    elementwise = True
     op = "rsub"
     forward = staticmethod(lambda k, a, s: k.sub(s, a))
     backward = staticmethod(lambda ctx, ops, g: (ops.neg(g), None))
@@ -54,6 +57,7 @@ class RsubBackward1(Node):
 
 class MulBackward0(Node):
     """``a * b``: grad a = g * b, grad b = g * a."""
+    elementwise = True
     op, broadcasts, save = "mul", True, (0, 1)
     saved_for = ((1,), (0,))  # a for b's gradient, b for a's
     forward = staticmethod(lambda k, a, b: k.mul(a, b))
@@ -69,6 +73,7 @@ class MulBackward0(Node):
 
 class DivBackward0(Node):
     """``a / b``: grad a = g / b, grad b = -g * a / b**2."""
+    elementwise = True
     op, broadcasts, float_only, save = "div", True, True, (0, 1)
     saved_for = ((1,), (0, 1))
     forward = staticmethod(lambda k, a, b: k.div(a, b))
@@ -83,6 +88,7 @@ class DivBackward0(Node):
 
 class PowBackward0(Node):
     """``x ** e`` for a number ``e``: grad x = g * e * x**(e-1) (zero when e == 0)."""
+    elementwise = True
     op, save = "pow", (0,)
     forward = staticmethod(lambda k, x, e: k.pow(x, e))
 
@@ -98,6 +104,7 @@ class PowBackward0(Node):
 
 class PowBackward1(Node):
     """``a ** b``, both tensors: grad a = g * b * a**(b-1), grad b = g * a**b * log(a)."""
+    elementwise = True
     op, broadcasts, save = "pow", True, (0, 1, OUT)
     saved_for = ((0, 1), (0,), (1,))
     forward = staticmethod(lambda k, a, b: k.pow(a, b))
@@ -117,6 +124,7 @@ class PowBackward1(Node):
 
 class PowBackward2(Node):
     """``s ** x`` for a number ``s``: grad x = g * s**x * log(s)."""
+    elementwise = True
     op, save = "pow", (OUT,)
     forward = staticmethod(lambda k, x, s: k.pow(s, x))
 
@@ -135,6 +143,7 @@ def _mask_max(ops: Any, g: Any, a: Any, b: Any, cmp: Any) -> Any:
 
 class MaximumBackward0(Node):
     """``maximum(a, b)``: g goes to the larger input, half to each on ties."""
+    elementwise = True
     op, broadcasts, save = "maximum", True, (0, 1)
     forward = staticmethod(lambda k, a, b: k.maximum(a, b))
 
@@ -147,6 +156,7 @@ class MaximumBackward0(Node):
 
 class MinimumBackward0(Node):
     """``minimum(a, b)``: g goes to the smaller input, half to each on ties."""
+    elementwise = True
     op, broadcasts, save = "minimum", True, (0, 1)
     forward = staticmethod(lambda k, a, b: k.minimum(a, b))
 
@@ -176,6 +186,7 @@ class WhereBackward0(Node):
 
 class NegBackward0(Node):
     """``-x``: grad = -g."""
+    elementwise = True
     op = "neg"
     forward = staticmethod(lambda k, x: k.neg(x))
     backward = staticmethod(lambda ctx, ops, g: (ops.neg(g),))
@@ -183,6 +194,7 @@ class NegBackward0(Node):
 
 class ExpBackward0(Node):
     """``exp(x)``: grad = g * exp(x)."""
+    elementwise = True
     op, float_only, save = "exp", True, (OUT,)
     forward = staticmethod(lambda k, x: k.exp(x))
     backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(g, out),))
@@ -190,6 +202,7 @@ class ExpBackward0(Node):
 
 class LogBackward0(Node):
     """``log(x)``: grad = g / x."""
+    elementwise = True
     op, float_only, save = "log", True, (0,)
     forward = staticmethod(lambda k, x: k.log(x))
     backward = staticmethod(lambda ctx, ops, g, x: (ops.div(g, x),))
@@ -197,6 +210,7 @@ class LogBackward0(Node):
 
 class Log1PBackward0(Node):
     """``log1p(x)``: grad = g / (1 + x)."""
+    elementwise = True
     op, float_only, save = "log1p", True, (0,)
     forward = staticmethod(lambda k, x: k.log1p(x))
     backward = staticmethod(lambda ctx, ops, g, x: (ops.div(g, ops.add(x, 1)),))
@@ -204,6 +218,7 @@ class Log1PBackward0(Node):
 
 class Expm1Backward0(Node):
     """``expm1(x)``: grad = g * (expm1(x) + 1)."""
+    elementwise = True
     op, float_only, save = "expm1", True, (OUT,)
     forward = staticmethod(lambda k, x: k.expm1(x))
     backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(g, ops.add(out, 1)),))
@@ -211,6 +226,7 @@ class Expm1Backward0(Node):
 
 class SqrtBackward0(Node):
     """``sqrt(x)``: grad = g / (2 sqrt(x))."""
+    elementwise = True
     op, float_only, save = "sqrt", True, (OUT,)
     forward = staticmethod(lambda k, x: k.sqrt(x))
     backward = staticmethod(lambda ctx, ops, g, out: (ops.div(g, ops.mul(out, 2)),))
@@ -218,6 +234,7 @@ class SqrtBackward0(Node):
 
 class RsqrtBackward0(Node):
     """``1 / sqrt(x)``: grad = -g * out**3 / 2."""
+    elementwise = True
     op, float_only, save = "rsqrt", True, (OUT,)
     forward = staticmethod(lambda k, x: k.rsqrt(x))
     backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(ops.mul(g, -0.5),
@@ -226,6 +243,7 @@ class RsqrtBackward0(Node):
 
 class ReciprocalBackward0(Node):
     """``1 / x``: grad = -g * out**2."""
+    elementwise = True
     op, float_only, save = "reciprocal", True, (OUT,)
     forward = staticmethod(lambda k, x: k.reciprocal(x))
     backward = staticmethod(lambda ctx, ops, g, out: (ops.neg(ops.mul(g, ops.mul(out, out))),))
@@ -233,6 +251,7 @@ class ReciprocalBackward0(Node):
 
 class AbsBackward0(Node):
     """``|x|``: grad = g * sign(x)."""
+    elementwise = True
     op, save = "abs", (0,)
     forward = staticmethod(lambda k, x: k.abs(x))
     backward = staticmethod(lambda ctx, ops, g, x: (ops.mul(g, ops.sign(x)),))
@@ -240,6 +259,7 @@ class AbsBackward0(Node):
 
 class SinBackward0(Node):
     """``sin(x)``: grad = g * cos(x)."""
+    elementwise = True
     op, float_only, save = "sin", True, (0,)
     forward = staticmethod(lambda k, x: k.sin(x))
     backward = staticmethod(lambda ctx, ops, g, x: (ops.mul(g, ops.cos(x)),))
@@ -247,6 +267,7 @@ class SinBackward0(Node):
 
 class CosBackward0(Node):
     """``cos(x)``: grad = -g * sin(x)."""
+    elementwise = True
     op, float_only, save = "cos", True, (0,)
     forward = staticmethod(lambda k, x: k.cos(x))
     backward = staticmethod(lambda ctx, ops, g, x: (ops.neg(ops.mul(g, ops.sin(x))),))
@@ -254,6 +275,7 @@ class CosBackward0(Node):
 
 class TanhBackward0(Node):
     """``tanh(x)``: grad = g * (1 - out**2)."""
+    elementwise = True
     op, float_only, save = "tanh", True, (OUT,)
     forward = staticmethod(lambda k, x: k.tanh(x))
     backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(g, ops.sub(1, ops.mul(out, out))),))
@@ -261,6 +283,7 @@ class TanhBackward0(Node):
 
 class SigmoidBackward0(Node):
     """``1 / (1 + exp(-x))``: grad = g * out * (1 - out)."""
+    elementwise = True
     op, float_only, save = "sigmoid", True, (OUT,)
     forward = staticmethod(lambda k, x: k.sigmoid(x))
     backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(ops.mul(g, out), ops.sub(1, out)),))
@@ -268,6 +291,7 @@ class SigmoidBackward0(Node):
 
 class ReluBackward0(Node):
     """``max(x, 0)``: grad = g where out > 0."""
+    elementwise = True
     op, save = "relu", (OUT,)
     forward = staticmethod(lambda k, x: k.relu(x))
     backward = staticmethod(lambda ctx, ops, g, out: (ops.where(ops.gt(out, 0), g, 0.0),))
@@ -282,6 +306,7 @@ class ReluBackward0(Node):
 
 class SignBackward0(Node):
     """``sign(x)``: grad = 0."""
+    elementwise = True
     op = "sign"
     forward = staticmethod(lambda k, x: k.sign(x))
     backward = staticmethod(lambda ctx, ops, g: (ops.mul(g, 0),))
@@ -309,6 +334,7 @@ def _clamp_grad_owned(ops: Any, g: Any, x: Any, lo: Any, hi: Any) -> Any:
 
 class ClampBackward1(Node):
     """``clamp(x, min, max)`` with number bounds: grad = g where min <= x <= max."""
+    elementwise = True
     op, save = "clamp", (0,)
     forward = staticmethod(lambda k, x, lo, hi: k.clamp(x, lo, hi))
     backward = staticmethod(lambda ctx, ops, g, x: (_clamp_grad(ops, g, x, *ctx.args),))

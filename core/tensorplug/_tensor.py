@@ -9,17 +9,17 @@ from weakref import ref as _weakref
 from . import _autograd as A
 from . import _dtype as D
 from ._autograd import (
-    _META,
     _NEEDS1,
     _NEEDS2,
     _VERSION_0,
     AccumulateGrad,
     Node,
     RemovableHandle,
-    _meta,
+    TensorMeta,
     _record_trace,
     _save_general,
     describe,
+    meta_of,
     record,
 )
 from ._backend import Backend, Device
@@ -46,6 +46,7 @@ class Tensor:
         "_grad",
         "_grad_fn",
         "_hooks",
+        "_meta",
         "_requires_grad",
         "_vc",
     )
@@ -58,6 +59,7 @@ class Tensor:
     _grad: Tensor | None
     _grad_fn: Node | None
     _hooks: list[Callable[[Tensor], Tensor | None]] | None
+    _meta: TensorMeta | None  # shape and dtype, interned (``meta_of``); None until first needed
     _requires_grad: bool
     _vc: list[Any]  # the version, then weak references to views in the graph
 
@@ -205,6 +207,7 @@ class Tensor:
         t._hooks = None
         t._base = base
         t._vc = [0] if base is None else base._vc
+        t._meta = None
         return t
 
     # -- attributes --------------------------------------------------------------------------
@@ -320,6 +323,7 @@ class Tensor:
     @data.setter
     def data(self, value: Tensor) -> None:
         self._data = value._data
+        self._meta = value._meta
 
     @property
     def retains_grad(self) -> bool:
@@ -541,31 +545,31 @@ def unary(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
         node._pre_hooks = node._post_hooks = node._retain = node.trace = None
         node.args = args
         node._backend = be
-        node._out_vc = vc
         fn = x._grad_fn
         if fn is None:
             fn = x._accumulator()
         node._next = (fn,)
         node.needs_input_grad = _NEEDS1[1]
-        d = x._data
-        key = (d.shape, d.dtype)
-        try:
-            node.shapes, node.dtype = _META[key]
-        except KeyError:
-            node.shapes, node.dtype = _meta(key, 1)
-        except TypeError:  # an unhashable native dtype: built for this node alone
-            node.shapes, node.dtype = key[:1], key[1:]
+        meta = x._meta
+        if meta is None:
+            meta = meta_of(x)
+        node.shapes, node.dtype = meta.one
+        # A pointwise op's output has its input's shape, and mostly its dtype (one identity
+        # test): it takes the input's metadata, which the next op then needs not compute.
+        t._meta = meta if cls.elementwise and out.dtype is meta.dtype else None
         plan = cls._plan
         if plan == 0:
             node._saved = node._versions = ()
         elif plan == 1:
             node._saved = (out,)
             node._versions = _VERSION_0
+            node._out_vc = vc
         elif plan == 2:  # the one input
             node._saved = (x,)
             node._versions = (x._vc[0],)
         else:
             _save_general(node, cls.save, (x,), out)
+            node._out_vc = vc
         if state.anomaly:
             _record_trace(node)
         t._grad_fn = node
@@ -573,6 +577,7 @@ def unary(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
     else:
         t._grad_fn = None
         t._requires_grad = False
+        t._meta = None
     return t
 
 
@@ -622,25 +627,30 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
         node._pre_hooks = node._post_hooks = node._retain = node.trace = None
         node.args = args
         node._backend = be
-        node._out_vc = vc
         fa = a._grad_fn
         if fa is None and a._requires_grad:
             fa = a._accumulator()
+        ma = a._meta
+        if ma is None:
+            ma = meta_of(a)
         if dtb is not None:
             fb = b._grad_fn
             if fb is None and b._requires_grad:
                 fb = b._accumulator()
-            key = (a._data.shape, b._data.shape, dta, dtb)
             vb = b._vc[0]
+            mb = b._meta
+            if mb is None:
+                mb = meta_of(b)
+            try:
+                node.shapes, node.dtype = ma.pairs[mb]
+            except KeyError:
+                node.shapes, node.dtype = ma.pair(mb)
+            # Same metadata: nothing broadcast (see ``unary``).
+            t._meta = ma if mb is ma and cls.elementwise and out.dtype is ma.dtype else None
         else:
             fb = vb = None
-            key = (a._data.shape, None, dta, None)
-        try:
-            node.shapes, node.dtype = _META[key]
-        except KeyError:
-            node.shapes, node.dtype = _meta(key, 2)
-        except TypeError:  # an unhashable native dtype: built for this node alone
-            node.shapes, node.dtype = key[:2], key[2:]
+            node.shapes, node.dtype = ma.scalar
+            t._meta = ma if cls.elementwise and out.dtype is ma.dtype else None
         node._next = (fa, fb)
         node.needs_input_grad = _NEEDS2[fa is not None][fb is not None]
         plan = cls._plan
@@ -652,10 +662,12 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
         elif plan == 1:
             node._saved = (out,)
             node._versions = _VERSION_0
+            node._out_vc = vc
         elif plan == 2:
             node._saved, node._versions = ((a,), (a._vc[0],)) if cls.save[0] == 0 else ((b,), (vb,))
         else:
             _save_general(node, cls.save, (a, b), out)
+            node._out_vc = vc
         if state.anomaly:
             _record_trace(node)
         t._grad_fn = node
@@ -663,6 +675,7 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
     else:
         t._grad_fn = None
         t._requires_grad = False
+        t._meta = None
     return t
 
 

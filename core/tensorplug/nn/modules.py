@@ -485,6 +485,7 @@ def _rebind(p: Tensor, new: Tensor) -> None:
     if new._data is p._data and new._backend is p._backend:
         return
     p._data = new._data
+    p._meta = new._meta
     p._backend = new._backend
     p._accum = None  # its AccumulateGrad node records the old backend
     p._vc[0] += 1

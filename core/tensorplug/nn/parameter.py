@@ -38,6 +38,7 @@ class Parameter(Tensor):
         p._hooks = None
         p._base = None
         p._vc = data._vc
+        p._meta = data._meta
         p.requires_grad = requires_grad
         return p
 
