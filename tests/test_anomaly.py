@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 
@@ -81,13 +82,31 @@ def test_nested_contexts_and_set_detect_anomaly_restore_the_previous_state() -> 
     assert not is_anomaly_enabled()
 
 
-def test_anomaly_mode_is_per_thread() -> None:
+def _seen_from_another_thread(is_enabled: Any) -> bool:
     other: list[bool] = []
+    t = threading.Thread(target=lambda: other.append(is_enabled()))
+    t.start()
+    t.join()
+    return other[0]
+
+
+def test_anomaly_mode_is_process_wide_as_in_pytorch() -> None:
+    # Unlike grad mode (per thread), PyTorch's anomaly mode is one flag for the process.
     with detect_anomaly():
-        t = threading.Thread(target=lambda: other.append(is_anomaly_enabled()))
-        t.start()
-        t.join()
-    assert other == [False]
+        assert _seen_from_another_thread(is_anomaly_enabled)
+    assert not _seen_from_another_thread(is_anomaly_enabled)
+    with tp.no_grad():
+        assert _seen_from_another_thread(tp.is_grad_enabled)  # grad mode stays per thread
+
+
+@pytest.mark.filterwarnings("ignore:Anomaly Detection has been enabled")  # torch's own warning
+def test_anomaly_mode_threads_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    with torch.autograd.detect_anomaly():
+        theirs = _seen_from_another_thread(torch.is_anomaly_enabled)
+    with detect_anomaly():
+        ours = _seen_from_another_thread(is_anomaly_enabled)
+    assert ours == theirs
 
 
 def test_error_raised_in_a_backward_gets_the_forward_traceback_as_a_note() -> None:

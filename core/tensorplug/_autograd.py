@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from ._grad_mode import state
+from ._grad_mode import anomaly, state
 
 if TYPE_CHECKING:
     from ._backend import Backend
@@ -485,7 +485,7 @@ def record(
         )
     else:
         _save_general(node, save, tensors, out)
-    if state.anomaly:
+    if anomaly.enabled:
         _record_trace(node)
     return node
 
@@ -879,7 +879,7 @@ def _call_backward(node: Node, g: Any, create_graph: bool) -> tuple[Any, ...]:
                 "the forward call that created it:\n" + "".join(_user_frames(node.trace)),
             )
         raise
-    if node.trace is not None and state.anomaly_check_nan:
+    if node.trace is not None and anomaly.check_nan:
         _check_anomaly(node, grads, create_graph)
     return _match_dtypes(node, grads, create_graph)
 

@@ -14,11 +14,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 class _State(threading.local):
     # Class attributes are the per-thread defaults: every new thread starts with grad on.
     grad_enabled: bool = True
-    anomaly: bool = False
-    anomaly_check_nan: bool = True
 
 
 state = _State()
+
+
+class _Anomaly:
+    """Anomaly mode's switches. One for the process, as in PyTorch (its ``AnomalyMode`` is a
+    global flag, not thread-local like grad mode); a plain object, read on every recorded op
+    at a third of a thread-local attribute's cost."""
+
+    __slots__ = ("check_nan", "enabled")
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self.check_nan = True
+
+
+anomaly = _Anomaly()
 
 
 def is_grad_enabled() -> bool:

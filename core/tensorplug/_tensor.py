@@ -23,7 +23,7 @@ from ._autograd import (
     record,
 )
 from ._backend import Backend, Device
-from ._grad_mode import state
+from ._grad_mode import anomaly, state
 
 _SCALARS = (int, float, bool)
 _autograd_backward: Any = None  # ``autograd.backward``, bound on first use (import cycle)
@@ -570,7 +570,7 @@ def unary(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
         else:
             _save_general(node, cls.save, (x,), out)
             node._out_vc = vc
-        if state.anomaly:
+        if anomaly.enabled:
             _record_trace(node)
         t._grad_fn = node
         t._requires_grad = True
@@ -668,7 +668,7 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
         else:
             _save_general(node, cls.save, (a, b), out)
             node._out_vc = vc
-        if state.anomaly:
+        if anomaly.enabled:
             _record_trace(node)
         t._grad_fn = node
         t._requires_grad = True

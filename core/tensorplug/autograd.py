@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from ._autograd import AccumulateGrad, Node, run_backward
 from ._function import Function, FunctionCtx, once_differentiable
-from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled, state
+from ._grad_mode import anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._tensor import Tensor
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -180,9 +180,9 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
         self._prev: list[tuple[bool, bool]] = []
 
     def __enter__(self) -> None:
-        self._prev.append((state.anomaly, state.anomaly_check_nan))
-        state.anomaly = True
-        state.anomaly_check_nan = self.check_nan
+        self._prev.append((anomaly.enabled, anomaly.check_nan))
+        anomaly.enabled = True
+        anomaly.check_nan = self.check_nan
 
     def __exit__(
         self,
@@ -190,7 +190,7 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        state.anomaly, state.anomaly_check_nan = self._prev.pop()
+        anomaly.enabled, anomaly.check_nan = self._prev.pop()
 
     def __call__(self, fn: F) -> F:
         check_nan = self.check_nan
@@ -219,26 +219,27 @@ class set_detect_anomaly(detect_anomaly):  # noqa: N801 - PyTorch's name
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
         super().__init__(check_nan)
         self.mode = bool(mode)
-        self._prev.append((state.anomaly, state.anomaly_check_nan))
-        state.anomaly = self.mode
-        state.anomaly_check_nan = check_nan
+        self._prev.append((anomaly.enabled, anomaly.check_nan))
+        anomaly.enabled = self.mode
+        anomaly.check_nan = check_nan
 
     def __enter__(self) -> None:
-        state.anomaly = self.mode
-        state.anomaly_check_nan = self.check_nan
+        anomaly.enabled = self.mode
+        anomaly.check_nan = self.check_nan
 
     def __call__(self, fn: F) -> F:
         raise TypeError("set_detect_anomaly is not a decorator; use detect_anomaly()")
 
 
 def is_anomaly_enabled() -> bool:
-    """Whether nodes created now record their forward traceback (this thread)."""
-    return state.anomaly
+    """Whether nodes created now record their forward traceback (in every thread, as in
+    PyTorch)."""
+    return anomaly.enabled
 
 
 def is_anomaly_check_nan_enabled() -> bool:
-    """Whether anomaly mode checks each backward result for NaN and inf (this thread)."""
-    return state.anomaly_check_nan
+    """Whether anomaly mode checks each backward result for NaN and inf."""
+    return anomaly.check_nan
 
 
 __all__ = [
