@@ -84,6 +84,10 @@ class Node:
     shapes: tuple[Any, ...]
 
     save: ClassVar[tuple[int, ...]] = ()
+    kernel: ClassVar[str] = ""
+    """The backend kernel that is the op's forward, called with the input arrays and then the
+    op's arguments (``"mul"``: ``k.mul(a, b)``); ``forward`` is derived from it. ``unary``
+    and ``binary`` then call the kernel itself (``Backend.forward_of``), one call fewer."""
     op: ClassVar[str] = ""
     """The public name of the op, used in error messages."""
     float_only: ClassVar[bool] = False
@@ -109,6 +113,12 @@ class Node:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "forward" in cls.__dict__:
+            if "kernel" not in cls.__dict__:
+                cls.kernel = ""  # its own forward, not an inherited kernel
+        elif cls.__dict__.get("kernel"):
+            name = cls.kernel
+            cls.forward = staticmethod(lambda k, *arrays: getattr(k, name)(*arrays))
         if "_plan" not in cls.__dict__ and "save" in cls.__dict__:  # else inherited as is
             save = cls.save
             if not save:

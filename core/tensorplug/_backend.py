@@ -10,7 +10,7 @@ lookup, never a plugin call.
 
 from __future__ import annotations
 
-import types
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -109,6 +109,30 @@ class KnownFailure:
     sample: str = "*"
 
 
+class Kernels:
+    """A backend's kernels as attributes (``k.mul``). Setting or deleting one (a plugin's
+    override, a test's monkeypatch) drops the forwards cached from them
+    (``Backend.forward_of``)."""
+
+    __slots__ = ("__dict__", "_forwards")
+    _forwards: dict[Any, Kernel]
+
+    def __init__(self, table: Mapping[str, Kernel], forwards: dict[Any, Kernel]) -> None:
+        self.__dict__.update(table)
+        object.__setattr__(self, "_forwards", forwards)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        self._forwards.clear()
+
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)
+        self._forwards.clear()
+
+    def __repr__(self) -> str:
+        return f"Kernels({', '.join(sorted(self.__dict__))})"
+
+
 @dataclass
 class Backend:
     """A backend: kernels on native arrays plus what the conformance suite needs to know.
@@ -138,6 +162,7 @@ class Backend:
     manual_seed: Callable[[int], None] = lambda seed: None
     info: Mapping[str, Any] = field(default_factory=dict)
     k: Any = field(init=False, repr=False)
+    _forwards: dict[Any, Kernel] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         missing = sorted(PRIMITIVES - set(self.kernels))
@@ -149,9 +174,17 @@ class Backend:
             raise TypeError(f"backend {self.name!r} must support float32")
         table = dict(default_kernels(self))
         table.update(self.kernels)
-        self.k = types.SimpleNamespace(**table)
+        self.k = Kernels(table, self._forwards)
         self._default_device = Device(self.device_type, 0 if self.device_type != "cpu" else None)
         self.supported_dtypes = tuple(d for d in D.ALL_DTYPES if d in self.dtypes)
+
+    def forward_of(self, cls: Any) -> Kernel:
+        """Node class ``cls``'s forward on this backend's arrays, kept for the next call: its
+        kernel itself where the op is one kernel call (``Node.kernel``: no Python frame in
+        between), else its ``forward`` with these kernels bound."""
+        f = getattr(self.k, cls.kernel) if cls.kernel else functools.partial(cls.forward, self.k)
+        self._forwards[cls] = f
+        return f
 
     def __hash__(self) -> int:
         return id(self)

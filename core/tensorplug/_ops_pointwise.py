@@ -21,7 +21,7 @@ class AddBackward0(Node):
     """``a + b``: grad a = g, grad b = g."""
     elementwise = True
     op, broadcasts = "add", True
-    forward = staticmethod(lambda k, a, b: k.add(a, b))
+    kernel = "add"
 
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, Any]:
@@ -36,7 +36,7 @@ class SubBackward0(Node):
     """``a - b``: grad a = g, grad b = -g."""
     elementwise = True
     op, broadcasts = "sub", True
-    forward = staticmethod(lambda k, a, b: k.sub(a, b))
+    kernel = "sub"
 
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, Any]:
@@ -60,7 +60,7 @@ class MulBackward0(Node):
     elementwise = True
     op, broadcasts, save = "mul", True, (0, 1)
     saved_for = ((1,), (0,))  # a for b's gradient, b for a's
-    forward = staticmethod(lambda k, a, b: k.mul(a, b))
+    kernel = "mul"
 
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
@@ -76,7 +76,7 @@ class DivBackward0(Node):
     elementwise = True
     op, broadcasts, float_only, save = "div", True, True, (0, 1)
     saved_for = ((1,), (0, 1))
-    forward = staticmethod(lambda k, a, b: k.div(a, b))
+    kernel = "div"
 
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
@@ -90,7 +90,7 @@ class PowBackward0(Node):
     """``x ** e`` for a number ``e``: grad x = g * e * x**(e-1) (zero when e == 0)."""
     elementwise = True
     op, save = "pow", (0,)
-    forward = staticmethod(lambda k, x, e: k.pow(x, e))
+    kernel = "pow"
 
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any, x: Any) -> tuple[Any]:
@@ -107,7 +107,7 @@ class PowBackward1(Node):
     elementwise = True
     op, broadcasts, save = "pow", True, (0, 1, OUT)
     saved_for = ((0, 1), (0,), (1,))
-    forward = staticmethod(lambda k, a, b: k.pow(a, b))
+    kernel = "pow"
 
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
@@ -145,7 +145,7 @@ class MaximumBackward0(Node):
     """``maximum(a, b)``: g goes to the larger input, half to each on ties."""
     elementwise = True
     op, broadcasts, save = "maximum", True, (0, 1)
-    forward = staticmethod(lambda k, a, b: k.maximum(a, b))
+    kernel = "maximum"
 
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
@@ -158,7 +158,7 @@ class MinimumBackward0(Node):
     """``minimum(a, b)``: g goes to the smaller input, half to each on ties."""
     elementwise = True
     op, broadcasts, save = "minimum", True, (0, 1)
-    forward = staticmethod(lambda k, a, b: k.minimum(a, b))
+    kernel = "minimum"
 
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
@@ -188,7 +188,7 @@ class NegBackward0(Node):
     """``-x``: grad = -g."""
     elementwise = True
     op = "neg"
-    forward = staticmethod(lambda k, x: k.neg(x))
+    kernel = "neg"
     backward = staticmethod(lambda ctx, ops, g: (ops.neg(g),))
 
 
@@ -196,7 +196,7 @@ class ExpBackward0(Node):
     """``exp(x)``: grad = g * exp(x)."""
     elementwise = True
     op, float_only, save = "exp", True, (OUT,)
-    forward = staticmethod(lambda k, x: k.exp(x))
+    kernel = "exp"
     backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(g, out),))
 
 
@@ -204,7 +204,7 @@ class LogBackward0(Node):
     """``log(x)``: grad = g / x."""
     elementwise = True
     op, float_only, save = "log", True, (0,)
-    forward = staticmethod(lambda k, x: k.log(x))
+    kernel = "log"
     backward = staticmethod(lambda ctx, ops, g, x: (ops.div(g, x),))
 
 
@@ -212,7 +212,7 @@ class Log1PBackward0(Node):
     """``log1p(x)``: grad = g / (1 + x)."""
     elementwise = True
     op, float_only, save = "log1p", True, (0,)
-    forward = staticmethod(lambda k, x: k.log1p(x))
+    kernel = "log1p"
     backward = staticmethod(lambda ctx, ops, g, x: (ops.div(g, ops.add(x, 1)),))
 
 
@@ -220,7 +220,7 @@ class Expm1Backward0(Node):
     """``expm1(x)``: grad = g * (expm1(x) + 1)."""
     elementwise = True
     op, float_only, save = "expm1", True, (OUT,)
-    forward = staticmethod(lambda k, x: k.expm1(x))
+    kernel = "expm1"
     backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(g, ops.add(out, 1)),))
 
 
@@ -228,7 +228,7 @@ class SqrtBackward0(Node):
     """``sqrt(x)``: grad = g / (2 sqrt(x))."""
     elementwise = True
     op, float_only, save = "sqrt", True, (OUT,)
-    forward = staticmethod(lambda k, x: k.sqrt(x))
+    kernel = "sqrt"
     backward = staticmethod(lambda ctx, ops, g, out: (ops.div(g, ops.mul(out, 2)),))
 
 
@@ -236,7 +236,7 @@ class RsqrtBackward0(Node):
     """``1 / sqrt(x)``: grad = -g * out**3 / 2."""
     elementwise = True
     op, float_only, save = "rsqrt", True, (OUT,)
-    forward = staticmethod(lambda k, x: k.rsqrt(x))
+    kernel = "rsqrt"
     backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(ops.mul(g, -0.5),
                                                               ops.pow(out, 3)),))
 
@@ -245,7 +245,7 @@ class ReciprocalBackward0(Node):
     """``1 / x``: grad = -g * out**2."""
     elementwise = True
     op, float_only, save = "reciprocal", True, (OUT,)
-    forward = staticmethod(lambda k, x: k.reciprocal(x))
+    kernel = "reciprocal"
     backward = staticmethod(lambda ctx, ops, g, out: (ops.neg(ops.mul(g, ops.mul(out, out))),))
 
 
@@ -253,7 +253,7 @@ class AbsBackward0(Node):
     """``|x|``: grad = g * sign(x)."""
     elementwise = True
     op, save = "abs", (0,)
-    forward = staticmethod(lambda k, x: k.abs(x))
+    kernel = "abs"
     backward = staticmethod(lambda ctx, ops, g, x: (ops.mul(g, ops.sign(x)),))
 
 
@@ -261,7 +261,7 @@ class SinBackward0(Node):
     """``sin(x)``: grad = g * cos(x)."""
     elementwise = True
     op, float_only, save = "sin", True, (0,)
-    forward = staticmethod(lambda k, x: k.sin(x))
+    kernel = "sin"
     backward = staticmethod(lambda ctx, ops, g, x: (ops.mul(g, ops.cos(x)),))
 
 
@@ -269,7 +269,7 @@ class CosBackward0(Node):
     """``cos(x)``: grad = -g * sin(x)."""
     elementwise = True
     op, float_only, save = "cos", True, (0,)
-    forward = staticmethod(lambda k, x: k.cos(x))
+    kernel = "cos"
     backward = staticmethod(lambda ctx, ops, g, x: (ops.neg(ops.mul(g, ops.sin(x))),))
 
 
@@ -277,7 +277,7 @@ class TanhBackward0(Node):
     """``tanh(x)``: grad = g * (1 - out**2)."""
     elementwise = True
     op, float_only, save = "tanh", True, (OUT,)
-    forward = staticmethod(lambda k, x: k.tanh(x))
+    kernel = "tanh"
     backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(g, ops.sub(1, ops.mul(out, out))),))
 
 
@@ -285,7 +285,7 @@ class SigmoidBackward0(Node):
     """``1 / (1 + exp(-x))``: grad = g * out * (1 - out)."""
     elementwise = True
     op, float_only, save = "sigmoid", True, (OUT,)
-    forward = staticmethod(lambda k, x: k.sigmoid(x))
+    kernel = "sigmoid"
     backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(ops.mul(g, out), ops.sub(1, out)),))
 
 
@@ -293,7 +293,7 @@ class ReluBackward0(Node):
     """``max(x, 0)``: grad = g where out > 0."""
     elementwise = True
     op, save = "relu", (OUT,)
-    forward = staticmethod(lambda k, x: k.relu(x))
+    kernel = "relu"
     backward = staticmethod(lambda ctx, ops, g, out: (ops.where(ops.gt(out, 0), g, 0.0),))
 
     @staticmethod
@@ -308,7 +308,7 @@ class SignBackward0(Node):
     """``sign(x)``: grad = 0."""
     elementwise = True
     op = "sign"
-    forward = staticmethod(lambda k, x: k.sign(x))
+    kernel = "sign"
     backward = staticmethod(lambda ctx, ops, g: (ops.mul(g, 0),))
 
 
@@ -336,7 +336,7 @@ class ClampBackward1(Node):
     """``clamp(x, min, max)`` with number bounds: grad = g where min <= x <= max."""
     elementwise = True
     op, save = "clamp", (0,)
-    forward = staticmethod(lambda k, x, lo, hi: k.clamp(x, lo, hi))
+    kernel = "clamp"
     backward = staticmethod(lambda ctx, ops, g, x: (_clamp_grad(ops, g, x, *ctx.args),))
     backward_owned = staticmethod(
         lambda ctx, ops, g, x: (_clamp_grad_owned(ops, g, x, *ctx.args),))

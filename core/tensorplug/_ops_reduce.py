@@ -46,7 +46,7 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
 class SumBackward0(Node):
     """``sum(x)`` over all or some dims: grad = g broadcast back to x's shape."""
     op = "sum"
-    forward = staticmethod(lambda k, x, axes, keepdim: k.sum(x, axes, keepdim))
+    kernel = "sum"
     backward = staticmethod(lambda ctx, ops, g: (
         expand_back(ops, g, ctx.shapes[0], *ctx.args),))
 
@@ -79,7 +79,7 @@ class MeanBackward1(MeanBackward0):
 class ProdBackward0(Node):
     """``prod(x)``: grad_i = g * (product of the other elements), exact with zeros."""
     op, save = "prod", (0, OUT)
-    forward = staticmethod(lambda k, x, axes, keepdim: k.prod(x, axes, keepdim))
+    kernel = "prod"
 
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any, x: Any, out: Any) -> tuple[Any]:
@@ -101,7 +101,7 @@ class ProdBackward1(ProdBackward0):
 class AmaxBackward0(Node):
     """``amax(x)``: g shared evenly among the elements equal to the maximum."""
     op, save = "amax", (0, OUT)
-    forward = staticmethod(lambda k, x, axes, keepdim: k.amax(x, axes, keepdim))
+    kernel = "amax"
 
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any, x: Any, out: Any) -> tuple[Any]:
@@ -116,7 +116,7 @@ class AmaxBackward0(Node):
 class AminBackward0(AmaxBackward0):
     """``amin(x)``: g shared evenly among the elements equal to the minimum."""
     op = "amin"
-    forward = staticmethod(lambda k, x, axes, keepdim: k.amin(x, axes, keepdim))
+    kernel = "amin"
 
 
 class MaxBackward1(AmaxBackward0):
@@ -253,12 +253,12 @@ class LinalgVectorNormBackward0(Node):
 class _ArgReduce(Node):
     differentiable = False
     op = "argmax"
-    forward = staticmethod(lambda k, x, axis, keepdim: k.argmax(x, axis, keepdim))
+    kernel = "argmax"
 
 
 class _ArgMin(_ArgReduce):
     op = "argmin"
-    forward = staticmethod(lambda k, x, axis, keepdim: k.argmin(x, axis, keepdim))
+    kernel = "argmin"
 # fmt: on
 
 

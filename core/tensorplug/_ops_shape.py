@@ -40,7 +40,7 @@ def _inverse(perm: Sequence[int]) -> tuple[int, ...]:
 class ViewBackward0(Node):
     """``reshape``/``view``: grad = g reshaped to the input's shape."""
     op = "view"
-    forward = staticmethod(lambda k, x, shape: k.reshape(x, shape))
+    kernel = "reshape"
     backward = staticmethod(lambda ctx, ops, g: (ops.reshape(g, ctx.shapes[0]),))
 
 
@@ -61,7 +61,7 @@ class SqueezeBackward1(SqueezeBackward0):
 class PermuteBackward0(Node):
     """``permute(dims)``: grad = g permuted back."""
     op = "permute"
-    forward = staticmethod(lambda k, x, perm: k.permute(x, perm))
+    kernel = "permute"
     backward = staticmethod(lambda ctx, ops, g: (ops.permute(g, _inverse(ctx.args[0])),))
 
 
@@ -78,21 +78,21 @@ class TBackward0(PermuteBackward0):
 class ExpandBackward0(Node):
     """``expand``/``broadcast_to``: grad = g summed back to the input's shape."""
     op = "expand"
-    forward = staticmethod(lambda k, x, shape: k.broadcast_to(x, shape))
+    kernel = "broadcast_to"
     backward = staticmethod(lambda ctx, ops, g: (ops.sum_to(g, ctx.shapes[0]),))
 
 
 class SumToSizeBackward0(Node):
     """``sum_to_size``: sums broadcast dims away; grad = g expanded back."""
     op = "sum_to_size"
-    forward = staticmethod(lambda k, x, shape: k.sum_to(x, shape))
+    kernel = "sum_to"
     backward = staticmethod(lambda ctx, ops, g: (ops.broadcast_to(g, ctx.shapes[0]),))
 
 
 class CloneBackward0(Node):
     """``clone``: grad = g."""
     op = "clone"
-    forward = staticmethod(lambda k, x: k.copy(x))
+    kernel = "copy"
     backward = staticmethod(lambda ctx, ops, g: (g,))
 
 
@@ -174,7 +174,7 @@ class IndexGradBackward(Node):
     """Scatter-add of ``g`` into zeros at ``index`` (the backward of indexing, made
     differentiable for double backward): grad = gg[index]."""
     op = "index_backward"
-    forward = staticmethod(lambda k, g, shape, idx, adv: k.index_grad(g, shape, idx, adv))
+    kernel = "index_grad"
     backward = staticmethod(lambda ctx, ops, gg: (ops.getitem(gg, ctx.args[1]),))
 
 
@@ -225,7 +225,7 @@ class MmBackward0(Node):
     reduced to each input's shape."""
     op, save = "matmul", (0, 1)
     saved_for = ((1,), (0,))
-    forward = staticmethod(lambda k, a, b: k.matmul(a, b))
+    kernel = "matmul"
 
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
