@@ -44,6 +44,18 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
+class _Extra:
+    """A node's rarely set fields (see ``Node._extras``)."""
+
+    __slots__ = ("post_hooks", "pre_hooks", "retain", "trace")
+
+    def __init__(self) -> None:
+        self.pre_hooks: list[Callable[..., Any]] | None = None
+        self.post_hooks: list[Callable[..., Any]] | None = None
+        self.retain: Any = None
+        self.trace: list[str] | None = None
+
+
 class Node:
     """A backward function in the autograd graph, as PyTorch's ``grad_fn``.
 
@@ -57,9 +69,7 @@ class Node:
         "__weakref__",
         "_backend",
         "_out_vc",
-        "_pre_hooks",
-        "_post_hooks",
-        "_retain",
+        "_extra",
         "_saved",
         "_versions",
         "args",
@@ -68,7 +78,6 @@ class Node:
         "_next",
         "needs_input_grad",
         "shapes",
-        "trace",
     )
 
     # Slot types, for the type checker (annotations only: values are set per instance).
@@ -131,10 +140,49 @@ class Node:
                 cls._plan = 4
 
     def __init__(self) -> None:
-        self._pre_hooks: list[Callable[..., Any]] | None = None
-        self._post_hooks: list[Callable[..., Any]] | None = None
-        self._retain: Any = None
-        self.trace: Any = None
+        self._extra: _Extra | None = None
+
+    # What few nodes have (hooks, a retained output, an anomaly-mode trace) lives in one
+    # ``_Extra``, created on first use: a node made on the hot path sets one field, and the
+    # engine tests one, instead of four each.
+    @property
+    def _pre_hooks(self) -> list[Callable[..., Any]] | None:
+        return None if self._extra is None else self._extra.pre_hooks
+
+    @_pre_hooks.setter
+    def _pre_hooks(self, value: list[Callable[..., Any]] | None) -> None:
+        self._extras().pre_hooks = value
+
+    @property
+    def _post_hooks(self) -> list[Callable[..., Any]] | None:
+        return None if self._extra is None else self._extra.post_hooks
+
+    @_post_hooks.setter
+    def _post_hooks(self, value: list[Callable[..., Any]] | None) -> None:
+        self._extras().post_hooks = value
+
+    @property
+    def _retain(self) -> Any:
+        """A weak reference to the output whose ``.grad`` is kept (``retain_grad``)."""
+        return None if self._extra is None else self._extra.retain
+
+    @_retain.setter
+    def _retain(self, value: Any) -> None:
+        self._extras().retain = value
+
+    @property
+    def trace(self) -> list[str] | None:
+        """Anomaly mode: the stack of the forward call that created this node."""
+        return None if self._extra is None else self._extra.trace
+
+    @trace.setter
+    def trace(self, value: list[str] | None) -> None:
+        self._extras().trace = value
+
+    def _extras(self) -> _Extra:
+        if self._extra is None:
+            self._extra = _Extra()
+        return self._extra
 
     @property
     def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
@@ -359,7 +407,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable: Tensor) -> None:
         # Every field set here, without ``Node.__init__``: a parameter gets a new one per step.
-        self._pre_hooks = self._post_hooks = self._retain = self.trace = None
+        self._extra = None
         self._var_ref = variable
         self._next = self._saved = ()
         self._backend = variable._backend
@@ -414,7 +462,7 @@ def record(
     tuples beyond the ones the node keeps.
     """
     node = _new(cls)
-    node._pre_hooks = node._post_hooks = node._retain = node.trace = None
+    node._extra = None
     node.args = args
     node._backend = backend
     if len(tensors) == 2:  # binary ops, unrolled: the most common case by far
@@ -709,7 +757,8 @@ def run_backward(
         while ready:
             node = pop_ready()
             g = pop_buffer(node)
-            if node._pre_hooks is not None or node._retain is not None:
+            extra = node._extra
+            if extra is not None and (extra.pre_hooks is not None or extra.retain is not None):
                 g = _run_pre_hooks(node, g, create_graph)
             plan = node._plan
             if general:
@@ -729,7 +778,7 @@ def run_backward(
                 if accumulate:
                     _accumulate_into_leaf(node, g, create_graph)  # type: ignore[arg-type]
                 continue
-            if create_graph or node.trace is not None:
+            if create_graph or (extra is not None and extra.trace is not None):
                 grads = _call_backward(node, g, create_graph)
             else:
                 # The common case, inlined (it runs once per node): raw kernels, no anomaly
@@ -777,7 +826,7 @@ def run_backward(
                                 value = node._unpack(False)[0]
                     if (
                         node.backward_owned is not None
-                        and node._post_hooks is None
+                        and (extra is None or extra.post_hooks is None)
                         and _getrefcount(g) == 2  # only this frame's ``g`` refers to it
                     ):
                         fn = node.backward_owned
@@ -807,8 +856,9 @@ def run_backward(
                             break
             if not retain_graph:
                 node._saved = _FREED
-            if node._post_hooks is not None:
-                for hook in node._post_hooks:
+            extra = node._extra  # a pre-hook may have added post-hooks
+            if extra is not None and extra.post_hooks is not None:
+                for hook in extra.post_hooks:
                     hook(grads, (g,))
             for nxt, gi in zip(node._next, grads):
                 if nxt is None:
@@ -946,7 +996,7 @@ def _check_anomaly(node: Node, grads: tuple[Any, ...], create_graph: bool) -> No
             f"was created at {_creation_site(node)}; its backward formula met a value where "
             "the derivative is not finite (e.g. sqrt or log at 0, division by 0), or received "
             "a non-finite gradient from above.\nTraceback of the forward call:\n"
-            + "".join(_user_frames(node.trace))
+            + "".join(_user_frames(node.trace or []))
         )
 
 

@@ -546,7 +546,7 @@ def unary(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
     if x._requires_grad and state.grad_enabled:
         # ``record``, inlined for one input (most of an op's cost on small arrays).
         node = _new(cls)
-        node._pre_hooks = node._post_hooks = node._retain = node.trace = None
+        node._extra = None
         node.args = args
         node._backend = be
         fn = x._grad_fn
@@ -632,7 +632,7 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
     if needs_grad and state.grad_enabled:
         # ``record``, inlined for two inputs (``b`` a tensor or a number): most ops.
         node = _new(cls)
-        node._pre_hooks = node._post_hooks = node._retain = node.trace = None
+        node._extra = None
         node.args = args
         node._backend = be
         fa = a._grad_fn
