@@ -56,6 +56,19 @@ class _Extra:
         self.trace: list[str] | None = None
 
 
+def _extra_field(name: str, doc: str) -> Any:
+    """A ``Node`` attribute kept in its ``_Extra`` (None while the node has none)."""
+
+    def get(node: Node) -> Any:
+        extra = node._extra
+        return None if extra is None else getattr(extra, name)
+
+    def set_(node: Node, value: Any) -> None:
+        setattr(node._extras(), name, value)
+
+    return property(get, set_, doc=doc)
+
+
 class Node:
     """A backward function in the autograd graph, as PyTorch's ``grad_fn``.
 
@@ -145,39 +158,10 @@ class Node:
     # What few nodes have (hooks, a retained output, an anomaly-mode trace) lives in one
     # ``_Extra``, created on first use: a node made on the hot path sets one field, and the
     # engine tests one, instead of four each.
-    @property
-    def _pre_hooks(self) -> list[Callable[..., Any]] | None:
-        return None if self._extra is None else self._extra.pre_hooks
-
-    @_pre_hooks.setter
-    def _pre_hooks(self, value: list[Callable[..., Any]] | None) -> None:
-        self._extras().pre_hooks = value
-
-    @property
-    def _post_hooks(self) -> list[Callable[..., Any]] | None:
-        return None if self._extra is None else self._extra.post_hooks
-
-    @_post_hooks.setter
-    def _post_hooks(self, value: list[Callable[..., Any]] | None) -> None:
-        self._extras().post_hooks = value
-
-    @property
-    def _retain(self) -> Any:
-        """A weak reference to the output whose ``.grad`` is kept (``retain_grad``)."""
-        return None if self._extra is None else self._extra.retain
-
-    @_retain.setter
-    def _retain(self, value: Any) -> None:
-        self._extras().retain = value
-
-    @property
-    def trace(self) -> list[str] | None:
-        """Anomaly mode: the stack of the forward call that created this node."""
-        return None if self._extra is None else self._extra.trace
-
-    @trace.setter
-    def trace(self, value: list[str] | None) -> None:
-        self._extras().trace = value
+    _pre_hooks = _extra_field("pre_hooks", "Hooks run on the incoming gradient.")
+    _post_hooks = _extra_field("post_hooks", "Hooks run on the computed gradients.")
+    _retain = _extra_field("retain", "A weak reference to the output ``retain_grad`` keeps.")
+    trace = _extra_field("trace", "Anomaly mode: the stack of the forward call that made it.")
 
     def _extras(self) -> _Extra:
         if self._extra is None:
