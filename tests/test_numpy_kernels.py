@@ -47,6 +47,17 @@ def test_negative_zero_is_never_mistaken_for_zero_and_0d_results_are_writable() 
     assert type(r) is np.ndarray and r.shape == () and r.flags.writeable
 
 
+def test_one_number_beside_arrays_of_several_dtypes_takes_each_ones_dtype() -> None:
+    # The kernels first try the 0-d array last made for a number (``_LATEST``): it must be of
+    # this array's dtype, or not be used.
+    for _ in range(2):
+        for dtype in (np.float32, np.float64, np.float16, np.int32):
+            x = np.arange(1, 4).astype(dtype)
+            for s in (2, 2.0, 1.01, -7.25):
+                _same_bits(K.mul(x, s), np.multiply(x, s))
+                _same_bits(K.sub(s, x), np.asarray(np.subtract(s, x)))
+
+
 def test_integer_arrays_keep_python_number_semantics() -> None:
     x = np.array([1, 200], np.int32)
     _same_bits(K.gt(x, 2**40), np.greater(x, 2**40))  # out of int32's range: NumPy's answer

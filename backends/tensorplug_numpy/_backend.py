@@ -41,6 +41,10 @@ _BOOL = np.dtype(np.bool_)
 
 _SCALARS: dict[Any, dict[Any, Any]] = {d: {} for d in _UINT_VIEW}
 """Per float dtype, Python numbers already made 0-d arrays of it (read-only, shared)."""
+_LATEST: dict[Any, tuple[Any, Any]] = {}
+"""Per nonzero number, the dtype and 0-d array ``_as_0d`` last gave for it: the kernels try it
+first, a lookup by the number alone (hashing a dtype and calling ``_as_0d`` cost more than
+the rest of a small kernel's wrapper). No zero: -0.0 would find 0.0's entry."""
 
 
 def _as_0d(s: Any, like: Any) -> Any:
@@ -62,6 +66,10 @@ def _as_0d(s: Any, like: Any) -> Any:
             cache.clear()
         z = cache[s] = np.array(s, like.dtype)
         z.flags.writeable = False
+    if s:
+        if len(_LATEST) > 512:
+            _LATEST.clear()
+        _LATEST[s] = (like.dtype, z)
     return z
 
 
@@ -82,9 +90,11 @@ def _array(f: Any) -> Any:
         def kernel(a: Any, b: Any) -> Any:  # type: ignore[misc]
             if b.__class__ is float or b.__class__ is int:
                 if a.__class__ is _ND:
-                    b = _as_0d(b, a)
+                    e = _LATEST.get(b)
+                    b = e[1] if e is not None and e[0] is a.dtype else _as_0d(b, a)
             elif (a.__class__ is float or a.__class__ is int) and b.__class__ is _ND:
-                a = _as_0d(a, b)
+                e = _LATEST.get(a)
+                a = e[1] if e is not None and e[0] is b.dtype else _as_0d(a, b)
             r = f(a, b)
             return r if r.__class__ is _ND else _asarray(r)
 

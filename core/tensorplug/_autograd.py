@@ -639,14 +639,16 @@ def _dependencies(
     stack = list(roots)
     root_set = set(roots)
     if not with_parents:  # ``backward()``: counts only, one dict lookup per edge
-        get, push = deps.get, stack.append
+        get, push, pop = deps.get, stack.append, stack.pop
+        # One root is never reached from itself (the graph has no cycles): no set to test.
+        many = len(root_set) > 1
         while stack:
-            for nxt in stack.pop()._next:
+            for nxt in pop()._next:
                 if nxt is not None:
                     n = get(nxt)
                     if n is None:
                         deps[nxt] = 1
-                        if nxt not in root_set:
+                        if not many or nxt not in root_set:
                             push(nxt)
                     else:
                         deps[nxt] = n + 1
