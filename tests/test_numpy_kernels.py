@@ -58,6 +58,19 @@ def test_one_number_beside_arrays_of_several_dtypes_takes_each_ones_dtype() -> N
                 _same_bits(K.sub(s, x), np.asarray(np.subtract(s, x)))
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(3, 4), ()])
+def test_tanh_and_sigmoid_backward_give_the_formulas_bits(dtype: type, shape: tuple) -> None:
+    g = np.asarray(RNG.standard_normal(shape) * 3).astype(dtype)
+    out = np.asarray(RNG.uniform(-1, 1, shape)).astype(dtype)
+    if shape:
+        out.reshape(-1)[:4] = [np.nan, -0.0, 1.0, -1.0]
+    with np.errstate(all="ignore"):
+        for _ in range(2):
+            _same_bits(K.tanh_backward(g, out), np.asarray(g * (1 - out * out)))
+            _same_bits(K.sigmoid_backward(g, out), np.asarray(g * out * (1 - out)))
+
+
 def test_integer_arrays_keep_python_number_semantics() -> None:
     x = np.array([1, 200], np.int32)
     _same_bits(K.gt(x, 2**40), np.greater(x, 2**40))  # out of int32's range: NumPy's answer

@@ -175,6 +175,25 @@ def _clamp(x: Any, lo: Any, hi: Any) -> Any:
     return r if r.__class__ is _ND else _asarray(r)
 
 
+def _one(x: Any) -> Any:
+    e = _LATEST.get(1)
+    return e[1] if e is not None and e[0] is x.dtype else _as_0d(1, x)
+
+
+def _tanh_backward(g: Any, out: Any) -> Any:
+    """``g * (1 - out * out)`` as three bare ufunc calls rather than three kernels (the same
+    operations in the same order: the same bits)."""
+    t = np.multiply(out, out)
+    r = np.multiply(g, np.subtract(_one(t), t))
+    return r if r.__class__ is _ND else _asarray(r)
+
+
+def _sigmoid_backward(g: Any, out: Any) -> Any:
+    """``g * out * (1 - out)``, as ``_tanh_backward``."""
+    r = np.multiply(np.multiply(g, out), np.subtract(_one(out), out))
+    return r if r.__class__ is _ND else _asarray(r)
+
+
 def _pow(a: Any, b: Any) -> Any:
     # ``x ** 2`` (squared errors) as np.square: the same values at half np.power's cost.
     if b.__class__ is int and b == 2 and a.__class__ is _ND and a.dtype in _UINT_VIEW:
@@ -347,6 +366,8 @@ def make_backend() -> Backend:
         assign=_assign,
         fill_=lambda dst, value: dst.fill(value),  # optional: zero_()/fill_() under no_grad
         clamp=_clamp,
+        tanh_backward=_tanh_backward,
+        sigmoid_backward=_sigmoid_backward,
         pow=_pow,
         relu=lambda x: _clamp(x, 0, None),
         scatter_add=np.add.at,

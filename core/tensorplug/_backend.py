@@ -310,6 +310,9 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         "reciprocal": lambda x: k["div"](1, x),
         "square": lambda x: k["mul"](x, x),
         "sigmoid": lambda x: k["div"](1, k["add"](k["exp"](k["neg"](x)), 1)),
+        # Backward of tanh and sigmoid from their output, one kernel each as in PyTorch.
+        "tanh_backward": lambda g, out: k["mul"](g, k["sub"](1, k["mul"](out, out))),
+        "sigmoid_backward": lambda g, out: k["mul"](k["mul"](g, out), k["sub"](1, out)),
         "relu": relu,
         "clamp": clamp,
         "stack": stack,

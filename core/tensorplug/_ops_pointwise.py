@@ -278,7 +278,7 @@ class TanhBackward0(Node):
     elementwise = True
     op, float_only, save = "tanh", True, (OUT,)
     kernel = "tanh"
-    backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(g, ops.sub(1, ops.mul(out, out))),))
+    backward = staticmethod(lambda ctx, ops, g, out: (ops.tanh_backward(g, out),))
 
 
 class SigmoidBackward0(Node):
@@ -286,7 +286,7 @@ class SigmoidBackward0(Node):
     elementwise = True
     op, float_only, save = "sigmoid", True, (OUT,)
     kernel = "sigmoid"
-    backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(ops.mul(g, out), ops.sub(1, out)),))
+    backward = staticmethod(lambda ctx, ops, g, out: (ops.sigmoid_backward(g, out),))
 
 
 class ReluBackward0(Node):

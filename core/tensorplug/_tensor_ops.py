@@ -48,7 +48,10 @@ def _iota(n: int, shape: tuple[int, ...], like: Tensor) -> Tensor:
 TENSOR_OPS = SimpleNamespace(
     add=P.add, sub=P.sub, mul=P.mul, div=P.div, neg=P.neg, pow=P.pow, exp=P.exp, log=P.log,
     sqrt=P.sqrt, sin=P.sin, cos=P.cos, tanh=P.tanh, sign=P.sign, abs=P.abs,
-    sigmoid=P.sigmoid, where=P.where, maximum=P.maximum, minimum=P.minimum,
+    sigmoid=P.sigmoid, where=P.where,
+    tanh_backward=lambda g, out: P.mul(g, P.sub(1, P.mul(out, out))),
+    sigmoid_backward=lambda g, out: P.mul(P.mul(g, out), P.sub(1, out)),
+    maximum=P.maximum, minimum=P.minimum,
     eq=P.eq, ne=P.ne, lt=P.lt, le=P.le, gt=P.gt, ge=P.ge,
     sum=_sum, prod=_prod, amax=_amax,
     sum_to=lambda x, shape: x if x.shape == tuple(shape) else S.sum_to_size(x, shape),
