@@ -739,10 +739,19 @@ def run_backward(
         buffers.get,
     )
     general = inputs is not None  # backward(inputs=...) or autograd.grad
+    # The node made ready last, with its gradient, when that gradient went to it directly:
+    # the top of the ``ready`` stack, held in two locals (a chain then never touches
+    # ``buffers`` or ``ready``). Before anything else is pushed, it is pushed first.
+    carry: Node | None = None
+    carry_g: Any = None
     try:
-        while ready:
-            node = pop_ready()
-            g = pop_buffer(node)
+        while carry is not None or ready:
+            if carry is not None:
+                node, g = carry, carry_g
+                carry = carry_g = None
+            else:
+                node = pop_ready()
+                g = pop_buffer(node)
             extra = node._extra
             if extra is not None and (extra.pre_hooks is not None or extra.retain is not None):
                 g = _run_pre_hooks(node, g, create_graph)
@@ -852,6 +861,13 @@ def run_backward(
                 if gi is not None:
                     buf = get_buffer(nxt)
                     if buf is None:
+                        if deps[nxt] == 1:  # its one gradient: ``nxt`` is ready with it
+                            deps[nxt] = 0
+                            if carry is not None:
+                                buffers[carry] = carry_g
+                                push_ready(carry)
+                            carry, carry_g = nxt, gi
+                            continue
                         buffers[nxt] = gi
                     elif (
                         nxt in summed
@@ -869,12 +885,17 @@ def run_backward(
                     deps[nxt] = left
                 else:  # every edge into ``nxt`` is done
                     deps[nxt] = 0
+                    if carry is not None:  # keep the stack's order
+                        buffers[carry] = carry_g
+                        push_ready(carry)
+                        carry = carry_g = None
                     if nxt in buffers:
                         push_ready(nxt)
                     else:
                         _release(nxt, deps, buffers, ready)
-            # Drop this frame's references: a gradient held only by ``buffers`` is one the
-            # next node may overwrite (``backward_owned``), and frees as soon as it is used.
+            # Drop this frame's references: a gradient held only by ``buffers`` or ``carry_g``
+            # is one the next node may overwrite (``backward_owned``), and frees as soon as it
+            # is used.
             g = grads = gi = None
     finally:
         state.grad_enabled = prev_mode
