@@ -768,3 +768,68 @@ def test_setitem_of_own_slice_times_scalar() -> None:
     z[0] = 0.0
     with pytest.raises(RuntimeError, match="inplace"):
         h.sum().backward()
+
+
+def _hook_errors(lib: Any, hook: Any, on_leaf: bool) -> str:
+    x = lib.ones(3, requires_grad=True)
+    y = x * 2
+    (x if on_leaf else y).register_hook(hook)
+    try:
+        (y * 3).sum().backward()
+    except RuntimeError as e:
+        return str(e)
+    return ""
+
+
+def _to_double(g: Any) -> Any:
+    return g.double()
+
+
+@pytest.mark.parametrize("on_leaf", [False, True])
+def test_a_hook_may_not_change_the_gradients_dtype_or_size(on_leaf: bool) -> None:
+    msg = _hook_errors(tp, _to_double, on_leaf)
+    assert "hook '_to_double' has changed the type of value" in msg and "float64" in msg
+    msg = _hook_errors(tp, lambda g: g[:2], on_leaf)
+    assert "hook '<lambda>' has changed the size of value (was [3] got [2])" in msg
+    assert _hook_errors(tp, lambda g: g * 2, on_leaf) == ""  # same dtype and size: fine
+
+
+def test_hook_checks_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    for hook in (_to_double, lambda g: g[:2]):
+        for on_leaf in (False, True):
+            ours, theirs = _hook_errors(tp, hook, on_leaf), _hook_errors(torch, hook, on_leaf)
+            assert bool(ours) == bool(theirs)
+            assert ours.split(" value")[0] == theirs.split(" value")[0]
+
+
+@pytest.mark.parametrize("lib_name", ["tensorplug", "torch"])
+def test_a_root_gradient_of_another_dtype_gives_the_inputs_dtype(lib_name: str) -> None:
+    lib = tp if lib_name == "tensorplug" else pytest.importorskip("torch")
+    x = lib.ones(3, requires_grad=True)
+    y = x * 2  # a pointwise node whose gradients the engine does not re-check
+    y.backward(lib.full((3,), 0.5, dtype=lib.float64))
+    assert x.grad.dtype == lib.float32
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_only_pointwise_nodes_with_one_dtype_skip_the_gradient_dtype_check() -> None:
+    from tensorplug._autograd import OutDtype
+
+    x = tp.ones(2, 2, requires_grad=True)
+    assert (x * 2).grad_fn.dtype.__class__ is OutDtype
+    assert (x + x).tanh().grad_fn.dtype.__class__ is OutDtype
+    for y in (
+        x + tp.ones(2, 2, dtype=tp.float64),  # promoted
+        x + tp.ones(2),  # broadcast
+        x.to(tp.float64) * 1,  # a cast, then ...
+        x.to(tp.float64),  # ... the cast itself
+        x.sum(),
+        x ** np.float64(2.5),  # a NumPy scalar is not weak: the result is float64
+    ):
+        node = y.grad_fn
+        if node.dtype.__class__ is OutDtype:
+            assert all(d is None or d == y._data.dtype for d in node.dtype)
+        y.sum().backward()
+        assert x.grad.dtype == tp.float32
+        x.grad = None

@@ -540,6 +540,17 @@ class SameShapes(tuple):  # type: ignore[type-arg]
     __slots__ = ()
 
 
+class OutDtype(tuple):  # type: ignore[type-arg]
+    """``dtype`` of a node recorded by a pointwise op whose output has its inputs' one dtype
+    (beside a number, if any). Its backward computes from the incoming gradient, saved values
+    of that dtype and numbers, so its gradients have that dtype too: the engine skips its
+    check of them (a gradient reaching a node always has the dtype of the node's output, as
+    in PyTorch's engine: a root's is cast to it, and every node's results are checked or,
+    here, known)."""
+
+    __slots__ = ()
+
+
 _Pair = tuple[tuple[Any, ...], tuple[Any, ...]]  # a node's ``(shapes, dtype)``
 
 
@@ -554,7 +565,16 @@ class TensorMeta:
     with the same inputs, which also leaves fewer objects for the garbage collector.
     """
 
-    __slots__ = ("dtype", "one", "pairs", "scalar", "shape")
+    __slots__ = (
+        "dtype",
+        "one",
+        "pairs",
+        "pointwise",
+        "pointwise2",
+        "pointwise_scalar",
+        "scalar",
+        "shape",
+    )
 
     def __init__(self, shape: Any, dtype: Any) -> None:
         self.shape = shape
@@ -563,6 +583,11 @@ class TensorMeta:
         """A one-input node's ``(shapes, dtype)``."""
         self.scalar: _Pair = (SameShapes((shape, None)), (dtype, None))
         """A node's with this tensor first and a Python number second."""
+        self.pointwise: _Pair = ((shape,), OutDtype((dtype,)))
+        self.pointwise2: _Pair = (SameShapes((shape, shape)), OutDtype((dtype, dtype)))
+        self.pointwise_scalar: _Pair = (SameShapes((shape, None)), OutDtype((dtype, None)))
+        """``one``, a pair of this tensor and ``scalar``, for a pointwise op whose output has
+        this dtype (``OutDtype``)."""
         self.pairs: dict[TensorMeta, _Pair] = {}
         """A two-input node's, by the second input's ``TensorMeta``."""
 
@@ -831,7 +856,7 @@ def run_backward(
                     grads = fn(node, k, g, *node._unpack(False))
                 saved = None
                 dts = node.dtype
-                n = len(dts)
+                n = 0 if dts.__class__ is OutDtype and extra is None else len(dts)
                 if n == 2:
                     g0, g1 = grads
                     if (g0 is not None and g0.dtype is not dts[0]) or (
@@ -844,7 +869,7 @@ def run_backward(
                     if g0 is not None and g0.dtype is not dts[0]:
                         grads = _match_dtypes(node, grads, False)
                     g0 = None
-                else:
+                elif n:
                     for gi, dt in zip(grads, dts):
                         if gi is not None and gi.dtype is not dt and gi.dtype != dt:
                             grads = _match_dtypes(node, grads, False)
@@ -1007,16 +1032,34 @@ def _check_anomaly(node: Node, grads: tuple[Any, ...], create_graph: bool) -> No
         )
 
 
+def _hook_result(hook: Any, g: Any, r: Any, be: Backend, create_graph: bool) -> Any:
+    """A tensor hook's replacement for gradient ``g`` (an array, or a tensor under
+    ``create_graph``), refused as PyTorch refuses it when its dtype or size differs."""
+    if not isinstance(r, _Tensor):
+        raise TypeError(f"hook {_hook_name(hook)} returned {type(r).__name__}, not a Tensor")
+    was = g if create_graph else _Tensor._make(g, be)
+    if r.dtype != was.dtype:
+        raise RuntimeError(
+            f"hook {_hook_name(hook)} has changed the type of value (was {was.dtype} got {r.dtype})"
+        )
+    if r.shape != was.shape:
+        raise RuntimeError(
+            f"hook {_hook_name(hook)} has changed the size of value (was {list(was.shape)} "
+            f"got {list(r.shape)})"
+        )
+    return r if create_graph else r._data
+
+
+def _hook_name(hook: Any) -> str:
+    return f"'{getattr(hook, '__name__', type(hook).__name__)}'"
+
+
 def _run_pre_hooks(node: Node, g: Any, create_graph: bool) -> Any:
     if node._pre_hooks:
         for hook in node._pre_hooks:
-            if create_graph:
-                r = hook(g)
-            else:
-                r = hook(_Tensor._make(g, node._backend))
-                r = None if r is None else r._data
+            r = hook(g if create_graph else _Tensor._make(g, node._backend))
             if r is not None:
-                g = r
+                g = _hook_result(hook, g, r, node._backend, create_graph)
     if node._retain is not None:
         t = node._retain()
         if t is not None:
@@ -1039,7 +1082,7 @@ def _accumulate_into_leaf(node: AccumulateGrad, g: Any, create_graph: bool) -> N
         for hook in hooks:
             r = hook(g if create_graph else _Tensor._make(g, be))
             if r is not None:
-                g = r if create_graph else r._data
+                g = _hook_result(hook, g, r, be, create_graph)
     if create_graph:
         var._grad = g if var._grad is None else var._grad + g
     elif var._grad is None:

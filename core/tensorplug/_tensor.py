@@ -351,7 +351,7 @@ class Tensor:
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """``hook(grad)`` runs when this tensor's gradient is computed; a returned tensor
-        replaces it."""
+        replaces it, and must have its dtype and size (as in PyTorch)."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is not None:
@@ -557,10 +557,12 @@ def unary(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
         meta = x._meta
         if meta is None:
             meta = meta_of(x)
-        node.shapes, node.dtype = meta.one
         # A pointwise op's output has its input's shape, and mostly its dtype (one identity
-        # test): it takes the input's metadata, which the next op then needs not compute.
-        t._meta = meta if cls.elementwise and out.dtype is meta.dtype else None
+        # test): it takes the input's metadata, which the next op then needs not compute, and
+        # its node's gradients need no dtype check (``OutDtype``).
+        pointwise = cls.elementwise and out.dtype is meta.dtype
+        node.shapes, node.dtype = meta.pointwise if pointwise else meta.one
+        t._meta = meta if pointwise else None
         plan = cls._plan
         if plan == 0:
             node._saved = node._versions = ()
@@ -649,16 +651,20 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
             mb = b._meta
             if mb is None:
                 mb = meta_of(b)
-            try:
-                node.shapes, node.dtype = ma.pairs[mb]
-            except KeyError:
-                node.shapes, node.dtype = ma.pair(mb)
-            # Same metadata: nothing broadcast (see ``unary``).
-            t._meta = ma if mb is ma and cls.elementwise and out.dtype is ma.dtype else None
+            if mb is ma and cls.elementwise and out.dtype is ma.dtype:  # see ``unary``
+                node.shapes, node.dtype = ma.pointwise2
+                t._meta = ma
+            else:
+                try:
+                    node.shapes, node.dtype = ma.pairs[mb]
+                except KeyError:
+                    node.shapes, node.dtype = ma.pair(mb)
+                t._meta = None
         else:
             fb = vb = None
-            node.shapes, node.dtype = ma.scalar
-            t._meta = ma if cls.elementwise and out.dtype is ma.dtype else None
+            pointwise = cls.elementwise and out.dtype is ma.dtype
+            node.shapes, node.dtype = ma.pointwise_scalar if pointwise else ma.scalar
+            t._meta = ma if pointwise else None
         node._next = (fa, fb)
         node.needs_input_grad = _NEEDS2[fa is not None][fb is not None]
         plan = cls._plan

@@ -55,6 +55,8 @@ def _roots(outputs: list[Tensor], grads: list[Any], create_graph: bool) -> list[
                     f"backward: gradient is on {g.device} ({g.backend}) but the output is on "
                     f"{out.device} ({out.backend})"
                 )
+            if g.dtype != out.dtype:  # every node gets its output's dtype (see ``OutDtype``)
+                g = g.to(out.dtype)
             g = g if create_graph else g._data
         node = out._grad_fn if out._grad_fn is not None else out._accumulator()
         roots.append((node, g))
