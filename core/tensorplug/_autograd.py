@@ -887,7 +887,6 @@ def run_backward(
                     buf = get_buffer(nxt)
                     if buf is None:
                         if deps[nxt] == 1:  # its one gradient: ``nxt`` is ready with it
-                            deps[nxt] = 0
                             if carry is not None:
                                 buffers[carry] = carry_g
                                 push_ready(carry)
@@ -908,8 +907,7 @@ def run_backward(
                 left = deps[nxt] - 1
                 if left:
                     deps[nxt] = left
-                else:  # every edge into ``nxt`` is done
-                    deps[nxt] = 0
+                else:  # every edge into ``nxt`` is done (its count is not read again)
                     if carry is not None:  # keep the stack's order
                         buffers[carry] = carry_g
                         push_ready(carry)
