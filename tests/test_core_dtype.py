@@ -166,3 +166,23 @@ def test_inplace_keeps_dtype_and_refuses_unsafe_cast() -> None:
     i = tp.zeros(2, dtype=tp.int64)
     with pytest.raises(RuntimeError, match="can't be cast"):
         i.add_(1.5)
+
+
+@pytest.mark.parametrize("scalar", [np.float64(2.5), np.float32(2.0), np.float64(-1.5), 2.5, 3])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        lambda x, s: x**s,
+        lambda x, s: s**x,
+        lambda x, s: x + s,
+        lambda x, s: x * s,
+        lambda x, s: s - x,
+        lambda x, s: x.clamp(min=s),
+    ],
+    ids=["pow", "rpow", "add", "mul", "rsub", "clamp"],
+)
+def test_numpy_scalars_act_as_python_numbers_as_in_torch(expr: Any, scalar: Any) -> None:
+    for dtype in ("float32", "float16"):
+        ours = expr(tp.ones(2, dtype=getattr(tp, dtype)), scalar)
+        theirs = expr(torch.ones(2, dtype=getattr(torch, dtype)), scalar)
+        assert ours.dtype.name == _name(theirs.dtype), (dtype, scalar)

@@ -6,6 +6,7 @@ by ``ops.sum_to``, the one place broadcasting is undone.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -416,12 +417,17 @@ divide = true_divide = div
 def pow(input: Any, exponent: Any) -> Tensor:
     """``input ** exponent``; either may be a number."""
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+        # A NumPy float (a float subclass) acts as the Python number, as in PyTorch: NumPy
+        # itself would let a float64 scalar promote the result.
+        exponent = float(exponent) if isinstance(exponent, float) else exponent
         if not isinstance(input, Tensor):
             raise TypeError("pow(): expected a Tensor argument")
         if isinstance(exponent, float) and not input.dtype.is_floating_point:
             input = input.float()
         return unary(PowBackward0, input, exponent)
     if not isinstance(input, Tensor):
+        if isinstance(input, numbers.Real) and not isinstance(input, int):
+            input = float(input)  # a NumPy float acts as the Python number (see above)
         if isinstance(input, float) and not exponent.dtype.is_floating_point:
             exponent = exponent.to(get_default_dtype())  # 2.0 ** int tensor is a float tensor
         return unary(PowBackward2, exponent, input)
