@@ -647,7 +647,6 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
             fb = b._grad_fn
             if fb is None and b._requires_grad:
                 fb = b._accumulator()
-            vb = b._vc[0]
             mb = b._meta
             if mb is None:
                 mb = meta_of(b)
@@ -661,7 +660,7 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
                     node.shapes, node.dtype = ma.pair(mb)
                 t._meta = None
         else:
-            fb = vb = None
+            fb = None
             pointwise = cls.elementwise and out.dtype is ma.dtype
             node.shapes, node.dtype = ma.pointwise_scalar if pointwise else ma.scalar
             t._meta = ma if pointwise else None
@@ -672,13 +671,16 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
             node._saved = node._versions = ()
         elif plan == 3 and cls.save[0] == 0:  # mul, div, matmul: both inputs
             node._saved = (a, b)
-            node._versions = (a._vc[0], vb)
+            node._versions = (a._vc[0], None if dtb is None else b._vc[0])
         elif plan == 1:
             node._saved = (out,)
             node._versions = _VERSION_0
             node._out_vc = vc
         elif plan == 2:
-            node._saved, node._versions = ((a,), (a._vc[0],)) if cls.save[0] == 0 else ((b,), (vb,))
+            if cls.save[0] == 0:
+                node._saved, node._versions = (a,), (a._vc[0],)
+            else:
+                node._saved, node._versions = (b,), (None if dtb is None else b._vc[0],)
         else:
             _save_general(node, cls.save, (a, b), out)
             node._out_vc = vc
