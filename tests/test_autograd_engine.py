@@ -3,6 +3,7 @@ freeing the graph, version counters, in-place ops and deep graphs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -833,3 +834,49 @@ def test_only_pointwise_nodes_with_one_dtype_skip_the_gradient_dtype_check() -> 
         y.sum().backward()
         assert x.grad.dtype == tp.float32
         x.grad = None
+
+
+def _run_order(lib: Any, program: Callable[[Any], Any]) -> list[str]:
+    """The names of the nodes in the order their backward ran (leaf nodes left out)."""
+    order: list[str] = []
+    loss = program(lib)
+    seen: set[Any] = set()
+    stack = [loss.grad_fn]
+    while stack:
+        n = stack.pop()
+        if n is None or n in seen:
+            continue
+        seen.add(n)
+        n.register_hook(lambda gi, go, n=n: order.append(n.name()))
+        stack.extend(f for f, _ in n.next_functions)
+    loss.backward()
+    return [name for name in order if not name.endswith("AccumulateGrad")]
+
+
+def _branches(lib: Any) -> Any:
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    f, g, h = x.exp(), x.sin(), (x * 3).cos()
+    return (g + f + h).sum()
+
+
+def _diamond(lib: Any) -> Any:
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    w = lib.tensor([0.5, -1.0], requires_grad=True)
+    a = x * w
+    d = (a.exp() + a.sin()) * x
+    return (d.tanh() + a).sum()
+
+
+def test_nodes_run_newest_first() -> None:
+    # Each node runs once every node made after it that feeds it has run: here, the branches
+    # in reverse order of creation (cos, then sin, then exp), as PyTorch runs them.
+    assert _run_order(tp, _branches) == [
+        "SumBackward0", "AddBackward0", "AddBackward0", "CosBackward0", "MulBackward0",
+        "SinBackward0", "ExpBackward0",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("program", [_branches, _diamond], ids=["branches", "diamond"])
+def test_node_order_matches_torch(program: Callable[[Any], Any]) -> None:
+    torch = pytest.importorskip("torch")
+    assert _run_order(tp, program) == _run_order(torch, program)

@@ -10,9 +10,11 @@ form: arrays in the first case, tensors in the second.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import weakref
 from collections.abc import Callable, Sequence
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ._grad_mode import anomaly, state
@@ -28,6 +30,10 @@ OUT = -1
 """In ``Node.save``, the index that stands for the op's output."""
 
 _FREED = ()
+
+_next_seq = itertools.count().__next__
+"""A node's sequence number (``Node._seq``): nodes made later get larger ones, so a node's
+consumers always have larger numbers than it (the engine's order, as PyTorch's)."""
 
 
 class RemovableHandle:
@@ -83,6 +89,7 @@ class Node:
         "_backend",
         "_out_vc",
         "_extra",
+        "_seq",
         "_saved",
         "_versions",
         "args",
@@ -96,6 +103,7 @@ class Node:
     # Slot types, for the type checker (annotations only: values are set per instance).
     _backend: Backend
     _out_vc: list[Any]  # the output's version counter: set where the output is saved
+    _seq: int  # when it was made (``_next_seq``): the engine runs newer nodes first
     _saved: tuple[Any, ...]
     _versions: tuple[int | None, ...]
     _next: tuple[Node | None, ...]
@@ -154,6 +162,7 @@ class Node:
 
     def __init__(self) -> None:
         self._extra: _Extra | None = None
+        self._seq = _next_seq()
 
     # What few nodes have (hooks, a retained output, an anomaly-mode trace) lives in one
     # ``_Extra``, created on first use: a node made on the hot path sets one field, and the
@@ -392,6 +401,7 @@ class AccumulateGrad(Node):
     def __init__(self, variable: Tensor) -> None:
         # Every field set here, without ``Node.__init__``: a parameter gets a new one per step.
         self._extra = None
+        self._seq = _next_seq()
         self._var_ref = variable
         self._next = self._saved = ()
         self._backend = variable._backend
@@ -529,6 +539,7 @@ def record(
         _save_general(node, save, tensors, out)
     if anomaly.enabled:
         _record_trace(node)
+    node._seq = _next_seq()  # after its inputs' nodes, ``_accumulator()`` ones included
     return node
 
 
@@ -650,48 +661,29 @@ def _save_general(node: Node, save: tuple[int, ...], tensors: Sequence[Any], out
 # --------------------------------------------------------------------------------------------
 
 
-def _dependencies(
-    roots: Sequence[Node], with_parents: bool = True
-) -> tuple[dict[Node, int], dict[Node, list[Node]]]:
-    """Count, for each reachable node, the edges that point at it, and (``with_parents``)
-    record its parents, which only ``backward(inputs=...)`` and ``grad`` need.
+def _parents(roots: Sequence[Node]) -> dict[Node, list[Node]]:
+    """Each node reachable from ``roots`` with the nodes that point at it, which only
+    ``backward(inputs=...)`` and ``grad`` need (to run only what leads to their inputs).
 
-    Iterative, so a 100 000-op chain needs no recursion. A node is first reached when its
-    count is created, so the count dict doubles as the visited set.
+    Iterative, so a 100 000-op chain needs no recursion; a node is first reached when its
+    entry is created, so the dict doubles as the visited set.
     """
-    deps: dict[Node, int] = {}
     parents: dict[Node, list[Node]] = {}
     stack = list(roots)
     root_set = set(roots)
-    if not with_parents:  # ``backward()``: counts only, one dict lookup per edge
-        get, push, pop = deps.get, stack.append, stack.pop
-        # One root is never reached from itself (the graph has no cycles): no set to test.
-        many = len(root_set) > 1
-        while stack:
-            for nxt in pop()._next:
-                if nxt is not None:
-                    n = get(nxt)
-                    if n is None:
-                        deps[nxt] = 1
-                        if not many or nxt not in root_set:
-                            push(nxt)
-                    else:
-                        deps[nxt] = n + 1
-        return deps, parents
     while stack:
         node = stack.pop()
         for nxt in node._next:
             if nxt is None:
                 continue
-            if nxt in deps:
-                deps[nxt] += 1
-            else:
-                deps[nxt] = 1
+            seen = parents.get(nxt)
+            if seen is None:
+                parents[nxt] = [node]
                 if nxt not in root_set:
                     stack.append(nxt)
-            if with_parents:
-                parents.setdefault(nxt, []).append(node)
-    return deps, parents
+            else:
+                seen.append(node)
+    return parents
 
 
 def _above(targets: dict[Node, Any], parents: dict[Node, list[Node]]) -> set[Node]:
@@ -728,7 +720,14 @@ def run_backward(
     """
     targets: dict[Node, Any] = _NONE
     to_run = None
+    # Nodes holding a gradient and not yet run, run in decreasing ``_seq`` (creation order,
+    # newest first, as PyTorch orders its ready queue). A node's consumers are all newer than
+    # it, and any reachable consumer still to run has a newer pending node on its way from
+    # the roots, so the newest pending node has every gradient it will get: no dependency
+    # count is needed. ``pending`` is a heap of ``(-_seq, node)``; ``buffers`` their
+    # gradients.
     buffers: dict[Node, Any] = {}
+    pending: list[tuple[int, Node]] = []
     root_nodes = []
     for node, g in roots:
         if node in buffers:
@@ -736,16 +735,13 @@ def run_backward(
         else:
             buffers[node] = g
             root_nodes.append(node)
-    if inputs is None:
-        deps, _ = _dependencies(root_nodes, False)
-    else:
+            heappush(pending, (-node._seq, node))
+    if inputs is not None:
         targets = {}
         for t in inputs:
             fn = t._grad_fn if t._grad_fn is not None else t._accumulator()
             targets[fn] = t
-        deps, parents = _dependencies(root_nodes, True)
-        to_run = _above(targets, parents)
-    ready = [n for n in root_nodes if deps.get(n, 0) == 0]
+        to_run = _above(targets, _parents(root_nodes))
     captured: dict[Node, Any] = _NONE if accumulate else {}
     grads: Any  # a node's gradients; None once used
     buf: Any
@@ -757,25 +753,19 @@ def run_backward(
     prev_mode = state.grad_enabled
     state.grad_enabled = create_graph
     # Bound once: the loop below runs once per node and edge of the graph.
-    pop_ready, push_ready, pop_buffer, get_buffer = (
-        ready.pop,
-        ready.append,
-        buffers.pop,
-        buffers.get,
-    )
+    pop_buffer, get_buffer = buffers.pop, buffers.get
     general = inputs is not None  # backward(inputs=...) or autograd.grad
-    # The node made ready last, with its gradient, when that gradient went to it directly:
-    # the top of the ``ready`` stack, held in two locals (a chain then never touches
-    # ``buffers`` or ``ready``). Before anything else is pushed, it is pushed first.
+    # The newest pending node, when newer than all of ``pending``, is held with its gradient
+    # in two locals instead (a chain of ops then never touches the heap or ``buffers``).
     carry: Node | None = None
     carry_g: Any = None
     try:
-        while carry is not None or ready:
+        while carry is not None or pending:
             if carry is not None:
                 node, g = carry, carry_g
                 carry = carry_g = None
             else:
-                node = pop_ready()
+                node = heappop(pending)[1]
                 g = pop_buffer(node)
             extra = node._extra
             if extra is not None and (extra.pre_hooks is not None or extra.retain is not None):
@@ -792,8 +782,7 @@ def run_backward(
                         _accumulate_into_leaf(node, g, create_graph)  # type: ignore[arg-type]
                     continue
                 if to_run is not None and node not in to_run:
-                    _release(node, deps, buffers, ready)
-                    continue
+                    continue  # leads to no requested input
             elif plan < 0:
                 if accumulate:
                     _accumulate_into_leaf(node, g, create_graph)  # type: ignore[arg-type]
@@ -881,41 +870,36 @@ def run_backward(
                 for hook in extra.post_hooks:
                     hook(grads, (g,))
             for nxt, gi in zip(node._next, grads):
-                if nxt is None:
+                if nxt is None or gi is None:
                     continue
-                if gi is not None:
-                    buf = get_buffer(nxt)
-                    if buf is None:
-                        if deps[nxt] == 1:  # its one gradient: ``nxt`` is ready with it
-                            if carry is not None:
-                                buffers[carry] = carry_g
-                                push_ready(carry)
+                if nxt is carry:  # a second gradient from this node (``y * y``)
+                    carry_g = _accumulate(carry_g, gi, nxt._backend)
+                    continue
+                buf = get_buffer(nxt)
+                if buf is None:  # ``nxt`` is pending from now on
+                    seq = nxt._seq
+                    if carry is None:
+                        if not pending or seq > -pending[0][0]:
                             carry, carry_g = nxt, gi
                             continue
-                        buffers[nxt] = gi
-                    elif (
-                        nxt in summed
-                        and not create_graph
-                        and buf.shape == gi.shape
-                        and buf.dtype == gi.dtype
-                    ):
-                        nxt._backend.k.iadd(buf, gi)
-                    else:
-                        buffers[nxt] = _accumulate(buf, gi, nxt._backend)
-                        summed.add(nxt)
-                    buf = None
-                left = deps[nxt] - 1
-                if left:
-                    deps[nxt] = left
-                else:  # every edge into ``nxt`` is done (its count is not read again)
-                    if carry is not None:  # keep the stack's order
+                    elif seq > carry._seq:
                         buffers[carry] = carry_g
-                        push_ready(carry)
-                        carry = carry_g = None
-                    if nxt in buffers:
-                        push_ready(nxt)
-                    else:
-                        _release(nxt, deps, buffers, ready)
+                        heappush(pending, (-carry._seq, carry))
+                        carry, carry_g = nxt, gi
+                        continue
+                    buffers[nxt] = gi
+                    heappush(pending, (-seq, nxt))
+                elif (
+                    nxt in summed
+                    and not create_graph
+                    and buf.shape == gi.shape
+                    and buf.dtype == gi.dtype
+                ):
+                    nxt._backend.k.iadd(buf, gi)
+                else:
+                    buffers[nxt] = _accumulate(buf, gi, nxt._backend)
+                    summed.add(nxt)
+                buf = None
             # Drop this frame's references: a gradient held only by ``buffers`` or ``carry_g``
             # is one the next node may overwrite (``backward_owned``), and frees as soon as it
             # is used.
@@ -923,26 +907,6 @@ def run_backward(
     finally:
         state.grad_enabled = prev_mode
     return captured
-
-
-def _release(
-    node: Node, deps: dict[Node, int], buffers: dict[Node, Any], ready: list[Node]
-) -> None:
-    """Release the dependents of a node that is not run (no gradient reached it, or it leads
-    to no requested input), running none of them that gets no gradient from elsewhere."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        for nxt in n._next:
-            if nxt is None:
-                continue
-            left = deps[nxt] - 1
-            deps[nxt] = left
-            if left == 0:
-                if nxt in buffers:
-                    ready.append(nxt)
-                else:
-                    stack.append(nxt)
 
 
 def _accumulate(a: Any, b: Any, be: Backend) -> Any:

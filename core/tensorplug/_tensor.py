@@ -16,6 +16,7 @@ from ._autograd import (
     Node,
     RemovableHandle,
     TensorMeta,
+    _next_seq,
     _record_trace,
     _save_general,
     describe,
@@ -553,6 +554,7 @@ def unary(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
         if fn is None:
             fn = x._accumulator()
         node._next = (fn,)
+        node._seq = _next_seq()  # after ``fn`` (see ``_next_seq``)
         node.needs_input_grad = _NEEDS1[1]
         meta = x._meta
         if meta is None:
@@ -665,6 +667,7 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
             node.shapes, node.dtype = ma.pointwise_scalar if pointwise else ma.scalar
             t._meta = ma if pointwise else None
         node._next = (fa, fb)
+        node._seq = _next_seq()
         node.needs_input_grad = _NEEDS2[fa is not None][fb is not None]
         plan = cls._plan
         if plan == 0:
