@@ -417,10 +417,14 @@ def _index_result(t: Tensor) -> Tensor:
     return t
 
 
-def _correction(unbiased: Any, correction: Any) -> float:
+def _var_args(dim: Any, unbiased: Any, correction: Any) -> tuple[Any, float]:
+    """``var``/``std``'s ``(dim, correction)``. A dim passed where ``unbiased`` stands
+    (``var(x, 0)``, PyTorch's positional form) is the dim."""
+    if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool) and dim is None:
+        dim, unbiased = unbiased, None
     if correction is not None:
-        return float(correction)
-    return 1.0 if unbiased is None or unbiased else 0.0
+        return dim, float(correction)
+    return dim, 1.0 if unbiased is None or unbiased else 0.0
 
 
 def var(
@@ -432,11 +436,8 @@ def var(
     correction: float | None = None,
 ) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as PyTorch)."""
-    if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool) and dim is None:
-        dim, unbiased = unbiased, None
-    return _reduce(
-        VarBackward0, VarBackward0, input, dim, keepdim, _correction(unbiased, correction)
-    )
+    dim, c = _var_args(dim, unbiased, correction)
+    return _reduce(VarBackward0, VarBackward0, input, dim, keepdim, c)
 
 
 def std(
@@ -448,11 +449,8 @@ def std(
     correction: float | None = None,
 ) -> Tensor:
     """Standard deviation over ``dim`` with Bessel's ``correction`` (1 by default)."""
-    if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool) and dim is None:
-        dim, unbiased = unbiased, None
-    return _reduce(
-        StdBackward0, StdBackward0, input, dim, keepdim, _correction(unbiased, correction)
-    )
+    dim, c = _var_args(dim, unbiased, correction)
+    return _reduce(StdBackward0, StdBackward0, input, dim, keepdim, c)
 
 
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
