@@ -121,8 +121,8 @@ def test_sum_over_rows_through_blas_is_as_accurate_as_numpys_reduction() -> None
 
 
 def test_where_zero_works_in_place_only_on_an_array_that_owns_its_memory() -> None:
-    g = RNG.standard_normal((10, 8)).astype(np.float32)
-    cond = RNG.random((10, 8)) > 0.5
+    g = RNG.standard_normal((40, 8)).astype(np.float32)
+    cond = RNG.random((40, 8)) > 0.5
     want = np.where(cond, g, 0)
     got = K.where_zero_(cond, g)
     assert got is g  # owned: no second buffer
@@ -132,3 +132,24 @@ def test_where_zero_works_in_place_only_on_an_array_that_owns_its_memory() -> No
     got = K.where_zero_(cond, ro)
     assert got is not ro
     _same_bits(got, np.where(cond, ro, 0))
+
+
+@pytest.mark.parametrize("dtype", FLOATS + [np.int32])
+@pytest.mark.parametrize("shape", [(3, 4), (), (40, 8)])
+def test_where_clamp_and_sigmoid_give_the_plain_calls_bits(dtype: type, shape: tuple) -> None:
+    # Small arrays take 0-d operands and maximum/minimum (sizes on both sides of the limits).
+    x = np.asarray(RNG.standard_normal(shape) * 4).astype(dtype)
+    if shape and x.dtype.kind == "f":
+        x.reshape(-1)[:5] = [np.nan, -0.0, 0.0, np.inf, -np.inf]
+    cond = np.asarray(RNG.random(shape) > 0.5)
+    with np.errstate(all="ignore"):
+        for _ in range(2):
+            for s in SCALARS:
+                _same_bits(K.where(cond, x, s), np.asarray(np.where(cond, x, s)))
+                _same_bits(K.where(cond, s, x), np.asarray(np.where(cond, s, x)))
+            for lo, hi in [(-1, 1), (-0.5, 2.5), (2, -2), (float("nan"), 1), (-1, float("inf"))]:
+                _same_bits(K.clamp(x, lo, hi), np.asarray(np.clip(x, lo, hi)))
+            if x.dtype.kind == "f":
+                _same_bits(K.sigmoid(x), np.asarray(1 / (1 + np.exp(-x))))
+                want = np.asarray(np.where(cond, x, 0))
+                _same_bits(K.where_zero_(cond, x.copy()), want)

@@ -534,8 +534,11 @@ clip = clamp
 def _bounds_dtype(input: Tensor, *bounds: Any) -> Tensor:
     """An integer tensor clamped to a float bound becomes the default float, as in PyTorch
     (a Python scalar never promotes a tensor within its category)."""
-    if not _is_float(input._backend, input._data) and any(isinstance(b, float) for b in bounds):
-        return input.to(get_default_dtype())
+    for b in bounds:  # a loop, not any(...): a generator costs a third of a small clamp
+        if isinstance(b, float):
+            if not _is_float(input._backend, input._data):
+                return input.to(get_default_dtype())
+            break
     return input
 
 
