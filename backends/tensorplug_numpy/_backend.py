@@ -248,7 +248,7 @@ def _where_zero_(cond: Any, x: Any) -> Any:
             return np.where(cond, x, _as_0d(0, x))
         if u is not None and x.base is None and x.flags.writeable and cond.shape == x.shape:
             xi = x.view(u)
-            np.multiply(xi, cond, out=xi)
+            np.multiply(xi, cond, xi)
             return x
     return _where(cond, x, 0)  # a new array
 
@@ -394,10 +394,12 @@ def make_backend() -> Backend:
         broadcast_to=_broadcast_to,
         sum_to=_sum_to,
         where_zero_=_where_zero_,
-        iadd=lambda dst, src: np.add(dst, src, out=dst),
-        isub=lambda dst, src: np.subtract(dst, src, out=dst),
-        imul=lambda dst, src: np.multiply(dst, src, out=dst),
-        idiv=lambda dst, src: np.true_divide(dst, src, out=dst),
+        # ``out`` given by position: as a keyword NumPy parses it at 0.1 µs a call, a third of
+        # a small kernel (the engine's gradient sums, every optimizer update).
+        iadd=lambda dst, src: np.add(dst, src, dst),
+        isub=lambda dst, src: np.subtract(dst, src, dst),
+        imul=lambda dst, src: np.multiply(dst, src, dst),
+        idiv=lambda dst, src: np.true_divide(dst, src, dst),
         assign=_assign,
         fill_=lambda dst, value: dst.fill(value),  # optional: zero_()/fill_() under no_grad
         clamp=_clamp,
