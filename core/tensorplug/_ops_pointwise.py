@@ -73,7 +73,8 @@ class MulBackward0(Node):
 
 
 class DivBackward0(Node):
-    """``a / b``: grad a = g / b, grad b = -g * a / b**2."""
+    """``a / b``: grad a = g / b, grad b = -(g / b) * (a / b), which is -g * a / b**2 with
+    grad a's quotient reused (one kernel fewer) and no b**2 to overflow or underflow."""
     elementwise = True
     op, broadcasts, float_only, save = "div", True, True, (0, 1)
     saved_for = ((1,), (0, 1))
@@ -82,9 +83,12 @@ class DivBackward0(Node):
     @staticmethod
     def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
         na, nb = ctx.needs_input_grad
-        return (ops.sum_to(ops.div(g, b), ctx.shapes[0]) if na else None,
-                ops.sum_to(ops.neg(ops.div(ops.mul(g, a), ops.mul(b, b))), ctx.shapes[1])
-                if nb else None)
+        ga = ops.div(g, b)
+        gb = ops.neg(ops.mul(ga, ops.div(a, b))) if nb else None
+        if ctx.shapes.__class__ is SameShapes:
+            return (ga if na else None, gb)
+        return (ops.sum_to(ga, ctx.shapes[0]) if na else None,
+                ops.sum_to(gb, ctx.shapes[1]) if nb else None)
 
 
 class PowBackward0(Node):
