@@ -84,13 +84,15 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks W1-W4 side by side with hand-written NumPy and PyTorch (1 thread each), the
-    issue-5 target checks, and the table and chart in docs/performance.md (benchmarks/README.md).
+    issue-5 target checks, W3 op by op, and the tables and chart in docs/performance.md
+    (benchmarks/README.md).
 
-    Arguments after ``--`` go to benchmarks/run_all.py (e.g. ``-- --quick``, ``-- --threads 2``).
+    Arguments after ``--`` go to both scripts (e.g. ``-- --quick``, ``-- --threads 2``).
     """
     session.install("-e", ".[bench]")
     _install_oracle(session)
     session.run("python", "benchmarks/run_all.py", "--write", *session.posargs)
+    session.run("python", "benchmarks/bench_w3_ops.py", "--write", *session.posargs)
 
 
 @nox.session

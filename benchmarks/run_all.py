@@ -126,9 +126,10 @@ def chart(rows: list[tuple[str, dict[str, H.Result]]], path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
-def write_doc(text: str) -> None:
+def write_doc(text: str, block: str = "bench") -> None:
+    """Replace the text between ``<!-- block:start -->`` and ``<!-- block:end -->``."""
     doc = DOC.read_text()
-    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    start, end = f"<!-- {block}:start -->", f"<!-- {block}:end -->"
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     if not pattern.search(doc):
         raise SystemExit(f"{DOC} has no {start} ... {end} block to fill")
