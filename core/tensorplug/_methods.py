@@ -185,6 +185,14 @@ def _scalar(like: Tensor, v: Any) -> Tensor:
     return as_operand(v, like, P.DivBackward0)
 
 
+def _pow(self: Tensor, exponent: Any) -> Tensor:
+    """``self ** n`` for an int ``n`` (a squared error) straight to ``unary``: ``pow``'s
+    checks of its arguments' kinds have nothing to do there (a third of the op)."""
+    if exponent.__class__ is int:
+        return unary(P.PowBackward0, self, exponent)
+    return P.pow(self, exponent)
+
+
 def _rpow(self: Tensor, other: Any) -> Tensor:
     return P.pow(other, self)
 
@@ -329,7 +337,7 @@ _METHODS: dict[str, Any] = {
     "__isub__": P.sub_, "__mul__": _operator(P.MulBackward0),
     "__rmul__": _operator(P.MulBackward0), "__imul__": P.mul_,
     "__truediv__": _operator(P.DivBackward0), "__rtruediv__": _rdiv, "__itruediv__": P.div_,
-    "__pow__": P.pow, "__rpow__": _rpow, "__matmul__": S.matmul, "__rmatmul__": _rmatmul,
+    "__pow__": _pow, "__rpow__": _rpow, "__matmul__": S.matmul, "__rmatmul__": _rmatmul,
     "__neg__": _unary_method(P.NegBackward0), "__abs__": P.abs, "__pos__": lambda self: self,
     "__eq__": _equality(P.eq), "__ne__": _equality(P.ne), "__lt__": P.lt, "__le__": P.le,
     "__gt__": P.gt, "__ge__": P.ge, "__getitem__": S.getitem, "__setitem__": S.setitem,
