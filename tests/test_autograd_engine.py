@@ -880,3 +880,31 @@ def test_nodes_run_newest_first() -> None:
 def test_node_order_matches_torch(program: Callable[[Any], Any]) -> None:
     torch = pytest.importorskip("torch")
     assert _run_order(tp, program) == _run_order(torch, program)
+
+
+def test_a_reassigned_backward_takes_effect_in_subclasses_and_is_undone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The engine reads a node class's (plan, backward, backward_owned) as one cached tuple;
+    # reassigning or deleting any of them must refresh it, for subclasses too.
+    from tensorplug import _ops_reduce as R
+
+    seen = []
+    original = R.SumBackward0.backward
+
+    def spy(ctx: Any, ops: Any, g: Any) -> Any:
+        seen.append(type(ctx).__name__)
+        return original(ctx, ops, g)
+
+    x = tp.ones(2, 3, requires_grad=True)
+    monkeypatch.setattr(R.SumBackward0, "backward", staticmethod(spy))
+    x.sum(0).sum().backward()  # SumBackward1 (a dim) inherits SumBackward0's backward
+    assert seen == ["SumBackward0", "SumBackward1"]
+    monkeypatch.undo()
+    x.sum(0).sum().backward()
+    assert len(seen) == 2
+    assert R.SumBackward1._run == (R.SumBackward1._plan, original, None)
+    monkeypatch.setattr(R.SumBackward1, "backward", staticmethod(spy))  # not in its own dict:
+    monkeypatch.undo()  # the undo deletes it again
+    assert R.SumBackward1._run == (R.SumBackward1._plan, original, None)
+    assert x.grad is not None and x.grad.tolist() == [[2.0] * 3] * 2

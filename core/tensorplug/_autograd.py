@@ -75,7 +75,37 @@ def _extra_field(name: str, doc: str) -> Any:
     return property(get, set_, doc=doc)
 
 
-class Node:
+_RUN_FIELDS = frozenset({"_plan", "backward", "backward_owned"})
+
+
+class _NodeType(type):
+    """Node's metaclass: keeps each node class's ``_run`` in step with what it holds.
+
+    ``_run`` is ``(_plan, backward, backward_owned)`` as one class attribute. The engine
+    reads it once per node: a graph mixes node classes, and Python's attribute caches
+    specialise on one class per read site, so three class-attribute reads cost 90 ns a node
+    there against 25 for one (benchmarks/bench_w3_overhead.py). Reassigning any of the three
+    (a test's monkeypatch, a backend's fix) refreshes it here, for subclasses too.
+    """
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in _RUN_FIELDS:
+            _refresh_run(cls)  # type: ignore[arg-type]  # the metaclass's instances are nodes
+
+    def __delattr__(cls, name: str) -> None:
+        super().__delattr__(name)
+        if name in _RUN_FIELDS:
+            _refresh_run(cls)  # type: ignore[arg-type]  # the metaclass's instances are nodes
+
+
+def _refresh_run(cls: type[Node]) -> None:
+    type.__setattr__(cls, "_run", (cls._plan, cls.backward, cls.backward_owned))
+    for sub in cls.__subclasses__():
+        _refresh_run(sub)
+
+
+class Node(metaclass=_NodeType):
     """A backward function in the autograd graph, as PyTorch's ``grad_fn``.
 
     Subclasses for built-in ops set ``save`` (indices of the inputs to keep for backward,
@@ -140,6 +170,8 @@ class Node:
     """How the engine unpacks saved values, from ``save`` (set per subclass): 0 nothing,
     1 the output, 2 one input, 3 two inputs (any two), 4 anything else (through ``_unpack``);
     -1 a leaf's ``AccumulateGrad``. One integer test per node instead of several."""
+    _run: ClassVar[tuple[int, Any, Any]]
+    """``(_plan, backward, backward_owned)``, kept by the metaclass: read once per node."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -158,7 +190,8 @@ class Node:
             elif len(save) == 2 and OUT not in save:
                 cls._plan = 3
             else:
-                cls._plan = 4
+                cls._plan = 4  # (refreshes ``_run``)
+        _refresh_run(cls)
 
     def __init__(self) -> None:
         self._extra: _Extra | None = None
@@ -390,6 +423,9 @@ def _user_frames(trace: Sequence[str]) -> list[str]:
     while end > 0 and _PKG_DIR in trace[end - 1].split("\n", 1)[0]:
         end -= 1
     return list(trace[:end]) or list(trace)
+
+
+_refresh_run(Node)
 
 
 class AccumulateGrad(Node):
@@ -770,7 +806,7 @@ def run_backward(
             extra = node._extra
             if extra is not None and (extra.pre_hooks is not None or extra.retain is not None):
                 g = _run_pre_hooks(node, g, create_graph)
-            plan = node._plan
+            plan, fn, owned = node._run
             if general:
                 if node in targets:
                     if not accumulate:
@@ -795,7 +831,6 @@ def run_backward(
                 # goes through ``_unpack``, which names it), and the gradients' dtypes
                 # checked against the inputs' by identity first.
                 k = node._backend.k
-                fn = node.backward
                 if plan == 0:
                     grads = fn(node, k, g)
                 elif plan == 3:  # two saved inputs (mul, div, mm)
@@ -834,11 +869,11 @@ def run_backward(
                             else:
                                 value = node._unpack(False)[0]
                     if (
-                        node.backward_owned is not None
+                        owned is not None
                         and (extra is None or extra.post_hooks is None)
                         and _getrefcount(g) == 2  # only this frame's ``g`` refers to it
                     ):
-                        fn = node.backward_owned
+                        fn = owned
                     grads = fn(node, k, g, value)
                     value = None
                 else:
