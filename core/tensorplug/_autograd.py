@@ -88,6 +88,24 @@ class _NodeType(type):
     (a test's monkeypatch, a backend's fix) refreshes it here, for subclasses too.
     """
 
+    def __new__(mcls, name: str, bases: tuple[type, ...], ns: dict[str, Any], **kw: Any) -> Any:
+        # No per-instance ``__dict__`` unless a class asks for one: as PyTorch's, a node takes
+        # no attributes of the user's, and every op class then shares ``Node``'s layout, which
+        # ``NodeShell`` needs.
+        ns.setdefault("__slots__", ())
+        cls = super().__new__(mcls, name, bases, ns, **kw)
+        node = globals().get("Node")
+        if (
+            node is not None
+            and cls.__basicsize__ != node.__basicsize__
+            and ("kernel" in ns or "forward" in ns)
+        ):
+            raise TypeError(
+                f"node class {name} has instance slots of its own and a forward: "
+                "unary/binary make every op's node as a NodeShell, whose layout is Node's"
+            )
+        return cls
+
     def __setattr__(cls, name: str, value: Any) -> None:
         super().__setattr__(name, value)
         if name in _RUN_FIELDS:
@@ -426,6 +444,17 @@ def _user_frames(trace: Sequence[str]) -> list[str]:
 
 
 _refresh_run(Node)
+
+
+class NodeShell(Node):
+    """What ``unary`` and ``binary`` make a node as, before giving it its op's class.
+
+    A graph mixes node classes, and Python's attribute caches specialise each store site on
+    one class: filling ten fields of nodes of alternating classes costs about 0.1 µs more
+    than filling them on one class and then setting ``__class__`` (a checked pointer swap, as
+    every op class has ``Node``'s layout; benchmarks/bench_w3_overhead.py). A node is never
+    seen as a ``NodeShell`` outside those two functions.
+    """
 
 
 class AccumulateGrad(Node):

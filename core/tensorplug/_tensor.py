@@ -14,6 +14,7 @@ from ._autograd import (
     _VERSION_0,
     AccumulateGrad,
     Node,
+    NodeShell,
     RemovableHandle,
     TensorMeta,
     _next_seq,
@@ -546,7 +547,7 @@ def unary(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
     t._vc = vc = [0]
     if x._requires_grad and state.grad_enabled:
         # ``record``, inlined for one input (most of an op's cost on small arrays).
-        node = _new(cls)
+        node: Node = _new(NodeShell)  # given its class below (see ``NodeShell``)
         node._extra = None
         node.args = args
         node._backend = be
@@ -578,6 +579,7 @@ def unary(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
         else:
             _save_general(node, cls.save, (x,), out)
             node._out_vc = vc
+        node.__class__ = cls
         if anomaly.enabled:
             _record_trace(node)
         t._grad_fn = node
@@ -635,7 +637,7 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
     t._vc = vc = [0]
     if needs_grad and state.grad_enabled:
         # ``record``, inlined for two inputs (``b`` a tensor or a number): most ops.
-        node = _new(cls)
+        node: Node = _new(NodeShell)  # given its class below (see ``NodeShell``)
         node._extra = None
         node.args = args
         node._backend = be
@@ -687,6 +689,7 @@ def binary(cls: type[Node], a: Any, b: Any, *args: Any) -> Tensor:
         else:
             _save_general(node, cls.save, (a, b), out)
             node._out_vc = vc
+        node.__class__ = cls
         if anomaly.enabled:
             _record_trace(node)
         t._grad_fn = node
