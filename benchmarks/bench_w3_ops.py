@@ -57,8 +57,12 @@ def _backward(forward: Callable[[], Any]) -> Callable[[], None]:
     return lambda: forward().sum().backward()
 
 
+def _rounds(args: Any) -> int:
+    return int(args.rounds or (3 if args.quick else 15))
+
+
 def run(args: Any) -> list[tuple[str, dict[str, H.Result]]]:
-    rounds = args.rounds or (3 if args.quick else 15)
+    rounds = _rounds(args)
     torch = H.torch_or_none(args)
     libs = {"tensorplug": tp} | ({"torch": torch} if torch is not None else {})
     rows = []
@@ -79,7 +83,9 @@ def run(args: Any) -> list[tuple[str, dict[str, H.Result]]]:
 
 
 def summary(rows: list[tuple[str, dict[str, H.Result]]]) -> str:
-    """One line per op: medians in µs per op and the ratios the W3 targets use."""
+    """One line per op: µs per op and the ratios the W3 targets use, from each
+    implementation's fastest round (on a shared machine the medians of this many short
+    chains swing by a third between runs; the fastest rounds agree within a few percent)."""
     lines = [
         "| op | NumPy fwd | tensorplug fwd | PyTorch fwd | fwd / NumPy | fwd / PyTorch "
         "| tensorplug fwd+bwd | PyTorch fwd+bwd | fwd+bwd / PyTorch |",
@@ -88,10 +94,10 @@ def summary(rows: list[tuple[str, dict[str, H.Result]]]) -> str:
     for (label, f), (_, fb) in zip(rows[::2], rows[1::2]):
 
         def us(r: dict[str, H.Result], k: str) -> str:
-            return f"{r[k].median * 1e6:.2f}" if k in r else "—"
+            return f"{r[k].min * 1e6:.2f}" if k in r else "—"
 
         def ratio(r: dict[str, H.Result], a: str, b: str) -> str:
-            return f"{r[a].median / r[b].median:.2f}x" if a in r and b in r else "—"
+            return f"{r[a].min / r[b].min:.2f}x" if a in r and b in r else "—"
 
         lines.append(
             f"| `{label.removesuffix(' fwd')}` | {us(f, 'numpy')} | {us(f, 'tensorplug')} "
@@ -115,7 +121,10 @@ def main() -> None:
 
         flags = " ".join(a for a in sys.argv[1:] if a != "--write")
         command = f"python benchmarks/bench_w3_ops.py --write {flags}".strip()
-        head = f"Command: `{command}`; µs per op, medians; timer: {env['timer']}"
+        head = (
+            f"Command: `{command}`; µs per op, fastest of {_rounds(args)} rounds each; "
+            f"timer: {env['timer']}"
+        )
         write_doc(f"{head}\n\n{text}", "w3ops")
 
 
