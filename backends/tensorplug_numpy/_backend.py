@@ -41,6 +41,18 @@ _BOOL = np.dtype(np.bool_)
 
 _SCALARS: dict[Any, dict[Any, Any]] = {d: {} for d in _UINT_VIEW}
 """Per float dtype, Python numbers already made 0-d arrays of it (read-only, shared)."""
+
+
+def _zero(dtype: Any) -> Any:
+    z = np.zeros((), dtype)
+    z.flags.writeable = False
+    return z
+
+
+_ZERO = {d: _zero(d) for d in _UINT_VIEW}
+"""Per float dtype, a read-only 0-d +0: zero is never looked up by number (see ``_LATEST``)."""
+
+
 _LATEST: dict[Any, tuple[Any, Any]] = {}
 """Per nonzero number, the dtype and 0-d array ``_as_0d`` last gave for it: the kernels try it
 first, a lookup by the number alone (hashing a dtype and calling ``_as_0d`` cost more than
@@ -56,8 +68,10 @@ def _as_0d(s: Any, like: Any) -> Any:
     out-of-range handling of Python ints (in comparisons) would change.
     """
     cache = _SCALARS.get(like.dtype)
-    if cache is None or (not s and s.__class__ is float and math.copysign(1.0, s) < 0):
-        return s  # -0.0 equals 0.0 as a key
+    if cache is None:
+        return s
+    if not s:  # never cached by number: -0.0 equals 0.0 as a key
+        return _ZERO[like.dtype] if math.copysign(1.0, s) > 0 else s
     z = cache.get(s)
     if z is None:
         if s.__class__ is int and not -(1 << 53) <= s <= 1 << 53:
@@ -66,10 +80,9 @@ def _as_0d(s: Any, like: Any) -> Any:
             cache.clear()
         z = cache[s] = np.array(s, like.dtype)
         z.flags.writeable = False
-    if s:
-        if len(_LATEST) > 512:
-            _LATEST.clear()
-        _LATEST[s] = (like.dtype, z)
+    if len(_LATEST) > 512:
+        _LATEST.clear()
+    _LATEST[s] = (like.dtype, z)
     return z
 
 
@@ -199,6 +212,16 @@ def _clamp(x: Any, lo: Any, hi: Any) -> Any:
     return r if r.__class__ is _ND else _asarray(r)
 
 
+def _relu(x: Any) -> Any:
+    """``maximum(x, 0)``: against a cached 0-d zero (no number to convert), or, from 1 024
+    float32/float64 elements, against an array of zeros (``_clamp`` says why)."""
+    z = _ZERO.get(x.dtype) if x.__class__ is _ND else None
+    if z is None or (x.size >= 1024 and x.dtype in _BLAS_FLOATS):
+        return _clamp(x, 0, None)
+    r = np.maximum(x, z)
+    return r if r.__class__ is _ND else _asarray(r)
+
+
 def _scalar(s: Any, x: Any) -> Any:
     """``_as_0d(s, x)`` for array ``x``, trying ``_LATEST`` first as the kernels do."""
     e = _LATEST.get(s)
@@ -245,7 +268,7 @@ def _where_zero_(cond: Any, x: Any) -> Any:
     if x.__class__ is _ND and cond.__class__ is _ND and cond.dtype is _BOOL:
         u = _UINT_VIEW.get(x.dtype)
         if u is not None and x.size < 256:  # small: a new array is cheaper (1 against 2.4 µs)
-            return np.where(cond, x, _as_0d(0, x))
+            return np.where(cond, x, _ZERO[x.dtype])
         if u is not None and x.base is None and x.flags.writeable and cond.shape == x.shape:
             xi = x.view(u)
             np.multiply(xi, cond, xi)
@@ -407,7 +430,7 @@ def make_backend() -> Backend:
         sigmoid=_sigmoid,
         sigmoid_backward=_sigmoid_backward,
         pow=_pow,
-        relu=lambda x: _clamp(x, 0, None),
+        relu=_relu,
         scatter_add=np.add.at,
         any_nonfinite=lambda x: not bool(np.isfinite(x).all()),
         astype=lambda a, d: a.astype(_TO_NATIVE[d]),
