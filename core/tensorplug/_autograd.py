@@ -208,7 +208,7 @@ class Node(metaclass=_NodeType):
             elif len(save) == 2 and OUT not in save:
                 cls._plan = 3
             else:
-                cls._plan = 4  # (refreshes ``_run``)
+                cls._plan = 4
         _refresh_run(cls)
 
     def __init__(self) -> None:
