@@ -91,14 +91,14 @@ def summary(rows: list[tuple[str, dict[str, H.Result]]]) -> str:
         "| tensorplug fwd+bwd | PyTorch fwd+bwd | fwd+bwd / PyTorch |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+
+    def us(r: dict[str, H.Result], k: str) -> str:
+        return f"{r[k].min * 1e6:.2f}" if k in r else "—"
+
+    def ratio(r: dict[str, H.Result], a: str, b: str) -> str:
+        return f"{r[a].min / r[b].min:.2f}x" if a in r and b in r else "—"
+
     for (label, f), (_, fb) in zip(rows[::2], rows[1::2]):
-
-        def us(r: dict[str, H.Result], k: str) -> str:
-            return f"{r[k].min * 1e6:.2f}" if k in r else "—"
-
-        def ratio(r: dict[str, H.Result], a: str, b: str) -> str:
-            return f"{r[a].min / r[b].min:.2f}x" if a in r and b in r else "—"
-
         lines.append(
             f"| `{label.removesuffix(' fwd')}` | {us(f, 'numpy')} | {us(f, 'tensorplug')} "
             f"| {us(f, 'torch')} | {ratio(f, 'tensorplug', 'numpy')} "
