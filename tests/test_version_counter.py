@@ -41,7 +41,7 @@ def test_changing_one_op_result_leaves_the_others_alone() -> None:
     w = x * 3
     z = (w * w).sum()
     with tp.no_grad():
-        y.add_(1)  # y had the shared counter too
+        y.add_(1)  # another op result of the same input: its counter is its own
     z.backward()  # w is unchanged: no error
     assert x.grad is not None and x.grad.tolist() == [18.0, 36.0, 54.0]
 
@@ -67,7 +67,7 @@ def test_parameters_made_from_op_results_and_optimizer_steps() -> None:
 
 
 def test_an_optimizer_step_on_a_plain_tensor_made_by_an_op() -> None:
-    w = (tp.ones(3) * 2).requires_grad_()  # a leaf made by an op: the shared counter
+    w = (tp.ones(3) * 2).requires_grad_()  # a leaf made by an op, not by a creation function
     q = w * w
     q.sum().backward(retain_graph=True)
     tp.optim.SGD([w], lr=0.1).step()
