@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -120,13 +121,16 @@ def environment(rep: Report, env: dict[str, str], backend: str) -> None:
     rep.run("Environment", [sys.executable, "-c", code], env, 120, tail=40)
 
 
-def tests(rep: Report, env: dict[str, str], backend: str, timeout: int) -> None:
+def tests(rep: Report, env: dict[str, str], backend: str, timeout: int, workers: int) -> None:
     files = ["tests/test_cupy_backend.py", "tests/test_cupy_probe.py", "tests/test_cupy_gpu.py"]
     e = env | ({"TENSORPLUG_REQUIRE_GPU": "1"} if backend == "cupy" else {})
+    # A fresh GPU machine compiles every CuPy kernel once: spread that over processes. Timing
+    # plugins (pytest-benchmark) refuse xdist with a warning, which the suite makes an error.
+    par = ["-n", str(workers), "-p", "no:benchmark"] if workers and find_spec("xdist") else []
     rep.run("cupy unit and GPU tests", [sys.executable, "-m", "pytest", *files, "-q", "-rs",
                                         "-p", "no:cacheprovider"], e, timeout)  # fmt: skip
     rep.run(f"Conformance suite on {backend}",
-            [sys.executable, "-m", "tensorplug.testing", "--backend", backend, "-q", "-rfEX"],
+            [sys.executable, "-m", "tensorplug.testing", "--backend", backend, "-q", "-rfEX", *par],
             env, timeout, tail=60)  # fmt: skip
 
 
@@ -293,6 +297,12 @@ def main() -> int:
     p.add_argument("--quick", action="store_true", help="fewer benchmark rounds")
     p.add_argument("--skip", default="", help="comma-separated: tests,examples,bench")
     p.add_argument("--timeout", type=int, default=240, help="seconds per test step")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="conformance suite in this many processes (needs pytest-xdist)",
+    )
     args = p.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     rep = Report(Path(args.out).resolve())
@@ -302,7 +312,7 @@ def main() -> int:
             f"`python tests/gpu_check.py {' '.join(sys.argv[1:])}`\n")  # fmt: skip
     environment(rep, env, args.backend)
     if "tests" not in skip:
-        tests(rep, env, args.backend, args.timeout)
+        tests(rep, env, args.backend, args.timeout, args.workers)
     if "examples" not in skip:
         examples(rep, env, args.backend)
     if "bench" not in skip:
