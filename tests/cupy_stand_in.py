@@ -136,6 +136,19 @@ class _Generator:
         return _on_current(self.g.integers(low, high, size, dtype=dtype))
 
 
+def _checked(f: Any) -> Any:
+    """NumPy's ``f`` under CuPy's rule: every array argument on the current device."""
+
+    def on_current(*args: Any, **kwargs: Any) -> Any:
+        _check_devices((*args, *kwargs.values()))
+        args = tuple([_plain(x) for x in a] if isinstance(a, list) else _plain(a) for a in args)
+        with np.errstate(all="ignore"):
+            return _on_current(f(*args, **kwargs))
+
+    on_current.__name__ = f.__name__
+    return on_current
+
+
 class FakeCupy(types.ModuleType):
     """``cupy``: NumPy's functions, each returning arrays made on the current device."""
 
@@ -167,14 +180,11 @@ class FakeCupy(types.ModuleType):
         f = getattr(np, name)
         if not callable(f):
             return f
-
-        def on_current(*args: Any, **kwargs: Any) -> Any:
-            _check_devices((*args, *kwargs.values()))
-            args = tuple([_plain(x) for x in a] if isinstance(a, list) else _plain(a) for a in args)
-            with np.errstate(all="ignore"):
-                return _on_current(f(*args, **kwargs))
-
-        return on_current
+        wrapped = _checked(f)
+        if isinstance(f, np.ufunc):  # CuPy ufuncs have ``.at`` too (``add.at``: atomic adds)
+            wrapped.at = _checked(f.at)  # type: ignore[attr-defined]
+        setattr(self, name, wrapped)  # one wrapper per name, as CuPy has one function
+        return wrapped
 
     def asnumpy(self, a: Any) -> Any:
         return np.array(_plain(a))
@@ -189,15 +199,11 @@ class FakeCupy(types.ModuleType):
         return _on_current(np.from_dlpack(a))
 
 
-def make(devices: int = 2) -> tuple[FakeCupy, Any]:
-    """A fresh ``(cupy, cupyx)`` pair with ``devices`` fake GPUs, device 0 current."""
+def make(devices: int = 2) -> FakeCupy:
+    """A fresh stand-in ``cupy`` with ``devices`` fake GPUs, device 0 current."""
     _State.current = 0
     _State.synced = []
-
-    def scatter_add(a: Any, idx: Any, v: Any) -> None:
-        np.add.at(a, idx, v)
-
-    return FakeCupy(devices), types.SimpleNamespace(scatter_add=scatter_add)
+    return FakeCupy(devices)
 
 
 def current_device() -> int:
@@ -217,8 +223,7 @@ from tensorplug.plugins import Backend, BackendSpec, hookimpl  # noqa: E402
 def _load(devices: int, index: int, name: str) -> Backend:
     from tensorplug_cupy._backend import make_backend
 
-    cp, cpx = make(devices)
-    return make_backend(cp, cpx, index, name=name)
+    return make_backend(make(devices), index, name=name)
 
 
 @hookimpl

@@ -30,8 +30,8 @@ def gpus(monkeypatch: pytest.MonkeyPatch) -> stand_in.FakeCupy:
     """Two stand-in GPUs behind the real cupy plugin."""
     import tensorplug_cupy._backend as cb
 
-    cp, cpx = stand_in.make(devices=2)
-    monkeypatch.setattr(cb, "_modules", lambda: (cp, cpx))
+    cp = stand_in.make(devices=2)
+    monkeypatch.setattr(cb, "_cupy", lambda: cp)
     monkeypatch.setattr(cb, "_instances", {})
     monkeypatch.setattr(cb, "_peak", {})
     REGISTRY.manager()
@@ -201,7 +201,7 @@ def test_cuda_module_reports_devices_and_memory(gpus: stand_in.FakeCupy) -> None
 def test_peak_tracker_leaves_a_users_allocator_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     import tensorplug_cupy._backend as cb
 
-    cp, _ = stand_in.make(devices=1)
+    cp = stand_in.make(devices=1)
 
     def mine(n: int) -> None:
         return None
@@ -214,11 +214,12 @@ def test_peak_tracker_leaves_a_users_allocator_alone(monkeypatch: pytest.MonkeyP
 def test_one_gpu_needs_no_device_switching(monkeypatch: pytest.MonkeyPatch) -> None:
     import tensorplug_cupy._backend as cb
 
-    cp, cpx = stand_in.make(devices=1)
-    be = cb.make_backend(cp, cpx, 0)
-    assert be.k.scatter_add is cpx.scatter_add  # not wrapped: nothing else can be current
-    two = cb.make_backend(*stand_in.make(devices=2), 1)
-    assert two.k.scatter_add.__name__ == "scatter_add"  # wrapped, name kept for tracebacks
+    cp = stand_in.make(devices=1)
+    be = cb.make_backend(cp, 0)
+    assert be.k.scatter_add is cp.add.at  # not wrapped: nothing else can be current
+    two = cb.make_backend(stand_in.make(devices=2), 1)
+    assert two.k.relu.__name__ == "<lambda>" and two.k.scatter_add.__name__ == "at"
+    assert two.k.scatter_add is not cp.add.at  # wrapped, the name kept for tracebacks
     assert two.info == {"library": "cupy", "device": "cuda:1"}
 
 

@@ -287,8 +287,8 @@ def test_as_tensor_of_a_cupy_array_uses_the_cupy_backend(monkeypatch: pytest.Mon
     import tensorplug_cupy._backend as cb
     from tensorplug._plugins import REGISTRY
 
-    cp, cpx = stand_in.make(devices=2)
-    monkeypatch.setattr(cb, "_modules", lambda: (cp, cpx))
+    cp = stand_in.make(devices=2)
+    monkeypatch.setattr(cb, "_cupy", lambda: cp)
     monkeypatch.setattr(cb, "_instances", {})
     monkeypatch.setattr(cb, "_peak", {})
     REGISTRY.manager()

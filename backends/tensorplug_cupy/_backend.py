@@ -33,11 +33,10 @@ def _dtype_of(a: Any) -> tp.dtype:
         raise TypeError(f"CuPy dtype {a.dtype} has no tensorplug equivalent") from None
 
 
-def _modules() -> tuple[Any, Any]:
+def _cupy() -> Any:
     import cupy
-    import cupyx
 
-    return cupy, cupyx
+    return cupy
 
 
 def device_backend(index: int) -> Backend:
@@ -47,8 +46,8 @@ def device_backend(index: int) -> Backend:
         return be
     with _lock:
         if index not in _instances:
-            cp, cpx = _modules()
-            be = make_backend(cp, cpx, index)
+            cp = _cupy()
+            be = make_backend(cp, index)
             _smoke_test(cp, index)
             _instances[index] = be
         return _instances[index]
@@ -73,10 +72,10 @@ def _smoke_test(cp: Any, index: int) -> None:
         raise RuntimeError(f"CuPy computed a wrong result on cuda:{index} ({total} != 12.0)")
 
 
-def make_backend(cp: Any, cupyx: Any, index: int = 0, name: str = "cupy") -> Backend:
-    """Build the backend for GPU ``index`` from the ``cupy``/``cupyx`` modules given.
+def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
+    """Build the backend for GPU ``index`` from the ``cupy`` module given.
 
-    The modules (and the name) are arguments so that the tests can build it on a NumPy
+    The module (and the name) are arguments so that the tests can build it on a NumPy
     stand-in.
     """
     count = cp.cuda.runtime.getDeviceCount()
@@ -109,8 +108,8 @@ def make_backend(cp: Any, cupyx: Any, index: int = 0, name: str = "cupy") -> Bac
         assign=lambda dst, src: cp.copyto(dst, src, casting="unsafe"),
         # The default builds a 0-d device array per call: one more allocation and launch.
         relu=lambda x: cp.maximum(x, x.dtype.type(0)),
-        # NumPy's np.add.at has no CuPy ufunc method; cupyx.scatter_add is its atomic-add twin.
-        scatter_add=cupyx.scatter_add,
+        # Atomic adds, as np.add.at (CuPy 12+; cupyx.scatter_add warns it is deprecated).
+        scatter_add=cp.add.at,
         # One reduction and one device-to-host sync instead of the default's four kernels.
         any_nonfinite=lambda x: not bool(cp.isfinite(x).all()),
         # Transfers from NumPy, other GPUs and other GPU libraries without a host round trip.
@@ -238,20 +237,20 @@ def _track_peak_memory(cp: Any) -> None:
 
 
 def device_count() -> int:
-    cp, _ = _modules()
+    cp = _cupy()
     return int(cp.cuda.runtime.getDeviceCount())
 
 
 def memory_allocated(index: int) -> int:
     """Bytes held by live arrays on GPU ``index`` (CuPy's default memory pool)."""
-    cp, _ = _modules()
+    cp = _cupy()
     with cp.cuda.Device(index):
         return int(cp.get_default_memory_pool().used_bytes())
 
 
 def memory_reserved(index: int) -> int:
     """Bytes the pool holds on GPU ``index``: in use plus cached for reuse."""
-    cp, _ = _modules()
+    cp = _cupy()
     with cp.cuda.Device(index):
         return int(cp.get_default_memory_pool().total_bytes())
 
@@ -266,19 +265,19 @@ def reset_peak_memory_stats(index: int) -> None:
 
 def empty_cache() -> None:
     """Return the pool's cached, unused blocks to the driver (all GPUs)."""
-    cp, _ = _modules()
+    cp = _cupy()
     cp.get_default_memory_pool().free_all_blocks()
 
 
 def device_name(index: int) -> str:
-    cp, _ = _modules()
+    cp = _cupy()
     name = cp.cuda.runtime.getDeviceProperties(index)["name"]
     return name.decode() if isinstance(name, bytes) else str(name)
 
 
 def describe_devices() -> dict[str, str]:
     """One printable line per GPU plus the CuPy and CUDA versions, for diagnostics."""
-    cp, _ = _modules()
+    cp = _cupy()
     rt = cp.cuda.runtime
     out = {
         "CuPy": cp.__version__,
