@@ -522,12 +522,14 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 
 
 def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool, bool]:
-    """``index`` with tensors and lists turned into native arrays; (index, advanced, only_ints)."""
+    """``index`` with tensors and lists turned into native arrays; (index, advanced, only_ints).
+
+    Integer indices are checked against the sizes here, once for every backend: CuPy, for
+    one, wraps an out-of-range index array around instead of raising.
+    """
     items = index if isinstance(index, tuple) else (index,)
-    out = []
-    advanced = False
-    ints = True
     be = x._backend
+    conv: list[Any] = []
     for it in items:
         if isinstance(it, Tensor):
             if it._backend is not be:
@@ -540,24 +542,52 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool, bool]:
                     "tensors used as indices must be long, int or bool tensors, got "
                     f"{it.dtype.name}"
                 )
-            out.append(it._data)
-            advanced = True
-            ints = False
         elif isinstance(it, (list, tuple)) or hasattr(it, "__array__"):
             from ._creation import tensor
 
-            out.append(tensor(it, backend=be)._data)
-            advanced = True
-            ints = False
+            it = tensor(it, backend=be)
         elif isinstance(it, bool) or not isinstance(it, (int, slice, type(None), type(...))):
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or bool tensors "
                 f"are valid indices (got {type(it).__name__})"
             )
-        else:
-            ints = ints and isinstance(it, int)
-            out.append(it)
-    return tuple(out), advanced, ints
+        conv.append(it)
+    spans = [_dims_indexed(it) for it in conv]
+    free = x.ndim - sum(spans)  # the dimensions ``...`` stands for
+    dim = 0
+    out = []
+    for it, n in zip(conv, spans, strict=True):
+        if it is Ellipsis:
+            dim += max(free, 0)
+        elif dim < x.ndim and (isinstance(it, int) or (isinstance(it, Tensor) and n == 1)):
+            _check_bounds(x, it, dim)
+        dim += n
+        out.append(it._data if isinstance(it, Tensor) else it)
+    advanced = any(isinstance(it, Tensor) for it in conv)
+    return tuple(out), advanced, all(isinstance(it, int) for it in conv)
+
+
+def _dims_indexed(it: Any) -> int:
+    """How many dimensions of the indexed tensor one index item consumes."""
+    if it is None or it is Ellipsis:
+        return 0
+    if isinstance(it, Tensor) and it.dtype.name == "bool":
+        return max(it.ndim, 1)
+    return 1
+
+
+def _check_bounds(x: Tensor, it: int | Tensor, dim: int) -> None:
+    """An integer (or integer tensor) index must lie in ``[-size, size)`` of ``dim``."""
+    size = x.shape[dim]
+    if isinstance(it, int):
+        bad = it if not -size <= it < size else None
+    elif it.numel():
+        lo, hi = int(it.min().item()), int(it.max().item())  # one host sync for a GPU array
+        bad = lo if lo < -size else hi if hi >= size else None
+    else:
+        bad = None
+    if bad is not None:
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:

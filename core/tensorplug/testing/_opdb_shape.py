@@ -174,11 +174,22 @@ def _getitem_samples(rng: Gen) -> Iterator[SampleInput]:
 
 
 def _getitem_errors() -> Iterator[ErrorInput]:
-    yield ErrorInput(
-        S("out_of_bounds", (np.ones((3, 4)), 5)),
-        IndexError,
-        "index 5 is out of bounds for axis 0 with size 3",
-    )
+    # PyTorch's words, checked in the core: backends differ (CuPy wraps index arrays around).
+    for name, index, bad, dim, size in [
+        ("out_of_bounds", 5, 5, 0, 3),
+        ("negative_out_of_bounds", -4, -4, 0, 3),
+        ("second_dim", (0, 4), 4, 1, 4),
+        ("after_ellipsis", (Ellipsis, -5), -5, 1, 4),
+        ("after_none", (None, slice(None), 4), 4, 1, 4),
+        ("int_tensor", np.array([0, 3, 1]), 3, 0, 3),
+        ("int_tensor_negative", (slice(None), np.array([[0], [-5]])), -5, 1, 4),
+        ("int_list", [1, 7], 7, 0, 3),
+    ]:
+        yield ErrorInput(
+            S(name, (np.ones((3, 4)), index)),
+            IndexError,
+            rf"^index {bad} is out of bounds for dimension {dim} with size {size}$",
+        )
     yield ErrorInput(S("too_many", (np.ones((3, 4)), (0, 0, 0))), IndexError, "too many indices")
 
 
