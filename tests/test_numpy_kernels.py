@@ -145,7 +145,9 @@ def test_where_clamp_and_sigmoid_give_the_plain_calls_bits(dtype: type, shape: t
     cond = np.asarray(RNG.random(shape) > 0.5)
     with np.errstate(all="ignore"):
         for _ in range(2):
-            for s in SCALARS:
+            # 2**60 beside int32: NumPy 2.5 raises, older NumPy wraps it around; the core's
+            # ``where`` refuses it before any backend sees it (tested in the conformance suite).
+            for s in [s for s in SCALARS if not (x.dtype.kind == "i" and s == 2**60)]:
                 _same_bits(K.where(cond, x, s), np.asarray(np.where(cond, x, s)))
                 _same_bits(K.where(cond, s, x), np.asarray(np.where(cond, s, x)))
             for lo, hi in [(-1, 1), (-0.5, 2.5), (2, -2), (float("nan"), 1), (-1, float("inf"))]:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._autograd import OUT, Node, SameShapes
-from ._dtype import get_default_dtype
+from ._dtype import INT, get_default_dtype
 from ._tensor import Tensor, _is_float, binary, inplace, nary, unary
 
 # fmt: off
@@ -465,6 +465,15 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
         from ._tensor import as_operand
 
         input = as_operand(input, condition, WhereBackward0)
+    else:  # one number beside a tensor: it must fit the tensor's integer dtype
+        n, t = (input, other) if isinstance(other, Tensor) else (other, input)
+        if n.__class__ is int and t.dtype.category == INT:
+            bits = 8 * t.dtype.itemsize - 1
+            if not -(1 << bits) <= n < 1 << bits:
+                raise RuntimeError(
+                    f"where(): value {n} cannot be converted to type {t.dtype.name} without "
+                    "overflow"
+                )
     if condition._backend is not (input if isinstance(input, Tensor) else other)._backend:
         from ._tensor import mismatch_error
 

@@ -40,7 +40,14 @@ def _more_errors() -> dict[str, list[ErrorInput]]:
         "maximum": [e("mismatched_shapes", (one((2, 3)), one(4)), RuntimeError, broadcast)],
         "pow": [e("mismatched_shapes", (one((2, 3)), one(4)), RuntimeError, broadcast)],
         "where": [
-            e("mismatched_shapes", (one((2, 3)) > 0, one((2, 3)), one(4)), RuntimeError, broadcast)
+            e("mismatched_shapes", (one((2, 3)) > 0, one((2, 3)), one(4)), RuntimeError, broadcast),
+            # NumPy before 2.5 wraps such a number around silently: the core checks it.
+            e(
+                "int_overflow",
+                (i64([True, False]), i64([1, 2], np.int32), 2**40),
+                RuntimeError,
+                "value 1099511627776 cannot be converted to type int32 without overflow",
+            ),
         ],
         "matmul": [
             e(
