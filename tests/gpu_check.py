@@ -8,7 +8,8 @@ Steps, each with its own time limit, each recorded with its command, exit code a
   3. the full conformance suite: ``python -m tensorplug.testing --backend cupy``;
   4. the seed examples with ``--backend cupy`` (and ``numpy``, to compare);
   5. benchmarks: the seed network (W1), the medium MLP (W2) and one small op (W3), as
-     hand-written CuPy, tensorplug on CuPy and PyTorch CUDA, timed with a synchronize.
+     hand-written CuPy, tensorplug on CuPy and PyTorch CUDA, timed with a synchronize;
+  6. a cProfile of tensorplug's W1 step: where a launch-bound step's time goes.
 The report (Markdown, for docs/gpu.md) goes to ``--out``; full logs beside it in ``NAME.logs/``.
 Nothing needs installing: the tree is used in place (``core/``, ``backends/`` on the path, and
 a throw-away entry-point record so the cupy plugin is discovered as when installed).
@@ -289,13 +290,42 @@ def benchmarks(rep: Report, backend: str, device: str, quick: bool) -> None:
             + "\n".join(rows) + "\n")  # fmt: skip
 
 
+def profile(rep: Report, backend: str, device: str, steps: int = 200) -> None:
+    """Where a small step's time goes on this backend: cProfile of the W1 step, by own time."""
+    import cProfile
+    import io
+    import pstats
+
+    import tensorplug as tp
+
+    tp.set_backend(backend)
+    sync = tp.cuda.synchronize if device == "cuda" else (lambda: None)
+    step = framework(tp, next(iter(workloads().values())), device)
+    for _ in range(5):
+        step()
+    sync()
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    for _ in range(steps):
+        step()
+    sync()
+    prof.disable()
+    dt = (time.perf_counter() - t0) / steps
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).strip_dirs().sort_stats("tottime").print_stats(25)
+    lines = [ln for ln in out.getvalue().splitlines() if ln.strip()][2:]
+    rep.add(f"### Profile: W1 step on {backend}, {steps} steps ({dt * 1e6:.0f} µs a step "
+            "under the profiler)\n\n```\n" + "\n".join(lines) + "\n```\n")  # fmt: skip
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--out", default=os.path.join(os.environ.get("OUT", "."), "gpu_check.md"))
     p.add_argument("--backend", default="cupy")
     p.add_argument("--device", default="cuda")
     p.add_argument("--quick", action="store_true", help="fewer benchmark rounds")
-    p.add_argument("--skip", default="", help="comma-separated: tests,examples,bench")
+    p.add_argument("--skip", default="", help="comma-separated: tests,examples,bench,profile")
     p.add_argument("--timeout", type=int, default=240, help="seconds per test step")
     p.add_argument(
         "--workers",
@@ -321,6 +351,12 @@ def main() -> int:
         except Exception as e:  # noqa: BLE001 - the report must say what broke, then go on
             rep.failed.append("benchmarks")
             rep.add(f"### Benchmarks\n\nfailed: {type(e).__name__}: {e}\n")
+    if "profile" not in skip:
+        try:
+            profile(rep, args.backend, args.device)
+        except Exception as e:  # noqa: BLE001 - as for the benchmarks
+            rep.failed.append("profile")
+            rep.add(f"### Profile\n\nfailed: {type(e).__name__}: {e}\n")
     rep.add("**Result: " + ("all steps passed" if not rep.failed else
                             "failed steps: " + ", ".join(rep.failed)) + "**")  # fmt: skip
     return 1 if rep.failed else 0

@@ -108,6 +108,9 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
         assign=lambda dst, src: cp.copyto(dst, src, casting="unsafe"),
         # The default builds a 0-d device array per call: one more allocation and launch.
         relu=lambda x: cp.maximum(x, x.dtype.type(0)),
+        # ``zero_()``/``fill_()`` under no_grad (every step's ``grad.zero_()``): one kernel, not
+        # the default's full() and copy.
+        fill_=lambda dst, value: dst.fill(value),
         # Atomic adds, as np.add.at (CuPy 12+; cupyx.scatter_add warns it is deprecated).
         scatter_add=cp.add.at,
         # One reduction and one device-to-host sync instead of the default's four kernels.
