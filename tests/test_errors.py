@@ -218,3 +218,32 @@ def test_equality_with_none_or_str_is_false_not_an_error() -> None:
     assert (x == 1.0).tolist() == [True, False]
     with pytest.raises(TypeError):
         _ = x < None  # type: ignore[operator]
+
+
+def test_indices_out_of_range_are_refused_before_any_kernel_runs() -> None:
+    # The core checks: CuPy would wrap an index tensor around and return a wrong element.
+    x = tp.arange(12.0).reshape(3, 4)
+    msg = "index {} is out of bounds for dimension {} with size {}"
+    _raises(IndexError, lambda: x[3], msg.format(3, 0, 3))
+    _raises(IndexError, lambda: x[:, tp.tensor([[0], [4]])], msg.format(4, 1, 4))
+    _raises(IndexError, lambda: x[None, ..., -5], msg.format(-5, 1, 4))
+
+    def store() -> None:
+        x[tp.tensor([1, -4])] = 0.0
+
+    _raises(IndexError, store, msg.format(-4, 0, 3))
+    assert x.tolist()[1] == [4.0, 5.0, 6.0, 7.0]  # nothing was written
+    # In range, at both ends, and an empty index tensor: fine, as in PyTorch.
+    assert x[-3, 3].item() == 3.0 and x[2, -4].item() == 8.0
+    assert x[tp.tensor([-3, 2])][:, 0].tolist() == [0.0, 8.0]
+    assert x[tp.tensor([], dtype=tp.int64)].shape == (0, 4)
+    assert x[x > 5].tolist() == [6.0, 7.0, 8.0, 9.0, 10.0, 11.0]
+
+
+def test_where_refuses_a_number_its_integer_dtype_cannot_hold() -> None:
+    c = tp.tensor([True, False])
+    i32 = tp.tensor([1, 2], dtype=tp.int32)
+    _raises(RuntimeError, lambda: tp.where(c, i32, 2**31), "where()", "2147483648", "int32")
+    _raises(RuntimeError, lambda: tp.where(c, -(2**63) - 1, tp.tensor([1, 2])), "int64")
+    assert tp.where(c, i32, -(2**31)).tolist() == [1, -(2**31)]
+    assert tp.where(c, i32, 2.5).tolist() == [1.0, 2.5]  # a float promotes instead

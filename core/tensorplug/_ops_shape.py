@@ -528,9 +528,30 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool, bool]:
     one, wraps an out-of-range index array around instead of raising.
     """
     items = index if isinstance(index, tuple) else (index,)
+    out: list[Any] = []
+    advanced = False
+    ints = True
+    spans: list[int] = []  # dimensions each item consumes; -1 for ``...``
+    checks: list[tuple[int, Any]] = []  # (position, int or integer index tensor)
+    shape = x._data.shape
+    plain = True  # every item so far consumed one dimension: item i indexes dimension i
     be = x._backend
-    conv: list[Any] = []
     for it in items:
+        if it.__class__ is int:
+            n = len(out)
+            if plain and n < len(shape) and -shape[n] <= it < shape[n]:
+                pass  # in range: the common case, checked inline
+            else:
+                checks.append((n, it))
+            spans.append(1)
+            out.append(it)
+            continue
+        if isinstance(it, (list, tuple)) or (
+            not isinstance(it, Tensor) and hasattr(it, "__array__")
+        ):
+            from ._creation import tensor
+
+            it = tensor(it, backend=be)
         if isinstance(it, Tensor):
             if it._backend is not be:
                 raise RuntimeError(
@@ -542,51 +563,62 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool, bool]:
                     "tensors used as indices must be long, int or bool tensors, got "
                     f"{it.dtype.name}"
                 )
-        elif isinstance(it, (list, tuple)) or hasattr(it, "__array__"):
-            from ._creation import tensor
-
-            it = tensor(it, backend=be)
+            if it.dtype.name == "bool":
+                spans.append(max(it.ndim, 1))
+                plain = False
+            else:
+                checks.append((len(out), it))
+                spans.append(1)
+            out.append(it._data)
+            advanced = True
+            ints = False
         elif isinstance(it, bool) or not isinstance(it, (int, slice, type(None), type(...))):
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or bool tensors "
                 f"are valid indices (got {type(it).__name__})"
             )
-        conv.append(it)
-    spans = [_dims_indexed(it) for it in conv]
-    free = x.ndim - sum(spans)  # the dimensions ``...`` stands for
-    dim = 0
-    out = []
-    for it, n in zip(conv, spans, strict=True):
-        if it is Ellipsis:
-            dim += max(free, 0)
-        elif dim < x.ndim and (isinstance(it, int) or (isinstance(it, Tensor) and n == 1)):
-            _check_bounds(x, it, dim)
-        dim += n
-        out.append(it._data if isinstance(it, Tensor) else it)
-    advanced = any(isinstance(it, Tensor) for it in conv)
-    return tuple(out), advanced, all(isinstance(it, int) for it in conv)
+        else:
+            if it is None or it is Ellipsis:
+                spans.append(0 if it is None else -1)
+                plain = False
+            else:
+                spans.append(1)
+            ints = ints and isinstance(it, int)
+            out.append(it)
+    if checks:
+        _check_bounds(x, spans, checks)
+    return tuple(out), advanced, ints
 
 
-def _dims_indexed(it: Any) -> int:
-    """How many dimensions of the indexed tensor one index item consumes."""
-    if it is None or it is Ellipsis:
-        return 0
-    if isinstance(it, Tensor) and it.dtype.name == "bool":
-        return max(it.ndim, 1)
-    return 1
+def _check_bounds(x: Tensor, spans: list[int], checks: list[tuple[int, Any]]) -> None:
+    """Each integer (or integer tensor) index must lie in ``[-size, size)`` of its dimension.
 
-
-def _check_bounds(x: Tensor, it: int | Tensor, dim: int) -> None:
-    """An integer (or integer tensor) index must lie in ``[-size, size)`` of ``dim``."""
-    size = x.shape[dim]
-    if isinstance(it, int):
-        bad = it if not -size <= it < size else None
-    elif it.numel():
-        lo, hi = int(it.min().item()), int(it.max().item())  # one host sync for a GPU array
-        bad = lo if lo < -size else hi if hi >= size else None
-    else:
-        bad = None
-    if bad is not None:
+    ``spans[i]`` is how many dimensions item ``i`` consumes (-1: ``...``, the rest).
+    """
+    shape = x._data.shape
+    starts, dim = [], 0  # the dimension each item starts at
+    free = len(shape) - sum(spans) - spans.count(-1)  # the dimensions ``...`` stands for
+    for n in spans:
+        starts.append(dim)
+        dim += free if n < 0 else n
+    for pos, it in checks:
+        dim = starts[pos]
+        if dim >= len(shape):
+            return  # too many indices: the backend's error says so
+        size = shape[dim]
+        if it.__class__ is int:
+            if -size <= it < size:
+                continue
+            bad = it
+        else:
+            if not it.numel():
+                continue
+            k, a = x._backend.k, it._data
+            # The extremes only: one reduction each (and, on a GPU, a wait for the result).
+            lo, hi = int(k.amin(a, None, False)), int(k.amax(a, None, False))
+            if -size <= lo and hi < size:
+                continue
+            bad = lo if lo < -size else hi
         raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
