@@ -465,9 +465,11 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
         from ._tensor import as_operand
 
         input = as_operand(input, condition, WhereBackward0)
-    else:  # one number beside a tensor: it must fit the tensor's integer dtype
+    elif isinstance(input, Tensor) is not isinstance(other, Tensor):
+        # A number beside a tensor must fit the tensor's integer dtype: NumPy before 2.5 wraps
+        # it around silently in ``where``.
         n, t = (input, other) if isinstance(other, Tensor) else (other, input)
-        if n.__class__ is int and t.dtype.category == INT:
+        if isinstance(n, int) and not isinstance(n, bool) and t.dtype.category == INT:
             bits = 8 * t.dtype.itemsize - 1
             if not -(1 << bits) <= n < 1 << bits:
                 raise RuntimeError(
