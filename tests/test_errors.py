@@ -3,6 +3,7 @@ traceback from deep inside NumPy."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from typing import Any
 
@@ -220,6 +221,10 @@ def test_equality_with_none_or_str_is_false_not_an_error() -> None:
         _ = x < None  # type: ignore[operator]
 
 
+class Four(enum.IntEnum):
+    FOUR = 4
+
+
 def test_indices_out_of_range_are_refused_before_any_kernel_runs() -> None:
     # The core checks: CuPy would wrap an index tensor around and return a wrong element.
     x = tp.arange(12.0).reshape(3, 4)
@@ -227,6 +232,7 @@ def test_indices_out_of_range_are_refused_before_any_kernel_runs() -> None:
     _raises(IndexError, lambda: x[3], msg.format(3, 0, 3))
     _raises(IndexError, lambda: x[:, tp.tensor([[0], [4]])], msg.format(4, 1, 4))
     _raises(IndexError, lambda: x[None, ..., -5], msg.format(-5, 1, 4))
+    _raises(IndexError, lambda: x[0, Four.FOUR], msg.format(4, 1, 4))  # an int subclass
 
     def store() -> None:
         x[tp.tensor([1, -4])] = 0.0

@@ -582,6 +582,8 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool, bool]:
                 spans.append(0 if it is None else -1)
                 plain = False
             else:
+                if isinstance(it, int):  # an int subclass (``IntEnum``): checked like an int
+                    checks.append((len(out), it))
                 spans.append(1)
             ints = ints and isinstance(it, int)
             out.append(it)
@@ -606,7 +608,7 @@ def _check_bounds(x: Tensor, spans: list[int], checks: list[tuple[int, Any]]) ->
         if dim >= len(shape):
             return  # too many indices: the backend's error says so
         size = shape[dim]
-        if it.__class__ is int:
+        if not isinstance(it, Tensor):
             if -size <= it < size:
                 continue
             bad = it
