@@ -7,12 +7,14 @@ itself runs on, so CI needs no other Python; pass ``--python 3.X`` to pick anoth
 from __future__ import annotations
 
 import os
+import shutil
+import sysconfig
 
 import nox
 
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "virtualenv"
-nox.options.sessions = ["lint", "typecheck", "tests", "conformance", "docs"]
+nox.options.sessions = ["lint", "typecheck", "tests", "purepython", "conformance", "docs"]
 
 # PyTorch is a test oracle only (never a dependency): this version installs from local disk
 # on the project's machines; elsewhere the oracle tests skip with a reason if it can't install.
@@ -34,6 +36,13 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
+def _expect_compiled() -> dict[str, str]:
+    """Where a C compiler exists the compiled hot path must build and be used: a failed
+    build then fails tests/test_speedups.py rather than leaving pure Python unnoticed."""
+    cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    return {"TENSORPLUG_EXPECT_COMPILED": "1"} if shutil.which(cc) else {}
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit tests of the core on the default (NumPy) backend, PyTorch as oracle."""
@@ -41,7 +50,17 @@ def tests(session: nox.Session) -> None:
     # array-api-strict: the out-of-tree example backend runs the suite from its source tree.
     session.install("-e", ".[test,viz,examples]", "array-api-strict")
     _install_oracle(session)
-    session.run("python", "-m", "pytest", "tests", *session.posargs)
+    session.run("python", "-m", "pytest", "tests", *session.posargs, env=_expect_compiled())
+
+
+@nox.session
+def purepython(session: nox.Session) -> None:
+    """The unit tests again without the compiled hot path (``TENSORPLUG_PURE_PYTHON=1``), as
+    on a machine that had no C compiler at install time."""
+    env = {"TENSORPLUG_PURE_PYTHON": "1"}
+    session.install("-e", ".[test,viz,examples]", "array-api-strict", env=env)
+    _install_oracle(session)
+    session.run("python", "-m", "pytest", "tests", *session.posargs, env=env)
 
 
 @nox.session

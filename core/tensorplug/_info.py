@@ -16,7 +16,7 @@ from importlib import import_module
 from importlib.metadata import PackageNotFoundError, entry_points, version
 from typing import Any
 
-from . import hookspecs
+from . import _tensor, hookspecs
 from ._plugins import GROUP, REGISTRY, _current_name, list_backends
 
 __all__ = ["collect_info", "collect_plugins", "format_info", "format_plugins"]
@@ -207,6 +207,7 @@ def collect_info() -> dict[str, Any]:
             "executable": sys.executable,
         },
         "platform": platform.platform(),
+        "compiled_hot_path": _tensor.speedups_status,
         "numpy": numpy_version or "not installed",
         "pluggy": _dist_version("pluggy"),
         "selected_backend": _selection(),
@@ -268,6 +269,8 @@ def format_info(info: dict[str, Any]) -> str:
         f"tensorplug  {info['tensorplug']}",
         f"Python      {py['version']} ({py['implementation']}, {py['executable']})",
         f"platform    {info['platform']}",
+        f"hot path    {'compiled' if info['compiled_hot_path'] == 'on' else 'pure Python'} "
+        f"({info['compiled_hot_path']})",
         f"NumPy       {info['numpy']}",
         f"pluggy      {info['pluggy']}",
         f"selected    {sel['name']} ({sel['chosen_by']})",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os as _os
 from collections.abc import Callable, Sequence
+from importlib import import_module as _import_module
 from typing import TYPE_CHECKING, Any
 from weakref import ref as _weakref
 
@@ -1058,3 +1060,47 @@ def _broadcast_shape(a: Sequence[int], b: Sequence[int]) -> list[int]:
 class _Named:
     def __init__(self, op: str) -> None:
         self.op = op
+
+
+# --------------------------------------------------------------------------------------------
+# The compiled hot path (``_speedups.c``), where the install built it: ``unary`` and
+# ``binary`` for the common case, handing every other call to the Python functions above,
+# which stay the reference. ``TENSORPLUG_PURE_PYTHON=1`` keeps the Python ones.
+# --------------------------------------------------------------------------------------------
+py_unary, py_binary = unary, binary
+speedups: Any = None
+speedups_status = "off: TENSORPLUG_PURE_PYTHON is set"
+"""Whether the compiled hot path is in use, and if not why (``tensorplug info``)."""
+if not _os.environ.get("TENSORPLUG_PURE_PYTHON"):
+    try:
+        speedups = _import_module(f"{__package__}._speedups")
+    except ImportError as e:  # not built (no C compiler at install time): pure Python
+        speedups_status = f"off: not built ({e})"
+if speedups is not None:
+    try:
+        speedups.configure(
+            {
+                "Tensor": Tensor,
+                "Node": Node,
+                "TensorMeta": TensorMeta,
+                "unary": py_unary,
+                "binary": py_binary,
+                "state": state,
+                "anomaly": anomaly,
+                "next_seq": _next_seq,
+                "meta_of": meta_of,
+                "save_general": _save_general,
+                "categories": _CATEGORY,
+                "needs1": _NEEDS1,
+                "needs2": _NEEDS2,
+                "version0": _VERSION_0,
+                "bool_int_float": (D.BOOL, D.INT, D.FLOAT),
+            }
+        )
+    except (TypeError, KeyError, AttributeError) as e:  # a build older than this source
+        speedups_status = f"off: {e}"
+        speedups = None
+    else:
+        speedups_status = "on"
+        unary = speedups.unary
+        binary = speedups.binary

@@ -1,0 +1,204 @@
+"""The compiled hot path (``tensorplug._speedups``): the same graphs as the Python code, no
+reference leaks, and methods that behave as Python's.
+
+The whole suite also runs without it (``nox -s purepython``); here both are compared.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+import tensorplug as tp
+from tensorplug import _tensor as T
+from tensorplug._ops_pointwise import AddBackward0, ExpBackward0, MulBackward0
+
+HERE = Path(__file__).parent
+compiled = pytest.mark.skipif(
+    T.speedups is None and not os.environ.get("TENSORPLUG_EXPECT_COMPILED"),
+    reason=f"the compiled hot path is not in use here ({T.speedups_status}); "
+    "install with a C compiler to test it",
+)
+
+
+def test_expected_build_is_in_use() -> None:
+    """CI builds the extension (the noxfile sets TENSORPLUG_EXPECT_COMPILED): a build that
+    fails there, or loads but is refused, fails this test instead of passing unnoticed."""
+    if os.environ.get("TENSORPLUG_EXPECT_COMPILED"):
+        assert T.speedups_status == "on"
+        assert T.binary is T.speedups.binary and T.unary is T.speedups.unary
+    else:
+        assert (T.speedups is not None) == (T.speedups_status == "on")
+        assert T.binary is (T.speedups.binary if T.speedups else T.py_binary)
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "TENSORPLUG_PURE_PYTHON"}
+    env.update(extra)
+    return env
+
+
+def test_pure_python_switch() -> None:
+    code = (
+        "import tensorplug._tensor as T, tensorplug._info as I;"
+        "print(T.binary is T.py_binary, I.collect_info()['compiled_hot_path'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=_env(TENSORPLUG_PURE_PYTHON="1"),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.split() == ["True", "off:", "TENSORPLUG_PURE_PYTHON", "is", "set"]
+
+
+@compiled
+def test_every_op_builds_the_same_graph_compiled_and_in_python(tmp_path: Path) -> None:
+    dumps = {}
+    for mode, env in (("c", _env()), ("py", _env(TENSORPLUG_PURE_PYTHON="1"))):
+        path = tmp_path / f"{mode}.json"
+        subprocess.run(
+            [sys.executable, str(HERE / "graph_dump.py"), str(path)], env=env, check=True
+        )
+        dumps[mode] = json.loads(path.read_text())
+    c, py = dumps["c"], dumps["py"]
+    assert len(c) > 4000  # every op's samples, dtypes, layouts and error inputs
+    assert sum("graph" in e for e in c.values()) > 2000
+    assert c.keys() == py.keys()
+    differ = [k for k in c if c[k] != py[k]]
+    assert not differ, (
+        f"{len(differ)} cases differ, first {differ[0]}:\n{c[differ[0]]}\n{py[differ[0]]}"
+    )
+
+
+def _refcounts(*objs: object) -> list[int]:
+    return [sys.getrefcount(o) for o in objs]
+
+
+@compiled
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda x, y: x * 2.0,
+        lambda x, y: x * y,
+        lambda x, y: x + y,
+        lambda x, y: y - 0.5,
+        lambda x, y: x.exp(),
+        lambda x, y: x.tanh(),
+        lambda x, y: x.sum(0),  # unary with arguments
+        lambda x, y: x * 2,  # an int beside a float tensor
+        lambda x, y: x + True,
+        lambda x, y: x.clamp(-1, 1),
+        lambda x, y: x.sigmoid(),
+        lambda x, y: x.relu(),
+        lambda x, y: x**2,
+    ],
+)
+@pytest.mark.parametrize("grad", [True, False])
+def test_no_reference_leaks(op, grad) -> None:
+    """Every reference the C code takes is given back once the graph is gone."""
+    x = tp.tensor([[1.0, -2.0], [3.0, 0.5]], requires_grad=grad)
+    y = tp.tensor([[0.5, 2.0], [1.0, 4.0]], requires_grad=grad)
+
+    def step() -> None:
+        out = op(x, y)
+        if grad:
+            out.sum().backward()
+
+    step()  # warm-up: caches (kernels, metadata, op classes) filled, ``.grad`` made
+    gc.collect()
+    gc.disable()
+    try:
+        before = _refcounts(x, y, x._data, y._data, x._backend, x._meta, y._meta)
+        for _ in range(5):
+            step()
+        after = _refcounts(x, y, x._data, y._data, x._backend, x._meta, y._meta)
+    finally:
+        gc.enable()
+    assert after == before
+
+
+@compiled
+def test_output_freed_without_the_collector() -> None:
+    """Tensor, node and saved values form no cycle: plain reference counting frees them."""
+    import weakref
+
+    x = tp.ones(2, 2, requires_grad=True)
+    gc.disable()
+    try:
+        y = (x * 3.0).tanh()
+        refs = [weakref.ref(y), weakref.ref(y.grad_fn), weakref.ref(y.grad_fn.next_functions[0][0])]
+        del y
+        assert [r() for r in refs] == [None, None, None]
+    finally:
+        gc.enable()
+
+
+@compiled
+def test_error_paths_match_python() -> None:
+    """Calls the fast path declines go to the Python code, errors included."""
+    a = tp.ones(2, 3)
+    cases = [
+        lambda: T.binary(AddBackward0, a, tp.ones(4)),  # the kernel raises: Python's message
+        lambda: T.binary(AddBackward0, a, "x"),
+        lambda: T.binary(AddBackward0, 1.0, 2.0),
+        lambda: T.unary(ExpBackward0, "x"),
+    ]
+    for case in cases:
+        with pytest.raises(Exception) as c_err:
+            case()
+        c_binary, c_unary = T.binary, T.unary
+        T.binary, T.unary = T.py_binary, T.py_unary
+        try:
+            with pytest.raises(Exception) as py_err:
+                case()
+        finally:
+            T.binary, T.unary = c_binary, c_unary
+        assert type(c_err.value) is type(py_err.value)
+        assert str(c_err.value) == str(py_err.value)
+
+
+@compiled
+def test_grad_mode_is_read_per_thread() -> None:
+    x = tp.ones(2, requires_grad=True)
+    seen = {}
+
+    def worker() -> None:
+        with tp.no_grad():
+            seen["worker"] = (x * 2.0).requires_grad
+            barrier.wait()
+            barrier.wait()
+
+    barrier = threading.Barrier(2)
+    th = threading.Thread(target=worker)
+    th.start()
+    barrier.wait()
+    seen["main"] = (x * 2.0).requires_grad  # while the worker sits in no_grad
+    barrier.wait()
+    th.join()
+    assert seen == {"worker": False, "main": True}
+
+
+@compiled
+def test_op_methods_behave_as_methods() -> None:
+    x = tp.tensor([1.0, 2.0])
+    m = tp.Tensor.__dict__["__mul__"]
+    assert m.node_class is MulBackward0
+    assert tp.Tensor.__mul__(x, 3.0).tolist() == [3.0, 6.0]
+    assert tp.Tensor.exp(x).tolist() == pytest.approx([2.718281828, 7.389056099])
+    bound = x.exp
+    assert bound().tolist() == tp.exp(x).tolist()
+    assert "exp" in repr(tp.Tensor.exp) and tp.Tensor.exp.__doc__
+    with pytest.raises(TypeError, match=r"mul\(\) takes 2 positional arguments but 1"):
+        tp.Tensor.__mul__(x)
+    with pytest.raises(TypeError, match=r"exp\(\) takes no keyword arguments"):
+        x.exp(out=None)
+    assert (2.0 * x).tolist() == [2.0, 4.0]  # reflected
