@@ -32,11 +32,31 @@ def test_replacing_a_kernel_takes_effect_at_once(monkeypatch: pytest.MonkeyPatch
         calls.append("mul")
         return mul(a, b)
 
+    assert (x * x).tolist() == [1.0, 4.0]  # and the kernel's ``nd`` variant (two arrays)
     monkeypatch.setattr(be.k, "mul", counted)
     assert (x * 3).tolist() == [3.0, 6.0] and calls == ["mul"]
+    assert (x * x).tolist() == [1.0, 4.0] and calls == ["mul", "mul"]  # no ``nd``: itself
     monkeypatch.undo()
-    assert (x * 3).tolist() == [3.0, 6.0] and calls == ["mul"]
-    assert "_forwards" not in vars(be.k)  # the cache is not a kernel
+    assert (x * 3).tolist() == [3.0, 6.0] and (x * x).tolist() == [1.0, 4.0]
+    assert calls == ["mul", "mul"]
+    assert "_forwards" not in vars(be.k) and "_caches" not in vars(be.k)  # not kernels
+
+
+def test_a_kernels_nd_variant_is_cached_beside_it() -> None:
+    """NumPy's elementwise kernels carry the bare ufunc as ``nd`` (docs/backend-guide.md):
+    for arrays with dimensions it returns what the wrapper would."""
+    be = tp.get_backend("numpy")
+    assert be.k.mul.nd is np.multiply and be.k.tanh.nd is np.tanh
+    be.forward_of(MulBackward0)
+    assert be._forwards_nd[MulBackward0] is np.multiply
+    a = np.array([[1.5, -2.0]], np.float32)
+    for args in ((a, a), (a, np.float32(2.0) * np.ones((), np.float32))):
+        expected = be.k.mul(*args)
+        got = be.k.mul.nd(*args)
+        assert type(got) is type(expected) is np.ndarray
+        np.testing.assert_array_equal(got, expected)
+    assert type(be.k.tanh(np.ones((), np.float32))) is np.ndarray  # why 0-d needs the wrapper
+    assert type(np.tanh(np.ones((), np.float32))) is not np.ndarray
 
 
 def test_a_subclass_with_its_own_forward_does_not_inherit_the_kernel() -> None:

@@ -114,20 +114,22 @@ class Kernels:
     override, a test's monkeypatch) drops the forwards cached from them
     (``Backend.forward_of``)."""
 
-    __slots__ = ("__dict__", "_forwards")
-    _forwards: dict[Any, Kernel]
+    __slots__ = ("__dict__", "_caches")
+    _caches: tuple[dict[Any, Kernel], ...]
 
-    def __init__(self, table: Mapping[str, Kernel], forwards: dict[Any, Kernel]) -> None:
+    def __init__(self, table: Mapping[str, Kernel], *caches: dict[Any, Kernel]) -> None:
         self.__dict__.update(table)
-        object.__setattr__(self, "_forwards", forwards)
+        object.__setattr__(self, "_caches", caches)
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
-        self._forwards.clear()
+        for c in self._caches:
+            c.clear()
 
     def __delattr__(self, name: str) -> None:
         object.__delattr__(self, name)
-        self._forwards.clear()
+        for c in self._caches:
+            c.clear()
 
     def __repr__(self) -> str:
         return f"Kernels({', '.join(sorted(self.__dict__))})"
@@ -163,6 +165,8 @@ class Backend:
     info: Mapping[str, Any] = field(default_factory=dict)
     k: Any = field(init=False, repr=False)
     _forwards: dict[Any, Kernel] = field(init=False, repr=False, default_factory=dict)
+    _forwards_nd: dict[Any, Kernel] = field(init=False, repr=False, default_factory=dict)
+    """The same, each kernel's ``nd`` variant where it has one (``forward_of``)."""
 
     def __post_init__(self) -> None:
         missing = sorted(PRIMITIVES - set(self.kernels))
@@ -174,7 +178,7 @@ class Backend:
             raise TypeError(f"backend {self.name!r} must support float32")
         table = dict(default_kernels(self))
         table.update(self.kernels)
-        self.k = Kernels(table, self._forwards)
+        self.k = Kernels(table, self._forwards, self._forwards_nd)
         self._default_device = Device(self.device_type, 0 if self.device_type != "cpu" else None)
         self.supported_dtypes = tuple(d for d in D.ALL_DTYPES if d in self.dtypes)
 
@@ -183,6 +187,10 @@ class Backend:
         kernel itself where the op is one kernel call (``Node.kernel``: no Python frame in
         between), else its ``forward`` with these kernels bound."""
         f = getattr(self.k, cls.kernel) if cls.kernel else functools.partial(cls.forward, self.k)
+        # A kernel may carry ``nd``: the same function for operands that are all arrays, at
+        # least one with a dimension, minus the work only numbers and 0-d arrays need. The
+        # compiled hot path calls it for such operands (docs/backend-guide.md).
+        self._forwards_nd[cls] = getattr(f, "nd", f)
         self._forwards[cls] = f
         return f
 

@@ -34,11 +34,11 @@ static Py_ssize_t T_data, T_backend, T_grad, T_accum, T_hooks, T_base, T_vc, T_m
     T_requires_grad;
 static Py_ssize_t N_extra, N_args, N_backend, N_next, N_seq, N_needs, N_shapes, N_dtype,
     N_saved, N_versions, N_out_vc;
-static Py_ssize_t M_dtype, M_one, M_pairs, M_pointwise, M_pointwise2, M_pointwise_scalar,
+static Py_ssize_t M_shape, M_dtype, M_one, M_pairs, M_pointwise, M_pointwise2, M_pointwise_scalar,
     M_scalar;
 static Py_ssize_t A_enabled;
 
-static PyObject *s_dtype, *s_forwards, *s_grad_enabled, *s_accumulator, *s_pair, *s_float_only,
+static PyObject *s_dtype, *s_ndim, *s_forwards_nd, *s_forwards, *s_grad_enabled, *s_accumulator, *s_pair, *s_float_only,
     *s_elementwise, *s_plan, *s_save, *empty_tuple;
 
 #define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
@@ -295,28 +295,50 @@ version_of(PyObject *x) /* x._vc[0], new reference */
 
 /* The kernel cached for ``cls`` on ``be`` (borrowed), or NULL without an error if there is
  * none yet. */
-static PyObject *last_backend, *last_forwards; /* the last backend used, and its table */
+/* The last backend used, and its two kernel tables (``_forwards``, ``_forwards_nd``). */
+static PyObject *last_backend, *last_forwards, *last_forwards_nd;
 
+/* The kernel cached for ``cls`` on ``be`` (borrowed; its ``nd`` variant if ``nd``), or NULL
+ * without an error if there is none yet. */
 static PyObject *
-forward_of(PyObject *be, PyObject *cls)
+forward_of(PyObject *be, PyObject *cls, int nd)
 {
     if (be != last_backend) {
-        /* A backend keeps one ``_forwards`` dict for life (cleared in place, never
-         * replaced), so the pair stays valid; both are held, so neither address is reused. */
-        PyObject *table = PyObject_GetAttr(be, s_forwards);
-        if (table == NULL || !PyDict_CheckExact(table)) {
-            Py_XDECREF(table);
+        /* A backend keeps its tables for life (cleared in place, never replaced), so the
+         * three stay valid together; all are held, so no address is reused meanwhile. */
+        PyObject *f = PyObject_GetAttr(be, s_forwards);
+        PyObject *fnd = f ? PyObject_GetAttr(be, s_forwards_nd) : NULL;
+        if (fnd == NULL || !PyDict_CheckExact(f) || !PyDict_CheckExact(fnd)) {
+            Py_XDECREF(f);
+            Py_XDECREF(fnd);
             PyErr_Clear();
             return NULL;
         }
         Py_INCREF(be);
         Py_XSETREF(last_backend, be);
-        Py_XSETREF(last_forwards, table);
+        Py_XSETREF(last_forwards, f);
+        Py_XSETREF(last_forwards_nd, fnd);
     }
-    PyObject *f = PyDict_GetItemWithError(last_forwards, cls);
-    if (f == NULL)
+    PyObject *fwd = PyDict_GetItemWithError(nd ? last_forwards_nd : last_forwards, cls);
+    if (fwd == NULL)
         PyErr_Clear();
-    return f;
+    return fwd;
+}
+
+/* 1 if tensor ``x``'s array has one or more dimensions, 0 if not (or not known). */
+static int
+has_dims(PyObject *x)
+{
+    PyObject *m = SLOT(x, T_meta);
+    if (m != Py_None) {
+        PyObject *shape = SLOT(m, M_shape);
+        return shape != NULL && PyTuple_CheckExact(shape) && PyTuple_GET_SIZE(shape) > 0;
+    }
+    PyObject *n = PyObject_GetAttr(SLOT(x, T_data), s_ndim);
+    long v = n != NULL && PyLong_CheckExact(n) ? PyLong_AsLong(n) : 0;
+    Py_XDECREF(n);
+    PyErr_Clear();
+    return v > 0;
 }
 
 /* Call ``fwd(arrays..., extra...)``; NULL with the error cleared means "let Python redo it"
@@ -385,14 +407,15 @@ same_dtype(PyObject *out, PyObject *dtype)
 }
 
 /* What unary and binary share: run the op's kernel on ``x0`` (and ``x1``) and the extra
- * arguments, and wrap the result in a new tensor ``*t``; then, if ``record`` (an input
+ * arguments (with the kernel's ``nd`` variant if ``nd``: every operand an array, one at least
+ * with a dimension), and wrap the result in a new tensor ``*t``; then, if ``record`` (an input
  * requires grad) and grad mode is on, make the op's node ``*node`` (else NULL). Returns 1
  * when done, 0 to fall back to Python (nothing made), -1 on error. */
 static int
-run_op(PyObject *cls, PyObject *be, PyObject *x0, PyObject *x1, PyObject *const *extra,
+run_op(PyObject *cls, PyObject *be, int nd, PyObject *x0, PyObject *x1, PyObject *const *extra,
        Py_ssize_t nextra, int record, PyObject **t, PyObject **vc, PyObject **node)
 {
-    PyObject *fwd = forward_of(be, cls);
+    PyObject *fwd = forward_of(be, cls, nd);
     if (fwd == NULL)
         return 0;
     Py_INCREF(be); /* the inputs' fields may change while Python code runs */
@@ -501,7 +524,7 @@ unary(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         if (cat != FLOAT_CATEGORY)
             goto fallback;
     }
-    int r = run_op(cls, be, SLOT(x, T_data), NULL, args + 2, nargs - 2,
+    int r = run_op(cls, be, has_dims(x), SLOT(x, T_data), NULL, args + 2, nargs - 2,
                    SLOT(x, T_requires_grad) == Py_True, &t, &vc, &node);
     if (r <= 0) {
         if (r < 0)
@@ -597,7 +620,9 @@ binary(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         needs_grad = SLOT(a, T_requires_grad) == Py_True;
     }
     Py_CLEAR(dta);
-    int r = run_op(cls, be, SLOT(a, T_data), db, args + 3, nargs - 3, needs_grad, &t, &vc, &node);
+    int nd = b_tensor && (has_dims(a) || has_dims(b));
+    int r = run_op(cls, be, nd, SLOT(a, T_data), db, args + 3, nargs - 3, needs_grad, &t, &vc,
+                   &node);
     if (r <= 0) {
         if (r < 0)
             return NULL;
@@ -831,15 +856,15 @@ configure(PyObject *Py_UNUSED(module), PyObject *kw)
                             "shapes", "dtype", "_saved", "_versions", "_out_vc"};
         Py_ssize_t *no[] = {&N_extra, &N_args, &N_backend, &N_next, &N_seq, &N_needs,
                             &N_shapes, &N_dtype, &N_saved, &N_versions, &N_out_vc};
-        const char *mn[] = {"dtype", "one", "pairs", "pointwise", "pointwise2",
+        const char *mn[] = {"shape", "dtype", "one", "pairs", "pointwise", "pointwise2",
                             "pointwise_scalar", "scalar"};
-        Py_ssize_t *mo[] = {&M_dtype, &M_one, &M_pairs, &M_pointwise, &M_pointwise2,
+        Py_ssize_t *mo[] = {&M_shape, &M_dtype, &M_one, &M_pairs, &M_pointwise, &M_pointwise2,
                             &M_pointwise_scalar, &M_scalar};
         const char *an[] = {"enabled"};
         Py_ssize_t *ao[] = {&A_enabled};
         if (offsets((PyTypeObject *)tensor, tn, to, 10) < 0 ||
             offsets((PyTypeObject *)node, nn, no, 11) < 0 ||
-            offsets((PyTypeObject *)meta_type, mn, mo, 7) < 0 ||
+            offsets((PyTypeObject *)meta_type, mn, mo, 8) < 0 ||
             offsets(Py_TYPE(anomaly), an, ao, 1) < 0)
             goto fail;
     }
@@ -887,6 +912,8 @@ PyInit__speedups(void)
         return NULL;
     s_dtype = PyUnicode_InternFromString("dtype");
     s_forwards = PyUnicode_InternFromString("_forwards");
+    s_forwards_nd = PyUnicode_InternFromString("_forwards_nd");
+    s_ndim = PyUnicode_InternFromString("ndim");
     s_grad_enabled = PyUnicode_InternFromString("grad_enabled");
     s_accumulator = PyUnicode_InternFromString("_accumulator");
     s_pair = PyUnicode_InternFromString("pair");
