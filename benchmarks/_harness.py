@@ -82,6 +82,7 @@ def setup() -> dict[str, Any]:
             else "not installed (pip install torch): skipped"
         ),
         "threads": THREADS,
+        "hot_path": _hot_path(),
         "timer": "process CPU time (--cpu-time)"
         if TIMER is time.process_time
         else "wall-clock (perf_counter)",
@@ -108,9 +109,18 @@ def _cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def _hot_path() -> str:
+    """tensorplug's per-op path: compiled (``_speedups.c``) or pure Python, and why."""
+    from tensorplug import _tensor
+
+    status = _tensor.speedups_status
+    return "compiled" if status == "on" else f"pure Python ({status})"
+
+
 def print_env(env: dict[str, Any]) -> None:
     print(f"threads pinned to {env['threads']} (OMP/OpenBLAS/MKL env, threadpoolctl, torch)")
     print(f"  timer   {env['timer']}")
+    print(f"  tensorplug hot path: {env['hot_path']}")
     for key in ("machine", "os", "python", "numpy", "blas", "torch"):
         print(f"  {key:7s} {env[key]}")
     for p in env["thread_pools"]:

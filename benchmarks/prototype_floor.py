@@ -1,8 +1,9 @@
 """The floor of a Python eager op: how fast can ``y * 1.01`` on a 2 x 2 array be when written
 in Python at all? Times, per op, the bare ufunc call, a minimal ``__slots__`` wrapper around
 it, the same wrapper recording a minimal three-field graph node (none of tensorplug's
-features: no version counter, hooks, dtype checks, grad mode), and tensorplug itself.
-docs/performance.md uses it to explain the W3 targets.
+features: no version counter, hooks, dtype checks, grad mode), and tensorplug itself, on the
+hot path in use (``TENSORPLUG_PURE_PYTHON=1`` for the pure-Python one). docs/performance.md
+uses it to explain the W3 targets.
 
 Run: python benchmarks/prototype_floor.py [--cpu-time]
 """
@@ -61,7 +62,9 @@ def main() -> None:
         "bare np.multiply": lambda: np.multiply(a, 1.01),
         "minimal wrapper": lambda: w * 1.01,
         "minimal wrapper + node": lambda: r * 1.01,
-        "tensorplug (records a node)": lambda: y * 1.01,
+        f"tensorplug ({'compiled' if H._hot_path() == 'compiled' else 'pure Python'})": (
+            lambda: y * 1.01
+        ),
     }
     timer = time.process_time if H.TIMER is time.process_time else time.perf_counter
     n = 100_000

@@ -185,6 +185,7 @@ def main() -> None:
                 f"- Python {env['python']}, NumPy {env['numpy']} ({env['blas']}), "
                 f"PyTorch {env['torch']}",
                 f"- threads: {env['threads']} everywhere; pools: " + "; ".join(env["thread_pools"]),
+                f"- tensorplug's hot path: {env['hot_path']}",
             ]
         )
         flags = " ".join(a for a in sys.argv[1:] if a != "--write")
