@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,7 @@ def _refcounts(*objs: object) -> list[int]:
     ],
 )
 @pytest.mark.parametrize("grad", [True, False])
-def test_no_reference_leaks(op, grad) -> None:
+def test_no_reference_leaks(op: Callable[[tp.Tensor, tp.Tensor], tp.Tensor], grad: bool) -> None:
     """Every reference the C code takes is given back once the graph is gone."""
     x = tp.tensor([[1.0, -2.0], [3.0, 0.5]], requires_grad=grad)
     y = tp.tensor([[0.5, 2.0], [1.0, 4.0]], requires_grad=grad)
@@ -202,3 +203,61 @@ def test_op_methods_behave_as_methods() -> None:
     with pytest.raises(TypeError, match=r"exp\(\) takes no keyword arguments"):
         x.exp(out=None)
     assert (2.0 * x).tolist() == [2.0, 4.0]  # reflected
+
+
+def _both(call: Callable[[], tp.Tensor]) -> list[tuple[object, ...]]:
+    """``call()``'s result or error with the compiled functions, then with the Python ones."""
+    results = []
+    for binary, unary in ((T.binary, T.unary), (T.py_binary, T.py_unary)):
+        saved = T.binary, T.unary
+        T.binary, T.unary = binary, unary
+        try:
+            out = call()
+            results.append((out.dtype, out.tolist(), out.requires_grad))
+        except Exception as e:  # noqa: BLE001 - compared below, whatever it is
+            results.append((type(e), str(e)))
+        finally:
+            T.binary, T.unary = saved
+    return results
+
+
+@compiled
+def test_a_reassigned_class_attribute_reaches_the_compiled_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The C code reads a node class's attributes through ``_hot``, which the metaclass
+    refreshes on assignment: a patched ``float_only`` acts at once, as in Python."""
+    x = tp.tensor([1, 2])  # int64
+    assert ExpBackward0._hot[0] is True
+    first = _both(lambda: T.unary(ExpBackward0, x))
+    monkeypatch.setattr(ExpBackward0, "float_only", False)
+    assert ExpBackward0._hot[0] is False
+    second = _both(lambda: T.unary(ExpBackward0, x))
+    assert first[0] == first[1] and second[0] == second[1]
+    assert first[0][0] == tp.float32 and second[0][0] == tp.float64  # NumPy's exp of int64
+
+
+@compiled
+def test_malformed_inputs_go_to_python() -> None:
+    """Nothing the C code reads is trusted blindly: a tensor missing a field, a foreign
+    ``_meta``, a class that is not a node class reach the Python code (and its errors)."""
+    good = tp.ones(2, requires_grad=True)
+    half = object.__new__(tp.Tensor)
+    half._data, half._backend = good._data, good._backend  # the rest never set
+    odd = good.detach().requires_grad_()
+    odd._meta = "not a TensorMeta"
+
+    class NotANode:
+        _hot = (False, True, 0, False)
+
+    for call in (
+        lambda: T.binary(MulBackward0, half, 2.0),
+        lambda: T.binary(MulBackward0, good, half),
+        lambda: T.unary(ExpBackward0, half),
+        lambda: T.binary(NotANode, good, good),
+        lambda: T.unary(NotANode, good),
+        lambda: T.binary(MulBackward0, odd, 2.0),
+    ):
+        c, py = _both(call)
+        assert c == py
+        assert isinstance(c[0], type) and issubclass(c[0], Exception)  # all raise in Python

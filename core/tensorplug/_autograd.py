@@ -75,7 +75,9 @@ def _extra_field(name: str, doc: str) -> Any:
     return property(get, set_, doc=doc)
 
 
-_RUN_FIELDS = frozenset({"_plan", "backward", "backward_owned"})
+_RUN_FIELDS = frozenset(
+    {"_plan", "backward", "backward_owned", "float_only", "elementwise", "save"}
+)
 
 
 class _NodeType(type):
@@ -84,8 +86,9 @@ class _NodeType(type):
     ``_run`` is ``(_plan, backward, backward_owned)`` as one class attribute. The engine
     reads it once per node: a graph mixes node classes, and Python's attribute caches
     specialise on one class per read site, so three class-attribute reads cost 90 ns a node
-    there against 25 for one (benchmarks/bench_w3_overhead.py). Reassigning any of the three
-    (a test's monkeypatch, a backend's fix) refreshes it here, for subclasses too.
+    there against 25 for one (benchmarks/bench_w3_overhead.py). ``_hot`` is the same for the
+    compiled hot path: ``(float_only, elementwise, _plan, save[0] == 0)``. Reassigning any of
+    these (a test's monkeypatch, a backend's fix) refreshes both here, for subclasses too.
     """
 
     def __new__(mcls, name: str, bases: tuple[type, ...], ns: dict[str, Any], **kw: Any) -> Any:
@@ -119,6 +122,8 @@ class _NodeType(type):
 
 def _refresh_run(cls: type[Node]) -> None:
     type.__setattr__(cls, "_run", (cls._plan, cls.backward, cls.backward_owned))
+    save0 = bool(cls.save) and cls.save[0] == 0
+    type.__setattr__(cls, "_hot", (bool(cls.float_only), bool(cls.elementwise), cls._plan, save0))
     for sub in cls.__subclasses__():
         _refresh_run(sub)
 
@@ -190,6 +195,9 @@ class Node(metaclass=_NodeType):
     -1 a leaf's ``AccumulateGrad``. One integer test per node instead of several."""
     _run: ClassVar[tuple[int, Any, Any]]
     """``(_plan, backward, backward_owned)``, kept by the metaclass: read once per node."""
+    _hot: ClassVar[tuple[bool, bool, int, bool]]
+    """``(float_only, elementwise, _plan, save[0] == 0)``, kept by the metaclass: what the
+    compiled ``unary``/``binary`` read of the class (``_speedups.c``), in one lookup."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -21,12 +21,11 @@
 
 /* -- configuration, set once by ``configure`` ------------------------------------------- */
 
-static PyTypeObject *Tensor_type;
+static PyTypeObject *Tensor_type, *Node_type, *Meta_type;
 static PyObject *py_unary, *py_binary;     /* the reference implementations: the fallback */
 static PyObject *grad_state;               /* ``_grad_mode.state`` (thread-local) */
 static PyObject *anomaly;                  /* ``_grad_mode.anomaly`` */
 static PyObject *next_seq, *meta_of, *save_general, *categories, *needs1, *needs2, *version0;
-static PyObject *op_info_cache;            /* node class -> (float_only, elementwise, plan, save0) */
 static long FLOAT_CATEGORY, BOOL_CATEGORY, INT_CATEGORY;
 
 /* Slot offsets. */
@@ -38,8 +37,8 @@ static Py_ssize_t M_shape, M_dtype, M_one, M_pairs, M_pointwise, M_pointwise2, M
     M_scalar;
 static Py_ssize_t A_enabled;
 
-static PyObject *s_dtype, *s_ndim, *s_forwards_nd, *s_forwards, *s_grad_enabled, *s_accumulator, *s_pair, *s_float_only,
-    *s_elementwise, *s_plan, *s_save, *empty_tuple;
+static PyObject *s_dtype, *s_ndim, *s_forwards_nd, *s_forwards, *s_grad_enabled, *s_accumulator, *s_pair, *s_hot,
+    *s_save, *empty_tuple;
 
 #define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
 
@@ -87,47 +86,25 @@ typedef struct {
     long plan;
 } OpInfo;
 
-/* The class attributes of node class ``cls`` the hot path reads, cached per class. */
+/* The class attributes of node class ``cls`` the hot path reads: ``cls._hot``, which Node's
+ * metaclass keeps in step with them (``_autograd._refresh_run``). */
 static int
 op_info(PyObject *cls, OpInfo *info)
 {
-    PyObject *t = PyDict_GetItemWithError(op_info_cache, cls);
-    if (t == NULL) {
-        if (PyErr_Occurred())
-            return -1;
-        PyObject *fo = PyObject_GetAttr(cls, s_float_only);
-        PyObject *el = PyObject_GetAttr(cls, s_elementwise);
-        PyObject *pl = PyObject_GetAttr(cls, s_plan);
-        PyObject *sv = PyObject_GetAttr(cls, s_save);
-        int ok = fo && el && pl && sv && PyTuple_Check(sv);
-        if (ok) {
-            long save0 = PyTuple_GET_SIZE(sv) ? PyLong_AsLong(PyTuple_GET_ITEM(sv, 0)) : -1;
-            int f = PyObject_IsTrue(fo), e = PyObject_IsTrue(el);
-            long p = PyLong_AsLong(pl);
-            ok = !PyErr_Occurred() && f >= 0 && e >= 0;
-            if (ok)
-                t = Py_BuildValue("(iili)", f, e, p, (int)(save0 == 0));
-        }
-        else if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "not a node class");
-        Py_XDECREF(fo);
-        Py_XDECREF(el);
-        Py_XDECREF(pl);
-        Py_XDECREF(sv);
-        if (t == NULL)
-            return -1;
-        /* Node classes live as long as their module; the cache holds them strongly. */
-        if (PyDict_SetItem(op_info_cache, cls, t) < 0) {
-            Py_DECREF(t);
-            return -1;
-        }
+    PyObject *t = PyObject_GetAttr(cls, s_hot);
+    if (t == NULL)
+        return -1;
+    if (!PyTuple_CheckExact(t) || PyTuple_GET_SIZE(t) != 4) {
         Py_DECREF(t);
+        PyErr_SetString(PyExc_TypeError, "malformed Node._hot");
+        return -1;
     }
-    info->float_only = PyLong_AsLong(PyTuple_GET_ITEM(t, 0)) != 0;
-    info->elementwise = PyLong_AsLong(PyTuple_GET_ITEM(t, 1)) != 0;
+    info->float_only = PyTuple_GET_ITEM(t, 0) == Py_True;
+    info->elementwise = PyTuple_GET_ITEM(t, 1) == Py_True;
     info->plan = PyLong_AsLong(PyTuple_GET_ITEM(t, 2));
-    info->save0 = PyLong_AsLong(PyTuple_GET_ITEM(t, 3)) != 0;
-    return 0;
+    info->save0 = PyTuple_GET_ITEM(t, 3) == Py_True;
+    Py_DECREF(t);
+    return info->plan == -1 && PyErr_Occurred() ? -1 : 0;
 }
 
 /* 1 if grad mode is on in this thread, 0 if off, -1 on error. */
@@ -153,6 +130,26 @@ category(PyObject *dtype)
         return -1;
     }
     return PyLong_AsLong(c);
+}
+
+/* Whether ``x`` is a tensor whose fields the hot path reads are all set, as every tensor
+ * made by tensorplug has them (anything else goes to Python, which raises as it should). */
+static inline int
+tensor_ok(PyObject *x)
+{
+    if (!PyObject_TypeCheck(x, Tensor_type))
+        return 0;
+    PyObject *vc = SLOT(x, T_vc), *m = SLOT(x, T_meta);
+    return SLOT(x, T_data) && SLOT(x, T_backend) && SLOT(x, T_grad_fn) &&
+           SLOT(x, T_requires_grad) && m && (m == Py_None || Py_IS_TYPE(m, Meta_type)) && vc &&
+           PyList_CheckExact(vc) && PyList_GET_SIZE(vc) > 0;
+}
+
+/* Whether ``cls`` is a node class: ``Node``'s fields at ``Node``'s offsets. */
+static inline int
+node_class_ok(PyObject *cls)
+{
+    return PyType_Check(cls) && PyType_IsSubtype((PyTypeObject *)cls, Node_type);
 }
 
 /* The node of input tensor ``x``: its ``grad_fn``, or a leaf's ``AccumulateGrad`` if it
@@ -243,8 +240,6 @@ set_pair(PyObject *node, PyObject *pair)
 
 static PyObject *versions_0_0, *versions_0_none, *version_none; /* (0, 0), (0, None), (None,) */
 
-/* ``(va, vb)``, stealing both: the common ones shared, as every saved tensor of version 0
- * would otherwise cost a tuple (and work for the garbage collector). */
 /* ``(out,)``: the saved output array. Arrays the collector does not track (NumPy's) leave
  * the tuple untracked too, as CPython would at its next collection. */
 static PyObject *
@@ -258,6 +253,8 @@ saved_output(PyObject *out)
 
 static PyObject *zero; /* the int 0 (small ints are cached: compared by identity) */
 
+/* ``(va, vb)``, stealing both: the common ones shared, as every saved tensor of version 0
+ * would otherwise cost a tuple (and work for the garbage collector). */
 static PyObject *
 versions_pair(PyObject *va, PyObject *vb)
 {
@@ -293,8 +290,6 @@ version_of(PyObject *x) /* x._vc[0], new reference */
     return v;
 }
 
-/* The kernel cached for ``cls`` on ``be`` (borrowed), or NULL without an error if there is
- * none yet. */
 /* The last backend used, and its two kernel tables (``_forwards``, ``_forwards_nd``). */
 static PyObject *last_backend, *last_forwards, *last_forwards_nd;
 
@@ -314,10 +309,12 @@ forward_of(PyObject *be, PyObject *cls, int nd)
             PyErr_Clear();
             return NULL;
         }
-        Py_INCREF(be);
-        Py_XSETREF(last_backend, be);
-        Py_XSETREF(last_forwards, f);
-        Py_XSETREF(last_forwards_nd, fnd);
+        PyObject *old[3] = {last_backend, last_forwards, last_forwards_nd};
+        last_backend = Py_NewRef(be);
+        last_forwards = f;
+        last_forwards_nd = fnd;
+        for (int i = 0; i < 3; i++) /* after the update: a release may run Python code */
+            Py_XDECREF(old[i]);
     }
     PyObject *fwd = PyDict_GetItemWithError(nd ? last_forwards_nd : last_forwards, cls);
     if (fwd == NULL)
@@ -507,13 +504,13 @@ unary(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
     PyObject *cls, *x, *be, *t = NULL, *vc, *node = NULL, *fn = NULL, *m = NULL;
     OpInfo info;
-    if (nargs < 2 || Tensor_type == NULL || !PyType_Check(args[0]) ||
-        !PyObject_TypeCheck(args[1], Tensor_type) || anomaly_enabled())
+    if (nargs < 2 || Tensor_type == NULL || !node_class_ok(args[0]) || !tensor_ok(args[1]) ||
+        anomaly_enabled())
         goto fallback;
     cls = args[0];
     x = args[1];
     be = SLOT(x, T_backend);
-    if (be == NULL || SLOT(x, T_data) == NULL || op_info(cls, &info) < 0)
+    if (op_info(cls, &info) < 0)
         goto fallback_clear;
     if (info.float_only) {
         PyObject *dt = PyObject_GetAttr(SLOT(x, T_data), s_dtype);
@@ -580,24 +577,24 @@ binary(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     OpInfo info;
     int b_tensor, needs_grad;
     long cat;
-    if (nargs < 3 || Tensor_type == NULL || !PyType_Check(args[0]) ||
-        !PyObject_TypeCheck(args[1], Tensor_type) || anomaly_enabled())
+    if (nargs < 3 || Tensor_type == NULL || !node_class_ok(args[0]) || !tensor_ok(args[1]) ||
+        anomaly_enabled())
         goto fallback;
     cls = args[0];
     a = args[1];
     b = args[2];
     be = SLOT(a, T_backend);
-    if (be == NULL || SLOT(a, T_data) == NULL || op_info(cls, &info) < 0)
+    if (op_info(cls, &info) < 0)
         goto fallback_clear;
     dta = PyObject_GetAttr(SLOT(a, T_data), s_dtype);
     if (dta == NULL)
         goto fallback_clear;
     if ((cat = category(dta)) < 0)
         goto fallback;
-    b_tensor = PyObject_TypeCheck(b, Tensor_type);
+    b_tensor = tensor_ok(b);
     if (b_tensor) {
         db = SLOT(b, T_data);
-        if (db == NULL || SLOT(b, T_backend) != be)
+        if (SLOT(b, T_backend) != be)
             goto fallback;
         PyObject *dtb = PyObject_GetAttr(db, s_dtype);
         if (dtb == NULL)
@@ -868,12 +865,9 @@ configure(PyObject *Py_UNUSED(module), PyObject *kw)
             offsets(Py_TYPE(anomaly), an, ao, 1) < 0)
             goto fail;
     }
-    Py_XSETREF(op_info_cache, PyDict_New());
-    if (op_info_cache == NULL)
-        goto fail;
     Py_XSETREF(Tensor_type, (PyTypeObject *)tensor);
-    Py_DECREF(node);
-    Py_DECREF(meta_type);
+    Py_XSETREF(Node_type, (PyTypeObject *)node);
+    Py_XSETREF(Meta_type, (PyTypeObject *)meta_type);
     Py_DECREF(cats);
     Py_RETURN_NONE;
 fail:
@@ -917,9 +911,7 @@ PyInit__speedups(void)
     s_grad_enabled = PyUnicode_InternFromString("grad_enabled");
     s_accumulator = PyUnicode_InternFromString("_accumulator");
     s_pair = PyUnicode_InternFromString("pair");
-    s_float_only = PyUnicode_InternFromString("float_only");
-    s_elementwise = PyUnicode_InternFromString("elementwise");
-    s_plan = PyUnicode_InternFromString("_plan");
+    s_hot = PyUnicode_InternFromString("_hot");
     s_save = PyUnicode_InternFromString("save");
     empty_tuple = PyTuple_New(0);
     zero = PyLong_FromLong(0);
@@ -928,7 +920,7 @@ PyInit__speedups(void)
     version_none = PyTuple_Pack(1, Py_None);
     if (!zero || !versions_0_0 || !versions_0_none || !version_none ||
         !s_dtype || !s_forwards || !s_grad_enabled || !s_accumulator || !s_pair ||
-        !s_float_only || !s_elementwise || !s_plan || !s_save || !empty_tuple) {
+        !s_hot || !s_save || !empty_tuple) {
         Py_DECREF(m);
         return NULL;
     }
