@@ -172,9 +172,13 @@ static PyObject *
 meta(PyObject *x)
 {
     PyObject *m = SLOT(x, T_meta);
-    if (m != Py_None)
-        return Py_NewRef(m);
-    return PyObject_CallOneArg(meta_of, x);
+    m = m != Py_None ? Py_NewRef(m) : PyObject_CallOneArg(meta_of, x);
+    if (m != NULL && !Py_IS_TYPE(m, Meta_type)) { /* its fields are read at their offsets */
+        PyErr_Format(PyExc_TypeError, "tensor._meta is a %s, not a TensorMeta",
+                     Py_TYPE(m)->tp_name);
+        Py_CLEAR(m);
+    }
+    return m;
 }
 
 /* A new tensor holding ``out`` (stolen) on backend ``be``, with no graph fields set yet. */
