@@ -426,6 +426,8 @@ def pow(input: Any, exponent: Any) -> Tensor:
         exponent = float(exponent) if isinstance(exponent, float) else exponent
         if not isinstance(input, Tensor):
             raise TypeError("pow(): expected a Tensor argument")
+        if isinstance(exponent, int) and exponent < 0 and not input.dtype.is_floating_point:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         if isinstance(exponent, float) and not input.dtype.is_floating_point:
             input = input.float()
         return unary(PowBackward0, input, exponent)

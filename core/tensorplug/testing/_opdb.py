@@ -38,7 +38,15 @@ def _more_errors() -> dict[str, list[ErrorInput]]:
     return {
         "mul": [e("mismatched_shapes", (one((2, 3)), one(4)), RuntimeError, broadcast)],
         "maximum": [e("mismatched_shapes", (one((2, 3)), one(4)), RuntimeError, broadcast)],
-        "pow": [e("mismatched_shapes", (one((2, 3)), one(4)), RuntimeError, broadcast)],
+        "pow": [
+            e("mismatched_shapes", (one((2, 3)), one(4)), RuntimeError, broadcast),
+            e(
+                "int_negative_exponent",
+                (i64([1, 2]), -1),
+                RuntimeError,
+                "Integers to negative integer powers are not allowed",
+            ),
+        ],
         "where": [
             e("mismatched_shapes", (one((2, 3)) > 0, one((2, 3)), one(4)), RuntimeError, broadcast),
             # NumPy before 2.5 wraps such a number around silently: the core checks it.
