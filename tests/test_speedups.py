@@ -261,3 +261,49 @@ def test_malformed_inputs_go_to_python() -> None:
         c, py = _both(call)
         assert c == py
         assert isinstance(c[0], type) and issubclass(c[0], Exception)  # all raise in Python
+
+
+_FAST_PATH_PROBE = """
+import sys, tensorplug as tp
+x = tp.full((2, 2), 0.5, requires_grad=True)
+i = tp.tensor([[1, 2], [3, 4]])
+seen = []
+def prof(frame, event, arg):
+    if event == "call" and frame.f_code.co_filename.endswith("_tensor.py"):
+        if frame.f_code.co_name in ("binary", "unary"):
+            seen.append(frame.f_code.co_name)
+def run(ops, rounds):
+    y = x
+    for _ in range(rounds):
+        for op in ops:
+            y = op(y)
+# Between tensors only, as the process's first ops: nothing else has filled any cache.
+pairs = [lambda y: y * x, lambda y: y + x, lambda y: y / x, lambda y: y - x,
+         lambda y: (i + i, y)[1]]  # an integer op beside the chain
+run(pairs, 1)  # first calls fill the caches (kernels, metadata) through Python
+sys.setprofile(prof)
+run(pairs, 3)
+sys.setprofile(None)
+rest = [lambda y: y * 1.01, lambda y: y - 0.5, lambda y: y.tanh(), lambda y: y.exp(),
+        lambda y: -y, lambda y: y.sin(), lambda y: y.sum(0, keepdim=True), lambda y: y.relu(),
+        lambda y: (i * 2, -i, y)[2]]
+run(rest, 1)
+sys.setprofile(prof)
+run(rest + pairs, 3)
+sys.setprofile(None)
+print(len(seen))
+"""
+
+
+@compiled
+def test_common_ops_take_the_compiled_path_in_a_fresh_process() -> None:
+    """After one call each, no common op reaches the Python ``unary``/``binary`` again.
+
+    A process whose first ops are all between tensors once never got there: the dtype
+    category cache was only filled by Python's scalar and float-only paths, so the C code
+    handed every such op back to Python (now it fills the cache itself)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _FAST_PATH_PROBE], env=_env(), capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0"]

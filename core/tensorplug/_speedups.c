@@ -25,7 +25,7 @@ static PyTypeObject *Tensor_type, *Node_type, *Meta_type;
 static PyObject *py_unary, *py_binary;     /* the reference implementations: the fallback */
 static PyObject *grad_state;               /* ``_grad_mode.state`` (thread-local) */
 static PyObject *anomaly;                  /* ``_grad_mode.anomaly`` */
-static PyObject *next_seq, *meta_of, *save_general, *categories, *needs1, *needs2, *version0;
+static PyObject *next_seq, *meta_of, *save_general, *categories, *native_category, *needs1, *needs2, *version0;
 static long FLOAT_CATEGORY, BOOL_CATEGORY, INT_CATEGORY;
 
 /* Slot offsets. */
@@ -119,17 +119,21 @@ grad_enabled(void)
     return r;
 }
 
-/* The promotion category of a native dtype from the cache ``_CATEGORY``; -1 when not cached
- * (or unhashable): the caller falls back to Python, which fills the cache. */
-static inline long
-category(PyObject *dtype)
+/* The promotion category (bool, int, float) of array ``arr`` with native dtype ``dtype``:
+ * from the cache ``_CATEGORY``, else from ``_native_category(be, arr)``, which fills it.
+ * -1 (no error set) when neither says: the caller falls back to Python. */
+static long
+category(PyObject *be, PyObject *arr, PyObject *dtype)
 {
     PyObject *c = PyDict_GetItemWithError(categories, dtype);
-    if (c == NULL) {
-        PyErr_Clear();
-        return -1;
-    }
-    return PyLong_AsLong(c);
+    if (c != NULL)
+        return PyLong_AsLong(c);
+    PyErr_Clear();
+    c = PyObject_CallFunctionObjArgs(native_category, be, arr, NULL);
+    long cat = c != NULL && PyLong_Check(c) ? PyLong_AsLong(c) : -1;
+    Py_XDECREF(c);
+    PyErr_Clear();
+    return cat;
 }
 
 /* Whether ``x`` is a tensor whose fields the hot path reads are all set, as every tensor
@@ -162,9 +166,24 @@ input_node(PyObject *x)
         Py_INCREF(fn);
         return fn;
     }
-    if (SLOT(x, T_requires_grad) == Py_True)
-        return PyObject_CallMethodNoArgs(x, s_accumulator);
-    Py_RETURN_NONE;
+    if (SLOT(x, T_requires_grad) != Py_True)
+        Py_RETURN_NONE;
+    /* A leaf's node while a graph holds it: ``Tensor._accumulator``'s first step, here. */
+    PyObject *ref = SLOT(x, T_accum);
+    if (ref != NULL && PyWeakref_CheckRefExact(ref)) {
+#if PY_VERSION_HEX >= 0x030D0000
+        PyObject *acc;
+        if (PyWeakref_GetRef(ref, &acc) > 0)
+            return acc;
+        PyErr_Clear();
+#else
+        PyObject *acc = PyWeakref_GetObject(ref);
+        if (acc != NULL && acc != Py_None)
+            return Py_NewRef(acc);
+        PyErr_Clear();
+#endif
+    }
+    return PyObject_CallMethodNoArgs(x, s_accumulator);
 }
 
 /* ``x``'s TensorMeta, computed by ``meta_of`` if it has none yet. New reference. */
@@ -520,7 +539,7 @@ unary(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         PyObject *dt = PyObject_GetAttr(SLOT(x, T_data), s_dtype);
         if (dt == NULL)
             goto fallback_clear;
-        long cat = category(dt);
+        long cat = category(be, SLOT(x, T_data), dt);
         Py_DECREF(dt);
         if (cat != FLOAT_CATEGORY)
             goto fallback;
@@ -593,7 +612,7 @@ binary(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     dta = PyObject_GetAttr(SLOT(a, T_data), s_dtype);
     if (dta == NULL)
         goto fallback_clear;
-    if ((cat = category(dta)) < 0)
+    if ((cat = category(be, SLOT(a, T_data), dta)) < 0)
         goto fallback;
     b_tensor = tensor_ok(b);
     if (b_tensor) {
@@ -834,6 +853,7 @@ configure(PyObject *Py_UNUSED(module), PyObject *kw)
     GET(meta_of, "meta_of");
     GET(save_general, "save_general");
     GET(categories, "categories");
+    GET(native_category, "native_category");
     GET(needs1, "needs1");
     GET(needs2, "needs2");
     GET(version0, "version0");

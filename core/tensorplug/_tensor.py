@@ -1091,6 +1091,7 @@ if speedups is not None:
                 "meta_of": meta_of,
                 "save_general": _save_general,
                 "categories": _CATEGORY,
+                "native_category": _native_category,
                 "needs1": _NEEDS1,
                 "needs2": _NEEDS2,
                 "version0": _VERSION_0,
