@@ -31,7 +31,8 @@ OUT = -1
 
 _FREED = ()
 
-_next_seq = itertools.count().__next__
+_seq_counter = itertools.count()
+_next_seq = _seq_counter.__next__
 """A node's sequence number (``Node._seq``): nodes made later get larger ones, so a node's
 consumers always have larger numbers than it (the engine's order, as PyTorch's)."""
 

@@ -25,7 +25,7 @@ static PyTypeObject *Tensor_type, *Node_type, *Meta_type;
 static PyObject *py_unary, *py_binary;     /* the reference implementations: the fallback */
 static PyObject *grad_state;               /* ``_grad_mode.state`` (thread-local) */
 static PyObject *anomaly;                  /* ``_grad_mode.anomaly`` */
-static PyObject *next_seq, *meta_of, *save_general, *categories, *native_category, *needs1, *needs2, *version0;
+static PyObject *seq_counter, *meta_of, *save_general, *categories, *native_category, *needs1, *needs2, *version0;
 static long FLOAT_CATEGORY, BOOL_CATEGORY, INT_CATEGORY;
 
 /* Slot offsets. */
@@ -136,6 +136,16 @@ category(PyObject *be, PyObject *arr, PyObject *dtype)
     return cat;
 }
 
+/* The next sequence number: ``_autograd._next_seq()``, the same counter, taken directly. */
+static inline PyObject *
+new_seq(void)
+{
+    PyObject *n = Py_TYPE(seq_counter)->tp_iternext(seq_counter);
+    if (n == NULL && !PyErr_Occurred())
+        PyErr_SetString(PyExc_RuntimeError, "the node sequence counter is exhausted");
+    return n;
+}
+
 /* Whether ``x`` is a tensor whose fields the hot path reads are all set, as every tensor
  * made by tensorplug has them (anything else goes to Python, which raises as it should). */
 static inline int
@@ -147,6 +157,17 @@ tensor_ok(PyObject *x)
     return SLOT(x, T_data) && SLOT(x, T_backend) && SLOT(x, T_grad_fn) &&
            SLOT(x, T_requires_grad) && m && (m == Py_None || Py_IS_TYPE(m, Meta_type)) && vc &&
            PyList_CheckExact(vc) && PyList_GET_SIZE(vc) > 0;
+}
+
+/* ``x``'s native dtype (new reference): its ``TensorMeta``'s where it has one (a tensor's
+ * metadata always describes its array: every assignment of ``_data`` sets ``_meta`` too). */
+static inline PyObject *
+dtype_of(PyObject *x)
+{
+    PyObject *m = SLOT(x, T_meta);
+    if (m != Py_None)
+        return Py_NewRef(SLOT(m, M_dtype));
+    return PyObject_GetAttr(SLOT(x, T_data), s_dtype);
 }
 
 /* Whether ``cls`` is a node class: ``Node``'s fields at ``Node``'s offsets. */
@@ -536,7 +557,7 @@ unary(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     if (op_info(cls, &info) < 0)
         goto fallback_clear;
     if (info.float_only) {
-        PyObject *dt = PyObject_GetAttr(SLOT(x, T_data), s_dtype);
+        PyObject *dt = dtype_of(x);
         if (dt == NULL)
             goto fallback_clear;
         long cat = category(be, SLOT(x, T_data), dt);
@@ -558,7 +579,7 @@ unary(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     set_steal(node, N_next, PyTuple_Pack(1, fn));
     if (SLOT(node, N_next) == NULL)
         goto error;
-    PyObject *seq = PyObject_CallNoArgs(next_seq); /* after ``fn``'s */
+    PyObject *seq = new_seq(); /* after ``fn``'s */
     if (seq == NULL)
         goto error;
     set_steal(node, N_seq, seq);
@@ -609,7 +630,7 @@ binary(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     be = SLOT(a, T_backend);
     if (op_info(cls, &info) < 0)
         goto fallback_clear;
-    dta = PyObject_GetAttr(SLOT(a, T_data), s_dtype);
+    dta = dtype_of(a);
     if (dta == NULL)
         goto fallback_clear;
     if ((cat = category(be, SLOT(a, T_data), dta)) < 0)
@@ -619,7 +640,7 @@ binary(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         db = SLOT(b, T_data);
         if (SLOT(b, T_backend) != be)
             goto fallback;
-        PyObject *dtb = PyObject_GetAttr(db, s_dtype);
+        PyObject *dtb = dtype_of(b);
         if (dtb == NULL)
             goto fallback_clear;
         Py_DECREF(dtb); /* compared by identity only */
@@ -684,7 +705,7 @@ binary(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     set_steal(node, N_next, PyTuple_Pack(2, fa, fb));
     if (SLOT(node, N_next) == NULL)
         goto error;
-    PyObject *seq = PyObject_CallNoArgs(next_seq);
+    PyObject *seq = new_seq();
     if (seq == NULL)
         goto error;
     set_steal(node, N_seq, seq);
@@ -849,7 +870,7 @@ configure(PyObject *Py_UNUSED(module), PyObject *kw)
     GET(py_binary, "binary");
     GET(grad_state, "state");
     GET(anomaly, "anomaly");
-    GET(next_seq, "next_seq");
+    GET(seq_counter, "seq_counter");
     GET(meta_of, "meta_of");
     GET(save_general, "save_general");
     GET(categories, "categories");
@@ -859,7 +880,7 @@ configure(PyObject *Py_UNUSED(module), PyObject *kw)
     GET(version0, "version0");
     GET(cats, "bool_int_float");
 #undef GET
-    int ok = PyType_Check(tensor) && PyType_Check(node) && PyType_Check(meta_type) &&
+    int ok = Py_TYPE(seq_counter)->tp_iternext != NULL && PyType_Check(tensor) && PyType_Check(node) && PyType_Check(meta_type) &&
              PyDict_CheckExact(categories) && PyTuple_Check(cats) && PyTuple_GET_SIZE(cats) == 3;
     if (!ok) {
         PyErr_SetString(PyExc_TypeError, "configure(): unexpected values");

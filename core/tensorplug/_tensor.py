@@ -1087,7 +1087,7 @@ if speedups is not None:
                 "binary": py_binary,
                 "state": state,
                 "anomaly": anomaly,
-                "next_seq": _next_seq,
+                "seq_counter": A._seq_counter,
                 "meta_of": meta_of,
                 "save_general": _save_general,
                 "categories": _CATEGORY,
