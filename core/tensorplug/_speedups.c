@@ -121,18 +121,18 @@ grad_enabled(void)
 
 /* The promotion category (bool, int, float) of array ``arr`` with native dtype ``dtype``:
  * from the cache ``_CATEGORY``, else from ``_native_category(be, arr)``, which fills it.
- * -1 (no error set) when neither says: the caller falls back to Python. */
+ * -1 when neither says (the caller falls back to Python, through ``fallback_clear``: an
+ * exception is left set only if it is not an ``Exception``, such as KeyboardInterrupt). */
 static long
 category(PyObject *be, PyObject *arr, PyObject *dtype)
 {
     PyObject *c = PyDict_GetItemWithError(categories, dtype);
     if (c != NULL)
         return PyLong_AsLong(c);
-    PyErr_Clear();
+    PyErr_Clear(); /* an unhashable dtype: ``_native_category`` answers without caching */
     c = PyObject_CallFunctionObjArgs(native_category, be, arr, NULL);
-    long cat = c != NULL && PyLong_Check(c) ? PyLong_AsLong(c) : -1;
+    long cat = c != NULL && PyLong_CheckExact(c) ? PyLong_AsLong(c) : -1;
     Py_XDECREF(c);
-    PyErr_Clear();
     return cat;
 }
 
@@ -490,8 +490,9 @@ run_op(PyObject *cls, PyObject *be, int nd, PyObject *x0, PyObject *x1, PyObject
 
 /* -- unary(cls, x, *args) ----------------------------------------------------------------- */
 
-/* The node fields that depend on what is saved (``cls._plan``, see ``Node``), for inputs
- * ``inputs`` (a tuple) and output tensor ``t``. */
+/* The node fields that depend on what is saved (``cls._plan``, see ``Node``), for the inputs
+ * ``a`` and ``b`` (NULL for a unary op; a tensor if ``b_tensor``, else a number) and the output
+ * tensor ``t`` with version counter ``vc``. */
 static int
 set_saved(PyObject *node, PyObject *cls, const OpInfo *info, PyObject *a, PyObject *b,
           int b_tensor, PyObject *t, PyObject *vc)
@@ -562,6 +563,8 @@ unary(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
             goto fallback_clear;
         long cat = category(be, SLOT(x, T_data), dt);
         Py_DECREF(dt);
+        if (cat < 0)
+            goto fallback_clear;
         if (cat != FLOAT_CATEGORY)
             goto fallback;
     }
@@ -634,7 +637,7 @@ binary(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     if (dta == NULL)
         goto fallback_clear;
     if ((cat = category(be, SLOT(a, T_data), dta)) < 0)
-        goto fallback;
+        goto fallback_clear;
     b_tensor = tensor_ok(b);
     if (b_tensor) {
         db = SLOT(b, T_data);
