@@ -307,3 +307,32 @@ def test_common_ops_take_the_compiled_path_in_a_fresh_process() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["0"]
+
+
+@compiled
+def test_grad_mode_changes_reach_the_compiled_path() -> None:
+    """The C code keeps its own per-thread copy of grad mode, which ``state`` updates on
+    every change, however it is made; a new thread starts with grad on, as ``state``'s."""
+    from tensorplug._grad_mode import state
+
+    x = tp.ones(2, requires_grad=True)
+    seen = []
+    try:
+        state.grad_enabled = False
+        seen.append((x * 2.0).requires_grad)
+        del state.grad_enabled  # back to the class default: on
+        seen.append((x * 2.0).requires_grad)
+        with tp.no_grad():
+            seen.append((x * x).requires_grad)
+            child: list[bool] = []
+            th = threading.Thread(target=lambda: child.append((x * 2.0).requires_grad))
+            th.start()
+            th.join()
+            seen.append(child[0])
+            with tp.enable_grad():
+                seen.append(x.exp().requires_grad)
+            seen.append(x.exp().requires_grad)
+    finally:
+        state.grad_enabled = True
+    assert seen == [False, True, False, True, True, False]
+    assert (x * 2.0).requires_grad

@@ -23,7 +23,6 @@
 
 static PyTypeObject *Tensor_type, *Node_type, *Meta_type;
 static PyObject *py_unary, *py_binary;     /* the reference implementations: the fallback */
-static PyObject *grad_state;               /* ``_grad_mode.state`` (thread-local) */
 static PyObject *anomaly;                  /* ``_grad_mode.anomaly`` */
 static PyObject *seq_counter, *meta_of, *save_general, *categories, *native_category, *needs1, *needs2, *version0;
 static long FLOAT_CATEGORY, BOOL_CATEGORY, INT_CATEGORY;
@@ -37,7 +36,7 @@ static Py_ssize_t M_shape, M_dtype, M_one, M_pairs, M_pointwise, M_pointwise2, M
     M_scalar;
 static Py_ssize_t A_enabled;
 
-static PyObject *s_dtype, *s_ndim, *s_forwards_nd, *s_forwards, *s_grad_enabled, *s_accumulator, *s_pair, *s_hot,
+static PyObject *s_dtype, *s_ndim, *s_forwards_nd, *s_forwards, *s_accumulator, *s_pair, *s_hot,
     *s_save, *empty_tuple;
 
 #define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
@@ -107,16 +106,29 @@ op_info(PyObject *cls, OpInfo *info)
     return info->plan == -1 && PyErr_Occurred() ? -1 : 0;
 }
 
-/* 1 if grad mode is on in this thread, 0 if off, -1 on error. */
+/* This thread's grad mode, mirrored from ``_grad_mode.state`` (whose ``__setattr__`` calls
+ * ``set_grad_mode`` on every change): non-NULL while grad mode is off, so a new thread starts
+ * with it on, as ``state``'s class default says. */
+static Py_tss_t grad_off = Py_tss_NEEDS_INIT;
+
+/* 1 if grad mode is on in this thread, 0 if off. */
 static inline int
 grad_enabled(void)
 {
-    PyObject *v = PyObject_GetAttr(grad_state, s_grad_enabled);
-    if (v == NULL)
-        return -1;
-    int r = v == Py_True ? 1 : (v == Py_False ? 0 : PyObject_IsTrue(v));
-    Py_DECREF(v);
-    return r;
+    return PyThread_tss_get(&grad_off) == NULL;
+}
+
+static PyObject *
+set_grad_mode(PyObject *Py_UNUSED(module), PyObject *value)
+{
+    int on = PyObject_IsTrue(value);
+    if (on < 0)
+        return NULL;
+    if (PyThread_tss_set(&grad_off, on ? NULL : (void *)1) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, "could not set this thread's grad mode");
+        return NULL;
+    }
+    Py_RETURN_NONE;
 }
 
 /* The promotion category (bool, int, float) of array ``arr`` with native dtype ``dtype``:
@@ -871,7 +883,6 @@ configure(PyObject *Py_UNUSED(module), PyObject *kw)
     GET(meta_type, "TensorMeta");
     GET(py_unary, "unary");
     GET(py_binary, "binary");
-    GET(grad_state, "state");
     GET(anomaly, "anomaly");
     GET(seq_counter, "seq_counter");
     GET(meta_of, "meta_of");
@@ -933,6 +944,8 @@ static PyMethodDef methods[] = {
      "unary(cls, x, *args): as tensorplug._tensor.unary."},
     {"binary", (PyCFunction)(void (*)(void))binary, METH_FASTCALL,
      "binary(cls, a, b, *args): as tensorplug._tensor.binary."},
+    {"set_grad_mode", set_grad_mode, METH_O,
+     "set_grad_mode(enabled): this thread's grad mode, as _grad_mode.state holds it."},
     {"op_method", op_method, METH_VARARGS,
      "op_method(cls, binary, name, doc): a Tensor method calling binary/unary with cls."},
     {NULL, NULL, 0, NULL},
@@ -947,7 +960,8 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    if (PyType_Ready(&OpMethod_Type) < 0)
+    if (PyType_Ready(&OpMethod_Type) < 0 ||
+        (!PyThread_tss_is_created(&grad_off) && PyThread_tss_create(&grad_off) != 0))
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
@@ -956,7 +970,6 @@ PyInit__speedups(void)
     s_forwards = PyUnicode_InternFromString("_forwards");
     s_forwards_nd = PyUnicode_InternFromString("_forwards_nd");
     s_ndim = PyUnicode_InternFromString("ndim");
-    s_grad_enabled = PyUnicode_InternFromString("grad_enabled");
     s_accumulator = PyUnicode_InternFromString("_accumulator");
     s_pair = PyUnicode_InternFromString("pair");
     s_hot = PyUnicode_InternFromString("_hot");
@@ -967,7 +980,7 @@ PyInit__speedups(void)
     versions_0_none = PyTuple_Pack(2, zero, Py_None);
     version_none = PyTuple_Pack(1, Py_None);
     if (!zero || !versions_0_0 || !versions_0_none || !version_none ||
-        !s_dtype || !s_forwards || !s_grad_enabled || !s_accumulator || !s_pair ||
+        !s_dtype || !s_forwards || !s_accumulator || !s_pair ||
         !s_hot || !s_save || !empty_tuple) {
         Py_DECREF(m);
         return NULL;

@@ -10,6 +10,7 @@ from weakref import ref as _weakref
 
 from . import _autograd as A
 from . import _dtype as D
+from . import _grad_mode
 from ._autograd import (
     _NEEDS1,
     _NEEDS2,
@@ -1085,7 +1086,6 @@ if speedups is not None:
                 "TensorMeta": TensorMeta,
                 "unary": py_unary,
                 "binary": py_binary,
-                "state": state,
                 "anomaly": anomaly,
                 "seq_counter": A._seq_counter,
                 "meta_of": meta_of,
@@ -1105,3 +1105,5 @@ if speedups is not None:
         speedups_status = "on"
         unary = speedups.unary
         binary = speedups.binary
+        speedups.set_grad_mode(state.grad_enabled)  # this thread's, as of now
+        _grad_mode.mirror = speedups.set_grad_mode
