@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import tensorplug as tp
+from tensorplug import _tensor as T
 from tensorplug._autograd import Node
 from tensorplug._ops_pointwise import ClampBackward1, ClampMinBackward0, MulBackward0
 from tensorplug._tensor import unary
@@ -69,3 +70,31 @@ def test_a_subclass_with_its_own_forward_does_not_inherit_the_kernel() -> None:
     assert ClampTwice.kernel == "" and Plain.kernel == ""
     x = tp.tensor([-1.0, 0.5, 3.0], requires_grad=True)
     np.testing.assert_array_equal(unary(ClampTwice, x, 0.0, 1.0).numpy(force=True), [0, 1, 2])
+
+
+def test_nd_variant_only_for_array_operands(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``nd`` is for calls whose operands are all arrays: an op with arguments of its own
+    (``pow``'s exponent, a number the kernel converts) gets the kernel itself."""
+    be = tp.get_backend("numpy")
+    calls: list[str] = []
+    pow_ = be.k.pow
+
+    def kernel(a: Any, b: Any) -> Any:
+        calls.append("kernel")
+        return pow_(a, b)
+
+    def nd(a: Any, b: Any) -> Any:
+        calls.append("nd")
+        return np.power(a, b)
+
+    kernel.nd = nd  # type: ignore[attr-defined]
+    monkeypatch.setattr(be.k, "pow", kernel)
+    y = tp.tensor([[1.5, 2.0]], requires_grad=True) * 1.0
+    y**2
+    calls.clear()
+    assert (y**2).tolist() == [[2.25, 4.0]]  # unary(PowBackward0, y, 2): an argument
+    assert calls == ["kernel"]
+    y**y  # a first call fills the forward caches, through Python
+    calls.clear()
+    assert (y**y).tolist()[0] == pytest.approx([1.5**1.5, 4.0])  # binary: nd where compiled
+    assert calls == (["nd"] if T.speedups is not None else ["kernel"])

@@ -580,7 +580,10 @@ unary(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         if (cat != FLOAT_CATEGORY)
             goto fallback;
     }
-    int r = run_op(cls, be, has_dims(x), SLOT(x, T_data), NULL, args + 2, nargs - 2,
+    /* ``nd`` only without extra arguments: an op's arguments (pow's exponent) may be numbers
+     * its kernel converts, and ``nd`` is for array operands alone. */
+    int nd = nargs == 2 && has_dims(x);
+    int r = run_op(cls, be, nd, SLOT(x, T_data), NULL, args + 2, nargs - 2,
                    SLOT(x, T_requires_grad) == Py_True, &t, &vc, &node);
     if (r <= 0) {
         if (r < 0)
@@ -676,7 +679,7 @@ binary(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         needs_grad = SLOT(a, T_requires_grad) == Py_True;
     }
     Py_CLEAR(dta);
-    int nd = b_tensor && (has_dims(a) || has_dims(b));
+    int nd = b_tensor && nargs == 3 && (has_dims(a) || has_dims(b)); /* as in ``unary`` */
     int r = run_op(cls, be, nd, SLOT(a, T_data), db, args + 3, nargs - 3, needs_grad, &t, &vc,
                    &node);
     if (r <= 0) {
