@@ -110,10 +110,10 @@ def _cpu_name() -> str:
 
 
 def _hot_path() -> str:
-    """tensorplug's per-op path: compiled (``_speedups.c``) or pure Python, and why."""
-    from tensorplug import _tensor
+    """tensorplug's per-op path: compiled (``_compiled.py``) or pure Python, and why."""
+    from tensorplug import _compiled
 
-    status = _tensor.speedups_status
+    status = _compiled.status()
     return "compiled" if status == "on" else f"pure Python ({status})"
 
 

@@ -69,11 +69,20 @@ def test_zero_and_fill_keep_the_graph_with_zero_gradient(method, node):
     assert x.grad.tolist() == ([0.0] * 3 if method == "zero_" else [5.0] * 3)
 
 
-def test_zero_under_no_grad_drops_history():
-    y = tp.ones(2, requires_grad=True) * 2
-    with tp.no_grad():
-        y.zero_()
-    assert y.grad_fn is None and not y.requires_grad
+@pytest.mark.parametrize("method", ["zero_", "fill_", "add_"])
+def test_in_place_under_no_grad_keeps_the_history(method):
+    """As PyTorch: an unrecorded in-place change leaves a non-leaf in its graph (the change
+    bumps its version; its gradient is the old op's)."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tp, torch):
+        x = lib.ones(2, requires_grad=True)
+        y = x * 2
+        with lib.no_grad():
+            getattr(y, method)(*(() if method == "zero_" else (1.5,)))
+        y.sum().backward()
+        results.append((type(y.grad_fn).__name__, y.requires_grad, x.grad.tolist(), y.tolist()))
+    assert results[0] == results[1]
 
 
 @pytest.mark.parametrize("cast", ["int", "long", "bool"])

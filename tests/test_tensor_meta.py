@@ -12,7 +12,7 @@ import pytest
 
 import tensorplug as tp
 from tensorplug import nn
-from tensorplug._autograd import TensorMeta, meta_of
+from tensorplug._graph import TensorMeta, meta_of
 from tensorplug._tensor import Tensor
 from tensorplug.testing import op_db
 from tensorplug.testing._opinfo import LAYOUTS

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 
+from . import _compiled as _compiled  # first: picks compiled or plain hot modules
 from . import _methods as _methods  # binds methods and operators to Tensor
 from . import autograd, plugins
 from ._backend import BackendUnavailableError, Device, UnsupportedOperation
@@ -55,6 +56,7 @@ from ._dtype import (
     set_default_dtype,
 )
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._linalg import addmm, bmm, dot, matmul, mm
 from ._ops_pointwise import (
     abs,
     add,
@@ -114,18 +116,13 @@ from ._ops_reduce import (
     var,
 )
 from ._ops_shape import (
-    addmm,
-    bmm,
     broadcast_to,
     cat,
     chunk,
     clone,
     concat,
-    dot,
     expand,
     flatten,
-    matmul,
-    mm,
     permute,
     reshape,
     split,

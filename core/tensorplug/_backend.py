@@ -10,7 +10,6 @@ lookup, never a plugin call.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -110,32 +109,38 @@ class KnownFailure:
 
 
 class Kernels:
-    """A backend's kernels as attributes (``k.mul``). Setting or deleting one (a plugin's
-    override, a test's monkeypatch) drops the forwards cached from them
-    (``Backend.forward_of``)."""
+    """A backend's kernels as attributes (``k.mul``).
+
+    What the dispatch derives from them (each op's forward, ``_dispatch.forwards``) is kept
+    in caches it registers here (``_caches``); setting or deleting a kernel (a plugin's
+    override, a test's monkeypatch) clears them.
+    """
 
     __slots__ = ("__dict__", "_caches")
-    _caches: tuple[dict[Any, Kernel], ...]
+    _caches: list[dict[Any, Any]]
 
-    def __init__(self, table: Mapping[str, Kernel], *caches: dict[Any, Kernel]) -> None:
+    def __init__(self, table: Mapping[str, Kernel]) -> None:
         self.__dict__.update(table)
-        object.__setattr__(self, "_caches", caches)
+        object.__setattr__(self, "_caches", [])
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
-        for c in self._caches:
-            c.clear()
+        self._drop_caches()
 
     def __delattr__(self, name: str) -> None:
         object.__delattr__(self, name)
-        for c in self._caches:
-            c.clear()
+        self._drop_caches()
+
+    def _drop_caches(self) -> None:
+        for cache in self._caches:
+            cache.clear()
+        self._caches.clear()
 
     def __repr__(self) -> str:
         return f"Kernels({', '.join(sorted(self.__dict__))})"
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity
 class Backend:
     """A backend: kernels on native arrays plus what the conformance suite needs to know.
 
@@ -164,9 +169,6 @@ class Backend:
     manual_seed: Callable[[int], None] = lambda seed: None
     info: Mapping[str, Any] = field(default_factory=dict)
     k: Any = field(init=False, repr=False)
-    _forwards: dict[Any, Kernel] = field(init=False, repr=False, default_factory=dict)
-    _forwards_nd: dict[Any, Kernel] = field(init=False, repr=False, default_factory=dict)
-    """The same, each kernel's ``nd`` variant where it has one (``forward_of``)."""
 
     def __post_init__(self) -> None:
         missing = sorted(PRIMITIVES - set(self.kernels))
@@ -178,27 +180,9 @@ class Backend:
             raise TypeError(f"backend {self.name!r} must support float32")
         table = dict(default_kernels(self))
         table.update(self.kernels)
-        self.k = Kernels(table, self._forwards, self._forwards_nd)
+        self.k = Kernels(table)
         self._default_device = Device(self.device_type, 0 if self.device_type != "cpu" else None)
         self.supported_dtypes = tuple(d for d in D.ALL_DTYPES if d in self.dtypes)
-
-    def forward_of(self, cls: Any) -> Kernel:
-        """Node class ``cls``'s forward on this backend's arrays, kept for the next call: its
-        kernel itself where the op is one kernel call (``Node.kernel``: no Python frame in
-        between), else its ``forward`` with these kernels bound."""
-        f = getattr(self.k, cls.kernel) if cls.kernel else functools.partial(cls.forward, self.k)
-        # A kernel may carry ``nd``: the same function for operands that are all arrays, at
-        # least one with a dimension, minus the work only numbers and 0-d arrays need. The
-        # compiled hot path calls it for such operands (docs/backend-guide.md).
-        self._forwards_nd[cls] = getattr(f, "nd", f)
-        self._forwards[cls] = f
-        return f
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
 
     def has_kernel(self, name: str) -> bool:
         return hasattr(self.k, name)

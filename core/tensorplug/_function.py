@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._autograd import Node, _raise_version_error, record
 from ._grad_mode import no_grad, state
+from ._graph import SAVES_OTHER, Node, new_tensor, record
 from ._tensor import Tensor
 
 
@@ -29,30 +29,23 @@ class _CustomNode(Node):
     """Graph node of a custom Function; its name is ``<YourFunction>Backward``."""
 
     __slots__ = ("ctx", "fn_cls")
-    _plan = 4  # its saved tensors are the user's, not ``save``'s: always through ``_unpack``
+    saves_as = SAVES_OTHER  # its saved tensors are the user's (``ctx.save_for_backward``)
     ctx: FunctionCtx
     fn_cls: type[Function]
-
-    def _unpack(self, as_tensors: bool) -> tuple[Any, ...]:
-        if self._saved == () and self._versions:
-            super()._unpack(as_tensors)  # raises the "backward a second time" error
-        out = []
-        for i, (t, v) in enumerate(zip(self._saved, self._versions)):
-            if t is not None and t._vc[0] != v:
-                _raise_version_error(self, t, i, t._vc[0], v)
-            out.append(t if t is None or as_tensors else t._data)
-        return tuple(out)
 
     @staticmethod
     def backward(node: Any, ops: Any, g: Any, *saved: Any) -> tuple[Any, ...]:
         ctx = node.ctx
         tensor_mode = isinstance(g, Tensor)
         be = node._backend
-        gt = g if tensor_mode else Tensor._make(g, be)
+        gt = g if tensor_mode else new_tensor(Tensor, g, be)
         ctx.saved_tensors = (
-            tuple(s if s is None or isinstance(s, Tensor) else Tensor._make(s, be) for s in saved)
+            tuple(
+                s if s is None or isinstance(s, Tensor) else new_tensor(Tensor, s, be)
+                for s in saved
+            )
             if tensor_mode
-            else tuple(None if s is None else Tensor._make(s, be) for s in saved)
+            else tuple(None if s is None else new_tensor(Tensor, s, be) for s in saved)
         )
         try:
             if tensor_mode:
@@ -143,14 +136,13 @@ class Function(metaclass=_FunctionMeta):
             return out  # marked (or, being integer, inherently) non-differentiable
         to_save: tuple[Tensor | None, ...] = ctx._to_save
         ctx._to_save = ()  # the node holds them (and frees them after backward), not ctx
-        node: _CustomNode = record(cls._node_cls, list(args), out._data, (), out._backend)
+        result = new_tensor(Tensor, out._data, out._backend)
+        result._vc = out._vc  # an in-place change of the output must be seen by saved copies
+        node: _CustomNode = record(cls._node_cls, tuple(args), result, ())  # type: ignore[assignment]
         node._saved = tuple(to_save)
-        node._versions = tuple(None if t is None else t._vc[0] for t in to_save)
+        node._versions = tuple(None if t is None else t._vc.version for t in to_save)
         node.ctx = ctx
         node.fn_cls = cls
-        result = Tensor._make(out._data, out._backend, node)
-        result._vc = out._vc  # an in-place change of the output must be seen by saved copies
-        node._out_vc = result._vc
         return result
 
 

@@ -1,4 +1,13 @@
-"""Thread-local grad mode: ``no_grad``, ``enable_grad``, ``set_grad_enabled``."""
+"""Thread-local grad mode (``no_grad``, ``enable_grad``, ``set_grad_enabled``) and the
+process-wide anomaly mode.
+
+Every op asks whether grad mode is on (``grad_enabled``). Reading a thread-local attribute
+costs a dictionary lookup per op, so the process also counts the threads that have turned
+grad mode off: while none has, the answer needs no thread-local read. Changes are rare
+(entering and leaving ``no_grad``) and update the count under a lock.
+
+Compiled where the install could (``_grad_mode.pxd``), plain Python otherwise.
+"""
 
 from __future__ import annotations
 
@@ -11,43 +20,55 @@ from typing import Any, TypeVar
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class _Switches:
+    """The process-wide switches every op reads: anomaly mode (one for the process, as
+    PyTorch's ``AnomalyMode`` is), and how many threads have grad mode off."""
+
+    __slots__ = ("anomaly", "check_nan", "threads_without_grad")
+
+    def __init__(self) -> None:
+        self.anomaly = False
+        self.check_nan = True
+        self.threads_without_grad = 0
+
+
+switches = _Switches()
+_count_lock = threading.Lock()
+
+
 class _State(threading.local):
+    """This thread's grad mode (``state.grad_enabled``); setting it keeps
+    ``switches.threads_without_grad`` in step."""
+
     # Class attributes are the per-thread defaults: every new thread starts with grad on.
     grad_enabled: bool = True
 
-    # Every change is also told to ``mirror`` (the compiled hot path's own per-thread flag,
-    # read in a few nanoseconds where this attribute takes 45: ``_speedups.c``). Changes are
-    # rare (entering and leaving ``no_grad``); reads, once per op, stay a plain attribute.
     def __setattr__(self, name: str, value: Any) -> None:
-        super().__setattr__(name, value)
-        if name == "grad_enabled" and mirror is not None:
-            mirror(bool(value))
+        if name != "grad_enabled":
+            super().__setattr__(name, value)
+            return
+        value = bool(value)
+        with _count_lock:
+            was = self.grad_enabled
+            super().__setattr__(name, value)
+            if was != value:
+                switches.threads_without_grad += 1 if was else -1
 
     def __delattr__(self, name: str) -> None:
-        super().__delattr__(name)
-        if name == "grad_enabled" and mirror is not None:
-            mirror(bool(self.grad_enabled))
+        if name == "grad_enabled":
+            self.grad_enabled = True  # back to the default
+        else:
+            super().__delattr__(name)
 
-
-mirror: Callable[[bool], None] | None = None
-"""Told of every change of this thread's grad mode (set once, by ``_tensor``)."""
 
 state = _State()
 
 
-class _Anomaly:
-    """Anomaly mode's switches. One for the process, as in PyTorch (its ``AnomalyMode`` is a
-    global flag, not thread-local like grad mode); a plain object, read on every recorded op
-    at a third of a thread-local attribute's cost."""
-
-    __slots__ = ("check_nan", "enabled")
-
-    def __init__(self) -> None:
-        self.enabled = False
-        self.check_nan = True
-
-
-anomaly = _Anomaly()
+def grad_enabled() -> bool:
+    """Whether ops record the graph in this thread (the per-op test: no thread has turned
+    grad mode off, or this one has not)."""
+    s = switches
+    return s.threads_without_grad == 0 or state.grad_enabled
 
 
 def is_grad_enabled() -> bool:

@@ -16,7 +16,7 @@ from importlib import import_module
 from importlib.metadata import PackageNotFoundError, entry_points, version
 from typing import Any
 
-from . import _tensor, hookspecs
+from . import _compiled, hookspecs
 from ._plugins import GROUP, REGISTRY, _current_name, list_backends
 
 __all__ = ["collect_info", "collect_plugins", "format_info", "format_plugins"]
@@ -207,7 +207,7 @@ def collect_info() -> dict[str, Any]:
             "executable": sys.executable,
         },
         "platform": platform.platform(),
-        "compiled_hot_path": _tensor.speedups_status,
+        "compiled_hot_path": _compiled.status(),
         "numpy": numpy_version or "not installed",
         "pluggy": _dist_version("pluggy"),
         "selected_backend": _selection(),

@@ -10,9 +10,11 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-from ._autograd import OUT, Node, SameShapes
+from ._dispatch import binary, is_float, nary, unary
 from ._dtype import INT, get_default_dtype
-from ._tensor import Tensor, _is_float, binary, inplace, nary, unary
+from ._graph import OUT, Node, SameShapes
+from ._inplace import inplace
+from ._tensor import Tensor
 
 # fmt: off
 # -- binary arithmetic ----------------------------------------------------------------------
@@ -464,7 +466,7 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
         )
         input, other = input.to(d), other.to(d)
     elif not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        from ._tensor import as_operand
+        from ._dispatch import as_operand
 
         input = as_operand(input, condition, WhereBackward0)
     elif isinstance(input, Tensor) is not isinstance(other, Tensor):
@@ -479,7 +481,7 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
                     "overflow"
                 )
     if condition._backend is not (input if isinstance(input, Tensor) else other)._backend:
-        from ._tensor import mismatch_error
+        from ._dispatch import mismatch_error
 
         raise mismatch_error(
             WhereBackward0, condition, input if isinstance(input, Tensor) else other
@@ -553,7 +555,7 @@ def _bounds_dtype(input: Tensor, *bounds: Any) -> Tensor:
     (a Python scalar never promotes a tensor within its category)."""
     for b in bounds:  # a loop, not any(...): a generator costs a third of a small clamp
         if isinstance(b, float):
-            if not _is_float(input._backend, input._data):
+            if not is_float(input._backend, input._data):
                 return input.to(get_default_dtype())
             break
     return input
@@ -615,16 +617,3 @@ def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("clamp_(): at least one of 'min' or 'max' must not be None")
     return inplace(ClampBackward1, self, args=(min, max))
-
-
-class ZeroBackward0(Node):
-    """``x.zero_()`` on a tensor in the graph: the old values no longer matter, grad = 0."""
-
-    op = "zero_"
-    backward = staticmethod(lambda ctx, ops, g: (ops.mul(g, 0),))
-
-
-class FillBackward2(ZeroBackward0):
-    """``x.fill_(value)`` on a tensor in the graph: grad = 0 (PyTorch's name for it)."""
-
-    op = "fill_"

@@ -7,8 +7,9 @@ import math
 from typing import Any, NamedTuple
 
 from . import _dtype as D
-from ._autograd import OUT, Node
-from ._tensor import Tensor, _dim, _is_float, nary, unary
+from ._dispatch import is_float, nary, unary
+from ._graph import OUT, Node
+from ._tensor import Tensor, _dim
 
 _ALL_AXES = [tuple(range(n)) for n in range(65)]
 """``dims_of(None, n)`` per ``n``, built once."""
@@ -289,7 +290,7 @@ def _whole_float(input: Any, dim: Any, dtype: Any) -> bool:
         dim is None
         and dtype is None
         and isinstance(input, Tensor)
-        and _is_float(input._backend, input._data)
+        and is_float(input._backend, input._data)
     )
 
 

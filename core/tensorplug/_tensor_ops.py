@@ -10,10 +10,14 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+from . import _indexing as I
+from . import _linalg as L
 from . import _ops_pointwise as P
 from . import _ops_reduce as R
 from . import _ops_shape as S
-from ._tensor import Tensor, unary
+from ._dispatch import unary
+from ._graph import new_tensor
+from ._tensor import Tensor
 
 
 def _sum(x: Tensor, axes: Any, keepdims: bool) -> Tensor:
@@ -29,7 +33,7 @@ def _amax(x: Tensor, axes: Any, keepdims: bool) -> Tensor:
 
 
 def _index_grad(g: Tensor, shape: tuple[int, ...], idx: Any, advanced: bool) -> Tensor:
-    return unary(S.IndexGradBackward, g, tuple(shape), idx, advanced)
+    return unary(I.IndexGradBackward, g, tuple(shape), idx, advanced)
 
 
 def _getitem(x: Tensor, idx: Any) -> Tensor:
@@ -37,12 +41,12 @@ def _getitem(x: Tensor, idx: Any) -> Tensor:
         not isinstance(i, (int, slice, type(None), type(...)))
         for i in (idx if isinstance(idx, tuple) else (idx,))
     )
-    return unary(S.IndexBackward0, x, idx, advanced)
+    return unary(I.IndexBackward0, x, idx, advanced)
 
 
 def _iota(n: int, shape: tuple[int, ...], like: Tensor) -> Tensor:
     be = like._backend
-    return Tensor._make(be.k.iota(n, shape, like._data), be)
+    return new_tensor(Tensor, be.k.iota(n, shape, like._data), be)
 
 
 TENSOR_OPS = SimpleNamespace(
@@ -58,7 +62,7 @@ TENSOR_OPS = SimpleNamespace(
     broadcast_to=lambda x, shape: S.expand(x, *shape),
     reshape=lambda x, shape: S.reshape(x, shape),
     permute=lambda x, axes: S.permute(x, *axes),
-    matmul=S.matmul,
+    matmul=L.matmul,
     getitem=_getitem,
     index_grad=_index_grad,
     concat=lambda xs, axis: S.cat(xs, axis),

@@ -7,9 +7,10 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
-from ._autograd import AccumulateGrad, Node, run_backward
+from ._engine import run_backward
 from ._function import Function, FunctionCtx, once_differentiable
-from ._grad_mode import anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled, switches
+from ._graph import AccumulateGrad, Node, new_tensor
 from ._tensor import Tensor
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,7 +42,7 @@ def _roots(outputs: list[Tensor], grads: list[Any], create_graph: bool) -> list[
                     f"shape {list(out.shape)}; pass gradient= with that shape)"
                 )
             g = out._backend.k.full(out._data.shape, 1, out.dtype)
-            g = Tensor._make(g, out._backend) if create_graph else g
+            g = new_tensor(Tensor, g, out._backend) if create_graph else g
         else:
             if not isinstance(g, Tensor):
                 raise TypeError(f"gradient must be a Tensor, got {type(g).__name__}")
@@ -93,6 +94,26 @@ def backward(
     )
 
 
+def tensor_backward(
+    self: Tensor,
+    gradient: Tensor | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Sequence[Tensor] | Tensor | None = None,
+) -> None:
+    """Accumulate the gradient of this tensor into ``.grad`` of the leaves
+    (``Tensor.backward``; see ``tensorplug.autograd.backward``)."""
+    node = self._grad_fn
+    if gradient is None and inputs is None and not create_graph and node is not None:
+        data = self._data
+        if data.size == 1:  # ``loss.backward()``: the checks ``backward`` makes cannot fail
+            be = self._backend
+            g = be.k.full(data.shape, 1, be.k.dtype_of(data))
+            run_backward([(node, g)], retain_graph=bool(retain_graph), create_graph=False)
+            return
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
 def grad(
     outputs: Tensor | Sequence[Tensor],
     inputs: Tensor | Sequence[Tensor],
@@ -141,7 +162,7 @@ def grad(
                 )
             result.append(None)
         else:
-            result.append(g if create_graph else Tensor._make(g, t._backend))
+            result.append(g if create_graph else new_tensor(Tensor, g, t._backend))
     return tuple(result)
 
 
@@ -182,9 +203,9 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
         self._prev: list[tuple[bool, bool]] = []
 
     def __enter__(self) -> None:
-        self._prev.append((anomaly.enabled, anomaly.check_nan))
-        anomaly.enabled = True
-        anomaly.check_nan = self.check_nan
+        self._prev.append((switches.anomaly, switches.check_nan))
+        switches.anomaly = True
+        switches.check_nan = self.check_nan
 
     def __exit__(
         self,
@@ -192,7 +213,7 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        anomaly.enabled, anomaly.check_nan = self._prev.pop()
+        switches.anomaly, switches.check_nan = self._prev.pop()
 
     def __call__(self, fn: F) -> F:
         check_nan = self.check_nan
@@ -221,13 +242,13 @@ class set_detect_anomaly(detect_anomaly):  # noqa: N801 - PyTorch's name
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
         super().__init__(check_nan)
         self.mode = bool(mode)
-        self._prev.append((anomaly.enabled, anomaly.check_nan))
-        anomaly.enabled = self.mode
-        anomaly.check_nan = check_nan
+        self._prev.append((switches.anomaly, switches.check_nan))
+        switches.anomaly = self.mode
+        switches.check_nan = check_nan
 
     def __enter__(self) -> None:
-        anomaly.enabled = self.mode
-        anomaly.check_nan = self.check_nan
+        switches.anomaly = self.mode
+        switches.check_nan = self.check_nan
 
     def __call__(self, fn: F) -> F:
         raise TypeError("set_detect_anomaly is not a decorator; use detect_anomaly()")
@@ -236,12 +257,12 @@ class set_detect_anomaly(detect_anomaly):  # noqa: N801 - PyTorch's name
 def is_anomaly_enabled() -> bool:
     """Whether nodes created now record their forward traceback (in every thread, as in
     PyTorch)."""
-    return anomaly.enabled
+    return switches.anomaly
 
 
 def is_anomaly_check_nan_enabled() -> bool:
     """Whether anomaly mode checks each backward result for NaN and inf."""
-    return anomaly.check_nan
+    return switches.check_nan
 
 
 __all__ = [

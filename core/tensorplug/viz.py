@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ._autograd import _FREED, OUT, AccumulateGrad, Node
+from ._graph import FREED, OUT, AccumulateGrad, Node
 from ._tensor import Tensor
 
 __all__ = ["GraphvizUnavailableError", "render", "to_dot"]
@@ -209,7 +209,7 @@ def _saved_lines(n: Node, nid: str) -> list[str]:
     saved = getattr(n, "_saved", ())
     save = getattr(type(n), "save", ())
     versions: tuple[Any, ...] = getattr(n, "_versions", ())
-    if saved is _FREED and versions:  # something was saved, now freed
+    if saved is FREED and versions:  # something was saved, now freed
         return [
             f'  {nid}_saved [label="saved: freed", shape=note, fillcolor="#fde9d9"];',
             f"  {nid}_saved -> {nid} [style=dashed, arrowhead=none];",

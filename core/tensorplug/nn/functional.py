@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _dtype as D
-from .._autograd import OUT, Node
 from .._creation import arange
+from .._dispatch import nary, unary
 from .._grad_mode import is_grad_enabled
+from .._graph import OUT, Node
+from .._linalg import addmm, matmul
 from .._ops_pointwise import relu, sigmoid, tanh, where
-from .._ops_shape import addmm, matmul
-from .._tensor import Tensor, _dim, nary, unary
+from .._tensor import Tensor, _dim
 
 
 # fmt: off

@@ -22,7 +22,7 @@ __all__ = [
 def _fill(tensor: Tensor, values: Tensor) -> Tensor:
     with no_grad():
         tensor._backend.k.assign(tensor._data, values._data)
-        tensor._vc[0] += 1
+        tensor._vc.version += 1
     return tensor
 
 
@@ -97,7 +97,7 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
     _check(tensor, "constant_")
     with no_grad():
         tensor._backend.k.assign(tensor._data, tensor._backend.k.full((), val, tensor.dtype))
-        tensor._vc[0] += 1
+        tensor._vc.version += 1
     return tensor
 
 
@@ -117,7 +117,7 @@ def eye_(tensor: Tensor) -> Tensor:
     k = tensor._backend.k
     with no_grad():
         k.assign(tensor._data, k.eye(tensor.shape[0], tensor.shape[1], tensor.dtype))
-        tensor._vc[0] += 1
+        tensor._vc.version += 1
     return tensor
 
 

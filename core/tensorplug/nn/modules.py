@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from .. import _dtype as D
-from .._autograd import RemovableHandle
 from .._backend import Backend
 from .._grad_mode import no_grad
+from .._graph import RemovableHandle
 from .._tensor import Tensor
 from .parameter import Parameter
 
@@ -488,7 +488,7 @@ def _rebind(p: Tensor, new: Tensor) -> None:
     p._meta = new._meta
     p._backend = new._backend
     p._accum = None  # its AccumulateGrad node records the old backend
-    p._vc[0] += 1
+    p._vc.version += 1
 
 
 def _zero_grad(p: Tensor, set_to_none: bool) -> None:

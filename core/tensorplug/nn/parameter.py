@@ -28,19 +28,11 @@ class Parameter(Tensor):
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter(): data must be a Tensor, got {type(data).__name__}")
-        p = object.__new__(cls)
-        p._data = data._data
-        p._backend = data._backend
-        p._grad_fn = None
-        p._requires_grad = False
-        p._grad = None
-        p._accum = None
-        p._hooks = None
-        p._base = None
+        p = cls._make(data._data, data._backend)
         p._vc = data._vc
         p._meta = data._meta
         p.requires_grad = requires_grad
-        return p
+        return p  # type: ignore[return-value]
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
         pass  # everything happens in __new__; Tensor.__init__ would refuse

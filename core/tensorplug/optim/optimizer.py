@@ -178,7 +178,7 @@ def write(t: Tensor, array: Any) -> None:
     and storage.
     """
     t._backend.k.assign(t._data, array)
-    t._vc[0] += 1
+    t._vc.version += 1
 
 
 def bump(state: dict[str, Any]) -> float:

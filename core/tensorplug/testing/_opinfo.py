@@ -19,7 +19,8 @@ from .. import _dtype as D
 from .._backend import Backend
 from .._creation import tensor
 from .._grad_mode import no_grad
-from .._ops_shape import getitem, transpose
+from .._indexing import getitem
+from .._ops_shape import transpose
 from .._tensor import Tensor
 from ._compare import Tol
 

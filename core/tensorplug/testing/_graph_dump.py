@@ -1,14 +1,14 @@
 """Every op of the conformance database, run and described down to each graph field.
 
-``python tests/graph_dump.py OUT.json`` writes, for every sample of every op (float64,
+``python -m tensorplug.testing._graph_dump OUT.json`` writes, for every sample of every op (float64,
 float32 and an integer dtype, both layouts, with and without grad), the outputs' values and
 every field of every node they reach: class, ``args``, ``shapes`` and ``dtype`` (with their
 classes), what is saved and at which versions, the inputs' nodes, the sequence order, and
 which objects are shared (each tensor, node, array, ``TensorMeta`` and version counter gets
 an id in order of first sight). Then the gradients of a backward, and the error of each
-error input. tests/test_speedups.py runs it with the compiled hot path and with
-``TENSORPLUG_PURE_PYTHON=1`` and requires the two files to be equal: the C code is a second
-implementation of ``unary``/``binary``, and this is what keeps it identical to the first.
+error input. ``tests/core/test_compiled.py`` runs it with the compiled modules and with
+``TENSORPLUG_PURE_PYTHON=1`` and requires the two files to be equal: both run the same
+source, and this proves the compiler kept its meaning (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
-import tensorplug as tp
-from tensorplug import _dtype as D
-from tensorplug._autograd import Node, TensorMeta
-from tensorplug._tensor import Tensor
-from tensorplug.testing._opdb import op_db
+from .. import _dtype as D
+from .. import get_backend
+from .._graph import Node, TensorMeta
+from .._tensor import Tensor
+from ..autograd import grad as autograd_grad
+from ._opdb import op_db
 
 
 class _Ids:
@@ -73,7 +74,7 @@ def _graph(outputs: list[Tensor], ids: _Ids) -> dict[str, Any]:
                 "grad_fn": None if t._grad_fn is None else ids(t._grad_fn, "N"),
                 "meta": None if t._meta is None else ids(t._meta, "M"),
                 "vc": ids(t._vc, "V"),
-                "version": t._vc[0],
+                "version": t._vc.version,
                 "base": None if t._base is None else ids(t._base, "T"),
             }
         )
@@ -116,7 +117,7 @@ def _run(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
 
 
 def dump() -> dict[str, Any]:
-    be = tp.get_backend("numpy")
+    be = get_backend("numpy")
     result: dict[str, Any] = {}
     for info in op_db:
         dtypes = [d for d in (D.float64, D.float32, D.int64) if d in info.dtypes]
@@ -140,9 +141,7 @@ def dump() -> dict[str, Any]:
                             if floats and info.supports_autograd:
                                 leaves = [t for t in bound.tensors if t.requires_grad]
                                 total = sum(o.float().sum() for o in floats)
-                                grads, gerr = _run(
-                                    tp.autograd.grad, total, leaves, allow_unused=True
-                                )
+                                grads, gerr = _run(autograd_grad, total, leaves, allow_unused=True)
                                 entry["grad_error"] = gerr
                                 entry["grads"] = [
                                     None if g is None else repr(g._data.tolist())

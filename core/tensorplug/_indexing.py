@@ -1,0 +1,239 @@
+"""Indexing: ``x[index]`` (basic indexing makes views, integer and mask tensors copies) and
+``x[index] = value``, with PyTorch's bounds checks and node names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._dispatch import mismatch_error, op_error, unary, view
+from ._grad_mode import state
+from ._graph import Node, record
+from ._inplace import (
+    check_inplace,
+    live_views,
+    rebase_view,
+    refresh_views,
+    view_write_needs_graph,
+)
+from ._tensor import Tensor
+
+
+# fmt: off
+class IndexBackward0(Node):
+    """``x[index]`` with integer or mask tensors: g scattered (added) back into zeros."""
+    op = "index"
+    forward = staticmethod(lambda k, x, idx, advanced: k.getitem(x, idx))
+    backward = staticmethod(lambda ctx, ops, g: (
+        ops.index_grad(g, ctx.shapes[0], ctx.args[0], ctx.args[1]),))
+
+
+class SliceBackward0(IndexBackward0):
+    """``x[basic index]`` (slices, ints, None, ...): g written back into zeros."""
+    op = "getitem"
+    replayable_view = True
+
+
+class SelectBackward0(SliceBackward0):
+    """``x[i]``: g written back into zeros at i."""
+
+
+class IndexUnsqueezeBackward(SliceBackward0):
+    """``x[..., None]`` ending in ``None``: g written back into zeros at the index. PyTorch
+    records that step as an unsqueeze, so the node carries its name."""
+
+
+IndexUnsqueezeBackward.__name__ = IndexUnsqueezeBackward.__qualname__ = "UnsqueezeBackward0"
+
+
+class SplitBackward0(SliceBackward0):
+    """One piece of ``split``/``chunk``: g written back into zeros at its slice."""
+    op = "split"
+
+
+class IndexGradBackward(Node):
+    """Scatter-add of ``g`` into zeros at ``index`` (the backward of indexing, made
+    differentiable for double backward): grad = gg[index]."""
+    op = "index_backward"
+    kernel = "index_grad"
+    backward = staticmethod(lambda ctx, ops, gg: (ops.getitem(gg, ctx.args[1]),))
+
+
+class CopySlices(Node):
+    """``x[index] = v`` on a tensor in the graph: grad x = g zeroed at index,
+    grad v = g[index] summed to v's shape."""
+    op, broadcasts = "setitem", True
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, Any]:
+        idx, advanced = ctx.args
+        nx, nv = ctx.needs_input_grad
+        gx = ops.sub(g, ops.index_grad(ops.getitem(g, idx), ctx.shapes[0], idx, advanced)
+                     ) if nx else None
+        gv = ops.sum_to(ops.getitem(g, idx), ctx.shapes[1]) if nv else None
+        return gx, gv
+
+
+# fmt: on
+
+
+# -- indexing -------------------------------------------------------------------------------
+
+
+def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool, bool]:
+    """``index`` with tensors and lists turned into native arrays; (index, advanced, only_ints).
+
+    Integer indices are checked against the sizes here, once for every backend: CuPy, for
+    one, wraps an out-of-range index array around instead of raising.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    out: list[Any] = []
+    advanced = False
+    ints = True
+    spans: list[int] = []  # dimensions each item consumes; -1 for ``...``
+    checks: list[tuple[int, Any]] = []  # (position, int or integer index tensor)
+    shape = x._data.shape
+    plain = True  # every item so far consumed one dimension: item i indexes dimension i
+    be = x._backend
+    for it in items:
+        if it.__class__ is int:
+            n = len(out)
+            if plain and n < len(shape) and -shape[n] <= it < shape[n]:
+                pass  # in range: the common case, checked inline
+            else:
+                checks.append((n, it))
+            spans.append(1)
+            out.append(it)
+            continue
+        if isinstance(it, (list, tuple)) or (
+            not isinstance(it, Tensor) and hasattr(it, "__array__")
+        ):
+            from ._creation import tensor
+
+            it = tensor(it, backend=be)
+        if isinstance(it, Tensor):
+            if it._backend is not be:
+                raise RuntimeError(
+                    f"index(): indices are on {it.device} ({it.backend}) but the indexed tensor "
+                    f"is on {x.device} ({x.backend})"
+                )
+            if it.dtype.is_floating_point:
+                raise IndexError(
+                    "tensors used as indices must be long, int or bool tensors, got "
+                    f"{it.dtype.name}"
+                )
+            if it.dtype.name == "bool":
+                spans.append(max(it.ndim, 1))
+                plain = False
+            else:
+                checks.append((len(out), it))
+                spans.append(1)
+            out.append(it._data)
+            advanced = True
+            ints = False
+        elif isinstance(it, bool) or not isinstance(it, (int, slice, type(None), type(...))):
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or bool tensors "
+                f"are valid indices (got {type(it).__name__})"
+            )
+        else:
+            if it is None or it is Ellipsis:
+                spans.append(0 if it is None else -1)
+                plain = False
+            else:
+                if isinstance(it, int):  # an int subclass (``IntEnum``): checked like an int
+                    checks.append((len(out), it))
+                spans.append(1)
+            ints = ints and isinstance(it, int)
+            out.append(it)
+    if checks:
+        _check_bounds(x, spans, checks)
+    return tuple(out), advanced, ints
+
+
+def _check_bounds(x: Tensor, spans: list[int], checks: list[tuple[int, Any]]) -> None:
+    """Each integer (or integer tensor) index must lie in ``[-size, size)`` of its dimension.
+
+    ``spans[i]`` is how many dimensions item ``i`` consumes (-1: ``...``, the rest).
+    """
+    shape = x._data.shape
+    starts, dim = [], 0  # the dimension each item starts at
+    free = len(shape) - sum(spans) - spans.count(-1)  # the dimensions ``...`` stands for
+    for n in spans:
+        starts.append(dim)
+        dim += free if n < 0 else n
+    for pos, it in checks:
+        dim = starts[pos]
+        if dim >= len(shape):
+            return  # too many indices: the backend's error says so
+        size = shape[dim]
+        if not isinstance(it, Tensor):
+            if -size <= it < size:
+                continue
+            bad = it
+        else:
+            if not it.numel():
+                continue
+            k, a = x._backend.k, it._data
+            # The extremes only: one reduction each (and, on a GPU, a wait for the result).
+            lo, hi = int(k.amin(a, None, False)), int(k.amax(a, None, False))
+            if -size <= lo and hi < size:
+                continue
+            bad = lo if lo < -size else hi
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    idx, advanced, _ = _normalize_index(x, index)
+    if advanced:
+        return unary(IndexBackward0, x, idx, True)
+    if Ellipsis not in idx:
+        # ``a[0, 1]`` gives a copied scalar in NumPy, ``a[0, 1, ...]`` a 0-d view: the element
+        # must stay a view, so in-place changes of it reach ``x``, as in PyTorch.
+        idx = (*idx, Ellipsis)
+    return view(_basic_index_node(idx), x, idx, False)
+
+
+def _basic_index_node(idx: tuple[Any, ...]) -> type[Node]:
+    """PyTorch names basic indexing after its last real step: an int selects, ``None``
+    unsqueezes, a slice slices (``...`` and ``:`` are no steps)."""
+    for it in reversed(idx):
+        if it is None:
+            return IndexUnsqueezeBackward
+        if isinstance(it, int):
+            return SelectBackward0
+        if it is not Ellipsis and it != slice(None):
+            return SliceBackward0
+    return SliceBackward0
+
+
+def setitem(x: Tensor, index: Any, value: Any) -> None:
+    """``x[index] = value``, recorded as ``CopySlices`` when the graph is involved."""
+    idx, advanced, _ = _normalize_index(x, index)
+    be = x._backend
+    if isinstance(value, Tensor):
+        if value._backend is not be:
+            raise mismatch_error(CopySlices, x, value)
+        v = value._data
+        if value.dtype is not x.dtype:
+            v = be.k.astype(v, x.dtype)
+    else:
+        v = value
+    if view_write_needs_graph(x, value):
+        res = x.clone()
+        setitem(res, index, value)
+        rebase_view(x, res, "setitem")
+        return
+    recorded = state.grad_enabled and (
+        x._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+    )
+    check_inplace(x, "setitem")
+    views = live_views(x) if recorded and x._views else None
+    try:
+        be.k.setitem(x._data, idx, v)
+    except Exception as e:
+        raise op_error(CopySlices, (x, value), e) from e
+    x._vc.version += 1
+    if recorded:
+        record(CopySlices, (x, value), x, (idx, advanced))
+        if views:
+            refresh_views(x, views)

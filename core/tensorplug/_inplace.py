@@ -1,0 +1,350 @@
+"""In-place ops and writes through views: version counters, history rebasing, live views.
+
+An in-place op on a tensor in the graph is recorded as the out-of-place op, and the tensor's
+history is rebased onto the new node (with a copy of the old value where that op's backward
+needs it). One through a *view* of a tensor in the graph is recorded, as in PyTorch, on the
+view's base: the base's history becomes a ``CopySlices`` node of its old self and the new
+values, whose backward replays the view's ops to find the written region. The base
+holds weak references to its recorded views, so after an in-place change of the base or of
+one view the other views get a fresh history (``refresh_views``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._dispatch import (
+    Named,
+    binary,
+    broadcast_shape,
+    broadcastable,
+    category,
+    mismatch_error,
+    nary,
+    unary,
+    view,
+)
+from ._grad_mode import state
+from ._graph import Node, record
+from ._tensor import Tensor
+
+_SCALAR_CATEGORY = {bool: 0, int: 1, float: 2}
+
+
+def check_inplace(t: Tensor, op: str) -> None:
+    """Refuse an in-place change of a leaf that requires grad (outside ``no_grad``)."""
+    if not state.grad_enabled:
+        return
+    if t._grad_fn is None and t._requires_grad:
+        raise RuntimeError(
+            f"{op}(): a leaf Variable that requires grad is being used in an in-place "
+            "operation. Wrap the update in `with tensorplug.no_grad():` or use an "
+            "out-of-place op."
+        )
+
+
+def inplace(cls: type[Node], t: Tensor, *operands: Any, args: tuple[Any, ...] = ()) -> Tensor:
+    """Apply ``cls`` out of place, then write the result into ``t`` and rebase its history."""
+    if not state.grad_enabled and len(operands) == 1 and not args and _kernel(cls, t, operands[0]):
+        return t  # not recorded (the SGD update under ``no_grad``): no graph checks to make
+    op = cls.op + "_"
+    if view_write_needs_graph(t, *operands):
+        rebase_view(t, _out_of_place(cls, t, operands, args, True), op)
+        return t
+    check_inplace(t, op)
+    recorded = state.grad_enabled and (
+        t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands)
+    )
+    if not recorded and len(operands) == 1 and not args and _kernel(cls, t, operands[0]):
+        return t
+    views = live_views(t) if recorded and t._views else None
+    res = _out_of_place(cls, t, operands, args, recorded)
+    write(t, res, op)
+    if recorded:
+        # A saved output stays ``res._data``, a separate array that later in-place ops on
+        # ``t`` don't touch.
+        t._grad_fn = res._grad_fn
+        t._requires_grad = True
+        if views:
+            refresh_views(t, views)
+    return t
+
+
+def _out_of_place(
+    cls: type[Node], t: Tensor, operands: tuple[Any, ...], args: tuple[Any, ...], recorded: bool
+) -> Tensor:
+    """The in-place op ``cls`` on ``t`` computed out of place, for ``write``/``rebase_view``.
+    When it is recorded and its backward needs ``t``'s value from before the write, that
+    value is a copy carrying ``t``'s place in the graph."""
+    src = t
+    if recorded and 0 in cls._spec.save:
+        src = Tensor._make(t._backend.k.copy(t._data), t._backend, t._grad_fn)
+        src._requires_grad = t._requires_grad
+    if not operands:
+        return unary(cls, src, *args)
+    if len(operands) == 1:
+        return binary(cls, src, operands[0], *args)
+    return nary(cls, (src, *operands), *args)
+
+
+_IN_PLACE_KERNELS = {"add": "iadd", "sub": "isub", "mul": "imul", "div": "idiv"}
+"""Kernels ``(dst, src) -> None`` that update ``dst`` without a temporary (``iadd`` is derived,
+the rest are accelerators a backend may have)."""
+
+
+def _kernel(cls: type[Node], t: Tensor, other: Any) -> bool:
+    """Run an unrecorded ``t.op_(other)`` as one in-place kernel (the SGD update, ``+=``) when
+    the backend has one and the result needs no cast or broadcast; False to take the general
+    path, which also reports every error."""
+    name = _IN_PLACE_KERNELS.get(cls.op)
+    be = t._backend
+    kernel = None if name is None else getattr(be.k, name, None)
+    if kernel is None:
+        return False
+    td = t._data
+    if isinstance(other, Tensor):
+        od = other._data
+        if (
+            other._backend is not be
+            or (od.dtype is not td.dtype and od.dtype != td.dtype)
+            or od.shape != td.shape
+        ):
+            return False
+    elif other.__class__ in _SCALAR_CATEGORY:
+        od = other
+        if _SCALAR_CATEGORY[other.__class__] > category(be, td):
+            return False
+    else:
+        return False
+    if cls._spec.float_only and category(be, td) != 2:
+        return False
+    kernel(td, od)
+    t._vc.version += 1
+    return True
+
+
+def write(t: Tensor, res: Tensor, op: str) -> None:
+    """Copy ``res`` into ``t``'s array in place (casting, never growing ``t``)."""
+    if res._backend is not t._backend:
+        raise mismatch_error(Named(op), t, res)
+    if res._data.shape != t._data.shape:
+        tshape, rshape = list(t.shape), list(res.shape)
+        fits = broadcastable([tshape, rshape])
+        if not fits or broadcast_shape(tshape, rshape) != tshape:
+            shown = broadcast_shape(tshape, rshape) if fits else rshape
+            raise RuntimeError(
+                f"{op}(): output with shape {tshape} doesn't match the broadcast shape {shown}"
+            )
+    if res._data.dtype != t._data.dtype:
+        tdt, rdt = t.dtype, res.dtype
+        if rdt.category > tdt.category:
+            raise RuntimeError(
+                f"{op}(): result type {rdt.name} can't be cast to the desired output type "
+                f"{tdt.name}"
+            )
+    t._backend.k.assign(t._data, res._data)
+    t._vc.version += 1
+
+
+# --------------------------------------------------------------------------------------------
+# Writes through views
+# --------------------------------------------------------------------------------------------
+
+
+class ViewCopySlices(Node):
+    """An in-place op on a view ``v`` of ``base``: the new base is the old one with ``v``'s
+    region replaced by ``res``. grad base = g with that region zeroed; grad res = g's region
+    (the region is found by replaying ``v``'s view ops, and put back by their backwards)."""
+
+    op = "copy_slices"
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, Any]:
+        chain = ctx.args[0]
+        region = g
+        for n in chain:
+            region = type(n).forward(ops, region, *n.args)
+        nb, nr = ctx.needs_input_grad
+        gb = gr = None
+        if nb:
+            back = region
+            for n in reversed(chain):
+                back = type(n)._spec.backward(n, ops, back)[0]
+            gb = ops.sub(g, back)
+        if nr:
+            gr = ops.sum_to(region, ctx.shapes[1])
+        return gb, gr
+
+
+ViewCopySlices.__name__ = ViewCopySlices.__qualname__ = "CopySlices"  # PyTorch's name
+
+
+def view_write_needs_graph(t: Tensor, *values: Any) -> bool:
+    """An in-place write into a view that the graph must see (grad mode on, and the base, the
+    view or a value requires grad)."""
+    base = t._base
+    return (
+        base is not None
+        and state.grad_enabled
+        and (
+            base._requires_grad
+            or t._requires_grad
+            or any(isinstance(v, Tensor) and v._requires_grad for v in values)
+        )
+    )
+
+
+def rebase_view(t: Tensor, res: Tensor, op: str) -> None:
+    """Write ``res`` into the view ``t`` and record it, as PyTorch does, on ``t``'s base: the
+    base's history becomes a ``CopySlices`` of its old self and ``res``, and ``t`` a view of
+    that."""
+    base = t._base
+    assert base is not None  # callers pass views only
+    if base._grad_fn is None and base._requires_grad:
+        raise RuntimeError(
+            f"{op}(): a view of a leaf Variable that requires grad is being used in an in-place "
+            "operation. Wrap the update in `with tensorplug.no_grad():` or clone() first."
+        )
+    chain = _view_chain(t, base)
+    if chain is None:
+        raise RuntimeError(
+            f"{op}(): in-place change of a view that tensorplug cannot map back onto its base "
+            "(an expand()ed view, one made before its base changed in place, or one made "
+            "from a tensor that did not require grad); write through the base instead "
+            "(base[index] = ...) or clone() the view first"
+        )
+    views = live_views(base)
+    write(t, res, op)
+    record(ViewCopySlices, (base, res), base, (chain,))
+    refresh_views(base, views)
+    t._grad_fn = _replay(base, chain)
+    t._requires_grad = True
+
+
+def live_views(base: Tensor) -> list[tuple[Tensor, tuple[Node, ...]]]:
+    """The views of ``base`` alive in the graph, each with its chain of view nodes (taken
+    before ``base``'s history changes)."""
+    out = []
+    for r in base._views or ():
+        v = r()
+        if v is not None and v._base is base and v._grad_fn is not None:
+            chain = _view_chain(v, base)
+            if chain is not None:
+                out.append((v, chain))
+    return out
+
+
+def refresh_views(base: Tensor, views: list[tuple[Tensor, tuple[Node, ...]]]) -> None:
+    """After an in-place change of ``base``, its views read the new values: give them the
+    matching history (a view of the new base), as PyTorch regenerates a view's grad_fn."""
+    for v, chain in views:
+        v._grad_fn = _replay(base, chain)
+        v._requires_grad = v._grad_fn is not None
+
+
+def _replay(base: Tensor, chain: tuple[Node, ...]) -> Node | None:
+    cur = base
+    for n in chain:
+        cur = view(type(n), cur, *n.args)
+    return cur._grad_fn
+
+
+def _view_chain(t: Tensor, base: Tensor) -> tuple[Node, ...] | None:
+    """The view nodes from ``base`` to ``t``, or None if ``t``'s history is not made of views
+    that map each element to one element of the base (``Node.replayable_view``)."""
+    chain = []
+    fn = t._grad_fn
+    while fn is not base._grad_fn:
+        if fn is None or not type(fn).replayable_view:
+            return None
+        chain.append(fn)
+        fn = fn._next[0]
+    return tuple(reversed(chain)) if chain else None
+
+
+# --------------------------------------------------------------------------------------------
+# fill_, zero_, copy_
+# --------------------------------------------------------------------------------------------
+
+
+class ZeroBackward0(Node):
+    """``x.zero_()`` on a tensor in the graph: the old values no longer matter, grad = 0."""
+
+    op = "zero_"
+    backward = staticmethod(lambda ctx, ops, g: (ops.mul(g, 0),))
+
+
+class FillBackward2(ZeroBackward0):
+    """``x.fill_(value)`` on a tensor in the graph: grad = 0 (PyTorch's name for it)."""
+
+    op = "fill_"
+
+
+_SCALARS = (int, float, bool)
+
+
+def fill_(self: Tensor, value: Any) -> Tensor:
+    """Fill with ``value`` (a number or a one-element tensor), in place."""
+    return _fill(self, value, FillBackward2)
+
+
+def zero_(self: Tensor) -> Tensor:
+    """Fill with zeros, in place."""
+    return _fill(self, 0, ZeroBackward0)
+
+
+def _fill(self: Tensor, value: Any, node_cls: type[Node]) -> Tensor:
+    if not state.grad_enabled and value.__class__ in _SCALARS:
+        # Not recorded (``grad.zero_()`` under ``no_grad``): a plain fill. A tensor in the
+        # graph stays there, as after any in-place op under ``no_grad`` in PyTorch.
+        k = self._backend.k
+        fill = getattr(k, "fill_", None)
+        if fill is not None:
+            fill(self._data, value)
+        else:
+            k.assign(self._data, k.full((), value, self.dtype))
+        self._vc.version += 1
+        return self
+    if view_write_needs_graph(self, value):
+        number = value.item() if isinstance(value, Tensor) else value
+        rebase_view(self, self.new_full(self.shape, number), node_cls.op)
+        return self
+    check_inplace(self, node_cls.op)
+    if isinstance(value, Tensor):
+        value = value.item()
+    k = self._backend.k
+    k.assign(self._data, k.full((), value, self.dtype))
+    self._vc.version += 1
+    if self._grad_fn is not None and state.grad_enabled:
+        # As PyTorch: still in the graph, but the old values get a zero gradient.
+        views = live_views(self) if self._views else None
+        record(node_cls, (self,), self, ())
+        if views:
+            refresh_views(self, views)
+    return self
+
+
+def copy_(self: Tensor, src: Any) -> Tensor:
+    """Copy ``src`` into ``self`` (broadcasting, casting); gradient flows to ``src``."""
+    from ._creation import tensor
+    from ._ops_shape import clone, expand
+    from ._transfer import to
+
+    if not isinstance(src, Tensor):
+        src = tensor(src, dtype=self.dtype, backend=self._backend)
+    if src._backend is not self._backend:
+        src = to(src, backend=self._backend)
+    src = expand(src, *self.shape) if src.shape != self.shape else src
+    res = clone(src) if src.dtype is self.dtype else to(src, self.dtype)
+    if view_write_needs_graph(self, res):
+        rebase_view(self, res, "copy_")
+        return self
+    check_inplace(self, "copy_")
+    views = live_views(self) if self._views and res._grad_fn is not None else None
+    write(self, res, "copy_")
+    if res._grad_fn is not None:
+        self._grad_fn = res._grad_fn
+        self._requires_grad = True
+        if views:
+            refresh_views(self, views)
+    return self
