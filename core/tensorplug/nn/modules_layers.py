@@ -10,6 +10,7 @@ from .._creation import empty, ones, tensor, zeros
 from .._tensor import Tensor
 from . import functional as F
 from . import init
+from .functional._conv import _pair
 from .modules import Module
 from .parameter import Parameter
 
@@ -411,10 +412,10 @@ class Conv2d(Module):
         if in_channels % groups or out_channels % groups:
             raise ValueError("in_channels and out_channels must be divisible by groups")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = F._pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = F._pair(stride, "stride", "Conv2d")
-        self.padding = F._pair(padding, "padding", "Conv2d")
-        self.dilation = F._pair(dilation, "dilation", "Conv2d")
+        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d")
+        self.stride = _pair(stride, "stride", "Conv2d")
+        self.padding = _pair(padding, "padding", "Conv2d")
+        self.dilation = _pair(dilation, "dilation", "Conv2d")
         self.groups = groups
         kw = _factory(device, dtype, backend)
         self.weight = Parameter(empty(out_channels, in_channels // groups, *self.kernel_size, **kw))
