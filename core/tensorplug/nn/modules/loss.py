@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .._tensor import Tensor
-from . import functional as F
-from .functional._loss import _check_reduction
-from .modules import Module
+from ..._tensor import Tensor
+from .. import functional as F
+from ..functional._loss import _check_reduction
+from .module import Module
 
 __all__ = [
     "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
