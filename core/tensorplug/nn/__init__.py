@@ -7,38 +7,8 @@ Example:
     (5, 2)
 """
 
-from . import functional, init, utils
-from .modules import Module, ModuleDict, ModuleList, Sequential
-from .modules_layers import (
-    GELU,
-    AvgPool2d,
-    BatchNorm1d,
-    BatchNorm2d,
-    Conv2d,
-    Dropout,
-    Embedding,
-    Flatten,
-    Identity,
-    LayerNorm,
-    LeakyReLU,
-    Linear,
-    LogSoftmax,
-    MaxPool2d,
-    ReLU,
-    Sigmoid,
-    SiLU,
-    Softmax,
-    Softplus,
-    Tanh,
-)
-from .modules_loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from . import functional, init, modules, utils
+from .modules import *  # noqa: F403 - the layers, listed once: in nn.modules.__all__
 from .parameter import Parameter
 
-__all__ = [
-    "functional", "init", "utils", "Parameter",
-    "Module", "Sequential", "ModuleList", "ModuleDict",
-    "Identity", "Linear", "ReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "LeakyReLU", "Softplus",
-    "Softmax", "LogSoftmax", "Dropout", "Embedding", "LayerNorm", "BatchNorm1d", "BatchNorm2d",
-    "Flatten", "Conv2d", "MaxPool2d", "AvgPool2d",
-    "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
-]  # fmt: skip
+__all__ = ["functional", "init", "utils", "Parameter", *modules.__all__]

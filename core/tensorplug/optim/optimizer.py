@@ -90,7 +90,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of every optimized parameter (to ``None`` by default)."""
-        from ..nn.modules import _zero_grad
+        from ..nn.modules.module import _zero_grad
 
         for group in self.param_groups:
             for p in group["params"]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from .._tensor import Tensor
-from . import functional as F
-from .modules import Module
+from ..._tensor import Tensor
+from .. import functional as F
+from ..functional._loss import _check_reduction
+from .module import Module
 
 __all__ = [
     "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
@@ -14,7 +15,7 @@ __all__ = [
 class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        F._check_reduction(reduction, type(self).__name__)
+        _check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
     def extra_repr(self) -> str:

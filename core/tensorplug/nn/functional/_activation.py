@@ -1,0 +1,161 @@
+"""Activations: softmax and log-softmax, GELU, SiLU, softplus and leaky ReLU, with ReLU,
+sigmoid and tanh (the core's ops) re-exported, as PyTorch's ``nn.functional`` has them."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ... import _dtype as D
+from ..._dispatch import unary
+from ..._graph import OUT, Node
+from ..._ops_pointwise import relu, sigmoid, tanh, where
+from ..._tensor import Tensor, _dim
+
+__all__ = [
+    "relu", "sigmoid", "tanh", "softmax", "log_softmax", "gelu", "silu", "softplus",
+    "leaky_relu",
+]  # fmt: skip
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_TANH_C = math.sqrt(2.0 / math.pi)
+
+
+# erfc by the Chebyshev fit of Numerical Recipes (``erfcc``): relative error < 1.2e-7 for
+# every argument, built from primitives only (no backend has to provide an ``erf`` kernel).
+_ERFC_C = (
+    -1.26551223,
+    1.00002368,
+    0.37409196,
+    0.09678418,
+    -0.18628806,
+    0.27886807,
+    -1.13520398,
+    1.48851587,
+    -0.82215223,
+    0.17087277,
+)
+
+
+def _normal_cdf(ops: Any, x: Any) -> Any:
+    """``Phi(x) = erfc(-x / sqrt(2)) / 2`` to 1.2e-7 relative, in either ops namespace: the
+    tail ``x < 0`` is computed directly, never as ``1 - something``."""
+    z = ops.mul(ops.abs(x), _SQRT_HALF)
+    t = ops.div(1.0, ops.add(ops.mul(z, 0.5), 1.0))
+    poly = ops.mul(t, _ERFC_C[9])
+    for c in _ERFC_C[8:0:-1]:
+        poly = ops.mul(ops.add(poly, c), t)
+    poly = ops.add(poly, _ERFC_C[0])
+    tail = ops.mul(ops.mul(t, ops.exp(ops.sub(poly, ops.mul(z, z)))), 0.5)  # Phi(-|x|)
+    return ops.where(ops.lt(x, 0.0), tail, ops.sub(1.0, tail))
+
+
+def _gelu_parts(ops: Any, x: Any, approximate: str) -> tuple[Any, Any]:
+    """``(gelu(x), gelu'(x))``."""
+    if approximate == "tanh":
+        inner = ops.mul(ops.add(x, ops.mul(ops.mul(ops.mul(x, x), x), 0.044715)), _TANH_C)
+        th = ops.tanh(inner)
+        half = ops.mul(ops.add(th, 1.0), 0.5)
+        dinner = ops.mul(ops.add(ops.mul(ops.mul(x, x), 3 * 0.044715), 1.0), _TANH_C)
+        dth = ops.mul(ops.sub(1.0, ops.mul(th, th)), dinner)
+        return ops.mul(x, half), ops.add(half, ops.mul(ops.mul(x, 0.5), dth))
+    cdf = _normal_cdf(ops, x)
+    pdf = ops.mul(ops.exp(ops.mul(ops.mul(x, x), -0.5)), _INV_SQRT_2PI)
+    return ops.mul(x, cdf), ops.add(cdf, ops.mul(x, pdf))
+
+
+# fmt: off
+class SoftmaxBackward0(Node):
+    """``exp(x) / sum(exp(x), dim)``: grad = out * (g - sum(g * out, dim))."""
+    op, float_only, save = "softmax", True, (OUT,)
+
+    @staticmethod
+    def forward(k: Any, x: Any, dim: int) -> Any:
+        e = k.exp(k.sub(x, k.amax(x, (dim,), True)))
+        return k.div(e, k.sum(e, (dim,), True))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, out: Any) -> tuple[Any]:
+        dim = ctx.args[0]
+        return (ops.mul(out, ops.sub(g, ops.sum(ops.mul(g, out), (dim,), True))),)
+# fmt: on
+
+
+def softmax(input: Tensor, dim: int, dtype: D.dtype | None = None) -> Tensor:
+    """Softmax along ``dim`` (shifted by the max, so large inputs don't overflow)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return unary(SoftmaxBackward0, input, _dim(dim, input.ndim, "softmax"))
+
+
+# fmt: off
+class LogSoftmaxBackward0(Node):
+    """``x - logsumexp(x, dim)``: grad = g - exp(out) * sum(g, dim)."""
+    op, float_only, save = "log_softmax", True, (OUT,)
+
+    @staticmethod
+    def forward(k: Any, x: Any, dim: int) -> Any:
+        shifted = k.sub(x, k.amax(x, (dim,), True))
+        return k.sub(shifted, k.log(k.sum(k.exp(shifted), (dim,), True)))
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, out: Any) -> tuple[Any]:
+        dim = ctx.args[0]
+        return (ops.sub(g, ops.mul(ops.exp(out), ops.sum(g, (dim,), True))),)
+# fmt: on
+
+
+def log_softmax(input: Tensor, dim: int, dtype: D.dtype | None = None) -> Tensor:
+    """``log(softmax(input, dim))`` computed stably."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return unary(LogSoftmaxBackward0, input, _dim(dim, input.ndim, "log_softmax"))
+
+
+# fmt: off
+class GeluBackward0(Node):
+    """``x * Phi(x)`` (or its tanh approximation): grad = g * (Phi(x) + x * phi(x))."""
+    op, float_only, save = "gelu", True, (0,)
+
+    @staticmethod
+    def forward(k: Any, x: Any, approximate: str) -> Any:
+        return _gelu_parts(k, x, approximate)[0]
+
+    @staticmethod
+    def backward(ctx: Any, ops: Any, g: Any, x: Any) -> tuple[Any]:
+        return (ops.mul(g, _gelu_parts(ops, x, ctx.args[0])[1]),)
+# fmt: on
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)``, Phi the standard normal CDF (``approximate="tanh"``: Hendrycks' tanh
+    form). The exact form's normal CDF is accurate to 1.2e-7 (relative), built from primitive
+    kernels."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
+    return unary(GeluBackward0, input, approximate)
+
+
+def silu(input: Tensor) -> Tensor:
+    """``x * sigmoid(x)``."""
+    return input * sigmoid(input)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta x)) / beta``, linear above ``threshold`` as in PyTorch."""
+    bx = input * beta
+    soft = ((-bx.abs()).exp().log1p() + bx.relu()) / beta
+    return where(bx > threshold, input, soft)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """``x`` where positive, ``negative_slope * x`` elsewhere. Floating-point only, as in
+    PyTorch: a fractional slope has no integer result to give."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(
+            f"leaky_relu(): not implemented for {input.dtype.name} tensors; it needs a "
+            "floating-point input (convert with .float())"
+        )
+    return where(input > 0, input, input * negative_slope)

@@ -1,0 +1,113 @@
+"""Activation layers: each calls the matching ``nn.functional`` activation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..._tensor import Tensor
+from .. import functional as F
+from .module import Module
+
+__all__ = [
+    "ReLU", "Sigmoid", "Tanh", "SiLU", "GELU", "LeakyReLU", "Softplus", "Softmax", "LogSoftmax",
+]  # fmt: skip
+
+
+class _Activation(Module):
+    _fn: Any = None
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self)._fn(input)  # type: ignore[no-any-return]
+
+
+class ReLU(_Activation):
+    """``max(x, 0)``."""
+
+    _fn = staticmethod(F.relu)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+
+
+class Sigmoid(_Activation):
+    """``1 / (1 + exp(-x))``."""
+
+    _fn = staticmethod(F.sigmoid)
+
+
+class Tanh(_Activation):
+    """Hyperbolic tangent."""
+
+    _fn = staticmethod(F.tanh)
+
+
+class SiLU(_Activation):
+    """``x * sigmoid(x)``."""
+
+    _fn = staticmethod(F.silu)
+
+
+class GELU(Module):
+    """``x * Phi(x)``; ``approximate="tanh"`` for the tanh form."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.gelu(input, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.leaky_relu(input, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Softplus(Module):
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Softmax(Module):
+    """Softmax along ``dim``."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softmax(input, _softmax_dim(self.dim, input))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """``log(softmax(x))`` along ``dim``, computed stably."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.log_softmax(input, _softmax_dim(self.dim, input))
+
+
+def _softmax_dim(dim: int | None, input: Tensor) -> int:
+    # PyTorch's legacy rule when dim is omitted.
+    if dim is not None:
+        return dim
+    return 0 if input.ndim in (0, 1, 3) else 1
