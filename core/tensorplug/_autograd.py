@@ -15,12 +15,13 @@ import sys
 import weakref
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, TypeVar
 
 from ._grad_mode import anomaly, state
 
 if TYPE_CHECKING:
     from ._backend import Backend
+    from ._contract import KernelOps
     from ._tensor import Tensor
 
 N = TypeVar("N", bound="Node")
@@ -259,7 +260,7 @@ class Node(metaclass=_NodeType):
         # Each op states its own arity (``backward(ctx, ops, g, x)``); the engine calls them
         # as ``type(node).backward(node, ops, g, *saved)``.
         forward: ClassVar[Callable[..., Any]]
-        backward: ClassVar[Callable[..., tuple[Any, ...]]]
+        backward: ClassVar[Callable[Concatenate[Node, KernelOps, ...], tuple[Any, ...]]]
     else:
 
         @staticmethod
@@ -267,7 +268,7 @@ class Node(metaclass=_NodeType):
             raise NotImplementedError
 
         @staticmethod
-        def backward(ctx: Any, ops: Any, grad: Any, *saved: Any) -> tuple[Any, ...]:
+        def backward(ctx: Node, ops: KernelOps, grad: Any, *saved: Any) -> tuple[Any, ...]:
             raise NotImplementedError
 
     # -- hooks, as on PyTorch's Node -------------------------------------------------------

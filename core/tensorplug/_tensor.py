@@ -244,7 +244,7 @@ class Tensor:
 
     @property
     def dtype(self) -> D.dtype:
-        return self._backend.k.dtype_of(self._data)  # type: ignore[no-any-return]
+        return self._backend.k.dtype_of(self._data)
 
     @property
     def device(self) -> Device:
