@@ -16,6 +16,7 @@ import numpy as np
 from tensorplug.plugins import (
     Backend,
     Device,
+    DeviceAPI,
     DtypeTable,
     dtype,
     dtype_table,
@@ -230,6 +231,19 @@ class _Random:
 
 
 # -- the CUDA runtime facts behind ``tensorplug.cuda`` -----------------------------------------
+
+
+def device_api() -> DeviceAPI:
+    """What ``tensorplug.cuda`` asks of CuPy (the plugin's ``tensorplug_device_api``)."""
+    return DeviceAPI(
+        device_count=device_count,
+        device_name=device_name,
+        memory_allocated=memory_allocated,
+        max_memory_allocated=max_memory_allocated,
+        memory_reserved=memory_reserved,
+        reset_peak_memory_stats=reset_peak_memory_stats,
+        empty_cache=empty_cache,
+    )
 
 
 def _track_peak_memory(cp: Any) -> None:

@@ -11,7 +11,7 @@ import contextlib
 import os
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import import_module
 from importlib.metadata import entry_points
@@ -54,6 +54,51 @@ class BackendSpec:
 
 
 @dataclass(frozen=True)
+class DeviceAPI:
+    """A GPU backend's device runtime: what ``tensorplug.cuda`` asks that is not a kernel.
+
+    A plugin returns one from the ``tensorplug_device_api`` hook. Each function takes a
+    device index (``1`` for ``cuda:1``); one left ``None`` makes the ``tensorplug.cuda``
+    function that needs it raise ``UnsupportedOperation`` naming the backend.
+    ``synchronize`` and ``manual_seed`` need no entry: they go through the backend's instance
+    for the device (``Backend.synchronize``, ``Backend.manual_seed``).
+
+    Args:
+        device_count: the number of devices the backend can use here.
+        device_name: a device's name, e.g. ``"NVIDIA H100 80GB HBM3"``.
+        memory_allocated: bytes held by live arrays on a device.
+        max_memory_allocated: the peak of ``memory_allocated`` since the backend loaded or
+            the last ``reset_peak_memory_stats``.
+        memory_reserved: bytes the backend's allocator holds on a device (in use or cached).
+        reset_peak_memory_stats: restarts the peak at the current use.
+        empty_cache: gives cached, unused memory of every device back to the driver.
+    """
+
+    device_count: Callable[[], int]
+    device_name: Callable[[int], str] | None = None
+    memory_allocated: Callable[[int], int] | None = None
+    max_memory_allocated: Callable[[int], int] | None = None
+    memory_reserved: Callable[[int], int] | None = None
+    reset_peak_memory_stats: Callable[[int], None] | None = None
+    empty_cache: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True)
+class InfoSection:
+    """A block of its own in ``tensorplug info``: a plugin's longer diagnosis (the CuPy
+    plugin's check of the CuPy wheel against the NVIDIA driver).
+
+    Put one among the values a ``tensorplug_environment_info`` implementation returns: it is
+    printed after the backend table, titled ``title``, one ``label: value`` line per fact
+    (``True``/``False`` as yes/no), and ``tensorplug info --json`` has it under
+    ``sections``.
+    """
+
+    title: str
+    facts: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class BackendInfo:
     """One row of ``list_backends()``."""
 
@@ -75,6 +120,7 @@ class _Registry:
         self.broken: dict[str, str] = {}
         self.loaded: dict[str, Backend] = {}
         self.plugins: dict[str, Any] = {}  # backend name -> the plugin that declared it
+        self.device_apis: dict[str, DeviceAPI | None] = {}  # tensorplug_device_api answers
 
     def manager(self) -> pluggy.PluginManager:
         if self.pm is None:
@@ -159,6 +205,7 @@ class _Registry:
             self.specs.pop(name, None)
             self.sources.pop(name, None)
             self.loaded.pop(name, None)
+            self.device_apis.pop(name, None)
             plugin = self.plugins.pop(name, None)
             pm = self.pm
             if (
@@ -201,6 +248,20 @@ class _Registry:
                 )
             self.loaded[name] = be
             return be
+
+    def device_api(self, name: str) -> DeviceAPI | None:
+        """The answer to ``tensorplug_device_api`` for backend ``name``, asked once."""
+        if name in self.device_apis:
+            return self.device_apis[name]
+        api = self.manager().hook.tensorplug_device_api(backend_name=name)
+        if api is not None and not isinstance(api, DeviceAPI):
+            raise TypeError(
+                f"tensorplug_device_api(backend_name={name!r}) returned {type(api).__name__}, "
+                "expected tensorplug.plugins.DeviceAPI or None"
+            )
+        with self.lock:
+            self.device_apis[name] = api
+        return api
 
 
 def _describe(e: BaseException) -> str:

@@ -46,6 +46,8 @@ from ._plugins import (
     REGISTRY,
     BackendInfo,
     BackendSpec,
+    DeviceAPI,
+    InfoSection,
     hookimpl,
     list_backends,
 )
@@ -70,6 +72,8 @@ __all__ = [
     "GROUP",
     "BackendInfo",
     "BackendSpec",
+    "DeviceAPI",
+    "InfoSection",
     "hookimpl",
     "list_backends",
     "register",
