@@ -13,8 +13,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from importlib import import_module
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any, cast
 
 import pluggy
@@ -24,6 +23,7 @@ from ._backend import Backend, BackendUnavailableError, Device
 
 GROUP = "tensorplug.backends"
 DEFAULT = "numpy"
+_DEFAULT_ENTRY_POINT = "tensorplug_numpy.plugin"
 hookimpl = pluggy.HookimplMarker("tensorplug")
 
 
@@ -112,28 +112,58 @@ class BackendInfo:
 
 
 class _Registry:
+    """The plugins and the backends they declare.
+
+    Discovery is lazy twice over: nothing happens at ``import tensorplug``, and asking for
+    one backend by name (the default ``numpy`` on the first op) loads only the entry point
+    of that name. Everything that needs the whole picture (``specs``, ``manager()``: listing,
+    diagnostics, resolving a device, an unknown name) loads every entry point first, so a
+    plugin that is not used (``tensorplug_cupy`` on a CPU run) is not even imported.
+    """
+
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.pm: pluggy.PluginManager | None = None
-        self.specs: dict[str, BackendSpec] = {}
+        self.discovered = False  # every entry point loaded (``manager()``)
+        self._specs: dict[str, BackendSpec] = {}
         self.sources: dict[str, str] = {}
         self.broken: dict[str, str] = {}
         self.loaded: dict[str, Backend] = {}
         self.plugins: dict[str, Any] = {}  # backend name -> the plugin that declared it
         self.device_apis: dict[str, DeviceAPI | None] = {}  # tensorplug_device_api answers
 
-    def manager(self) -> pluggy.PluginManager:
+    @property
+    def specs(self) -> dict[str, BackendSpec]:
+        """Every declared backend by name, after discovering every plugin."""
+        self.manager()
+        return self._specs
+
+    def _pm(self) -> pluggy.PluginManager:
         if self.pm is None:
             with self.lock:
                 if self.pm is None:
                     pm = pluggy.PluginManager("tensorplug")
                     pm.add_hookspecs(hookspecs)
                     self.pm = pm
-                    self._discover(pm)
         return self.pm
 
+    def manager(self) -> pluggy.PluginManager:
+        """The plugin manager, every plugin discovered (once)."""
+        pm = self._pm()
+        if not self.discovered:
+            with self.lock:
+                if not self.discovered:
+                    # Set first: a plugin's tensorplug_backends may itself ask for a backend.
+                    self.discovered = True
+                    self._discover(pm)
+        return pm
+
+    @staticmethod
+    def _autoload() -> bool:
+        return os.environ.get("TENSORPLUG_DISABLE_PLUGIN_AUTOLOAD") != "1"
+
     def _discover(self, pm: pluggy.PluginManager) -> None:
-        if os.environ.get("TENSORPLUG_DISABLE_PLUGIN_AUTOLOAD") != "1":
+        if self._autoload():
             seen: dict[str, str] = {}
             for ep in entry_points(group=GROUP):
                 dist = ep.dist.name if ep.dist is not None else "?"
@@ -150,10 +180,29 @@ class _Registry:
                     self._register(pm, ep.load(), f"{dist} ({ep.value})")
                 except Exception as e:  # noqa: BLE001 - one broken plugin must not stop others
                     self.broken[ep.name] = _describe(e)
-        if DEFAULT not in self.specs:
-            # A source checkout run without `pip install`: no entry-point metadata exists.
+        self._register_default(pm)
+
+    def _discover_one(self, name: str) -> None:
+        """Load only the entry point called ``name`` (by convention, its backend's name).
+        Failures are left to the full discovery, which reports them."""
+        pm = self._pm()
+        if self._autoload():
+            for ep in entry_points(group=GROUP):
+                if ep.name == name:
+                    dist = ep.dist.name if ep.dist is not None else "?"
+                    with contextlib.suppress(Exception):
+                        self._register(pm, ep.load(), f"{dist} ({ep.value})")
+                    break  # a duplicate is the full discovery's to report
+        if name == DEFAULT:
+            self._register_default(pm)
+
+    def _register_default(self, pm: pluggy.PluginManager) -> None:
+        if DEFAULT not in self._specs:
+            # A source checkout run without `pip install` has no entry-point metadata (or
+            # autoload is off): the default backend's entry point, as pyproject.toml declares it.
+            ep = EntryPoint(DEFAULT, _DEFAULT_ENTRY_POINT, GROUP)
             with contextlib.suppress(ImportError):
-                self._register(pm, import_module("tensorplug_numpy.plugin"), "tensorplug_numpy")
+                self._register(pm, ep.load(), ep.value.partition(".")[0])
 
     def _register(self, pm: pluggy.PluginManager, plugin: Any, source: str) -> None:
         if pm.is_registered(plugin):
@@ -183,26 +232,26 @@ class _Registry:
             pm.unregister(plugin)
             raise
         for spec in specs:
-            if spec.name in self.specs:
+            if spec.name in self._specs:
                 self.broken[spec.name + "@" + source] = (
                     f"backend name {spec.name!r} from {source} is already provided by "
                     f"{self.sources[spec.name]}"
                 )
                 continue
-            self.specs[spec.name] = spec
+            self._specs[spec.name] = spec
             self.sources[spec.name] = source
             self.plugins[spec.name] = plugin
 
     def register(self, plugin: Any, source: str = "registered at runtime") -> list[str]:
         pm = self.manager()
-        before = set(self.specs)
+        before = set(self._specs)
         with self.lock:
             self._register(pm, plugin, source)
-        return sorted(set(self.specs) - before)
+        return sorted(set(self._specs) - before)
 
     def unregister(self, name: str) -> None:
         with self.lock:
-            self.specs.pop(name, None)
+            self._specs.pop(name, None)
             self.sources.pop(name, None)
             self.loaded.pop(name, None)
             self.device_apis.pop(name, None)
@@ -220,17 +269,18 @@ class _Registry:
         be = self.loaded.get(name)
         if be is not None:
             return be
-        self.manager()
         with self.lock:
             if name in self.loaded:
                 return self.loaded[name]
-            spec = self.specs.get(name)
+            if name not in self._specs and not self.discovered:
+                self._discover_one(name)
+            spec = self._specs.get(name) or self.specs.get(name)
             if spec is None:
                 if name in self.broken:
                     raise RuntimeError(f"backend {name!r} is broken: {self.broken[name]}")
                 raise ValueError(
                     f"unknown backend {name!r}; available backends: "
-                    f"{', '.join(sorted(self.specs)) or '(none)'}"
+                    f"{', '.join(sorted(self._specs)) or '(none)'}"
                 )
             ok, reason = _probe(spec)
             if not ok:
@@ -388,7 +438,7 @@ def on_device(be: Backend, device: Any) -> Backend:
             f"{be.device_type!r}"
         )
     index = dev.index or 0
-    spec = REGISTRY.specs.get(be.name)
+    spec = REGISTRY._specs.get(be.name)  # declared already: ``be`` was loaded from it
     if spec is not None and spec.on_device is not None:
         return spec.on_device(index)
     if index != 0:
