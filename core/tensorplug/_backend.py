@@ -243,53 +243,12 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         fin = isfinite(x)
         return bool(k["to_host"](k["amin"](fin, None, False)) == 0) if x.size else False
 
-    def without_none(idx: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any, tuple[int, ...]]:
-        """``idx`` with each ``None`` made a full slice over a size-1 axis inserted into
-        ``shape`` at that place: the same result shape (a slice separates advanced indices as
-        ``None`` does), so setitem never sees a ``None`` (the Array API standard forbids it
-        there)."""
-
-        def used(i: Any) -> int:  # input dims an index item consumes
-            if i is Ellipsis:
-                return 0
-            if isinstance(i, (int, slice)):
-                return 1
-            return len(i.shape) if k["dtype_of"](i) is D.bool_ else 1
-
-        n_ellipsis = len(shape) - sum(used(i) for i in idx if i is not None)
-        items: list[Any] = []
-        padded: list[int] = []
-        pos = 0
-        for i in idx:
-            n = 0 if i is None else n_ellipsis if i is Ellipsis else used(i)
-            padded.extend(shape[pos : pos + n] if i is not None else (1,))
-            items.append(slice(None) if i is None else i)
-            pos += n
-        return tuple(items), (*padded, *shape[pos:])
-
-    def index_grad(g: Array, shape: tuple[int, ...], idx: Any, advanced: bool) -> Array:
-        """Zeros of ``shape`` with ``g`` added at ``idx`` (repeated indices accumulate)."""
-        target = shape
-        if isinstance(idx, tuple) and any(i is None for i in idx):
-            idx, target = without_none(idx, shape)
-        z = k["full"](target, 0, k["dtype_of"](g))
-        if not advanced:
-            k["setitem"](z, idx, g)
-        elif "scatter_add" in k:
-            k["scatter_add"](z, idx, g)
-        else:
-            raise UnsupportedOperation(
-                f"index backward: backend '{be.name}' has no scatter_add kernel, needed for the "
-                "gradient of indexing with integer or mask tensors"
-            )
-        return z if target == shape else k["reshape"](z, shape)
-
     def iota(n: int, shape: tuple[int, ...], like: Array) -> Array:
         return k["reshape"](k["arange"](0, n, 1, D.int64), shape)
 
     return {
         "sum_to": sum_to,
-        "index_grad": index_grad,
+        "index_grad": _index_grad(be),
         "iota": iota,
         "const": lambda x, like: x,
         "log1p": lambda x: k["log"](k["add"](x, 1)),
@@ -311,3 +270,53 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         # Host boundary: declining sends a move between backends through host memory.
         "from_foreign": lambda x, src, device: None,
     }
+
+
+def _index_grad(be: Backend) -> Kernel:
+    """The default ``index_grad`` on ``be``'s kernels."""
+    k = be.kernels
+
+    def index_grad(g: Array, shape: tuple[int, ...], idx: Any, advanced: bool) -> Array:
+        """Zeros of ``shape`` with ``g`` added at ``idx`` (repeated indices accumulate)."""
+        target = shape
+        if isinstance(idx, tuple) and any(i is None for i in idx):
+            idx, target = _without_none(k["dtype_of"], idx, shape)
+        z = k["full"](target, 0, k["dtype_of"](g))
+        if not advanced:
+            k["setitem"](z, idx, g)
+        elif "scatter_add" in k:
+            k["scatter_add"](z, idx, g)
+        else:
+            raise UnsupportedOperation(
+                f"index backward: backend '{be.name}' has no scatter_add kernel, needed for the "
+                "gradient of indexing with integer or mask tensors"
+            )
+        return z if target == shape else k["reshape"](z, shape)
+
+    return index_grad
+
+
+def _without_none(
+    dtype_of: Kernel, idx: tuple[Any, ...], shape: tuple[int, ...]
+) -> tuple[Any, tuple[int, ...]]:
+    """``idx`` with each ``None`` made a full slice over a size-1 axis inserted into ``shape``
+    at that place: the same result shape (a slice separates advanced indices as ``None``
+    does), so setitem never sees a ``None`` (the Array API standard forbids it there)."""
+
+    def used(i: Any) -> int:  # input dims an index item consumes
+        if i is Ellipsis:
+            return 0
+        if isinstance(i, (int, slice)):
+            return 1
+        return len(i.shape) if dtype_of(i) is D.bool_ else 1
+
+    n_ellipsis = len(shape) - sum(used(i) for i in idx if i is not None)
+    items: list[Any] = []
+    padded: list[int] = []
+    pos = 0
+    for i in idx:
+        n = 0 if i is None else n_ellipsis if i is Ellipsis else used(i)
+        padded.extend(shape[pos : pos + n] if i is not None else (1,))
+        items.append(slice(None) if i is None else i)
+        pos += n
+    return tuple(items), (*padded, *shape[pos:])
