@@ -15,6 +15,7 @@ import pytest
 import cupy_stand_in as stand_in
 import tensorplug as tp
 from tensorplug import _contract
+from tensorplug._tensor_ops import TENSOR_OPS
 from tensorplug.plugins import (
     ACCELERATORS,
     DERIVED,
@@ -59,6 +60,8 @@ def test_the_protocols_declare_what_a_backend_has() -> None:
     assert members(KernelOps) | members(BackendOps) == PRIMITIVES | DERIVED | HOST_BOUNDARY
     assert members(OptionalOps) == OPTIONAL | ACCELERATORS
     assert members(KernelOps) <= set(vars(tp.get_backend("numpy").k))
+    # The namespace of create_graph=True backwards offers exactly what a formula may call.
+    assert set(vars(TENSOR_OPS)) == members(KernelOps)
 
 
 def test_defaults_are_exactly_the_derived_and_host_boundary_kernels() -> None:
