@@ -178,8 +178,8 @@ class FakeCupy(types.ModuleType):
 
     def __getattr__(self, name: str) -> Any:
         f = getattr(np, name)
-        if not callable(f):
-            return f
+        if not callable(f) or isinstance(f, type):  # constants and types (``cupy.float32``
+            return f  # is ``numpy.float32``) as they are
         wrapped = _checked(f)
         if isinstance(f, np.ufunc):  # CuPy ufuncs have ``.at`` too (``add.at``: atomic adds)
             wrapped.at = _checked(f.at)  # type: ignore[attr-defined]

@@ -80,7 +80,7 @@ def test_numpy_where_kernels_match_np_where_bit_for_bit(dtype: type, shape: tupl
     x.reshape(-1)[:4] = [np.nan, -0.0, np.inf, -np.inf]
     c.reshape(-1)[:4] = [False, True, False, True]
     want = np.where(c, x, 0)
-    for got in (k.where(c, x, 0), k.where(c, x, 0.0), k.where_zero_(c, x.copy())):
+    for got in (k.where(c, x, 0), k.where(c, x, 0.0), k.where_zero_owned(c, x.copy())):
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
     # a negative zero is kept as such (the bit-select path only serves +0)
@@ -89,12 +89,12 @@ def test_numpy_where_kernels_match_np_where_bit_for_bit(dtype: type, shape: tupl
     )
 
 
-def test_numpy_where_zero_leaves_a_view_alone() -> None:
+def test_numpy_where_zero_owned_leaves_a_view_alone() -> None:
     k = tp.ones(1)._backend.k
     base = RNG.standard_normal((400, 300)).astype(np.float32)
     view = base.T
     before = base.copy()
-    got = k.where_zero_(RNG.random((300, 400)) > 0.5, view)
+    got = k.where_zero_owned(RNG.random((300, 400)) > 0.5, view)
     assert got is not view
     np.testing.assert_array_equal(base, before)
 

@@ -21,6 +21,8 @@ import pytest
 import cupy_stand_in as stand_in
 import tensorplug as tp
 from tensorplug._plugins import REGISTRY
+from tensorplug.plugins import InfoSection
+from tensorplug.testing import pytest_plugin
 
 HERE = Path(__file__).resolve().parent
 
@@ -250,8 +252,13 @@ def test_environment_info_describes_the_gpus(
     info = plugin.tensorplug_environment_info("cupy")
     assert info["cuda:1"] == "Stand-in GPU, 16 GiB, compute capability 9.0"
     assert info["CUDA driver"] == "12.9" and info["CuPy"] == "0.0-stand-in"
+    assert isinstance(info["diagnosis"], InfoSection) and info["diagnosis"].title == "CuPy"
+    # The conformance header is one line: the facts without the CuPy block.
+    header = pytest_plugin._environment_info("cupy")
+    assert header["cuda:0"].startswith("Stand-in GPU") and "diagnosis" not in header
     monkeypatch.setattr(plugin, "probe", lambda: (False, "no GPU"))
-    assert plugin.tensorplug_environment_info("cupy") is None  # the reason is list_backends'
+    info = plugin.tensorplug_environment_info("cupy")  # no devices: the reason is the probe's
+    assert list(info) == ["diagnosis"] and info["diagnosis"].facts["reason"] == "no GPU"
 
 
 def test_broken_cuda_libraries_fail_at_selection(

@@ -94,3 +94,15 @@ def test_loader_errors() -> None:
         list(DataLoader(ds, shuffle=True, generator="seed"))
     with pytest.raises(NotImplementedError, match="must define __len__"):
         len(Dataset())
+
+
+def test_array_samples_are_stacked_with_their_dtype() -> None:
+    class Arrays(Dataset):
+        def __len__(self) -> int:
+            return 3
+
+        def __getitem__(self, i: int) -> np.ndarray:
+            return np.full((2,), i, dtype=np.float64)
+
+    (batch,) = list(DataLoader(Arrays(), batch_size=3))
+    assert batch.dtype is tp.float64 and batch.tolist() == [[0, 0], [1, 1], [2, 2]]

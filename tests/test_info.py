@@ -7,7 +7,6 @@ import platform
 import re
 import subprocess
 import sys
-import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,10 +14,10 @@ import numpy as np
 import pytest
 
 import tensorplug as tp
-from tensorplug import _info, hookspecs
+from tensorplug import _info, _plugins, hookspecs
 from tensorplug.__main__ import main
 from tensorplug._plugins import REGISTRY
-from tensorplug.plugins import BackendSpec, hookimpl
+from tensorplug.plugins import BackendSpec, InfoSection, hookimpl
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -40,7 +39,8 @@ def test_info_json_reports_versions_and_the_numpy_backend(
     assert numpy_row["distribution"] == "tensorplug"
     assert numpy_row["entry_point"] == "numpy = tensorplug_numpy.plugin"
     assert data["selected_backend"] == {"name": "numpy", "chosen_by": "default"}
-    assert "cupy" in data
+    assert data["numpy"] == np.__version__  # from its distribution: the core imports no NumPy
+    assert "installed wheel" in data["sections"]["CuPy"]  # the CuPy plugin's block
 
 
 def test_info_text_has_every_section(capsys: pytest.CaptureFixture[str]) -> None:
@@ -139,7 +139,7 @@ def test_plugins_lists_every_hook_and_the_entry_points(capsys: pytest.CaptureFix
     assert re.search(r"\n  numpy +tensorplug_numpy\.plugin +tensorplug ", text)
 
 
-# -- the CuPy diagnosis, with the plugin's helpers replaced ----------------------------------
+# -- the CuPy block, from the CuPy plugin's hook, with its helpers replaced --------------------
 
 
 def _fake_cupy_plugin(
@@ -149,15 +149,19 @@ def _fake_cupy_plugin(
     driver: int | None,
     probe: tuple[bool, str],
 ) -> None:
-    real = pytest.importorskip("tensorplug_cupy.plugin")
-    fake = types.ModuleType("tensorplug_cupy.plugin")
-    fake.installed_wheels = lambda: wheels  # type: ignore[attr-defined]
-    fake.driver_cuda_version = lambda: driver  # type: ignore[attr-defined]
-    fake.probe = lambda: probe  # type: ignore[attr-defined]
-    fake.install_hint = real.install_hint  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "tensorplug_cupy.plugin", fake)
+    plugin = pytest.importorskip("tensorplug_cupy.plugin")
+    doctor = pytest.importorskip("tensorplug_cupy._doctor")
+    monkeypatch.setattr(plugin, "installed_wheels", lambda: wheels)
+    monkeypatch.setattr(plugin, "driver_cuda_version", lambda: driver)
+    monkeypatch.setattr(plugin, "probe", lambda: (False, probe[1]))  # never load a GPU here
+    monkeypatch.setattr(doctor.plugin, "probe", lambda: probe)
     # No GPU here: what an imported CuPy would say is covered on a GPU machine.
-    monkeypatch.setattr(_info, "_cupy_runtime", lambda: {"devices": 1})
+    monkeypatch.setattr(doctor, "runtime_facts", lambda: {"visible devices": 1})
+
+
+def _cupy_block() -> dict[str, Any]:
+    section: dict[str, Any] = _info.collect_info()["sections"]["CuPy"]
+    return section
 
 
 def test_cupy_wheel_newer_than_the_driver_gets_the_exact_fix(
@@ -169,10 +173,10 @@ def test_cupy_wheel_newer_than_the_driver_gets_the_exact_fix(
         driver=12040,
         probe=(False, "cupy-cuda13x is built for CUDA 13.0 ..."),
     )
-    c = _info.collect_info()["cupy"]
-    assert c["wheel"] == "cupy-cuda13x 14.0.0"
-    assert c["built_for_cuda"] == "13.x"
-    assert c["driver_cuda"] == "12.4"
+    c = _cupy_block()
+    assert c["installed wheel"] == "cupy-cuda13x 14.0.0"
+    assert c["built for CUDA"] == "13.x"
+    assert c["driver CUDA"] == "12.4"
     assert c["usable"] is False
     assert c["fix"] == 'pip uninstall -y cupy-cuda13x && pip install "tensorplug[cuda12]"'
 
@@ -184,7 +188,7 @@ def test_two_cupy_wheels_are_both_removed_by_the_fix(monkeypatch: pytest.MonkeyP
         driver=13000,
         probe=(False, "several CuPy packages are installed"),
     )
-    assert _info.collect_info()["cupy"]["fix"] == (
+    assert _cupy_block()["fix"] == (
         'pip uninstall -y cupy-cuda12x cupy-cuda13x && pip install "tensorplug[cuda13]"'
     )
 
@@ -198,11 +202,12 @@ def test_cupy_without_a_gpu_says_nothing_needs_fixing_for_cpu_use(
         driver=None,
         probe=(False, "no NVIDIA driver found"),
     )
-    c = _info.collect_info()["cupy"]
-    assert c["driver_cuda"] == "none (no NVIDIA driver found)"
+    c = _cupy_block()
+    assert c["driver CUDA"] == "none (no NVIDIA driver found)"
     assert c["fix"].startswith("none needed to use the CPU (no NVIDIA driver here)")
     assert "tensorplug[cuda12]" in c["fix"]
     text = run(capsys, "info")
+    assert "\n\nCuPy:\n  installed wheel:      cupy-cuda12x 14.2.0\n" in text
     assert "  driver CUDA:          none (no NVIDIA driver found)" in text
     assert "  usable:               no" in text
 
@@ -211,30 +216,64 @@ def test_a_working_cupy_gets_no_fix(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_cupy_plugin(
         monkeypatch, wheels=[("cupy-cuda12x", "14.2.0")], driver=13000, probe=(True, "")
     )
-    c = _info.collect_info()["cupy"]
-    assert c["usable"] is True and "fix" not in c and c["devices"] == 1
+    c = _cupy_block()
+    assert c["usable"] is True and "fix" not in c and c["visible devices"] == 1
+    assert list(c) == [
+        "installed wheel", "built for CUDA", "driver CUDA", "CUDA_VISIBLE_DEVICES",
+        "visible devices", "usable"]  # fmt: skip
 
 
 def test_cupy_helpers_that_raise_are_reported_not_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = types.ModuleType("tensorplug_cupy.plugin")
+    plugin = pytest.importorskip("tensorplug_cupy.plugin")
 
     def boom() -> Any:
         raise RuntimeError("CUDA said no")
 
-    fake.installed_wheels = boom  # type: ignore[attr-defined]
-    fake.driver_cuda_version = boom  # type: ignore[attr-defined]
-    fake.probe = boom  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "tensorplug_cupy.plugin", fake)
-    c = _info.collect_info()["cupy"]
-    assert c["wheel"] == "RuntimeError: CUDA said no"
-    assert c["driver_cuda"] == "RuntimeError: CUDA said no"
+    for name in ("installed_wheels", "driver_cuda_version", "probe"):
+        monkeypatch.setattr(plugin, name, boom)
+    c = _cupy_block()
+    assert c["installed wheel"] == "RuntimeError: CUDA said no"
+    assert c["driver CUDA"] == "RuntimeError: CUDA said no"
     assert c["usable"] is False and c["reason"] == "RuntimeError: CUDA said no"
 
 
-def test_missing_cupy_plugin_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_backend_plugin_that_fails_to_import_is_listed_as_broken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The core knows no backend by name: a CuPy plugin that cannot be imported is a broken
+    # entry point like any other, and its block is simply absent.
     monkeypatch.setitem(sys.modules, "tensorplug_cupy.plugin", None)  # import raises
-    c = _info.collect_info()["cupy"]
-    assert c["plugin"].startswith("tensorplug_cupy is not importable (")
+    registry = _plugins._Registry()  # a fresh discovery
+    monkeypatch.setattr(_plugins, "REGISTRY", registry)
+    monkeypatch.setattr(_info, "REGISTRY", registry)
+    info = _info.collect_info()
+    rows = {b["name"]: b for b in info["backends"]}
+    assert rows["cupy"]["status"] == "broken"
+    assert "tensorplug_cupy.plugin" in rows["cupy"]["reason"]
+    assert "CuPy" not in info["sections"]
+    assert rows["numpy"]["status"] == "active"
+
+
+def test_sections_of_a_third_party_plugin_are_printed_after_the_table(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Doctor:
+        @hookimpl
+        def tensorplug_environment_info(self, backend_name: str) -> dict[str, Any] | None:
+            if backend_name != "numpy":
+                return None
+            return {"frob": InfoSection("Frobnicator", {"driver": "1.2", "working": True})}
+
+    doctor = Doctor()
+    REGISTRY.manager().register(doctor)
+    try:
+        data = json.loads(run(capsys, "info", "--json"))
+        assert data["sections"]["Frobnicator"] == {"driver": "1.2", "working": True}
+        assert "frob" not in next(b for b in data["backends"] if b["name"] == "numpy")["facts"]
+        text = run(capsys, "info")
+        assert "\nFrobnicator:\n  driver:  1.2\n  working: yes\n" in text
+    finally:
+        REGISTRY.manager().unregister(doctor)
 
 
 def test_python_dash_m_runs_and_a_bare_call_prints_usage() -> None:

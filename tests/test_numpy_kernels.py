@@ -120,16 +120,16 @@ def test_sum_over_rows_through_blas_is_as_accurate_as_numpys_reduction() -> None
     assert err_blas <= 1.5 * err_numpy
 
 
-def test_where_zero_works_in_place_only_on_an_array_that_owns_its_memory() -> None:
+def test_where_zero_owned_works_in_place_only_on_an_array_that_owns_its_memory() -> None:
     g = RNG.standard_normal((40, 8)).astype(np.float32)
     cond = RNG.random((40, 8)) > 0.5
     want = np.where(cond, g, 0)
-    got = K.where_zero_(cond, g)
+    got = K.where_zero_owned(cond, g)
     assert got is g  # owned: no second buffer
     _same_bits(got, want)
     ro = want.copy()
     ro.flags.writeable = False
-    got = K.where_zero_(cond, ro)
+    got = K.where_zero_owned(cond, ro)
     assert got is not ro
     _same_bits(got, np.where(cond, ro, 0))
 
@@ -158,4 +158,4 @@ def test_where_clamp_and_sigmoid_give_the_plain_calls_bits(dtype: type, shape: t
             if x.dtype.kind == "f":
                 _same_bits(K.sigmoid(x), np.asarray(1 / (1 + np.exp(-x))))
                 want = np.asarray(np.where(cond, x, 0))
-                _same_bits(K.where_zero_(cond, x.copy()), want)
+                _same_bits(K.where_zero_owned(cond, x.copy()), want)

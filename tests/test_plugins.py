@@ -24,6 +24,8 @@ from tensorplug.plugins import (
     Backend,
     BackendSpec,
     BackendUnavailableError,
+    DtypeTable,
+    dtype_table,
     hookimpl,
     xp_kernels,
 )
@@ -439,3 +441,49 @@ def test_device_argument_selects_a_cpu_backend() -> None:
     assert tp.zeros(1, device="cpu").device == "cpu"
     with pytest.raises(ValueError, match="no backend provides device"):
         tp.zeros(1, device="tpu")
+
+
+# -- helpers for a backend over an array namespace ------------------------------------------
+
+
+def test_dtype_table_from_a_namespace_claims_what_it_has() -> None:
+    table = dtype_table(np, library="NumPy")
+    assert table[tp.float32] is np.float32 and table[tp.bool] is np.bool_
+    assert set(dtype_table(np, exclude=[tp.float16])) == set(tp.plugins.ALL_DTYPES) - {tp.float16}
+    no_half = types.SimpleNamespace(float32="f4", float64="f8", int64="i8", bool_="?")
+    assert dict(dtype_table(no_half)) == {
+        tp.float32: "f4", tp.float64: "f8", tp.int64: "i8", tp.bool: "?"
+    }  # fmt: skip
+
+
+def test_dtype_of_matches_dtype_objects_that_only_compare_equal() -> None:
+    # As for JAX: the table holds scalar types (np.float32), the arrays report numpy.dtype
+    # objects, which hash differently but compare equal.
+    table = dtype_table(np, library="NumPy")
+    for d in tp.plugins.ALL_DTYPES:
+        a = np.zeros(2, dtype=table[d])
+        assert table.dtype_of(a) is d and table.dtype_of(a) is d  # learned, then looked up
+    with pytest.raises(TypeError, match="NumPy dtype complex64 has no tensorplug equivalent"):
+        table.dtype_of(np.zeros(2, np.complex64))
+
+
+def test_dtype_of_tolerates_a_library_whose_dtypes_refuse_comparison() -> None:
+    class Prickly:
+        def __eq__(self, other: object) -> bool:
+            raise TypeError("cannot compare")
+
+        __hash__ = object.__hash__
+
+    mine = Prickly()
+    table = DtypeTable({tp.float32: mine}, library="prickly")
+    assert table.dtype_of(types.SimpleNamespace(dtype=mine)) is tp.float32
+    with pytest.raises(TypeError, match=r"prickly dtype .* has no tensorplug equivalent"):
+        table.dtype_of(types.SimpleNamespace(dtype=Prickly()))
+
+
+def test_a_backend_built_on_a_dtype_table_runs() -> None:
+    table = dtype_table(np, library="NumPy")
+    kernels = {**fake_kernels(), "dtype_of": table.dtype_of}
+    be = Backend(name="tabled", kernels=kernels, dtypes=table)
+    x = tp.tensor([1.0, 2.0], backend=be)
+    assert x.dtype is tp.float32 and (x * 2).tolist() == [2.0, 4.0]

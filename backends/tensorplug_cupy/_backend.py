@@ -13,24 +13,22 @@ from typing import Any
 
 import numpy as np
 
-import tensorplug as tp
-from tensorplug.plugins import Backend, Device, xp_kernels
-
-# CuPy arrays carry NumPy dtypes, so the table is the NumPy backend's.
-from tensorplug_numpy._backend import _FROM_NATIVE, _TO_NATIVE
+from tensorplug.plugins import (
+    Backend,
+    Device,
+    DeviceAPI,
+    DtypeTable,
+    dtype,
+    dtype_table,
+    float16,
+    xp_kernels,
+)
 
 _DLPACK_CUDA, _DLPACK_CUDA_MANAGED = 2, 13  # DLDeviceType codes of GPU memory
 
 _instances: dict[int, Backend] = {}
 _lock = threading.Lock()
 _peak: dict[int, int] = {}
-
-
-def _dtype_of(a: Any) -> tp.dtype:
-    try:
-        return _FROM_NATIVE[a.dtype]
-    except KeyError:
-        raise TypeError(f"CuPy dtype {a.dtype} has no tensorplug equivalent") from None
 
 
 def _cupy() -> Any:
@@ -85,26 +83,25 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
             f"(cuda:0 to cuda:{count - 1})"
         )
     dev = cp.cuda.Device(index)
-    rng = _Random(cp, index)
-    k = xp_kernels(cp, _dtype_of)
+    # CuPy's dtypes are NumPy's scalar types; its arrays report ``numpy.dtype`` objects.
+    native = dtype_table(cp, library="CuPy")
+    rng = _Random(cp, index, native)
+    k = xp_kernels(cp, native.dtype_of)
     k.update(
-        # Conversions take tensorplug dtypes; CuPy wants NumPy's.
-        astype=lambda a, d: a.astype(_TO_NATIVE[d]),
-        full=lambda shape, value, d: cp.full(shape, value, dtype=_TO_NATIVE[d]),
-        arange=lambda start, stop, step, d: cp.arange(start, stop, step, dtype=_TO_NATIVE[d]),
-        linspace=lambda start, stop, num, d: cp.linspace(start, stop, num, dtype=_TO_NATIVE[d]),
-        eye=lambda n, m, d: cp.eye(n, m, dtype=_TO_NATIVE[d]),
+        # Conversions take tensorplug dtypes, turned into CuPy's by the table.
+        astype=lambda a, d: a.astype(native[d]),
+        full=lambda shape, value, d: cp.full(shape, value, dtype=native[d]),
+        arange=lambda start, stop, step, d: cp.arange(start, stop, step, dtype=native[d]),
+        linspace=lambda start, stop, num, d: cp.linspace(start, stop, num, dtype=native[d]),
+        eye=lambda n, m, d: cp.eye(n, m, dtype=native[d]),
         # Nested lists are parsed on the host by NumPy, then copied over once; the way back is
         # CuPy's device-to-host copy (NumPy refuses to convert a CuPy array implicitly).
-        from_host=lambda obj, d: _from_host(cp, obj, d),
+        from_host=lambda obj, d: _from_host(cp, obj, None if d is None else native[d]),
         to_host=cp.asnumpy,
         # cupy.asarray has no ``copy=`` before CuPy 14; ndarray.copy() is the same everywhere.
         copy=lambda a: a.copy(),
         # In place, without the temporaries of the generic versions (as for NumPy).
-        iadd=lambda dst, src: cp.add(dst, src, out=dst),
-        isub=lambda dst, src: cp.subtract(dst, src, out=dst),
-        imul=lambda dst, src: cp.multiply(dst, src, out=dst),
-        idiv=lambda dst, src: cp.true_divide(dst, src, out=dst),
+        **_in_place(cp),
         assign=lambda dst, src: cp.copyto(dst, src, casting="unsafe"),
         # The default builds a 0-d device array per call: one more allocation and launch.
         relu=lambda x: cp.maximum(x, x.dtype.type(0)),
@@ -133,7 +130,7 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
     return Backend(
         name=name,
         kernels=k,
-        dtypes=_TO_NATIVE,
+        dtypes=native,
         device_type="cuda",
         version=cp.__version__,
         array_types=(cp.ndarray,),
@@ -159,8 +156,26 @@ def _on(cp: Any, index: int, f: Callable[..., Any]) -> Callable[..., Any]:
     return kernel
 
 
-def _from_host(cp: Any, obj: Any, d: tp.dtype | None) -> Any:
-    native = None if d is None else _TO_NATIVE[d]
+def _in_place(cp: Any) -> dict[str, Callable[[Any, Any], None]]:
+    """``iadd``, ``isub``, ``imul``, ``idiv``: ``dst op= src`` through the ufunc's ``out=``;
+    in-place kernels return ``None`` (the contract's ``IN_PLACE``)."""
+
+    def kernel(ufunc: Any) -> Callable[[Any, Any], None]:
+        def run(dst: Any, src: Any) -> None:
+            ufunc(dst, src, out=dst)
+
+        run.__name__ = getattr(ufunc, "__name__", "kernel")
+        return run
+
+    return {
+        "iadd": kernel(cp.add),
+        "isub": kernel(cp.subtract),
+        "imul": kernel(cp.multiply),
+        "idiv": kernel(cp.true_divide),
+    }
+
+
+def _from_host(cp: Any, obj: Any, native: Any) -> Any:
     if isinstance(obj, cp.ndarray) or hasattr(obj, "__cuda_array_interface__"):
         return cp.array(obj, dtype=native)  # already on a GPU: a device-side copy
     return cp.asarray(np.asarray(obj, dtype=native))
@@ -184,9 +199,10 @@ def _from_foreign(cp: Any, index: int, arr: Any) -> Any:
 class _Random:
     """One CuPy ``Generator`` per GPU; ``tp.manual_seed`` reseeds it."""
 
-    def __init__(self, cp: Any, index: int) -> None:
+    def __init__(self, cp: Any, index: int, native: DtypeTable) -> None:
         self.cp = cp
         self.index = index
+        self.native = native
         self.gen: Any = None
 
     def seed(self, s: int | None) -> None:
@@ -198,22 +214,36 @@ class _Random:
             self.seed(None)
         return self.gen
 
-    def _float(self, d: tp.dtype) -> Any:
+    def _float(self, d: dtype) -> Any:
         # CuPy draws float32 or float64 only; float16 samples are float32 samples rounded.
-        return np.float32 if d is tp.float16 else _TO_NATIVE[d]
+        return np.float32 if d is float16 else self.native[d]
 
-    def uniform(self, shape: tuple[int, ...], d: tp.dtype) -> Any:
-        return self._g().random(shape, dtype=self._float(d)).astype(_TO_NATIVE[d], copy=False)
+    def uniform(self, shape: tuple[int, ...], d: dtype) -> Any:
+        r = self._g().random(shape, dtype=self._float(d))
+        return r.astype(self.native[d], copy=False)
 
-    def normal(self, shape: tuple[int, ...], d: tp.dtype) -> Any:
+    def normal(self, shape: tuple[int, ...], d: dtype) -> Any:
         r = self._g().standard_normal(shape, dtype=self._float(d))
-        return r.astype(_TO_NATIVE[d], copy=False)
+        return r.astype(self.native[d], copy=False)
 
-    def integers(self, low: int, high: int, shape: tuple[int, ...], d: tp.dtype) -> Any:
-        return self._g().integers(low, high, size=shape, dtype=_TO_NATIVE[d])
+    def integers(self, low: int, high: int, shape: tuple[int, ...], d: dtype) -> Any:
+        return self._g().integers(low, high, size=shape, dtype=self.native[d])
 
 
 # -- the CUDA runtime facts behind ``tensorplug.cuda`` -----------------------------------------
+
+
+def device_api() -> DeviceAPI:
+    """What ``tensorplug.cuda`` asks of CuPy (the plugin's ``tensorplug_device_api``)."""
+    return DeviceAPI(
+        device_count=device_count,
+        device_name=device_name,
+        memory_allocated=memory_allocated,
+        max_memory_allocated=max_memory_allocated,
+        memory_reserved=memory_reserved,
+        reset_peak_memory_stats=reset_peak_memory_stats,
+        empty_cache=empty_cache,
+    )
 
 
 def _track_peak_memory(cp: Any) -> None:

@@ -16,7 +16,7 @@ import sys
 from importlib.metadata import distributions
 from typing import Any
 
-from tensorplug.plugins import Backend, BackendSpec, hookimpl
+from tensorplug.plugins import Backend, BackendSpec, DeviceAPI, InfoSection, hookimpl
 
 _CUDA_SUCCESS = 0
 
@@ -183,12 +183,33 @@ def tensorplug_backends() -> list[BackendSpec]:
 
 @hookimpl
 def tensorplug_environment_info(backend_name: str) -> dict[str, Any] | None:
-    """The GPUs (name, memory, compute capability) and CuPy's versions, when usable.
+    """For ``tensorplug info``: the GPUs (name, memory, compute capability) and CuPy's
+    versions when usable, and on every machine the CuPy block (wheel, driver, the fix).
 
     Why CuPy is unusable is the probe's reason, which ``list_backends`` already shows.
     """
-    if backend_name != "cupy" or not probe()[0]:
+    if backend_name != "cupy":
         return None
-    from ._backend import describe_devices
+    from ._doctor import TITLE, diagnose, guard
 
-    return dict(describe_devices())
+    facts: dict[str, Any] = {}
+    (usable, _), _ = guard(probe, (False, ""))
+    if usable:
+        from ._backend import describe_devices
+
+        devices, err = guard(describe_devices, {})
+        facts.update(devices)
+        if err:
+            facts["devices"] = err
+    facts["diagnosis"] = InfoSection(TITLE, diagnose())
+    return facts
+
+
+@hookimpl
+def tensorplug_device_api(backend_name: str) -> DeviceAPI | None:
+    """Device count, names and CuPy's memory-pool statistics for ``tensorplug.cuda``."""
+    if backend_name != "cupy":
+        return None
+    from ._backend import device_api
+
+    return device_api()

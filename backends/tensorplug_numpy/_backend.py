@@ -7,28 +7,35 @@ from typing import Any
 
 import numpy as np
 
-import tensorplug as tp
-from tensorplug.plugins import Backend, xp_kernels
+from tensorplug.plugins import (
+    Backend,
+    DtypeTable,
+    bool_,
+    dtype,
+    float16,
+    float32,
+    float64,
+    int32,
+    int64,
+    xp_kernels,
+)
 
 _ND = np.ndarray
 _asarray = np.asarray
 
-_TO_NATIVE = {
-    tp.bool: np.dtype(np.bool_),
-    tp.int32: np.dtype(np.int32),
-    tp.int64: np.dtype(np.int64),
-    tp.float16: np.dtype(np.float16),
-    tp.float32: np.dtype(np.float32),
-    tp.float64: np.dtype(np.float64),
-}
-_FROM_NATIVE = {v: k for k, v in _TO_NATIVE.items()}
-
-
-def _dtype_of(a: Any) -> tp.dtype:
-    try:
-        return _FROM_NATIVE[a.dtype]
-    except KeyError:
-        raise TypeError(f"NumPy dtype {a.dtype} has no tensorplug equivalent") from None
+DTYPES = DtypeTable(
+    {
+        bool_: np.dtype(np.bool_),
+        int32: np.dtype(np.int32),
+        int64: np.dtype(np.int64),
+        float16: np.dtype(np.float16),
+        float32: np.dtype(np.float32),
+        float64: np.dtype(np.float64),
+    },
+    library="NumPy",
+)
+"""tensorplug dtype -> ``numpy.dtype``: dtype objects, not scalar types, which the fast paths
+below compare by identity with an array's ``dtype``."""
 
 
 _UINT_VIEW: dict[np.dtype[Any], np.dtype[Any]] = {
@@ -257,7 +264,7 @@ def _pow(a: Any, b: Any) -> Any:
     return r if r.__class__ is _ND else _asarray(r)
 
 
-def _where_zero_(cond: Any, x: Any) -> Any:
+def _where_zero_owned(cond: Any, x: Any) -> Any:
     """``where(cond, x, 0)`` written into ``x`` when ``x`` owns its memory (no view shares
     it), else a new array; use the result. Branch-free like ``_where``: ``x``'s integer view
     multiplied by ``cond`` (in place when allowed, so no second buffer of ``x``'s size).
@@ -350,11 +357,30 @@ def _numel(shape: tuple[int, ...]) -> int:
     return n
 
 
-def _full(shape: Any, value: Any, d: tp.dtype) -> Any:
+def _full(shape: Any, value: Any, d: dtype) -> Any:
     # np.full without its Python-level dispatch: ``zero_()``/``fill_`` call this every step.
-    a = np.empty(shape, dtype=_TO_NATIVE[d])
+    a = np.empty(shape, dtype=DTYPES[d])
     a[...] = value
     return a
+
+
+# In-place kernels return None (the contract's ``IN_PLACE``). ``out`` given by position: as a
+# keyword NumPy parses it on every call, a third of a small kernel (the engine's gradient
+# sums, every optimizer update).
+def _iadd(dst: Any, src: Any) -> None:
+    np.add(dst, src, dst)
+
+
+def _isub(dst: Any, src: Any) -> None:
+    np.subtract(dst, src, dst)
+
+
+def _imul(dst: Any, src: Any) -> None:
+    np.multiply(dst, src, dst)
+
+
+def _idiv(dst: Any, src: Any) -> None:
+    np.true_divide(dst, src, dst)
 
 
 def _assign(dst: Any, src: Any) -> None:
@@ -363,7 +389,7 @@ def _assign(dst: Any, src: Any) -> None:
 
 
 class _Random:
-    """The backend's generator; ``tp.manual_seed`` reseeds it."""
+    """The backend's generator; ``tensorplug.manual_seed`` reseeds it."""
 
     def __init__(self) -> None:
         self.gen = np.random.default_rng()
@@ -371,14 +397,14 @@ class _Random:
     def seed(self, s: int) -> None:
         self.gen = np.random.default_rng(s)
 
-    def uniform(self, shape: tuple[int, ...], dtype: tp.dtype) -> Any:
-        return self.gen.random(shape, dtype=np.float64).astype(_TO_NATIVE[dtype], copy=False)
+    def uniform(self, shape: tuple[int, ...], dtype: dtype) -> Any:
+        return self.gen.random(shape, dtype=np.float64).astype(DTYPES[dtype], copy=False)
 
-    def normal(self, shape: tuple[int, ...], dtype: tp.dtype) -> Any:
-        return self.gen.standard_normal(shape).astype(_TO_NATIVE[dtype], copy=False)
+    def normal(self, shape: tuple[int, ...], dtype: dtype) -> Any:
+        return self.gen.standard_normal(shape).astype(DTYPES[dtype], copy=False)
 
-    def integers(self, low: int, high: int, shape: tuple[int, ...], dtype: tp.dtype) -> Any:
-        return self.gen.integers(low, high, shape).astype(_TO_NATIVE[dtype], copy=False)
+    def integers(self, low: int, high: int, shape: tuple[int, ...], dtype: dtype) -> Any:
+        return self.gen.integers(low, high, shape).astype(DTYPES[dtype], copy=False)
 
 
 def make_backend() -> Backend:
@@ -387,7 +413,7 @@ def make_backend() -> Backend:
     # (it applies to the loading thread's NumPy context; documented in docs/architecture.md).
     np.seterr(all="ignore")
     rng = _Random()
-    k = xp_kernels(np, _dtype_of)
+    k = xp_kernels(np, DTYPES.dtype_of)
     ufuncs = {
         "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
         "neg": np.negative, "pow": np.power, "exp": np.exp, "log": np.log,
@@ -408,19 +434,17 @@ def make_backend() -> Backend:
         where=_where,
         matmul=_matmul,
         getitem=_asarray_result(k["getitem"]),
-        # In place, and without the temporaries of the generic versions:
-        # Methods, not np.reshape/np.transpose: no array-function dispatch (0.5 µs a call).
+        # Methods, not np.reshape/np.transpose: no array-function dispatch.
         reshape=lambda a, shape: a.reshape(shape),
         permute=lambda a, axes: a.transpose(axes),
         broadcast_to=_broadcast_to,
         sum_to=_sum_to,
-        where_zero_=_where_zero_,
-        # ``out`` given by position: as a keyword NumPy parses it at 0.1 µs a call, a third of
-        # a small kernel (the engine's gradient sums, every optimizer update).
-        iadd=lambda dst, src: np.add(dst, src, dst),
-        isub=lambda dst, src: np.subtract(dst, src, dst),
-        imul=lambda dst, src: np.multiply(dst, src, dst),
-        idiv=lambda dst, src: np.true_divide(dst, src, dst),
+        where_zero_owned=_where_zero_owned,
+        # In place, and without the temporaries of the generic versions:
+        iadd=_iadd,
+        isub=_isub,
+        imul=_imul,
+        idiv=_idiv,
         assign=_assign,
         fill_=lambda dst, value: dst.fill(value),  # optional: zero_()/fill_() under no_grad
         clamp=_clamp,
@@ -431,13 +455,13 @@ def make_backend() -> Backend:
         relu=_relu,
         scatter_add=np.add.at,
         any_nonfinite=lambda x: not bool(np.isfinite(x).all()),
-        astype=lambda a, d: a.astype(_TO_NATIVE[d]),
+        astype=lambda a, d: a.astype(DTYPES[d]),
         copy=lambda a: a.copy(),
         full=_full,
-        arange=lambda start, stop, step, d: np.arange(start, stop, step, dtype=_TO_NATIVE[d]),
-        linspace=lambda start, stop, num, d: np.linspace(start, stop, num, dtype=_TO_NATIVE[d]),
-        eye=lambda n, m, d: np.eye(n, m, dtype=_TO_NATIVE[d]),
-        from_host=lambda obj, d: np.array(obj, dtype=None if d is None else _TO_NATIVE[d]),
+        arange=lambda start, stop, step, d: np.arange(start, stop, step, dtype=DTYPES[d]),
+        linspace=lambda start, stop, num, d: np.linspace(start, stop, num, dtype=DTYPES[d]),
+        eye=lambda n, m, d: np.eye(n, m, dtype=DTYPES[d]),
+        from_host=lambda obj, d: np.array(obj, dtype=None if d is None else DTYPES[d]),
         to_host=np.asarray,
         random_uniform=rng.uniform,
         random_normal=rng.normal,
@@ -446,7 +470,7 @@ def make_backend() -> Backend:
     return Backend(
         name="numpy",
         kernels=k,
-        dtypes=_TO_NATIVE,
+        dtypes=DTYPES,
         device_type="cpu",
         version=np.__version__,
         array_types=(np.ndarray,),

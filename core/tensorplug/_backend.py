@@ -1,46 +1,23 @@
-"""The kernel contract between tensorplug's core and a backend.
+"""Backends: the ``Backend`` record, its kernel namespace and the derived kernels' defaults.
 
 A backend is a ``Backend`` object: a name, a device kind, a dtype table and a table of kernels on
-raw arrays. ``PRIMITIVES`` is the short, frozen list every backend must implement;
-``DERIVED`` kernels have defaults composed from primitives here, which a backend may override
-for speed; ``OPTIONAL`` kernels have no default, and an op needing one a backend lacks raises
-``UnsupportedOperation``. The core calls kernels as ``backend.k.name(...)``: an attribute
-lookup, never a plugin call.
+raw arrays. What each kernel must do, and which ones a backend must, may or need not provide,
+is the contract in ``_contract.py``, checked here when a ``Backend`` is built. The core calls
+kernels as ``backend.k.name(...)``: an attribute lookup, never a plugin call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
+from . import _contract
 from . import _dtype as D
+from ._contract import Array, Kernel
 
-Array: TypeAlias = Any
-"""A backend's native array (``numpy.ndarray``, ``cupy.ndarray``, ...): opaque to the core."""
-
-Kernel: TypeAlias = Callable[..., Any]
-
-PRIMITIVES: frozenset[str] = frozenset(
-    {
-        "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "sin", "cos",
-        "tanh", "sign",
-        "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge",
-        "sum", "prod", "amax", "amin", "argmax", "argmin", "matmul",
-        "reshape", "permute", "broadcast_to", "concat", "getitem", "setitem", "astype", "copy",
-        "full", "arange", "linspace", "eye", "from_host", "to_host", "dtype_of",
-        "random_uniform", "random_normal", "random_integers",
-    }
-)  # fmt: skip
-"""Kernels every backend implements. Changing this set is an API decision."""
-
-OPTIONAL: frozenset[str] = frozenset({"scatter_add"})
-"""Kernels without a default; ops that need one raise ``UnsupportedOperation`` if absent."""
-
-ACCELERATORS: frozenset[str] = frozenset({"isub", "imul", "idiv", "fill_", "where_zero_"})
-"""Kernels without a default that the core uses when a backend has them (in-place updates
-outside the graph, ReLU's backward written into its own gradient) and otherwise replaces
-with primitives; they only make things faster."""
+if TYPE_CHECKING:
+    from ._contract import BackendOps
 
 
 class UnsupportedOperation(NotImplementedError):
@@ -119,6 +96,11 @@ class Kernels:
     __slots__ = ("__dict__", "_caches")
     _caches: list[dict[Any, Any]]
 
+    if TYPE_CHECKING:
+        # The kernels are instance attributes, set from the table; ``Backend.k`` is typed
+        # with the contract's ``BackendOps``, which this namespace satisfies.
+        def __getattr__(self, name: str) -> Kernel: ...
+
     def __init__(self, table: Mapping[str, Kernel]) -> None:
         self.__dict__.update(table)
         object.__setattr__(self, "_caches", [])
@@ -168,14 +150,11 @@ class Backend:
     synchronize: Callable[[], None] = lambda: None
     manual_seed: Callable[[int], None] = lambda seed: None
     info: Mapping[str, Any] = field(default_factory=dict)
-    k: Any = field(init=False, repr=False)
+    k: BackendOps = field(init=False, repr=False)
+    """The kernels as attributes (``Kernels``), the derived defaults filled in."""
 
     def __post_init__(self) -> None:
-        missing = sorted(PRIMITIVES - set(self.kernels))
-        if missing:
-            raise TypeError(
-                f"backend {self.name!r} is missing required kernels: {', '.join(missing)}"
-            )
+        _contract.check(self.name, self.kernels)
         if D.float32 not in self.dtypes:
             raise TypeError(f"backend {self.name!r} must support float32")
         table = dict(default_kernels(self))
@@ -201,7 +180,8 @@ class Backend:
 
 
 def default_kernels(be: Backend) -> dict[str, Kernel]:
-    """Derived kernels written with primitives; a backend's own entries replace these."""
+    """The defaults of the derived and host-boundary kernels (``_contract.DERIVED``,
+    ``HOST_BOUNDARY``), written with primitives; a backend's own entries replace these."""
     k = be.kernels
 
     def sum_to(x: Array, shape: tuple[int, ...]) -> Array:
@@ -247,53 +227,12 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         fin = isfinite(x)
         return bool(k["to_host"](k["amin"](fin, None, False)) == 0) if x.size else False
 
-    def without_none(idx: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[Any, tuple[int, ...]]:
-        """``idx`` with each ``None`` made a full slice over a size-1 axis inserted into
-        ``shape`` at that place: the same result shape (a slice separates advanced indices as
-        ``None`` does), so setitem never sees a ``None`` (the Array API standard forbids it
-        there)."""
-
-        def used(i: Any) -> int:  # input dims an index item consumes
-            if i is Ellipsis:
-                return 0
-            if isinstance(i, (int, slice)):
-                return 1
-            return len(i.shape) if k["dtype_of"](i) is D.bool_ else 1
-
-        n_ellipsis = len(shape) - sum(used(i) for i in idx if i is not None)
-        items: list[Any] = []
-        padded: list[int] = []
-        pos = 0
-        for i in idx:
-            n = 0 if i is None else n_ellipsis if i is Ellipsis else used(i)
-            padded.extend(shape[pos : pos + n] if i is not None else (1,))
-            items.append(slice(None) if i is None else i)
-            pos += n
-        return tuple(items), (*padded, *shape[pos:])
-
-    def index_grad(g: Array, shape: tuple[int, ...], idx: Any, advanced: bool) -> Array:
-        """Zeros of ``shape`` with ``g`` added at ``idx`` (repeated indices accumulate)."""
-        target = shape
-        if isinstance(idx, tuple) and any(i is None for i in idx):
-            idx, target = without_none(idx, shape)
-        z = k["full"](target, 0, k["dtype_of"](g))
-        if not advanced:
-            k["setitem"](z, idx, g)
-        elif "scatter_add" in k:
-            k["scatter_add"](z, idx, g)
-        else:
-            raise UnsupportedOperation(
-                f"index backward: backend '{be.name}' has no scatter_add kernel, needed for the "
-                "gradient of indexing with integer or mask tensors"
-            )
-        return z if target == shape else k["reshape"](z, shape)
-
     def iota(n: int, shape: tuple[int, ...], like: Array) -> Array:
         return k["reshape"](k["arange"](0, n, 1, D.int64), shape)
 
     return {
         "sum_to": sum_to,
-        "index_grad": index_grad,
+        "index_grad": _index_grad(be),
         "iota": iota,
         "const": lambda x, like: x,
         "log1p": lambda x: k["log"](k["add"](x, 1)),
@@ -312,75 +251,56 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         "iadd": iadd,
         "isfinite": isfinite,
         "any_nonfinite": any_nonfinite,
+        # Host boundary: declining sends a move between backends through host memory.
+        "from_foreign": lambda x, src, device: None,
     }
 
 
-def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kernel]:
-    """Kernels written once against an Array-API-style namespace ``xp`` (NumPy, CuPy, ...).
+def _index_grad(be: Backend) -> Kernel:
+    """The default ``index_grad`` on ``be``'s kernels."""
+    k = be.kernels
 
-    A backend takes this table and overrides only where its library differs.
-    """
+    def index_grad(g: Array, shape: tuple[int, ...], idx: Any, advanced: bool) -> Array:
+        """Zeros of ``shape`` with ``g`` added at ``idx`` (repeated indices accumulate)."""
+        target = shape
+        if isinstance(idx, tuple) and any(i is None for i in idx):
+            idx, target = _without_none(k["dtype_of"], idx, shape)
+        z = k["full"](target, 0, k["dtype_of"](g))
+        if not advanced:
+            k["setitem"](z, idx, g)
+        elif "scatter_add" in k:
+            k["scatter_add"](z, idx, g)
+        else:
+            raise UnsupportedOperation(
+                f"index backward: backend '{be.name}' has no scatter_add kernel, needed for the "
+                "gradient of indexing with integer or mask tensors"
+            )
+        return z if target == shape else k["reshape"](z, shape)
 
-    def _axis(axis: tuple[int, ...] | None) -> tuple[int, ...] | None:
-        return axis
+    return index_grad
 
-    concat = getattr(xp, "concat", None) or xp.concatenate
-    permute = getattr(xp, "permute_dims", None) or xp.transpose
-    pow_ = getattr(xp, "pow", None) or xp.power
 
-    def getitem(a: Array, idx: Any) -> Array:
-        return a[idx]
+def _without_none(
+    dtype_of: Kernel, idx: tuple[Any, ...], shape: tuple[int, ...]
+) -> tuple[Any, tuple[int, ...]]:
+    """``idx`` with each ``None`` made a full slice over a size-1 axis inserted into ``shape``
+    at that place: the same result shape (a slice separates advanced indices as ``None``
+    does), so setitem never sees a ``None`` (the Array API standard forbids it there)."""
 
-    def setitem(a: Array, idx: Any, v: Any) -> None:
-        a[idx] = v
+    def used(i: Any) -> int:  # input dims an index item consumes
+        if i is Ellipsis:
+            return 0
+        if isinstance(i, (int, slice)):
+            return 1
+        return len(i.shape) if dtype_of(i) is D.bool_ else 1
 
-    def argmax(a: Array, axis: int | None, keepdims: bool) -> Array:
-        return xp.argmax(a, axis=axis, keepdims=keepdims)
-
-    def argmin(a: Array, axis: int | None, keepdims: bool) -> Array:
-        return xp.argmin(a, axis=axis, keepdims=keepdims)
-
-    return {
-        "add": xp.add,
-        "sub": xp.subtract,
-        "mul": xp.multiply,
-        "div": xp.divide,
-        "neg": xp.negative,
-        "pow": pow_,
-        "exp": xp.exp,
-        "log": xp.log,
-        "log1p": xp.log1p,
-        "expm1": xp.expm1,
-        "sqrt": xp.sqrt,
-        "abs": xp.abs,
-        "sin": xp.sin,
-        "cos": xp.cos,
-        "tanh": xp.tanh,
-        "sign": xp.sign,
-        "maximum": xp.maximum,
-        "minimum": xp.minimum,
-        "where": xp.where,
-        "eq": xp.equal,
-        "ne": xp.not_equal,
-        "lt": xp.less,
-        "le": xp.less_equal,
-        "gt": xp.greater,
-        "ge": xp.greater_equal,
-        "isfinite": xp.isfinite,
-        "sum": lambda a, axis, keepdims: xp.sum(a, axis=_axis(axis), keepdims=keepdims),
-        "prod": lambda a, axis, keepdims: xp.prod(a, axis=_axis(axis), keepdims=keepdims),
-        "amax": lambda a, axis, keepdims: xp.max(a, axis=_axis(axis), keepdims=keepdims),
-        "amin": lambda a, axis, keepdims: xp.min(a, axis=_axis(axis), keepdims=keepdims),
-        "argmax": argmax,
-        "argmin": argmin,
-        "matmul": xp.matmul,
-        "reshape": lambda a, shape: xp.reshape(a, shape),
-        "permute": lambda a, axes: permute(a, axes),
-        "broadcast_to": xp.broadcast_to,
-        "concat": lambda arrays, axis: concat(list(arrays), axis=axis),
-        "stack": lambda arrays, axis: xp.stack(list(arrays), axis=axis),
-        "getitem": getitem,
-        "setitem": setitem,
-        "copy": lambda a: xp.asarray(a, copy=True),
-        "dtype_of": dtype_of,
-    }
+    n_ellipsis = len(shape) - sum(used(i) for i in idx if i is not None)
+    items: list[Any] = []
+    padded: list[int] = []
+    pos = 0
+    for i in idx:
+        n = 0 if i is None else n_ellipsis if i is Ellipsis else used(i)
+        padded.extend(shape[pos : pos + n] if i is not None else (1,))
+        items.append(slice(None) if i is None else i)
+        pos += n
+    return tuple(items), (*padded, *shape[pos:])

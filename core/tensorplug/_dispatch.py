@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from . import _dtype as D
 from ._backend import UnsupportedOperation
@@ -36,7 +36,7 @@ from ._graph import (
 from ._tensor import Tensor
 
 if TYPE_CHECKING:
-    from ._backend import Backend
+    from ._backend import Backend, Kernels
 
 _SCALARS = (int, float, bool)
 _SCALAR_CATEGORY = {bool: D.BOOL, int: D.INT, float: D.FLOAT}
@@ -77,7 +77,7 @@ def _forward_entry(
 
     entry = (f, getattr(f, "nd", f))
     spec.forwards[be] = entry
-    k._caches.append(spec.forwards)
+    cast("Kernels", k)._caches.append(spec.forwards)
     return entry
 
 

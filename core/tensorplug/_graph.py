@@ -20,12 +20,13 @@ from __future__ import annotations
 import itertools
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Concatenate
 
 from ._grad_mode import switches
 
 if TYPE_CHECKING:
     from ._backend import Backend
+    from ._contract import KernelOps
     from ._tensor import Tensor
 
 OUT = -1
@@ -483,7 +484,7 @@ class Node(NodeBase, metaclass=_NodeType):
         # Each op states its own arity (``backward(ctx, ops, g, x)``); the engine calls them
         # as ``type(node).backward(node, ops, g, *saved)``.
         forward: ClassVar[Callable[..., Any]]
-        backward: ClassVar[Callable[..., tuple[Any, ...]]]
+        backward: ClassVar[Callable[Concatenate[Node, KernelOps, ...], tuple[Any, ...]]]
     else:
 
         @staticmethod
@@ -491,7 +492,7 @@ class Node(NodeBase, metaclass=_NodeType):
             raise NotImplementedError
 
         @staticmethod
-        def backward(ctx: Any, ops: Any, grad: Any, *saved: Any) -> tuple[Any, ...]:
+        def backward(ctx: Node, ops: KernelOps, grad: Any, *saved: Any) -> tuple[Any, ...]:
             raise NotImplementedError
 
     # -- hooks, as on PyTorch's Node -------------------------------------------------------

@@ -1,8 +1,11 @@
 """The environment doctor behind ``tensorplug info`` and ``tensorplug plugins``.
 
-Everything here runs at diagnosis time only and must never raise: a broken plugin, a CuPy
-wheel that does not match the driver or a machine without a GPU are exactly what it is asked
-to describe. Each probe is wrapped, and a failure becomes a line of the report.
+Everything here runs at diagnosis time only and must never raise: a broken plugin or a backend
+that cannot run here is exactly what it is asked to describe. Each probe is wrapped, and a
+failure becomes a line of the report. What a backend's plugin knows about its own install (the
+CuPy plugin's check of its wheel against the NVIDIA driver) comes through the
+``tensorplug_environment_info`` hook, as facts and ``InfoSection`` blocks; no backend or array
+library is imported here.
 """
 
 from __future__ import annotations
@@ -12,12 +15,11 @@ import os
 import platform
 import sys
 from collections.abc import Callable
-from importlib import import_module
 from importlib.metadata import PackageNotFoundError, entry_points, version
 from typing import Any
 
 from . import _compiled, hookspecs
-from ._plugins import GROUP, REGISTRY, _current_name, list_backends
+from ._plugins import GROUP, REGISTRY, InfoSection, _current_name, list_backends
 
 __all__ = ["collect_info", "collect_plugins", "format_info", "format_plugins"]
 
@@ -79,9 +81,13 @@ def _environment_facts(name: str) -> tuple[dict[str, Any], str]:
     return facts, err
 
 
-def _backends(entry_rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+def _backends(
+    entry_rows: list[dict[str, str]],
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """One row per backend, and the plugins' ``InfoSection`` blocks by title."""
     by_source = {f"{r['distribution']} ({r['value']})": r for r in entry_rows}
     rows: list[dict[str, Any]] = []
+    sections: dict[str, dict[str, Any]] = {}
     for b in list_backends():
         ep = by_source.get(b.source)
         row: dict[str, Any] = {
@@ -98,107 +104,21 @@ def _backends(entry_rows: list[dict[str, str]]) -> list[dict[str, Any]]:
             facts, err = _environment_facts(b.name)
             if err:
                 facts["environment_info failed"] = err
+            for key, value in list(facts.items()):
+                if isinstance(value, InfoSection):
+                    sections[value.title] = {str(k): v for k, v in value.facts.items()}
+                    del facts[key]
             row["facts"] = facts
         rows.append(row)
-    return rows
-
-
-def _cupy_section() -> dict[str, Any]:
-    """The facts that settle "why does CuPy not work here", each obtained defensively.
-
-    The CuPy plugin (``tensorplug_cupy.plugin``) knows how to ask the driver without importing
-    CuPy; its helpers are used when present, and their absence is reported, not fatal.
-    """
-    out: dict[str, Any] = {}
-    plugin, err = _guard(lambda: import_module("tensorplug_cupy.plugin"))
-    if plugin is None:
-        out["plugin"] = f"tensorplug_cupy is not importable ({err})"
-        return out
-
-    def call(name: str, *args: Any) -> tuple[Any, str]:
-        fn = getattr(plugin, name, None)
-        if fn is None:
-            return None, f"tensorplug_cupy.plugin has no {name}()"
-        return _guard(lambda: fn(*args))
-
-    wheels, err = call("installed_wheels")
-    wheels = wheels or []
-    out["wheel"] = ", ".join(f"{n} {v}" for n, v in wheels) if wheels else (err or "none")
-    majors = sorted({m for n, _ in wheels if (m := _wheel_major(n)) is not None})
-    out["built_for_cuda"] = ", ".join(f"{m}.x" for m in majors) if majors else "unknown"
-    driver, err = call("driver_cuda_version")
-    out["driver_cuda"] = _cuda(driver) if driver else (err or "none (no NVIDIA driver found)")
-    out["cuda_visible_devices"] = os.environ.get("CUDA_VISIBLE_DEVICES", "(not set)")
-    if wheels and driver:
-        out.update(_cupy_runtime())
-    ok, reason = (False, "")
-    probe = getattr(plugin, "probe", None)
-    if probe is not None:
-        (ok, reason), err = _guard(probe, (False, ""))
-        reason = reason or err
-    out["usable"] = bool(ok)
-    if reason:
-        out["reason"] = reason
-    hint, _ = call("install_hint", driver or None)
-    if hint and not ok:
-        fix = _fix(wheels, driver, hint)
-        if fix:
-            out["fix"] = fix
-    return out
-
-
-def _cupy_runtime() -> dict[str, Any]:
-    """Ask an imported CuPy for the runtime it carries and the devices it sees."""
-    out: dict[str, Any] = {}
-    cupy, err = _guard(lambda: import_module("cupy"))
-    if cupy is None:
-        out["import"] = f"import cupy failed: {err}"
-        return out
-    runtime, err = _guard(lambda: cupy.cuda.runtime.runtimeGetVersion())
-    out["cuda_runtime"] = _cuda(runtime) if runtime else err
-    count, err = _guard(lambda: cupy.cuda.runtime.getDeviceCount())
-    out["devices"] = count if count is not None else err
-    return out
-
-
-def _fix(wheels: list[tuple[str, str]], driver: Any, hint: str) -> str:
-    """What repairs the CuPy install: one command line where one does, else the advice.
-
-    A CuPy wheel needs a driver for its CUDA major version or newer; several wheels at once
-    overwrite each other's files. ``hint`` is the CuPy plugin's install line for this driver.
-    """
-    line = hint.split(" (")[0] if hint.startswith("pip install") else ""
-    if not isinstance(driver, int) or not driver:
-        return f"none needed to use the CPU (no NVIDIA driver here); on a GPU machine: {hint}"
-    if not line:
-        return hint
-    if not wheels:
-        return line
-    driver_major = driver // 1000
-    too_new = [n for n, _ in wheels if (_wheel_major(n) or 0) > driver_major]
-    if len(wheels) > 1 or too_new:
-        return f"pip uninstall -y {' '.join(n for n, _ in wheels)} && {line}"
-    return ""
-
-
-def _wheel_major(name: str) -> int | None:
-    """12 for ``cupy-cuda12x``; ``None`` for a source build or ROCm."""
-    if name.startswith("cupy-cuda") and name.endswith("x"):
-        digits = name[len("cupy-cuda") : -1]
-        return int(digits) if digits.isdigit() else None
-    return None
-
-
-def _cuda(v: Any) -> str:
-    return f"{v // 1000}.{v % 1000 // 10}" if isinstance(v, int) else str(v)
+    return rows, sections
 
 
 def collect_info() -> dict[str, Any]:
     """Everything ``tensorplug info`` reports, as plain JSON-able data."""
     from . import __version__
 
-    numpy_version, _ = _guard(lambda: import_module("numpy").__version__, "")
     entry_rows = _entry_points()
+    backends, sections = _backends(entry_rows)
     return {
         "tensorplug": __version__,
         "python": {
@@ -208,11 +128,11 @@ def collect_info() -> dict[str, Any]:
         },
         "platform": platform.platform(),
         "compiled_hot_path": _compiled.status(),
-        "numpy": numpy_version or "not installed",
+        "numpy": _dist_version("numpy") or "not installed",
         "pluggy": _dist_version("pluggy"),
         "selected_backend": _selection(),
-        "backends": _backends(entry_rows),
-        "cupy": _cupy_section(),
+        "backends": backends,
+        "sections": sections,
     }
 
 
@@ -288,26 +208,12 @@ def format_info(info: dict[str, Any]) -> str:
         for k, v in (b.get("facts") or {}).items():
             if v != b["reason"]:
                 lines.append(f"  {b['name']}: {k}: {v}")
-    cupy = info["cupy"]
-    lines += ["", "CuPy:"]
-    labels = {
-        "plugin": "plugin",
-        "wheel": "installed wheel",
-        "built_for_cuda": "built for CUDA",
-        "cuda_runtime": "CUDA runtime",
-        "driver_cuda": "driver CUDA",
-        "cuda_visible_devices": "CUDA_VISIBLE_DEVICES",
-        "devices": "visible devices",
-        "import": "import",
-        "usable": "usable",
-        "reason": "reason",
-        "fix": "fix",
-    }
-    for key, label in labels.items():
-        if key in cupy:
-            value = cupy[key]
+    for title, facts in info["sections"].items():
+        lines += ["", f"{title}:"]
+        width = max((len(label) for label in facts), default=0) + 2
+        for label, value in facts.items():
             value = "yes" if value is True else "no" if value is False else value
-            lines.append(f"  {label + ':':22}{value}")
+            lines.append(f"  {label + ':':{width}}{value}")
     return "\n".join(lines) + "\n"
 
 

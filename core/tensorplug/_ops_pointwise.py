@@ -306,9 +306,9 @@ class ReluBackward0(Node):
     @staticmethod
     def backward_owned(ctx: Any, ops: Any, g: Any, out: Any) -> tuple[Any]:
         # g is the engine's alone: zero it in place where out <= 0 (no second full buffer).
-        if getattr(ops, "where_zero_", None) is None:
+        if getattr(ops, "where_zero_owned", None) is None:
             return ReluBackward0.backward(ctx, ops, g, out)
-        return (ops.where_zero_(ops.gt(out, 0), g),)
+        return (ops.where_zero_owned(ops.gt(out, 0), g),)
 
 
 class SignBackward0(Node):
@@ -329,7 +329,7 @@ def _clamp_grad(ops: Any, g: Any, x: Any, lo: Any, hi: Any) -> Any:
 
 def _clamp_grad_owned(ops: Any, g: Any, x: Any, lo: Any, hi: Any) -> Any:
     """``_clamp_grad`` zeroing ``g`` in place (the engine's alone: ``Node.backward_owned``)."""
-    zero_ = getattr(ops, "where_zero_", None)
+    zero_ = getattr(ops, "where_zero_owned", None)
     if zero_ is None:
         return _clamp_grad(ops, g, x, lo, hi)
     if lo is not None:

@@ -11,10 +11,9 @@ import contextlib
 import os
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from importlib import import_module
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any, cast
 
 import pluggy
@@ -24,6 +23,7 @@ from ._backend import Backend, BackendUnavailableError, Device
 
 GROUP = "tensorplug.backends"
 DEFAULT = "numpy"
+_DEFAULT_ENTRY_POINT = "tensorplug_numpy.plugin"
 hookimpl = pluggy.HookimplMarker("tensorplug")
 
 
@@ -54,6 +54,51 @@ class BackendSpec:
 
 
 @dataclass(frozen=True)
+class DeviceAPI:
+    """A GPU backend's device runtime: what ``tensorplug.cuda`` asks that is not a kernel.
+
+    A plugin returns one from the ``tensorplug_device_api`` hook. Each function takes a
+    device index (``1`` for ``cuda:1``); one left ``None`` makes the ``tensorplug.cuda``
+    function that needs it raise ``UnsupportedOperation`` naming the backend.
+    ``synchronize`` and ``manual_seed`` need no entry: they go through the backend's instance
+    for the device (``Backend.synchronize``, ``Backend.manual_seed``).
+
+    Args:
+        device_count: the number of devices the backend can use here.
+        device_name: a device's name, e.g. ``"NVIDIA H100 80GB HBM3"``.
+        memory_allocated: bytes held by live arrays on a device.
+        max_memory_allocated: the peak of ``memory_allocated`` since the backend loaded or
+            the last ``reset_peak_memory_stats``.
+        memory_reserved: bytes the backend's allocator holds on a device (in use or cached).
+        reset_peak_memory_stats: restarts the peak at the current use.
+        empty_cache: gives cached, unused memory of every device back to the driver.
+    """
+
+    device_count: Callable[[], int]
+    device_name: Callable[[int], str] | None = None
+    memory_allocated: Callable[[int], int] | None = None
+    max_memory_allocated: Callable[[int], int] | None = None
+    memory_reserved: Callable[[int], int] | None = None
+    reset_peak_memory_stats: Callable[[int], None] | None = None
+    empty_cache: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True)
+class InfoSection:
+    """A block of its own in ``tensorplug info``: a plugin's longer diagnosis (the CuPy
+    plugin's check of the CuPy wheel against the NVIDIA driver).
+
+    Put one among the values a ``tensorplug_environment_info`` implementation returns: it is
+    printed after the backend table, titled ``title``, one ``label: value`` line per fact
+    (``True``/``False`` as yes/no), and ``tensorplug info --json`` has it under
+    ``sections``.
+    """
+
+    title: str
+    facts: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class BackendInfo:
     """One row of ``list_backends()``."""
 
@@ -67,27 +112,58 @@ class BackendInfo:
 
 
 class _Registry:
+    """The plugins and the backends they declare.
+
+    Discovery is lazy twice over: nothing happens at ``import tensorplug``, and asking for
+    one backend by name (the default ``numpy`` on the first op) loads only the entry point
+    of that name. Everything that needs the whole picture (``specs``, ``manager()``: listing,
+    diagnostics, resolving a device, an unknown name) loads every entry point first, so a
+    plugin that is not used (``tensorplug_cupy`` on a CPU run) is not even imported.
+    """
+
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.pm: pluggy.PluginManager | None = None
-        self.specs: dict[str, BackendSpec] = {}
+        self.discovered = False  # every entry point loaded (``manager()``)
+        self._specs: dict[str, BackendSpec] = {}
         self.sources: dict[str, str] = {}
         self.broken: dict[str, str] = {}
         self.loaded: dict[str, Backend] = {}
         self.plugins: dict[str, Any] = {}  # backend name -> the plugin that declared it
+        self.device_apis: dict[str, DeviceAPI | None] = {}  # tensorplug_device_api answers
 
-    def manager(self) -> pluggy.PluginManager:
+    @property
+    def specs(self) -> dict[str, BackendSpec]:
+        """Every declared backend by name, after discovering every plugin."""
+        self.manager()
+        return self._specs
+
+    def _pm(self) -> pluggy.PluginManager:
         if self.pm is None:
             with self.lock:
                 if self.pm is None:
                     pm = pluggy.PluginManager("tensorplug")
                     pm.add_hookspecs(hookspecs)
                     self.pm = pm
-                    self._discover(pm)
         return self.pm
 
+    def manager(self) -> pluggy.PluginManager:
+        """The plugin manager, every plugin discovered (once)."""
+        pm = self._pm()
+        if not self.discovered:
+            with self.lock:
+                if not self.discovered:
+                    # Set first: a plugin's tensorplug_backends may itself ask for a backend.
+                    self.discovered = True
+                    self._discover(pm)
+        return pm
+
+    @staticmethod
+    def _autoload() -> bool:
+        return os.environ.get("TENSORPLUG_DISABLE_PLUGIN_AUTOLOAD") != "1"
+
     def _discover(self, pm: pluggy.PluginManager) -> None:
-        if os.environ.get("TENSORPLUG_DISABLE_PLUGIN_AUTOLOAD") != "1":
+        if self._autoload():
             seen: dict[str, str] = {}
             for ep in entry_points(group=GROUP):
                 dist = ep.dist.name if ep.dist is not None else "?"
@@ -104,10 +180,29 @@ class _Registry:
                     self._register(pm, ep.load(), f"{dist} ({ep.value})")
                 except Exception as e:  # noqa: BLE001 - one broken plugin must not stop others
                     self.broken[ep.name] = _describe(e)
-        if DEFAULT not in self.specs:
-            # A source checkout run without `pip install`: no entry-point metadata exists.
+        self._register_default(pm)
+
+    def _discover_one(self, name: str) -> None:
+        """Load only the entry point called ``name`` (by convention, its backend's name).
+        Failures are left to the full discovery, which reports them."""
+        pm = self._pm()
+        if self._autoload():
+            for ep in entry_points(group=GROUP):
+                if ep.name == name:
+                    dist = ep.dist.name if ep.dist is not None else "?"
+                    with contextlib.suppress(Exception):
+                        self._register(pm, ep.load(), f"{dist} ({ep.value})")
+                    break  # a duplicate is the full discovery's to report
+        if name == DEFAULT:
+            self._register_default(pm)
+
+    def _register_default(self, pm: pluggy.PluginManager) -> None:
+        if DEFAULT not in self._specs:
+            # A source checkout run without `pip install` has no entry-point metadata (or
+            # autoload is off): the default backend's entry point, as pyproject.toml declares it.
+            ep = EntryPoint(DEFAULT, _DEFAULT_ENTRY_POINT, GROUP)
             with contextlib.suppress(ImportError):
-                self._register(pm, import_module("tensorplug_numpy.plugin"), "tensorplug_numpy")
+                self._register(pm, ep.load(), ep.value.partition(".")[0])
 
     def _register(self, pm: pluggy.PluginManager, plugin: Any, source: str) -> None:
         if pm.is_registered(plugin):
@@ -137,28 +232,29 @@ class _Registry:
             pm.unregister(plugin)
             raise
         for spec in specs:
-            if spec.name in self.specs:
+            if spec.name in self._specs:
                 self.broken[spec.name + "@" + source] = (
                     f"backend name {spec.name!r} from {source} is already provided by "
                     f"{self.sources[spec.name]}"
                 )
                 continue
-            self.specs[spec.name] = spec
+            self._specs[spec.name] = spec
             self.sources[spec.name] = source
             self.plugins[spec.name] = plugin
 
     def register(self, plugin: Any, source: str = "registered at runtime") -> list[str]:
         pm = self.manager()
-        before = set(self.specs)
+        before = set(self._specs)
         with self.lock:
             self._register(pm, plugin, source)
-        return sorted(set(self.specs) - before)
+        return sorted(set(self._specs) - before)
 
     def unregister(self, name: str) -> None:
         with self.lock:
-            self.specs.pop(name, None)
+            self._specs.pop(name, None)
             self.sources.pop(name, None)
             self.loaded.pop(name, None)
+            self.device_apis.pop(name, None)
             plugin = self.plugins.pop(name, None)
             pm = self.pm
             if (
@@ -173,17 +269,18 @@ class _Registry:
         be = self.loaded.get(name)
         if be is not None:
             return be
-        self.manager()
         with self.lock:
             if name in self.loaded:
                 return self.loaded[name]
-            spec = self.specs.get(name)
+            if name not in self._specs and not self.discovered:
+                self._discover_one(name)
+            spec = self._specs.get(name) or self.specs.get(name)
             if spec is None:
                 if name in self.broken:
                     raise RuntimeError(f"backend {name!r} is broken: {self.broken[name]}")
                 raise ValueError(
                     f"unknown backend {name!r}; available backends: "
-                    f"{', '.join(sorted(self.specs)) or '(none)'}"
+                    f"{', '.join(sorted(self._specs)) or '(none)'}"
                 )
             ok, reason = _probe(spec)
             if not ok:
@@ -201,6 +298,20 @@ class _Registry:
                 )
             self.loaded[name] = be
             return be
+
+    def device_api(self, name: str) -> DeviceAPI | None:
+        """The answer to ``tensorplug_device_api`` for backend ``name``, asked once."""
+        if name in self.device_apis:
+            return self.device_apis[name]
+        api = self.manager().hook.tensorplug_device_api(backend_name=name)
+        if api is not None and not isinstance(api, DeviceAPI):
+            raise TypeError(
+                f"tensorplug_device_api(backend_name={name!r}) returned {type(api).__name__}, "
+                "expected tensorplug.plugins.DeviceAPI or None"
+            )
+        with self.lock:
+            self.device_apis[name] = api
+        return api
 
 
 def _describe(e: BaseException) -> str:
@@ -327,7 +438,7 @@ def on_device(be: Backend, device: Any) -> Backend:
             f"{be.device_type!r}"
         )
     index = dev.index or 0
-    spec = REGISTRY.specs.get(be.name)
+    spec = REGISTRY._specs.get(be.name)  # declared already: ``be`` was loaded from it
     if spec is not None and spec.on_device is not None:
         return spec.on_device(index)
     if index != 0:

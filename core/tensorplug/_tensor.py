@@ -212,7 +212,7 @@ class Tensor(TensorBase):
 
     @property
     def dtype(self) -> D.dtype:
-        return self._backend.k.dtype_of(self._data)  # type: ignore[no-any-return]
+        return self._backend.k.dtype_of(self._data)
 
     @property
     def device(self) -> Device:

@@ -16,14 +16,12 @@ from ._tensor import Tensor
 
 
 def move_array(arr: Any, src: Backend, dst: Backend, device: Device | None) -> Any:
-    """An array of ``src`` as an array of ``dst`` (DLPack if ``dst`` offers it, else host)."""
-    k = dst.k
-    if hasattr(k, "from_foreign"):
-        moved = k.from_foreign(arr, src, device)
-        if moved is not None:
-            return moved
-    host = src.k.to_host(arr)
-    return k.from_host(host, None)
+    """An array of ``src`` as an array of ``dst``: ``dst``'s ``from_foreign`` kernel (DLPack,
+    a peer copy), or through host memory when it declines (its default always does)."""
+    moved = dst.k.from_foreign(arr, src, device)
+    if moved is not None:
+        return moved
+    return dst.k.from_host(src.k.to_host(arr), None)
 
 
 class ToCopyBackward0(Node):

@@ -1,9 +1,15 @@
-"""CUDA devices through the built-in ``cupy`` backend, with ``torch.cuda``'s names.
+"""CUDA devices, with ``torch.cuda``'s names, through whichever backend serves them.
 
-Everything here works on a machine without a GPU: ``is_available()`` is ``False``,
+The backend is the one ``device="cuda"`` resolves to (the built-in ``cupy`` backend, or any
+GPU backend with ``device_type="cuda"``), chosen without loading it. Whether it can run is its
+plugin's ``probe``; the device count, names and memory statistics come from its plugin's
+``tensorplug_device_api`` hook; ``synchronize`` and ``manual_seed`` go through the backend's
+instance for each device. No array library is imported here.
+
+Everything works on a machine without a GPU: ``is_available()`` is ``False``,
 ``device_count()`` and the memory statistics are ``0``, ``manual_seed`` is ignored, and
 ``synchronize()`` raises ``BackendUnavailableError`` saying why (a silent no-op would make a GPU
-timing meaningless). CuPy is imported only once a GPU is known to be there.
+timing meaningless). The backend's library is imported only once a GPU is known to be there.
 
 Example:
     >>> import tensorplug as tp
@@ -17,24 +23,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._backend import Backend, BackendUnavailableError, Device
-from ._plugins import REGISTRY, _probe
+from ._backend import Backend, BackendUnavailableError, Device, UnsupportedOperation
+from ._plugins import DEFAULT, REGISTRY, DeviceAPI, _current_name, _probe, on_device
 
-BACKEND = "cupy"
+DEVICE_TYPE = "cuda"
 
 
-def _status() -> tuple[bool, str]:
+def _status() -> tuple[str | None, str]:
+    """The backend serving CUDA devices and why it cannot run (``""`` when it can).
+
+    Chosen as ``device="cuda"`` chooses, without loading: the selected backend if it serves
+    CUDA, else the first that can run (the default backend first, then by name).
+    """
     REGISTRY.manager()
-    spec = REGISTRY.specs.get(BACKEND)
-    if spec is None:
-        why = REGISTRY.broken.get(BACKEND, "the cupy backend plugin is not installed")
-        return False, why
-    return _probe(spec)
+    names = [n for n, s in REGISTRY.specs.items() if s.device_type == DEVICE_TYPE]
+    if not names:
+        broken = "; ".join(f"{n}: {e}" for n, e in sorted(REGISTRY.broken.items()))
+        return None, f"no installed backend provides {DEVICE_TYPE!r} devices" + (
+            f" (broken plugins: {broken})" if broken else ""
+        )
+    current = _current_name()
+    order = sorted(names, key=lambda n: (n != current, n != DEFAULT, n))
+    reasons = []
+    for name in order:
+        ok, why = _probe(REGISTRY.specs[name])
+        if ok:
+            return name, ""
+        reasons.append(why)
+    return order[0], reasons[0]
 
 
 def is_available() -> bool:
-    """Whether a CUDA GPU can be used (the cupy backend's probe; never raises)."""
-    return _status()[0]
+    """Whether a CUDA GPU can be used (its backend's probe; never raises)."""
+    return not _status()[1]
 
 
 def unavailable_reason() -> str:
@@ -42,22 +63,36 @@ def unavailable_reason() -> str:
     return _status()[1]
 
 
-def _runtime() -> Any:
-    from tensorplug_cupy import _backend
+def _api() -> tuple[str, DeviceAPI | None] | None:
+    """The serving backend and its device API; ``None`` when CUDA is unavailable."""
+    name, why = _status()
+    if name is None or why:
+        return None
+    return name, REGISTRY.device_api(name)
 
-    return _backend
+
+def _require(what: str) -> Any:
+    """Function ``what`` of the serving backend's ``DeviceAPI``; ``None`` without a GPU."""
+    found = _api()
+    if found is None:
+        return None
+    name, api = found
+    fn = getattr(api, what, None)
+    if fn is None:
+        raise UnsupportedOperation(
+            f"tensorplug.cuda: backend {name!r} does not report {what} (its plugin's "
+            f"tensorplug_device_api hook gives no {what})"
+        )
+    return fn
 
 
 def device_count() -> int:
-    """The number of visible GPUs; 0 without one."""
-    return _runtime().device_count() if is_available() else 0
-
-
-def get_device_name(device: Any = None) -> str:
-    """The GPU's name (``"NVIDIA H100 80GB HBM3"``); raises ``BackendUnavailableError`` without
-    one."""
-    _backend_on(device)
-    return str(_runtime().device_name(_index(device)))
+    """The number of visible GPUs; 0 without one. A backend whose plugin has no device API
+    counts as one device."""
+    found = _api()
+    if found is None:
+        return 0
+    return 1 if found[1] is None else int(found[1].device_count())
 
 
 def _index(device: Any) -> int:
@@ -66,18 +101,23 @@ def _index(device: Any) -> int:
     if isinstance(device, int):
         return device
     dev = Device.parse(device)
-    if dev.type != "cuda":
+    if dev.type != DEVICE_TYPE:
         raise ValueError(f"expected a CUDA device such as 'cuda:0', got {str(dev)!r}")
     return dev.index or 0
 
 
 def _backend_on(device: Any) -> Backend:
-    ok, why = _status()
-    if not ok:
+    name, why = _status()
+    if name is None or why:
         raise BackendUnavailableError(f"CUDA is unavailable: {why}")
-    from ._plugins import on_device
+    return on_device(REGISTRY.get(name), Device(DEVICE_TYPE, _index(device)))
 
-    return on_device(REGISTRY.get(BACKEND), Device("cuda", _index(device)))
+
+def get_device_name(device: Any = None) -> str:
+    """The GPU's name (``"NVIDIA H100 80GB HBM3"``); raises ``BackendUnavailableError`` without
+    one."""
+    _backend_on(device)
+    return str(_require("device_name")(_index(device)))
 
 
 def synchronize(device: Any = None) -> None:
@@ -106,14 +146,13 @@ def manual_seed(seed: int) -> None:
 manual_seed_all = manual_seed
 
 
-def _stat(name: str, device: Any) -> int:
-    if not is_available():
-        return 0
-    return int(getattr(_runtime(), name)(_index(device)))
+def _stat(what: str, device: Any) -> int:
+    fn = _require(what)
+    return 0 if fn is None else int(fn(_index(device)))
 
 
 def memory_allocated(device: Any = None) -> int:
-    """Bytes held by live tensors on ``device`` (CuPy's memory pool); 0 without a GPU."""
+    """Bytes held by live tensors on ``device`` (the backend's memory pool); 0 without a GPU."""
     return _stat("memory_allocated", device)
 
 
@@ -128,14 +167,17 @@ def memory_reserved(device: Any = None) -> int:
 
 
 def reset_peak_memory_stats(device: Any = None) -> None:
-    if is_available():
-        _runtime().reset_peak_memory_stats(_index(device))
+    """Restart ``max_memory_allocated`` of ``device`` at its current use."""
+    fn = _require("reset_peak_memory_stats")
+    if fn is not None:
+        fn(_index(device))
 
 
 def empty_cache() -> None:
     """Give cached, unused pool memory back to the driver (visible to ``nvidia-smi``)."""
-    if is_available():
-        _runtime().empty_cache()
+    fn = _require("empty_cache")
+    if fn is not None:
+        fn()
 
 
 __all__ = [

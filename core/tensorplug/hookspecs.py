@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from ._plugins import BackendSpec
+    from ._plugins import BackendSpec, DeviceAPI
 
 hookspec = pluggy.HookspecMarker("tensorplug")
 
@@ -34,11 +34,32 @@ def tensorplug_backends() -> list[BackendSpec]:  # type: ignore[empty-body]
 def tensorplug_environment_info(backend_name: str) -> dict[str, Any] | None:
     """Extra facts about a backend for ``tensorplug info`` and the conformance header.
 
-    Called only by those diagnostics.
+    Called only by those diagnostics, for every backend that is not broken, whether or not
+    it can run here: an implementation must not assume its backend loads.
 
     Args:
         backend_name: the backend being described.
 
     Returns:
-        A dict of short, printable facts (driver version, devices, ...) or ``None``.
+        A dict of short, printable facts (driver version, devices, ...) or ``None``. A value
+        that is a ``tensorplug.plugins.InfoSection`` is a longer diagnosis, printed as a
+        block of its own after the backend table (the key only has to be unique).
+    """
+
+
+@hookspec(firstresult=True)
+def tensorplug_device_api(backend_name: str) -> DeviceAPI | None:
+    """The device runtime of a GPU backend, for ``tensorplug.cuda``.
+
+    ``tensorplug.cuda`` serves the backend that ``device="cuda"`` resolves to. It asks this
+    hook once per backend, the first time one of its functions needs more than the backend's
+    ``probe`` (``device_count``, the memory statistics, ``get_device_name``), and only when
+    the probe says the backend can run; the first answer that is not ``None`` is used.
+
+    Args:
+        backend_name: the backend whose devices are asked about.
+
+    Returns:
+        A ``tensorplug.plugins.DeviceAPI`` for a backend of this plugin, ``None`` for any
+        other. Building it should import nothing heavy: its functions run when called.
     """

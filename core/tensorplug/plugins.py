@@ -1,4 +1,7 @@
-"""The public API for backend authors: hooks, records and the kernel contract.
+"""The public API for backend authors: hooks, records, the kernel contract and the dtypes.
+
+A backend package imports from tensorplug only this module: everything a backend needs is
+here (``tests/test_import_graph.py`` holds the built-in backends to it).
 
 Example plugin module (named by an entry point in the ``tensorplug.backends`` group)::
 
@@ -10,10 +13,6 @@ Example plugin module (named by an entry point in the ``tensorplug.backends`` gr
 """
 
 from ._backend import (
-    ACCELERATORS,
-    OPTIONAL,
-    PRIMITIVES,
-    Array,
     Backend,
     BackendUnavailableError,
     Device,
@@ -21,9 +20,38 @@ from ._backend import (
     Tolerance,
     UnsupportedOperation,
     default_kernels,
-    xp_kernels,
 )
-from ._plugins import GROUP, REGISTRY, BackendInfo, BackendSpec, hookimpl, list_backends
+from ._contract import (
+    ACCELERATORS,
+    DERIVED,
+    ELEMENTWISE,
+    HOST_BOUNDARY,
+    IN_PLACE,
+    KERNELS,
+    OPTIONAL,
+    PRIMITIVES,
+    PRIVATE_PREFIX,
+    REUSES,
+    TIERS,
+    VARIANTS,
+    Array,
+    BackendOps,
+    KernelOps,
+    KernelSpec,
+    OptionalOps,
+)
+from ._dtype import ALL_DTYPES, bool_, dtype, float16, float32, float64, int32, int64
+from ._plugins import (
+    GROUP,
+    REGISTRY,
+    BackendInfo,
+    BackendSpec,
+    DeviceAPI,
+    InfoSection,
+    hookimpl,
+    list_backends,
+)
+from ._xp import DtypeTable, dtype_table, xp_kernels
 
 
 def register(plugin: object, source: str = "registered at runtime") -> list[str]:
@@ -40,23 +68,53 @@ def unregister_backend(name: str) -> None:
 
 
 __all__ = [
+    # plugins and hooks
     "GROUP",
-    "ACCELERATORS",
-    "OPTIONAL",
-    "PRIMITIVES",
-    "Array",
-    "Backend",
     "BackendInfo",
     "BackendSpec",
-    "BackendUnavailableError",
-    "Device",
-    "KnownFailure",
-    "Tolerance",
-    "UnsupportedOperation",
-    "default_kernels",
+    "DeviceAPI",
+    "InfoSection",
     "hookimpl",
     "list_backends",
     "register",
     "unregister_backend",
+    # the backend record and what it declares
+    "Backend",
+    "Device",
+    "KnownFailure",
+    "Tolerance",
+    "BackendUnavailableError",
+    "UnsupportedOperation",
+    # the kernel contract
+    "KERNELS",
+    "KernelSpec",
+    "PRIMITIVES",
+    "DERIVED",
+    "OPTIONAL",
+    "ACCELERATORS",
+    "HOST_BOUNDARY",
+    "TIERS",
+    "IN_PLACE",
+    "REUSES",
+    "VARIANTS",
+    "ELEMENTWISE",
+    "PRIVATE_PREFIX",
+    "Array",
+    "KernelOps",
+    "BackendOps",
+    "OptionalOps",
+    "default_kernels",
+    # helpers for a backend over an array namespace
     "xp_kernels",
+    "DtypeTable",
+    "dtype_table",
+    # dtypes
+    "dtype",
+    "ALL_DTYPES",
+    "bool_",
+    "int32",
+    "int64",
+    "float16",
+    "float32",
+    "float64",
 ]

@@ -20,7 +20,7 @@ import tensorplug as tp
 
 from .._backend import Backend
 from .._dtype import BY_NAME
-from .._plugins import REGISTRY
+from .._plugins import REGISTRY, InfoSection
 from ._cases import (
     FAMILIES,
     Case,
@@ -152,11 +152,12 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
 
 
 def _environment_info(name: str) -> dict[str, Any]:
-    """Facts plugins report for the backend (``tensorplug_environment_info``), merged."""
+    """Facts plugins report for the backend (``tensorplug_environment_info``), merged; the
+    one-line header leaves out their longer blocks (``InfoSection``)."""
     facts: dict[str, Any] = {}
     hook = REGISTRY.manager().hook.tensorplug_environment_info
     for answer in hook(backend_name=name):
-        facts.update(answer or {})
+        facts.update({k: v for k, v in (answer or {}).items() if not isinstance(v, InfoSection)})
     return facts
 
 

@@ -7,10 +7,9 @@ A ``DataLoader`` over a ``TensorDataset`` gathers each batch with one indexing o
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Generic, TypeVar
-
-import numpy as np
+from typing import Any, Generic, Protocol, TypeVar
 
 from .._creation import randint, tensor
 from .._ops_shape import stack
@@ -71,11 +70,31 @@ class Subset(Dataset[T]):
         return len(self.indices)
 
 
-def _rng(generator: Any) -> np.random.Generator:
-    """A NumPy generator from an int seed or generator; by default, seeded from tensorplug's
-    generator, so ``tensorplug.manual_seed`` makes shuffling reproducible."""
-    if isinstance(generator, np.random.Generator):
-        return generator
+class _Permutations(Protocol):
+    """What shuffling needs of a generator: ``numpy.random.Generator`` has it."""
+
+    def permutation(self, n: int) -> Any: ...
+
+
+class _SeededPermutations:
+    """Random orders of ``range(n)`` from Python's generator, seeded once: each call a new
+    order, the sequence of orders fixed by the seed."""
+
+    def __init__(self, seed: int) -> None:
+        self._random = random.Random(seed)
+
+    def permutation(self, n: int) -> list[int]:
+        order = list(range(n))
+        self._random.shuffle(order)
+        return order
+
+
+def _rng(generator: Any) -> _Permutations:
+    """A source of permutations from an int seed or a generator with ``permutation(n)``
+    (``numpy.random.Generator``); by default seeded from tensorplug's generator, so
+    ``tensorplug.manual_seed`` makes shuffling reproducible."""
+    if callable(getattr(generator, "permutation", None)):
+        return generator  # type: ignore[no-any-return]
     if generator is None:
         generator = int(randint(0, 2**62, ()).item())
     if isinstance(generator, bool) or not isinstance(generator, int):
@@ -83,7 +102,11 @@ def _rng(generator: Any) -> np.random.Generator:
             f"generator must be an int seed or a numpy.random.Generator, got "
             f"{type(generator).__name__}"
         )
-    return np.random.default_rng(generator)
+    return _SeededPermutations(generator)
+
+
+def _order(gen: _Permutations, n: int) -> list[int]:
+    return [int(i) for i in gen.permutation(n)]
 
 
 def random_split(
@@ -96,7 +119,7 @@ def random_split(
             f"Sum of input lengths ({sum(lengths)}) does not equal the length of "
             f"the input dataset ({n})"
         )
-    perm = _rng(generator).permutation(n).tolist()
+    perm = _order(_rng(generator), n)
     out, start = [], 0
     for length in lengths:
         out.append(Subset(dataset, perm[start : start + length]))
@@ -121,8 +144,8 @@ def default_collate(batch: list[Any]) -> Any:
             if (isinstance(first, list) or type(first) is tuple)
             else type(first)(*(default_collate(list(items)) for items in zip(*batch)))
         )
-    if hasattr(first, "__array__"):
-        return tensor(np.stack([np.asarray(b) for b in batch]))
+    if hasattr(first, "__array__"):  # NumPy arrays, or any other library's
+        return stack([tensor(b) for b in batch])
     return batch
 
 
@@ -175,7 +198,7 @@ class DataLoader(Generic[T]):
         self.drop_last = drop_last
         self.collate_fn = collate_fn
         self.generator = generator
-        self._gen: np.random.Generator | None = None
+        self._gen: _Permutations | None = None
 
     def __len__(self) -> int:
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)
@@ -192,8 +215,7 @@ class DataLoader(Generic[T]):
         if self._gen is None or self.generator is None:
             # A seed given once yields a different permutation each epoch, reproducibly.
             self._gen = _rng(self.generator)
-        order: list[int] = self._gen.permutation(n).tolist()
-        return order
+        return _order(self._gen, n)
 
     def __iter__(self) -> Iterator[Any]:
         order = self._order()

@@ -7,29 +7,18 @@ from typing import Any
 import array_api_strict as xp
 import numpy as np
 
-import tensorplug as tp
-from tensorplug.plugins import Backend, KnownFailure, xp_kernels
+from tensorplug.plugins import Backend, KnownFailure, dtype, dtype_table, xp_kernels
 
-# float16 is not in the Array API standard: unclaimed, so the suite checks that using it
-# raises UnsupportedOperation instead of running float16 tests.
-DTYPES = {
-    tp.bool: xp.bool,
-    tp.int32: xp.int32,
-    tp.int64: xp.int64,
-    tp.float32: xp.float32,
-    tp.float64: xp.float64,
-}
-_FROM_NATIVE = {native: d for d, native in DTYPES.items()}
+# float16 is not in the Array API standard: unclaimed (array-api-strict has no ``float16``),
+# so the suite checks that using it raises UnsupportedOperation instead of running float16
+# tests.
+DTYPES = dtype_table(xp, library="array-api-strict")
 
 
 KNOWN_FAILURES: tuple[KnownFailure, ...] = ()
 """Genuine gaps, each with its reason; the suite runs them as strict expected failures. None
 today: the one this backend had (``None`` reaching ``__setitem__`` in the index backward)
 was closed in tensorplug, and its strict expected failure said so by passing."""
-
-
-def dtype_of(a: Any) -> tp.dtype:
-    return _FROM_NATIVE[a.dtype]
 
 
 def _full_index(idx: Any) -> tuple[Any, ...]:
@@ -64,13 +53,13 @@ class _Random:
     def seed(self, s: int) -> None:
         self.gen = np.random.default_rng(s)
 
-    def uniform(self, shape: tuple[int, ...], d: tp.dtype) -> Any:
+    def uniform(self, shape: tuple[int, ...], d: dtype) -> Any:
         return xp.asarray(self.gen.random(shape), dtype=DTYPES[d])
 
-    def normal(self, shape: tuple[int, ...], d: tp.dtype) -> Any:
+    def normal(self, shape: tuple[int, ...], d: dtype) -> Any:
         return xp.asarray(self.gen.standard_normal(shape), dtype=DTYPES[d])
 
-    def integers(self, low: int, high: int, shape: tuple[int, ...], d: tp.dtype) -> Any:
+    def integers(self, low: int, high: int, shape: tuple[int, ...], d: dtype) -> Any:
         return xp.asarray(self.gen.integers(low, high, shape), dtype=DTYPES[d])
 
 
@@ -79,7 +68,7 @@ def make_backend() -> Backend:
     # IEEE arithmetic silently (as PyTorch and tensorplug's NumPy backend do).
     np.seterr(all="ignore")
     rng = _Random()
-    k = xp_kernels(xp, dtype_of)
+    k = xp_kernels(xp, DTYPES.dtype_of)
     k.update(
         getitem=getitem,
         setitem=setitem,

@@ -1,0 +1,465 @@
+"""The kernel contract: every kernel the core may call, its signature, its tier and its effect.
+
+This module is the one place the contract is written. The signatures are the methods of three
+``Protocol`` classes:
+
+* ``KernelOps``: what a backward formula calls (``backward(ctx, ops, g, ...)``). Both
+  namespaces the engine passes as ``ops`` provide it: a backend's raw kernels and the
+  differentiable tensor functions of ``create_graph=True``;
+* ``BackendOps``: every kernel a built ``Backend`` has (``backend.k``): ``KernelOps`` plus
+  creation, host transfer, random numbers and the rest of the primitive, derived and
+  host-boundary kernels (the last two have defaults);
+* ``OptionalOps``: the optional kernels and accelerators, which a backend may leave out,
+  declared here for their signatures.
+
+The tiers are named sets over those names, checked when a ``Backend`` is built (``check``),
+and ``KERNELS`` is the table derived from both, which ``docs/backend-guide.md`` lists. Every
+parameter is positional: the core never calls a kernel with keywords, so a backend may name
+its parameters as it likes.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
+
+from ._dtype import dtype
+
+if TYPE_CHECKING:
+    from ._backend import Backend, Device
+
+Array: TypeAlias = Any
+"""A backend's native array (``numpy.ndarray``, ``cupy.ndarray``, ...): opaque to the core."""
+
+Kernel: TypeAlias = Callable[..., Any]
+
+Scalar: TypeAlias = "bool | int | float"
+"""A Python number, passed to a kernel beside an array (``mul(x, 2.0)``)."""
+
+Operand: TypeAlias = "Array | Scalar"
+"""An array or a Python number: elementwise kernels take either in any position."""
+
+Shape: TypeAlias = "tuple[int, ...]"
+
+Index: TypeAlias = Any
+"""An index as Python spells it: ints, slices, ``None``, ``...``, integer or bool arrays and
+tuples of them. The core has checked every integer against the sizes before a kernel sees it."""
+
+Effect: TypeAlias = Literal["returns", "in_place", "reuses"]
+"""What a kernel does with its arguments (``KernelSpec.effect``)."""
+
+Tier: TypeAlias = Literal["primitive", "derived", "optional", "accelerator", "host_boundary"]
+
+
+class KernelOps(Protocol):
+    """The ops namespace a backward formula is written against (``Node.backward``).
+
+    The engine passes a backend's kernels (``backend.k``: raw arrays in, raw arrays out) for
+    a plain backward and ``_tensor_ops.TENSOR_OPS`` (the same signatures on tensors, recorded)
+    when ``create_graph=True``, so one formula serves both.
+    """
+
+    def add(self, a: Operand, b: Operand, /) -> Array:
+        """``a + b``, broadcasting."""
+
+    def sub(self, a: Operand, b: Operand, /) -> Array:
+        """``a - b``, broadcasting."""
+
+    def mul(self, a: Operand, b: Operand, /) -> Array:
+        """``a * b``, broadcasting."""
+
+    def div(self, a: Operand, b: Operand, /) -> Array:
+        """``a / b`` (true division), broadcasting."""
+
+    def pow(self, a: Operand, b: Operand, /) -> Array:
+        """``a ** b``, broadcasting."""
+
+    def maximum(self, a: Operand, b: Operand, /) -> Array:
+        """Elementwise maximum, NaN-propagating."""
+
+    def minimum(self, a: Operand, b: Operand, /) -> Array:
+        """Elementwise minimum, NaN-propagating."""
+
+    def neg(self, x: Array, /) -> Array:
+        """``-x``."""
+
+    def exp(self, x: Array, /) -> Array:
+        """``e ** x``."""
+
+    def log(self, x: Array, /) -> Array:
+        """Natural logarithm (``-inf`` at 0, NaN below, without warnings)."""
+
+    def sqrt(self, x: Array, /) -> Array:
+        """Square root."""
+
+    def abs(self, x: Array, /) -> Array:
+        """Absolute value."""
+
+    def sin(self, x: Array, /) -> Array:
+        """Sine."""
+
+    def cos(self, x: Array, /) -> Array:
+        """Cosine."""
+
+    def tanh(self, x: Array, /) -> Array:
+        """Hyperbolic tangent."""
+
+    def sign(self, x: Array, /) -> Array:
+        """-1, 0 or 1 (NaN for NaN)."""
+
+    def sigmoid(self, x: Array, /) -> Array:
+        """``1 / (1 + exp(-x))``."""
+
+    def where(self, cond: Array, x: Operand, y: Operand, /) -> Array:
+        """``x`` where the bool array ``cond`` holds, else ``y``, broadcasting."""
+
+    def eq(self, a: Operand, b: Operand, /) -> Array:
+        """``a == b`` as a bool array."""
+
+    def ne(self, a: Operand, b: Operand, /) -> Array:
+        """``a != b`` as a bool array."""
+
+    def lt(self, a: Operand, b: Operand, /) -> Array:
+        """``a < b`` as a bool array."""
+
+    def le(self, a: Operand, b: Operand, /) -> Array:
+        """``a <= b`` as a bool array."""
+
+    def gt(self, a: Operand, b: Operand, /) -> Array:
+        """``a > b`` as a bool array."""
+
+    def ge(self, a: Operand, b: Operand, /) -> Array:
+        """``a >= b`` as a bool array."""
+
+    def tanh_backward(self, g: Array, out: Array, /) -> Array:
+        """``g * (1 - out * out)``: tanh's gradient from its output."""
+
+    def sigmoid_backward(self, g: Array, out: Array, /) -> Array:
+        """``g * out * (1 - out)``: sigmoid's gradient from its output."""
+
+    def sum(self, x: Array, axes: Shape | None, keepdims: bool, /) -> Array:
+        """Sum over ``axes`` (``None``: all of them)."""
+
+    def prod(self, x: Array, axes: Shape | None, keepdims: bool, /) -> Array:
+        """Product over ``axes`` (``None``: all of them)."""
+
+    def amax(self, x: Array, axes: Shape | None, keepdims: bool, /) -> Array:
+        """Maximum over ``axes``, NaN-propagating."""
+
+    def sum_to(self, x: Array, shape: Shape, /) -> Array:
+        """``x`` summed down to the shape it was broadcast from: broadcasting undone."""
+
+    def matmul(self, a: Array, b: Array, /) -> Array:
+        """Matrix product with NumPy's rules for 1-d and batched operands."""
+
+    def reshape(self, x: Array, shape: Shape, /) -> Array:
+        """``x`` in a new shape of the same size (a view where the layout allows)."""
+
+    def permute(self, x: Array, axes: Shape, /) -> Array:
+        """``x`` with its axes reordered (a view where the library has them)."""
+
+    def broadcast_to(self, x: Array, shape: Shape, /) -> Array:
+        """``x`` broadcast to ``shape``; may be a read-only view."""
+
+    def concat(self, arrays: Sequence[Array], axis: int, /) -> Array:
+        """The arrays joined along an existing ``axis``."""
+
+    def getitem(self, x: Array, idx: Index, /) -> Array:
+        """``x[idx]``; a view for basic indices where the library has views."""
+
+    def index_grad(self, g: Array, shape: Shape, idx: Index, advanced: bool, /) -> Array:
+        """Zeros of ``shape`` with ``g`` added at ``idx`` (repeated indices accumulate when
+        ``advanced``): the gradient of ``getitem``."""
+
+    def astype(self, x: Array, d: dtype, /) -> Array:
+        """``x`` converted to tensorplug dtype ``d``."""
+
+    def dtype_of(self, x: Array, /) -> dtype:
+        """The tensorplug dtype of a native array."""
+
+    def iota(self, n: int, shape: Shape, like: Array, /) -> Array:
+        """``arange(n)`` as int64 in ``shape``, on ``like``'s device."""
+
+    def const(self, x: Array, like: Array, /) -> Array:
+        """A raw array as a constant beside ``like`` (itself, for raw kernels)."""
+
+
+class BackendOps(KernelOps, Protocol):
+    """Every kernel a built ``Backend`` has as ``backend.k``: the primitives, and the derived
+    and host-boundary kernels (a default fills in where the backend has none)."""
+
+    def log1p(self, x: Array, /) -> Array:
+        """``log(1 + x)``, accurate near 0."""
+
+    def expm1(self, x: Array, /) -> Array:
+        """``exp(x) - 1``, accurate near 0."""
+
+    def rsqrt(self, x: Array, /) -> Array:
+        """``1 / sqrt(x)``."""
+
+    def reciprocal(self, x: Array, /) -> Array:
+        """``1 / x``."""
+
+    def square(self, x: Array, /) -> Array:
+        """``x * x``."""
+
+    def relu(self, x: Array, /) -> Array:
+        """``maximum(x, 0)``."""
+
+    def clamp(self, x: Array, lo: Operand | None, hi: Operand | None, /) -> Array:
+        """``x`` limited to ``[lo, hi]`` (``None``: no bound on that side)."""
+
+    def isfinite(self, x: Array, /) -> Array:
+        """Bool array: neither infinite nor NaN."""
+
+    def any_nonfinite(self, x: Array, /) -> bool:
+        """Whether any element is infinite or NaN (anomaly mode), as a Python bool."""
+
+    def amin(self, x: Array, axes: Shape | None, keepdims: bool, /) -> Array:
+        """Minimum over ``axes``, NaN-propagating."""
+
+    def argmax(self, x: Array, axis: int | None, keepdims: bool, /) -> Array:
+        """Index of the first maximum along ``axis`` (``None``: of the flattened array),
+        int64."""
+
+    def argmin(self, x: Array, axis: int | None, keepdims: bool, /) -> Array:
+        """Index of the first minimum along ``axis``, int64."""
+
+    def stack(self, arrays: Sequence[Array], axis: int, /) -> Array:
+        """The arrays joined along a new ``axis``."""
+
+    def copy(self, x: Array, /) -> Array:
+        """A new array with ``x``'s values, owning its memory."""
+
+    def setitem(self, x: Array, idx: Index, value: Operand, /) -> None:
+        """``x[idx] = value``."""
+
+    def assign(self, dst: Array, src: Operand, /) -> None:
+        """``dst[...] = src``, casting to ``dst``'s dtype."""
+
+    def iadd(self, dst: Array, src: Operand, /) -> None:
+        """``dst += src``; ``src`` broadcasts to ``dst``'s shape."""
+
+    def full(self, shape: Shape, value: Scalar, d: dtype, /) -> Array:
+        """A new array of ``shape`` filled with ``value``."""
+
+    def arange(self, start: Scalar, stop: Scalar, step: Scalar, d: dtype, /) -> Array:
+        """``start, start + step, ...`` up to ``stop`` (excluded)."""
+
+    def linspace(self, start: float, stop: float, num: int, d: dtype, /) -> Array:
+        """``num`` evenly spaced values from ``start`` to ``stop`` (both included)."""
+
+    def eye(self, n: int, m: int, d: dtype, /) -> Array:
+        """An ``n`` by ``m`` identity matrix."""
+
+    def from_host(self, obj: Any, d: dtype | None, /) -> Array:
+        """A new array from host data (nested lists, numbers, a NumPy array, another
+        library's array); ``None``: the dtype the data has."""
+
+    def to_host(self, x: Array, /) -> Any:
+        """``x``'s values in host memory as an array NumPy reads (``np.asarray`` of it)."""
+
+    def random_uniform(self, shape: Shape, d: dtype, /) -> Array:
+        """Samples of ``U[0, 1)`` from the backend's generator (``manual_seed``)."""
+
+    def random_normal(self, shape: Shape, d: dtype, /) -> Array:
+        """Samples of ``N(0, 1)`` from the backend's generator."""
+
+    def random_integers(self, low: int, high: int, shape: Shape, d: dtype, /) -> Array:
+        """Integers uniform in ``[low, high)`` from the backend's generator."""
+
+    def from_foreign(self, x: Any, src: Backend, device: Device | None, /) -> Array | None:
+        """``x``, an array of backend ``src``, as a new array of this backend (on
+        ``device``), without a trip through host memory (DLPack, a peer copy, ...); ``None``
+        when it cannot, and the core goes through ``to_host``/``from_host``."""
+
+
+class OptionalOps(Protocol):
+    """The optional kernels and accelerators, which a backend may leave out: declared for
+    their signatures (the tiers say what the core does without each)."""
+
+    def scatter_add(self, dst: Array, idx: Index, src: Array, /) -> None:
+        """``dst[idx] += src`` with repeated indices accumulating (the index gradient)."""
+
+    def isub(self, dst: Array, src: Operand, /) -> None:
+        """``dst -= src``."""
+
+    def imul(self, dst: Array, src: Operand, /) -> None:
+        """``dst *= src``."""
+
+    def idiv(self, dst: Array, src: Operand, /) -> None:
+        """``dst /= src``."""
+
+    def fill_(self, dst: Array, value: Scalar, /) -> None:
+        """Every element of ``dst`` set to ``value``."""
+
+    def where_zero_owned(self, cond: Array, x: Array, /) -> Array:
+        """``where(cond, x, 0)``, where the caller gives up ``x`` (nothing else refers to
+        it): the result may be ``x`` itself, overwritten. Use the result, never ``x``."""
+
+
+PRIMITIVES: frozenset[str] = frozenset(
+    {
+        "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "sin", "cos",
+        "tanh", "sign",
+        "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge",
+        "sum", "prod", "amax", "amin", "argmax", "argmin", "matmul",
+        "reshape", "permute", "broadcast_to", "concat", "getitem", "setitem", "astype", "copy",
+        "full", "arange", "linspace", "eye", "from_host", "to_host", "dtype_of",
+        "random_uniform", "random_normal", "random_integers",
+    }
+)  # fmt: skip
+"""Kernels every backend implements; a backend missing any is refused when it is built.
+Changing this set is an API decision."""
+
+DERIVED: frozenset[str] = frozenset(
+    {
+        "sum_to", "index_grad", "iota", "const", "log1p", "expm1", "rsqrt", "reciprocal",
+        "square", "sigmoid", "tanh_backward", "sigmoid_backward", "relu", "clamp", "stack",
+        "assign", "iadd", "isfinite", "any_nonfinite",
+    }
+)  # fmt: skip
+"""Kernels with a default composed from primitives (``_backend.default_kernels``); a backend
+overrides one only to be faster."""
+
+OPTIONAL: frozenset[str] = frozenset({"scatter_add"})
+"""Kernels without a default; an op that needs one the backend lacks raises
+``UnsupportedOperation`` naming the op and the backend."""
+
+ACCELERATORS: frozenset[str] = frozenset({"isub", "imul", "idiv", "fill_", "where_zero_owned"})
+"""Kernels without a default that the core uses when a backend has them (in-place updates
+outside the graph, ``zero_()``, ReLU's backward written into its own gradient) and otherwise
+replaces with primitives: they only make things faster."""
+
+HOST_BOUNDARY: frozenset[str] = frozenset({"from_foreign"})
+"""Kernels called only where a tensor crosses from one backend or device to another
+(``.to()``). Their default declines (returns ``None``), and the core then goes through host
+memory with the primitives ``to_host`` and ``from_host``."""
+
+TIERS: Mapping[Tier, frozenset[str]] = {
+    "primitive": PRIMITIVES,
+    "derived": DERIVED,
+    "optional": OPTIONAL,
+    "accelerator": ACCELERATORS,
+    "host_boundary": HOST_BOUNDARY,
+}
+"""Every kernel name in exactly one tier."""
+
+IN_PLACE: frozenset[str] = frozenset(
+    {"setitem", "assign", "iadd", "isub", "imul", "idiv", "fill_", "scatter_add"}
+)
+"""Kernels that write into their first argument and return ``None`` (the core ignores what
+they return). Every other kernel leaves its arguments alone and returns its result, except
+those in ``REUSES``."""
+
+REUSES: frozenset[str] = frozenset({"where_zero_owned"})
+"""Kernels given an array the caller gives up, whose memory the result may take over: the
+caller uses the result and never the array it passed."""
+
+VARIANTS: frozenset[str] = frozenset({"nd"})
+"""Attributes a kernel function may carry: the same kernel for a narrower set of calls.
+``nd``: for calls whose operands are all arrays, at least one with a dimension (the compiled
+hot path calls it for such operands), where a wrapper's work for numbers and 0-d arrays can
+be skipped. Allowed on the kernels whose ``KernelSpec.variants`` name it."""
+
+ELEMENTWISE: frozenset[str] = frozenset(
+    {
+        "add", "sub", "mul", "div", "pow", "maximum", "minimum", "neg", "exp", "log", "sqrt",
+        "abs", "sin", "cos", "tanh", "sign", "sigmoid", "eq", "ne", "lt", "le", "gt", "ge",
+        "log1p", "expm1", "rsqrt", "reciprocal", "square", "relu", "isfinite",
+    }
+)  # fmt: skip
+"""The elementwise kernels on operands (arrays or numbers): the ones that may carry ``nd``."""
+
+PRIVATE_PREFIX = "_"
+"""A kernel-table name starting with this is a backend's private helper: the contract
+ignores it and the core never calls it. Any other name the contract does not know is refused
+when the backend is built (a misspelt override would otherwise be silently unused)."""
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    """One kernel of the contract (an entry of ``KERNELS``)."""
+
+    name: str
+    signature: str
+    """Parameters and return type, e.g. ``(a: Operand, b: Operand) -> Array``."""
+    tier: Tier
+    effect: Effect
+    doc: str
+    variants: frozenset[str] = frozenset()
+
+
+def _signature(fn: Callable[..., Any]) -> str:
+    params = list(inspect.signature(fn).parameters.values())[1:]  # without ``self``
+    ret = inspect.signature(fn).return_annotation
+    return f"({', '.join(f'{p.name}: {p.annotation}' for p in params)}) -> {ret}"
+
+
+def _table() -> dict[str, KernelSpec]:
+    tier_of = {name: tier for tier, names in TIERS.items() for name in names}
+    table: dict[str, KernelSpec] = {}
+    for proto in (KernelOps, BackendOps, OptionalOps):
+        for name, fn in vars(proto).items():
+            if name.startswith("_") or not callable(fn):
+                continue
+            effect: Effect = "returns"
+            if name in IN_PLACE or name in REUSES:
+                effect = "in_place" if name in IN_PLACE else "reuses"
+            table[name] = KernelSpec(
+                name=name,
+                signature=_signature(fn),
+                tier=tier_of[name],
+                effect=effect,
+                doc=inspect.cleandoc(fn.__doc__ or ""),
+                variants=VARIANTS if name in ELEMENTWISE else frozenset(),
+            )
+    if set(table) != set(tier_of):
+        raise AssertionError(f"tiers and signatures disagree: {sorted(set(table) ^ set(tier_of))}")
+    return table
+
+
+KERNELS: Mapping[str, KernelSpec] = _table()
+"""Every kernel of the contract by name, in declaration order."""
+
+
+def check(name: str, kernels: Mapping[str, Kernel]) -> None:
+    """Refuse a kernel table that breaks the contract, naming every offending kernel.
+
+    Raises:
+        TypeError: a primitive is missing, a name is not in the contract (and not private),
+            a kernel is not callable, or a variant is not callable or not allowed there.
+    """
+    missing = sorted(PRIMITIVES - set(kernels))
+    if missing:
+        raise TypeError(f"backend {name!r} is missing required kernels: {', '.join(missing)}")
+    unknown = sorted(k for k in kernels if k not in KERNELS and not k.startswith(PRIVATE_PREFIX))
+    if unknown:
+        raise TypeError(
+            f"backend {name!r} has kernels the contract does not know: {', '.join(unknown)} "
+            f"(the kernels are listed in docs/backend-guide.md; a backend's private helper "
+            f"takes a name starting with {PRIVATE_PREFIX!r})"
+        )
+    problems: list[str] = []
+    for k, f in kernels.items():
+        if k in KERNELS:
+            problems.extend(_problems(k, f, KERNELS[k].variants))
+    if problems:
+        raise TypeError(f"backend {name!r} breaks the kernel contract: {'; '.join(problems)}")
+
+
+def _problems(name: str, kernel: Kernel, allowed: Iterable[str]) -> list[str]:
+    if not callable(kernel):
+        return [f"{name} is not callable"]
+    out = []
+    for variant in sorted(VARIANTS):
+        v = getattr(kernel, variant, None)
+        if v is None:
+            continue
+        if variant not in allowed:
+            out.append(f"{name} carries {variant!r}, a variant only elementwise kernels have")
+        elif not callable(v):
+            out.append(f"{name}.{variant} is not callable")
+    return out

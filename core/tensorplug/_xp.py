@@ -1,0 +1,170 @@
+"""Helpers for backends over an Array-API-style namespace ``xp`` (NumPy, CuPy, array-api-strict,
+...): the kernels written once against ``xp``, and the table between tensorplug's dtypes and
+the library's. Public through ``tensorplug.plugins``; no array library is imported here, the
+namespace is an argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from . import _dtype as D
+from ._contract import Array, Kernel
+
+_NAMES: Mapping[D.dtype, tuple[str, ...]] = {
+    D.bool_: ("bool", "bool_"),
+    D.int32: ("int32",),
+    D.int64: ("int64",),
+    D.float16: ("float16",),
+    D.float32: ("float32",),
+    D.float64: ("float64",),
+}
+"""The attribute names a namespace gives each dtype (NumPy 1 spells bool ``bool_``)."""
+
+
+class DtypeTable(dict[D.dtype, Any]):
+    """tensorplug dtype -> the library's dtype object, and back from an array (``dtype_of``).
+
+    It is the ``dtypes=`` of a ``Backend`` (the dtypes a backend claims) and its ``dtype_of``
+    is the ``dtype_of`` kernel. The way back compares as well as hashes: a library whose
+    arrays report other objects than the ones the table holds (``jnp.float32`` is a scalar
+    type, a JAX array's ``dtype`` a ``numpy.dtype``; ``numpy.float32`` and
+    ``numpy.dtype("float32")`` likewise) is matched by equality once per dtype object, then
+    by a dictionary lookup.
+
+    Example:
+        >>> import numpy as np
+        >>> from tensorplug.plugins import DtypeTable, float32, int64
+        >>> table = DtypeTable({float32: np.float32, int64: np.int64}, library="NumPy")
+        >>> table[float32] is np.float32, table.dtype_of(np.zeros(2, np.float32))
+        (True, tensorplug.float32)
+    """
+
+    library: str
+    dtype_of: Callable[[Array], D.dtype]
+    """The tensorplug dtype of an array of the library; ``TypeError`` for one it has not."""
+
+    def __init__(self, natives: Mapping[D.dtype, Any], library: str = "native") -> None:
+        super().__init__(natives)
+        self.library = library
+        back: dict[Any, D.dtype] = {}
+        for d, native in natives.items():
+            back.setdefault(native, d)
+
+        def dtype_of(a: Array) -> D.dtype:
+            try:
+                return back[a.dtype]
+            except KeyError:
+                return learn(a.dtype)
+
+        def learn(native: Any) -> D.dtype:
+            for d, mine in natives.items():
+                if _same(native, mine):
+                    back[native] = d
+                    return d
+            raise TypeError(f"{library} dtype {native} has no tensorplug equivalent")
+
+        self.dtype_of = dtype_of
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - a library's __eq__ refusing a foreign dtype: no match
+        return False
+
+
+def dtype_table(
+    xp: Any, *, library: str | None = None, exclude: Iterable[D.dtype] = ()
+) -> DtypeTable:
+    """The ``DtypeTable`` of namespace ``xp``: each tensorplug dtype that ``xp`` has an
+    attribute for (``xp.float32``, ``xp.bool`` or ``xp.bool_``), minus ``exclude``.
+
+    Args:
+        xp: the array namespace (``numpy``, ``cupy``, ``array_api_strict``, ``jax.numpy``).
+        library: the name error messages use; by default ``xp.__name__``.
+        exclude: dtypes to leave unclaimed even though ``xp`` has them.
+
+    Example:
+        >>> import numpy as np
+        >>> from tensorplug.plugins import dtype_table, float16
+        >>> sorted(d.name for d in dtype_table(np, exclude=[float16]))
+        ['bool', 'float32', 'float64', 'int32', 'int64']
+    """
+    skip = set(exclude)
+    natives: dict[D.dtype, Any] = {}
+    for d, names in _NAMES.items():
+        found = [getattr(xp, n) for n in names if getattr(xp, n, None) is not None]
+        if found and d not in skip:
+            natives[d] = found[0]
+    return DtypeTable(natives, library or str(getattr(xp, "__name__", "native")))
+
+
+def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kernel]:
+    """Kernels written once against an Array-API-style namespace ``xp`` (NumPy, CuPy, ...).
+
+    A backend takes this table and overrides only where its library differs. It covers the
+    primitives except creation with a dtype, host transfer and random numbers, which no
+    generic table can write (docs/backend-guide.md).
+    """
+    concat = getattr(xp, "concat", None) or xp.concatenate
+    permute = getattr(xp, "permute_dims", None) or xp.transpose
+    pow_ = getattr(xp, "pow", None) or xp.power
+
+    def getitem(a: Array, idx: Any) -> Array:
+        return a[idx]
+
+    def setitem(a: Array, idx: Any, v: Any) -> None:
+        a[idx] = v
+
+    def argmax(a: Array, axis: int | None, keepdims: bool) -> Array:
+        return xp.argmax(a, axis=axis, keepdims=keepdims)
+
+    def argmin(a: Array, axis: int | None, keepdims: bool) -> Array:
+        return xp.argmin(a, axis=axis, keepdims=keepdims)
+
+    return {
+        "add": xp.add,
+        "sub": xp.subtract,
+        "mul": xp.multiply,
+        "div": xp.divide,
+        "neg": xp.negative,
+        "pow": pow_,
+        "exp": xp.exp,
+        "log": xp.log,
+        "log1p": xp.log1p,
+        "expm1": xp.expm1,
+        "sqrt": xp.sqrt,
+        "abs": xp.abs,
+        "sin": xp.sin,
+        "cos": xp.cos,
+        "tanh": xp.tanh,
+        "sign": xp.sign,
+        "maximum": xp.maximum,
+        "minimum": xp.minimum,
+        "where": xp.where,
+        "eq": xp.equal,
+        "ne": xp.not_equal,
+        "lt": xp.less,
+        "le": xp.less_equal,
+        "gt": xp.greater,
+        "ge": xp.greater_equal,
+        "isfinite": xp.isfinite,
+        "sum": lambda a, axis, keepdims: xp.sum(a, axis=axis, keepdims=keepdims),
+        "prod": lambda a, axis, keepdims: xp.prod(a, axis=axis, keepdims=keepdims),
+        "amax": lambda a, axis, keepdims: xp.max(a, axis=axis, keepdims=keepdims),
+        "amin": lambda a, axis, keepdims: xp.min(a, axis=axis, keepdims=keepdims),
+        "argmax": argmax,
+        "argmin": argmin,
+        "matmul": xp.matmul,
+        "reshape": lambda a, shape: xp.reshape(a, shape),
+        "permute": lambda a, axes: permute(a, axes),
+        "broadcast_to": xp.broadcast_to,
+        "concat": lambda arrays, axis: concat(list(arrays), axis=axis),
+        "stack": lambda arrays, axis: xp.stack(list(arrays), axis=axis),
+        "getitem": getitem,
+        "setitem": setitem,
+        "copy": lambda a: xp.asarray(a, copy=True),
+        "dtype_of": dtype_of,
+    }
