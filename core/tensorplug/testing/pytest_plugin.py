@@ -26,6 +26,7 @@ import tensorplug as tp
 from .._backend import Backend
 from .._dtype import BY_NAME
 from .._plugins import REGISTRY
+from ._aliasing import CORE_KNOWN_FAILURES
 from ._cases import (
     FAMILIES,
     Case,
@@ -48,7 +49,9 @@ class _State:
         self.slow_gradcheck = slow_gradcheck
         self.tolerances = Tolerances(backend)
         self.results: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
-        self.used_known_failures: set[int] = set()
+        self.used_known_failures: set[int] = set()  # indices into ``declared``
+        # The backend's declarations, then the core's own (``CORE_KNOWN_FAILURES``).
+        self.declared = (*backend.known_failures, *CORE_KNOWN_FAILURES)
         self.crashed: list[str] = []  # conformance tests whose worker died while running them
 
 
@@ -119,7 +122,7 @@ def _state(config: pytest.Config) -> _State:
             families,
             config.getoption("tp_quick"),
         )
-        problems = validate_known_failures(backend, op_db)
+        problems = validate_known_failures(backend, op_db)  # the core's: in its own tests
         if problems:
             raise pytest.UsageError(
                 f"backend {name!r} declares invalid expectations:\n  " + "\n  ".join(problems)
@@ -147,7 +150,8 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         "  dtypes: "
         + ", ".join(d.name for d in be.supported_dtypes)
         + f"; optional kernels: {', '.join(sorted(k for k in tp.plugins.OPTIONAL if be.has_kernel(k))) or 'none'}",  # noqa: E501
-        f"  op database: {len(op_db)} ops; known failures declared: {len(be.known_failures)}; "
+        f"  op database: {len(op_db)} ops; known failures declared: {len(be.known_failures)} "
+        f"(and {len(CORE_KNOWN_FAILURES)} of tensorplug itself); "
         f"tolerance overrides declared: {len(be.tolerances)}",
     ]
     facts = _environment_info(be.name)
@@ -210,7 +214,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if empty:
         config.hook.pytest_deselected(items=empty)
         items[:] = [i for i in items if i not in empty]
-    kfs = state.backend.known_failures
+    ours = len(state.backend.known_failures)
     on_device = state.backend.device_type != "cpu"  # so `-m "not gpu"` works as elsewhere
     for item in items:
         case = _case(item)
@@ -218,15 +222,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         if on_device:
             item.add_marker(pytest.mark.gpu)
-        for i, kf in enumerate(kfs):
+        for i, kf in enumerate(state.declared):
             if matches(kf, case):
                 state.used_known_failures.add(i)
+                who = (
+                    f"backend {state.backend.name!r}"
+                    if i < ours
+                    else f"tensorplug {tp.__version__} itself (every backend)"
+                )
                 item.add_marker(
-                    pytest.mark.xfail(
-                        reason=f"known failure declared by backend {state.backend.name!r}: "
-                        f"{kf.reason}",
-                        strict=True,
-                    )
+                    pytest.mark.xfail(reason=f"known failure of {who}: {kf.reason}", strict=True)
                 )
                 break
 
@@ -332,6 +337,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         ],
         "crashed": state.crashed,
         "known_failures": [dataclasses.asdict(kf) for kf in be.known_failures],
+        "core_known_failures": [dataclasses.asdict(kf) for kf in CORE_KNOWN_FAILURES],
         "tolerances": [dataclasses.asdict(t) for t in be.tolerances],
     }
     with open(path, "w", encoding="utf-8") as f:
@@ -366,11 +372,23 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     tr.write_line(f"{'total':<25}" + " ".join(f"{_cell(totals[f]):>{width[f]}}" for f in fams))
     for nodeid in state.crashed:
         tr.write_line(f"crashed its worker (counted nowhere above): {nodeid}")
-    if be.known_failures:
-        tr.write_line("known failures declared by the backend:")
-        for i, kf in enumerate(be.known_failures):
-            used = "" if i in state.used_known_failures else "  (matched no test in this run)"
-            tr.write_line(f"  {kf.op} [{kf.family}, {kf.dtype}, {kf.sample}]: {kf.reason}{used}")
+    ours = len(be.known_failures)
+    for title, first, last in (
+        ("known failures declared by the backend:", 0, ours),
+        ("known failures of tensorplug itself, for every backend:", ours, len(state.declared)),
+    ):
+        met = [i for i in range(first, last) if i in state.used_known_failures]
+        if first == ours and not met:
+            continue  # the core's, where no test of this run met them
+        if last > first:
+            tr.write_line(title)
+        samples: dict[tuple[str, str, str, str], list[str]] = {}  # one line per reason
+        for i in range(first, last):
+            kf = state.declared[i]
+            note = "" if i in state.used_known_failures else "  (matched no test in this run)"
+            samples.setdefault((kf.op, kf.family, kf.dtype, kf.reason + note), []).append(kf.sample)
+        for (op, fam, dt, why), names in samples.items():
+            tr.write_line(f"  {op} [{fam}, {dt}, {' | '.join(names)}]: {why}")
     if be.tolerances:
         tr.write_line("loosened tolerances declared by the backend:")
         for t in be.tolerances:
