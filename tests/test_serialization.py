@@ -238,9 +238,19 @@ def test_bad_paths_are_refused(tmp_path: Path) -> None:
         tp.save(tp.ones(1), str(tmp_path / "new") + "/")
     with pytest.raises(IsADirectoryError):
         tp.load(tmp_path)
+
+    class Hostile:
+        def __fspath__(self) -> str:
+            raise ValueError("no path for you")
+
+    with pytest.raises(ValueError, match="no path for you"):
+        tp.save(tp.ones(1), Hostile())  # type: ignore[arg-type]
     with pytest.raises(FileNotFoundError, match="cannot create a file in"):
         tp.save(tp.ones(1), tmp_path / "missing_dir" / "x.safetensors")
     assert os.listdir(tmp_path) == []
+    as_bytes = os.fsencode(tmp_path / "b.safetensors")
+    tp.save(tp.ones(1), as_bytes)  # as open() takes them
+    assert tp.load(as_bytes).tolist() == [1.0]
 
 
 def test_plain_values_of_builtin_subclasses_load_as_builtins(tmp_path: Path) -> None:
@@ -582,6 +592,7 @@ def _tree(value: Any) -> Any:
         (_tree('{"V": {"T": "a"}}'), "non-scalar value"),
         (_tree(json.dumps(_deep_tree(150))), "nests deeper than 100 levels"),
         (lambda h: h["__metadata__"].update({"tensorplug.format": "2"}), 'checkpoint format "2"'),
+        (lambda h: h["__metadata__"].pop("tensorplug.format"), "has no format version"),
         (lambda h: h["a"].update({"shape": [5]}), "needs 20 bytes"),
         (lambda h: h["a"].update({"dtype": "I8"}), "needs 4 bytes"),
         (lambda h: h.update({"__metadata__": {"tensorplug.tree": 5}}), "table of strings"),

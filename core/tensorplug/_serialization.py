@@ -181,7 +181,7 @@ def _corrupt(path: str, why: str) -> RuntimeError:
 
 
 def _path(f: Any, what: str) -> str:
-    if not isinstance(f, (str, os.PathLike)):
+    if not isinstance(f, (str, bytes, os.PathLike)):
         raise TypeError(f"tensorplug.{what}: f must be a file path, got {type(f).__name__}")
     path = os.fsdecode(os.fspath(f))
     if not path or "\0" in path:
@@ -192,7 +192,7 @@ def _path(f: Any, what: str) -> str:
 # -- save -----------------------------------------------------------------------------------------
 
 
-def save(obj: Any, f: str | os.PathLike[str], *, checksum: bool = False) -> None:
+def save(obj: Any, f: str | bytes | os.PathLike[str], *, checksum: bool = False) -> None:
     """Write ``obj`` (a tensor, or dicts/lists/tuples of tensors and plain values) to ``f``.
 
     The write is atomic: the data goes to a temporary file beside the target, is flushed to
@@ -331,7 +331,7 @@ def _fsync_directory(directory: str) -> None:
 
 
 def load(
-    f: str | os.PathLike[str],
+    f: str | bytes | os.PathLike[str],
     map_location: Any = None,
     *,
     backend: Any = None,
@@ -403,6 +403,8 @@ def load(
             )
         if version.endswith(_CHECKED) and expected is None:
             raise _corrupt(path, "its format promises a checksum, but it has none")
+        if _TREE in meta and _FORMAT not in meta:  # tensorplug writes both, or neither
+            raise _corrupt(path, "its structure metadata has no format version")
         if _TREE in meta:
             try:
                 tree = json.loads(meta[_TREE])
