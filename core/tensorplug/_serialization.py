@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import io
 import json
 import os
 import re
@@ -244,8 +245,10 @@ def _write_file(path: str, write: Callable[[IO[bytes]], None]) -> None:
         if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, f"tensorplug.save: {path!r} is a directory")
         if not stat.S_ISREG(st.st_mode):  # /dev/null, a pipe: nothing to replace atomically
+            buf = io.BytesIO()  # the writer seeks back to its checksum; a pipe cannot
+            write(buf)
             with open(target, "wb") as fh:
-                write(fh)
+                fh.write(buf.getbuffer())
             return
         # A file without any write permission bit is refused even for root, whom
         # os.access (and PyTorch's open) would let through.
