@@ -843,23 +843,33 @@ _TEMP_NAME = re.compile(r"^\.ckpt\.safetensors\.tp-save\.[A-Za-z0-9_-]+\.(\d+)\.
 
 
 @pytest.mark.skipif(not POSIX, reason="SIGKILL")
-def test_a_killed_save_leaves_a_recognisable_temp_file_that_the_next_save_removes(
-    tmp_path: Path,
+@pytest.mark.parametrize("unnamed", [True, False], ids=["O_TMPFILE", "named_temp"])
+def test_a_killed_save_leaves_nothing_or_a_recognisable_file_the_next_save_removes(
+    tmp_path: Path, unnamed: bool
 ) -> None:
+    """Killed while writing: on Linux the data was in an unnamed file, which vanishes with the
+    process; elsewhere (here: O_TMPFILE taken away) the temporary file is named as documented,
+    and the next save of the target removes it once its process is gone."""
+    if unnamed and S._unnamed_file(str(tmp_path)) is None:
+        pytest.skip("no O_TMPFILE here")
     path = tmp_path / "ckpt.safetensors"
     tp.save({"w": tp.ones(3)}, path)
     before = path.read_bytes()
     killed = (
         "import os, signal, sys\n"
         "import tensorplug as tp\n"
-        "os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)  # killed mid-save\n"
+        + ("" if unnamed else "del os.O_TMPFILE  # as on a system without it\n")
+        + "os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)  # killed mid-save\n"
         "tp.save({'w': tp.zeros(1000)}, sys.argv[1])\n"
     )
     r = subprocess.run([sys.executable, "-c", killed, str(path)], timeout=120)
     assert r.returncode == -signal.SIGKILL
-    left = _temps(tmp_path)
-    assert len(left) == 1 and _TEMP_NAME.match(left[0]), left
     assert path.read_bytes() == before  # the checkpoint is intact
+    left = _temps(tmp_path)
+    if unnamed:
+        assert left == [] and os.listdir(tmp_path) == ["ckpt.safetensors"]
+        return
+    assert len(left) == 1 and _TEMP_NAME.match(left[0]), left
     live = f".ckpt.safetensors{S.TEMP_TAG}{S._host()}.{os.getpid()}.0123abcd.tmp"
     other_host = f".ckpt.safetensors{S.TEMP_TAG}elsewhere.1.0123abcd.tmp"
     for name in (live, other_host):
@@ -868,3 +878,21 @@ def test_a_killed_save_leaves_a_recognisable_temp_file_that_the_next_save_remove
     # The dead process's file is gone; a live process's, and another host's, are kept.
     assert sorted(_temps(tmp_path)) == sorted([live, other_host])
     assert tp.load(path)["w"].tolist() == [0.0, 0.0]
+
+
+def test_without_o_tmpfile_the_named_temp_file_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+    path = tmp_path / "n.safetensors"
+    seen = []
+    real_replace = os.replace
+
+    def replace(src: Any, dst: Any) -> None:
+        seen.append(os.path.basename(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    tp.save({"w": tp.ones(2)}, path)
+    assert len(seen) == 1 and re.match(r"^\.n\.safetensors\.tp-save\.", seen[0])
+    assert tp.load(path)["w"].tolist() == [1.0, 1.0] and _temps(tmp_path) == []

@@ -41,8 +41,9 @@ _MAX_DEPTH = 100
 
 TEMP_TAG = ".tp-save."
 """Marks a save's temporary file: ``.<name>.tp-save.<host>.<pid>.<random>.tmp`` beside the
-target. One left behind by a killed save is removed by the next save of that target on the same
-host once its process has ended."""
+target. On Linux the data is written to an unnamed file that only gets this name once it is on
+disk, just before the rename; elsewhere one left behind by a killed save is removed by the next
+save of that target on the same host once its process has ended."""
 
 
 # -- the structure ------------------------------------------------------------------------------
@@ -261,29 +262,63 @@ def _write_file(path: str, write: Callable[[IO[bytes]], None]) -> None:
     directory, base = os.path.split(target)
     prefix = f".{base[:100]}{TEMP_TAG}"
     tmp = os.path.join(directory, f"{prefix}{_host()}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = _unnamed_file(directory)
+    named = fd is None
+    if fd is None:
+        fd = _create(tmp, path, directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+            if not named:  # the data is on disk: only now does the file get a name
+                _link(fh.fileno(), tmp)
+                named = True
+        if st is not None:
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        os.replace(tmp, target)
+    except BaseException:
+        if named:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+    _remove_stale(directory, prefix)
+
+
+def _unnamed_file(directory: str) -> int | None:
+    """A file in ``directory`` without a name (Linux's ``O_TMPFILE``), which vanishes if the
+    process is killed before it is linked; None where the system or file system has none."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag or not os.path.isdir("/proc/self/fd"):
+        return None
+    try:
+        return os.open(directory, flag | os.O_WRONLY, 0o666)
+    except OSError:  # a file system without it (NFS, older kernels)
+        return None
+
+
+def _link(fd: int, name: str) -> None:
+    """Give the unnamed file ``fd`` the path ``name``."""
+    dfd = os.open(os.path.dirname(name), os.O_RDONLY)
+    try:  # a dir_fd makes os.link call linkat(..., AT_SYMLINK_FOLLOW), as /proc/self/fd needs
+        os.link(f"/proc/self/fd/{fd}", os.path.basename(name), dst_dir_fd=dfd)
+    finally:
+        os.close(dfd)
+
+
+def _create(tmp: str, path: str, directory: str) -> int:
     try:
         # O_EXCL: never through a planted link; 0o666 less the umask, as open() creates files.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        return os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
+        )
     except OSError as e:
         raise type(e)(
             e.errno,
             f"tensorplug.save: cannot write {path!r}: cannot create a file in "
             f"{directory!r}: {e.strerror}",
         ) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if st is not None:
-            os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_directory(directory)
-    _remove_stale(directory, prefix)
 
 
 def _host() -> str:
