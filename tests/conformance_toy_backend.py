@@ -8,6 +8,9 @@
 * ``toy_host``: its ``tanh`` kernel goes through host memory (``to_host``/``from_host``).
 * ``toy_no64``: no float16 and no float64 (gradients checked against the NumPy backend).
 * ``toy_cuda``: NumPy arrays that claim to live on ``cuda:0`` (the ``gpu`` marker's test).
+* ``toy_copyviews``: its ``getitem``, ``reshape`` and ``permute`` return copies, not views:
+  every value is right, but writes through views are lost (the ``aliasing`` family's test);
+  ``toy_copy_<kernel>`` copies in that one kernel only.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ def _make(
         kernels["exp"] = lambda x: exp(x) * x.dtype.type(1.001)
     if name == "toy_host":  # right values, but a trip through host memory
         kernels["tanh"] = lambda x: kernels["from_host"](np.tanh(kernels["to_host"](x)), None)
+    if name.startswith("toy_copy"):
+        for kernel in _COPIES[name]:
+            kernels[kernel] = _copying(kernels[kernel])
     dropped = (tp.float16, tp.float64) if name == "toy_no64" else (tp.float16,)
     dtypes = {d: n for d, n in base.dtypes.items() if d not in dropped}
     return Backend(
@@ -49,6 +55,17 @@ def _make(
         known_failures=known,
         tolerances=tolerances,
     )
+
+
+_COPIES = {
+    "toy_copyviews": ("getitem", "reshape", "permute"),
+    **{f"toy_copy_{k}": (k,) for k in ("getitem", "reshape", "permute", "broadcast_to")},
+}
+
+
+def _copying(kernel: Any) -> Any:
+    """``kernel`` with its result copied: right values, no shared memory."""
+    return lambda *args: np.array(kernel(*args))
 
 
 @hookimpl
@@ -73,6 +90,7 @@ def tensorplug_backends() -> list[BackendSpec]:
         BackendSpec("toy_host", lambda: _make("toy_host", ())),
         BackendSpec("toy_no64", lambda: _make("toy_no64", ())),
         BackendSpec("toy_cuda", lambda: _make("toy_cuda", ()), device_type="cuda"),
+        *(BackendSpec(name, lambda name=name: _make(name, ())) for name in _COPIES),
         BackendSpec(
             "toy_typo",
             lambda: _make("toy_typo", (KnownFailure("nonexistent_op", "a typo in a declaration"),)),

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,6 +74,78 @@ def test_json_report(tmp_path: Path) -> None:
     assert rows[("exp", "float16", "unsupported")]["passed"] == 1
     assert report["known_failures"][0]["reason"].startswith("exp kernel is")
     assert report["tolerances"][0]["op"] == "sin"
+
+
+def _json_run(tmp_path: Path, name: str, *args: str) -> tuple[Any, dict[str, Any]]:
+    out = tmp_path / f"{name}.json"
+    r = _run(*args, "--tp-json", str(out))
+    return r, json.loads(out.read_text())
+
+
+def test_json_report_and_summary_under_xdist(tmp_path: Path) -> None:
+    """With ``-n 2`` the tests run in worker processes: the controller's summary and JSON
+    report hold every result, and the declarations the workers used."""
+    pytest.importorskip("xdist")
+    args = ("--backend-module", "conformance_toy_backend", "--backend", "toy")
+    args += ("--tp-ops", "exp,sin,neg", "--tp-quick")
+    serial, expected = _json_run(tmp_path, "serial", *args)
+    r, report = _json_run(tmp_path, "xdist", *args, "-n", "2")
+    assert r.returncode == 0 == serial.returncode, r.stdout[-3000:] + r.stderr
+    assert "2 workers" in r.stdout
+    assert report["results"] and report == expected
+    assert report["exit_status"] == 0
+    assert "tensorplug conformance summary: backend toy" in r.stdout
+    summary = r.stdout[r.stdout.index("conformance summary") :]
+    assert "exp [forward, *, [!e]*]: exp kernel is" in summary
+    assert "sin float32: rtol=0.0001 atol=0.0001: toy: sin through a slow path" in summary
+    assert "matched no" not in summary  # the workers' use of each declaration reached it
+
+
+def test_a_failing_run_under_xdist_reports_its_failures_and_exit_status(tmp_path: Path) -> None:
+    pytest.importorskip("xdist")
+    r, report = _json_run(
+        tmp_path,
+        "xpass",
+        *("--backend-module", "conformance_toy_backend", "--backend", "toy_xpass"),
+        *("--tp-ops", "neg", "--tp-family", "forward", "-n", "2"),
+    )
+    assert r.returncode == 1 and report["exit_status"] == 1
+    rows = {(x["op"], x["dtype"]): x for x in report["results"]}
+    assert rows[("neg", "float32")] == {"op": "neg", "dtype": "float32", "family": "forward",
+                                        "xpassed": 6}  # fmt: skip
+    assert "XPASS(strict)" in r.stdout and "claimed broken, but it works" in r.stdout
+
+
+def test_a_test_that_kills_its_worker_is_reported(tmp_path: Path) -> None:
+    pytest.importorskip("xdist")
+    (tmp_path / "dying_backend.py").write_text(
+        "import os\n"
+        "import tensorplug as tp\n"
+        "from tensorplug.plugins import Backend, BackendSpec, hookimpl\n"
+        "def _make():\n"
+        "    base = tp.get_backend('numpy')\n"
+        "    k = dict(base.kernels)\n"
+        "    k['sign'] = lambda a: os._exit(3)  # a crash in native code, say\n"
+        "    return Backend(name='dying', kernels=k, dtypes=dict(base.dtypes))\n"
+        "@hookimpl\n"
+        "def tensorplug_backends():\n"
+        "    return [BackendSpec('dying', _make)]\n"
+    )
+    out = tmp_path / "report.json"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    r = subprocess.run(
+        [
+            sys.executable, "-m", "tensorplug.testing", "--backend-module", "dying_backend",
+            "--tp-ops", "sign,neg", "--tp-family", "forward", "--tp-dtypes", "float64",
+            "--tp-quick", "-n", "2", "--tp-json", str(out),
+        ],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600,
+    )  # fmt: skip
+    report = json.loads(out.read_text())
+    assert r.returncode == 1 and report["exit_status"] == 1, r.stdout[-3000:]
+    assert [c.rsplit("::", 1)[1] for c in report["crashed"]] == ["test_forward[sign-float64-nd]"]
+    assert "crashed its worker (counted nowhere above)" in r.stdout
+    assert {x["op"] for x in report["results"]} == {"neg"}
 
 
 def test_known_failures_unsupported_and_tolerances() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -239,7 +240,8 @@ def test_conformance_suite_on_the_kernel_table(backend: str) -> None:
     env = os.environ | {"PYTHONPATH": path}
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    assert " passed" in p.stdout.splitlines()[-1] and "failed" not in p.stdout.splitlines()[-1]
+    last = p.stdout.splitlines()[-1]  # "N passed, M xfailed" (the core's known failures)
+    assert " passed" in last and not re.search(r"\d+ failed", last), last
 
 
 def test_environment_info_describes_the_gpus(

@@ -14,12 +14,14 @@ from fnmatch import fnmatchcase
 
 from .. import _dtype as D
 from .._backend import Backend, KnownFailure
+from ._aliasing import scenarios_of
 from ._compare import FORWARD, GRAD_PARITY, Tol
 from ._opinfo import ErrorInput, OpInfo, SampleInput
 
 FAMILIES = (
     "forward",
     "noncontiguous",
+    "aliasing",
     "broadcast",
     "gradcheck",
     "gradgradcheck",
@@ -125,6 +127,8 @@ def generate(family: str, db: Iterable[OpInfo], be: Backend, sel: Selection) -> 
             for s in chosen[:1] if sel.quick else chosen:
                 if one is not None and not (diff and _missing_kernels(be, s)):
                     yield Case(family, info, one, s)
+        elif family == "aliasing":
+            yield from _aliasing_cases(info, dtypes, sel.quick)
         elif family == "broadcast":
             one = _pick(dtypes, (D.float64, D.float32))
             for s in [s for s in basic if s.broadcasts]:
@@ -159,6 +163,19 @@ def generate(family: str, db: Iterable[OpInfo], be: Backend, sel: Selection) -> 
                     miss = _missing_kernels(be, s)
                     if miss and one is not None:
                         yield Case(family, info, one, s, missing="kernel_" + "_".join(miss))
+
+
+def _aliasing_cases(info: OpInfo, dtypes: list[D.dtype], quick: bool) -> Iterator[Case]:
+    """Each scenario filed under the op in every claimed float dtype, and its ``-grad``
+    variant in the widest."""
+    floats = [d for d in dtypes if d.is_floating_point]
+    widest = _pick(floats, (D.float64, D.float32))
+    scenarios = scenarios_of(info.name)
+    for s in scenarios[:1] if quick else scenarios:
+        for d in floats:
+            yield Case("aliasing", info, d, SampleInput(s.name, ()))
+        if widest is not None and info.supports_autograd:
+            yield Case("aliasing", info, widest, SampleInput(f"{s.name}-grad", ()))
 
 
 def _has_nd_data(s: SampleInput) -> bool:

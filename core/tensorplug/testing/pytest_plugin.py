@@ -3,6 +3,11 @@
 Load it with ``-p tensorplug.testing.pytest_plugin`` (``python -m tensorplug.testing`` does).
 It is inert for test functions that are not marked with a conformance family, so it can sit in
 any run. One backend per process: ``--tp-backend NAME``, or ``TENSORPLUG_TEST_BACKEND``.
+
+Under pytest-xdist (``-n N``) the tests run in worker processes and the summary and the JSON
+report are written by the controller, which collects nothing: each test's report carries its
+case (``tp_case``: op, dtype, family, sample) to the controller, and each worker hands over the
+declarations it used (known failures, loosened tolerances) in ``workeroutput`` when it ends.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import tensorplug as tp
 from .._backend import Backend
 from .._dtype import BY_NAME
 from .._plugins import REGISTRY, InfoSection
+from ._aliasing import CORE_KNOWN_FAILURES
 from ._cases import (
     FAMILIES,
     Case,
@@ -30,6 +36,7 @@ from ._cases import (
     matches,
     validate_known_failures,
 )
+from ._compare import Tol
 from ._opdb import op_db
 
 _STATE = pytest.StashKey["_State"]()
@@ -42,7 +49,10 @@ class _State:
         self.slow_gradcheck = slow_gradcheck
         self.tolerances = Tolerances(backend)
         self.results: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
-        self.used_known_failures: set[int] = set()
+        self.used_known_failures: set[int] = set()  # indices into ``declared``
+        # The backend's declarations, then the core's own (``CORE_KNOWN_FAILURES``).
+        self.declared = (*backend.known_failures, *CORE_KNOWN_FAILURES)
+        self.crashed: list[str] = []  # conformance tests whose worker died while running them
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -112,7 +122,7 @@ def _state(config: pytest.Config) -> _State:
             families,
             config.getoption("tp_quick"),
         )
-        problems = validate_known_failures(backend, op_db)
+        problems = validate_known_failures(backend, op_db)  # the core's: in its own tests
         if problems:
             raise pytest.UsageError(
                 f"backend {name!r} declares invalid expectations:\n  " + "\n  ".join(problems)
@@ -140,7 +150,8 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         "  dtypes: "
         + ", ".join(d.name for d in be.supported_dtypes)
         + f"; optional kernels: {', '.join(sorted(k for k in tp.plugins.OPTIONAL if be.has_kernel(k))) or 'none'}",  # noqa: E501
-        f"  op database: {len(op_db)} ops; known failures declared: {len(be.known_failures)}; "
+        f"  op database: {len(op_db)} ops; known failures declared: {len(be.known_failures)} "
+        f"(and {len(CORE_KNOWN_FAILURES)} of tensorplug itself); "
         f"tolerance overrides declared: {len(be.tolerances)}",
     ]
     facts = _environment_info(be.name)
@@ -204,7 +215,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if empty:
         config.hook.pytest_deselected(items=empty)
         items[:] = [i for i in items if i not in empty]
-    kfs = state.backend.known_failures
+    ours = len(state.backend.known_failures)
     on_device = state.backend.device_type != "cpu"  # so `-m "not gpu"` works as elsewhere
     for item in items:
         case = _case(item)
@@ -212,15 +223,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         if on_device:
             item.add_marker(pytest.mark.gpu)
-        for i, kf in enumerate(kfs):
+        for i, kf in enumerate(state.declared):
             if matches(kf, case):
                 state.used_known_failures.add(i)
+                who = (
+                    f"backend {state.backend.name!r}"
+                    if i < ours
+                    else f"tensorplug {tp.__version__} itself (every backend)"
+                )
                 item.add_marker(
-                    pytest.mark.xfail(
-                        reason=f"known failure declared by backend {state.backend.name!r}: "
-                        f"{kf.reason}",
-                        strict=True,
-                    )
+                    pytest.mark.xfail(reason=f"known failure of {who}: {kf.reason}", strict=True)
                 )
                 break
 
@@ -242,40 +254,75 @@ def tp_slow_gradcheck(request: pytest.FixtureRequest) -> bool:
     return _state(request.config).slow_gradcheck
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Label a conformance test's reports with its case: an attribute of the report travels
+    with it from an xdist worker to the controller, which has no items to look it up in."""
+    report = yield
+    case = _case(item)
+    if case is not None:
+        op = case.op_name if case.op else "(engine)"
+        report.tp_case = [op, case.dtype_name, case.family, case.sample_name]
+    return report
+
+
+def _worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
 class _Recorder:
-    """Counts outcomes per (op, dtype, family); registered on the run once a backend is set."""
+    """Counts outcomes per (op, dtype, family) from the labelled reports; registered on the
+    run (the controller's, under xdist) once a backend is set."""
 
     def __init__(self, state: _State) -> None:
         self.state = state
-        self.keys: dict[str, tuple[str, str, str]] = {}
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        for item in session.items:
-            case = _case(item)
-            if case is not None:
-                op = case.op_name if case.op else "(engine)"
-                self.keys[item.nodeid] = (op, case.dtype_name, case.family)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        key = self.keys.get(report.nodeid)
-        if key is None or not (report.when == "call" or report.outcome != "passed"):
+        label = getattr(report, "tp_case", None)
+        if label is None:
+            if report.failed and report.when not in ("setup", "call", "teardown"):
+                self.state.crashed.append(report.nodeid)  # its xdist worker died
+            return
+        if not (report.when == "call" or report.outcome != "passed"):
             return
         if report.when == "teardown" and report.outcome == "skipped":
             return
         if hasattr(report, "wasxfail"):
             outcome = "xfailed" if report.skipped else "xpassed"
+        elif report.failed and str(report.longrepr).startswith("[XPASS(strict)]"):
+            outcome = "xpassed"  # a known failure that passed: it fails the run, as an X
         else:
             outcome = report.outcome
-        self.state.results[key][outcome] += 1
+        op, dtype, fam = label[:3]
+        self.state.results[(op, dtype, fam)][outcome] += 1
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """An xdist worker ended: take the declarations its tests used."""
+        out = getattr(node, "workeroutput", None) or {}
+        self.state.used_known_failures.update(out.get("tp_used_known_failures", ()))
+        for op, dtype, rtol, atol, reason in out.get("tp_used_tolerances", ()):
+            self.state.tolerances.used[(op, dtype)] = Tol(rtol, atol, reason)
 
 
 _SYMBOL = {"passed": "", "failed": "F", "xfailed": "x", "xpassed": "X", "skipped": "s"}
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    path = session.config.getoption("tp_json")
-    state = session.config.stash.get(_STATE, None)
-    if not path or state is None:
+    config = session.config
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return
+    if _worker(config):  # the controller reports; hand it what only this worker knows
+        out = config.workeroutput  # type: ignore[attr-defined]
+        out["tp_used_known_failures"] = sorted(state.used_known_failures)
+        out["tp_used_tolerances"] = [
+            [op, dtype, t.rtol, t.atol, t.reason]
+            for (op, dtype), t in sorted(state.tolerances.used.items())
+        ]
+        return
+    path = config.getoption("tp_json")
+    if not path:
         return
     be = state.backend
     report = {
@@ -289,7 +336,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             {"op": op, "dtype": dt, "family": fam, **dict(counts)}
             for (op, dt, fam), counts in sorted(state.results.items())
         ],
+        "crashed": state.crashed,
         "known_failures": [dataclasses.asdict(kf) for kf in be.known_failures],
+        "core_known_failures": [dataclasses.asdict(kf) for kf in CORE_KNOWN_FAILURES],
         "tolerances": [dataclasses.asdict(t) for t in be.tolerances],
     }
     with open(path, "w", encoding="utf-8") as f:
@@ -298,7 +347,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
-    if state is None or not state.results:
+    if state is None or not (state.results or state.crashed):
         return
     tr = terminalreporter
     be = state.backend
@@ -322,11 +371,25 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             cells.append(f"{_cell(c):>{width[f]}}")
         tr.write_line(f"{op:<16}{dt:<9}" + " ".join(cells))
     tr.write_line(f"{'total':<25}" + " ".join(f"{_cell(totals[f]):>{width[f]}}" for f in fams))
-    if be.known_failures:
-        tr.write_line("known failures declared by the backend:")
-        for i, kf in enumerate(be.known_failures):
-            used = "" if i in state.used_known_failures else "  (matched no test in this run)"
-            tr.write_line(f"  {kf.op} [{kf.family}, {kf.dtype}, {kf.sample}]: {kf.reason}{used}")
+    for nodeid in state.crashed:
+        tr.write_line(f"crashed its worker (counted nowhere above): {nodeid}")
+    ours = len(be.known_failures)
+    for title, first, last in (
+        ("known failures declared by the backend:", 0, ours),
+        ("known failures of tensorplug itself, for every backend:", ours, len(state.declared)),
+    ):
+        met = [i for i in range(first, last) if i in state.used_known_failures]
+        if first == ours and not met:
+            continue  # the core's, where no test of this run met them
+        if last > first:
+            tr.write_line(title)
+        samples: dict[tuple[str, str, str, str], list[str]] = {}  # one line per reason
+        for i in range(first, last):
+            kf = state.declared[i]
+            note = "" if i in state.used_known_failures else "  (matched no test in this run)"
+            samples.setdefault((kf.op, kf.family, kf.dtype, kf.reason + note), []).append(kf.sample)
+        for (op, fam, dt, why), names in samples.items():
+            tr.write_line(f"  {op} [{fam}, {dt}, {' | '.join(names)}]: {why}")
     if be.tolerances:
         tr.write_line("loosened tolerances declared by the backend:")
         for t in be.tolerances:
