@@ -38,7 +38,7 @@ def lint(session: nox.Session) -> None:
 
 def _expect_compiled() -> dict[str, str]:
     """Where a C compiler exists the compiled hot path must build and be used: a failed
-    build then fails tests/test_speedups.py rather than leaving pure Python unnoticed."""
+    build then fails tests/core/test_compiled.py rather than leaving pure Python unnoticed."""
     cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
     return {"TENSORPLUG_EXPECT_COMPILED": "1"} if shutil.which(cc) else {}
 
@@ -119,8 +119,9 @@ def conformance_gpu(session: nox.Session) -> None:
     """The conformance suite and the GPU tests on the cupy backend.
 
     On a machine without a usable GPU the session skips, with the probe's reason; set
-    ``TENSORPLUG_REQUIRE_GPU=1`` to make that a failure (the GPU check does). The CuPy wheel
-    comes from the ``cupy`` extra; ``TENSORPLUG_CUPY_EXTRA=cuda13`` picks another (docs/gpu.md).
+    ``TENSORPLUG_REQUIRE_GPU=1`` to make that a failure (``benchmarks/gpu_check.py`` does). The
+    CuPy wheel comes from the ``cupy`` extra; ``TENSORPLUG_CUPY_EXTRA=cuda13`` picks another
+    (docs/gpu.md).
     """
     extra = os.environ.get("TENSORPLUG_CUPY_EXTRA", "cupy")
     session.install("-e", f".[test,{extra}]")
@@ -131,5 +132,5 @@ def conformance_gpu(session: nox.Session) -> None:
             session.error(f"TENSORPLUG_REQUIRE_GPU=1 but the cupy backend is unavailable: {why}")
         session.skip(f"the cupy backend is unavailable: {why}")
     env = {"TENSORPLUG_REQUIRE_GPU": "1"}
-    session.run("python", "-m", "pytest", "tests/test_cupy_gpu.py", "-q", env=env)
+    session.run("python", "-m", "pytest", "tests/backends/test_cupy_gpu.py", "-q", env=env)
     session.run("python", "-m", "tensorplug.testing", "--backend", "cupy", *session.posargs)

@@ -292,7 +292,7 @@ def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
     Summing away leading axes of a float32/float64 array (a bias gradient) is a product
     with a row of ones: BLAS does it 2-8x faster than ``np.add.reduce`` over an outer axis,
     which accumulates row after row in order anyway (the pairwise sum applies to the inner
-    axis only), and measured as or more accurate (tests/test_numpy_kernels.py)."""
+    axis only), and measured as or more accurate (tests/backends/test_numpy_kernels.py)."""
     xs = x.shape
     if xs == shape:
         return x

@@ -47,7 +47,7 @@ class Tensor(TensorBase):
 
     # Methods bound from the table in ``_methods.py`` at import, declared for type checkers;
     # each is the public function of the same name, which has the full signature
-    # (tests/test_typing.py fails when one is missing).
+    # (tests/core/test_typing.py fails when one is missing).
     backward: Callable[..., None]  # ``autograd.backward`` for this tensor
     add: Callable[..., Tensor]
     sub: Callable[..., Tensor]

@@ -1,7 +1,7 @@
 """The public API for backend authors: hooks, records, the kernel contract and the dtypes.
 
 A backend package imports from tensorplug only this module: everything a backend needs is
-here (``tests/test_import_graph.py`` holds the built-in backends to it).
+here (``tests/backends/test_import_graph.py`` holds the built-in backends to it).
 
 Example plugin module (named by an entry point in the ``tensorplug.backends`` group)::
 

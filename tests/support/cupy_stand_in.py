@@ -4,7 +4,7 @@ It runs the real ``tensorplug_cupy`` code on the CPU. What it keeps of CuPy is w
 backend's device logic depends on: an array type of its own, a *current device* that
 ``cupy.cuda.Device(i)`` sets as a context manager, arrays made on the current device, and
 CuPy's rule that an elementwise kernel refuses inputs from another device. What it cannot show
-is CuPy's numerics; those are for the GPU session (``tests/gpu_check.py``).
+is CuPy's numerics; those are for the GPU session (``benchmarks/gpu_check.py``).
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ def synced() -> list[int]:
 
 
 # -- as a plugin: the conformance suite on the cupy backend's kernel table, on the CPU -------
-# python -m tensorplug.testing --backend-module cupy_stand_in  (with tests/ on PYTHONPATH)
+# python -m tensorplug.testing --backend-module cupy_stand_in  (with tests/support on PYTHONPATH)
 
 from tensorplug.plugins import Backend, BackendSpec, hookimpl  # noqa: E402
 

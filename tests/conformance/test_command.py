@@ -16,20 +16,19 @@ import pytest
 
 import tensorplug as tp
 
-HERE = Path(__file__).parent
+ROOT = Path(__file__).resolve().parents[2]
+SUPPORT = ROOT / "tests" / "support"  # conformance_toy_backend.py
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(HERE), *filter(None, [os.environ.get("PYTHONPATH")])]),
-    }
+    path = os.pathsep.join([str(SUPPORT), *filter(None, [os.environ.get("PYTHONPATH")])])
+    env = {**os.environ, "PYTHONPATH": path}
     return subprocess.run(
         [sys.executable, "-m", "tensorplug.testing", *args, "-p", "no:randomly", "-rfExX"],
         capture_output=True,
         text=True,
         env=env,
-        cwd=HERE,
+        cwd=SUPPORT,
         timeout=600,
     )
 
@@ -277,9 +276,9 @@ def test_example_backend_plugin_passes_quick_run() -> None:
             "--backend-module",
             "tensorplug_array_api_strict.plugin",
         ]
-        env = {**os.environ, "PYTHONPATH": str(HERE.parent / "examples/backend_plugin/src")}
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "examples/backend_plugin/src")}
     r = subprocess.run(
-        [*cmd, "--tp-quick"], capture_output=True, text=True, cwd=HERE, env=env, timeout=600
+        [*cmd, "--tp-quick"], capture_output=True, text=True, cwd=SUPPORT, env=env, timeout=600
     )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
     assert "tensorplug conformance summary: backend array_api_strict" in r.stdout

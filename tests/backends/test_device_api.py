@@ -1,6 +1,6 @@
 """``tensorplug.cuda`` through the ``tensorplug_device_api`` hook: any GPU backend, not only
 CuPy. The backends here are NumPy's kernels declaring ``device_type="cuda"``; the CuPy plugin's
-own answers are tested on its stand-in (``tests/test_cupy_backend.py``)."""
+own answers are tested on its stand-in (``tests/backends/test_cupy_backend.py``)."""
 
 from __future__ import annotations
 

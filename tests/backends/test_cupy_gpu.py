@@ -1,7 +1,7 @@
 """The cupy backend on a real GPU: CuPy's numerics, transfers, memory statistics, several GPUs.
 
 Without a usable GPU every test skips with the probe's reason; with ``TENSORPLUG_REQUIRE_GPU=1``
-(the GPU check, ``tests/gpu_check.py``) they fail instead, so a broken GPU setup cannot pass
+(the GPU check, ``benchmarks/gpu_check.py``) they fail instead, so a broken GPU setup cannot pass
 as "skipped". The op-by-op comparison against NumPy is the conformance suite's
 (``python -m tensorplug.testing --backend cupy``); these tests cover what it does not.
 """

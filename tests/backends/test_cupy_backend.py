@@ -2,9 +2,9 @@
 
 The real ``tensorplug_cupy`` code builds the backend here (registry wiring, one instance per
 GPU, kernels pinned to their GPU, transfers, random numbers, memory statistics); only the
-``cupy`` module under it is the stand-in of ``tests/cupy_stand_in.py``, which enforces CuPy's
-rule that kernels take arrays from the current device only. CuPy's numerics need a GPU:
-``tests/test_cupy_gpu.py``.
+``cupy`` module under it is the stand-in of ``tests/support/cupy_stand_in.py``, which enforces
+CuPy's rule that kernels take arrays from the current device only. CuPy's numerics need a GPU:
+``tests/backends/test_cupy_gpu.py``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tensorplug._plugins import REGISTRY
 from tensorplug.plugins import InfoSection
 from tensorplug.testing import pytest_plugin
 
-HERE = Path(__file__).resolve().parent
+SUPPORT = Path(__file__).resolve().parents[1] / "support"  # cupy_stand_in.py
 
 
 @pytest.fixture
@@ -233,7 +233,7 @@ def test_conformance_suite_on_the_kernel_table(backend: str) -> None:
     in-place, scatter_add, random, ...), its arrays from the stand-in: catches a kernel with
     the wrong signature or dtype handling before a GPU ever sees it. On the second stand-in
     GPU it also catches array arithmetic in the core that bypasses the kernels."""
-    path = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
+    path = os.pathsep.join(filter(None, [str(SUPPORT), os.environ.get("PYTHONPATH")]))
     cmd = [sys.executable, "-m", "tensorplug.testing", "--backend-module", "cupy_stand_in",
            "--backend", backend, "-q", "-p", "no:cacheprovider", "-W", "error",
            "--tp-quick"]  # fmt: skip

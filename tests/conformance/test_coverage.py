@@ -15,7 +15,7 @@ _CREATION = (
     "a creation function: no tensor input to differentiate; covered by the core's unit tests"
 )
 _GRAD_MODE = "a grad-mode switch; the engine family checks its effect through each backend"
-_SELECTION = "backend selection and discovery; covered by tests/test_plugins.py"
+_SELECTION = "backend selection and discovery; covered by tests/backends/test_plugins.py"
 
 NOT_OPS: dict[str, str] = {
     "Tensor": "the tensor type; its operators are reached through the ops",
@@ -23,7 +23,7 @@ NOT_OPS: dict[str, str] = {
     "float32": _DTYPE, "float64": _DTYPE, "half": _DTYPE, "float": _DTYPE, "double": _DTYPE,
     "long": _DTYPE, "int": _DTYPE,
     "get_default_dtype": "global setting", "set_default_dtype": "global setting",
-    "promote_types": "dtype arithmetic on dtype objects; tests/test_core_dtype.py",
+    "promote_types": "dtype arithmetic on dtype objects; tests/core/test_dtype.py",
     "device": "device parsing", "Device": "the device type",
     "is_tensor": "a type query", "numel": "a shape query, returns a Python int",
     "tensor": _CREATION, "as_tensor": _CREATION, "from_numpy": _CREATION, "zeros": _CREATION,
@@ -39,8 +39,8 @@ NOT_OPS: dict[str, str] = {
     "get_backend": _SELECTION, "set_backend": _SELECTION, "use_backend": _SELECTION,
     "list_backends": _SELECTION,
     "UnsupportedOperation": "an exception type", "BackendUnavailableError": "an exception type",
-    "save": "serialization to a file; tests/test_serialization.py",
-    "load": "serialization from a file; tests/test_serialization.py",
+    "save": "serialization to a file; tests/serialization/",
+    "load": "serialization from a file; tests/serialization/",
 }  # fmt: skip
 """Names in ``tensorplug.__all__`` that are not ops, each with why it has no entry."""
 

@@ -1,6 +1,6 @@
 """The one GPU check: run it on a machine with an NVIDIA GPU, CuPy and PyTorch (CUDA).
 
-    python tests/gpu_check.py --out gpu_check.md          # minutes; each step time-limited
+    python benchmarks/gpu_check.py --out gpu_check.md          # minutes; each step time-limited
 
 Steps, each with its own time limit, each recorded with its command, exit code and output:
   1. the environment: nvidia-smi, versions, ``tp.list_backends()``, the GPUs;
@@ -123,7 +123,7 @@ def environment(rep: Report, env: dict[str, str], backend: str) -> None:
 
 
 def tests(rep: Report, env: dict[str, str], backend: str, timeout: int, workers: int) -> None:
-    files = ["tests/test_cupy_backend.py", "tests/test_cupy_probe.py", "tests/test_cupy_gpu.py"]
+    files = [f"tests/backends/test_cupy_{name}.py" for name in ("backend", "probe", "gpu")]
     e = env | ({"TENSORPLUG_REQUIRE_GPU": "1"} if backend == "cupy" else {})
     # A fresh GPU machine compiles every CuPy kernel once: spread that over processes. Timing
     # plugins (pytest-benchmark) refuse xdist with a warning, which the suite makes an error.
@@ -339,7 +339,7 @@ def main() -> int:
     env = _environment()
     rep.add(f"## GPU check: backend {args.backend} on {args.device}\n\n"
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
-            f"`python tests/gpu_check.py {' '.join(sys.argv[1:])}`\n")  # fmt: skip
+            f"`python benchmarks/gpu_check.py {' '.join(sys.argv[1:])}`\n")  # fmt: skip
     environment(rep, env, args.backend)
     if "tests" not in skip:
         tests(rep, env, args.backend, args.timeout, args.workers)

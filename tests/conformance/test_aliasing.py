@@ -20,21 +20,22 @@ from tensorplug.testing import _aliasing as A
 from tensorplug.testing._cases import FAMILIES, Selection, generate, matches
 from tensorplug.testing._opdb import OPS, op_db
 
-HERE = Path(__file__).parent
+ROOT = Path(__file__).resolve().parents[2]
+SUPPORT = ROOT / "tests" / "support"  # conformance_toy_backend.py
 
 
 def _kit(*args: str, json_path: Path | None = None) -> tuple[Any, dict[str, Any]]:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(
-            [str(HERE), str(HERE.parent / "examples/backend_plugin/src")]
+            [str(SUPPORT), str(ROOT / "examples/backend_plugin/src")]
             + list(filter(None, [os.environ.get("PYTHONPATH")]))
         ),
     }
     extra = ["--tp-json", str(json_path)] if json_path else []
     r = subprocess.run(
         [sys.executable, "-m", "tensorplug.testing", *args, *extra, "-p", "no:randomly"],
-        capture_output=True, text=True, env=env, cwd=HERE, timeout=600,
+        capture_output=True, text=True, env=env, cwd=SUPPORT, timeout=600,
     )  # fmt: skip
     return r, json.loads(json_path.read_text()) if json_path else {}
 

@@ -33,7 +33,7 @@ from tensorplug.plugins import (
     default_kernels,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "core" / "tensorplug"
 
 

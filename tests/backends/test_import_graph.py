@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "core" / "tensorplug"
 BACKENDS = {
     "tensorplug_numpy": ROOT / "backends" / "tensorplug_numpy",

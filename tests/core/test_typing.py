@@ -17,7 +17,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     tomllib = pytest.importorskip("tomli")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = {
     "tensorplug": ROOT / "core" / "tensorplug",
     "tensorplug_numpy": ROOT / "backends" / "tensorplug_numpy",
