@@ -294,3 +294,12 @@ def test_the_guide_names_each_tier_set_with_its_members() -> None:
     for name in OPTIONAL | ACCELERATORS | HOST_BOUNDARY:
         assert re.search(rf"`{name}`", guide), name
     assert _contract.PRIVATE_PREFIX == "_"
+
+
+def test_builtin_backend_kernels_are_all_part_of_the_contract() -> None:
+    """Every kernel the NumPy backend provides is a primitive, a derived kernel with a default,
+    an optional kernel or an accelerator: no undocumented kernel names creep in."""
+    be = tp.get_backend("numpy")
+    known = PRIMITIVES | OPTIONAL | ACCELERATORS | set(default_kernels(be))
+    extra = set(vars(be.k)) - known
+    assert not extra, f"kernels outside the contract: {sorted(extra)}"

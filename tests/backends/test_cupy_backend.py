@@ -276,3 +276,27 @@ def test_broken_cuda_libraries_fail_at_selection(
     assert message.startswith("backend 'cupy' failed to load: RuntimeError: CuPy cannot run")
     assert "libcublas.so.12" in message and "(NVRTC, cuBLAS) are missing" in message
     assert tp.get_backend().name == "numpy"
+
+
+def test_as_tensor_of_a_cupy_array_uses_the_cupy_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real cupy plugin behind the CuPy stand-in, not loaded beforehand: a CuPy array given
+    without ``device=`` lands on the GPU backend."""
+    import tensorplug_cupy._backend as cb
+
+    cp = stand_in.make(devices=2)
+    monkeypatch.setattr(cb, "_cupy", lambda: cp)
+    monkeypatch.setattr(cb, "_instances", {})
+    monkeypatch.setattr(cb, "_peak", {})
+    REGISTRY.manager()
+    spec = dataclasses.replace(REGISTRY.specs["cupy"], probe=lambda: (True, ""))
+    monkeypatch.setitem(REGISTRY.specs, "cupy", spec)
+    monkeypatch.delitem(REGISTRY.loaded, "cupy", raising=False)
+    try:
+        with cp.cuda.Device(1):
+            arr = cp.asarray(np.arange(3.0))
+        for make in (tp.as_tensor, tp.tensor):
+            t = make(arr)
+            assert t.backend == "cupy" and t.device == tp.device("cuda:1")
+            assert t.tolist() == [0.0, 1.0, 2.0]
+    finally:
+        REGISTRY.loaded.pop("cupy", None)

@@ -487,3 +487,56 @@ def test_a_backend_built_on_a_dtype_table_runs() -> None:
     be = Backend(name="tabled", kernels=kernels, dtypes=table)
     x = tp.tensor([1.0, 2.0], backend=be)
     assert x.dtype is tp.float32 and (x * 2).tolist() == [2.0, 4.0]
+
+
+# -- tensor()/as_tensor() of a native array: the backend that owns it --------------------------
+
+
+class FakeArray(np.ndarray):
+    """The native array type of backend ``native_fake`` (a stand-in for a CuPy array)."""
+
+
+def _fake_backend() -> Backend:
+    base = tp.get_backend("numpy")
+    kernels = dict(base.kernels)
+    from_host = base.k.from_host
+    kernels["from_host"] = lambda obj, d: np.asarray(from_host(obj, d)).view(FakeArray)
+    return Backend(
+        name="native_fake", kernels=kernels, dtypes=dict(base.dtypes), array_types=(FakeArray,)
+    )
+
+
+@pytest.fixture
+def fake_array_backend() -> Iterator[str]:
+    mod = types.ModuleType("native_array_plugin")
+
+    @hookimpl
+    def tensorplug_backends() -> list[BackendSpec]:
+        return [BackendSpec(name="native_fake", load=_fake_backend)]
+
+    mod.tensorplug_backends = tensorplug_backends  # type: ignore[attr-defined]
+    assert tp.plugins.register(mod, source="tests") == ["native_fake"]
+    yield "native_fake"
+    tp.plugins.unregister_backend("native_fake")
+
+
+def test_tensor_of_a_native_array_uses_its_backend(fake_array_backend: str) -> None:
+    arr = np.arange(6.0).reshape(2, 3).view(FakeArray)
+    t = tp.tensor(arr)  # the fake backend is registered but not loaded yet
+    assert t.backend == fake_array_backend
+    np.testing.assert_array_equal(t.numpy(), np.arange(6.0).reshape(2, 3))
+    arr[0, 0] = 9.0
+    assert t[0, 0].item() == 0.0  # tensor() copies
+    shared = tp.as_tensor(arr)
+    assert shared.backend == fake_array_backend
+    arr[0, 1] = 7.0
+    assert shared[0, 1].item() == 7.0  # as_tensor() shares memory
+    leaf = tp.tensor(arr, requires_grad=True)
+    (leaf * 2.0).sum().backward()
+    assert leaf.grad is not None and leaf.grad.backend == fake_array_backend
+    np.testing.assert_array_equal(leaf.grad.numpy(), np.full((2, 3), 2.0))
+    # An explicit backend still wins, and plain NumPy arrays stay with the selected backend.
+    assert tp.tensor(arr, backend="numpy").backend == "numpy"
+    assert tp.tensor(np.ones(2)).backend == tp.get_backend().name
+    with tp.use_backend(fake_array_backend):
+        assert tp.tensor(np.ones(2)).backend == fake_array_backend  # host data, converted

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import types
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 import pytest
 
 import tensorplug as tp
+from tensorplug.plugins import BackendSpec, hookimpl
+from tensorplug.testing.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPPORT = ROOT / "tests" / "support"  # conformance_toy_backend.py
@@ -348,3 +351,43 @@ def test_tests_on_a_device_backend_carry_the_gpu_marker() -> None:
         "not gpu",
     )
     assert r.returncode == 5  # every test deselected: none ran
+
+
+# -- before pytest starts: an unusable or unknown backend --------------------------------------
+
+
+def _probe_plugin(name: str) -> object:
+    def load() -> object:
+        raise AssertionError("an unavailable backend must not be loaded")
+
+    mod = types.ModuleType(f"unavailable_plugin_{name}")
+
+    @hookimpl
+    def tensorplug_backends() -> list[BackendSpec]:
+        return [BackendSpec(name=name, load=load, probe=lambda: (False, "no such device here"))]
+
+    mod.tensorplug_backends = tensorplug_backends  # type: ignore[attr-defined]
+    return mod
+
+
+def test_runner_explains_an_unavailable_backend_before_pytest(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    tp.plugins.register(_probe_plugin("nodevice"), source="tests")
+    try:
+        rc = main(["--backend", "nodevice"])
+    finally:
+        tp.plugins.unregister_backend("nodevice")
+    out, err = capsys.readouterr()
+    assert rc == 2
+    assert "backend 'nodevice' is unavailable: no such device here" in err
+    assert "test session starts" not in out
+
+
+def test_runner_lists_backends_for_an_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["--backend", "no_such_backend"])
+    out, err = capsys.readouterr()
+    assert rc == 2
+    assert "unknown backend 'no_such_backend'; available backends:" in err
+    assert "numpy" in err
+    assert "test session starts" not in out

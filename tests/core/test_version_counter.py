@@ -12,6 +12,10 @@ import tensorplug as tp
 from tensorplug import nn
 
 
+def t64(data: Any, requires_grad: bool = True) -> tp.Tensor:
+    return tp.tensor(data, dtype=tp.float64, requires_grad=requires_grad)
+
+
 def _fresh() -> tuple[tp.Tensor, tp.Tensor]:
     x = tp.tensor([1.0, 2.0, 3.0], requires_grad=True)
     return x, x * 2  # an op result that has not been changed
@@ -73,3 +77,67 @@ def test_an_optimizer_step_on_a_plain_tensor_made_by_an_op() -> None:
     tp.optim.SGD([w], lr=0.1).step()
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         q.sum().backward()
+
+
+# -- version numbers, and the checks of saved values -------------------------------------------
+
+
+def test_modified_saved_input_raises_naming_the_op() -> None:
+    x = t64([1.0, 2.0])
+    y = x * 2
+    z = y * y  # saves y
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation") as e:
+        z.sum().backward()
+    assert "MulBackward0" in str(e.value)
+
+
+def test_modified_saved_output_raises() -> None:
+    x = t64([1.0, 2.0])
+    y = x.exp()  # saves its output
+    y.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation") as e:
+        y.sum().backward()
+    assert "ExpBackward0" in str(e.value)
+
+
+def test_modified_view_of_saved_tensor_raises() -> None:
+    x = t64([[1.0, 2.0], [3.0, 4.0]])
+    base = x * 1
+    y = base.sin()  # saves base
+    with tp.no_grad():
+        base[0] = 0.0
+    with pytest.raises(RuntimeError, match="SinBackward0"):
+        y.sum().backward()
+
+
+def test_inplace_on_unsaved_tensor_is_fine() -> None:
+    x = t64([1.0, 2.0])
+    y = x + 1  # add saves nothing
+    z = y * 3
+    z.add_(1)
+    z.sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_inplace_increments_version_and_keeps_identity() -> None:
+    x = t64([1.0, 2.0], requires_grad=False)
+    v0 = x._vc.version
+    y = x.add_(1)
+    assert y is x
+    assert x._vc.version == v0 + 1
+    x[0] = 5.0
+    assert x._vc.version == v0 + 2
+    assert x.tolist() == [5.0, 3.0]
+
+
+def test_detach_shares_data_and_version() -> None:
+    x = t64([1.0, 2.0])
+    d = x.detach()
+    assert not d.requires_grad and d.grad_fn is None
+    d.add_(1)
+    assert x.tolist() == [2.0, 3.0]
+    y = x.sin()  # saves x
+    d.mul_(1)
+    with pytest.raises(RuntimeError, match="inplace"):
+        y.sum().backward()

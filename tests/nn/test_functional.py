@@ -336,6 +336,138 @@ def test_norms_and_embedding_match_torch() -> None:
     _close(F.one_hot(tp.tensor([0, 2, 1]), 4), tf.one_hot(torch.tensor([0, 2, 1]), 4))
 
 
+@pytest.mark.parametrize(
+    ("fn", "kw"),
+    [("nll_loss", {}), ("cross_entropy", {}), ("cross_entropy", {"label_smoothing": 0.1})],
+)
+def test_class_weight_requiring_grad_raises_like_pytorch(fn: str, kw: dict[str, float]) -> None:
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal((3, 4))
+    w = RNG.random(4) + 0.5
+    t = np.array([0, 2, 1])
+    tfn = getattr(torch.nn.functional, fn)
+    with pytest.raises(RuntimeError, match="weight"):
+        tfn(
+            torch.tensor(x, requires_grad=True),
+            torch.tensor(t),
+            torch.tensor(w, requires_grad=True),
+            **kw,
+        )
+    with pytest.raises(RuntimeError, match=r"nll_loss\(\).*not differentiable.*'weight'"):
+        getattr(F, fn)(
+            tp.tensor(x, requires_grad=True), tp.tensor(t), tp.tensor(w, requires_grad=True), **kw
+        )
+    # Without grad mode, or with a detached weight, both compute the same loss.
+    with torch.no_grad():
+        want = tfn(torch.tensor(x), torch.tensor(t), torch.tensor(w, requires_grad=True), **kw)
+    with tp.no_grad():
+        got = getattr(F, fn)(tp.tensor(x), tp.tensor(t), tp.tensor(w, requires_grad=True), **kw)
+    np.testing.assert_allclose(got.item(), want.item(), rtol=1e-12)
+
+
+def test_cross_entropy_probability_targets_give_weight_its_gradient() -> None:
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal((3, 4))
+    p = RNG.random((3, 4))
+    p /= p.sum(1, keepdims=True)
+    w = RNG.random(4) + 0.5
+    tw = torch.tensor(w, requires_grad=True)
+    torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(p), tw).backward()
+    pw = tp.tensor(w, requires_grad=True)
+    F.cross_entropy(tp.tensor(x), tp.tensor(p), pw).backward()
+    assert pw.grad is not None
+    np.testing.assert_allclose(pw.grad.numpy(), tw.grad.numpy(), rtol=1e-10)
+
+
+def test_batch_norm_4d_matches_pytorch_values_grads_and_running_stats() -> None:
+    torch = pytest.importorskip("torch")
+    x, w, b = RNG.standard_normal((2, 3, 4, 5)), RNG.random(3) + 0.5, RNG.standard_normal(3)
+    mean, var = RNG.standard_normal(3), RNG.random(3) + 0.5
+    tt = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ours = [tp.tensor(a, requires_grad=True) for a in (x, w, b)]
+    trm, trv = torch.tensor(mean), torch.tensor(var)
+    rm, rv = tp.tensor(mean), tp.tensor(var)
+    want = torch.nn.functional.batch_norm(tt[0], trm, trv, tt[1], tt[2], training=True)
+    got = F.batch_norm(ours[0], rm, rv, ours[1], ours[2], training=True)
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(rm.numpy(), trm.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(rv.numpy(), trv.numpy(), rtol=1e-12)
+    g = RNG.standard_normal(x.shape)
+    want.backward(torch.tensor(g))
+    got.backward(tp.tensor(g))
+    for mine, theirs in zip(ours, tt):
+        assert mine.grad is not None and theirs.grad is not None
+        np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), atol=1e-10)
+    want = torch.nn.functional.batch_norm(tt[0], trm, trv, tt[1], tt[2], training=False)
+    got = F.batch_norm(ours[0], rm, rv, ours[1], ours[2], training=False)
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), atol=1e-12)
+
+
+def test_batch_norm_running_stats_channel_mismatch_names_op_and_shapes() -> None:
+    x = tp.ones(2, 3, 4)
+    with pytest.raises(
+        RuntimeError,
+        match=r"batch_norm\(\): running_mean .* 3 elements.*"
+        r"\[2, 3, 4\].*\[4\]",
+    ):
+        F.batch_norm(x, tp.zeros(4), tp.ones(4), training=True)
+    with pytest.raises(RuntimeError, match=r"batch_norm\(\): weight .*\[5\]"):
+        F.batch_norm(x, None, None, tp.ones(5), training=True)
+    with pytest.raises(ValueError, match=r"batch_norm\(\): expected input of shape \(N, C, \*\)"):
+        F.batch_norm(tp.ones(3), None, None, training=True)
+
+
+@pytest.mark.parametrize(
+    ("values", "num_classes", "match"),
+    [
+        ([3], 2, "smaller than num_classes"),
+        ([0, 2], 2, "smaller than num_classes"),
+        ([-1], 3, "non-negative"),
+        ([-1, 1], -1, "non-negative"),
+        ([], -1, "empty"),
+    ],
+)
+def test_one_hot_out_of_range_raises_like_pytorch(
+    values: list[int], num_classes: int, match: str
+) -> None:
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match=f"(?i){match}"):
+        torch.nn.functional.one_hot(torch.tensor(values, dtype=torch.int64), num_classes)
+    with pytest.raises(RuntimeError, match=rf"one_hot\(\): .*{match}"):
+        F.one_hot(tp.tensor(values, dtype=tp.int64), num_classes)
+
+
+@pytest.mark.parametrize(("values", "num_classes"), [([1, 0], 2), ([[2], [0]], -1), ([], 3)])
+def test_one_hot_in_range_matches_pytorch(values: list[int], num_classes: int) -> None:
+    torch = pytest.importorskip("torch")
+    want = torch.nn.functional.one_hot(torch.tensor(values, dtype=torch.int64), num_classes)
+    got = F.one_hot(tp.tensor(values, dtype=tp.int64), num_classes)
+    assert got.dtype == tp.int64
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_leaky_relu_refuses_non_float_like_pytorch(dtype: str) -> None:
+    torch = pytest.importorskip("torch")
+    values = [-2, 3] if dtype != "bool" else [True, False]
+    with pytest.raises(NotImplementedError):
+        torch.nn.functional.leaky_relu(torch.tensor(values, dtype=getattr(torch, dtype)))
+    with pytest.raises(NotImplementedError, match=rf"leaky_relu\(\): .*{dtype}"):
+        F.leaky_relu(tp.tensor(values, dtype=dtype))
+    with pytest.raises(NotImplementedError, match=r"leaky_relu\(\)"):
+        tp.nn.LeakyReLU(0.1)(tp.tensor(values, dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_leaky_relu_float_dtype_and_values_match_pytorch(dtype: str) -> None:
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal(6)
+    want = torch.nn.functional.leaky_relu(torch.tensor(x, dtype=getattr(torch, dtype)), 0.2)
+    got = F.leaky_relu(tp.tensor(x, dtype=dtype), 0.2)
+    assert got.dtype.name == dtype
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
 # -- errors ---------------------------------------------------------------------------------
 
 

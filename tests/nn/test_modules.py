@@ -341,6 +341,32 @@ def test_batchnorm_modes_match_torch() -> None:
         )
 
 
+def test_batchnorm2d_module_matches_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    theirs = torch.nn.BatchNorm2d(3).double()
+    ours = tp.nn.BatchNorm2d(3, dtype=tp.float64)
+    assert repr(ours).startswith("BatchNorm2d(3, eps=1e-05, momentum=0.1")
+    for _ in range(2):
+        x = rng.standard_normal((2, 3, 2, 3))
+        np.testing.assert_allclose(
+            ours(tp.tensor(x)).detach().numpy(),
+            theirs(torch.tensor(x)).detach().numpy(),
+            atol=1e-12,
+        )
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-12)
+    ours.eval()
+    theirs.eval()
+    x = rng.standard_normal((1, 3, 2, 2))
+    np.testing.assert_allclose(
+        ours(tp.tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(), atol=1e-12
+    )
+    with pytest.raises(ValueError, match="BatchNorm2d: expected 4D input"):
+        ours(tp.ones(2, 3, 4))
+    with pytest.raises(ValueError, match="BatchNorm1d: expected 2D or 3D input"):
+        tp.nn.BatchNorm1d(3)(tp.ones(2, 3, 4, 5))
+
+
 def test_embedding_module() -> None:
     emb = nn.Embedding(10, 3, padding_idx=0)
     np.testing.assert_array_equal(emb.weight.detach().numpy()[0], 0.0)

@@ -100,6 +100,11 @@ def _join_errors() -> Callable[[], Iterator[ErrorInput]]:
             (ValueError, RuntimeError),
             r"(?i)non-empty|expected a non-empty|empty",
         )
+        yield ErrorInput(
+            S("zero_dim", ([np.array(1.0), np.array(2.0)],)),
+            RuntimeError,
+            r"zero-dimensional tensor \(at position 0\) cannot be concatenated",
+        )
 
     return gen
 

@@ -1,0 +1,77 @@
+"""Indexing (``_indexing.py``) beyond the op database's samples: the index backward never hands
+``None`` to a backend's ``setitem``/``scatter_add`` (the Array API refuses it), whatever mix of
+``None``, ``Ellipsis``, slices, integer and boolean indices; gradients and double backward
+against PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tensorplug as tp
+from tensorplug.plugins import Backend
+
+RNG = np.random.default_rng(7)
+
+
+def _no_none_backend() -> Backend:
+    """NumPy kernels whose setitem and scatter_add refuse ``None``, as the Array API does."""
+    base = tp.get_backend("numpy")
+    kernels = dict(base.kernels)
+
+    def refusing(kernel: object) -> object:
+        def run(dst: np.ndarray, idx: object, src: np.ndarray) -> None:
+            if idx is None or (isinstance(idx, tuple) and any(i is None for i in idx)):
+                raise TypeError("None is not a valid setitem index here")
+            kernel(dst, idx, src)  # type: ignore[operator]
+
+        return run
+
+    kernels["setitem"] = refusing(kernels["setitem"])
+    kernels["scatter_add"] = refusing(kernels["scatter_add"])
+    return Backend(name="no_none_index", kernels=kernels, dtypes=dict(base.dtypes))
+
+
+INDICES_WITH_NONE = [
+    (None, Ellipsis),
+    (Ellipsis, None),
+    (0, None, slice(1, 3)),
+    (None, 1, None, Ellipsis, None),
+    (slice(None, None, 2), None, 2),
+    ([1, 0, 1], None, slice(None)),  # advanced, then None: the advanced dims stay in front
+    ([1, 0], None, [2, 0]),  # advanced indices separated by None: their dims go first
+    (None, [[True, False, True], [False, True, True]]),  # a 2-D mask after None
+]
+
+
+@pytest.mark.parametrize("index", INDICES_WITH_NONE, ids=repr)
+def test_index_backward_with_none_matches_pytorch(index: tuple[object, ...]) -> None:
+    torch = pytest.importorskip("torch")
+    be = _no_none_backend()
+    x = RNG.standard_normal((2, 3, 4))
+
+    def convert(i: object, make: object) -> object:
+        return make(i) if isinstance(i, list) else i  # type: ignore[operator]
+
+    tx = torch.tensor(x, requires_grad=True)
+    ty = tx[tuple(convert(i, torch.tensor) for i in index)]
+    ours = tp.tensor(x, requires_grad=True, backend=be)
+    y = ours[tuple(convert(i, lambda a: tp.tensor(a, backend=be)) for i in index)]
+    assert y.shape == tuple(ty.shape)
+    g = RNG.standard_normal(y.shape)
+    ty.backward(torch.tensor(g))
+    y.backward(tp.tensor(g, backend=be))
+    assert ours.grad is not None and tx.grad is not None
+    np.testing.assert_allclose(ours.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+    # Double backward runs through the same kernel (IndexGradBackward).
+    leaf = tp.tensor(x, requires_grad=True, backend=be)
+    gg = tp.tensor(g, requires_grad=True, backend=be)
+    (gx,) = tp.autograd.grad(
+        leaf[tuple(convert(i, lambda a: tp.tensor(a, backend=be)) for i in index)],
+        leaf,
+        gg,
+        create_graph=True,
+    )
+    (ggrad,) = tp.autograd.grad((gx * gx).sum(), gg)
+    np.testing.assert_allclose(gx.detach().numpy(), tx.grad.numpy(), rtol=1e-12)
+    assert ggrad.shape == y.shape
