@@ -59,6 +59,28 @@ def test_to_dtype_gradient_comes_back_in_input_dtype() -> None:
     assert x.grad.dtype is tp.float32 and x.grad.tolist() == [3.0, 3.0]
 
 
+def test_a_round_trip_through_float32_matches_pytorch() -> None:
+    """float64 -> float32 -> float64: the values rounded as PyTorch rounds them, one
+    ``ToCopyBackward0`` a cast, and a float64 gradient (the op database leaves casts out: its
+    finite differences cannot see through float32 rounding)."""
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(3).uniform(-2, 2, (3, 4))
+    weights = np.random.default_rng(4).standard_normal((3, 4))
+    results = []
+    for lib in (tp, torch):
+        x = lib.tensor(data, dtype=lib.float64, requires_grad=True)
+        y = x.to(lib.float32).double()
+        (y * lib.tensor(weights)).sum().backward()
+        chain = [y.grad_fn.name(), y.grad_fn.next_functions[0][0].name()]
+        results.append((y.detach().numpy(), str(y.dtype), chain, x.grad.numpy(), str(x.grad.dtype)))
+    (y, dtype, chain, grad, gdtype), (ty, tdtype, tchain, tgrad, tgdtype) = results
+    np.testing.assert_array_equal(y, ty)
+    assert dtype.split(".")[-1] == tdtype.split(".")[-1] == "float64"
+    assert chain == tchain == ["ToCopyBackward0", "ToCopyBackward0"]
+    np.testing.assert_allclose(grad, tgrad, rtol=1e-12)
+    assert gdtype.split(".")[-1] == tgdtype.split(".")[-1] == "float64"
+
+
 def test_clone_owns_its_memory() -> None:
     x = tp.ones(3)
     c = x.clone()

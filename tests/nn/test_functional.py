@@ -1,5 +1,7 @@
-"""nn.functional ops added for tensorplug.nn: values against PyTorch, float64 gradient checks
-(first and second order) by central finite differences, and error messages."""
+"""nn.functional beyond the op database's samples: gradients of chosen inputs checked by the
+conformance kit's ``gradcheck``/``gradgradcheck`` (float64, full Jacobians), values, gradients
+and running statistics against PyTorch, what PyTorch refuses (a class weight that requires grad,
+one_hot out of range, leaky_relu on integers), and error messages."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import numpy as np
 import pytest
 
 import tensorplug as tp
+from tensorplug import testing
 from tensorplug.nn import functional as F
 
 RNG = np.random.default_rng(1234)
@@ -19,69 +22,18 @@ def _t(a: Any, grad: bool = False) -> tp.Tensor:
     return tp.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
 
 
-def _numeric_grad(
-    f: Callable[[list[np.ndarray]], float], arrays: list[np.ndarray], i: int, eps: float = 1e-6
-) -> np.ndarray:
-    base = [a.copy() for a in arrays]
-    g = np.zeros_like(base[i])
-    flat = base[i].reshape(-1)
-    for j in range(flat.size):
-        old = flat[j]
-        flat[j] = old + eps
-        hi = f(base)
-        flat[j] = old - eps
-        lo = f(base)
-        flat[j] = old
-        g.reshape(-1)[j] = (hi - lo) / (2 * eps)
-    return g
+def gradcheck(fn: Callable[..., tp.Tensor], *arrays: np.ndarray, **tol: float) -> None:
+    """The conformance kit's ``gradcheck`` on float64 copies of ``arrays``, full Jacobians
+    against central differences (``atol=1e-6, rtol=1e-5`` unless given)."""
+    inputs = [_t(a, grad=True) for a in arrays]
+    tol = {"atol": 1e-6, "rtol": 1e-5, **tol}
+    testing.gradcheck(fn, inputs, fast_mode=False, **tol)
 
 
-def gradcheck(
-    fn: Callable[..., tp.Tensor],
-    *arrays: np.ndarray,
-    atol: float = 1e-6,
-    rtol: float = 1e-5,
-    which: tuple[int, ...] | None = None,
-) -> None:
-    """Analytic gradients of ``sum(fn(*x) * w)`` (random ``w``) against finite differences."""
-    arrays_l = [np.asarray(a, dtype=np.float64) for a in arrays]
-    which = tuple(range(len(arrays_l))) if which is None else which
-    out0 = fn(*[_t(a) for a in arrays_l])
-    w = RNG.standard_normal(out0.shape)
-
-    def scalar(arrs: list[np.ndarray]) -> float:
-        return float((fn(*[_t(a) for a in arrs]) * _t(w)).sum().item())
-
-    inputs = [_t(a, grad=i in which) for i, a in enumerate(arrays_l)]
-    loss = (fn(*inputs) * _t(w)).sum()
-    grads = tp.autograd.grad(loss, [inputs[i] for i in which])
-    for i, g in zip(which, grads):
-        expected = _numeric_grad(scalar, arrays_l, i)
-        np.testing.assert_allclose(
-            g.numpy(), expected, atol=atol, rtol=rtol, err_msg=f"gradient of input {i}"
-        )
-
-
-def gradgradcheck(
-    fn: Callable[[tp.Tensor], tp.Tensor], x: np.ndarray, atol: float = 1e-5, rtol: float = 1e-4
-) -> None:
-    """Second order: the gradient of ``<grad(sum(fn(x) * w)), v>`` against finite
-    differences of the first-order gradient."""
-    x = np.asarray(x, dtype=np.float64)
-    w = RNG.standard_normal(fn(_t(x)).shape)
-    v = RNG.standard_normal(x.shape)
-
-    def first(xa: np.ndarray, create: bool) -> tuple[tp.Tensor, tp.Tensor]:
-        xt = _t(xa, grad=True)
-        (g,) = tp.autograd.grad((fn(xt) * _t(w)).sum(), [xt], create_graph=create)
-        return xt, g
-
-    xt, g = first(x, True)
-    (gg,) = tp.autograd.grad((g * _t(v)).sum(), [xt])
-    expected = _numeric_grad(
-        lambda arrs: float((first(arrs[0], False)[1] * _t(v)).sum().item()), [x], 0
-    )
-    np.testing.assert_allclose(gg.numpy(), expected, atol=atol, rtol=rtol)
+def gradgradcheck(fn: Callable[[tp.Tensor], tp.Tensor], x: np.ndarray, **tol: float) -> None:
+    """The kit's ``gradgradcheck``: second derivatives (``atol=1e-5, rtol=1e-4`` unless given)."""
+    tol = {"atol": 1e-5, "rtol": 1e-4, **tol}
+    testing.gradgradcheck(fn, [_t(x, grad=True)], fast_mode=False, **tol)
 
 
 # -- gradient checks ------------------------------------------------------------------------

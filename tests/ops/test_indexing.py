@@ -1,7 +1,9 @@
 """Indexing (``_indexing.py``) beyond the op database's samples: the index backward never hands
 ``None`` to a backend's ``setitem``/``scatter_add`` (the Array API refuses it), whatever mix of
-``None``, ``Ellipsis``, slices, integer and boolean indices; gradients and double backward
-against PyTorch."""
+``None``, ``Ellipsis``, slices, integer and boolean indices; and the NumPy-style indices the
+Array API standard does not define (an index tensor beside a slice, assignment through index
+tensors), which the database leaves out so that every backend can pass it. Values, node names,
+gradients and double backward against PyTorch."""
 
 from __future__ import annotations
 
@@ -75,3 +77,44 @@ def test_index_backward_with_none_matches_pytorch(index: tuple[object, ...]) -> 
     (ggrad,) = tp.autograd.grad((gx * gx).sum(), gg)
     np.testing.assert_allclose(gx.detach().numpy(), tx.grad.numpy(), rtol=1e-12)
     assert ggrad.shape == y.shape
+
+
+def _node(t: object) -> str:
+    return t.grad_fn.name().rsplit("::", 1)[-1]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "index",
+    [(slice(None), [3, 0, 3]), (Ellipsis, [1, 1]), ([0, 1], slice(1, 3))],
+    ids=["slice_then_tensor", "ellipsis_then_tensor", "tensor_then_slice"],
+)
+def test_index_tensor_beside_a_slice_matches_pytorch(index: tuple[object, ...]) -> None:
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal((2, 4))
+    g = None
+    results = []
+    for lib in (tp, torch):
+        leaf = lib.tensor(x, requires_grad=True)
+        y = leaf[tuple(lib.tensor(i) if isinstance(i, list) else i for i in index)]
+        g = RNG.standard_normal(tuple(y.shape)) if g is None else g
+        y.backward(lib.tensor(g))
+        results.append((y.detach().numpy(), _node(y), leaf.grad.numpy()))
+    (y, node, grad), (ty, tnode, tgrad) = results
+    np.testing.assert_array_equal(y, ty)
+    assert node == tnode
+    np.testing.assert_allclose(grad, tgrad, rtol=1e-12)
+
+
+def test_assignment_through_an_index_tensor_matches_pytorch() -> None:
+    """``y[t] = v`` (PyTorch records ``index_put_``; here ``CopySlices``, the same gradients)."""
+    torch = pytest.importorskip("torch")
+    x, v, g = RNG.standard_normal((3, 4)), RNG.standard_normal((2, 4)), RNG.standard_normal((3, 4))
+    results = []
+    for lib in (tp, torch):
+        leaf, value = lib.tensor(x, requires_grad=True), lib.tensor(v, requires_grad=True)
+        y = leaf * 1
+        y[lib.tensor([2, 0])] = value * 2
+        y.backward(lib.tensor(g))
+        results.append((y.detach().numpy(), leaf.grad.numpy(), value.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

@@ -1,5 +1,7 @@
 """Reductions beyond the op database's samples: ``all``/``any`` over every kind of ``dim`` (and
-never differentiable), and ``sum(dtype=)``."""
+never differentiable), ``sum(dtype=)``, and ``prod`` over zeros against PyTorch (whose
+double backward is wrong here: the database's samples would fail every backend's
+``gradgradcheck``)."""
 
 from __future__ import annotations
 
@@ -34,3 +36,39 @@ def test_all_any_empty_and_not_differentiable() -> None:
 def test_sum_with_dtype_gives_that_dtype() -> None:
     assert tp.sum(tp.tensor([1, 2, 3]), dtype=tp.int32).dtype is tp.int32
     assert tp.tensor([1, 2]).sum(dtype=tp.float64).dtype is tp.float64
+
+
+def _prod_with_zeros(lib: Any, zeros: list[int], order: int) -> list[np.ndarray]:
+    """``prod(x, 1)`` of rows holding zeros in the columns ``zeros``: the value, the gradient
+    and (``order`` 2) the gradient of that gradient against a fixed weighting."""
+    data = np.array([[1.5, -0.5, 2.0], [0.5, 3.0, -1.0]])
+    data[:, zeros] = 0.0
+    x = lib.tensor(data, dtype=lib.float64, requires_grad=True)
+    y = x.prod(1)
+    (g,) = lib.autograd.grad(y, x, lib.tensor([1.0, -2.0], dtype=lib.float64), create_graph=True)
+    out = [y.detach().numpy(), g.detach().numpy()]
+    if order == 2:
+        u = lib.tensor(np.arange(1.0, 7.0).reshape(2, 3), dtype=lib.float64)
+        (gg,) = lib.autograd.grad((g * u).sum(), x)
+        out.append(gg.numpy())
+    return out
+
+
+@pytest.mark.parametrize("zeros", [[1], [0, 1]], ids=["one_zero", "two_zeros"])
+def test_prod_over_zeros_matches_pytorch(zeros: list[int]) -> None:
+    """The gradient of each factor is the product of the others, not ``prod / x``."""
+    torch = pytest.importorskip("torch")
+    for ours, theirs in zip(_prod_with_zeros(tp, zeros, 1), _prod_with_zeros(torch, zeros, 1)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ProdBackward0 replaces a zero factor by a constant 1 (where(x == 0, 1, x)), so "
+    "its gradient, differentiated again, misses the terms through that factor",
+)
+@pytest.mark.parametrize("zeros", [[1], [0, 1]], ids=["one_zero", "two_zeros"])
+def test_prod_over_zeros_double_backward_matches_pytorch(zeros: list[int]) -> None:
+    torch = pytest.importorskip("torch")
+    ours, theirs = _prod_with_zeros(tp, zeros, 2), _prod_with_zeros(torch, zeros, 2)
+    np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-12)

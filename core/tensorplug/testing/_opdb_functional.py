@@ -12,7 +12,7 @@ import numpy as np
 import tensorplug.nn.functional as F
 
 from .. import _dtype as D
-from ._opinfo import ErrorInput, NoGrad, OpInfo, SampleInput
+from ._opinfo import ErrorInput, NoGrad, OpInfo, SampleInput, TorchRef, method
 from ._samples import (
     F16_GRAD,
     F16_SUM,
@@ -37,6 +37,8 @@ def _softmax_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("dim0", (uniform(rng, (3, 4)), 0))
     yield S("3d_neg", (uniform(rng, (2, 3, 4)), -1))
     yield S("large_values", (uniform(rng, (2, 3), 500.0, 510.0), 1))
+    yield S("3d_dim1", (uniform(rng, (2, 3, 4)), 1))
+    yield S("wide_dim0", (uniform(rng, (3, 4), -60.0, 60.0), 0))  # near one-hot
 
 
 def _mse_ref(a: np.ndarray, b: np.ndarray, reduction: str = "mean") -> np.ndarray:
@@ -147,6 +149,9 @@ def _ce_samples(rng: Gen) -> Iterator[SampleInput]:
     )
     p = rng.uniform(0.1, 1.0, (2, 4))
     yield S("probabilities", (uniform(rng, (2, 4)), p / p.sum(1, keepdims=True)))
+    for reduction, classes in (("sum", [2, 2, 0]), ("none", [3, 1, 0])):
+        x, target = uniform(rng, (3, 4)), np.array(classes)
+        yield S(f"indices_{reduction}", (x, target), {"reduction": reduction}, needs_kernels=sc)
 
 
 def _linear_samples(rng: Gen) -> Iterator[SampleInput]:
@@ -171,6 +176,7 @@ def functional_ops() -> list[OpInfo]:
             _softmax_samples,
             namespace=nn,
             tolerances={D.float16: F16_SUM},
+            torch_ref=TorchRef("nn.functional.softmax", (method("softmax"),)),
         ),
         OpInfo(
             "log_softmax",
@@ -179,6 +185,7 @@ def functional_ops() -> list[OpInfo]:
             _softmax_samples,
             namespace=nn,
             tolerances={D.float16: F16_SUM},
+            torch_ref=TorchRef("nn.functional.log_softmax", (method("log_softmax"),)),
         ),
         OpInfo(
             "mse_loss",
@@ -194,6 +201,7 @@ def functional_ops() -> list[OpInfo]:
                     "reduction must be one of",
                 )
             ),
+            torch_ref=TorchRef("nn.functional.mse_loss"),
         ),
         OpInfo(
             "nll_loss",
@@ -203,6 +211,7 @@ def functional_ops() -> list[OpInfo]:
             namespace=nn,
             tolerances={D.float16: F16_SUM},
             errors=lambda: _nll_errors(),
+            torch_ref=TorchRef("nn.functional.nll_loss"),
         ),
         OpInfo(
             "cross_entropy",
@@ -212,6 +221,12 @@ def functional_ops() -> list[OpInfo]:
             namespace=nn,
             tolerances={D.float16: F16_SUM},
             grad_tolerances={D.float16: F16_GRAD},
+            torch_ref=TorchRef(
+                "nn.functional.cross_entropy",
+                other_nodes=(
+                    ("probabilities", "PyTorch divides a sum (DivBackward1); a mean here"),
+                ),
+            ),
         ),
         OpInfo(
             "linear",
@@ -220,5 +235,12 @@ def functional_ops() -> list[OpInfo]:
             _linear_samples,
             namespace=nn,
             tolerances={D.float16: F16_SUM},
+            torch_ref=TorchRef(
+                "nn.functional.linear",
+                other_nodes=(
+                    ("batched", "PyTorch folds the batch into a matrix and back (ViewBackward0)"),
+                    ("1d_input", "PyTorch's result is a view of a matrix product (ViewBackward0)"),
+                ),
+            ),
         ),
     ]

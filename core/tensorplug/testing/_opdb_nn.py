@@ -16,12 +16,13 @@ import tensorplug.nn.functional as F
 
 from .. import _dtype as D
 from ._compare import Tol
-from ._opinfo import ErrorInput, NoGrad, OpInfo, SampleInput
+from ._opinfo import ErrorInput, NoGrad, OpInfo, SampleInput, TorchRef
 from ._samples import away, distinct, uniform
 
 Gen = np.random.Generator
 S = SampleInput
 NN = "tensorplug.nn.functional"
+COMPOSED = (("*", "a composition of tensor ops here; PyTorch has a node of its own"),)
 F16 = Tol(1e-3, 1e-2, "float16 accumulation over several terms")
 F16_GRAD = Tol(2e-2, 2e-2, "float16 gradient through several rounded steps")
 
@@ -434,9 +435,27 @@ def nn_ops() -> list[OpInfo]:
             tolerances={
                 D.float16: Tol(2e-3, 1e-3, "erf or tanh, then products, each rounded to float16")
             },
+            torch_ref=TorchRef(
+                "nn.functional.gelu",
+                tolerance=Tol(2e-7, 1e-7, "erfc is a Chebyshev fit, 1.2e-7 relative"),
+            ),
         ),
-        OpInfo("silu", F.silu, lambda x: x / (1 + np.exp(-x)), _act(), namespace=NN),
-        OpInfo("softplus", F.softplus, _softplus_ref, _softplus_samples, namespace=NN),
+        OpInfo(
+            "silu",
+            F.silu,
+            lambda x: x / (1 + np.exp(-x)),
+            _act(),
+            namespace=NN,
+            torch_ref=TorchRef("nn.functional.silu", other_nodes=COMPOSED),
+        ),
+        OpInfo(
+            "softplus",
+            F.softplus,
+            _softplus_ref,
+            _softplus_samples,
+            namespace=NN,
+            torch_ref=TorchRef("nn.functional.softplus", other_nodes=COMPOSED),
+        ),
         OpInfo(
             "leaky_relu",
             F.leaky_relu,
@@ -446,9 +465,25 @@ def nn_ops() -> list[OpInfo]:
             errors=lambda: [
                 ErrorInput(S("int64_input", (np.array([-1, 2]),)), NotImplementedError, "int64")
             ],
+            torch_ref=TorchRef("nn.functional.leaky_relu", other_nodes=COMPOSED),
         ),
-        OpInfo("dropout", F.dropout, _dropout_ref, _dropout_samples, namespace=NN),
-        OpInfo("l1_loss", F.l1_loss, _l1_ref, _l1_samples, namespace=NN, tolerances=f16),
+        OpInfo(
+            "dropout",
+            F.dropout,
+            _dropout_ref,
+            _dropout_samples,
+            namespace=NN,
+            torch_ref=TorchRef("nn.functional.dropout"),
+        ),
+        OpInfo(
+            "l1_loss",
+            F.l1_loss,
+            _l1_ref,
+            _l1_samples,
+            namespace=NN,
+            tolerances=f16,
+            torch_ref=TorchRef("nn.functional.l1_loss"),
+        ),
         OpInfo(
             "binary_cross_entropy",
             F.binary_cross_entropy,
@@ -457,6 +492,7 @@ def nn_ops() -> list[OpInfo]:
             namespace=NN,
             tolerances=f16,
             grad_tolerances=f16g,
+            torch_ref=TorchRef("nn.functional.binary_cross_entropy", other_nodes=COMPOSED),
         ),
         OpInfo(
             "binary_cross_entropy_with_logits",
@@ -466,6 +502,9 @@ def nn_ops() -> list[OpInfo]:
             namespace=NN,
             tolerances=f16,
             grad_tolerances=f16g,
+            torch_ref=TorchRef(
+                "nn.functional.binary_cross_entropy_with_logits", other_nodes=COMPOSED
+            ),
         ),
         OpInfo(
             "layer_norm",
@@ -475,6 +514,7 @@ def nn_ops() -> list[OpInfo]:
             namespace=NN,
             tolerances=f16,
             grad_tolerances=f16g,
+            torch_ref=TorchRef("nn.functional.layer_norm", other_nodes=COMPOSED),
         ),
         OpInfo(
             "batch_norm",
@@ -485,6 +525,7 @@ def nn_ops() -> list[OpInfo]:
             tolerances=f16,
             grad_tolerances=f16g,
             errors=lambda: _batch_norm_errors(),
+            torch_ref=TorchRef("nn.functional.batch_norm", other_nodes=COMPOSED),
         ),
         OpInfo(
             "conv2d",
@@ -495,9 +536,24 @@ def nn_ops() -> list[OpInfo]:
             tolerances=f16,
             grad_tolerances=f16g,
             errors=lambda: _conv2d_errors(),
+            torch_ref=TorchRef("nn.functional.conv2d", other_nodes=COMPOSED),
         ),
-        OpInfo("unfold", F.unfold, _unfold_ref, _unfold_samples, namespace=NN),
-        OpInfo("max_pool2d", F.max_pool2d, _pool_ref("max"), _pool_samples("max"), namespace=NN),
+        OpInfo(
+            "unfold",
+            F.unfold,
+            _unfold_ref,
+            _unfold_samples,
+            namespace=NN,
+            torch_ref=TorchRef("nn.functional.unfold"),
+        ),
+        OpInfo(
+            "max_pool2d",
+            F.max_pool2d,
+            _pool_ref("max"),
+            _pool_samples("max"),
+            namespace=NN,
+            torch_ref=TorchRef("nn.functional.max_pool2d", other_nodes=COMPOSED),
+        ),
         OpInfo(
             "avg_pool2d",
             F.avg_pool2d,
@@ -505,8 +561,16 @@ def nn_ops() -> list[OpInfo]:
             _pool_samples("avg"),
             namespace=NN,
             tolerances=f16,
+            torch_ref=TorchRef("nn.functional.avg_pool2d", other_nodes=COMPOSED),
         ),
-        OpInfo("embedding", F.embedding, _embedding_ref, _embedding_samples, namespace=NN),
+        OpInfo(
+            "embedding",
+            F.embedding,
+            _embedding_ref,
+            _embedding_samples,
+            namespace=NN,
+            torch_ref=TorchRef("nn.functional.embedding"),
+        ),
         OpInfo(
             "one_hot",
             F.one_hot,
@@ -518,5 +582,6 @@ def nn_ops() -> list[OpInfo]:
             supports_autograd=False,
             result_dtype=lambda d: D.int64,
             errors=lambda: _one_hot_errors(),
+            torch_ref=TorchRef("nn.functional.one_hot"),
         ),
     ]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,33 +13,170 @@ import numpy as np
 
 import tensorplug as tp
 
-from ._opinfo import NUMERIC, ErrorInput, OpInfo, SampleInput
+from .. import _dtype as D
+from ._compare import Tol
+from ._opinfo import (
+    FLOATS,
+    NUMERIC,
+    ErrorInput,
+    OpInfo,
+    SampleInput,
+    TorchRef,
+    Variant,
+    inplace,
+    method,
+)
 from ._samples import (
     SPECIAL,
     Gen,
     S,
+    away,
     binary,
     broadcast_errors,
     distinct,
     errors_of,
     sigmoid_ref,
     to_bool,
+    torch_function,
     unary,
     uniform,
 )
 
+F16_ALPHA = {D.float16: Tol(1e-3, 1e-3, "alpha * other is rounded to float16 before the sum")}
+
+
+def _arithmetic(name: str, op: Callable[..., Any], iop: Callable[..., Any]) -> TorchRef:
+    """An arithmetic op's spellings, as ``add``'s: ``x.add(y)``, ``x + y``,
+    ``x.clone().add_(y)`` and ``x += y`` (on a copy)."""
+    return TorchRef(
+        name,
+        (
+            method(name),
+            Variant("operator", op),
+            inplace(name + "_"),
+            Variant("operator_inplace", lambda a, b: iop(a.clone(), b)),
+        ),
+    )
+
+
+def _with_alpha(
+    gen: Callable[[Gen], Iterator[SampleInput]],
+) -> Callable[[Gen], Iterator[SampleInput]]:
+    """``add``'s and ``sub``'s samples, and ``other`` scaled by ``alpha`` (an integer, so
+    integer inputs stay integer; float16 rounds ``alpha * other`` before the sum: ``F16_ALPHA``)."""
+
+    def samples(rng: Gen) -> Iterator[SampleInput]:
+        yield from gen(rng)
+        yield S("alpha", (uniform(rng, (3, 4)), uniform(rng, (3, 4))), {"alpha": 3})
+        yield S("alpha_scalar", (uniform(rng, (3,)), 3), {"alpha": -2})
+
+    return samples
+
+
+def _pow_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield from binary(0.5, 2.0, -1.5, 1.5, scalar=3)(rng)
+    yield S("float_exponent", (uniform(rng, (3, 4), 0.5, 2.0), 2.5))
+    yield S("negative_exponent", (uniform(rng, (3, 4), 0.5, 2.0), -1))
+    yield S("zero_exponent", (uniform(rng, (3, 4)), 0))
+
+
+def _reflected(
+    lo: float = -2.0,
+    hi: float = 2.0,
+    *,
+    kink: bool = False,
+    floats: bool = False,
+    negative: int = -3,
+) -> Callable[[Gen], Iterator[SampleInput]]:
+    """A number on the left of a tensor (``2 - x``); ``floats``: float numbers too;
+    ``negative``: the 0-d sample's number (``2 ** x`` wants a positive one)."""
+
+    def gen(rng: Gen) -> Iterator[SampleInput]:
+        def x(*shape: int) -> np.ndarray:
+            return away(rng, shape) if kink else uniform(rng, shape, lo, hi)
+
+        yield S("nd", (x(3, 4), 2))
+        yield S("0d", (x(), negative))
+        yield S("1d", (x(5), 2))
+        yield S("empty", (x(0, 3), 2))
+        if floats:
+            yield S("float_scalar", (x(2, 3), 2.5))
+        yield S("special", (SPECIAL.copy(), 2), group="special")
+
+    return gen
+
+
+def _reflected_op(
+    name: str,
+    call: Callable[..., Any],
+    samples: Callable[[Gen], Iterator[SampleInput]],
+    other_nodes: tuple[tuple[str, str], ...] = (),
+    **kw: Any,
+) -> OpInfo:
+    """``number OP tensor``, which Python turns into the tensor's ``__rOP__``: one call serves
+    as the op, its NumPy reference and its PyTorch spelling."""
+    return OpInfo(
+        name,
+        call,
+        call,
+        samples,
+        namespace="tensorplug.Tensor",
+        torch_ref=TorchRef(call, other_nodes=other_nodes),
+        **kw,
+    )
+
+
+def _add_ref(a: Any, b: Any, alpha: Any = 1) -> Any:
+    return np.add(a, np.multiply(alpha, b))
+
+
+def _sub_ref(a: Any, b: Any, alpha: Any = 1) -> Any:
+    return np.subtract(a, np.multiply(alpha, b))
+
+
+def _unary(name: str, op: Callable[..., Any] | None = None) -> TorchRef:
+    """``torch.exp``, and ``x.exp()`` (and the operator, ``-x``, ``abs(x)``)."""
+    return torch_function(name, *(() if op is None else (Variant("operator", op),)))
+
 
 def pointwise_ops() -> list[OpInfo]:
     ops = [
-        OpInfo("add", tp.add, np.add, binary(), dtypes=NUMERIC, errors=broadcast_errors()),
-        OpInfo("sub", tp.sub, np.subtract, binary(), dtypes=NUMERIC, aliases=("subtract",)),
-        OpInfo("mul", tp.mul, np.multiply, binary(), dtypes=NUMERIC, aliases=("multiply",)),
+        OpInfo(
+            "add",
+            tp.add,
+            _add_ref,
+            _with_alpha(binary()),
+            dtypes=NUMERIC,
+            errors=broadcast_errors(),
+            tolerances=F16_ALPHA,
+            torch_ref=_arithmetic("add", operator.add, operator.iadd),
+        ),
+        OpInfo(
+            "sub",
+            tp.sub,
+            _sub_ref,
+            _with_alpha(binary()),
+            dtypes=NUMERIC,
+            aliases=("subtract",),
+            tolerances=F16_ALPHA,
+            torch_ref=_arithmetic("sub", operator.sub, operator.isub),
+        ),
+        OpInfo(
+            "mul",
+            tp.mul,
+            np.multiply,
+            binary(),
+            dtypes=NUMERIC,
+            aliases=("multiply",),
+            torch_ref=_arithmetic("mul", operator.mul, operator.imul),
+        ),
         OpInfo(
             "div",
             tp.div,
             np.divide,
             binary(rlo=0.5, rhi=2.0),
             aliases=("divide", "true_divide"),
+            torch_ref=_arithmetic("div", operator.truediv, operator.itruediv),
             errors=errors_of(
                 ErrorInput(
                     S("rounding_mode", (np.ones(2), np.ones(2)), {"rounding_mode": "floor"}),
@@ -47,25 +185,100 @@ def pointwise_ops() -> list[OpInfo]:
                 )
             ),
         ),
-        OpInfo("pow", tp.pow, np.power, binary(0.5, 2.0, -1.5, 1.5, scalar=3)),
-        OpInfo("maximum", tp.maximum, np.maximum, binary(kink=True, scalar=None), dtypes=NUMERIC),
-        OpInfo("minimum", tp.minimum, np.minimum, binary(kink=True, scalar=None), dtypes=NUMERIC),
-        OpInfo("neg", tp.neg, np.negative, unary(), dtypes=NUMERIC, aliases=("negative",)),
-        OpInfo("exp", tp.exp, np.exp, unary()),
-        OpInfo("log", tp.log, np.log, unary(0.25, 3.0)),
-        OpInfo("log1p", tp.log1p, np.log1p, unary(-0.5, 2.0)),
-        OpInfo("expm1", tp.expm1, np.expm1, unary()),
-        OpInfo("sqrt", tp.sqrt, np.sqrt, unary(0.25, 3.0)),
-        OpInfo("rsqrt", tp.rsqrt, lambda x: 1.0 / np.sqrt(x), unary(0.25, 3.0)),
-        OpInfo("reciprocal", tp.reciprocal, lambda x: 1.0 / x, unary(kink=True)),
-        OpInfo("abs", tp.abs, np.abs, unary(kink=True), dtypes=NUMERIC),
-        OpInfo("sin", tp.sin, np.sin, unary()),
-        OpInfo("cos", tp.cos, np.cos, unary()),
-        OpInfo("tanh", tp.tanh, np.tanh, unary()),
-        OpInfo("sigmoid", tp.sigmoid, sigmoid_ref, unary()),
-        OpInfo("relu", tp.relu, lambda x: np.maximum(x, 0.0), unary(kink=True), dtypes=NUMERIC),
-        OpInfo("sign", tp.sign, np.sign, unary(kink=True), dtypes=NUMERIC),
-        OpInfo("square", tp.square, np.square, unary(), dtypes=NUMERIC),
+        OpInfo(
+            "pow",
+            tp.pow,
+            np.power,
+            _pow_samples,
+            torch_ref=TorchRef("pow", (method("pow"), Variant("operator", operator.pow))),
+        ),
+        _reflected_op("__radd__", lambda x, s: s + x, _reflected(), dtypes=NUMERIC),
+        _reflected_op("__rsub__", lambda x, s: s - x, _reflected(), dtypes=NUMERIC),
+        _reflected_op("__rmul__", lambda x, s: s * x, _reflected(), dtypes=NUMERIC),
+        _reflected_op(
+            "__rtruediv__",
+            lambda x, s: s / x,
+            _reflected(kink=True, floats=True),
+            dtypes=FLOATS,
+            other_nodes=(("*", "PyTorch multiplies by the reciprocal (MulBackward0)"),),
+        ),
+        _reflected_op(
+            "__rpow__", lambda x, s: s**x, _reflected(floats=True, negative=3), dtypes=FLOATS
+        ),
+        OpInfo(
+            "maximum",
+            tp.maximum,
+            np.maximum,
+            binary(kink=True, scalar=None),
+            dtypes=NUMERIC,
+            torch_ref=torch_function("maximum"),
+        ),
+        OpInfo(
+            "minimum",
+            tp.minimum,
+            np.minimum,
+            binary(kink=True, scalar=None),
+            dtypes=NUMERIC,
+            torch_ref=torch_function("minimum"),
+        ),
+        OpInfo(
+            "neg",
+            tp.neg,
+            np.negative,
+            unary(),
+            dtypes=NUMERIC,
+            aliases=("negative",),
+            torch_ref=_unary("neg", operator.neg),
+        ),
+        OpInfo("exp", tp.exp, np.exp, unary(), torch_ref=_unary("exp")),
+        OpInfo("log", tp.log, np.log, unary(0.25, 3.0), torch_ref=_unary("log")),
+        OpInfo("log1p", tp.log1p, np.log1p, unary(-0.5, 2.0), torch_ref=_unary("log1p")),
+        OpInfo("expm1", tp.expm1, np.expm1, unary(), torch_ref=_unary("expm1")),
+        OpInfo("sqrt", tp.sqrt, np.sqrt, unary(0.25, 3.0), torch_ref=_unary("sqrt")),
+        OpInfo(
+            "rsqrt",
+            tp.rsqrt,
+            lambda x: 1.0 / np.sqrt(x),
+            unary(0.25, 3.0),
+            torch_ref=_unary("rsqrt"),
+        ),
+        OpInfo(
+            "reciprocal",
+            tp.reciprocal,
+            lambda x: 1.0 / x,
+            unary(kink=True),
+            torch_ref=_unary("reciprocal"),
+        ),
+        OpInfo(
+            "abs", tp.abs, np.abs, unary(kink=True), dtypes=NUMERIC, torch_ref=_unary("abs", abs)
+        ),
+        OpInfo("sin", tp.sin, np.sin, unary(), torch_ref=_unary("sin")),
+        OpInfo("cos", tp.cos, np.cos, unary(), torch_ref=_unary("cos")),
+        OpInfo("tanh", tp.tanh, np.tanh, unary(), torch_ref=_unary("tanh")),
+        OpInfo("sigmoid", tp.sigmoid, sigmoid_ref, unary(), torch_ref=_unary("sigmoid")),
+        OpInfo(
+            "relu",
+            tp.relu,
+            lambda x: np.maximum(x, 0.0),
+            unary(kink=True),
+            dtypes=NUMERIC,
+            torch_ref=_unary("relu"),
+        ),
+        OpInfo(
+            "sign",
+            tp.sign,
+            np.sign,
+            unary(kink=True),
+            dtypes=NUMERIC,
+            torch_ref=TorchRef(
+                "sign",
+                (method("sign"),),
+                known_differences=(
+                    ("*special", "sign(nan) is 0 in PyTorch, nan here (and in NumPy, the kit's)"),
+                ),
+            ),
+        ),
+        OpInfo("square", tp.square, np.square, unary(), dtypes=NUMERIC, torch_ref=_unary("square")),
         OpInfo(
             "clamp",
             tp.clamp,
@@ -73,6 +286,14 @@ def pointwise_ops() -> list[OpInfo]:
             _clamp_samples,
             dtypes=NUMERIC,
             aliases=("clip",),
+            torch_ref=TorchRef(
+                "clamp",
+                (method("clamp"), method("clip"), inplace("clamp_")),
+                other_nodes=(("*tensor_bounds", "tensor bounds: maximum, then minimum"),),
+                known_differences=(
+                    ("clamp_:tensor_bounds", "clamp_ takes numbers as bounds, not tensors"),
+                ),
+            ),
             errors=errors_of(
                 ErrorInput(
                     S("no_bounds", (np.ones(2),)),
@@ -82,12 +303,29 @@ def pointwise_ops() -> list[OpInfo]:
             ),
         ),
         OpInfo(
-            "clamp_min", tp.clamp_min, lambda x, m: np.maximum(x, m), _clamp_one(), dtypes=NUMERIC
+            "clamp_min",
+            tp.clamp_min,
+            lambda x, m: np.maximum(x, m),
+            _clamp_one(),
+            dtypes=NUMERIC,
+            torch_ref=torch_function("clamp_min"),
         ),
         OpInfo(
-            "clamp_max", tp.clamp_max, lambda x, m: np.minimum(x, m), _clamp_one(), dtypes=NUMERIC
+            "clamp_max",
+            tp.clamp_max,
+            lambda x, m: np.minimum(x, m),
+            _clamp_one(),
+            dtypes=NUMERIC,
+            torch_ref=torch_function("clamp_max"),
         ),
-        OpInfo("where", tp.where, np.where, _where_samples, dtypes=NUMERIC),
+        OpInfo(
+            "where",
+            tp.where,
+            np.where,
+            _where_samples,
+            dtypes=NUMERIC,
+            torch_ref=TorchRef("where", (Variant("method", lambda c, x, y: x.where(c, y)),)),
+        ),
     ]
     for name, f in [
         ("eq", np.equal),
@@ -107,6 +345,7 @@ def pointwise_ops() -> list[OpInfo]:
                 grad_dtypes=(),
                 supports_autograd=False,
                 result_dtype=to_bool,
+                torch_ref=torch_function(name, Variant("operator", getattr(operator, name))),
             )
         )
     return ops
@@ -129,6 +368,11 @@ def _clamp_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("0d", (np.array(1.625),), {"min": -1, "max": 1})
     yield S("empty", (np.ones((0, 2)),), {"min": -1, "max": 1})
     yield S("special", (SPECIAL.copy(),), {"min": -1.0, "max": 1.0}, group="special")
+    yield S("positional", (distinct(rng, (3, 4)), -1, 1))
+    # Bounds that are tensors, broadcast against the input; they sit at 0.375 (mod 0.5), a
+    # quarter away from every input value, and every lower bound is below every upper one.
+    lo, hi = distinct(rng, (4,)) - 0.75, distinct(rng, (3, 1)) + 1.0
+    yield S("tensor_bounds", (distinct(rng, (3, 4)), lo, hi), broadcasts=True)
 
 
 def _clamp_one() -> Callable[[Gen], Iterator[SampleInput]]:

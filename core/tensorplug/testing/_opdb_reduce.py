@@ -26,6 +26,7 @@ from ._samples import (
     errors_of,
     sum_dtype,
     to_int64,
+    torch_function,
     uniform,
 )
 
@@ -64,12 +65,19 @@ def _reduction_samples(
                 group="special" if empty_is_nan else "basic",
             )
         yield S("special", (SPECIAL.reshape(1, -1).copy(),), {"dim": 1}, group="special")
+        if multi:
+            yield S("dims_keepdim", (x(2, 3, 4),), {"dim": (1, 2), "keepdim": True})
+        # A 0-d tensor has one dimension to name, as 0 or -1; keepdim keeps it 0-d.
+        yield S("0d_dim", (x(),), {"dim": 0})
+        yield S("0d_dim_keepdim", (x(),), {"dim": -1, "keepdim": True})
 
     return gen
 
 
 def _ref_reduce(f: Callable[..., np.ndarray], **extra: Any) -> Callable[..., np.ndarray]:
     def ref(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+        if x.ndim == 0 and dim is not None:
+            return np.asarray(f(x.reshape(1), axis=0, **extra))
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # "Mean of empty slice"
             return np.asarray(f(x, axis=_axis(dim), keepdims=keepdim, **extra))
@@ -79,8 +87,14 @@ def _ref_reduce(f: Callable[..., np.ndarray], **extra: Any) -> Callable[..., np.
 
 def _ref_var(std: bool) -> Callable[..., np.ndarray]:
     def ref(
-        x: np.ndarray, dim: Any = None, keepdim: bool = False, correction: float = 1
+        x: np.ndarray,
+        dim: Any = None,
+        keepdim: bool = False,
+        correction: float = 1,
+        unbiased: bool | None = None,
     ) -> np.ndarray:
+        if unbiased is not None:
+            correction = int(unbiased)
         with np.errstate(all="ignore"):
             v = np.var(x, axis=_axis(dim), keepdims=keepdim, ddof=correction)
         return np.sqrt(v) if std else v
@@ -94,12 +108,32 @@ def _var_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("dims_keepdim", (uniform(rng, (2, 3, 4)),), {"dim": (0, 2), "keepdim": True})
     yield S("correction0", (uniform(rng, (5,)),), {"dim": 0, "correction": 0})
     yield S("special", (SPECIAL.reshape(1, -1).copy(),), {"dim": 1}, group="special")
+    yield S("unbiased_false", (uniform(rng, (3, 4)), 0), {"unbiased": False})
+    yield S(
+        "dims_correction0_keepdim",
+        (uniform(rng, (2, 3, 4)),),
+        {"dim": (0, 1), "correction": 0, "keepdim": True},
+    )
 
 
-def _ref_maxmin(f: Callable[..., np.ndarray], arg: Callable[..., np.ndarray]) -> Callable[..., Any]:
+def _std_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield from _var_samples(rng)
+    # No spread: std is 0, and its gradient NaN (0/0) as in PyTorch, by design, not a
+    # derivative that finite differences could confirm.
+    rows = np.repeat(uniform(rng, (1, 4)), 3, axis=0)
+    yield S("equal_values", (rows,), {"dim": 0}, group="forward_only")
+
+
+def _ref_maxmin(
+    f: Callable[..., np.ndarray], arg: Callable[..., np.ndarray], pair: Callable[..., np.ndarray]
+) -> Callable[..., Any]:
     def ref(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> Any:
+        if isinstance(dim, np.ndarray):  # max(x, other): the elementwise maximum
+            return np.asarray(pair(x, dim))
         if dim is None:
             return np.asarray(f(x))
+        if x.ndim == 0:
+            return x.copy(), np.asarray(0)
         return (
             np.asarray(f(x, axis=dim, keepdims=keepdim)),
             np.asarray(arg(x, axis=dim, keepdims=keepdim)),
@@ -115,6 +149,9 @@ def _maxmin_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("0d", (np.array(0.625),))
     yield S("1d_dim", (distinct(rng, (5,)),), {"dim": 0})
     yield S("special", (SPECIAL[[0, 2, 3, 5]].copy(),), group="special")
+    x = distinct(rng, (3, 4))
+    yield S("other_tensor", (x, x[::-1] + 0.25))  # elementwise; no ties
+    yield S("0d_dim", (np.array(-0.375),), {"dim": 0})
 
 
 def _maxmin_errors() -> Callable[[], Iterator[ErrorInput]]:
@@ -136,10 +173,13 @@ def _arg_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("dim1", (distinct(rng, (3, 4)),), {"dim": 1})
     yield S("dim0_keepdim", (distinct(rng, (3, 4)),), {"dim": 0, "keepdim": True})
     yield S("1d", (distinct(rng, (6,)),), {"dim": 0})
+    yield S("0d_dim", (np.array(0.625),), {"dim": 0})
 
 
 def _ref_arg(f: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
     def ref(x: np.ndarray, dim: int | None = None, keepdim: bool = False) -> np.ndarray:
+        if x.ndim == 0:
+            return np.asarray(0)
         return np.asarray(f(x, axis=dim, keepdims=keepdim))
 
     return ref
@@ -161,6 +201,8 @@ def _ref_truth(f: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
 
 
 def _logsumexp_ref(x: np.ndarray, dim: Any, keepdim: bool = False) -> np.ndarray:
+    if x.ndim == 0:
+        return x.copy()
     ax = _axis(dim)
     m = np.max(x, axis=ax, keepdims=True) if x.size else np.zeros(())
     with np.errstate(all="ignore"):
@@ -186,6 +228,14 @@ def _norm_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("p3", (away(rng, (5,)),), {"p": 3})
     yield S("pinf", (distinct(rng, (2, 3)),), {"p": float("inf")})
     yield S("special", (SPECIAL.copy(),), group="special")
+    yield S("dim1", (away(rng, (3, 4)),), {"dim": 1})
+    yield S("p1", (away(rng, (3, 4)),), {"p": 1})
+    yield S("p3_positional_dim0_keepdim", (away(rng, (3, 4)), 3), {"dim": 0, "keepdim": True})
+
+
+def _logsumexp_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield from _reduction_samples(empty=False, dim_required=True)(rng)
+    yield S("large_values", (uniform(rng, (3, 4), -1000.0, 1000.0),), {"dim": -1})
 
 
 def reduction_ops() -> list[OpInfo]:
@@ -206,6 +256,7 @@ def reduction_ops() -> list[OpInfo]:
                     "Dimension out of range",
                 )
             ),
+            torch_ref=torch_function("sum"),
         ),
         OpInfo(
             "mean",
@@ -216,6 +267,7 @@ def reduction_ops() -> list[OpInfo]:
             errors=errors_of(
                 ErrorInput(S("int_input", (np.arange(3),)), RuntimeError, "floating point")
             ),
+            torch_ref=torch_function("mean"),
         ),
         OpInfo(
             "prod",
@@ -226,6 +278,7 @@ def reduction_ops() -> list[OpInfo]:
             result_dtype=sum_dtype,
             tolerances=sum_tol,
             grad_tolerances={D.float16: F16_GRAD},
+            torch_ref=torch_function("prod"),
         ),
         OpInfo(
             "amax",
@@ -233,6 +286,7 @@ def reduction_ops() -> list[OpInfo]:
             _ref_reduce(np.max),
             _reduction_samples(empty=False, no_ties=True),
             dtypes=NUMERIC,
+            torch_ref=torch_function("amax"),
         ),
         OpInfo(
             "amin",
@@ -240,24 +294,27 @@ def reduction_ops() -> list[OpInfo]:
             _ref_reduce(np.min),
             _reduction_samples(empty=False, no_ties=True),
             dtypes=NUMERIC,
+            torch_ref=torch_function("amin"),
         ),
         OpInfo(
             "max",
             tp.max,
-            _ref_maxmin(np.max, np.argmax),
+            _ref_maxmin(np.max, np.argmax, np.maximum),
             _maxmin_samples,
             dtypes=NUMERIC,
             grad_outputs=_first,
             errors=_maxmin_errors(),
+            torch_ref=torch_function("max"),
         ),
         OpInfo(
             "min",
             tp.min,
-            _ref_maxmin(np.min, np.argmin),
+            _ref_maxmin(np.min, np.argmin, np.minimum),
             _maxmin_samples,
             dtypes=NUMERIC,
             grad_outputs=_first,
             errors=_maxmin_errors(),
+            torch_ref=torch_function("min"),
         ),
         OpInfo(
             "argmax",
@@ -268,6 +325,7 @@ def reduction_ops() -> list[OpInfo]:
             grad_dtypes=(),
             supports_autograd=False,
             result_dtype=to_int64,
+            torch_ref=torch_function("argmax"),
         ),
         OpInfo(
             "argmin",
@@ -278,6 +336,7 @@ def reduction_ops() -> list[OpInfo]:
             grad_dtypes=(),
             supports_autograd=False,
             result_dtype=to_int64,
+            torch_ref=torch_function("argmin"),
         ),
         OpInfo(
             "var",
@@ -286,14 +345,16 @@ def reduction_ops() -> list[OpInfo]:
             _var_samples,
             tolerances=sum_tol,
             grad_tolerances={D.float16: F16_GRAD},
+            torch_ref=torch_function("var"),
         ),
         OpInfo(
             "std",
             tp.std,
             _ref_var(True),
-            _var_samples,
+            _std_samples,
             tolerances=sum_tol,
             grad_tolerances={D.float16: F16_GRAD},
+            torch_ref=torch_function("std"),
         ),
         *(
             OpInfo(
@@ -305,6 +366,7 @@ def reduction_ops() -> list[OpInfo]:
                 grad_dtypes=(),
                 supports_autograd=False,
                 result_dtype=lambda d: D.bool_,
+                torch_ref=torch_function(name),
             )
             for name, fn, ref in (("all", tp.all, np.all), ("any", tp.any, np.any))
         ),
@@ -312,8 +374,9 @@ def reduction_ops() -> list[OpInfo]:
             "logsumexp",
             tp.logsumexp,
             _logsumexp_ref,
-            _reduction_samples(empty=False, dim_required=True),
+            _logsumexp_samples,
             tolerances=sum_tol,
+            torch_ref=torch_function("logsumexp"),
         ),
         OpInfo(
             "norm",
@@ -322,5 +385,6 @@ def reduction_ops() -> list[OpInfo]:
             _norm_samples,
             tolerances=sum_tol,
             grad_tolerances={D.float16: F16_GRAD},
+            torch_ref=torch_function("norm"),
         ),
     ]

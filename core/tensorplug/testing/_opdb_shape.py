@@ -1,4 +1,4 @@
-"""Op-database entries of shape ops, joins and splits, indexing and matrix products."""
+"""Op-database entries of shape ops, joins and splits, and indexing."""
 
 # NumPy's stubs type most compositions of ufuncs as Any; references return arrays.
 # mypy: disable-error-code="no-any-return"
@@ -13,27 +13,8 @@ import numpy as np
 
 import tensorplug as tp
 
-from .. import _dtype as D
-from ._opinfo import ALL, ErrorInput, OpInfo, SampleInput
-from ._samples import (
-    F16_SUM,
-    Gen,
-    S,
-    errors_of,
-    uniform,
-)
-
-
-def _view_samples(
-    shape: tuple[int, ...], *calls: tuple[str, tuple[Any, ...], dict[str, Any]]
-) -> Callable[[Gen], Iterator[SampleInput]]:
-    def gen(rng: Gen) -> Iterator[SampleInput]:
-        for name, args, kwargs in calls:
-            sh = kwargs.get("_shape", shape)
-            kw = {k: v for k, v in kwargs.items() if k != "_shape"}
-            yield S(name, (uniform(rng, sh), *args), kw)
-
-    return gen
+from ._opinfo import ALL, ErrorInput, OpInfo, SampleInput, TorchRef, Variant, method
+from ._samples import Gen, S, errors_of, torch_function, torch_method, uniform, view_samples
 
 
 def _reshape_ref(x: np.ndarray, *shape: Any) -> np.ndarray:
@@ -109,62 +90,6 @@ def _join_errors() -> Callable[[], Iterator[ErrorInput]]:
     return gen
 
 
-def _mm_samples(rng: Gen) -> Iterator[SampleInput]:
-    yield S("nd", (uniform(rng, (3, 4)), uniform(rng, (4, 2))))
-    yield S("vector_like", (uniform(rng, (1, 5)), uniform(rng, (5, 1))))
-    yield S("empty_inner", (uniform(rng, (3, 0)), uniform(rng, (0, 2))))
-    yield S("empty_outer", (uniform(rng, (0, 3)), uniform(rng, (3, 2))))
-
-
-def _addmm_samples(rng: Gen) -> Iterator[SampleInput]:
-    yield S("bias_row", (uniform(rng, (4,)), uniform(rng, (3, 2)), uniform(rng, (2, 4))))
-    yield S("full", (uniform(rng, (3, 4)), uniform(rng, (3, 2)), uniform(rng, (2, 4))))
-    yield S(
-        "beta_alpha",
-        (uniform(rng, (3, 1)), uniform(rng, (3, 2)), uniform(rng, (2, 4))),
-        {"beta": 0.5, "alpha": -2.0},
-    )
-    yield S("empty_inner", (uniform(rng, (4,)), uniform(rng, (3, 0)), uniform(rng, (0, 4))))
-
-
-def _addmm_ref(c: Any, a: Any, b: Any, beta: float = 1, alpha: float = 1) -> Any:
-    return beta * c + alpha * np.matmul(a, b)
-
-
-def _addmm_errors() -> Iterator[ErrorInput]:
-    yield ErrorInput(
-        S("inner_mismatch", (np.ones(2), np.ones((2, 3)), np.ones((4, 2)))),
-        RuntimeError,
-        r"cannot be multiplied \(2x3 and 4x2\)",
-    )
-    yield ErrorInput(
-        S("bias_too_big", (np.ones((3, 2, 2)), np.ones((2, 3)), np.ones((3, 2)))),
-        RuntimeError,
-        r"cannot be broadcast",
-    )
-
-
-def _matmul_samples(rng: Gen) -> Iterator[SampleInput]:
-    yield S("2d_2d", (uniform(rng, (3, 4)), uniform(rng, (4, 2))))
-    yield S("1d_1d", (uniform(rng, (4,)), uniform(rng, (4,))))
-    yield S("2d_1d", (uniform(rng, (3, 4)), uniform(rng, (4,))))
-    yield S("1d_2d", (uniform(rng, (4,)), uniform(rng, (4, 2))))
-    yield S("batched_broadcast", (uniform(rng, (2, 3, 4)), uniform(rng, (4, 2))))
-    yield S("batched_both", (uniform(rng, (2, 1, 2, 3)), uniform(rng, (3, 3, 2))))
-    yield S("empty_inner", (uniform(rng, (3, 0)), uniform(rng, (0, 2))))
-
-
-def _mm_errors() -> Iterator[ErrorInput]:
-    yield ErrorInput(
-        S("inner_mismatch", (np.ones((2, 3)), np.ones((4, 2)))),
-        RuntimeError,
-        r"cannot be multiplied|shapes",
-    )
-    yield ErrorInput(
-        S("not_2d", (np.ones((2, 3, 4)), np.ones((4, 2)))), RuntimeError, r"(?i)2D|2-D|matrix|dim"
-    )
-
-
 def _getitem_samples(rng: Gen) -> Iterator[SampleInput]:
     sc = ("scatter_add",)
     yield S("int", (uniform(rng, (3, 4)), 1))
@@ -176,6 +101,18 @@ def _getitem_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("ellipsis_0d", (uniform(rng, ()), Ellipsis))
     yield S("int_tensor_repeated", (uniform(rng, (3, 4)), np.array([0, 2, 0])), needs_kernels=sc)
     yield S("bool_mask", (uniform(rng, (3, 4)), rng.uniform(size=(3, 4)) > 0.5), needs_kernels=sc)
+    yield S("int_pair_negative", (uniform(rng, (3, 4)), (-1, 2)))
+    yield S("none_slice_none", (uniform(rng, (3, 4)), (None, slice(None), None)))
+    yield S("ellipsis_int", (uniform(rng, (2, 3, 4)), (Ellipsis, 1)))
+    yield S("mixed", (uniform(rng, (2, 3, 4)), (0, Ellipsis, None, slice(1, 3))))
+    yield S("int_tensor_2d", (uniform(rng, (3, 2)), np.array([[0, 1], [2, 0]])), needs_kernels=sc)
+    yield S(
+        "two_int_tensors",
+        (uniform(rng, (2, 3)), (np.array([0, 1, 1]), np.array([2, 0, 2]))),
+        needs_kernels=sc,
+    )
+    yield S("list", (uniform(rng, (3, 4)), [0, 2]), needs_kernels=sc)
+    yield S("bool_rows", (uniform(rng, (3, 4)), np.array([True, False, True])), needs_kernels=sc)
 
 
 def _getitem_errors() -> Iterator[ErrorInput]:
@@ -198,20 +135,28 @@ def _getitem_errors() -> Iterator[ErrorInput]:
     yield ErrorInput(S("too_many", (np.ones((3, 4)), (0, 0, 0))), IndexError, "too many indices")
 
 
+def _T(x: Any) -> Any:  # noqa: N802 - PyTorch's name
+    return x.T
+
+
+def _mT(x: Any) -> Any:  # noqa: N802
+    return x.mT
+
+
 def shape_ops() -> list[OpInfo]:
-    mm_tol = {D.float16: F16_SUM}
     return [
         OpInfo(
             "reshape",
             tp.reshape,
             _reshape_ref,
-            _view_samples(
+            view_samples(
                 (3, 4),
                 ("to_2d", ((2, 6),), {}),
                 ("infer", ((-1,),), {}),
                 ("to_3d", ((2, 3, 2),), {}),
                 ("0d", ((1,),), {"_shape": ()}),
                 ("empty", ((3, 0),), {"_shape": (0, 3)}),
+                ("varargs", (4, 3), {}),
             ),
             dtypes=ALL,
             errors=errors_of(
@@ -221,12 +166,13 @@ def shape_ops() -> list[OpInfo]:
                     r"shape '\[4, 2\]' is invalid",
                 )
             ),
+            torch_ref=torch_method("reshape", Variant("view", method("view").call)),
         ),
         OpInfo(
             "flatten",
             tp.flatten,
             _flatten_ref,
-            _view_samples(
+            view_samples(
                 (2, 3, 4),
                 ("all", (), {}),
                 ("start1", (1,), {}),
@@ -234,17 +180,19 @@ def shape_ops() -> list[OpInfo]:
                 ("0d", (), {"_shape": ()}),
             ),
             dtypes=ALL,
+            torch_ref=torch_function("flatten"),
         ),
         OpInfo(
             "squeeze",
             tp.squeeze,
             _squeeze_ref,
-            _view_samples(
+            view_samples(
                 (2, 1, 3, 1),
                 ("all", (), {}),
                 ("dim1", (1,), {}),
                 ("dim_not_one", (0,), {}),
                 ("dims", ((1, 3),), {}),
+                ("dim_neg", (-1,), {}),
             ),
             dtypes=ALL,
             errors=errors_of(
@@ -254,12 +202,17 @@ def shape_ops() -> list[OpInfo]:
                     "Dimension out of range",
                 )
             ),
+            torch_ref=TorchRef(
+                "squeeze",
+                (method("squeeze"),),
+                other_nodes=(("*dims", "a tuple of dims: SqueezeBackward2 in PyTorch"),),
+            ),
         ),
         OpInfo(
             "unsqueeze",
             tp.unsqueeze,
             lambda x, d: np.expand_dims(x, d),
-            _view_samples(
+            view_samples(
                 (3, 4),
                 ("dim0", (0,), {}),
                 ("dim_last", (-1,), {}),
@@ -274,12 +227,13 @@ def shape_ops() -> list[OpInfo]:
                     "Dimension out of range",
                 )
             ),
+            torch_ref=torch_function("unsqueeze"),
         ),
         OpInfo(
             "permute",
             tp.permute,
             lambda x, *d: np.transpose(x, d[0] if len(d) == 1 and isinstance(d[0], tuple) else d),
-            _view_samples(
+            view_samples(
                 (2, 3, 4),
                 ("reverse", (2, 1, 0), {}),
                 ("tuple", ((1, 2, 0),), {}),
@@ -293,25 +247,28 @@ def shape_ops() -> list[OpInfo]:
                     r"(?i)repeated|duplicate",
                 )
             ),
+            torch_ref=torch_method("permute"),
         ),
         OpInfo(
             "transpose",
             tp.transpose,
             lambda x, a, b: np.swapaxes(x, a, b),
-            _view_samples(
+            view_samples(
                 (2, 3, 4), ("0_2", (0, 2), {}), ("negative", (-1, -2), {}), ("same", (1, 1), {})
             ),
             dtypes=ALL,
+            torch_ref=torch_function("transpose"),
         ),
         OpInfo(
             "t",
             tp.t,
             lambda x: x.T,
-            _view_samples(
+            view_samples(
                 (3, 4), ("2d", (), {}), ("1d", (), {"_shape": (4,)}), ("0d", (), {"_shape": ()})
             ),
             dtypes=ALL,
             errors=errors_of(ErrorInput(S("3d", (np.ones((2, 3, 4)),)), RuntimeError, r"<= 2")),
+            torch_ref=torch_function("t"),
         ),
         OpInfo(
             "expand",
@@ -319,24 +276,27 @@ def shape_ops() -> list[OpInfo]:
             lambda x, *s: np.broadcast_to(
                 x, tuple(o if n == -1 else n for o, n in zip((1,) * (len(s) - x.ndim) + x.shape, s))
             ),
-            _view_samples(
+            view_samples(
                 (3, 1),
                 ("expand_1", (3, 4), {}),
                 ("new_leading", (2, 3, 4), {}),
                 ("keep_minus1", (-1, 5), {}),
                 ("0d", (2, 2), {"_shape": ()}),
+                ("new_leading_minus1", (2, -1, 4), {}),
             ),
             dtypes=ALL,
             errors=errors_of(
                 ErrorInput(S("bad_size", (np.ones((3, 2)), 3, 4)), RuntimeError, r"(?i)expand")
             ),
+            torch_ref=torch_method("expand"),
         ),
         OpInfo(
             "broadcast_to",
             tp.broadcast_to,
             lambda x, s: np.broadcast_to(x, s),
-            _view_samples((3, 1), ("expand_1", ((3, 4),), {}), ("new_leading", ((2, 3, 4),), {})),
+            view_samples((3, 1), ("expand_1", ((3, 4),), {}), ("new_leading", ((2, 3, 4),), {})),
             dtypes=ALL,
+            torch_ref=torch_function("broadcast_to"),
         ),
         OpInfo(
             "cat",
@@ -346,45 +306,61 @@ def shape_ops() -> list[OpInfo]:
             dtypes=ALL,
             aliases=("concat",),
             errors=_join_errors(),
+            torch_ref=TorchRef("cat"),
         ),
         OpInfo(
-            "stack", tp.stack, lambda xs, dim=0: np.stack(xs, axis=dim), _stack_samples, dtypes=ALL
+            "stack",
+            tp.stack,
+            lambda xs, dim=0: np.stack(xs, axis=dim),
+            _stack_samples,
+            dtypes=ALL,
+            torch_ref=TorchRef("stack"),
         ),
         OpInfo(
             "split",
             tp.split,
             _split_ref,
-            _view_samples(
+            view_samples(
                 (5, 4),
                 ("size2", (2,), {}),
                 ("sections", ([1, 3, 1],), {}),
                 ("dim1", (3,), {"dim": 1}),
+                ("sections_dim1", ([1, 3],), {"dim": 1}),
             ),
             dtypes=ALL,
+            torch_ref=TorchRef(
+                "split",
+                (method("split"),),
+                other_nodes=(
+                    ("*sections*", "a list of sizes: SplitWithSizesBackward0 in PyTorch"),
+                ),
+            ),
         ),
         OpInfo(
             "chunk",
             tp.chunk,
             _chunk_ref,
-            _view_samples(
+            view_samples(
                 (5, 4),
                 ("chunks2", (2,), {}),
                 ("chunks3_dim1", (3,), {"dim": 1}),
                 ("even", (5,), {}),
             ),
             dtypes=ALL,
+            torch_ref=torch_function("chunk"),
         ),
         OpInfo(
             "clone",
             tp.clone,
             np.copy,
-            _view_samples(
+            view_samples(
                 (3, 4),
                 ("nd", (), {}),
                 ("0d", (), {"_shape": ()}),
                 ("empty", (), {"_shape": (0, 2)}),
             ),
             dtypes=ALL,
+            torch_ref=torch_function("clone"),
         ),
         OpInfo(
             "getitem",
@@ -394,39 +370,32 @@ def shape_ops() -> list[OpInfo]:
             dtypes=ALL,
             namespace="tensorplug.Tensor.__getitem__",
             errors=lambda: _getitem_errors(),
-        ),
-        OpInfo("mm", tp.mm, np.matmul, _mm_samples, tolerances=mm_tol, errors=lambda: _mm_errors()),
-        OpInfo("matmul", tp.matmul, np.matmul, _matmul_samples, tolerances=mm_tol),
-        OpInfo(
-            "addmm",
-            tp.addmm,
-            _addmm_ref,
-            _addmm_samples,
-            tolerances=mm_tol,
-            errors=lambda: _addmm_errors(),
-        ),
-        OpInfo(
-            "bmm",
-            tp.bmm,
-            np.matmul,
-            lambda rng: iter(
-                [
-                    S("nd", (uniform(rng, (2, 3, 4)), uniform(rng, (2, 4, 2)))),
-                    S("empty_batch", (uniform(rng, (0, 3, 4)), uniform(rng, (0, 4, 2)))),
-                ]
+            torch_ref=TorchRef(
+                operator.getitem,
+                other_nodes=(("ellipsis_0d", "x[...] of a 0-d tensor: AliasBackward0 in PyTorch"),),
             ),
-            tolerances=mm_tol,
         ),
         OpInfo(
-            "dot",
-            tp.dot,
-            np.dot,
-            lambda rng: iter(
-                [
-                    S("nd", (uniform(rng, (5,)), uniform(rng, (5,)))),
-                    S("empty", (uniform(rng, (0,)), uniform(rng, (0,)))),
-                ]
+            "T",
+            _T,
+            _T,
+            view_samples((3, 4), ("2d", (), {}), ("empty", (), {"_shape": (0, 3)})),
+            dtypes=ALL,
+            namespace="tensorplug.Tensor.T",
+            torch_ref=TorchRef(_T),
+        ),
+        OpInfo(
+            "mT",
+            _mT,
+            lambda x: np.swapaxes(x, -1, -2),
+            view_samples(
+                (2, 3, 4),
+                ("3d", (), {}),
+                ("2d", (), {"_shape": (3, 4)}),
+                ("empty_batch", (), {"_shape": (0, 2, 3)}),
             ),
-            tolerances=mm_tol,
+            dtypes=ALL,
+            namespace="tensorplug.Tensor.mT",
+            torch_ref=TorchRef(_mT),
         ),
     ]

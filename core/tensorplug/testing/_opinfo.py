@@ -1,4 +1,4 @@
-"""The records of the op database: ``OpInfo``, ``SampleInput``, ``ErrorInput``.
+"""The records of the op database: ``OpInfo``, ``SampleInput``, ``ErrorInput``, ``TorchRef``.
 
 Samples are backend-neutral: host NumPy arrays. A float64 array is *data*, cast to the dtype
 under test; an integer or bool array keeps its dtype (class indices, masks). ``bind`` turns a
@@ -8,6 +8,7 @@ tensors, so gradient checks can perturb them one by one.
 
 from __future__ import annotations
 
+import inspect
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -192,6 +193,74 @@ def to_backend(host: np.ndarray, be: Backend, dtype: D.dtype, layout: str = "con
         return getitem(tensor(wide, dtype=dtype, backend=be), slice(None, None, 2))
 
 
+@dataclass(frozen=True)
+class Variant:
+    """Another spelling of an op: a method, an operator, an in-place method on a copy.
+
+    ``call`` is written once for both libraries' tensors (``operator.add``, ``method("add")``)
+    and takes a sample's arguments; it runs on the samples whose arguments fit its signature.
+    """
+
+    name: str
+    call: Callable[..., Any]
+
+    def accepts(self, sample: SampleInput) -> bool:
+        try:
+            inspect.signature(self.call).bind(*sample.args, **sample.kwargs)
+        except TypeError:
+            return False
+        return True
+
+
+def method(name: str) -> Variant:
+    """The op as a method of its first argument: ``x.name(*args, **kwargs)``."""
+
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self, name)(*args, **kwargs)
+
+    return Variant(f"method_{name}", call)
+
+
+def inplace(name: str) -> Variant:
+    """The in-place method on a copy of the first argument, so that a leaf that requires grad
+    can take part: ``x.clone().name(*args, **kwargs)`` (``add_``, ``clamp_``)."""
+
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.clone(), name)(*args, **kwargs)
+
+    return Variant(name, call)
+
+
+@dataclass(frozen=True)
+class TorchRef:
+    """The op in PyTorch, the oracle of ``tests/ops/test_torch_parity.py``: every sample (and
+    every variant that takes it) runs in both libraries in float64, and the values, dtypes,
+    shapes, ``requires_grad``, node names (``grad_fn.name()``) and the gradients of every input
+    must agree (gradients outside the ``special`` group); where PyTorch raises, tensorplug must
+    raise the same exception type.
+
+    Args:
+        fn: the function's dotted name under ``torch`` (``"add"``, ``"nn.functional.softmax"``),
+            or a call on torch tensors where PyTorch spells the op otherwise
+            (``lambda x, *sizes: x.expand(*sizes)``): PyTorch is never imported here.
+        variants: other spellings (methods, operators, reflected and in-place forms), each
+            checked against the same spelling in PyTorch.
+        other_nodes: ``(pattern, reason)``: sample (or ``variant:sample``) names, globs
+            allowed, whose result PyTorch builds with other nodes; values and gradients are
+            still compared.
+        known_differences: ``(pattern, reason)``: cases where tensorplug knowingly differs
+            from PyTorch; strict expected failures until it does not.
+        tolerance: looser than the default (``rtol=1e-10, atol=1e-12``; gradients ``1e-9``
+            and ``1e-10``), with its reason, for values and gradients.
+    """
+
+    fn: str | Callable[..., Any]
+    variants: tuple[Variant, ...] = ()
+    other_nodes: tuple[tuple[str, str], ...] = ()
+    known_differences: tuple[tuple[str, str], ...] = ()
+    tolerance: Tol | None = None
+
+
 @dataclass
 class OpInfo:
     """Everything the conformance suite knows about one public op.
@@ -208,6 +277,7 @@ class OpInfo:
         aliases: other public names of the same op.
         tolerances / grad_tolerances: per-dtype overrides (each ``Tol`` with its reason).
         grad_outputs: picks the differentiable outputs of multi-output ops.
+        torch_ref: how PyTorch spells the op, for the PyTorch parity test (``TorchRef``).
     """
 
     name: str
@@ -225,6 +295,7 @@ class OpInfo:
     grad_tolerances: dict[D.dtype, Tol] = field(default_factory=dict)
     grad_outputs: Callable[[Any], Any] | None = None
     namespace: str = "tensorplug"
+    torch_ref: TorchRef | None = None
 
     def sample_inputs(self) -> list[SampleInput]:
         """The samples, always the same: the generator is seeded from the op's name."""

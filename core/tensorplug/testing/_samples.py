@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _dtype as D
 from ._compare import Tol
-from ._opinfo import INTS, ErrorInput, SampleInput
+from ._opinfo import INTS, ErrorInput, SampleInput, TorchRef, Variant, method
 
 Gen = np.random.Generator
 S = SampleInput
@@ -95,6 +95,9 @@ def binary(
             yield S("scalar_rhs", (a(3, 2), scalar))
         yield S("empty", (a(0, 4), b(0, 4)))
         yield S("special", (SPECIAL.copy(), SPECIAL[::-1].copy()), group="special")
+        if not kink:
+            # Each operand gains dimensions from the other, of different ranks.
+            yield S("broadcast_ranks", (a(2, 3, 1), b(3, 4)), broadcasts=True)
 
     return gen
 
@@ -128,3 +131,29 @@ def to_int64(d: D.dtype) -> D.dtype:
 
 def sum_dtype(d: D.dtype) -> D.dtype:
     return D.int64 if d in (D.bool_, *INTS) else d
+
+
+def view_samples(
+    shape: tuple[int, ...], *calls: tuple[str, tuple[Any, ...], dict[str, Any]]
+) -> Callable[[Gen], Iterator[SampleInput]]:
+    """One sample a call: ``(name, args after the tensor, kwargs)``, the tensor of ``shape``
+    (or of the ``_shape`` in kwargs)."""
+
+    def gen(rng: Gen) -> Iterator[SampleInput]:
+        for name, args, kwargs in calls:
+            sh = kwargs.get("_shape", shape)
+            kw = {k: v for k, v in kwargs.items() if k != "_shape"}
+            yield S(name, (uniform(rng, sh), *args), kw)
+
+    return gen
+
+
+def torch_function(name: str, *variants: Variant) -> TorchRef:
+    """PyTorch's ``torch.NAME``, the op also checked as the method ``x.NAME(...)``."""
+    return TorchRef(name, (method(name), *variants))
+
+
+def torch_method(name: str, *variants: Variant) -> TorchRef:
+    """An op PyTorch spells as a method only (``x.expand(3, 4)``), or whose function takes
+    fewer spellings than tensorplug's (``torch.permute`` wants a tuple)."""
+    return TorchRef(method(name).call, (method(name), *variants))
