@@ -10,10 +10,6 @@ cdef dict _run(dict buffers, list pending, dict targets, object to_run, bint ret
 
 cdef object _plain_backward(NodeBase node, OpSpec spec, object g)
 
-cdef tuple _two_inputs(NodeBase node)
-
-cdef object _one_saved(NodeBase node, object saves)
-
 cdef object _probe_refcount(object g)
 
 @cython.locals(var=TensorBase, grad=TensorBase)

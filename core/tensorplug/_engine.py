@@ -195,13 +195,30 @@ def _plain_backward(node: Node, spec: OpSpec, g: Any) -> tuple[Any, ...]:
     k = node._backend.k
     saves = spec.saves
     fn = spec.backward
+    saved = node._saved
+    versions = node._versions
     if saves == SAVES_NOTHING:
         grads = fn(node, k, g)
+    elif saved is FREED:  # released by an earlier backward: ``unpack`` says so
+        grads = fn(node, k, g, *arrays_of(node, unpack(node)))
     elif saves == SAVES_INPUTS:
-        a, b = _two_inputs(node)
-        grads = fn(node, k, g, a, b)
+        a, b = saved
+        va, vb = versions
+        if (va is None or a._vc.version == va) and (vb is None or b._vc.version == vb):
+            grads = fn(node, k, g, a if va is None else a._data, b if vb is None else b._data)
+        else:
+            grads = fn(node, k, g, *arrays_of(node, unpack(node)))
     elif saves in (SAVES_INPUT, SAVES_OUTPUT):
-        value = _one_saved(node, saves)
+        value = saved[0]
+        version = versions[0]
+        if version is not None:
+            if saves == SAVES_OUTPUT:
+                if node._out_vc.version != version:
+                    value = arrays_of(node, unpack(node))[0]
+            elif value._vc.version == version:
+                value = value._data
+            else:
+                value = arrays_of(node, unpack(node))[0]
         owned = spec.backward_owned
         if (
             owned is not None
@@ -212,36 +229,9 @@ def _plain_backward(node: Node, spec: OpSpec, g: Any) -> tuple[Any, ...]:
         grads = fn(node, k, g, value)
     else:
         grads = fn(node, k, g, *arrays_of(node, unpack(node)))
-    dts = node.dtype
-    if dts.__class__ is OutDtype and node._extra is None:
-        return grads
+    if node.dtype.__class__ is OutDtype and node._extra is None:
+        return grads  # its gradients have its dtypes (``OutDtype``)
     return _match_dtypes(node, grads, False)
-
-
-def _two_inputs(node: Node) -> tuple[Any, Any]:
-    saved = node._saved
-    if saved is not FREED:
-        a, b = saved
-        va, vb = node._versions
-        if (va is None or a._vc.version == va) and (vb is None or b._vc.version == vb):
-            return (a if va is None else a._data, b if vb is None else b._data)
-    a, b = arrays_of(node, unpack(node))  # raises what is wrong
-    return a, b
-
-
-def _one_saved(node: Node, saves: int) -> Any:
-    saved = node._saved
-    if saved is not FREED:
-        value = saved[0]
-        version = node._versions[0]
-        if version is None:
-            return value
-        if saves == SAVES_OUTPUT:
-            if node._out_vc.version == version:
-                return value
-        elif value._vc.version == version:
-            return value._data
-    return arrays_of(node, unpack(node))[0]
 
 
 def _traced_backward(node: Node, g: Any, create_graph: bool) -> tuple[Any, ...]:

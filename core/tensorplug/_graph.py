@@ -670,7 +670,9 @@ def record_op(
     ``ma`` and ``mb`` are the tensors' ``TensorMeta`` (``mb`` None unless ``b`` is one)."""
     node = cls()  # node classes take no arguments: ``record`` sets every field
     node.args = args
-    fa = _edge(a)
+    fa = a._grad_fn  # ``_edge(a)``, for a tensor
+    if fa is None and a._requires_grad:
+        fa = accumulator(a)
     pointwise = spec.elementwise and out._data.dtype is ma.dtype  # ``out`` takes ``ma``
     if b is NO_INPUT:
         node._next = (fa,)
@@ -693,6 +695,9 @@ def record_op(
         node._saved = (out._data,)
         version = out._vc.version  # 0 unless ``out`` was changed in place (``_inplace``)
         node._versions = _VERSION_0 if version == 0 else (version,)
+    elif saves == SAVES_INPUTS and spec.save[0] == 0:  # ``(a, b)``: mul, div, matmul
+        node._saved = (a, b)
+        node._versions = (a._vc.version, None if mb is None else b._vc.version)
     else:
         _save(node, spec, None, a, b, out)
     return _link(node, out, ma if pointwise else None)
