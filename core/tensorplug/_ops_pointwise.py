@@ -613,7 +613,7 @@ clip = clamp
 def _bounds_dtype(input: Tensor, *bounds: Any) -> Tensor:
     """An integer tensor clamped to a float bound becomes the default float, as in PyTorch
     (a Python scalar never promotes a tensor within its category)."""
-    for b in bounds:  # a loop, not any(...): a generator costs a third of a small clamp
+    for b in bounds:  # a loop, not any(...): measurably faster (docs/performance.md)
         if isinstance(b, float):
             if not is_float(input._backend, input._data):
                 return input.to(get_default_dtype())
