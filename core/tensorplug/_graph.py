@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Concatenate
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._grad_mode import switches
 
@@ -482,9 +482,12 @@ class Node(NodeBase, metaclass=_NodeType):
 
     if TYPE_CHECKING:
         # Each op states its own arity (``backward(ctx, ops, g, x)``); the engine calls them
-        # as ``type(node).backward(node, ops, g, *saved)``.
+        # as ``type(node).backward(node, ops, g, *saved)``. ``ctx`` is that node, so an op may
+        # annotate it with its own class; ``ops`` is always a ``KernelOps``.
         forward: ClassVar[Callable[..., Any]]
-        backward: ClassVar[Callable[Concatenate[Node, KernelOps, ...], tuple[Any, ...]]]
+
+        @staticmethod
+        def backward(ctx: Any, ops: KernelOps, grad: Any, *saved: Any) -> tuple[Any, ...]: ...
     else:
 
         @staticmethod
