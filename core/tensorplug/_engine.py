@@ -238,8 +238,8 @@ def _traced_backward(node: Node, g: Any, create_graph: bool) -> tuple[Any, ...]:
     """``node``'s backward in tensor mode (``create_graph``) or in anomaly mode: errors get a
     note naming the forward call that made the node, and non-finite gradients are caught."""
     backend = node._backend
-    saved = unpack(node)
     try:
+        saved = unpack(node)
         if create_graph:
             from ._tensor_ops import TENSOR_OPS
 
