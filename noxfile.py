@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sysconfig
 
 import nox
 
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "virtualenv"
-nox.options.sessions = ["lint", "typecheck", "tests", "purepython", "conformance", "docs"]
+nox.options.sessions = [
+    "lint", "typecheck", "tests", "purepython", "sanitize", "conformance", "docs"
+]  # fmt: skip
 
 # PyTorch is a test oracle only (never a dependency): this version installs from local disk
 # on the project's machines; elsewhere the oracle tests skip with a reason if it can't install.
@@ -37,8 +40,8 @@ def lint(session: nox.Session) -> None:
 
 
 def _expect_compiled() -> dict[str, str]:
-    """Where a C compiler exists the compiled hot path must build and be used: a failed
-    build then fails tests/core/test_compiled.py rather than leaving pure Python unnoticed."""
+    """Where a C compiler exists the compiled modules must build and be used: a failed build
+    then fails tests/core/test_compiled.py rather than leaving pure Python unnoticed."""
     cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
     return {"TENSORPLUG_EXPECT_COMPILED": "1"} if shutil.which(cc) else {}
 
@@ -51,6 +54,66 @@ def tests(session: nox.Session) -> None:
     session.install("-e", ".[test,viz,examples]", "array-api-strict")
     _install_oracle(session)
     session.run("python", "-m", "pytest", "tests", *session.posargs, env=_expect_compiled())
+
+
+_SANITIZERS = "address,undefined"
+
+
+def _sanitizer_runtime(cc: str) -> list[str] | str:
+    """The sanitizer runtime libraries of compiler ``cc`` (to preload: the interpreter itself
+    is not instrumented), or why they cannot be used here."""
+    if not shutil.which(cc):
+        return f"no C compiler ({cc!r}) on this machine"
+    libs = []
+    for name in ("libasan.so", "libubsan.so"):
+        out = subprocess.run([cc, f"-print-file-name={name}"], capture_output=True, text=True)
+        path = out.stdout.strip()
+        if out.returncode or not os.path.isabs(path) or not os.path.exists(path):
+            return f"{cc} has no {name} (install the compiler's sanitizer runtime)"
+        libs.append(path)
+    return libs
+
+
+@nox.session
+def sanitize(session: nox.Session) -> None:
+    """The compiled modules built with AddressSanitizer and UndefinedBehaviorSanitizer, and
+    the unit tests run on that build (the hostile-action tests of tests/core/test_compiled.py
+    included). Installed from a wheel, so the source tree keeps its ordinary build. Skips,
+    with the reason, where the compiler has no sanitizer runtime."""
+    cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    runtime = _sanitizer_runtime(cc)
+    if isinstance(runtime, str):
+        session.skip(runtime)
+    flags = f"-fsanitize={_SANITIZERS} -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g"
+    # Built from a copy of the tree, so no sanitized object file can reach another session's
+    # build (setuptools reuses what it finds under build/).
+    src = os.path.join(session.create_tmp(), "src")
+    shutil.rmtree(src, ignore_errors=True)
+    shutil.copytree(
+        ".",
+        src,
+        ignore=shutil.ignore_patterns(".git", ".nox", ".venv", "build", "*.so", "*.egg-info"),
+    )
+    session.install("cython>=3.0.10", "setuptools>=69", "wheel")
+    session.install(
+        "--no-build-isolation", "--no-cache-dir", f"{src}[test,examples]", "array-api-strict",
+        env={"CFLAGS": flags, "LDFLAGS": f"-fsanitize={_SANITIZERS}"},
+    )  # fmt: skip
+    _install_oracle(session)
+    env = {
+        "LD_PRELOAD": " ".join(runtime),
+        "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",  # CPython's own allocations
+        "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+        "PYTHONMALLOC": "malloc",  # every allocation through the sanitized allocator
+        "TENSORPLUG_EXPECT_COMPILED": "1",
+    }
+    # The installed (sanitized) package runs: the source tree's core/ is not on the path.
+    check = "import tensorplug as t; print(t._compiled.status(), t._graph.__file__)"
+    session.run("python", "-c", check, env=env)
+    session.run(
+        "python", "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", *session.posargs,
+        env=env,
+    )  # fmt: skip
 
 
 @nox.session
@@ -88,11 +151,14 @@ def docs(session: nox.Session) -> None:
     """Run every example in docs/*.md and in the docstrings, then build the site with Sphinx;
     a warning fails the build. The HTML lands in docs/_build/html."""
     session.install("-e", ".[docs,viz]")
+    # Doctest imports each module from its file; the compiled modules' .py files would clash
+    # with their built twins, so the examples run on the plain modules (the same code).
     session.run(
         "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
         "--doctest-glob=*.md", "docs",
         "--doctest-modules", "core/tensorplug",
         "--ignore=core/tensorplug/testing/conformance",
+        env={"TENSORPLUG_PURE_PYTHON": "1"},
     )  # fmt: skip
     session.run(
         "python", "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",

@@ -250,7 +250,7 @@ def _track_peak_memory(cp: Any) -> None:
     """Record the peak of the default memory pool per GPU (CuPy keeps no peak).
 
     Installed once, and only over CuPy's default allocator: a user's own (RMM, ...) is kept.
-    The cost is one Python call per allocation, next to CuPy's own few microseconds.
+    The cost is one Python call per allocation, small beside CuPy's own allocation.
     """
     pool = cp.get_default_memory_pool()
     current = cp.cuda.get_allocator()

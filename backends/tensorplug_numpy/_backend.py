@@ -70,9 +70,9 @@ the rest of a small kernel's wrapper). No zero: -0.0 would find 0.0's entry."""
 def _as_0d(s: Any, like: Any) -> Any:
     """A Python number as a 0-d array of float array ``like``'s dtype, else ``s`` unchanged.
 
-    NumPy takes a weak Python scalar through a slow path (0.65 µs against 0.36 µs for a 0-d
-    array on a 2 x 2 operand); converted to the array's own dtype, it gives the same values,
-    as NEP 50 casts it to that dtype anyway. Only for float arrays: for integers NumPy's
+    NumPy takes a weak Python scalar through a measurably slower path than a 0-d array
+    (docs/performance.md); converted to the array's own dtype, it gives the same values, as
+    NEP 50 casts it to that dtype anyway. Only for float arrays: for integers NumPy's
     out-of-range handling of Python ints (in comparisons) would change.
     """
     cache = _SCALARS.get(like.dtype)
@@ -100,7 +100,7 @@ def _array(f: Any) -> Any:
     result's class costs less than passing ``out=...``, which NumPy parses on every call.)
     A Python number beside a float array goes in as a cached 0-d array (``_as_0d``)."""
 
-    # Fixed arity: a ``*args`` wrapper costs about 0.25 µs a call, half a small kernel.
+    # Fixed arity: a ``*args`` wrapper is measurably slower here (docs/performance.md).
     if getattr(f, "nin", 2) == 1:
 
         def kernel(x: Any) -> Any:
@@ -144,10 +144,11 @@ def _asarray_result(f: Any) -> Any:
 def _where(cond: Any, x: Any, y: Any) -> Any:
     """``np.where``, with a branch-free path for the gradient mask ``where(c, g, 0)``.
 
-    ``np.where`` branches per element, so on a random mask (ReLU's backward) it runs at a
-    tenth of memory speed. For a float ``x`` of some size and a zero ``y`` the same bits come
+    ``np.where`` branches per element, so on a random mask (ReLU's backward) it runs far
+    below memory speed. For a float ``x`` of some size and a zero ``y`` the same bits come
     from multiplying ``x``'s integer view by ``c`` (0 or 1): signs of zeros, NaNs and
-    infinities all as ``np.where``, at half its cost from a few hundred elements.
+    infinities all as ``np.where``, and faster from a few hundred elements on
+    (docs/performance.md).
     """
     if (
         y.__class__ in (int, float)
@@ -162,7 +163,7 @@ def _where(cond: Any, x: Any, y: Any) -> Any:
     ):
         return np.multiply(x.view(_UINT_VIEW[x.dtype]), cond).view(x.dtype)
     # A number beside a float array goes in as a 0-d array of its dtype, as in ``_array``
-    # (NumPy's path for a weak scalar costs 0.3 µs more on a small array).
+    # (NumPy's path for a weak scalar is the slower one on a small array).
     if y.__class__ is float or y.__class__ is int:
         if x.__class__ is _ND:
             y = _scalar(y, x)
@@ -177,10 +178,11 @@ _BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 def _matmul(a: Any, b: Any) -> Any:
     # Two float32/float64 matrices: np.dot calls the same BLAS routine without matmul's
-    # gufunc machinery (0.8 against 1.2 µs at 100 x 32; equal results). A large outer
-    # product (inner dimension 1: ``g @ w.T`` in the backward of a layer with one output)
-    # is a broadcast multiply, twice as fast there as BLAS (matmul has no fast path for it
-    # at all); only the sign of a zero product may differ (BLAS adds it to +0).
+    # gufunc machinery (faster on small matrices; equal results). A large outer product
+    # (inner dimension 1: ``g @ w.T`` in the backward of a layer with one output) is a
+    # broadcast multiply, faster there than BLAS (matmul has no fast path for it at all);
+    # only the sign of a zero product may differ (BLAS adds it to +0). Measured:
+    # docs/performance.md.
     if (
         a.__class__ is _ND
         and b.__class__ is _ND
@@ -196,9 +198,9 @@ def _matmul(a: Any, b: Any) -> Any:
 
 
 def _clamp(x: Any, lo: Any, hi: Any) -> Any:
-    # A maximum and a minimum (the same values: NaNs, and ``hi`` where lo > hi): np.clip costs
-    # 1.8 µs on a small array against 0.7, though it is the faster one from about a
-    # thousand elements (one pass, where maximum then minimum make two).
+    # A maximum and a minimum (the same values: NaNs, and ``hi`` where lo > hi): np.clip's
+    # fixed cost is larger on a small array, though it is the faster one from about a
+    # thousand elements (one pass, where maximum then minimum make two; docs/performance.md).
     nd = x.__class__ is _ND
     if hi is None:
         if nd and lo == 0 and x.dtype in _ZERO and math.copysign(1.0, lo) > 0:
@@ -221,7 +223,7 @@ def _relu(x: Any) -> Any:
     if x.size >= 1024 and x.dtype in _BLAS_FLOATS:
         # NumPy's maximum has a SIMD loop for two arrays but not for an array and a 0-d
         # operand: fresh zeros (lazily zeroed pages when large) as the second operand and the
-        # output are 1.4-2.6x faster from a thousand elements, the same bits, no more memory.
+        # output are faster from here on, the same bits, no more memory (docs/performance.md).
         z = np.zeros(x.shape, x.dtype)
         return np.maximum(x, z, out=z)
     r = np.maximum(x, z)  # the cached 0-d zero: no number to convert
@@ -243,8 +245,8 @@ def _tanh_backward(g: Any, out: Any) -> Any:
 
 
 def _sigmoid(x: Any) -> Any:
-    """``1 / (1 + exp(-x))``, the core's formula, as four bare ufunc calls (1.1 µs on a small
-    array, against 1.75 through four kernels)."""
+    """``1 / (1 + exp(-x))``, the core's formula, as four bare ufunc calls: on a small array
+    measurably faster than four kernels (docs/performance.md)."""
     one = _scalar(1, x) if x.__class__ is _ND else 1
     r = np.true_divide(one, np.add(np.exp(np.negative(x)), one))
     return r if r.__class__ is _ND else _asarray(r)
@@ -257,7 +259,7 @@ def _sigmoid_backward(g: Any, out: Any) -> Any:
 
 
 def _pow(a: Any, b: Any) -> Any:
-    # ``x ** 2`` (squared errors) as np.square: the same values at half np.power's cost.
+    # ``x ** 2`` (squared errors) as np.square: the same values, faster than np.power.
     if b.__class__ is int and b == 2 and a.__class__ is _ND and a.dtype in _UINT_VIEW:
         r = np.square(a)
     else:
@@ -269,11 +271,11 @@ def _where_zero_owned(cond: Any, x: Any) -> Any:
     """``where(cond, x, 0)`` written into ``x`` when ``x`` owns its memory (no view shares
     it), else a new array; use the result. Branch-free like ``_where``: ``x``'s integer view
     multiplied by ``cond`` (in place when allowed, so no second buffer of ``x``'s size).
-    The checks are ordered cheapest first: on a 100 x 32 gradient they cost as much as the
-    multiply."""
+    The checks are ordered cheapest first: on a small gradient they are a good part of the
+    call (docs/performance.md)."""
     if x.__class__ is _ND and cond.__class__ is _ND and cond.dtype is _BOOL:
         u = _UINT_VIEW.get(x.dtype)
-        if u is not None and x.size < 256:  # small: a new array is cheaper (1 against 2.4 µs)
+        if u is not None and x.size < 256:  # small: a new array is cheaper
             return np.where(cond, x, _ZERO[x.dtype])
         if u is not None and x.base is None and x.flags.writeable and cond.shape == x.shape:
             xi = x.view(u)
@@ -290,9 +292,10 @@ def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
     builds them in Python on every call, and every broadcasting op's backward calls it.
 
     Summing away leading axes of a float32/float64 array (a bias gradient) is a product
-    with a row of ones: BLAS does it 2-8x faster than ``np.add.reduce`` over an outer axis,
+    with a row of ones: BLAS does it faster than ``np.add.reduce`` over an outer axis,
     which accumulates row after row in order anyway (the pairwise sum applies to the inner
-    axis only), and measured as or more accurate (tests/backends/test_numpy_kernels.py)."""
+    axis only), and measured as or more accurate (tests/backends/test_numpy_kernels.py; the timings
+    in docs/performance.md)."""
     xs = x.shape
     if xs == shape:
         return x
@@ -353,7 +356,7 @@ KNOWN_FAILURES = (
 
 def _broadcast_to(a: Any, shape: tuple[int, ...]) -> Any:
     # A one-element array (a full reduction's gradient) over a small shape is filled into a
-    # new array: np.broadcast_to's Python layers cost ~2 µs, five times the copy. (A
+    # new array: np.broadcast_to's Python layers cost several times the copy. (A
     # zero-stride np.ndarray over ``a``'s buffer is as fast but grows NumPy's buffer-info
     # cache on every call.)
     if a.__class__ is _ND and a.size == 1 and _numel(shape) <= 4096:
@@ -378,8 +381,8 @@ def _full(shape: Any, value: Any, d: dtype) -> Any:
 
 
 # In-place kernels return None (the contract's ``IN_PLACE``). ``out`` given by position: as a
-# keyword NumPy parses it on every call, a third of a small kernel (the engine's gradient
-# sums, every optimizer update).
+# keyword NumPy parses it on every call, measurably slower on a small array (the engine's
+# gradient sums, every optimizer update).
 def _iadd(dst: Any, src: Any) -> None:
     np.add(dst, src, dst)
 
@@ -397,7 +400,7 @@ def _idiv(dst: Any, src: Any) -> None:
 
 
 def _assign(dst: Any, src: Any) -> None:
-    # Indexed assignment casts like ``copyto(casting="unsafe")`` at half its dispatch cost.
+    # Indexed assignment casts like ``copyto(casting="unsafe")``, without its dispatch.
     dst[...] = src
 
 
@@ -422,7 +425,7 @@ class _Random:
 
 def make_backend() -> Backend:
     # IEEE semantics without warnings, as PyTorch: log(0) is -inf, 0/0 is nan. A per-call
-    # np.errstate costs about 1 µs, twice a small kernel, so the setting is made once here
+    # np.errstate costs more than a small kernel, so the setting is made once here
     # (it applies to the loading thread's NumPy context; documented in docs/architecture.md).
     np.seterr(all="ignore")
     rng = _Random()

@@ -10,7 +10,9 @@ This module is the one place the contract is written. The signatures are the met
   creation, host transfer, random numbers and the rest of the primitive, derived and
   host-boundary kernels (the last two have defaults);
 * ``OptionalOps``: the optional kernels and accelerators, which a backend may leave out,
-  declared here for their signatures.
+  declared here for their signatures. A formula that uses one where the backend has it
+  checks first, and the check narrows ``ops`` for the type checker
+  (``has_where_zero_owned``: a ``WhereZeroOwnedOps``).
 
 The tiers are named sets over those names, checked when a ``Backend`` is built (``check``),
 and ``KERNELS`` is the table derived from both, which ``docs/backend-guide.md`` lists. Every
@@ -23,7 +25,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, TypeGuard
 
 from ._dtype import dtype
 
@@ -58,7 +60,10 @@ class KernelOps(Protocol):
 
     The engine passes a backend's kernels (``backend.k``: raw arrays in, raw arrays out) for
     a plain backward and ``_tensor_ops.TENSOR_OPS`` (the same signatures on tensors, recorded)
-    when ``create_graph=True``, so one formula serves both.
+    when ``create_graph=True``, so one formula serves both: in a formula, ``Array`` is
+    whichever of the two the namespace takes. A formula calls nothing else on ``ops``; an
+    accelerator it may use where the backend has one is checked for first
+    (``has_where_zero_owned``).
     """
 
     def add(self, a: Operand, b: Operand, /) -> Array:
@@ -300,6 +305,20 @@ class OptionalOps(Protocol):
         it): the result may be ``x`` itself, overwritten. Use the result, never ``x``."""
 
 
+class WhereZeroOwnedOps(KernelOps, Protocol):
+    """A ``KernelOps`` with the accelerator ``where_zero_owned``: what ReLU's and clamp's
+    ``Node.backward_owned`` call once ``has_where_zero_owned(ops)`` said so (a backend may
+    leave it out, and ``TENSOR_OPS`` never has it)."""
+
+    def where_zero_owned(self, cond: Array, x: Array, /) -> Array:
+        """As ``OptionalOps.where_zero_owned`` (``_table`` checks that the two agree)."""
+
+
+def has_where_zero_owned(ops: KernelOps) -> TypeGuard[WhereZeroOwnedOps]:
+    """Whether ``ops`` has the ``where_zero_owned`` accelerator."""
+    return hasattr(ops, "where_zero_owned")
+
+
 PRIMITIVES: frozenset[str] = frozenset(
     {
         "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "sin", "cos",
@@ -418,6 +437,9 @@ def _table() -> dict[str, KernelSpec]:
             )
     if set(table) != set(tier_of):
         raise AssertionError(f"tiers and signatures disagree: {sorted(set(table) ^ set(tier_of))}")
+    for name, fn in vars(WhereZeroOwnedOps).items():
+        if not name.startswith("_") and callable(fn) and _signature(fn) != table[name].signature:
+            raise AssertionError(f"WhereZeroOwnedOps.{name} disagrees with the contract")
     return table
 
 

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 from . import _dtype as D
 from ._backend import UnsupportedOperation
+from ._describe import describe
 from ._grad_mode import grad_enabled, state, switches
 from ._graph import (
     NO_INPUT,
     Node,
     OpSpec,
     TensorBase,
-    describe,
     meta_of,
     new_tensor,
     record,

@@ -6,13 +6,9 @@ from tensorplug._graph cimport NodeBase, OpSpec, TensorBase
 
 
 @cython.locals(node=NodeBase, carry=NodeBase, nxt=NodeBase, spec=OpSpec)
-cdef dict _run(object roots, bint retain_graph, bint create_graph, bint accumulate, object inputs)
+cdef dict _run(dict buffers, list pending, dict targets, object to_run, bint retain_graph, bint create_graph, bint accumulate)
 
 cdef object _plain_backward(NodeBase node, OpSpec spec, object g)
-
-cdef tuple _two_inputs(NodeBase node)
-
-cdef object _one_saved(NodeBase node, object saves)
 
 cdef object _probe_refcount(object g)
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
+from ._describe import creation_site, user_frames
 from ._grad_mode import state, switches
 from ._graph import (
     FREED,
@@ -37,10 +38,8 @@ from ._graph import (
     OpSpec,
     OutDtype,
     arrays_of,
-    creation_site,
     new_tensor,
     unpack,
-    user_frames,
 )
 from ._tensor import Tensor
 
@@ -71,19 +70,8 @@ def run_backward(
     raw arrays unless ``create_graph``, in which case they are tensors and every step is
     recorded.
     """
-    return _run(roots, retain_graph, create_graph, accumulate, inputs)
-
-
-def _run(
-    roots: Sequence[tuple[Node, Any]],
-    retain_graph: bool,
-    create_graph: bool,
-    accumulate: bool,
-    inputs: Sequence[Any] | None,
-) -> dict[Node, Any]:
     # Nodes holding a gradient and not yet run: a heap of ``(-_seq, node)`` and their
-    # gradients in ``buffers``. The newest pending node, when newer than all of the heap, is
-    # held with its gradient in ``carry`` instead (a chain of ops never touches the heap).
+    # gradients in ``buffers``.
     buffers: dict[Node, Any] = {}
     pending: list[tuple[int, Node]] = []
     for node, g in roots:
@@ -97,74 +85,89 @@ def _run(
     if inputs is not None:
         targets = {(t._grad_fn or t._accumulator()): t for t in inputs}
         to_run = _above(targets, _parents([n for _, n in pending]))
+    prev_mode = state.grad_enabled
+    state.grad_enabled = create_graph
+    try:
+        return _run(buffers, pending, targets, to_run, retain_graph, create_graph, accumulate)
+    finally:
+        state.grad_enabled = prev_mode
+
+
+def _run(
+    buffers: dict[Node, Any],
+    pending: list[tuple[int, Node]],
+    targets: dict[Node, Any],
+    to_run: set[Node] | None,
+    retain_graph: bool,
+    create_graph: bool,
+    accumulate: bool,
+) -> dict[Node, Any]:
+    """The engine's loop: run the newest pending node and pass its gradients on. The newest
+    pending node, when newer than all of ``pending``, is held with its gradient in ``carry``
+    instead (a chain of ops never touches the heap)."""
     captured: dict[Node, Any] = _NONE if accumulate else {}
     summed: set[Node] = set()  # buffered sums this engine made: arrays nobody else holds
     carry: Node | None = None
     carry_g: Any = None
     grads: Any
-    prev_mode = state.grad_enabled
-    state.grad_enabled = create_graph
-    try:
-        while carry is not None or pending:
-            if carry is not None:
-                node, g = carry, carry_g
-                carry = carry_g = None
-            else:
-                node = heappop(pending)[1]
-                g = buffers.pop(node)
-            extra = node._extra
-            if extra is not None and (extra.pre_hooks is not None or extra.retain is not None):
-                g = _run_pre_hooks(node, g, create_graph)
-            spec: OpSpec = type(node)._spec
-            if targets is not _NONE and not _wanted(
-                node, g, spec, targets, to_run, accumulate, captured, create_graph
-            ):
+    while carry is not None or pending:
+        if carry is not None:
+            node, g = carry, carry_g
+            carry = carry_g = None
+        else:
+            node = heappop(pending)[1]
+            g = buffers.pop(node)
+        extra = node._extra
+        if extra is not None and (extra.pre_hooks is not None or extra.retain is not None):
+            g = _run_pre_hooks(node, g, create_graph)
+        spec: OpSpec = type(node)._spec
+        if targets is not _NONE and not _wanted(
+            node, g, spec, targets, to_run, accumulate, captured, create_graph
+        ):
+            continue
+        if spec.saves == LEAF:
+            if accumulate:
+                _accumulate_into_leaf(node, g, create_graph)  # type: ignore[arg-type]
+            continue
+        if create_graph or (extra is not None and extra.trace is not None):
+            grads = _traced_backward(node, g, create_graph)
+        else:
+            grads = _plain_backward(node, spec, g)
+        if not retain_graph:
+            node._saved = FREED
+        extra = node._extra  # a pre-hook may have added post-hooks
+        if extra is not None and extra.post_hooks is not None:
+            _run_post_hooks(node, extra.post_hooks, grads, g)
+        for nxt, gi in zip(node._next, grads):
+            if nxt is None or gi is None:
                 continue
-            if spec.saves == LEAF:
-                if accumulate:
-                    _accumulate_into_leaf(node, g, create_graph)  # type: ignore[arg-type]
+            if nxt is carry:  # a second gradient from this node (``y * y``)
+                carry_g = _add(carry_g, gi, nxt._backend)
                 continue
-            if create_graph or (extra is not None and extra.trace is not None):
-                grads = _traced_backward(node, g, create_graph)
-            else:
-                grads = _plain_backward(node, spec, g)
-            if not retain_graph:
-                node._saved = FREED
-            extra = node._extra  # a pre-hook may have added post-hooks
-            if extra is not None and extra.post_hooks is not None:
-                _run_post_hooks(node, extra.post_hooks, grads, g)
-            for nxt, gi in zip(node._next, grads):
-                if nxt is None or gi is None:
-                    continue
-                if nxt is carry:  # a second gradient from this node (``y * y``)
-                    carry_g = _add(carry_g, gi, nxt._backend)
-                    continue
-                buf = buffers.get(nxt)
-                if buf is None:  # ``nxt`` is pending from now on
-                    seq = nxt._seq
-                    if carry is None:
-                        if not pending or seq > -pending[0][0]:
-                            carry, carry_g = nxt, gi
-                            continue
-                    elif seq > carry._seq:
-                        buffers[carry] = carry_g
-                        heappush(pending, (-carry._seq, carry))
+            buf = buffers.get(nxt)
+            if buf is None:  # ``nxt`` is pending from now on
+                seq = nxt._seq
+                if carry is None:
+                    if not pending or seq > -pending[0][0]:
                         carry, carry_g = nxt, gi
                         continue
-                    buffers[nxt] = gi
-                    heappush(pending, (-seq, nxt))
-                elif nxt in summed and not create_graph and _same_layout(buf, gi):
-                    nxt._backend.k.iadd(buf, gi)
-                else:
-                    buffers[nxt] = _add(buf, gi, nxt._backend)
-                    summed.add(nxt)
-                buf = None
-            # Drop this frame's references: a gradient held only by ``buffers`` or ``carry_g``
-            # is one the next node may overwrite (``backward_owned``), and frees as soon as it
-            # is used.
-            g = grads = gi = None
-    finally:
-        state.grad_enabled = prev_mode
+                elif seq > carry._seq:
+                    buffers[carry] = carry_g
+                    heappush(pending, (-carry._seq, carry))
+                    carry, carry_g = nxt, gi
+                    continue
+                buffers[nxt] = gi
+                heappush(pending, (-seq, nxt))
+            elif nxt in summed and not create_graph and _same_layout(buf, gi):
+                nxt._backend.k.iadd(buf, gi)
+            else:
+                buffers[nxt] = _add(buf, gi, nxt._backend)
+                summed.add(nxt)
+            buf = None
+        # Drop this frame's references: a gradient held only by ``buffers`` or ``carry_g``
+        # is one the next node may overwrite (``backward_owned``), and frees as soon as it
+        # is used.
+        g = grads = gi = None
     return captured
 
 
@@ -192,13 +195,30 @@ def _plain_backward(node: Node, spec: OpSpec, g: Any) -> tuple[Any, ...]:
     k = node._backend.k
     saves = spec.saves
     fn = spec.backward
+    saved = node._saved
+    versions = node._versions
     if saves == SAVES_NOTHING:
         grads = fn(node, k, g)
+    elif saved is FREED:  # released by an earlier backward: ``unpack`` says so
+        grads = fn(node, k, g, *arrays_of(node, unpack(node)))
     elif saves == SAVES_INPUTS:
-        a, b = _two_inputs(node)
-        grads = fn(node, k, g, a, b)
+        a, b = saved
+        va, vb = versions
+        if (va is None or a._vc.version == va) and (vb is None or b._vc.version == vb):
+            grads = fn(node, k, g, a if va is None else a._data, b if vb is None else b._data)
+        else:
+            grads = fn(node, k, g, *arrays_of(node, unpack(node)))
     elif saves in (SAVES_INPUT, SAVES_OUTPUT):
-        value = _one_saved(node, saves)
+        value = saved[0]
+        version = versions[0]
+        if version is not None:
+            if saves == SAVES_OUTPUT:
+                if node._out_vc.version != version:
+                    value = arrays_of(node, unpack(node))[0]
+            elif value._vc.version == version:
+                value = value._data
+            else:
+                value = arrays_of(node, unpack(node))[0]
         owned = spec.backward_owned
         if (
             owned is not None
@@ -209,44 +229,17 @@ def _plain_backward(node: Node, spec: OpSpec, g: Any) -> tuple[Any, ...]:
         grads = fn(node, k, g, value)
     else:
         grads = fn(node, k, g, *arrays_of(node, unpack(node)))
-    dts = node.dtype
-    if dts.__class__ is OutDtype and node._extra is None:
-        return grads
+    if node.dtype.__class__ is OutDtype and node._extra is None:
+        return grads  # its gradients have its dtypes (``OutDtype``)
     return _match_dtypes(node, grads, False)
-
-
-def _two_inputs(node: Node) -> tuple[Any, Any]:
-    saved = node._saved
-    if saved is not FREED:
-        a, b = saved
-        va, vb = node._versions
-        if (va is None or a._vc.version == va) and (vb is None or b._vc.version == vb):
-            return (a if va is None else a._data, b if vb is None else b._data)
-    a, b = arrays_of(node, unpack(node))  # raises what is wrong
-    return a, b
-
-
-def _one_saved(node: Node, saves: int) -> Any:
-    saved = node._saved
-    if saved is not FREED:
-        value = saved[0]
-        version = node._versions[0]
-        if version is None:
-            return value
-        if saves == SAVES_OUTPUT:
-            if node._out_vc.version == version:
-                return value
-        elif value._vc.version == version:
-            return value._data
-    return arrays_of(node, unpack(node))[0]
 
 
 def _traced_backward(node: Node, g: Any, create_graph: bool) -> tuple[Any, ...]:
     """``node``'s backward in tensor mode (``create_graph``) or in anomaly mode: errors get a
     note naming the forward call that made the node, and non-finite gradients are caught."""
     backend = node._backend
-    saved = unpack(node)
     try:
+        saved = unpack(node)
         if create_graph:
             from ._tensor_ops import TENSOR_OPS
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ._contract import Array, KernelOps
 from ._grad_mode import no_grad, state
 from ._graph import SAVES_OTHER, Node, new_tensor, record
 from ._tensor import Tensor
@@ -34,7 +35,7 @@ class _CustomNode(Node):
     fn_cls: type[Function]
 
     @staticmethod
-    def backward(node: Any, ops: Any, g: Any, *saved: Any) -> tuple[Any, ...]:
+    def backward(node: _CustomNode, ops: KernelOps, g: Array, *saved: Array) -> tuple[Array, ...]:
         ctx = node.ctx
         tensor_mode = isinstance(g, Tensor)
         be = node._backend

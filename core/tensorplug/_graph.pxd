@@ -77,7 +77,7 @@ cdef object _edge(object x)
 @cython.locals(node=NodeBase, a=TensorBase, mb=TensorMeta)
 cpdef NodeBase record(object cls, tuple inputs, TensorBase out, tuple args, OpSpec spec=*)
 
-@cython.locals(node=NodeBase, pointwise=bint, version=cython.longlong)
+@cython.locals(node=NodeBase, fa=NodeBase, pointwise=bint, version=cython.longlong, tb=TensorBase)
 cpdef NodeBase record_op(object cls, OpSpec spec, TensorBase a, TensorMeta ma, object b, TensorMeta mb, TensorBase out, tuple args)
 
 @cython.locals(modes=_Switches)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._contract import Array, KernelOps
 from ._dispatch import mismatch_error, op_error, unary, view
 from ._grad_mode import state
 from ._graph import Node, record
@@ -23,8 +24,10 @@ class IndexBackward0(Node):
     """``x[index]`` with integer or mask tensors: g scattered (added) back into zeros."""
     op = "index"
     forward = staticmethod(lambda k, x, idx, advanced: k.getitem(x, idx))
-    backward = staticmethod(lambda ctx, ops, g: (
-        ops.index_grad(g, ctx.shapes[0], ctx.args[0], ctx.args[1]),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
+        return (ops.index_grad(g, ctx.shapes[0], ctx.args[0], ctx.args[1]),)
 
 
 class SliceBackward0(IndexBackward0):
@@ -55,7 +58,10 @@ class IndexGradBackward(Node):
     differentiable for double backward): grad = gg[index]."""
     op = "index_backward"
     kernel = "index_grad"
-    backward = staticmethod(lambda ctx, ops, gg: (ops.getitem(gg, ctx.args[1]),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, gg: Array) -> tuple[Array]:
+        return (ops.getitem(gg, ctx.args[1]),)
 
 
 class CopySlices(Node):
@@ -64,7 +70,7 @@ class CopySlices(Node):
     op, broadcasts = "setitem", True
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, Array]:
         idx, advanced = ctx.args
         nx, nv = ctx.needs_input_grad
         gx = ops.sub(g, ops.index_grad(ops.getitem(g, idx), ctx.shapes[0], idx, advanced)

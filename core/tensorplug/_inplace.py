@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._contract import Array, KernelOps
 from ._dispatch import (
     Named,
     binary,
@@ -159,7 +160,7 @@ class ViewCopySlices(Node):
     op = "copy_slices"
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, Array]:
         chain = ctx.args[0]
         region = g
         for n in chain:
@@ -271,7 +272,10 @@ class ZeroBackward0(Node):
     """``x.zero_()`` on a tensor in the graph: the old values no longer matter, grad = 0."""
 
     op = "zero_"
-    backward = staticmethod(lambda ctx, ops, g: (ops.mul(g, 0),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
+        return (ops.mul(g, 0),)
 
 
 class FillBackward2(ZeroBackward0):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._contract import Array, KernelOps
 from ._dispatch import binary, broadcastable, nary
 from ._graph import Node
 from ._tensor import Tensor
@@ -19,7 +20,7 @@ class MmBackward0(Node):
     kernel = "matmul"
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, a: Array, b: Array) -> tuple[Array, Array]:
         sa, sb = ctx.shapes
         na, nb = ctx.needs_input_grad
         if len(sa) == 2 and len(sb) == 2:  # the common case: no reshapes, nothing to reduce
@@ -62,7 +63,9 @@ class AddmmBackward0(Node):
         return k.add(p, c if beta == 1 else k.mul(c, beta))
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any, Any]:
+    def backward(
+        ctx: Node, ops: KernelOps, g: Array, a: Array, b: Array
+    ) -> tuple[Array, Array, Array]:
         beta, alpha = ctx.args
         nc, na, nb = ctx.needs_input_grad
         gc = ga = gb = None
@@ -94,7 +97,7 @@ class UnsafeViewBackward0(MmBackward0):
 # fmt: on
 
 
-def _swap(ops: Any, x: Any) -> Any:
+def _swap(ops: KernelOps, x: Array) -> Array:
     n = len(x.shape)
     return ops.permute(x, tuple(range(n - 2)) + (n - 1, n - 2))
 

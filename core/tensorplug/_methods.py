@@ -78,7 +78,7 @@ def _scalar(like: Tensor, v: Any) -> Tensor:
 
 def _pow(self: Tensor, exponent: Any) -> Tensor:
     """``self ** n`` for an int ``n >= 0`` (a squared error) straight to ``unary``: ``pow``'s
-    checks of its arguments' kinds have nothing to do there (a third of the op)."""
+    checks of its arguments' kinds have nothing to do there (docs/performance.md)."""
     if exponent.__class__ is int and exponent >= 0:
         return unary(P.PowBackward0, self, exponent)
     return P.pow(self, exponent)

@@ -10,6 +10,7 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
+from ._contract import Array, KernelOps, Operand, has_where_zero_owned
 from ._dispatch import binary, is_float, nary, unary
 from ._dtype import INT, get_default_dtype
 from ._graph import OUT, Node, SameShapes
@@ -27,7 +28,7 @@ class AddBackward0(Node):
     kernel = "add"
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, Array]:
         na, nb = ctx.needs_input_grad
         if ctx.shapes.__class__ is SameShapes:  # nothing was broadcast
             return (g if na else None, g if nb else None)
@@ -42,7 +43,7 @@ class SubBackward0(Node):
     kernel = "sub"
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, Array]:
         na, nb = ctx.needs_input_grad
         if ctx.shapes.__class__ is SameShapes:
             return (g if na else None, ops.neg(g) if nb else None)
@@ -55,7 +56,10 @@ class RsubBackward1(Node):
     elementwise = True
     op = "rsub"
     forward = staticmethod(lambda k, a, s: k.sub(s, a))
-    backward = staticmethod(lambda ctx, ops, g: (ops.neg(g), None))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, None]:
+        return (ops.neg(g), None)
 
 
 class MulBackward0(Node):
@@ -66,7 +70,7 @@ class MulBackward0(Node):
     kernel = "mul"
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, a: Array, b: Array) -> tuple[Array, Array]:
         na, nb = ctx.needs_input_grad
         if ctx.shapes.__class__ is SameShapes:
             return (ops.mul(g, b) if na else None, ops.mul(g, a) if nb else None)
@@ -83,7 +87,7 @@ class DivBackward0(Node):
     kernel = "div"
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, a: Array, b: Array) -> tuple[Array, Array]:
         na, nb = ctx.needs_input_grad
         ga = ops.div(g, b)
         gb = ops.neg(ops.mul(ga, ops.div(a, b))) if nb else None
@@ -100,7 +104,7 @@ class PowBackward0(Node):
     kernel = "pow"
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, x: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
         e = ctx.args[0]
         if e == 0:
             return (ops.mul(g, 0),)
@@ -117,7 +121,9 @@ class PowBackward1(Node):
     kernel = "pow"
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
+    def backward(
+        ctx: Node, ops: KernelOps, g: Array, a: Array, b: Array, out: Array
+    ) -> tuple[Array, Array]:
         na, nb = ctx.needs_input_grad
         ga = gb = None
         if na:
@@ -136,14 +142,16 @@ class PowBackward2(Node):
     forward = staticmethod(lambda k, x, s: k.pow(s, x))
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, out: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
         import math
 
         s = ctx.args[0]
         return (ops.mul(ops.mul(g, out), math.log(s) if s > 0 else float("nan")),)
 
 
-def _mask_max(ops: Any, g: Any, a: Any, b: Any, cmp: Any) -> Any:
+def _mask_max(
+    ops: KernelOps, g: Array, a: Array, b: Array, cmp: Callable[[Array, Array], Array]
+) -> Array:
     """g where ``cmp(a, b)``, half of g where they tie (PyTorch's rule for max/min)."""
     return ops.where(cmp(a, b), g, ops.where(ops.eq(a, b), ops.mul(g, 0.5), 0.0))
 
@@ -155,7 +163,7 @@ class MaximumBackward0(Node):
     kernel = "maximum"
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, a: Array, b: Array) -> tuple[Array, Array]:
         na, nb = ctx.needs_input_grad
         return (ops.sum_to(_mask_max(ops, g, a, b, ops.gt), ctx.shapes[0]) if na else None,
                 ops.sum_to(_mask_max(ops, g, b, a, ops.gt), ctx.shapes[1]) if nb else None)
@@ -168,7 +176,7 @@ class MinimumBackward0(Node):
     kernel = "minimum"
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, a: Array, b: Array) -> tuple[Array, Array]:
         na, nb = ctx.needs_input_grad
         return (ops.sum_to(_mask_max(ops, g, a, b, ops.lt), ctx.shapes[0]) if na else None,
                 ops.sum_to(_mask_max(ops, g, b, a, ops.lt), ctx.shapes[1]) if nb else None)
@@ -181,7 +189,7 @@ class WhereBackward0(Node):
     forward = staticmethod(lambda k, x, y, c: k.where(c, x, y))
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, Array]:
         nx, ny = ctx.needs_input_grad
         c = ops.const(ctx.args[0], g)
         return (ops.sum_to(ops.where(c, g, 0.0), ctx.shapes[0]) if nx else None,
@@ -196,7 +204,10 @@ class NegBackward0(Node):
     elementwise = True
     op = "neg"
     kernel = "neg"
-    backward = staticmethod(lambda ctx, ops, g: (ops.neg(g),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
+        return (ops.neg(g),)
 
 
 class ExpBackward0(Node):
@@ -204,7 +215,10 @@ class ExpBackward0(Node):
     elementwise = True
     op, float_only, save = "exp", True, (OUT,)
     kernel = "exp"
-    backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(g, out),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
+        return (ops.mul(g, out),)
 
 
 class LogBackward0(Node):
@@ -212,7 +226,10 @@ class LogBackward0(Node):
     elementwise = True
     op, float_only, save = "log", True, (0,)
     kernel = "log"
-    backward = staticmethod(lambda ctx, ops, g, x: (ops.div(g, x),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
+        return (ops.div(g, x),)
 
 
 class Log1PBackward0(Node):
@@ -220,7 +237,10 @@ class Log1PBackward0(Node):
     elementwise = True
     op, float_only, save = "log1p", True, (0,)
     kernel = "log1p"
-    backward = staticmethod(lambda ctx, ops, g, x: (ops.div(g, ops.add(x, 1)),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
+        return (ops.div(g, ops.add(x, 1)),)
 
 
 class Expm1Backward0(Node):
@@ -228,7 +248,10 @@ class Expm1Backward0(Node):
     elementwise = True
     op, float_only, save = "expm1", True, (OUT,)
     kernel = "expm1"
-    backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(g, ops.add(out, 1)),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
+        return (ops.mul(g, ops.add(out, 1)),)
 
 
 class SqrtBackward0(Node):
@@ -236,7 +259,10 @@ class SqrtBackward0(Node):
     elementwise = True
     op, float_only, save = "sqrt", True, (OUT,)
     kernel = "sqrt"
-    backward = staticmethod(lambda ctx, ops, g, out: (ops.div(g, ops.mul(out, 2)),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
+        return (ops.div(g, ops.mul(out, 2)),)
 
 
 class RsqrtBackward0(Node):
@@ -244,8 +270,10 @@ class RsqrtBackward0(Node):
     elementwise = True
     op, float_only, save = "rsqrt", True, (OUT,)
     kernel = "rsqrt"
-    backward = staticmethod(lambda ctx, ops, g, out: (ops.mul(ops.mul(g, -0.5),
-                                                              ops.pow(out, 3)),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
+        return (ops.mul(ops.mul(g, -0.5), ops.pow(out, 3)),)
 
 
 class ReciprocalBackward0(Node):
@@ -253,7 +281,10 @@ class ReciprocalBackward0(Node):
     elementwise = True
     op, float_only, save = "reciprocal", True, (OUT,)
     kernel = "reciprocal"
-    backward = staticmethod(lambda ctx, ops, g, out: (ops.neg(ops.mul(g, ops.mul(out, out))),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
+        return (ops.neg(ops.mul(g, ops.mul(out, out))),)
 
 
 class AbsBackward0(Node):
@@ -261,7 +292,10 @@ class AbsBackward0(Node):
     elementwise = True
     op, save = "abs", (0,)
     kernel = "abs"
-    backward = staticmethod(lambda ctx, ops, g, x: (ops.mul(g, ops.sign(x)),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
+        return (ops.mul(g, ops.sign(x)),)
 
 
 class SinBackward0(Node):
@@ -269,7 +303,10 @@ class SinBackward0(Node):
     elementwise = True
     op, float_only, save = "sin", True, (0,)
     kernel = "sin"
-    backward = staticmethod(lambda ctx, ops, g, x: (ops.mul(g, ops.cos(x)),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
+        return (ops.mul(g, ops.cos(x)),)
 
 
 class CosBackward0(Node):
@@ -277,7 +314,10 @@ class CosBackward0(Node):
     elementwise = True
     op, float_only, save = "cos", True, (0,)
     kernel = "cos"
-    backward = staticmethod(lambda ctx, ops, g, x: (ops.neg(ops.mul(g, ops.sin(x))),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
+        return (ops.neg(ops.mul(g, ops.sin(x))),)
 
 
 class TanhBackward0(Node):
@@ -285,7 +325,10 @@ class TanhBackward0(Node):
     elementwise = True
     op, float_only, save = "tanh", True, (OUT,)
     kernel = "tanh"
-    backward = staticmethod(lambda ctx, ops, g, out: (ops.tanh_backward(g, out),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
+        return (ops.tanh_backward(g, out),)
 
 
 class SigmoidBackward0(Node):
@@ -293,7 +336,10 @@ class SigmoidBackward0(Node):
     elementwise = True
     op, float_only, save = "sigmoid", True, (OUT,)
     kernel = "sigmoid"
-    backward = staticmethod(lambda ctx, ops, g, out: (ops.sigmoid_backward(g, out),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
+        return (ops.sigmoid_backward(g, out),)
 
 
 class ReluBackward0(Node):
@@ -301,12 +347,15 @@ class ReluBackward0(Node):
     elementwise = True
     op, save = "relu", (OUT,)
     kernel = "relu"
-    backward = staticmethod(lambda ctx, ops, g, out: (ops.where(ops.gt(out, 0), g, 0.0),))
 
     @staticmethod
-    def backward_owned(ctx: Any, ops: Any, g: Any, out: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
+        return (ops.where(ops.gt(out, 0), g, 0.0),)
+
+    @staticmethod
+    def backward_owned(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
         # g is the engine's alone: zero it in place where out <= 0 (no second full buffer).
-        if getattr(ops, "where_zero_owned", None) is None:
+        if not has_where_zero_owned(ops):
             return ReluBackward0.backward(ctx, ops, g, out)
         return (ops.where_zero_owned(ops.gt(out, 0), g),)
 
@@ -316,10 +365,15 @@ class SignBackward0(Node):
     elementwise = True
     op = "sign"
     kernel = "sign"
-    backward = staticmethod(lambda ctx, ops, g: (ops.mul(g, 0),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
+        return (ops.mul(g, 0),)
 
 
-def _clamp_grad(ops: Any, g: Any, x: Any, lo: Any, hi: Any) -> Any:
+def _clamp_grad(
+    ops: KernelOps, g: Array, x: Array, lo: Operand | None, hi: Operand | None
+) -> Array:
     if lo is not None:
         g = ops.where(ops.ge(x, lo), g, 0.0)
     if hi is not None:
@@ -327,15 +381,16 @@ def _clamp_grad(ops: Any, g: Any, x: Any, lo: Any, hi: Any) -> Any:
     return g
 
 
-def _clamp_grad_owned(ops: Any, g: Any, x: Any, lo: Any, hi: Any) -> Any:
+def _clamp_grad_owned(
+    ops: KernelOps, g: Array, x: Array, lo: Operand | None, hi: Operand | None
+) -> Array:
     """``_clamp_grad`` zeroing ``g`` in place (the engine's alone: ``Node.backward_owned``)."""
-    zero_ = getattr(ops, "where_zero_owned", None)
-    if zero_ is None:
+    if not has_where_zero_owned(ops):
         return _clamp_grad(ops, g, x, lo, hi)
     if lo is not None:
-        g = zero_(ops.ge(x, lo), g)
+        g = ops.where_zero_owned(ops.ge(x, lo), g)
     if hi is not None:
-        g = zero_(ops.le(x, hi), g)
+        g = ops.where_zero_owned(ops.le(x, hi), g)
     return g
 
 
@@ -344,9 +399,14 @@ class ClampBackward1(Node):
     elementwise = True
     op, save = "clamp", (0,)
     kernel = "clamp"
-    backward = staticmethod(lambda ctx, ops, g, x: (_clamp_grad(ops, g, x, *ctx.args),))
-    backward_owned = staticmethod(
-        lambda ctx, ops, g, x: (_clamp_grad_owned(ops, g, x, *ctx.args),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
+        return (_clamp_grad(ops, g, x, *ctx.args),)
+
+    @staticmethod
+    def backward_owned(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
+        return (_clamp_grad_owned(ops, g, x, *ctx.args),)
 
 
 class ClampMinBackward0(ClampBackward1):
@@ -553,7 +613,7 @@ clip = clamp
 def _bounds_dtype(input: Tensor, *bounds: Any) -> Tensor:
     """An integer tensor clamped to a float bound becomes the default float, as in PyTorch
     (a Python scalar never promotes a tensor within its category)."""
-    for b in bounds:  # a loop, not any(...): a generator costs a third of a small clamp
+    for b in bounds:  # a loop, not any(...): measurably faster (docs/performance.md)
         if isinstance(b, float):
             if not is_float(input._backend, input._data):
                 return input.to(get_default_dtype())

@@ -7,6 +7,7 @@ import math
 from typing import Any, NamedTuple
 
 from . import _dtype as D
+from ._contract import Array, KernelOps
 from ._dispatch import is_float, nary, unary
 from ._graph import OUT, Node
 from ._tensor import Tensor, _dim
@@ -31,8 +32,8 @@ def dims_of(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
 
 
 def expand_back(
-    ops: Any, g: Any, shape: tuple[int, ...], axes: tuple[int, ...], keepdim: bool
-) -> Any:
+    ops: KernelOps, g: Array, shape: tuple[int, ...], axes: tuple[int, ...], keepdim: bool
+) -> Array:
     """Broadcast a reduced gradient back over the reduced ``axes`` of ``shape``."""
     if not keepdim and len(axes) != len(shape):  # a full reduction's 0-d g broadcasts as is
         g = ops.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
@@ -40,7 +41,7 @@ def expand_back(
 
 
 def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
-    n = 1  # a loop: a generator costs more than a small mean's kernels
+    n = 1  # a loop: a generator is measurably slower (docs/performance.md)
     for a in axes:
         n *= shape[a]
     return n
@@ -51,8 +52,10 @@ class SumBackward0(Node):
     """``sum(x)`` over all or some dims: grad = g broadcast back to x's shape."""
     op = "sum"
     kernel = "sum"
-    backward = staticmethod(lambda ctx, ops, g: (
-        expand_back(ops, g, ctx.shapes[0], *ctx.args),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
+        return (expand_back(ops, g, ctx.shapes[0], *ctx.args),)
 
 
 class SumBackward1(SumBackward0):
@@ -70,7 +73,7 @@ class MeanBackward0(Node):
                                                                    float("nan"))
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
         shape, (axes, keepdim) = ctx.shapes[0], ctx.args
         scaled = ops.div(g, builtins.max(_count(shape, axes), 1))
         return (expand_back(ops, scaled, shape, axes, keepdim),)
@@ -86,7 +89,7 @@ class ProdBackward0(Node):
     kernel = "prod"
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, x: Any, out: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, out: Array) -> tuple[Array]:
         axes, keepdim = ctx.args
         shape = ctx.shapes[0]
         zero = ops.eq(x, 0)
@@ -108,7 +111,7 @@ class AmaxBackward0(Node):
     kernel = "amax"
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, x: Any, out: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, out: Array) -> tuple[Array]:
         axes, keepdim = ctx.args
         shape = ctx.shapes[0]
         hit = ops.eq(x, expand_back(ops, out, shape, axes, keepdim))
@@ -139,7 +142,7 @@ class MaxBackward0(Node):
     forward = staticmethod(lambda k, x, idx, axis, keepdim: k.amax(x, (axis,), keepdim))
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, idx: Any) -> tuple[Any, None]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, idx: Array) -> tuple[Array, None]:
         axis, keepdim = ctx.args
         shape = ctx.shapes[0]
         iota = ops.iota(shape[axis], tuple(shape[axis] if i == axis else 1
@@ -167,7 +170,7 @@ class VarBackward0(Node):
         return k.div(k.sum(k.mul(centred, centred), axes, keepdim), builtins.max(n - correction, 0))
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, x: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
         axes, correction, keepdim = ctx.args
         shape = ctx.shapes[0]
         n = _count(shape, axes)
@@ -184,7 +187,7 @@ class StdBackward0(Node):
         VarBackward0.forward(k, x, axes, c, keepdim)))
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, x: Any, out: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, out: Array) -> tuple[Array]:
         axes, correction, keepdim = ctx.args
         shape = ctx.shapes[0]
         n = _count(shape, axes)
@@ -212,7 +215,7 @@ class LogsumexpBackward0(Node):
             n for i, n in enumerate(x.shape) if i not in axes))
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, x: Any, out: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, out: Array) -> tuple[Array]:
         axes, keepdim = ctx.args
         shape = ctx.shapes[0]
         w = ops.exp(ops.sub(x, expand_back(ops, out, shape, axes, keepdim)))
@@ -235,7 +238,7 @@ class LinalgVectorNormBackward0(Node):
         return k.pow(k.sum(k.pow(a, p), axes, keepdim), 1.0 / p)
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, x: Any, out: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, out: Array) -> tuple[Array]:
         p, axes, keepdim = ctx.args
         shape = ctx.shapes[0]
         gb = expand_back(ops, g, shape, axes, keepdim)
@@ -285,7 +288,7 @@ def _reduce(
 
 def _whole_float(input: Any, dim: Any, dtype: Any) -> bool:
     """A float tensor reduced over all its dims, no dtype given: the loss's ``sum()`` or
-    ``mean()``, with nothing to normalise or cast (its shortcut saves a third of the op)."""
+    ``mean()``, with nothing to normalise or cast (docs/performance.md)."""
     return (
         dim is None
         and dtype is None

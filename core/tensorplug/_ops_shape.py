@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import _dtype as D
+from ._contract import Array, KernelOps
 from ._dispatch import nary, unary, view
 from ._graph import Node
 from ._indexing import SplitBackward0
@@ -33,7 +34,10 @@ class ViewBackward0(Node):
     op = "view"
     kernel = "reshape"
     replayable_view = True
-    backward = staticmethod(lambda ctx, ops, g: (ops.reshape(g, ctx.shapes[0]),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
+        return (ops.reshape(g, ctx.shapes[0]),)
 
 
 class UnsqueezeBackward0(ViewBackward0):
@@ -55,7 +59,10 @@ class PermuteBackward0(Node):
     op = "permute"
     kernel = "permute"
     replayable_view = True
-    backward = staticmethod(lambda ctx, ops, g: (ops.permute(g, _inverse(ctx.args[0])),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
+        return (ops.permute(g, _inverse(ctx.args[0])),)
 
 
 class TransposeBackward0(PermuteBackward0):
@@ -72,28 +79,40 @@ class ExpandBackward0(Node):
     """``expand``/``broadcast_to``: grad = g summed back to the input's shape."""
     op = "expand"
     kernel = "broadcast_to"
-    backward = staticmethod(lambda ctx, ops, g: (ops.sum_to(g, ctx.shapes[0]),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
+        return (ops.sum_to(g, ctx.shapes[0]),)
 
 
 class SumToSizeBackward0(Node):
     """``sum_to_size``: sums broadcast dims away; grad = g expanded back."""
     op = "sum_to_size"
     kernel = "sum_to"
-    backward = staticmethod(lambda ctx, ops, g: (ops.broadcast_to(g, ctx.shapes[0]),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
+        return (ops.broadcast_to(g, ctx.shapes[0]),)
 
 
 class CloneBackward0(Node):
     """``clone``: grad = g."""
     op = "clone"
     kernel = "copy"
-    backward = staticmethod(lambda ctx, ops, g: (g,))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
+        return (g,)
 
 
 class ToCopyBackward0(Node):
     """``to(dtype)``: grad = g cast back to the input's dtype."""
     op = "to"
     forward = staticmethod(lambda k, x, d, src: k.astype(x, d))
-    backward = staticmethod(lambda ctx, ops, g: (ops.astype(g, ctx.args[1]),))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
+        return (ops.astype(g, ctx.args[1]),)
 
 
 class CatBackward0(Node):
@@ -106,7 +125,7 @@ class CatBackward0(Node):
         return k.concat(arrays, dim)
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, ...]:
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, ...]:
         dim = ctx.args[0]
         out, start = [], 0
         for need, shape in zip(ctx.needs_input_grad, ctx.shapes):
@@ -127,7 +146,7 @@ class StackBackward0(Node):
         return k.stack(arrays, dim)
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any, ...]:
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, ...]:
         dim = ctx.args[0]
         return tuple(ops.getitem(g, (slice(None),) * dim + (i,)) if need else None
                      for i, need in enumerate(ctx.needs_input_grad))

@@ -400,14 +400,7 @@ def load(
         else:
             device = map_location
     be = resolve(backend, device)
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise FileNotFoundError(errno.ENOENT, f"tensorplug.load: no such file: {path!r}") from None
-    if stat.S_ISDIR(mode):
-        raise IsADirectoryError(errno.EISDIR, f"tensorplug.load: {path!r} is a directory")
-    if not stat.S_ISREG(mode):  # a pipe or a device could block or never end
-        raise RuntimeError(f"tensorplug.load: {path!r} is not a regular file")
+    _check_regular_file(path)
     with open(path, "rb", buffering=0) as fh:
         try:
             meta, entries, start = ST.read_header(fh, os.fstat(fh.fileno()).st_size)
@@ -430,19 +423,7 @@ def load(
                 raise RuntimeError(f"tensorplug.load: cannot load {path!r}: {e}") from None
             return tensor(values, dtype=dtype, backend=be)
 
-        expected = meta.get(ST.CHECKSUM_KEY)
-        if expected is not None and not re.fullmatch(r"[0-9a-f]{64}", expected):
-            raise _corrupt(path, f"its checksum {_short(expected)} is not a SHA-256 hex digest")
-        version = meta.get(_FORMAT, _VERSION)
-        if version.removesuffix(_CHECKED) != _VERSION:
-            raise RuntimeError(
-                f"tensorplug.load: {path!r} has checkpoint format {_short(version)}; this "
-                f"tensorplug reads format {_VERSION} (upgrade tensorplug)"
-            )
-        if version.endswith(_CHECKED) and expected is None:
-            raise _corrupt(path, "its format promises a checksum, but it has none")
-        if _TREE in meta and _FORMAT not in meta:  # tensorplug writes both, or neither
-            raise _corrupt(path, "its structure metadata has no format version")
+        expected = _check_format(path, meta)
         if _TREE in meta:
             try:
                 tree = json.loads(meta[_TREE])
@@ -454,6 +435,38 @@ def load(
         if expected is not None:
             _verify(fh, path, meta, entries, start, digests, expected)
     return result
+
+
+def _check_regular_file(path: str) -> None:
+    """``load``'s target must exist and be a regular file (a pipe or a device could block or
+    never end)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, f"tensorplug.load: no such file: {path!r}") from None
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, f"tensorplug.load: {path!r} is a directory")
+    if not stat.S_ISREG(mode):
+        raise RuntimeError(f"tensorplug.load: {path!r} is not a regular file")
+
+
+def _check_format(path: str, meta: dict[str, str]) -> str | None:
+    """The checkpoint format's version must be one this tensorplug reads, with a checksum
+    where it promises one; returns that checksum (None when the file has none)."""
+    expected = meta.get(ST.CHECKSUM_KEY)
+    if expected is not None and not re.fullmatch(r"[0-9a-f]{64}", expected):
+        raise _corrupt(path, f"its checksum {_short(expected)} is not a SHA-256 hex digest")
+    version = meta.get(_FORMAT, _VERSION)
+    if version.removesuffix(_CHECKED) != _VERSION:
+        raise RuntimeError(
+            f"tensorplug.load: {path!r} has checkpoint format {_short(version)}; this "
+            f"tensorplug reads format {_VERSION} (upgrade tensorplug)"
+        )
+    if version.endswith(_CHECKED) and expected is None:
+        raise _corrupt(path, "its format promises a checksum, but it has none")
+    if _TREE in meta and _FORMAT not in meta:  # tensorplug writes both, or neither
+        raise _corrupt(path, "its structure metadata has no format version")
+    return expected
 
 
 def _verify(

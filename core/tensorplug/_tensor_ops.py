@@ -7,7 +7,7 @@ a plain backward builds a differentiable graph here.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from collections.abc import Sequence
 from typing import Any
 
 from . import _indexing as I
@@ -15,7 +15,9 @@ from . import _linalg as L
 from . import _ops_pointwise as P
 from . import _ops_reduce as R
 from . import _ops_shape as S
-from ._dispatch import unary
+from ._contract import KernelOps, Operand, Shape
+from ._dispatch import binary, unary
+from ._dtype import dtype
 from ._graph import new_tensor
 from ._tensor import Tensor
 
@@ -49,25 +51,105 @@ def _iota(n: int, shape: tuple[int, ...], like: Tensor) -> Tensor:
     return new_tensor(Tensor, be.k.iota(n, shape, like._data), be)
 
 
-TENSOR_OPS = SimpleNamespace(
-    add=P.add, sub=P.sub, mul=P.mul, div=P.div, neg=P.neg, pow=P.pow, exp=P.exp, log=P.log,
-    sqrt=P.sqrt, sin=P.sin, cos=P.cos, tanh=P.tanh, sign=P.sign, abs=P.abs,
-    sigmoid=P.sigmoid, where=P.where,
-    tanh_backward=lambda g, out: P.mul(g, P.sub(1, P.mul(out, out))),
-    sigmoid_backward=lambda g, out: P.mul(P.mul(g, out), P.sub(1, out)),
-    maximum=P.maximum, minimum=P.minimum,
-    eq=P.eq, ne=P.ne, lt=P.lt, le=P.le, gt=P.gt, ge=P.ge,
-    sum=_sum, prod=_prod, amax=_amax,
-    sum_to=lambda x, shape: x if x.shape == tuple(shape) else S.sum_to_size(x, shape),
-    broadcast_to=lambda x, shape: S.expand(x, *shape),
-    reshape=lambda x, shape: S.reshape(x, shape),
-    permute=lambda x, axes: S.permute(x, *axes),
-    matmul=L.matmul,
-    getitem=_getitem,
-    index_grad=_index_grad,
-    concat=lambda xs, axis: S.cat(xs, axis),
-    astype=lambda x, d: x.to(d),
-    dtype_of=lambda x: x.dtype,
-    iota=_iota,
-    const=lambda x, like: Tensor._make(x, like._backend),
-)  # fmt: skip
+def _maximum(a: Operand, b: Operand) -> Tensor:
+    # ``tp.maximum`` is typed for tensors, as PyTorch's; a kernel also takes a number.
+    return binary(P.MaximumBackward0, a, b)
+
+
+def _minimum(a: Operand, b: Operand) -> Tensor:
+    return binary(P.MinimumBackward0, a, b)
+
+
+def _tanh_backward(g: Tensor, out: Tensor) -> Tensor:
+    return P.mul(g, P.sub(1, P.mul(out, out)))
+
+
+def _sigmoid_backward(g: Tensor, out: Tensor) -> Tensor:
+    return P.mul(P.mul(g, out), P.sub(1, out))
+
+
+def _sum_to(x: Tensor, shape: Shape) -> Tensor:
+    return x if x.shape == tuple(shape) else S.sum_to_size(x, shape)
+
+
+def _broadcast_to(x: Tensor, shape: Shape) -> Tensor:
+    return S.expand(x, *shape)
+
+
+def _reshape(x: Tensor, shape: Shape) -> Tensor:
+    return S.reshape(x, shape)
+
+
+def _permute(x: Tensor, axes: Shape) -> Tensor:
+    return S.permute(x, *axes)
+
+
+def _concat(xs: Sequence[Tensor], axis: int) -> Tensor:
+    return S.cat(xs, axis)
+
+
+def _astype(x: Tensor, d: dtype) -> Tensor:
+    return x.to(d)
+
+
+def _dtype_of(x: Tensor) -> dtype:
+    return x.dtype
+
+
+def _const(x: Any, like: Tensor) -> Tensor:
+    return Tensor._make(x, like._backend)
+
+
+class TensorOps:
+    """``KernelOps`` on tensors, every step recorded. The functions are instance attributes,
+    so ``vars(TENSOR_OPS)`` lists exactly the contract's names
+    (``tests/backends/test_contract.py``), and the type checker holds each one to its kernel's
+    signature (``TENSOR_OPS: KernelOps``).
+    """
+
+    def __init__(self) -> None:
+        self.add = P.add
+        self.sub = P.sub
+        self.mul = P.mul
+        self.div = P.div
+        self.pow = P.pow
+        self.maximum = _maximum
+        self.minimum = _minimum
+        self.neg = P.neg
+        self.exp = P.exp
+        self.log = P.log
+        self.sqrt = P.sqrt
+        self.abs = P.abs
+        self.sin = P.sin
+        self.cos = P.cos
+        self.tanh = P.tanh
+        self.sign = P.sign
+        self.sigmoid = P.sigmoid
+        self.where = P.where
+        self.eq = P.eq
+        self.ne = P.ne
+        self.lt = P.lt
+        self.le = P.le
+        self.gt = P.gt
+        self.ge = P.ge
+        self.tanh_backward = _tanh_backward
+        self.sigmoid_backward = _sigmoid_backward
+        self.sum = _sum
+        self.prod = _prod
+        self.amax = _amax
+        self.sum_to = _sum_to
+        self.matmul = L.matmul
+        self.reshape = _reshape
+        self.permute = _permute
+        self.broadcast_to = _broadcast_to
+        self.concat = _concat
+        self.getitem = _getitem
+        self.index_grad = _index_grad
+        self.astype = _astype
+        self.dtype_of = _dtype_of
+        self.iota = _iota
+        self.const = _const
+
+
+TENSOR_OPS: KernelOps = TensorOps()
+"""The ``ops`` of a ``create_graph=True`` backward."""

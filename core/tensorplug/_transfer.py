@@ -7,6 +7,7 @@ from typing import Any
 
 from . import _dtype as D
 from ._backend import Backend, Device
+from ._contract import Array, KernelOps
 from ._dispatch import unary
 from ._grad_mode import state
 from ._graph import Node, new_tensor, record
@@ -30,7 +31,7 @@ class ToCopyBackward0(Node):
     op = "to"
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
         src, dst, _device = ctx.args
         if isinstance(g, Tensor):
             return (transfer(g, src, None),)

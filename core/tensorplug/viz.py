@@ -11,7 +11,7 @@ labelled with the dtype and shape of the tensor that flows along it in forward.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -67,16 +67,7 @@ def to_dot(
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"to_dot: expected a Tensor, got {type(tensor).__name__}")
-    leaf_names: dict[int, str] = {}
-    node_names: dict[Node, str] = {}
-    for name, t in (params or {}).items():
-        if not isinstance(t, Tensor):
-            raise TypeError(f"to_dot: params[{name!r}] is a {type(t).__name__}, not a Tensor")
-        if t._grad_fn is None:
-            leaf_names[id(t)] = name
-        else:
-            node_names[t._grad_fn] = name
-
+    leaf_names, node_names = _names(params)
     lines = [
         "digraph autograd {",
         '  graph [rankdir=TB, fontname="Helvetica", fontsize=12];',
@@ -96,35 +87,56 @@ def to_dot(
         root = tensor._accumulator()
     out_label = _tensor_label(node_names.get(root, "output") if root else "output", tensor)
     lines.append(f'  out [label="{_esc(out_label)}", fillcolor="#b8e0b8"];')
-    if root is None:
-        lines.append("}")
-        return "\n".join(lines) + "\n"
-    node_id(root)
-    lines.append(f"  {node_id(root)} -> out;")
-
-    for n in _walk(root):
-        nid = node_id(n)
-        if isinstance(n, AccumulateGrad):
-            var = n.variable
-            label = _tensor_label(leaf_names.get(id(var), "leaf"), var)
-            lines.append(f'  {nid} [label="{_esc(label)}", fillcolor="#cfe2f3"];')
-            continue
-        label = n.name() + (f"\n= {node_names[n]}" if n in node_names else "")
-        lines.append(f'  {nid} [label="{_esc(label)}"];')
-        shapes = getattr(n, "shapes", ())
-        dtypes = getattr(n, "dtype", ())
-        for i, (nxt, _) in enumerate(n.next_functions):
-            if nxt is None:
-                continue
-            edge = ""
-            if i < len(shapes) and shapes[i] is not None:
-                dt = dtypes[i] if i < len(dtypes) else None
-                edge = f' [label=" {_esc(_describe(n, dt, shapes[i]))}"]'
-            lines.append(f"  {node_id(nxt)} -> {nid}{edge};")
-        if show_saved:
-            lines.extend(_saved_lines(n, nid))
+    if root is not None:
+        lines.append(f"  {node_id(root)} -> out;")
+        for n in _walk(root):
+            lines.extend(_node_lines(n, node_id, leaf_names, node_names, show_saved))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _names(params: Mapping[str, Tensor] | None) -> tuple[dict[int, str], dict[Node, str]]:
+    """``to_dot``'s ``params``: names of leaves (by id) and of the nodes that made non-leaves."""
+    leaf_names: dict[int, str] = {}
+    node_names: dict[Node, str] = {}
+    for name, t in (params or {}).items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"to_dot: params[{name!r}] is a {type(t).__name__}, not a Tensor")
+        if t._grad_fn is None:
+            leaf_names[id(t)] = name
+        else:
+            node_names[t._grad_fn] = name
+    return leaf_names, node_names
+
+
+def _node_lines(
+    n: Node,
+    node_id: Callable[[Node], str],
+    leaf_names: dict[int, str],
+    node_names: dict[Node, str],
+    show_saved: bool,
+) -> list[str]:
+    """One node's box and the edges into it (labelled with what flows along them)."""
+    nid = node_id(n)
+    if isinstance(n, AccumulateGrad):
+        var = n.variable
+        label = _tensor_label(leaf_names.get(id(var), "leaf"), var)
+        return [f'  {nid} [label="{_esc(label)}", fillcolor="#cfe2f3"];']
+    label = n.name() + (f"\n= {node_names[n]}" if n in node_names else "")
+    lines = [f'  {nid} [label="{_esc(label)}"];']
+    shapes = getattr(n, "shapes", None) or ()
+    dtypes = getattr(n, "dtype", None) or ()
+    for i, (nxt, _) in enumerate(n.next_functions):
+        if nxt is None:
+            continue
+        edge = ""
+        if i < len(shapes) and shapes[i] is not None:
+            dt = dtypes[i] if i < len(dtypes) else None
+            edge = f' [label=" {_esc(_describe(n, dt, shapes[i]))}"]'
+        lines.append(f"  {node_id(nxt)} -> {nid}{edge};")
+    if show_saved:
+        lines.extend(_saved_lines(n, nid))
+    return lines
 
 
 def render(

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from ... import _dtype as D
+from ..._contract import Array, KernelOps
 from ..._dispatch import unary
 from ..._graph import OUT, Node
 from ..._ops_pointwise import relu, sigmoid, tanh, where
@@ -39,7 +40,7 @@ _ERFC_C = (
 )
 
 
-def _normal_cdf(ops: Any, x: Any) -> Any:
+def _normal_cdf(ops: KernelOps, x: Array) -> Array:
     """``Phi(x) = erfc(-x / sqrt(2)) / 2`` to 1.2e-7 relative, in either ops namespace: the
     tail ``x < 0`` is computed directly, never as ``1 - something``."""
     z = ops.mul(ops.abs(x), _SQRT_HALF)
@@ -52,7 +53,7 @@ def _normal_cdf(ops: Any, x: Any) -> Any:
     return ops.where(ops.lt(x, 0.0), tail, ops.sub(1.0, tail))
 
 
-def _gelu_parts(ops: Any, x: Any, approximate: str) -> tuple[Any, Any]:
+def _gelu_parts(ops: KernelOps, x: Array, approximate: str) -> tuple[Array, Array]:
     """``(gelu(x), gelu'(x))``."""
     if approximate == "tanh":
         inner = ops.mul(ops.add(x, ops.mul(ops.mul(ops.mul(x, x), x), 0.044715)), _TANH_C)
@@ -77,7 +78,7 @@ class SoftmaxBackward0(Node):
         return k.div(e, k.sum(e, (dim,), True))
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, out: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
         dim = ctx.args[0]
         return (ops.mul(out, ops.sub(g, ops.sum(ops.mul(g, out), (dim,), True))),)
 # fmt: on
@@ -101,7 +102,7 @@ class LogSoftmaxBackward0(Node):
         return k.sub(shifted, k.log(k.sum(k.exp(shifted), (dim,), True)))
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, out: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
         dim = ctx.args[0]
         return (ops.sub(g, ops.mul(ops.exp(out), ops.sum(g, (dim,), True))),)
 # fmt: on
@@ -124,7 +125,7 @@ class GeluBackward0(Node):
         return _gelu_parts(k, x, approximate)[0]
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, x: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
         return (ops.mul(g, _gelu_parts(ops, x, ctx.args[0])[1]),)
 # fmt: on
 

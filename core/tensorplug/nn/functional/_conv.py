@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+from ..._contract import Array, KernelOps
 from ..._creation import arange, ones
 from ..._dispatch import unary
 from ..._graph import Node
@@ -95,7 +96,7 @@ class Im2ColBackward0(Node):
         return k.reshape(k.stack(patches, 2), (n, c * kh * kw, geom.ho * geom.wo))
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
         geom = ctx.args[0]
         kh, kw, ph, pw = geom.kh, geom.kw, geom.ph, geom.pw
         n, c, h, w = ctx.shapes[0]

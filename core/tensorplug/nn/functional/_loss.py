@@ -7,6 +7,7 @@ import warnings
 from typing import Any
 
 from ... import _ops_reduce as _R
+from ..._contract import Array, KernelOps
 from ..._creation import arange
 from ..._dispatch import nary, unary
 from ..._grad_mode import is_grad_enabled
@@ -51,7 +52,7 @@ class MseLossBackward0(Node):
         return k.div(total, sq.size) if reduction == "mean" else total
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, a: Array, b: Array) -> tuple[Array, Array]:
         reduction = ctx.args[0]
         d = ops.sub(a, b)
         scale = 2.0
@@ -102,7 +103,7 @@ class NllLossBackward0(Node):
         return k.div(total, k.sum(w, None, False)) if reduction == "mean" else total
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
         rows, cols, w, reduction = ctx.args
         coef = ops.const(w, g)
         if reduction == "mean":

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ... import _dtype as D
+from ..._contract import Array, KernelOps
 from ..._creation import arange
 from ..._dispatch import unary
 from ..._graph import Node
@@ -25,7 +26,7 @@ class EmbeddingBackward0(Node):
         return k.getitem(weight, idx)
 
     @staticmethod
-    def backward(ctx: Any, ops: Any, g: Any) -> tuple[Any]:
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
         idx, keep = ctx.args
         if keep is not None:
             g = ops.mul(g, ops.const(keep, g))
