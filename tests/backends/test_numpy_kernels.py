@@ -159,3 +159,29 @@ def test_where_clamp_and_sigmoid_give_the_plain_calls_bits(dtype: type, shape: t
                 _same_bits(K.sigmoid(x), np.asarray(1 / (1 + np.exp(-x))))
                 want = np.asarray(np.where(cond, x, 0))
                 _same_bits(K.where_zero_owned(cond, x.copy()), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(5,), (300, 700)])
+def test_numpy_where_kernels_match_np_where_bit_for_bit(dtype: type, shape: tuple) -> None:
+    x = RNG.standard_normal(shape).astype(dtype)
+    c = RNG.random(shape) > 0.5
+    x.reshape(-1)[:4] = [np.nan, -0.0, np.inf, -np.inf]
+    c.reshape(-1)[:4] = [False, True, False, True]
+    want = np.where(c, x, 0)
+    for got in (K.where(c, x, 0), K.where(c, x, 0.0), K.where_zero_owned(c, x.copy())):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+    # a negative zero is kept as such (the bit-select path only serves +0)
+    np.testing.assert_array_equal(
+        K.where(c, x, -0.0).view(np.uint8), np.where(c, x, -0.0).view(np.uint8)
+    )
+
+
+def test_numpy_where_zero_owned_leaves_a_view_alone() -> None:
+    base = RNG.standard_normal((400, 300)).astype(np.float32)
+    view = base.T
+    before = base.copy()
+    got = K.where_zero_owned(RNG.random((300, 400)) > 0.5, view)
+    assert got is not view
+    np.testing.assert_array_equal(base, before)

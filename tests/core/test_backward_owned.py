@@ -1,6 +1,6 @@
-"""Gradients a node may overwrite in place (``Node.backward_owned``, ReLU's backward) and the
-NumPy kernels behind it: results must equal the out-of-place formula whoever else holds the
-gradient."""
+"""Gradients a node may overwrite in place (``Node.backward_owned``, ReLU's and clamp's
+backward): results must equal the out-of-place formula whoever else holds the gradient. The
+NumPy kernels behind it: ``tests/backends/test_numpy_kernels.py``."""
 
 from __future__ import annotations
 
@@ -69,34 +69,6 @@ def test_autograd_grad_captured_gradient_is_not_overwritten() -> None:
     y = h.relu()
     (gh,) = tp.autograd.grad((y * 3.0).sum(), h)
     np.testing.assert_array_equal(gh.numpy(), _expected(h.detach().numpy(), 3.0))
-
-
-@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(5,), (300, 700)])
-def test_numpy_where_kernels_match_np_where_bit_for_bit(dtype: type, shape: tuple) -> None:
-    k = tp.ones(1)._backend.k
-    x = RNG.standard_normal(shape).astype(dtype)
-    c = RNG.random(shape) > 0.5
-    x.reshape(-1)[:4] = [np.nan, -0.0, np.inf, -np.inf]
-    c.reshape(-1)[:4] = [False, True, False, True]
-    want = np.where(c, x, 0)
-    for got in (k.where(c, x, 0), k.where(c, x, 0.0), k.where_zero_owned(c, x.copy())):
-        assert got.dtype == want.dtype
-        np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
-    # a negative zero is kept as such (the bit-select path only serves +0)
-    np.testing.assert_array_equal(
-        k.where(c, x, -0.0).view(np.uint8), np.where(c, x, -0.0).view(np.uint8)
-    )
-
-
-def test_numpy_where_zero_owned_leaves_a_view_alone() -> None:
-    k = tp.ones(1)._backend.k
-    base = RNG.standard_normal((400, 300)).astype(np.float32)
-    view = base.T
-    before = base.copy()
-    got = k.where_zero_owned(RNG.random((300, 400)) > 0.5, view)
-    assert got is not view
-    np.testing.assert_array_equal(base, before)
 
 
 @pytest.mark.parametrize(("lo", "hi"), [(0.0, None), (None, 0.5), (-0.5, 0.5)])
