@@ -96,7 +96,6 @@ from ._ops_pointwise import (
     subtract,
     tanh,
     true_divide,
-    where,
 )
 from ._ops_reduce import (
     all,
@@ -115,6 +114,23 @@ from ._ops_reduce import (
     sum,
     var,
 )
+from ._ops_scatter import (  # selection (issue 16)
+    gather,
+    index_add,
+    index_select,
+    scatter,
+    scatter_add,
+    take_along_dim,
+)
+from ._ops_select import (
+    masked_fill,
+    masked_select,
+    narrow,
+    nonzero,
+    tril,
+    triu,
+    where,
+)
 from ._ops_shape import (
     broadcast_to,
     cat,
@@ -132,6 +148,7 @@ from ._ops_shape import (
     transpose,
     unsqueeze,
 )
+from ._ops_sort import argsort, bincount, searchsorted, sort, topk, unique
 from ._plugins import get_backend, list_backends, set_backend, use_backend
 from ._serialization import load, save
 from ._tensor import Tensor
@@ -192,6 +209,10 @@ __all__ = [
     "mm", "addmm", "matmul", "bmm", "dot", "t", "transpose", "reshape", "flatten", "squeeze",
     "unsqueeze", "permute", "expand", "broadcast_to", "cat", "concat", "stack", "split",
     "chunk", "clone",
+    # selection and masking
+    "tril", "triu", "masked_fill", "masked_select", "nonzero", "narrow", "gather",
+    "take_along_dim", "scatter", "scatter_add", "index_select", "index_add", "sort",
+    "argsort", "topk", "unique", "bincount", "searchsorted",
     # autograd and grad mode
     "autograd", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     # backends

@@ -216,6 +216,21 @@ _METHODS: dict[str, Any] = {
     "__invert__": _invert, "__and__": _logical("&"), "__or__": _logical("|"),
 }  # fmt: skip
 
+from . import _ops_scatter as SC  # noqa: E402 - selection (issue 16), kept in its own block
+from . import _ops_select as SE  # noqa: E402
+from . import _ops_sort as SO  # noqa: E402
+
+_METHODS.update({
+    "tril": SE.tril, "triu": SE.triu, "tril_": SE.tril_, "triu_": SE.triu_,
+    "masked_fill": SE.masked_fill, "masked_fill_": SE.masked_fill_,
+    "masked_select": SE.masked_select, "nonzero": SE.nonzero, "narrow": SE.narrow,
+    "gather": SC.gather, "take_along_dim": SC.take_along_dim, "scatter": SC.scatter,
+    "scatter_": SC.scatter_, "scatter_add": SC.scatter_add, "scatter_add_": SC.scatter_add_,
+    "index_select": SC.index_select, "index_add": SC.index_add, "index_add_": SC.index_add_,
+    "sort": SO.sort, "argsort": SO.argsort, "topk": SO.topk, "unique": SO.unique,
+    "bincount": SO.bincount,
+})  # fmt: skip
+
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 Tensor.T = property(_T)  # type: ignore[assignment]
