@@ -46,6 +46,10 @@ class SortBackward0(GatherBackward0):
     op = "sort"
 
 
+class SortBackward1(SortBackward0):
+    """``sort(x, dim, stable=...)``: PyTorch's node for the overload with ``stable``."""
+
+
 class TopkBackward0(GatherBackward0):
     """``topk(x, k, dim)`` values: ``x`` gathered at the top-k indices.
     grad x = zeros with g scattered back to where each value came from."""
@@ -79,7 +83,7 @@ def _check_tensor(op: str, x: Any) -> Tensor:
 
 
 def sort(
-    input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False
+    input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool | None = None
 ) -> SortResult:
     """``(values, indices)``: ``input`` sorted along ``dim`` (NaN the largest);
     ``stable`` keeps equal values in their order.
@@ -93,8 +97,10 @@ def sort(
     axis = _dim(dim, builtins.max(x.ndim, 1), "sort")
     if x.ndim == 0:
         return SortResult(x.clone(), _indices(x, x._backend.k.full((), 0, D.int64)))
-    idx = _indices(x, _kernel(x, "argsort", "sort")(x._data, axis, descending, stable))
-    return SortResult(_values(SortBackward0, x, idx, axis), idx)
+    order = _kernel(x, "argsort", "sort")(x._data, axis, descending, bool(stable))
+    idx = _indices(x, order)
+    cls = SortBackward0 if stable is None else SortBackward1
+    return SortResult(_values(cls, x, idx, axis), idx)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:

@@ -23,6 +23,7 @@ from ._opdb_linalg import linalg_ops
 from ._opdb_nn import nn_ops
 from ._opdb_pointwise import pointwise_ops
 from ._opdb_reduce import reduction_ops
+from ._opdb_select import select_ops
 from ._opdb_shape import shape_ops
 from ._opinfo import ErrorInput, OpInfo
 from ._samples import S
@@ -170,6 +171,7 @@ def build_op_db() -> list[OpInfo]:
     """A fresh list of every ``OpInfo``."""
     db = pointwise_ops() + reduction_ops() + shape_ops() + linalg_ops() + in_place_ops()
     db += functional_ops() + nn_ops()
+    db += select_ops()
     more = _more_errors()
     for info in db:
         if info.name in more:
