@@ -121,8 +121,8 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     return _tri(TriuBackward0, input, diagonal)
 
 
-def _mask_of(op: str, x: Tensor, mask: Any) -> Tensor:
-    mask = _check_tensor(op, mask, "mask")
+def _mask_of(op: str, x: Tensor, m: Any) -> Tensor:
+    mask = _check_tensor(op, m, "mask")
     if mask.dtype is not D.bool_:
         raise RuntimeError(
             f"{op} only supports boolean masks, but got mask with dtype {_torch_name(mask)}"

@@ -6,7 +6,7 @@ scatter, index ops, sorting and searching."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,17 @@ from ._samples import F16_SUM, Gen, S, distinct, errors_of, to_int64, torch_func
 
 SC = ("scatter_add",)
 """The optional kernel the gradients of gather-like ops need."""
+
+
+def _needing(kernel: str, gen: Callable[[Gen], Iterator[Any]]) -> Callable[[Gen], Iterator[Any]]:
+    """``gen``'s samples, each marked as needing the optional kernel ``kernel`` to run."""
+
+    def marked(rng: Gen) -> Iterator[Any]:
+        for s in gen(rng):
+            s.forward_kernels = (kernel,)
+            yield s
+
+    return marked
 
 
 def _first(out: Any) -> Any:
@@ -176,7 +187,7 @@ def _index_add_ref(
     x: np.ndarray, dim: int, idx: np.ndarray, src: np.ndarray, alpha: float = 1
 ) -> np.ndarray:
     out = x.copy()
-    np.add.at(out, (slice(None),) * dim + (idx,), alpha * src)
+    np.add.at(out, (slice(None),) * dim + (idx,), alpha * src)  # type: ignore[arg-type]
     return out
 
 
@@ -257,10 +268,10 @@ def _searchsorted_samples(rng: Gen) -> Iterator[Any]:
 
 def _searchsorted_ref(seq: np.ndarray, v: np.ndarray, *, right: bool = False,
                       side: str | None = None, sorter: Any = None) -> np.ndarray:  # fmt: skip
-    side = side or ("right" if right else "left")
+    where: Any = side or ("right" if right else "left")
     if seq.ndim == 1:
-        return np.searchsorted(seq, v, side=side, sorter=sorter)
-    return np.stack([np.searchsorted(s, r, side=side) for s, r in zip(seq, v)])
+        return np.searchsorted(seq, v, side=where, sorter=sorter)
+    return np.stack([np.searchsorted(s, r, side=where) for s, r in zip(seq, v)])
 
 
 def _int_result(d: tp.dtype) -> tp.dtype:
@@ -272,7 +283,7 @@ def _bincount_dtype(d: tp.dtype) -> tp.dtype:
 
 
 def select_ops() -> list[OpInfo]:
-    fwd = {"supports_autograd": False, "grad_dtypes": ()}
+    no_grad: dict[str, Any] = {"supports_autograd": False, "grad_dtypes": ()}
     return [
         OpInfo("tril", tp.tril, _tri_ref(True), _tri_samples, dtypes=ALL,
                torch_ref=torch_function("tril", inplace("tril_"))),
@@ -282,13 +293,14 @@ def select_ops() -> list[OpInfo]:
                                            "at least 2 dimensions"))),
         OpInfo("masked_fill", tp.masked_fill, _masked_fill_ref, _masked_fill_samples,
                dtypes=NUMERIC,
-               torch_ref=TorchRef("masked_fill", (method("masked_fill"),)),
+               torch_ref=TorchRef("masked_fill",
+                                  (method("masked_fill"), inplace("masked_fill_"))),
                errors=errors_of(ErrorInput(S("int_mask", (np.ones(3), _i(1, 0, 1), 1.0)),
                                            RuntimeError, "only supports boolean masks"))),
         OpInfo("masked_select", tp.masked_select, _masked_select_ref, _masked_select_samples,
                dtypes=NUMERIC, torch_ref=torch_function("masked_select")),
         OpInfo("nonzero", tp.nonzero, _nonzero_ref, _nonzero_samples, dtypes=ALL,
-               result_dtype=to_int64, torch_ref=torch_function("nonzero"), **fwd),
+               result_dtype=to_int64, torch_ref=torch_function("nonzero"), **no_grad),
         OpInfo("narrow", tp.narrow, _narrow_ref, _narrow_samples, dtypes=ALL,
                torch_ref=torch_function("narrow"),
                errors=errors_of(ErrorInput(S("too_long", (np.ones((2, 4)), 1, 3, 2)),
@@ -309,22 +321,26 @@ def select_ops() -> list[OpInfo]:
                torch_ref=torch_function("index_select")),
         OpInfo("index_add", tp.index_add, _index_add_ref, _index_add_samples, dtypes=NUMERIC,
                torch_ref=torch_function("index_add", inplace("index_add_"))),
-        OpInfo("sort", tp.sort, _sort_ref, _sort_samples, dtypes=NUMERIC, grad_outputs=_first,
+        OpInfo("sort", tp.sort, _sort_ref, _needing("argsort", _sort_samples), dtypes=NUMERIC,
+               grad_outputs=_first,
                torch_ref=torch_function("sort")),
-        OpInfo("argsort", tp.argsort, lambda *a, **k: _sort_ref(*a, **k)[1], _sort_samples,
+        OpInfo("argsort", tp.argsort, lambda *a, **k: _sort_ref(*a, **k)[1],
+               _needing("argsort", _sort_samples),
                dtypes=NUMERIC, result_dtype=_int_result, torch_ref=torch_function("argsort"),
-               **fwd),
-        OpInfo("topk", tp.topk, _topk_ref, _topk_samples, dtypes=NUMERIC,
+               **no_grad),
+        OpInfo("topk", tp.topk, _topk_ref, _needing("topk", _topk_samples), dtypes=NUMERIC,
                grad_outputs=_first, torch_ref=torch_function("topk"),
                errors=errors_of(ErrorInput(S("k_too_big", (np.ones(3), 4)), RuntimeError,
                                            "k out of range"))),
-        OpInfo("unique", tp.unique, _unique_ref, _unique_samples, dtypes=NUMERIC,
-               torch_ref=torch_function("unique"), **fwd),
+        OpInfo("unique", tp.unique, _unique_ref, _needing("unique", _unique_samples),
+               dtypes=NUMERIC,
+               torch_ref=torch_function("unique"), **no_grad),
         OpInfo("bincount", tp.bincount, _bincount_ref, _bincount_samples, dtypes=FLOATS,
-               result_dtype=_bincount_dtype, torch_ref=torch_function("bincount"), **fwd),
-        OpInfo("searchsorted", tp.searchsorted, _searchsorted_ref, _searchsorted_samples,
+               result_dtype=_bincount_dtype, torch_ref=torch_function("bincount"), **no_grad),
+        OpInfo("searchsorted", tp.searchsorted, _searchsorted_ref,
+               _needing("searchsorted", _searchsorted_samples),
                dtypes=NUMERIC, result_dtype=_int_result,
-               torch_ref=TorchRef("searchsorted"), **fwd),
+               torch_ref=TorchRef("searchsorted"), **no_grad),
     ]  # fmt: skip
 
 
