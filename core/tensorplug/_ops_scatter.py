@@ -39,7 +39,7 @@ def flat_index(be: Backend, index: Array, shape: tuple[int, ...], dim: int) -> A
     k = be.k
     strides = [math.prod(shape[d + 1 :]) for d in range(len(shape))]
     ishape = tuple(index.shape)
-    lin = k.astype(index, D.int64)
+    lin = index if k.dtype_of(index) is D.int64 else k.astype(index, D.int64)
     if strides[dim] != 1:
         lin = k.mul(lin, strides[dim])
     base = None

@@ -20,11 +20,12 @@ from ._ops_scatter import write_in_place
 from ._tensor import Tensor, _dim
 
 
-def _tri_mask(ops: Any, shape: tuple[int, ...], diagonal: int, lower: bool, like: Array) -> Array:
-    """Bool ``(rows, cols)``: where ``tril`` (``lower``) or ``triu`` keeps the element."""
+def _tri_mask(k: Any, shape: tuple[int, ...], diagonal: int, lower: bool, like: Array) -> Array:
+    """Bool ``(rows, cols)``: where ``tril`` (``lower``: ``col <= row + diagonal``) or
+    ``triu`` (``col >= row + diagonal``) keeps the element; one broadcast comparison."""
     r, c = shape[-2], shape[-1]
-    offset = ops.sub(ops.iota(c, (1, c), like), ops.iota(r, (r, 1), like))
-    return ops.le(offset, diagonal) if lower else ops.ge(offset, diagonal)
+    cols, rows = k.iota(c, (1, c), like), k.add(k.iota(r, (r, 1), like), diagonal)
+    return k.le(cols, rows) if lower else k.ge(cols, rows)
 
 
 def _zero(k: Any, x: Array) -> Array:
@@ -36,15 +37,11 @@ class TrilBackward0(Node):
     """``tril(x, diagonal)``: x with the elements above the diagonal zeroed.
     grad = g with the same elements zeroed."""
     op = "tril"
-
-    @staticmethod
-    def forward(k: Any, x: Array, diagonal: int, lower: bool) -> Array:
-        return k.where(_tri_mask(k, x.shape, diagonal, lower, x), x, _zero(k, x))
+    forward = staticmethod(lambda k, x, mask: k.where(mask, x, _zero(k, x)))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
-        diagonal, lower = ctx.args
-        return (ops.where(_tri_mask(ops, ctx.shapes[0], diagonal, lower, g), g, 0.0),)
+        return (ops.where(ops.const(ctx.args[0], g), g, 0.0),)
 
 
 class TriuBackward0(TrilBackward0):
@@ -102,7 +99,8 @@ def _tri(cls: type[Node], input: Tensor, diagonal: int) -> Tensor:
     x = _check_tensor(cls.op, input)
     if x.ndim < 2:
         raise RuntimeError(f"{cls.op}: input tensor must have at least 2 dimensions")
-    return unary(cls, x, int(diagonal), cls is TrilBackward0)
+    mask = _tri_mask(x._backend.k, tuple(x.shape), int(diagonal), cls is TrilBackward0, x._data)
+    return unary(cls, x, mask)
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
