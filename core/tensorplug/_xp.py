@@ -171,7 +171,7 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
     }
 
 
-_TOPK_BY_ARGMAX = 16
+_TOPK_BY_ARGMAX = 32
 """Up to this ``k``, the float ``topk`` takes ``k`` argmax passes instead of a partition
 (docs/performance.md: the partition of a whole row costs more than a few passes)."""
 
