@@ -11,6 +11,7 @@ from ._grad_mode import state
 from ._graph import Node, record
 from ._inplace import (
     check_inplace,
+    check_writable,
     live_views,
     rebase_view,
     refresh_views,
@@ -33,7 +34,6 @@ class IndexBackward0(Node):
 class SliceBackward0(IndexBackward0):
     """``x[basic index]`` (slices, ints, None, ...): g written back into zeros."""
     op = "getitem"
-    replayable_view = True
 
 
 class SelectBackward0(SliceBackward0):
@@ -214,6 +214,8 @@ def _basic_index_node(idx: tuple[Any, ...]) -> type[Node]:
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     """``x[index] = value``, recorded as ``CopySlices`` when the graph is involved."""
+    if x._view_ops is not None:
+        check_writable(x, "setitem")
     idx, advanced, _ = _normalize_index(x, index)
     be = x._backend
     if isinstance(value, Tensor):

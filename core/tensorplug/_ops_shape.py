@@ -33,7 +33,6 @@ class ViewBackward0(Node):
     """``reshape``/``view``: grad = g reshaped to the input's shape."""
     op = "view"
     kernel = "reshape"
-    replayable_view = True
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
@@ -58,7 +57,6 @@ class PermuteBackward0(Node):
     """``permute(dims)``: grad = g permuted back."""
     op = "permute"
     kernel = "permute"
-    replayable_view = True
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
@@ -78,7 +76,14 @@ class TBackward0(PermuteBackward0):
 class ExpandBackward0(Node):
     """``expand``/``broadcast_to``: grad = g summed back to the input's shape."""
     op = "expand"
-    kernel = "broadcast_to"
+
+    @staticmethod
+    def forward(k: Any, x: Any, shape: tuple[int, ...]) -> Any:
+        # Repeating nothing (the same shape, or size-1 dims added), it is a reshape: a view
+        # as writable as x, which a library's broadcast need not be (NumPy's is read-only).
+        if math.prod(shape) == math.prod(x.shape):
+            return k.reshape(x, shape)
+        return k.broadcast_to(x, shape)
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:

@@ -144,16 +144,85 @@ def test_inplace_through_view_refusals() -> None:
     e = y.unsqueeze(0).expand(3, 2)
     with pytest.raises(RuntimeError, match="expand"):
         e[0].add_(1)
-    # A view of a tensor outside the graph: where it sits in that tensor is not recorded,
-    # so writing a tensor that requires grad into it is refused rather than lost.
-    buf = tp.zeros(2, 2, dtype=tp.float64)
-    with pytest.raises(RuntimeError, match="write through the base"):
-        buf[0].add_(t64([1.0, 1.0]))
-    buf[0] = buf[0] + t64([1.0, 1.0])  # through the base: recorded
-    assert buf.requires_grad and buf.grad_fn is not None
     with tp.no_grad():
         w[0].add_(1)  # no graph: plain in-place update
     assert w.tolist() == [[2.0, 3.0], [3.0, 4.0]]
+
+
+def _write_into_a_view_of_a_constant(lib: Any) -> tuple[Any, ...]:
+    """A view of a tensor outside the graph written with a value that requires grad: the
+    base joins the graph (``CopySlices``), and so does the view, whenever it was made."""
+    buf = lib.zeros(2, 3, dtype=lib.float64)
+    row, col = buf[0], buf[:, 1]
+    w = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+    row.add_(w * 2)
+    loss = (buf * buf).sum() + (row * 3).sum()
+    loss.backward()
+    return buf.requires_grad, row.grad_fn is not None, col.tolist(), w.grad.tolist()
+
+
+def test_write_into_a_view_of_a_tensor_outside_the_graph_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    assert _write_into_a_view_of_a_constant(tp) == _write_into_a_view_of_a_constant(torch)
+
+
+def _expanded_view_after_base_changes(lib: Any) -> tuple[Any, ...]:
+    x = lib.tensor([[1.0, 2.0, 3.0]], dtype=lib.float64, requires_grad=True)
+    w = lib.tensor([[0.5, -1.0, 2.0]], dtype=lib.float64, requires_grad=True)
+    base = x * 1
+    e = base.expand(2, 3)
+    r = base.t()
+    base.mul_(w)  # e and r read the new values: their histories must follow
+    loss = (e * lib.arange(6.0, dtype=lib.float64).reshape(2, 3)).sum() + (r * r).sum()
+    loss.backward()
+    return e.tolist(), e.requires_grad, x.grad.tolist(), w.grad.tolist()
+
+
+def test_expanded_view_follows_an_in_place_change_of_its_base_as_in_torch() -> None:
+    """Its history is replayed from the new base (PyTorch regenerates it as an
+    ``AsStridedBackward0``; here the view's own ops, ``ExpandBackward0``)."""
+    torch = pytest.importorskip("torch")
+    assert _expanded_view_after_base_changes(tp) == _expanded_view_after_base_changes(torch)
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda v: v.add_(1),
+        lambda v: v.mul_(tp.ones(3)),
+        lambda v: v.copy_(tp.ones(3)),
+        lambda v: v.zero_(),
+        lambda v: v.fill_(2.0),
+        lambda v: v.__setitem__(slice(1, None), 1.0),
+        lambda v: v[1:].sub_(1),
+        lambda v: v.detach().add_(1),
+        lambda v: v.data.div_(2),
+    ],
+    ids=["add_", "mul_", "copy_", "zero_", "fill_", "setitem", "slice_sub_", "detach", "data"],
+)
+@pytest.mark.parametrize("n", [1, 5000])
+@pytest.mark.parametrize("grad", [False, True], ids=["no_grad", "grad"])
+def test_a_write_through_an_expanded_view_is_refused_whatever_the_graph(
+    write: Any, n: int, grad: bool
+) -> None:
+    """Its elements share memory (PyTorch: "more than one element of the written-to tensor
+    refers to a single memory location"), in the graph or not, small or large: never NumPy's
+    read-only error, nor a write into a copy that leaves base and view disagreeing."""
+    x = tp.zeros(n, 1)
+    v = x.expand(n, 3)[0]  # a (3,) row: its three elements are one memory location
+    refused = pytest.raises(RuntimeError, match="more than one element of it may refer")
+    with tp.set_grad_enabled(grad), refused:
+        write(v)
+    assert not x.any().item() and not v.any().item()
+    x.add_(1)  # through the base: allowed, and the view shows it
+    assert v.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_a_view_that_expands_nothing_may_be_written() -> None:
+    x = tp.zeros(2, 3)
+    x.expand(2, 3).add_(1)  # the same shape: one element per memory location, as in PyTorch
+    x.expand(1, 2, 3)[0].mul_(3)
+    assert x.tolist() == [[3.0] * 3] * 2
 
 
 def test_setitem_of_own_slice_times_scalar() -> None:
