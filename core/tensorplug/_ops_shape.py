@@ -236,7 +236,8 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     n = input.ndim
     a, b = _dim(dim0, n, "transpose"), _dim(dim1, n, "transpose")
     perm = list(range(n))
-    perm[a], perm[b] = perm[b], perm[a]
+    if n:  # a 0-d tensor takes dims 0 and -1, and has none to swap
+        perm[a], perm[b] = perm[b], perm[a]
     return view(TransposeBackward0, input, tuple(perm))
 
 

@@ -252,9 +252,13 @@ def shape_ops() -> list[OpInfo]:
         OpInfo(
             "transpose",
             tp.transpose,
-            lambda x, a, b: np.swapaxes(x, a, b),
+            lambda x, a, b: np.swapaxes(x, a, b) if x.ndim else x,  # 0-d: dims 0 and -1
             view_samples(
-                (2, 3, 4), ("0_2", (0, 2), {}), ("negative", (-1, -2), {}), ("same", (1, 1), {})
+                (2, 3, 4),
+                ("0_2", (0, 2), {}),
+                ("negative", (-1, -2), {}),
+                ("same", (1, 1), {}),
+                ("0d", (0, -1), {"_shape": ()}),
             ),
             dtypes=ALL,
             torch_ref=torch_function("transpose"),
