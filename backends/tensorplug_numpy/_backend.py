@@ -362,6 +362,14 @@ def _broadcast_to(a: Any, shape: tuple[int, ...]) -> Any:
 _ZERO_STRIDES = {n: (0,) * n for n in range(33)}
 
 
+def _reshape_view(a: Any, shape: tuple[int, ...]) -> Any:
+    """``a.reshape(shape)`` where it is a view of ``a``, else None (NumPy would copy)."""
+    try:
+        return a.reshape(shape, copy=False)
+    except ValueError:
+        return None
+
+
 def _numel(shape: tuple[int, ...]) -> int:
     n = 1
     for s in shape:
@@ -448,6 +456,7 @@ def make_backend() -> Backend:
         getitem=_asarray_result(k["getitem"]),
         # Methods, not np.reshape/np.transpose: no array-function dispatch.
         reshape=lambda a, shape: a.reshape(shape),
+        reshape_view=_reshape_view,
         permute=lambda a, axes: a.transpose(axes),
         broadcast_to=_broadcast_to,
         sum_to=_sum_to,

@@ -235,6 +235,12 @@ class BackendOps(KernelOps, Protocol):
     def stack(self, arrays: Sequence[Array], axis: int, /) -> Array:
         """The arrays joined along a new ``axis``."""
 
+    def reshape_view(self, x: Array, shape: Shape, /) -> Array | None:
+        """``x`` in a new shape of the same size as a view sharing ``x``'s memory, or
+        ``None`` where it cannot be one (``x``'s layout needs a copy). ``reshape`` is a view
+        exactly when this gives one; on ``None`` the core reshapes a copy, which is no view.
+        The default always declines: a library without views, or one that cannot tell."""
+
     def copy(self, x: Array, /) -> Array:
         """A new array with ``x``'s values, owning its memory."""
 
@@ -337,11 +343,12 @@ DERIVED: frozenset[str] = frozenset(
     {
         "sum_to", "index_grad", "iota", "const", "log1p", "expm1", "rsqrt", "reciprocal",
         "square", "sigmoid", "tanh_backward", "sigmoid_backward", "relu", "clamp", "stack",
-        "assign", "iadd", "isfinite", "any_nonfinite",
+        "assign", "iadd", "isfinite", "any_nonfinite", "reshape_view",
     }
 )  # fmt: skip
 """Kernels with a default composed from primitives (``_backend.default_kernels``); a backend
-overrides one only to be faster."""
+overrides one only to be faster, except ``reshape_view``, whose default declines (a copy is
+always safe) and which a library with views overrides so that ``reshape`` stays a view."""
 
 OPTIONAL: frozenset[str] = frozenset({"scatter_add"})
 """Kernels without a default; an op that needs one the backend lacks raises

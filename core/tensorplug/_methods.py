@@ -191,7 +191,7 @@ _METHODS: dict[str, Any] = {
     "permute": S.permute, "expand": _expand, "expand_as": S.expand_as,
     "broadcast_to": S.broadcast_to, "sum_to_size": S.sum_to_size, "split": S.split,
     "chunk": S.chunk, "clone": S.clone, "contiguous": S.contiguous,
-    "view_as": lambda self, other: S.reshape(self, other.shape),
+    "view_as": lambda self, other: S.view_(self, other.shape),
     "reshape_as": lambda self, other: S.reshape(self, other.shape),
     # in place
     "add_": P.add_, "sub_": P.sub_, "mul_": P.mul_, "div_": P.div_, "clamp_": P.clamp_,

@@ -124,6 +124,14 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
     def argmin(a: Array, axis: int | None, keepdims: bool) -> Array:
         return xp.argmin(a, axis=axis, keepdims=keepdims)
 
+    def reshape_view(a: Array, shape: tuple[int, ...]) -> Array | None:
+        # The standard's ``copy=False`` raises where a copy is needed: ValueError, or
+        # array-api-strict's AttributeError.
+        try:
+            return xp.reshape(a, shape, copy=False)
+        except (ValueError, AttributeError):
+            return None
+
     return {
         "add": xp.add,
         "sub": xp.subtract,
@@ -159,6 +167,7 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
         "argmin": argmin,
         "matmul": xp.matmul,
         "reshape": lambda a, shape: xp.reshape(a, shape),
+        "reshape_view": reshape_view,
         "permute": lambda a, axes: permute(a, axes),
         "broadcast_to": xp.broadcast_to,
         "concat": lambda arrays, axis: concat(list(arrays), axis=axis),

@@ -225,6 +225,39 @@ def test_a_view_that_expands_nothing_may_be_written() -> None:
     assert x.tolist() == [[3.0] * 3] * 2
 
 
+def _write_into_a_reshaped_transpose(lib: Any) -> tuple[Any, ...]:
+    """``reshape`` of a transpose copies: a write into it leaves the base alone, and is no
+    ``CopySlices`` of the base (whose gradient would then be wrong)."""
+    x = lib.arange(6.0, dtype=lib.float64).reshape(2, 3).requires_grad_()
+    w = lib.tensor([1.0, -2.0, 3.0, 0.5, 2.0, -1.0], dtype=lib.float64, requires_grad=True)
+    base = x * 1
+    flat = base.t().reshape(6)
+    kept = base.reshape(3, 2)  # a view: it follows the base, not the copy
+    names = (flat.grad_fn.name(), flat.grad_fn.next_functions[0][0].name(), flat._base is None)
+    flat.mul_(w)
+    loss = (base * base).sum() + (flat * flat).sum() + (kept * 3).sum()
+    loss.backward()
+    return names, base.tolist(), flat.tolist(), x.grad.tolist(), w.grad.tolist()
+
+
+def test_reshape_that_must_copy_is_no_view_as_in_torch() -> None:
+    torch = pytest.importorskip("torch")
+    ours, theirs = _write_into_a_reshaped_transpose(tp), _write_into_a_reshaped_transpose(torch)
+    assert ours == theirs
+    assert ours[0] == ("UnsafeViewBackward0", "CloneBackward0", True)
+
+
+def test_view_of_a_layout_that_needs_a_copy_raises_as_in_torch() -> None:
+    x = tp.zeros(2, 3)
+    with pytest.raises(RuntimeError, match=r"view size is not compatible .* Use \.reshape"):
+        x.t().view(6)
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        x.t().view_as(tp.zeros(6))
+    v = x.t().view(3, 2)  # no copy needed: a view
+    v.add_(1)
+    assert x.tolist() == [[1.0] * 3] * 2
+
+
 def test_setitem_of_own_slice_times_scalar() -> None:
     """``x[i] = x[i] * 2`` saves x[i] only for the 2's gradient: no version error."""
     x = t64([1.0, 2.0, 3.0])

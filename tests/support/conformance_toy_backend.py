@@ -8,9 +8,9 @@
 * ``toy_host``: its ``tanh`` kernel goes through host memory (``to_host``/``from_host``).
 * ``toy_no64``: no float16 and no float64 (gradients checked against the NumPy backend).
 * ``toy_cuda``: NumPy arrays that claim to live on ``cuda:0`` (the ``gpu`` marker's test).
-* ``toy_copyviews``: its ``getitem``, ``reshape`` and ``permute`` return copies, not views:
-  every value is right, but writes through views are lost (the ``aliasing`` family's test);
-  ``toy_copy_<kernel>`` copies in that one kernel only.
+* ``toy_copyviews``: its ``getitem``, ``reshape`` (and ``reshape_view``) and ``permute``
+  return copies, not views: every value is right, but writes through views are lost (the
+  ``aliasing`` family's test); ``toy_copy_<kernel>`` copies in that one kernel only.
 """
 
 from __future__ import annotations
@@ -58,14 +58,21 @@ def _make(
 
 
 _COPIES = {
-    "toy_copyviews": ("getitem", "reshape", "permute"),
-    **{f"toy_copy_{k}": (k,) for k in ("getitem", "reshape", "permute", "broadcast_to")},
+    "toy_copyviews": ("getitem", "reshape", "reshape_view", "permute"),
+    **{f"toy_copy_{k}": (k,) for k in ("getitem", "permute", "broadcast_to")},
+    "toy_copy_reshape": ("reshape", "reshape_view"),
 }
 
 
 def _copying(kernel: Any) -> Any:
-    """``kernel`` with its result copied: right values, no shared memory."""
-    return lambda *args: np.array(kernel(*args))
+    """``kernel`` with its result copied: right values, no shared memory (a ``reshape_view``
+    that claims a view and gives a copy)."""
+
+    def copied(*args: Any) -> Any:
+        r = kernel(*args)
+        return None if r is None else np.array(r)
+
+    return copied
 
 
 @hookimpl

@@ -155,17 +155,7 @@ SCENARIOS: tuple[Scenario, ...] = (
 
 BY_NAME = {s.name: s for s in SCENARIOS}
 
-CORE_KNOWN_FAILURES: tuple[KnownFailure, ...] = (
-    KnownFailure(
-        "reshape",
-        "tensorplug core, issue 18: reshape() of a non-contiguous tensor copies but is "
-        "recorded as a view of its base, so an in-place write to it is recorded as a "
-        "CopySlices of the base (whose memory did not change): the written value's gradient "
-        "is wrong",
-        family="aliasing",
-        sample="reshape_of_transpose_mul-grad",
-    ),
-)
+CORE_KNOWN_FAILURES: tuple[KnownFailure, ...] = ()
 """Known failures of this version of tensorplug itself, applied to every backend as strict
 expected failures (a backend cannot fix them). The fix of each removes its declaration: the
 kit fails every backend's run on the unexpected pass until then."""

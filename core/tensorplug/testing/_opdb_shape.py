@@ -166,7 +166,23 @@ def shape_ops() -> list[OpInfo]:
                     r"shape '\[4, 2\]' is invalid",
                 )
             ),
-            torch_ref=torch_method("reshape", Variant("view", method("view").call)),
+            torch_ref=TorchRef(
+                method("reshape").call,
+                (
+                    method("reshape"),
+                    Variant("view", method("view").call),
+                    # A transposed input: a copy that is no view (UnsafeViewBackward0 of a
+                    # clone); ``view`` of it raises, as it cannot be one.
+                    Variant("of_transpose", lambda x, *s: x.transpose(0, -1).reshape(*s)),
+                    Variant("view_of_transpose", lambda x, *s: x.transpose(0, -1).view(*s)),
+                ),
+                other_nodes=(
+                    (
+                        "of_transpose:varargs",
+                        "a view of a non-contiguous tensor: PyTorch's ReshapeAliasBackward0",
+                    ),
+                ),
+            ),
         ),
         OpInfo(
             "flatten",
