@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._contract import Array, KernelOps
-from ._dispatch import mismatch_error, op_error, unary, view
+from ._dispatch import is_float, mismatch_error, op_error, unary, view
 from ._grad_mode import state
 from ._graph import Node, record
 from ._inplace import (
@@ -231,8 +231,11 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         setitem(res, index, value)
         rebase_view(x, res, "setitem")
         return
-    recorded = state.grad_enabled and (
-        x._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+    # An integer or bool tensor never joins the graph (its values carry no gradient).
+    recorded = (
+        state.grad_enabled
+        and (x._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+        and is_float(be, x._data)
     )
     check_inplace(x, "setitem")
     views = live_views(x) if recorded and x._views else None

@@ -22,6 +22,7 @@ from ._dispatch import (
     broadcast_shape,
     broadcastable,
     category,
+    is_float,
     mismatch_error,
     nary,
     unary,
@@ -226,7 +227,8 @@ def _numel(shape: tuple[int, ...]) -> int:
 
 def view_write_needs_graph(t: Tensor, *values: Any) -> bool:
     """An in-place write into a view that the graph must see (grad mode on, and the base, the
-    view or a value requires grad)."""
+    view or a value requires grad; never into an integer or bool tensor, which no gradient
+    reaches, as in PyTorch)."""
     base = t._base
     return (
         base is not None
@@ -236,6 +238,7 @@ def view_write_needs_graph(t: Tensor, *values: Any) -> bool:
             or t._requires_grad
             or any(isinstance(v, Tensor) and v._requires_grad for v in values)
         )
+        and is_float(t._backend, t._data)
     )
 
 

@@ -258,6 +258,28 @@ def test_view_of_a_layout_that_needs_a_copy_raises_as_in_torch() -> None:
     assert x.tolist() == [[1.0] * 3] * 2
 
 
+def _writes_into_integer_tensors(lib: Any) -> list[Any]:
+    """A value that requires grad written into a bool or integer tensor (whole, a view, an
+    element): the tensor never joins the graph, so ``w`` gets its gradient once."""
+    w = lib.tensor([1.0, 2.0, 0.0], dtype=lib.float64, requires_grad=True)
+    m = lib.zeros(3, dtype=lib.bool)
+    m[...] = w
+    rows = lib.zeros(2, 3, dtype=lib.int64)
+    rows[0] = w
+    rows[1].copy_(w * 2)
+    row = rows[1]
+    row[...] = w
+    loss = (w + m).sum() + (w * rows).sum()
+    loss.backward()
+    taken = [t.requires_grad for t in (m, rows, row)]
+    return [*taken, m.tolist(), rows.tolist(), w.grad.tolist()]
+
+
+def test_writes_into_integer_and_bool_tensors_stay_out_of_the_graph_as_in_torch() -> None:
+    torch = pytest.importorskip("torch")
+    assert _writes_into_integer_tensors(tp) == _writes_into_integer_tensors(torch)
+
+
 def test_setitem_of_own_slice_times_scalar() -> None:
     """``x[i] = x[i] * 2`` saves x[i] only for the 2's gradient: no version error."""
     x = t64([1.0, 2.0, 3.0])
