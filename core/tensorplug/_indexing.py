@@ -66,7 +66,8 @@ class IndexGradBackward(Node):
 
 class CopySlices(Node):
     """``x[index] = v`` on a tensor in the graph: grad x = g zeroed at index,
-    grad v = g[index] summed to v's shape."""
+    grad v = g[index] summed to v's shape (less the leading size-1 dims v may have beyond
+    the region's, as PyTorch accepts)."""
     op, broadcasts = "setitem", True
 
     @staticmethod
@@ -75,7 +76,12 @@ class CopySlices(Node):
         nx, nv = ctx.needs_input_grad
         gx = ops.sub(g, ops.index_grad(ops.getitem(g, idx), ctx.shapes[0], idx, advanced)
                      ) if nx else None
-        gv = ops.sum_to(ops.getitem(g, idx), ctx.shapes[1]) if nv else None
+        gv = None
+        if nv:
+            region, vshape = ops.getitem(g, idx), ctx.shapes[1]
+            lead = len(vshape) - len(region.shape)
+            gv = (ops.reshape(ops.sum_to(region, vshape[lead:]), vshape) if lead > 0
+                  else ops.sum_to(region, vshape))
         return gx, gv
 
 
