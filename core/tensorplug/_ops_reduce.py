@@ -126,14 +126,31 @@ class AminBackward0(AmaxBackward0):
     kernel = "amin"
 
 
+def _evenly(ops: KernelOps, g: Array, x: Array, out: Array) -> tuple[Array]:
+    """g shared evenly among the elements equal to the 0-d ``out``, or among the NaNs where
+    ``out`` is NaN (PyTorch's rule for ``max()``/``min()``; ``amax``'s gives NaN there)."""
+    hit = ops.where(ops.ne(out, out), ops.ne(x, x), ops.eq(x, out))
+    hits = ops.astype(hit, ops.dtype_of(x))
+    return (ops.mul(hits, ops.div(g, ops.sum(hits, None, False))),)
+
+
 class MaxBackward1(AmaxBackward0):
-    """``max(x)`` over all elements: as ``amax``."""
+    """``max(x)`` over all elements: g shared evenly among the elements equal to the
+    maximum, or among the NaNs where it is NaN."""
     op = "max"
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, out: Array) -> tuple[Array]:
+        return _evenly(ops, g, x, out)
 
 
 class MinBackward1(AminBackward0):
-    """``min(x)`` over all elements: as ``amin``."""
+    """``min(x)`` over all elements: as ``max()``, for the minimum."""
     op = "min"
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, out: Array) -> tuple[Array]:
+        return _evenly(ops, g, x, out)
 
 
 class MaxBackward0(Node):

@@ -1,5 +1,6 @@
 """Reductions beyond the op database's samples: ``all``/``any`` over every kind of ``dim`` (and
-never differentiable), ``sum(dtype=)``, and ``prod`` over zeros against PyTorch (whose
+never differentiable), ``sum(dtype=)``, the gradients of ``max()``/``min()`` over NaNs (the
+database compares special values forward only), and ``prod`` over zeros against PyTorch (whose
 double backward is wrong here: the database's samples would fail every backend's
 ``gradgradcheck``)."""
 
@@ -36,6 +37,26 @@ def test_all_any_empty_and_not_differentiable() -> None:
 def test_sum_with_dtype_gives_that_dtype() -> None:
     assert tp.sum(tp.tensor([1, 2, 3]), dtype=tp.int32).dtype is tp.int32
     assert tp.tensor([1, 2]).sum(dtype=tp.float64).dtype is tp.float64
+
+
+@pytest.mark.parametrize("op", ["max", "min", "amax", "amin"])
+@pytest.mark.parametrize(
+    "data",
+    [[1.0, np.nan, 3.0], [np.nan, 2.0, np.nan], [1.0, 3.0, 3.0], [[2.0, np.nan], [np.nan, 0.0]]],
+    ids=["one_nan", "two_nans", "tie", "2d_nans"],
+)
+def test_whole_max_and_min_gradients_reach_the_nans_as_in_pytorch(op: str, data: Any) -> None:
+    """``max()``/``min()`` share g among the NaNs when the result is NaN (``amax``/``amin``
+    give NaN everywhere there, in PyTorch too), and among ties otherwise."""
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib in (tp, torch):
+        x = lib.tensor(data, dtype=lib.float64, requires_grad=True)
+        for create_graph in (False, True):  # the raw kernels, and the tensor ops
+            (g,) = lib.autograd.grad(getattr(x, op)() * 3, x, create_graph=create_graph)
+            grads.append(g.detach().numpy())
+    np.testing.assert_array_equal(grads[0], grads[2])
+    np.testing.assert_array_equal(grads[1], grads[3])
 
 
 def _prod_with_zeros(lib: Any, zeros: list[int], order: int) -> list[np.ndarray]:
