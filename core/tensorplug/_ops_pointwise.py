@@ -482,6 +482,10 @@ divide = true_divide = div
 
 def pow(input: Any, exponent: Any) -> Tensor:
     """``input ** exponent``; either may be a number."""
+    if exponent.__class__ is bool and isinstance(input, Tensor):
+        if input.dtype.category == 0:  # bool ** bool stays bool: x, or all True for ** False
+            return where(input, True, not exponent)
+        exponent = int(exponent)  # a number of the lowest kind: the tensor keeps its dtype
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
         # A NumPy float (a float subclass) acts as the Python number, as in PyTorch: NumPy
         # itself would let a float64 scalar promote the result.

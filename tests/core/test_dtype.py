@@ -98,6 +98,8 @@ def test_promote_types(a: str, b: str) -> None:
         lambda lib, x: x.sigmoid(),
         lambda lib, x: x**2,
         lambda lib, x: x**0.5,
+        lambda lib, x: lib.pow(x, True),
+        lambda lib, x: x**False,
         lambda lib, x: lib.where(x > 0, x, 0.5),
         lambda lib, x: x.clamp(0.5, 2),
         lambda lib, x: 2.0**x,

@@ -78,6 +78,8 @@ def _pow_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("float_exponent", (uniform(rng, (3, 4), 0.5, 2.0), 2.5))
     yield S("negative_exponent", (uniform(rng, (3, 4), 0.5, 2.0), -1))
     yield S("zero_exponent", (uniform(rng, (3, 4)), 0))
+    yield S("true_exponent", (uniform(rng, (3, 4)), True))
+    yield S("false_exponent", (uniform(rng, (2, 3)), False))
 
 
 def _reflected(
