@@ -442,6 +442,7 @@ def make_backend() -> Backend:
         "maximum": np.maximum, "minimum": np.minimum, "eq": np.equal, "ne": np.not_equal,
         "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
         "isfinite": np.isfinite, "square": np.square, "reciprocal": np.reciprocal,
+        "bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or,
     }  # fmt: skip
     k.update({name: _array(f) for name, f in ufuncs.items()})
     k.update(

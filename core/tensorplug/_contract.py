@@ -294,6 +294,12 @@ class OptionalOps(Protocol):
     def scatter_add(self, dst: Array, idx: Index, src: Array, /) -> None:
         """``dst[idx] += src`` with repeated indices accumulating (the index gradient)."""
 
+    def bitwise_and(self, a: Operand, b: Operand, /) -> Array:
+        """``a & b`` of integer arrays (and numbers), bit by bit, broadcasting (``&``)."""
+
+    def bitwise_or(self, a: Operand, b: Operand, /) -> Array:
+        """``a | b`` of integer arrays (and numbers), bit by bit, broadcasting (``|``)."""
+
     def isub(self, dst: Array, src: Operand, /) -> None:
         """``dst -= src``."""
 
@@ -350,9 +356,10 @@ DERIVED: frozenset[str] = frozenset(
 overrides one only to be faster, except ``reshape_view``, whose default declines (a copy is
 always safe) and which a library with views overrides so that ``reshape`` stays a view."""
 
-OPTIONAL: frozenset[str] = frozenset({"scatter_add"})
+OPTIONAL: frozenset[str] = frozenset({"scatter_add", "bitwise_and", "bitwise_or"})
 """Kernels without a default; an op that needs one the backend lacks raises
-``UnsupportedOperation`` naming the op and the backend."""
+``UnsupportedOperation`` naming the op and the backend (``&``/``|`` of bool tensors need
+none: they are ``where``)."""
 
 ACCELERATORS: frozenset[str] = frozenset({"isub", "imul", "idiv", "fill_", "where_zero_owned"})
 """Kernels without a default that the core uses when a backend has them (in-place updates
@@ -394,7 +401,8 @@ ELEMENTWISE: frozenset[str] = frozenset(
     {
         "add", "sub", "mul", "div", "pow", "maximum", "minimum", "neg", "exp", "log", "sqrt",
         "abs", "sin", "cos", "tanh", "sign", "sigmoid", "eq", "ne", "lt", "le", "gt", "ge",
-        "log1p", "expm1", "rsqrt", "reciprocal", "square", "relu", "isfinite",
+        "log1p", "expm1", "rsqrt", "reciprocal", "square", "relu", "isfinite", "bitwise_and",
+        "bitwise_or",
     }
 )  # fmt: skip
 """The elementwise kernels on operands (arrays or numbers): the ones that may carry ``nd``."""

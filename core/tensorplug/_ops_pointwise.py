@@ -10,8 +10,9 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
+from ._backend import UnsupportedOperation
 from ._contract import Array, KernelOps, Operand, has_where_zero_owned
-from ._dispatch import binary, is_float, nary, unary
+from ._dispatch import as_operand, binary, is_float, nary, unary
 from ._dtype import INT, get_default_dtype
 from ._graph import OUT, Node, SameShapes
 from ._inplace import inplace
@@ -431,6 +432,18 @@ def _cmp_class(name: str) -> type[Node]:
 
 
 _CMP = {n: _cmp_class(n) for n in ("eq", "ne", "lt", "le", "gt", "ge")}
+
+
+class _BitwiseAnd(Node):
+    """``a & b`` of integer (and bool) tensors: no gradient, as no such tensor has one."""
+    op, broadcasts = "bitwise_and", True
+    kernel = "bitwise_and"
+
+
+class _BitwiseOr(_BitwiseAnd):
+    """``a | b`` of integer (and bool) tensors."""
+    op = "bitwise_or"
+    kernel = "bitwise_or"
 # fmt: on
 
 # -- public functions -----------------------------------------------------------------------
@@ -655,7 +668,34 @@ def _compare(name: str) -> Callable[[Any, Any], Tensor]:
 
 
 eq, ne, lt, le, gt, ge = (_compare(n) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
+
+
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def bitwise(cls: type[Node], input: Tensor, other: Any) -> Tensor:
+    """``input & other`` (``_BitwiseAnd``) or ``|`` of bool and integer tensors and numbers,
+    promoted as PyTorch promotes them (``bool | int32`` is int32, ``bool | 1`` int64); two
+    bools give the logical op (``where``: no kernel needed), the rest the backend's kernel."""
+    if not isinstance(other, (Tensor, bool, int)):
+        other = as_operand(other, input, cls)
+    for x in (input, other):
+        kind = x.dtype if isinstance(x, Tensor) else None
+        if kind is not None and kind.is_floating_point:
+            raise NotImplementedError(f"\"{cls.op}\" not implemented for '{kind.name}'")
+    bools = input.dtype.category == 0 and (
+        other.__class__ is bool or (isinstance(other, Tensor) and other.dtype.category == 0)
+    )
+    if bools:
+        if cls is _BitwiseAnd:
+            return where(input, other, False)
+        return where(input, True, other)
+    if not input._backend.has_kernel(cls.kernel):
+        raise UnsupportedOperation(
+            f"{cls.op}: backend '{input._backend.name}' has no {cls.kernel} kernel, needed "
+            "for integer tensors"
+        )
+    return binary(cls, input, other)
 
 
 # -- in-place forms -------------------------------------------------------------------------

@@ -159,6 +159,8 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
         "gt": xp.greater,
         "ge": xp.greater_equal,
         "isfinite": xp.isfinite,
+        "bitwise_and": xp.bitwise_and,
+        "bitwise_or": xp.bitwise_or,
         "sum": lambda a, axis, keepdims: xp.sum(a, axis=axis, keepdims=keepdims),
         "prod": lambda a, axis, keepdims: xp.prod(a, axis=axis, keepdims=keepdims),
         "amax": lambda a, axis, keepdims: xp.max(a, axis=axis, keepdims=keepdims),

@@ -269,6 +269,23 @@ def test_reshape_view_gives_a_view_or_declines(backend: Backend) -> None:
         assert np.asarray(k.to_host(x)).reshape(-1)[0] == 9.0, backend.name
 
 
+def test_bitwise_kernels_work_bit_by_bit(backend: Backend) -> None:
+    """``&``/``|`` of integers (optional: without them, only bool tensors have the ops)."""
+    k = backend.k
+    if not backend.has_kernel("bitwise_and"):
+        assert not backend.has_kernel("bitwise_or")
+        with pytest.raises(tp.UnsupportedOperation, match="bitwise_or"):
+            tp.tensor([1, 2], backend=backend) | 1
+        return
+    a = k.from_host([-4, 5, 6], tp.int64)
+    b = k.from_host([1, 3, -1], tp.int32)
+    for name, want in (("bitwise_and", [0, 1, 6]), ("bitwise_or", [-3, 7, -1])):
+        r = getattr(k, name)(a, k.astype(b, tp.int64))
+        assert np.asarray(k.to_host(r)).tolist() == want, name
+    assert np.asarray(k.to_host(k.bitwise_or(a, 1))).tolist() == [-3, 5, 7]
+    assert np.asarray(k.to_host(k.bitwise_and(b, b))).dtype == np.int32
+
+
 def test_where_zero_owned_gives_where_and_may_reuse_its_argument(backend: Backend) -> None:
     k = backend.k
     if not backend.has_kernel("where_zero_owned"):

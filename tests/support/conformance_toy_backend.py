@@ -1,8 +1,9 @@
 """Deliberately partial backends for the conformance kit's own tests (loaded with
 ``--backend-module conformance_toy_backend``; never installed).
 
-* ``toy``: NumPy kernels without float16 and without the optional ``scatter_add``; its ``exp``
-  kernel is wrong (a declared known failure), and it loosens one tolerance with a reason.
+* ``toy``: NumPy kernels without float16 and without the optional kernels (``scatter_add``,
+  ``bitwise_and``, ``bitwise_or``); its ``exp`` kernel is wrong (a declared known failure),
+  and it loosens one tolerance with a reason.
 * ``toy_xpass``: declares a known failure for ``neg``, which actually works.
 * ``toy_typo``: declares a known failure for an op that does not exist.
 * ``toy_host``: its ``tanh`` kernel goes through host memory (``to_host``/``from_host``).
@@ -20,7 +21,14 @@ from typing import Any
 import numpy as np
 
 import tensorplug as tp
-from tensorplug.plugins import Backend, BackendSpec, KnownFailure, Tolerance, hookimpl
+from tensorplug.plugins import (
+    OPTIONAL,
+    Backend,
+    BackendSpec,
+    KnownFailure,
+    Tolerance,
+    hookimpl,
+)
 
 _BROKEN_EXP = "exp kernel is exp(x) * (1 + 1e-3): the kit must report it as a known failure"
 
@@ -34,7 +42,8 @@ def _make(
     # The raw table: derived kernels (``index_grad``...) are rebuilt from it, so they see the
     # toy's kernels, not NumPy's.
     kernels: dict[str, Any] = dict(base.kernels)
-    kernels.pop("scatter_add")
+    for optional in OPTIONAL:
+        kernels.pop(optional)
     exp = kernels["exp"]
     if name == "toy":
         kernels["exp"] = lambda x: exp(x) * x.dtype.type(1.001)
