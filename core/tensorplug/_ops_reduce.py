@@ -369,13 +369,18 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 
 
 def _check_nonempty(input: Tensor, dim: Any, op: str) -> None:
-    if input.numel() == 0:
+    """An empty tensor reduces only over dims of nonzero size (to an empty result), as in
+    PyTorch: there is no maximum of nothing."""
+    if input.numel() != 0:
+        return
+    if dim is None or dim == ():
         raise IndexError(
             f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
             "Specify the reduction dim with the 'dim' argument."
-            if dim in (None, ())
-            else f"{op}(): cannot reduce over an empty dimension"
         )
+    for d in dims_of(dim, input.ndim, op):
+        if input.shape[d] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
 
 
 def _max_min(
@@ -401,7 +406,7 @@ def _max_min(
         values, indices = _max_min(cls_all, cls_dim, arg, input.reshape(1), 0, False, None)
         return MaxMin(values, indices)
     if input.shape[axis] == 0:
-        raise IndexError(f"{cls_all.op}(): cannot reduce over dimension {dim} of size 0")
+        raise IndexError(f"{cls_all.op}(): Expected reduction dim {axis} to have non-zero size.")
     indices = _index_result(unary(arg, input, axis, keepdim))
     values = nary(cls_dim, (input, indices), axis, keepdim)
     return MaxMin(values, indices)
