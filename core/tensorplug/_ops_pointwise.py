@@ -362,10 +362,13 @@ class ReluBackward0(Node):
 
 
 class SignBackward0(Node):
-    """``sign(x)``: grad = 0."""
+    """``sign(x)``: -1, 0 or 1, and 0 for NaN, as PyTorch (the kernel's is NaN); grad = 0."""
     elementwise = True
     op = "sign"
-    kernel = "sign"
+
+    @staticmethod
+    def forward(k: Any, x: Any) -> Any:
+        return k.where(k.ne(x, x), 0, k.sign(x))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
