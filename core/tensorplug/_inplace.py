@@ -131,6 +131,14 @@ def _kernel(cls: type[Node], t: Tensor, other: Any) -> bool:
 
 def write(t: Tensor, res: Tensor, op: str) -> None:
     """Copy ``res`` into ``t``'s array in place (casting, never growing ``t``)."""
+    check_fits(t, res, op)
+    t._backend.k.assign(t._data, res._data)
+    t._vc.version += 1
+
+
+def check_fits(t: Tensor, res: Tensor, op: str) -> None:
+    """Refuse ``res`` (or an operand of an elementwise op on ``t``) that would grow ``t`` or
+    need a cast to a lower kind of dtype, as PyTorch's in-place ops do."""
     if res._backend is not t._backend:
         raise mismatch_error(Named(op), t, res)
     if res._data.shape != t._data.shape:
@@ -148,8 +156,6 @@ def write(t: Tensor, res: Tensor, op: str) -> None:
                 f"{op}(): result type {rdt.name} can't be cast to the desired output type "
                 f"{tdt.name}"
             )
-    t._backend.k.assign(t._data, res._data)
-    t._vc.version += 1
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ._contract import Array, KernelOps, Operand, has_where_zero_owned
 from ._dispatch import as_operand, binary, is_float, nary, unary
 from ._dtype import INT, get_default_dtype
 from ._graph import OUT, Node, SameShapes
-from ._inplace import inplace
+from ._inplace import check_fits, inplace
 from ._tensor import Tensor
 
 # fmt: off
@@ -620,14 +620,20 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = input
         if min is not None:
-            out = maximum(out, min if isinstance(min, Tensor) else out.new_full((), min))
+            out = maximum(out, min if isinstance(min, Tensor) else _bound(min, input))
         if max is not None:
-            out = minimum(out, max if isinstance(max, Tensor) else out.new_full((), max))
+            out = minimum(out, max if isinstance(max, Tensor) else _bound(max, input))
         return out
     return unary(ClampBackward1, _bounds_dtype(input, min, max), min, max)
 
 
 clip = clamp
+
+
+def _bound(number: Any, input: Tensor) -> Tensor:
+    """A number bound beside a tensor one: a 0-d tensor of the number's kind (a float bound
+    makes an integer tensor's result float, as in PyTorch, never a truncated bound)."""
+    return as_operand(number, input, ClampBackward1)
 
 
 def _bounds_dtype(input: Tensor, *bounds: Any) -> Tensor:
@@ -721,6 +727,16 @@ def div_(self: Tensor, other: Any) -> Tensor:
 
 
 def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """``clamp`` in place; tensor bounds as ``clamp``'s: ``maximum``, then ``minimum``."""
     if min is None and max is None:
         raise RuntimeError("clamp_(): at least one of 'min' or 'max' must not be None")
-    return inplace(ClampBackward1, self, args=(min, max))
+    if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        return inplace(ClampBackward1, self, args=(min, max))
+    bounds = [b if isinstance(b, Tensor) else _bound(b, self) for b in (min, max) if b is not None]
+    for b in bounds:  # both fit before either is written: never half a clamp
+        check_fits(self, b, "clamp_")
+    if min is not None:
+        inplace(MaximumBackward0, self, bounds[0])
+    if max is not None:
+        inplace(MinimumBackward0, self, bounds[-1])
+    return self

@@ -280,6 +280,26 @@ def test_writes_into_integer_and_bool_tensors_stay_out_of_the_graph_as_in_torch(
     assert _writes_into_integer_tensors(tp) == _writes_into_integer_tensors(torch)
 
 
+def test_clamp_with_tensor_bounds_in_place_matches_torch_or_writes_nothing() -> None:
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tp, torch):
+        x = lib.tensor([[-2.0, 0.5, 3.0]], dtype=lib.float64, requires_grad=True)
+        lo = lib.tensor([[-1.0], [0.0]], dtype=lib.float64)[:1]
+        hi = lib.tensor(1.0, dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        y.clamp_(lo, hi)
+        y.sum().backward()
+        results.append((y.tolist(), x.grad.tolist(), hi.grad.tolist()))
+    assert results[0] == results[1]
+    y = tp.tensor([0.0, 2.0, 5.0])
+    with pytest.raises(RuntimeError, match=r"output with shape \[3\]"):
+        y.clamp_(tp.tensor([1.0, 1.0, 1.0]), tp.tensor([3.0, 3.0]))  # the max does not fit
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        tp.tensor([0, 2, 5]).clamp_(tp.tensor(1), 1.5)
+    assert y.tolist() == [0.0, 2.0, 5.0]  # neither bound was applied
+
+
 def test_setitem_of_own_slice_times_scalar() -> None:
     """``x[i] = x[i] * 2`` saves x[i] only for the 2's gradient: no version error."""
     x = t64([1.0, 2.0, 3.0])

@@ -286,9 +286,6 @@ def pointwise_ops() -> list[OpInfo]:
                 "clamp",
                 (method("clamp"), method("clip"), inplace("clamp_")),
                 other_nodes=(("*tensor_bounds", "tensor bounds: maximum, then minimum"),),
-                known_differences=(
-                    ("clamp_:tensor_bounds", "clamp_ takes numbers as bounds, not tensors"),
-                ),
             ),
             errors=errors_of(
                 ErrorInput(
