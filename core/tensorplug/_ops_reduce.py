@@ -84,7 +84,10 @@ class MeanBackward1(MeanBackward0):
 
 
 class ProdBackward0(Node):
-    """``prod(x)``: grad_i = g * (product of the other elements), exact with zeros."""
+    """``prod(x)``: grad_i = g * (product of the other elements), exact with zeros, and
+    differentiable there too: with p the product of the nonzero elements and z the sum of the
+    zeros (0, but it carries the zero factors), a nonzero x_i gets p / x_i times 1, z or 0
+    (no, one or more zeros) and a zero x_i gets p times 1, z - x_i or 0 (one, two, more)."""
     op, save = "prod", (0, OUT)
     kernel = "prod"
 
@@ -96,8 +99,12 @@ class ProdBackward0(Node):
         nonzero = ops.where(zero, 1.0, x)
         p = ops.prod(nonzero, axes, True)
         zeros = ops.sum(ops.astype(zero, D.int64), axes, True)
-        others = ops.where(zero, ops.where(ops.eq(zeros, 1), p, 0.0),
-                           ops.where(ops.eq(zeros, 0), ops.div(p, nonzero), 0.0))
+        z = ops.sum(ops.where(zero, x, 0.0), axes, True)
+        one = ops.eq(zeros, 1)
+        at_zero = ops.where(one, p, ops.where(ops.eq(zeros, 2), ops.mul(p, ops.sub(z, x)), 0.0))
+        at_nonzero = ops.mul(ops.div(p, nonzero),
+                             ops.where(ops.eq(zeros, 0), 1.0, ops.where(one, z, 0.0)))
+        others = ops.where(zero, at_zero, at_nonzero)
         return (ops.mul(expand_back(ops, g, shape, axes, keepdim), others),)
 
 

@@ -156,6 +156,14 @@ def _maxmin_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("0d_dim", (np.array(-0.375),), {"dim": 0})
 
 
+def _prod_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield from _reduction_samples(multi=False)(rng)
+    x = uniform(rng, (4, 3))
+    x[0, 1] = x[1, :2] = x[3, :] = 0.0  # rows of one, two, no and all zeros
+    yield S("zeros", (x,), {"dim": 1})
+    yield S("zeros_all", (x,))
+
+
 def _maxmin_errors() -> Callable[[], Iterator[ErrorInput]]:
     return errors_of(
         ErrorInput(
@@ -281,7 +289,7 @@ def reduction_ops() -> list[OpInfo]:
             "prod",
             tp.prod,
             _ref_reduce(np.prod),
-            _reduction_samples(multi=False),
+            _prod_samples,
             dtypes=NUMERIC,
             result_dtype=sum_dtype,
             tolerances=sum_tol,
