@@ -141,6 +141,16 @@ def _asarray_result(f: Any) -> Any:
     return kernel
 
 
+def _getitem(a: Any, idx: Any) -> Any:
+    """``a[idx]`` as an array (NumPy gives a scalar for an element). A 1-d array read at a
+    1-d integer array (``gather``, ``sort`` and ``topk`` take their values so) goes through
+    ``np.take``, faster than the same fancy index (docs/performance.md)."""
+    if idx.__class__ is _ND and a.ndim == 1 and idx.ndim == 1 and idx.dtype.kind == "i":
+        return np.take(a, idx)
+    r = a[idx]
+    return r if r.__class__ is _ND else _asarray(r)
+
+
 def _where(cond: Any, x: Any, y: Any) -> Any:
     """``np.where``, with a branch-free path for the gradient mask ``where(c, g, 0)``.
 
@@ -479,7 +489,7 @@ def make_backend() -> Backend:
         argmin=_asarray_result(k["argmin"]),
         where=_where,
         matmul=_matmul,
-        getitem=_asarray_result(k["getitem"]),
+        getitem=_getitem,
         # Methods, not np.reshape/np.transpose: no array-function dispatch.
         reshape=lambda a, shape: a.reshape(shape),
         reshape_view=_reshape_view,
