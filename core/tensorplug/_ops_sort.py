@@ -151,10 +151,17 @@ def unique(
     in PyTorch."""
     x = _check_tensor("unique", input)
     axis = None if dim is None else _dim(dim, builtins.max(x.ndim, 1), "unique")
-    if axis is not None and x.ndim and x.shape[axis] == 0 and x.numel() == 0 and x.ndim > 1:
-        raise RuntimeError(
-            "Number of zero sized dimensions is more than one, so unique cannot be applied"
-        )
+    zero = [d for d, n in enumerate(x.shape) if n == 0]
+    if axis is not None and zero:
+        if len(zero) > 1:
+            raise RuntimeError(
+                "Number of zero sized dimensions is more than one, so unique cannot be applied "
+            )
+        if zero != [axis]:
+            raise RuntimeError(
+                "There are 0 sized dimensions, and they aren't selected, so unique cannot be "
+                "applied"
+            )
     values, inverse, counts = _kernel(x, "unique", "unique")(x._data, axis)
     out = Tensor._make(values, x._backend)
     if not (return_inverse or return_counts):

@@ -241,6 +241,13 @@ def _unique_ref(
     return out if len(out) > 1 else v
 
 
+def _unique_errors() -> Iterator[ErrorInput]:
+    yield ErrorInput(S("zero_dim_not_selected", (np.ones((0, 3)),), {"dim": 1}), RuntimeError,
+                     "0 sized dimensions, and they aren't selected")  # fmt: skip
+    yield ErrorInput(S("two_zero_dims", (np.ones((0, 0)),), {"dim": 0}), RuntimeError,
+                     "Number of zero sized dimensions is more than one")  # fmt: skip
+
+
 def _bincount_samples(rng: Gen) -> Iterator[Any]:
     yield S("counts", (_i(0, 3, 3, 1),))
     yield S("weights", (_i(0, 3, 3, 1), NoGrad(uniform(rng, (4,)))))
@@ -334,7 +341,7 @@ def select_ops() -> list[OpInfo]:
                                            "k out of range"))),
         OpInfo("unique", tp.unique, _unique_ref, _needing("unique", _unique_samples),
                dtypes=NUMERIC,
-               torch_ref=torch_function("unique"), **no_grad),
+               torch_ref=torch_function("unique"), errors=_unique_errors, **no_grad),
         OpInfo("bincount", tp.bincount, _bincount_ref, _bincount_samples, dtypes=FLOATS,
                result_dtype=_bincount_dtype, torch_ref=torch_function("bincount"), **no_grad),
         OpInfo("searchsorted", tp.searchsorted, _searchsorted_ref,
