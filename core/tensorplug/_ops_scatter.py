@@ -234,7 +234,7 @@ def _check_gather(op: str, x: Tensor, dim: int, index: Tensor, src: Tensor | Non
             )
     if src is not None:
         if src.dtype is not x.dtype:
-            raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype")
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
         for d, (n, m) in enumerate(zip(index.shape, src.shape)):
             if n > m:
                 raise RuntimeError(
@@ -380,13 +380,19 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
             f"index_add_(): self ({input.dtype.name}) and source ({source.dtype.name}) must "
             "have the same scalar type"
         )
-    want = list(input.shape)
-    if want:
-        want[axis] = index.numel()
-    if list(source.shape) != want and not (input.ndim == 0 and source.numel() == 1):
+    n = index.numel()
+    got = source.shape[axis] if source.ndim else 1
+    if got != n:
         raise RuntimeError(
-            f"index_add_(): source {list(source.shape)} must have the shape of self "
-            f"{list(input.shape)} with dimension {axis} of size {index.numel()}"
+            f"index_add_(): Number of indices ({n}) should be equal to source.size(dim): "
+            f"({got}), for dim: {axis}"
+        )
+    rest = [m for d, m in enumerate(source.shape) if d != axis]
+    same = source.ndim == input.ndim and rest == [m for d, m in enumerate(input.shape) if d != axis]
+    if not same and not (input.ndim == 0 and source.numel() == 1):
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified "
+            f"dimension. Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}"
         )
     x, s = _as_1d(input), _as_1d(source)
     out = nary(IndexAddBackward0, (x, index, s), where, alpha)

@@ -131,8 +131,8 @@ def _mask_of(op: str, x: Tensor, m: Any) -> Tensor:
         raise mismatch_error(MaskedSelectBackward0, x, mask)
     if not broadcastable([list(x.shape), list(mask.shape)]):
         raise RuntimeError(
-            f"The size of tensor a ({x.shape[-1] if x.ndim else 1}) must match the size of "
-            f"tensor b ({mask.shape[-1] if mask.ndim else 1}) at non-singleton dimension"
+            f"The size of tensor a ({mask.shape[-1] if mask.ndim else 1}) must match the size "
+            f"of tensor b ({x.shape[-1] if x.ndim else 1}) at non-singleton dimension"
         )
     return mask
 
