@@ -5,7 +5,6 @@ errors. The comparisons with PyTorch are in test_optimizers.py and test_lr_sched
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pytest
@@ -158,51 +157,6 @@ def test_load_state_dict_casts_state_to_param_dtype() -> None:
     o32.load_state_dict(o64.state_dict())
     assert o32.state[p32]["exp_avg"].dtype is tp.float32
     assert o32.state[p32]["step"].item() == 1.0
-
-
-# -- schedulers ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("name,kwargs", [
-    ("StepLR", {"step_size": 3, "gamma": 0.5}),
-    ("CosineAnnealingLR", {"T_max": 5, "eta_min": 0.01}),
-    ("CosineAnnealingLR", {"T_max": 3}),
-])  # fmt: skip
-def test_schedulers_match_torch(name: str, kwargs: dict[str, Any]) -> None:
-    torch = pytest.importorskip("torch")
-    p, q = _param([1.0]), torch.nn.Parameter(torch.ones(1))
-    opt_o = optim.SGD([{"params": [p]}, {"params": [_param([1.0])], "lr": 0.3}], lr=0.1)
-    opt_t = torch.optim.SGD(
-        [{"params": [q]}, {"params": [torch.nn.Parameter(torch.ones(1))], "lr": 0.3}], lr=0.1
-    )
-    s_o = getattr(optim.lr_scheduler, name)(opt_o, **kwargs)
-    s_t = getattr(torch.optim.lr_scheduler, name)(opt_t, **kwargs)
-    for _ in range(14):
-        opt_o.step()
-        opt_t.step()
-        s_o.step()
-        s_t.step()
-        np.testing.assert_allclose(s_o.get_last_lr(), s_t.get_last_lr(), rtol=1e-12)
-        assert [g["lr"] for g in opt_o.param_groups] == pytest.approx(
-            [g["lr"] for g in opt_t.param_groups], rel=1e-12
-        )
-
-
-def test_scheduler_state_dict_and_errors() -> None:
-    opt = optim.SGD([_param([1.0])], lr=1.0)
-    sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
-    opt.step()
-    sched.step()
-    sd = sched.state_dict()
-    assert sd["last_epoch"] == 1 and "optimizer" not in sd
-    opt2 = optim.SGD([_param([1.0])], lr=1.0)
-    sched2 = optim.lr_scheduler.StepLR(opt2, step_size=1, gamma=0.5)
-    sched2.load_state_dict(sd)
-    assert sched2.last_epoch == 1
-    with pytest.raises(TypeError, match="is not an Optimizer"):
-        optim.lr_scheduler.StepLR(object(), 1)  # type: ignore[arg-type]
-    with pytest.raises(KeyError, match="initial_lr"):
-        optim.lr_scheduler.StepLR(optim.SGD([_param([1.0])], lr=1.0), 1, last_epoch=3)
 
 
 def test_gradient_on_another_backend_is_named() -> None:
