@@ -21,6 +21,7 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
+from .lbfgs import LBFGS
 from .nadam import NAdam
 from .optimizer import (
     Optimizer,
@@ -42,6 +43,7 @@ __all__ = [
     "Adamax",
     "NAdam",
     "RAdam",
+    "LBFGS",
     "lr_scheduler",
     "register_optimizer_step_pre_hook",
     "register_optimizer_step_post_hook",
