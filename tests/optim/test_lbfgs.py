@@ -115,3 +115,35 @@ def test_errors() -> None:
 
     with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
         opt.step(closure)
+
+
+def test_torch_state_dict_loads_and_continues_identically(
+    torch: Any, matches: Any, to_tensorplug: Any
+) -> None:
+    """Two steps in PyTorch; its state dict (curvature history, direction, step length),
+    tensors converted, loads here, and the next steps agree with PyTorch's."""
+    kwargs = {"line_search_fn": "strong_wolfe", "history_size": 4, "max_iter": 3}
+    shapes = [(4,), (1,)]
+    theirs = _start(torch, torch.nn.Parameter, shapes)
+    opt_t = torch.optim.LBFGS(theirs, **kwargs)
+
+    def closure(lib: Any, opt: Any, params: list[Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            opt.zero_grad()
+            loss = _regression(lib, params)
+            loss.backward()
+            return loss
+
+        return run
+
+    for _ in range(2):
+        opt_t.step(closure(torch, opt_t, theirs))
+    ours = [nn.Parameter(tp.tensor(q.detach().numpy().copy())) for q in theirs]
+    opt_o = optim.LBFGS(ours, **kwargs)
+    opt_o.load_state_dict(to_tensorplug(opt_t.state_dict()))
+    for step in range(3):
+        opt_o.step(closure(tp, opt_o, ours))
+        opt_t.step(closure(torch, opt_t, theirs))
+        for i, (p, q) in enumerate(zip(ours, theirs)):
+            matches(p.detach(), q.detach(), 1e-10, f"resumed step {step} param {i}")
+    assert opt_o.state_dict()["state"][0]["n_iter"] == opt_t.state_dict()["state"][0]["n_iter"]

@@ -26,7 +26,9 @@ class Adam(PerParameter):
     ``p`` by ``1 - lr * weight_decay`` instead of adding to ``g``, which is AdamW).
 
     ``foreach``, ``capturable`` and ``fused`` are accepted and change nothing (see
-    ``tensorplug.optim``); ``differentiable=True`` is refused.
+    ``tensorplug.optim``); ``differentiable=True`` is refused. Betas given as 0-d tensors
+    are used as numbers; PyTorch computes its bias corrections from them in the tensors'
+    dtype, so with float32 betas the two agree to about eight digits, not to the last bit.
     """
 
     def __init__(
