@@ -72,6 +72,13 @@ CASES: list[tuple[str, dict[str, Any]]] = [
                     "anneal_strategy": "linear", "three_phase": True}),
     ("OneCycleLR", {"max_lr": 0.5, "total_steps": 25, "pct_start": 0.5,
                     "cycle_momentum": False, "div_factor": 10.0, "final_div_factor": 100.0}),
+    ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 4}),
+    ("CyclicLR", {"base_lr": [0.01, 0.02], "max_lr": 0.1, "step_size_up": 3,
+                  "step_size_down": 5, "mode": "triangular2"}),
+    ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 2, "mode": "exp_range",
+                  "gamma": 0.9, "base_momentum": 0.7, "max_momentum": 0.95}),
+    ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 3, "cycle_momentum": False,
+                  "scale_fn": lambda x: 1 / (x + 1), "scale_mode": "iterations"}),
 ]  # fmt: skip
 
 
@@ -193,12 +200,13 @@ def _without_functions(state: dict[str, Any]) -> dict[str, Any]:
         lambda m, o: m.MultiStepLR(o, milestones=[2, 4]),
         lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2),
         lambda m, o: m.OneCycleLR(o, max_lr=1.0, total_steps=20),
+        lambda m, o: m.CyclicLR(o, 0.01, 0.1, step_size_up=3, mode="exp_range", gamma=0.9),
         lambda m, o: m.LambdaLR(o, _halve),
         lambda m, o: m.ReduceLROnPlateau(o, patience=0),
         _sequential,
         _chained,
     ],
-    ids=["StepLR", "MultiStepLR", "WarmRestarts", "OneCycleLR", "LambdaLR", "Plateau",
+    ids=["StepLR", "MultiStepLR", "WarmRestarts", "OneCycleLR", "CyclicLR", "LambdaLR", "Plateau",
          "SequentialLR", "ChainedScheduler"],
 )  # fmt: skip
 def test_state_dict_matches_torch_and_resumes(torch: Any, build: Callable[..., Any]) -> None:
@@ -295,6 +303,9 @@ def test_state_dict_round_trip_and_errors() -> None:
         (lambda m, o: m.OneCycleLR(o, 1.0, 10, anneal_strategy="x"), ValueError, "anneal_strategy"),
         (lambda m, o: m.OneCycleLR(o, [1.0, 2.0], 10), ValueError, "max_lr must have the same"),
         (lambda m, o: m.OneCycleLR(o, 1.0, 10), ValueError, "support momentum"),
+        (lambda m, o: m.CyclicLR(o, 0.1, 1.0, mode="x"), ValueError, "mode is invalid"),
+        (lambda m, o: m.CyclicLR(o, 0.1, 1.0), ValueError, "support momentum"),
+        (lambda m, o: m.CyclicLR(o, [0.1, 0.2], 1.0), ValueError, "base_lr must have"),
         (lambda m, o: m.ReduceLROnPlateau(o, factor=1.0), ValueError, "Factor should be < 1.0"),
         (lambda m, o: m.ReduceLROnPlateau(o, mode="up"), ValueError, "mode up is unknown"),
         (lambda m, o: m.ReduceLROnPlateau(o, threshold_mode="x"), ValueError, "threshold mode x"),

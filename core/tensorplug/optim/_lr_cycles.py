@@ -7,6 +7,9 @@ stepped once per batch.
 from __future__ import annotations
 
 import math
+import types
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ._lr_base import LRScheduler, format_param, group_values, set_group_value
@@ -79,6 +82,35 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         for group, lr in zip(self.optimizer.param_groups, values):
             set_group_value(group, "lr", lr)
         self._last_lr = group_values(self.optimizer, "lr")
+
+
+def _start_momentum(
+    optimizer: Optimizer, base_momentum: Any, max_momentum: Any, last_epoch: int
+) -> bool:
+    """Start a schedule that cycles momentum (or Adam's ``beta1``) at ``max_momentum``, and
+    keep both bounds in each group; return whether it is ``beta1`` that cycles."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(
+            "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
+        )
+    use_beta1 = "betas" in optimizer.defaults
+    max_momentums = format_param("max_momentum", optimizer, max_momentum)
+    base_momentums = format_param("base_momentum", optimizer, base_momentum)
+    if last_epoch == -1:
+        for m_momentum, b_momentum, group in zip(
+            max_momentums, base_momentums, optimizer.param_groups
+        ):
+            _set_momentum(group, m_momentum, use_beta1)
+            group["max_momentum"] = m_momentum
+            group["base_momentum"] = b_momentum
+    return use_beta1
+
+
+def _set_momentum(group: dict[str, Any], momentum: Any, use_beta1: bool) -> None:
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
 
 
 def _phases(total_steps: int, pct_start: float, three_phase: bool) -> list[dict[str, Any]]:
@@ -163,29 +195,8 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if self.cycle_momentum:
-            self._start_momentum(optimizer, base_momentum, max_momentum, last_epoch)
+            self.use_beta1 = _start_momentum(optimizer, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
-
-    def _start_momentum(
-        self, optimizer: Optimizer, base_momentum: Any, max_momentum: Any, last_epoch: int
-    ) -> None:
-        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-            raise ValueError(
-                "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
-            )
-        self.use_beta1 = "betas" in self.optimizer.defaults
-        max_momentums = format_param("max_momentum", optimizer, max_momentum)
-        base_momentums = format_param("base_momentum", optimizer, base_momentum)
-        if last_epoch == -1:
-            for m_momentum, b_momentum, group in zip(
-                max_momentums, base_momentums, optimizer.param_groups
-            ):
-                if self.use_beta1:
-                    group["betas"] = (m_momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = m_momentum
-                group["max_momentum"] = m_momentum
-                group["base_momentum"] = b_momentum
 
     def _anneal_func(self, start: Any, end: Any, pct: float) -> Any:
         if self._anneal_func_type == "cos":
@@ -222,8 +233,139 @@ class OneCycleLR(LRScheduler):
                     break
                 start_step = phase["end_step"]
             if self.cycle_momentum:
-                if self.use_beta1:
-                    group["betas"] = (computed, *group["betas"][1:])
-                else:
-                    group["momentum"] = computed
+                _set_momentum(group, computed, self.use_beta1)
         return lrs
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith, 2017): each lr goes from ``base_lr`` up to ``max_lr``
+    over ``step_size_up`` steps and back over ``step_size_down`` (default the same), the
+    cycle's height scaled by ``mode``: ``"triangular"`` (constant), ``"triangular2"``
+    (halved each cycle), ``"exp_range"`` (``gamma ** step``) or a custom ``scale_fn`` of the
+    cycle or step number (``scale_mode``). Momentum (or ``beta1``) moves the opposite way
+    between ``max_momentum`` and ``base_momentum``. Step once per batch.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> opt = tp.optim.SGD([tp.nn.Parameter(tp.zeros(1))], lr=0.1, momentum=0.9)
+        >>> sched = tp.optim.lr_scheduler.CyclicLR(opt, 0.1, 0.5, step_size_up=2)
+        >>> lrs = []
+        >>> for _ in range(4):
+        ...     opt.step()
+        ...     sched.step()
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [0.3, 0.5, 0.3, 0.1]
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        base_lr: float | list[float],
+        max_lr: float | list[float],
+        step_size_up: int = 2000,
+        step_size_down: int | None = None,
+        mode: str = "triangular",
+        gamma: float = 1.0,
+        scale_fn: Callable[[float], float] | None = None,
+        scale_mode: str = "cycle",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.8,
+        max_momentum: float | list[float] = 0.9,
+        last_epoch: int = -1,
+    ) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        base_lrs = format_param("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                set_group_value(group, "lr", lr)
+        self.max_lrs = format_param("max_lr", optimizer, max_lr)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if mode not in ["triangular", "triangular2", "exp_range"] and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_ref: Callable[[float], float]
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1 = _start_momentum(optimizer, base_momentum, max_momentum, last_epoch)
+            self.base_momentums = format_param("base_momentum", optimizer, base_momentum)
+            self.max_momentums = format_param("max_momentum", optimizer, max_momentum)
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self) -> None:
+        if self._scale_fn_custom is not None:
+            return
+        if self.mode == "triangular":
+            self._scale_fn_ref = _constant
+            self.scale_mode = "cycle"
+        elif self.mode == "triangular2":
+            self._scale_fn_ref = _halving
+            self.scale_mode = "cycle"
+        elif self.mode == "exp_range":
+            self._scale_fn_ref = partial(_power, self.gamma)
+            self.scale_mode = "iterations"
+
+    def scale_fn(self, x: float) -> float:
+        """The height of the cycle ``x`` (or of step ``x``), relative to the first's."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        return self._scale_fn_ref(x)
+
+    def get_lr(self) -> list[Any]:
+        """The lr of each group at this step; also sets its momentum (or ``beta1``) when
+        ``cycle_momentum``."""
+        self._warn_if_called_outside_step()
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [b + (m - b) * scale_factor * scale for b, m in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            bounds = zip(self.base_momentums, self.max_momentums, self.optimizer.param_groups)
+            for low, high, group in bounds:
+                _set_momentum(group, high - (high - low) * scale_factor * scale, self.use_beta1)
+        return lrs
+
+    def state_dict(self) -> dict[str, Any]:
+        """The attributes but the optimizer and the scale function (a callable object's
+        ``__dict__`` is kept, a plain function's is not)."""
+        state = super().state_dict()
+        state.pop("_scale_fn_ref", None)
+        fn = state.pop("_scale_fn_custom")
+        state["_scale_fn_custom"] = None
+        if fn is not None and not isinstance(fn, types.FunctionType):
+            state["_scale_fn_custom"] = fn.__dict__.copy()
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what ``state_dict`` saved."""
+        fn = state_dict.pop("_scale_fn_custom")
+        super().load_state_dict(state_dict)
+        if fn is not None and self._scale_fn_custom is not None:
+            self._scale_fn_custom.__dict__.update(fn)
+        self._init_scale_fn()
+
+
+def _constant(x: float) -> float:
+    return 1.0
+
+
+def _halving(x: float) -> float:
+    return float(1 / (2.0 ** (x - 1)))
+
+
+def _power(gamma: float, x: float) -> float:
+    return float(gamma**x)

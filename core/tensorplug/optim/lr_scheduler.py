@@ -1,9 +1,10 @@
 """Learning-rate schedules with PyTorch's names, arguments, recurrences and state dicts.
 
-Call ``scheduler.step()`` once per epoch (``OneCycleLR``, ``CosineAnnealingWarmRestarts``:
-per batch if you like), after ``optimizer.step()``; ``ReduceLROnPlateau.step(metric)`` takes
-the monitored value. ``get_last_lr()`` gives the learning rates the last step set. A scheduler
-stepped before its optimizer warns, as PyTorch's does.
+Call ``scheduler.step()`` once per epoch (``OneCycleLR``, ``CyclicLR``,
+``CosineAnnealingWarmRestarts``: per batch if you like), after ``optimizer.step()``;
+``ReduceLROnPlateau.step(metric)`` takes the monitored value. ``get_last_lr()`` gives the
+learning rates the last step set. A scheduler stepped before its optimizer warns, as
+PyTorch's does.
 
 Example:
     >>> import tensorplug as tp
@@ -20,7 +21,7 @@ from ._lr_base import EPOCH_DEPRECATION_WARNING as EPOCH_DEPRECATION_WARNING
 from ._lr_base import LRScheduler
 from ._lr_base import _LRScheduler as _LRScheduler
 from ._lr_combined import ChainedScheduler, ReduceLROnPlateau, SequentialLR
-from ._lr_cycles import CosineAnnealingWarmRestarts, OneCycleLR
+from ._lr_cycles import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from ._lr_schedules import (
     ConstantLR,
     CosineAnnealingLR,
@@ -44,6 +45,7 @@ __all__ = [
     "SequentialLR",
     "CosineAnnealingLR",
     "ChainedScheduler",
+    "CyclicLR",
     "ReduceLROnPlateau",
     "CosineAnnealingWarmRestarts",
     "OneCycleLR",
