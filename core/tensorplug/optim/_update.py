@@ -106,15 +106,19 @@ def decay_weights(p: Tensor, g: Array, group: dict[str, Any]) -> Array:
     return g
 
 
-def adam_moments(p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> tuple[float, Array]:
+def adam_moments(
+    p: Tensor, state: dict[str, Any], group: dict[str, Any]
+) -> tuple[float, Array, float, float]:
     """The start of an Adam-family step: count it, take the gradient (negated to maximize,
     weight decay applied) and move Adam's moments, ``m = lerp(m, g, 1 - beta1)`` and
-    ``v = beta2 v + (1 - beta2) g^2``. Returns the step number and the gradient used."""
-    beta1, beta2 = (as_float(b) for b in group["betas"])
+    ``v = beta2 v + (1 - beta2) g^2``. Returns the step number, the gradient used and the
+    betas as numbers."""
+    b1, b2 = group["betas"]
+    beta1, beta2 = as_float(b1), as_float(b2)
     t = bump(state)
     k = p._backend.k
     g = decay_weights(p, grad_of(p, group["maximize"]), group)
     m, v = state["exp_avg"], state["exp_avg_sq"]
     write(m, lerp(k, m._data, g, 1 - beta1))
     write(v, addcmul(k, k.mul(v._data, beta2), 1 - beta2, g, g))
-    return t, g
+    return t, g, beta1, beta2

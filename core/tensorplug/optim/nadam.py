@@ -79,9 +79,8 @@ class NAdam(PerParameter):
 
     @staticmethod
     def _update(p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        beta1, beta2 = (as_float(b) for b in group["betas"])
         lr, eps, psi = group["lr"], group["eps"], group["momentum_decay"]
-        t, g = adam_moments(p, state, group)
+        t, g, beta1, beta2 = adam_moments(p, state, group)
         k = p._backend.k
         bias_correction2 = 1 - beta2**t
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * psi)))

@@ -59,9 +59,8 @@ class RAdam(PerParameter):
 
     @staticmethod
     def _update(p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        beta1, beta2 = (as_float(b) for b in group["betas"])
         lr, eps = group["lr"], group["eps"]
-        t = adam_moments(p, state, group)[0]
+        t, _, beta1, beta2 = adam_moments(p, state, group)
         k = p._backend.k
         m, v = state["exp_avg"], state["exp_avg_sq"]
         bias_correction1 = 1 - beta1**t
