@@ -55,6 +55,11 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
     ("RAdam", {"maximize": True}),
     ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "maximize": True}),
+    ("Rprop", {}),
+    ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.2), "maximize": True}),
+    ("ASGD", {}),
+    ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 5, "weight_decay": 0.1}),
+    ("ASGD", {"t0": 0, "maximize": True}),
     # Implementation choices PyTorch offers are accepted (PyTorch's for-loop update, which
     # its multi-tensor and fused CPU kernels also give in float64).
     ("SGD", {"lr": 0.1, "momentum": 0.9, "foreach": False}),
@@ -149,10 +154,10 @@ def test_param_groups_with_own_options_match_torch(
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad",
-                                  "Adamax", "NAdam", "RAdam"])  # fmt: skip
+                                  "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"])  # fmt: skip
 def test_float32_matches_torch(torch: Any, matches: Any, name: str) -> None:
     ours, theirs = _params(torch, "float32")
-    kwargs = {"lr": 0.01, "weight_decay": 0.1}
+    kwargs = {"lr": 0.01, **({} if name == "Rprop" else {"weight_decay": 0.1})}
     opt_o, opt_t = run_both(torch, matches, name, ours, theirs, ours, theirs, kwargs, rtol=2e-6)
     matches(opt_o.state_dict(), opt_t.state_dict(), 2e-6, f"{name} state_dict")
 
@@ -208,6 +213,8 @@ RESUMED = [
     ("Adamax", {}),
     ("NAdam", {"decoupled_weight_decay": True, "weight_decay": 0.1}),
     ("RAdam", {}),
+    ("Rprop", {"etas": (0.4, 1.3)}),
+    ("ASGD", {"t0": 3, "lambd": 0.01}),
 ]
 
 
@@ -289,6 +296,8 @@ BAD_ARGUMENTS: list[tuple[str, dict[str, Any]]] = [
     ("Adamax", {"betas": (0.9, 1.0)}), ("Adamax", {"eps": -1}),
     ("NAdam", {"momentum_decay": -1}), ("NAdam", {"betas": (-0.1, 0.9)}),
     ("RAdam", {"betas": (0.9, 1.0)}), ("RAdam", {"weight_decay": -1}), ("LBFGS", {"lr": -1}),
+    ("Rprop", {"lr": -1}), ("Rprop", {"etas": (1.1, 1.2)}), ("Rprop", {"etas": (0.5, 0.9)}),
+    ("ASGD", {"lr": -1}), ("ASGD", {"weight_decay": -1}),
 ]  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
+from .asgd import ASGD
 from .lbfgs import LBFGS
 from .nadam import NAdam
 from .optimizer import (
@@ -30,6 +31,7 @@ from .optimizer import (
 )
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = [
@@ -44,6 +46,8 @@ __all__ = [
     "NAdam",
     "RAdam",
     "LBFGS",
+    "Rprop",
+    "ASGD",
     "lr_scheduler",
     "register_optimizer_step_pre_hook",
     "register_optimizer_step_post_hook",
