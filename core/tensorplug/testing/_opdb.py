@@ -139,9 +139,9 @@ def _more_errors() -> dict[str, list[ErrorInput]]:
             e("float_indices", (one(2), one((3, 2))), RuntimeError, "integer tensor"),
         ],
         "max_pool2d": [
-            e("kernel_too_big", (one((1, 1, 2, 2)), 3), ValueError, "smaller than the kernel")
+            e("kernel_too_big", (one((1, 1, 2, 2)), 3), RuntimeError, "Output size is too small")
         ],
-        "unfold": [e("3d_input", (one((3, 4, 4)), 2), ValueError, "expected a 4-D input")],
+        "unfold": [e("5d_input", (one((1, 3, 4, 4, 4)), 2), RuntimeError, "Expected 3D or 4D")],
         "binary_cross_entropy": [
             e("input_out_of_range", (one(1) * 1.5, one(1)), RuntimeError, "between 0 and 1")
         ],
