@@ -157,7 +157,7 @@ class _AdaptiveMaxTap(Node):
 
     @staticmethod
     def forward(k: Any, x: Any, rows: tuple[Any, ...], cols: tuple[Any, ...]) -> Any:
-        return k.argmax(_bin_values(k, x, rows, cols), 2, False)
+        return k.argmax(_bin_values(k, x, rows, cols), len(x.shape) - 2, False)
 
 
 class AdaptiveMaxPool2DBackward0(Node):
@@ -167,7 +167,7 @@ class AdaptiveMaxPool2DBackward0(Node):
 
     @staticmethod
     def forward(k: Any, x: Any, tap: Any, rows: tuple[Any, ...], cols: tuple[Any, ...]) -> Any:
-        return k.amax(_bin_values(k, x, rows, cols), (2,), False)
+        return k.amax(_bin_values(k, x, rows, cols), (len(x.shape) - 2,), False)
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, grad: Array, tap: Array) -> tuple[Array, None]:
@@ -192,8 +192,8 @@ def _bin_values(k: Any, x: Any, rows: tuple[Any, ...], cols: tuple[Any, ...]) ->
         xr = _along(k, x, mh, -2)
         for mw in cols:
             parts.append(_along(k, xr, mw, -1))
-    n, c, oh, ow = parts[0].shape
-    return k.concat([k.reshape(p, (n, c, 1, oh, ow)) for p in parts], 2)
+    *lead, oh, ow = parts[0].shape
+    return k.concat([k.reshape(p, (*lead, 1, oh, ow)) for p in parts], len(lead))
 
 
 def _batched(op: str, input: Tensor, dims: int) -> tuple[Tensor, bool]:
@@ -360,7 +360,14 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
         tensor([[[7.5000]]])
     """
     plans = adaptive_plans("adaptive_avg_pool2d", input, output_size, 2)
+    if len(plans) == 2 and input.shape[-2:] != (1, 1) and _is_one(output_size):
+        return input.mean((-2, -1), keepdim=True)  # as PyTorch's (a MeanBackward1 node)
     return resample(AdaptiveAvgPool2DBackward0, input, plans)
+
+
+def _is_one(output_size: Any) -> bool:
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    return tuple(sizes) == (1, 1)
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
@@ -399,27 +406,24 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
         >>> tp.nn.functional.adaptive_max_pool2d(tp.arange(16.0).reshape(1, 4, 4), 1)
         tensor([[[15.]]])
     """
-    x, unbatched = _batched("adaptive_max_pool2d", input, 2)
+    x, _ = _batched("adaptive_max_pool2d", input, 2)
     if not x.dtype.is_floating_point:
-        raise RuntimeError(f"\"adaptive_max_pool2d\" not implemented for '{x.dtype.name}'")
+        raise RuntimeError(f'"adaptive_max_pool2d" not implemented for \'{x.dtype.name}\'')
     sizes = list(output_size) if isinstance(output_size, (tuple, list)) else [output_size] * 2
     if len(sizes) != 2:
         raise RuntimeError(
             f"adaptive_max_pool2d(): internal error: output_size.size() must be 2, got "
             f"{output_size!r}"
         )
-    sizes = [x.shape[d] if s is None else int(s) for d, s in zip((-2, -1), sizes)]
+    sizes = [input.shape[d] if s is None else int(s) for d, s in zip((-2, -1), sizes)]
     if min(sizes) < 0:
         raise RuntimeError("adaptive_max_pool2d(): elements of output_size must be non-negative")
-    maps = _bin_maps(x, sizes)
-    tap = _index_result(unary(_AdaptiveMaxTap, x, maps.rows, maps.cols))
-    out = nary(AdaptiveMaxPool2DBackward0, (x, tap), maps.rows, maps.cols)
-    if unbatched:
-        out = out.squeeze(0)
+    maps = _bin_maps(input, sizes)
+    tap = _index_result(unary(_AdaptiveMaxTap, input, maps.rows, maps.cols))
+    out = nary(AdaptiveMaxPool2DBackward0, (input, tap), maps.rows, maps.cols)
     if not return_indices:
         return out
-    idx = _adaptive_indices(x, tap, sizes)
-    return out, idx.squeeze(0) if unbatched else idx
+    return out, _adaptive_indices(input, tap, sizes)
 
 
 def _adaptive_indices(x: Tensor, tap: Tensor, sizes: list[int]) -> Tensor:
