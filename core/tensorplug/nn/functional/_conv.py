@@ -31,10 +31,13 @@ class ConvSpec(NamedTuple):
     bias: bool
 
 
-def _correlate(ops: KernelOps, x: Array, w: Array, g: Geometry, groups: int) -> Array:
-    """``(N, C, *g.size)`` with weight ``(O, C / groups, *kernel)`` -> ``(N, O, *g.out)``."""
+def _correlate(
+    ops: KernelOps, x: Array, w: Array, g: Geometry, groups: int, cols: Array | None = None
+) -> Array:
+    """``(N, C, *g.size)`` with weight ``(O, C / groups, *kernel)`` -> ``(N, O, *g.out)``
+    (``cols``: ``im2col`` of ``x``, when the caller has it)."""
     n, o = x.shape[0], w.shape[0]
-    cols = im2col(ops, x, g)  # (N, C * taps, L)
+    cols = im2col(ops, x, g) if cols is None else cols  # (N, C * taps, L)
     if groups == 1:
         out = ops.matmul(ops.reshape(w, (o, cols.shape[1])), cols)
     else:
@@ -55,12 +58,11 @@ def _correlate_t(ops: KernelOps, x: Array, w: Array, g: Geometry, groups: int) -
 
 
 def _weight_grad(
-    ops: KernelOps, a: Array, b: Array, g: Geometry, groups: int, shape: tuple[int, ...]
+    ops: KernelOps, a: Array, cols: Array, g: Geometry, groups: int, shape: tuple[int, ...]
 ) -> Array:
-    """``sum_n a[n] @ im2col(b)[n]^T`` per group: the weight's gradient, ``a`` being the small
-    side (``(N, A, *g.out)``) and ``b`` the large one (``(N, B, *g.size)``)."""
+    """``sum_n a[n] @ cols[n]^T`` per group: the weight's gradient, ``a`` being the small side
+    (``(N, A, *g.out)``) and ``cols`` the ``im2col`` of the large one (``(N, B, *g.size)``)."""
     n, ca = a.shape[0], a.shape[1]
-    cols = im2col(ops, b, g)
     per = cols.shape[1] // groups
     cols = ops.permute(ops.reshape(cols, (n, groups, per, g.windows)), (0, 1, 3, 2))
     prod = ops.matmul(ops.reshape(a, (n, groups, ca // groups, g.windows)), cols)
@@ -96,12 +98,16 @@ class ConvolutionBackward0(Node):
         geom, groups = spec.geom, spec.groups
         need = ctx.needs_input_grad
         gx = gw = None
+        # The windows of the larger side (g, when transposed: both gradients use them).
+        cols = im2col(ops, g if spec.transposed else x, geom) if need[1] else None
         if need[0]:
-            back = _correlate if spec.transposed else _correlate_t
-            gx = back(ops, g, w, geom, groups)
+            if spec.transposed:
+                gx = _correlate(ops, g, w, geom, groups, cols)
+            else:
+                gx = _correlate_t(ops, g, w, geom, groups)
         if need[1]:
-            a, b = (x, g) if spec.transposed else (g, x)
-            gw = _weight_grad(ops, a, b, geom, groups, ctx.shapes[1])
+            assert cols is not None
+            gw = _weight_grad(ops, x if spec.transposed else g, cols, geom, groups, ctx.shapes[1])
         if not spec.bias:
             return gx, gw
         gb = ops.sum(g, (0, *range(2, len(g.shape))), False) if need[2] else None

@@ -408,7 +408,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     """
     x, _ = _batched("adaptive_max_pool2d", input, 2)
     if not x.dtype.is_floating_point:
-        raise RuntimeError(f'"adaptive_max_pool2d" not implemented for \'{x.dtype.name}\'')
+        raise RuntimeError(f"\"adaptive_max_pool2d\" not implemented for '{x.dtype.name}'")
     sizes = list(output_size) if isinstance(output_size, (tuple, list)) else [output_size] * 2
     if len(sizes) != 2:
         raise RuntimeError(

@@ -14,9 +14,9 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
-from ..._contract import Array, KernelOps
+from ..._contract import Array, BackendOps, KernelOps
 from ..._dispatch import unary
 from ..._graph import Node
 from ..._tensor import Tensor
@@ -138,22 +138,35 @@ def im2col(ops: KernelOps, x: Array, g: Geometry) -> Array:
 
 
 def col2im(ops: KernelOps, cols: Array, g: Geometry) -> Array:
-    """The adjoint of ``im2col``: ``(N, C * taps, count)`` -> ``(N, C, *size)``, each column's
-    values added back at the places its window read (what fell on padding is dropped)."""
+    """The adjoint of ``im2col``: ``(N, C * taps, windows)`` -> ``(N, C, *size)``, each
+    column's values added back at the places its window read (what fell on padding is
+    dropped)."""
     n, c = cols.shape[0], cols.shape[1] // g.taps
     padded = (n, c, *g.padded)
     if g.taps == 1 and all(s == 1 for s in g.stride) and g.padded == g.out:
         acc = ops.reshape(cols, padded)
     else:
         cols = ops.reshape(cols, (n, c, g.taps, *g.out))
-        acc = None
-        for t, offset in enumerate(g.offsets()):
-            part = ops.getitem(cols, (slice(None), slice(None), t))
-            back = ops.index_grad(part, padded, g.window(offset), False)
-            acc = back if acc is None else ops.add(acc, back)
+        parts = [ops.getitem(cols, (slice(None), slice(None), t)) for t in range(g.taps)]
+        if _writable(ops):  # raw kernels: one buffer, each part added into its window
+            acc = ops.full(padded, 0, ops.dtype_of(cols))
+            for part, offset in zip(parts, g.offsets()):
+                win = g.window(offset)
+                ops.setitem(acc, win, ops.add(ops.getitem(acc, win), part))
+        else:  # recorded ops (a second derivative): each part placed, then summed
+            acc = None
+            for part, offset in zip(parts, g.offsets()):
+                back = ops.index_grad(part, padded, g.window(offset), False)
+                acc = back if acc is None else ops.add(acc, back)
     if any(g.pad_lo) or any(g.pad_hi):
         acc = ops.getitem(acc, g.inner())
     return acc
+
+
+def _writable(ops: KernelOps) -> TypeGuard[BackendOps]:
+    """Whether ``ops`` are a backend's raw kernels (which write in place), not the recorded
+    tensor ops of a backward that builds a graph."""
+    return hasattr(ops, "setitem")
 
 
 # fmt: off
