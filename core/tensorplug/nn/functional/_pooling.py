@@ -37,27 +37,25 @@ def pool_geometry(
 ) -> Geometry:
     """The windows of a 2-D pool over ``x`` ``(N, C, H, W)``, PyTorch's output size and
     errors (``ceil_mode``: a last window that starts inside the input or its left padding)."""
-    kernel = ntuple(kernel_size, 2, "kernel_size", op)
+    ksize = ntuple(kernel_size, 2, "kernel_size", op)
     st = (
-        kernel
-        if stride is None or stride == [] or stride == ()
-        else ntuple(stride, 2, "stride", op)
+        ksize if stride is None or stride == [] or stride == () else ntuple(stride, 2, "stride", op)
     )
     pad = ntuple(padding, 2, "padding", op)
     dil = ntuple(dilation, 2, "dilation", op)
-    if min(kernel) <= 0 or min(st) <= 0 or min(dil) <= 0:
+    if min(ksize) <= 0 or min(st) <= 0 or min(dil) <= 0:
         raise RuntimeError(
             f"{op}(): kernel_size, stride and dilation must be greater than zero, but got "
-            f"kernel_size={list(kernel)}, stride={list(st)} and dilation={list(dil)}"
+            f"kernel_size={list(ksize)}, stride={list(st)} and dilation={list(dil)}"
         )
-    if any(p < 0 or p > k // 2 for p, k in zip(pad, kernel)):
+    if any(p < 0 or p > k // 2 for p, k in zip(pad, ksize)):
         raise RuntimeError(
-            f"{op}(): pad should be at most half of effective kernel size, but got "
-            f"pad={list(pad)}, kernel_size={list(kernel)} and dilation={list(dil)}"
+            f"{op}(): pad should be at most half of effective ksize size, but got "
+            f"pad={list(pad)}, kernel_size={list(ksize)} and dilation={list(dil)}"
         )
     size = tuple(x.shape[2:])
     outs, his = [], []
-    for n, k, s, p, d in zip(size, kernel, st, pad, dil):
+    for n, k, s, p, d in zip(size, ksize, st, pad, dil):
         span = n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil else 0)
         o = span // s + 1 if span >= 0 else 0
         if ceil and o > 0 and (o - 1) * s >= n + p:
@@ -69,7 +67,7 @@ def pool_geometry(
             f"{op}(): Given input size: ({'x'.join(map(str, x.shape[1:]))}). Calculated output "
             f"size: ({'x'.join(map(str, (x.shape[1], *outs)))}). Output size is too small"
         )
-    return Geometry(kernel, dil, st, pad, tuple(his), size, tuple(outs))
+    return Geometry(ksize, dil, st, pad, tuple(his), size, tuple(outs))
 
 
 def _taps(k: Any, x: Array, g: Geometry) -> Array:
@@ -268,8 +266,8 @@ def max_pool1d(
         tensor([[3., 2.]])
     """
     _batched("max_pool1d", input, 1)
-    k, s, p, d = _one("max_pool1d", kernel_size, stride, padding, dilation)
-    res = max_pool2d(input.unsqueeze(-2), k, s, p, d, ceil_mode, return_indices)
+    ks, s, p, d = _one("max_pool1d", kernel_size, stride, padding, dilation)
+    res = max_pool2d(input.unsqueeze(-2), ks, s, p, d, ceil_mode, return_indices)
     if return_indices:
         return res[0].squeeze(-2), res[1].squeeze(-2)
     return res.squeeze(-2)
@@ -277,11 +275,11 @@ def max_pool1d(
 
 def _one(op: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> tuple[Any, ...]:
     """1-D pooling arguments as the 2-D ones over a height-1 input."""
-    k = ntuple(kernel_size, 1, "kernel_size", op)
-    s = k if stride is None or stride == [] or stride == () else ntuple(stride, 1, "stride", op)
+    ks = ntuple(kernel_size, 1, "kernel_size", op)
+    s = ks if stride is None or stride == [] or stride == () else ntuple(stride, 1, "stride", op)
     p = ntuple(padding, 1, "padding", op)
     d = ntuple(dilation, 1, "dilation", op)
-    return (1, k[0]), (1, s[0]), (0, p[0]), (1, d[0])
+    return (1, ks[0]), (1, s[0]), (0, p[0]), (1, d[0])
 
 
 def avg_pool2d(
@@ -345,8 +343,8 @@ def avg_pool1d(
         tensor([[2., 1.]])
     """
     _batched("avg_pool1d", input, 1)
-    k, s, p, _ = _one("avg_pool1d", kernel_size, stride, padding, 1)
-    out = avg_pool2d(input.unsqueeze(-2), k, s, p, ceil_mode, count_include_pad)
+    ks, s, p, _ = _one("avg_pool1d", kernel_size, stride, padding, 1)
+    out = avg_pool2d(input.unsqueeze(-2), ks, s, p, ceil_mode, count_include_pad)
     return out.squeeze(-2)
 
 
