@@ -23,12 +23,18 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 class ConvSpec(NamedTuple):
     """A convolution's windows (``geom``: over the input, or over the output when
-    ``transposed``), its ``groups``, and whether a bias is the node's third input."""
+    ``transposed``), its ``groups``, and whether a bias is the node's third input.
+
+    ``flipped``: a transposed convolution of stride 1 computed as the plain one with the
+    weight flipped (``_flip``) over these windows of its input (fewer, larger products than
+    the transpose's ``col2im``).
+    """
 
     geom: Geometry
     groups: int
     transposed: bool
     bias: bool
+    flipped: Geometry | None = None
 
 
 def _correlate(
@@ -69,6 +75,17 @@ def _weight_grad(
     return ops.reshape(ops.sum(prod, (0,), False), shape)
 
 
+def _flip(ops: KernelOps, w: Array, groups: int) -> Array:
+    """``(G * a, b, *kernel)`` -> ``(G * b, a, *kernel)``: each group's two channel dims
+    swapped and the kernel reversed in every spatial dim (its own inverse): the weight of
+    the plain convolution that is a stride-1 transposed one."""
+    a, b, kernel = w.shape[0] // groups, w.shape[1], tuple(w.shape[2:])
+    spatial = tuple(range(3, 3 + len(kernel)))
+    w = ops.permute(ops.reshape(w, (groups, a, b, *kernel)), (0, 2, 1, *spatial))
+    w = ops.reshape(w, (groups * b, a, *kernel))
+    return ops.getitem(w, (slice(None), slice(None), *(slice(None, None, -1) for _ in kernel)))
+
+
 def _add_bias(ops: KernelOps, out: Array, b: Array) -> Array:
     return ops.add(out, ops.reshape(b, (1, b.shape[0]) + (1,) * (len(out.shape) - 2)))
 
@@ -86,8 +103,11 @@ class ConvolutionBackward0(Node):
     @staticmethod
     def forward(k: Any, x: Any, w: Any, *rest: Any) -> Any:
         spec: ConvSpec = rest[-1]
-        fwd = _correlate_t if spec.transposed else _correlate
-        out = fwd(k, x, w, spec.geom, spec.groups)
+        if spec.flipped is not None:
+            out = _correlate(k, x, _flip(k, w, spec.groups), spec.flipped, spec.groups)
+        else:
+            fwd = _correlate_t if spec.transposed else _correlate
+            out = fwd(k, x, w, spec.geom, spec.groups)
         return _add_bias(k, out, rest[0]) if spec.bias else out
 
     @staticmethod
@@ -95,6 +115,8 @@ class ConvolutionBackward0(Node):
         ctx: Node, ops: KernelOps, g: Array, x: Array, w: Array
     ) -> tuple[Array | None, ...]:
         spec: ConvSpec = ctx.args[0]
+        if spec.flipped is not None:
+            return _flipped_backward(ctx, ops, g, x, w, spec, spec.flipped)
         geom, groups = spec.geom, spec.groups
         need = ctx.needs_input_grad
         gx = gw = None
@@ -110,9 +132,29 @@ class ConvolutionBackward0(Node):
             gw = _weight_grad(ops, x if spec.transposed else g, cols, geom, groups, ctx.shapes[1])
         if not spec.bias:
             return gx, gw
-        gb = ops.sum(g, (0, *range(2, len(g.shape))), False) if need[2] else None
-        return gx, gw, gb
+        return gx, gw, _bias_grad(ops, g) if need[2] else None
 # fmt: on
+
+
+def _bias_grad(ops: KernelOps, g: Array) -> Array:
+    return ops.sum(g, (0, *range(2, len(g.shape))), False)
+
+
+def _flipped_backward(
+    ctx: Node, ops: KernelOps, g: Array, x: Array, w: Array, spec: ConvSpec, geom: Geometry
+) -> tuple[Array | None, ...]:
+    """``ConvolutionBackward0``'s gradients for a transposed convolution computed as the
+    plain one with the flipped weight: the plain one's gradients, the weight's flipped back."""
+    need, groups = ctx.needs_input_grad, spec.groups
+    gx = _correlate_t(ops, g, _flip(ops, w, groups), geom, groups) if need[0] else None
+    gw = None
+    if need[1]:
+        flipped_shape = (w.shape[1] * groups, w.shape[0] // groups, *w.shape[2:])
+        gw = _weight_grad(ops, g, im2col(ops, x, geom), geom, groups, flipped_shape)
+        gw = _flip(ops, gw, groups)
+    if not spec.bias:
+        return gx, gw
+    return gx, gw, _bias_grad(ops, g) if need[2] else None
 
 
 def _check_operands(
@@ -261,7 +303,13 @@ def _conv_transpose(
             f"padding={list(pad)} gives an output of size {list(size)}, which is too small"
         )
     geom = Geometry(kernel, dil, st, pad, pad, size, tuple(x.shape[2:]))
-    spec = ConvSpec(geom, groups, True, bias is not None)
+    flipped = None
+    reach = [d * (k - 1) for d, k in zip(dil, kernel)]
+    if all(s == 1 for s in st) and all(p <= r for p, r in zip(pad, reach)):
+        lo = tuple(r - p for r, p in zip(reach, pad))
+        hi = tuple(a + e for a, e in zip(lo, extra))
+        flipped = sliding(op, tuple(x.shape[2:]), kernel, dil, st, lo, hi)
+    spec = ConvSpec(geom, groups, True, bias is not None, flipped)
     inputs = (x, weight) if bias is None else (x, weight, bias)
     out = nary(ConvolutionBackward0, inputs, spec)
     return out.squeeze(0) if unbatched else out
