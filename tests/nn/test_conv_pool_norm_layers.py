@@ -41,6 +41,13 @@ CASES: list[tuple[str, tuple[Any, ...], dict[str, Any], tuple[int, ...]]] = [
     ("Upsample", (), {"scale_factor": 2, "mode": "bilinear", "align_corners": True},
      (2, 4, 3, 3)),
     ("Upsample", (), {"size": (5, 4), "mode": "bicubic"}, (2, 4, 3, 3)),
+    ("UpsamplingNearest2d", (), {"scale_factor": 2}, (2, 4, 3, 3)),
+    ("UpsamplingBilinear2d", (), {"size": 5}, (2, 4, 3, 3)),
+    ("ZeroPad2d", ((1, 2, 0, 3),), {}, (2, 3, 4)),
+    ("ConstantPad1d", (2, 1.5), {}, (2, 3, 4)),
+    ("ReflectionPad2d", (2,), {}, (2, 3, 4, 5)),
+    ("ReplicationPad1d", ((1, 3),), {}, (2, 3, 4)),
+    ("CircularPad2d", ((1, 0, 2, 1),), {}, (1, 2, 3, 4)),
 ]  # fmt: skip
 
 

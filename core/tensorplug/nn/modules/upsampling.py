@@ -1,4 +1,5 @@
-"""``Upsample``: ``nn.functional.interpolate`` as a layer."""
+"""``Upsample`` (``nn.functional.interpolate`` as a layer) and its fixed-mode forms
+``UpsamplingNearest2d`` and ``UpsamplingBilinear2d`` (``align_corners=True``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from ..._tensor import Tensor
 from .. import functional as F
 from .module import Module
 
-__all__ = ["Upsample"]
+__all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
 
 
 class Upsample(Module):
@@ -50,3 +51,17 @@ class Upsample(Module):
             else f"size={self.size!r}"
         )  # fmt: skip
         return f"{info}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample`` with ``mode="nearest"``."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample`` with ``mode="bilinear"`` and ``align_corners=True``, as PyTorch's."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
