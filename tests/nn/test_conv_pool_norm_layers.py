@@ -38,6 +38,7 @@ CASES: list[tuple[str, tuple[Any, ...], dict[str, Any], tuple[int, ...]]] = [
     ("AdaptiveAvgPool1d", (4,), {}, (2, 4, 9)),
     ("AdaptiveAvgPool2d", ((2, 3),), {}, (2, 4, 9, 7)),
     ("AdaptiveMaxPool2d", (3,), {}, (2, 4, 9, 7)),
+    ("AdaptiveMaxPool1d", (3,), {}, (2, 4, 7)),
     ("Upsample", (), {"scale_factor": 2, "mode": "bilinear", "align_corners": True},
      (2, 4, 3, 3)),
     ("Upsample", (), {"size": (5, 4), "mode": "bicubic"}, (2, 4, 3, 3)),

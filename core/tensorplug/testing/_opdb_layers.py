@@ -381,7 +381,7 @@ def _adaptive_ref(kind: str, dims: int) -> Any:
                 t = flat.argmax(-1)
                 out[..., i, j] = flat.max(-1)
                 idx[..., i, j] = (a + t // (e - c)) * xs.shape[-1] + c + t % (e - c)
-        out = out if dims == 2 else out[..., 0]
+        out, idx = (out, idx) if dims == 2 else (out[..., 0], idx[..., 0])
         return (out, idx) if return_indices else out
 
     return ref
@@ -400,7 +400,8 @@ def _adaptive_samples(kind: str, dims: int) -> Any:
         if dims == 2:
             yield S("keep_one_dim", (x(1, 2, *sp), (None, 2)))
         if kind == "max":
-            yield S("return_indices", (x(1, 2, 5, 6), (2, 4)), {"return_indices": True})
+            shape, size = ((1, 2, 5, 6), (2, 4)) if dims == 2 else ((1, 2, 9), 4)
+            yield S("return_indices", (x(*shape), size), {"return_indices": True})
 
     return gen
 
@@ -509,6 +510,8 @@ def layer_ops() -> list[OpInfo]:
         _entry("avg_pool1d", _avg_pool1d_ref, _pool1d_samples("avg")),
         _entry("adaptive_avg_pool1d", _adaptive_ref("avg", 1), _adaptive_samples("avg", 1)),
         _entry("adaptive_avg_pool2d", _adaptive_ref("avg", 2), _adaptive_samples("avg", 2)),
+        _entry("adaptive_max_pool1d", _adaptive_ref("max", 1), _adaptive_samples("max", 1),
+               grad_outputs=lambda out: out[0] if isinstance(out, tuple) else out),
         _entry("adaptive_max_pool2d", _adaptive_ref("max", 2), _adaptive_samples("max", 2),
                grad_outputs=lambda out: out[0] if isinstance(out, tuple) else out),
         _entry("group_norm", _group_norm_ref, _norm_samples("group_norm"),

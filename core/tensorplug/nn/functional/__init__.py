@@ -45,6 +45,7 @@ from ._padding import pad
 from ._pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_max_pool1d,
     adaptive_max_pool2d,
     avg_pool1d,
     avg_pool2d,
@@ -62,7 +63,8 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "unfold", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-    "adaptive_avg_pool2d", "adaptive_max_pool2d", "pad", "interpolate",
+    "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "pad",
+    "interpolate",
     "layer_norm", "batch_norm", "group_norm", "instance_norm", "local_response_norm",
     "dropout", "dropout1d", "dropout2d",
     "linear",

@@ -28,6 +28,7 @@ __all__ = [
     "avg_pool2d",
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
     "adaptive_max_pool2d",
 ]
 
@@ -422,6 +423,28 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     if not return_indices:
         return out
     return out, _adaptive_indices(input, tap, sizes)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max over ``output_size`` near-equal bins of ``(N, C, L)`` (or ``(C, L)``): the 2-D
+    one over height 1, as PyTorch builds it; with ``return_indices``, each maximum's index.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> tp.nn.functional.adaptive_max_pool1d(tp.tensor([[1.0, 3.0, 2.0]]), 2)
+        tensor([[3., 3.]])
+    """
+    if not isinstance(input, Tensor) or input.ndim not in (2, 3):
+        dims = input.ndim if isinstance(input, Tensor) else type(input).__name__
+        raise RuntimeError(
+            f"Expected 2 to 3 dimensions, but got {dims}-dimensional tensor for argument #1 "
+            "'self' (while checking arguments for adaptive_max_pool1d)"
+        )
+    size = ntuple(output_size, 1, "output_size", "adaptive_max_pool1d")
+    res = adaptive_max_pool2d(input.unsqueeze(-2), (1, size[0]), return_indices)
+    if return_indices:
+        return res[0].squeeze(-2), res[1].squeeze(-2)
+    return res.squeeze(-2)
 
 
 def _adaptive_indices(x: Tensor, tap: Tensor, sizes: list[int]) -> Tensor:

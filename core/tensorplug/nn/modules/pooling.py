@@ -17,6 +17,7 @@ __all__ = [
     "AvgPool2d",
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
 ]
 
@@ -168,6 +169,23 @@ class AdaptiveAvgPool2d(_Adaptive):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.adaptive_avg_pool2d(input, self.output_size)
+
+
+class AdaptiveMaxPool1d(_Adaptive):
+    """Max over ``output_size`` near-equal bins of ``(N, C, L)``.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> tp.nn.AdaptiveMaxPool1d(2)(tp.ones(2, 3, 5)).shape
+        (2, 3, 2)
+    """
+
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, input: Tensor) -> Any:
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool2d(_Adaptive):
