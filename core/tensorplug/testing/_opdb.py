@@ -20,6 +20,7 @@ import numpy as np
 from ._opdb_functional import functional_ops
 from ._opdb_inplace import in_place_ops
 from ._opdb_linalg import linalg_ops
+from ._opdb_matrix import matrix_ops
 from ._opdb_nn import nn_ops
 from ._opdb_pointwise import pointwise_ops
 from ._opdb_reduce import reduction_ops
@@ -172,7 +173,7 @@ def _chain(
 def build_op_db() -> list[OpInfo]:
     """A fresh list of every ``OpInfo``."""
     db = pointwise_ops() + reduction_ops() + shape_ops() + linalg_ops() + in_place_ops()
-    db += functional_ops() + nn_ops()
+    db += functional_ops() + nn_ops() + matrix_ops()
     more = _more_errors()
     for info in db:
         if info.name in more:
