@@ -21,6 +21,7 @@ from ._opdb_functional import functional_ops
 from ._opdb_inplace import in_place_ops
 from ._opdb_layers import layer_ops
 from ._opdb_linalg import linalg_ops
+from ._opdb_matrix import matrix_ops
 from ._opdb_nn import nn_ops
 from ._opdb_pointwise import pointwise_ops
 from ._opdb_reduce import reduction_ops
@@ -175,6 +176,7 @@ def build_op_db() -> list[OpInfo]:
     db = pointwise_ops() + reduction_ops() + shape_ops() + linalg_ops() + in_place_ops()
     db += functional_ops() + nn_ops()
     db += layer_ops()  # issue 16: convolutions, padding, resampling, pools, norms, dropout
+    db += matrix_ops()  # issue 16: tensorplug.linalg
     more = _more_errors()
     for info in db:
         if info.name in more:
