@@ -132,7 +132,7 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
         except (ValueError, AttributeError):
             return None
 
-    return {
+    table: dict[str, Kernel] = {
         "add": xp.add,
         "sub": xp.subtract,
         "mul": xp.multiply,
@@ -178,7 +178,22 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
         "setitem": setitem,
         "copy": lambda a: xp.asarray(a, copy=True),
         "dtype_of": dtype_of,
-        **(_selection_kernels(xp) if hasattr(xp, "argpartition") else {}),
+    }
+    table.update(_linalg_kernels(xp) | _selection_kernels(xp))
+    return table
+
+
+def _linalg_kernels(xp: Any) -> dict[str, Kernel]:
+    """The optional ``linalg_*`` kernels, where ``xp`` has the standard's linalg extension."""
+    linalg = getattr(xp, "linalg", None)
+    if linalg is None:
+        return {}
+    return {
+        "linalg_inv": linalg.inv,
+        "linalg_solve": linalg.solve,
+        "linalg_cholesky": linalg.cholesky,
+        # NumPy gives scalars for a single matrix: 0-d arrays, as every kernel returns.
+        "linalg_slogdet": lambda a: tuple(xp.asarray(v) for v in linalg.slogdet(a)),
     }
 
 
@@ -189,7 +204,9 @@ _TOPK_BY_ARGMAX = 32
 
 def _selection_kernels(xp: Any) -> dict[str, Kernel]:
     """The optional kernels of sorting and searching, for NumPy-style namespaces (NumPy and
-    CuPy: ``kind=``, ``argpartition``, ``unique`` with ``axis``)."""
+    CuPy: ``kind=``, ``argpartition``, ``unique`` with ``axis``); none for others."""
+    if not hasattr(xp, "argpartition"):
+        return {}
 
     def argsort(a: Array, axis: int, descending: bool, stable: bool) -> Array:
         kind = "stable" if stable else None
