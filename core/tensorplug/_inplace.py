@@ -58,13 +58,30 @@ def inplace(cls: type[Node], t: Tensor, *operands: Any, args: tuple[Any, ...] = 
         rebase_view(t, _out_of_place(cls, t, operands, args, True), op)
         return t
     check_inplace(t, op)
-    recorded = state.grad_enabled and (
-        t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands)
-    )
+    recorded = records(t, operands)
     if not recorded and len(operands) == 1 and not args and _kernel(cls, t, operands[0]):
         return t
     views = live_views(t) if recorded and t._views else None
-    res = _out_of_place(cls, t, operands, args, recorded)
+    return commit(t, _out_of_place(cls, t, operands, args, recorded), op, recorded, views)
+
+
+def records(t: Tensor, operands: tuple[Any, ...]) -> bool:
+    """Whether an in-place op on ``t`` with ``operands`` goes into the graph."""
+    return state.grad_enabled and (
+        t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands)
+    )
+
+
+def commit(
+    t: Tensor,
+    res: Tensor,
+    op: str,
+    recorded: bool,
+    views: list[tuple[Tensor, tuple[ViewStep, ...]]] | None,
+) -> Tensor:
+    """The end of an in-place op: ``res``, computed out of place, written into ``t``, and
+    when ``recorded``, ``t``'s history rebased on ``res``'s node (its live ``views``, from
+    before the op, refreshed)."""
     write(t, res, op)
     if recorded:
         # A saved output stays ``res._data``, a separate array that later in-place ops on

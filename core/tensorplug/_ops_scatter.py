@@ -18,16 +18,16 @@ from . import _dtype as D
 from ._backend import Backend
 from ._contract import Array, KernelOps
 from ._dispatch import nary, unary
-from ._grad_mode import state
 from ._graph import Node
 from ._indexing import IndexBackward0
 from ._inplace import (
     check_inplace,
+    check_writable,
+    commit,
     live_views,
     rebase_view,
-    refresh_views,
+    records,
     view_write_needs_graph,
-    write,
 )
 from ._tensor import Tensor, _dim
 
@@ -407,22 +407,15 @@ def write_in_place(
 ) -> Tensor:
     """``t`` overwritten with ``compute(t)``, an out-of-place op whose node does not save
     ``t``, its history rebased on that node as ``_inplace.inplace`` does."""
+    if t._view_ops is not None:
+        check_writable(t, op)
     if view_write_needs_graph(t, *operands):
         rebase_view(t, compute(t), op)
         return t
     check_inplace(t, op)
-    recorded = state.grad_enabled and (
-        t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands)
-    )
+    recorded = records(t, operands)
     views = live_views(t) if recorded and t._views else None
-    res = compute(t)
-    write(t, res, op)
-    if recorded:
-        t._grad_fn = res._grad_fn
-        t._requires_grad = True
-        if views:
-            refresh_views(t, views)
-    return t
+    return commit(t, compute(t), op, recorded, views)
 
 
 def scatter_(
