@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ._opdb_activation import activation_ops
 from ._opdb_functional import functional_ops
 from ._opdb_inplace import in_place_ops
 from ._opdb_linalg import linalg_ops
@@ -170,6 +171,7 @@ def build_op_db() -> list[OpInfo]:
     """A fresh list of every ``OpInfo``."""
     db = pointwise_ops() + reduction_ops() + shape_ops() + linalg_ops() + in_place_ops()
     db += functional_ops() + nn_ops()
+    db += activation_ops()  # issue 16's activations and distances
     more = _more_errors()
     for info in db:
         if info.name in more:

@@ -23,7 +23,26 @@ from ._activation import (
     softplus,
     tanh,
 )
+
+# Issue 16's activations, distances and losses (one block, kept apart from the seed's).
+from ._activation_extra import (
+    celu,
+    elu,
+    glu,
+    gumbel_softmax,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    relu6,
+    selu,
+    softmin,
+    softsign,
+    tanhshrink,
+)
 from ._conv import avg_pool2d, conv2d, max_pool2d, unfold
+from ._distance import cosine_similarity, normalize, pairwise_distance
 from ._dropout import dropout
 from ._linear import linear
 from ._loss import (
@@ -33,6 +52,18 @@ from ._loss import (
     l1_loss,
     mse_loss,
     nll_loss,
+)
+from ._loss_extra import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    triplet_margin_loss,
 )
 from ._normalization import batch_norm, layer_norm
 from ._sparse import embedding, one_hot
@@ -47,4 +78,11 @@ __all__ = [
     "dropout",
     "linear",
     "embedding", "one_hot",
+    # issue 16's activations, distances and losses
+    "elu", "selu", "celu", "hardtanh", "relu6", "hardswish", "hardsigmoid", "mish",
+    "logsigmoid", "glu", "softsign", "tanhshrink", "softmin", "gumbel_softmax",
+    "normalize", "cosine_similarity", "pairwise_distance",
+    "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
+    "margin_ranking_loss", "hinge_embedding_loss", "triplet_margin_loss",
+    "cosine_embedding_loss", "multilabel_soft_margin_loss",
 ]  # fmt: skip
