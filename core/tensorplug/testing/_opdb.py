@@ -21,6 +21,7 @@ from ._opdb_activation import activation_ops
 from ._opdb_functional import functional_ops
 from ._opdb_inplace import in_place_ops
 from ._opdb_linalg import linalg_ops
+from ._opdb_loss import loss_ops
 from ._opdb_nn import nn_ops
 from ._opdb_pointwise import pointwise_ops
 from ._opdb_reduce import reduction_ops
@@ -171,7 +172,7 @@ def build_op_db() -> list[OpInfo]:
     """A fresh list of every ``OpInfo``."""
     db = pointwise_ops() + reduction_ops() + shape_ops() + linalg_ops() + in_place_ops()
     db += functional_ops() + nn_ops()
-    db += activation_ops()  # issue 16's activations and distances
+    db += activation_ops() + loss_ops()  # issue 16's activations, distances and losses
     more = _more_errors()
     for info in db:
         if info.name in more:
