@@ -225,11 +225,12 @@ def _ranking_ref(
 
 
 def _ranking_samples(rng: Gen) -> Iterator[SampleInput]:
-    for name, shape, kw in [
+    cases: list[tuple[str, tuple[int, ...], dict[str, Any]]] = [
         ("mean", (6,), {}),
         ("margin_sum", (5,), {"margin": 0.1, "reduction": "sum"}),
         ("2d_none", (2, 3), {"reduction": "none"}),
-    ]:
+    ]
+    for name, shape, kw in cases:
         x1 = uniform(rng, shape)
         yield S(name, (x1, np.asarray(x1 + away(rng, shape)), _signs(rng, shape)), kw)
 
@@ -278,11 +279,12 @@ def _triplet_ref(
 
 
 def _triplet_samples(rng: Gen) -> Iterator[SampleInput]:
-    for name, kw in [
+    cases: list[tuple[str, dict[str, Any]]] = [
         ("mean", {}),
         ("p1_sum", {"p_norm": 1.0, "reduction": "sum"}),
         ("swap_none", {"swap": True, "reduction": "none", "margin": 0.5}),
-    ]:
+    ]
+    for name, kw in cases:
         while True:  # no triplet on the hinge, no tie in the swap's minimum
             a, p, n = (uniform(rng, (4, 3)) for _ in range(3))
             args = dict(kw)
@@ -315,11 +317,12 @@ def _cosine_emb_ref(
 
 
 def _cosine_emb_samples(rng: Gen) -> Iterator[SampleInput]:
-    for name, shape, kw in [
+    emb: list[tuple[str, tuple[int, ...], dict[str, Any]]] = [
         ("mean", (4, 3), {}),
         ("margin_sum", (5, 3), {"margin": 0.2, "reduction": "sum"}),
         ("vectors_none", (4,), {"reduction": "none"}),
-    ]:
+    ]
+    for name, shape, kw in emb:
         while True:  # no cosine on the hinge at ``margin``
             x1, x2 = uniform(rng, shape), uniform(rng, shape)
             cos = _cosine_emb_ref(x1, x2, np.ones(shape[:-1]), 0.0, reduction="none")

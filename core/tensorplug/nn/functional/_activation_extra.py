@@ -58,9 +58,12 @@ class EluBackward0(Node):
 
     @staticmethod
     def forward(k: Any, x: Any, alpha: float, scale: float, input_scale: float) -> Any:
-        neg = k.expm1(x if input_scale == 1.0 else k.mul(x, input_scale))
-        return k.where(k.gt(x, 0.0), x if scale == 1.0 else k.mul(x, scale),
-                       k.mul(neg, alpha * scale))
+        # max(x, 0) + alpha * expm1(min(x, 0)): the branches without a mask, no ``where``
+        # (the costliest kernel on a small array), the same values and NaNs as PyTorch's.
+        neg = k.minimum(x, 0.0)
+        neg = k.expm1(neg if input_scale == 1.0 else k.mul(neg, input_scale))
+        pos = k.relu(x)
+        return k.add(pos if scale == 1.0 else k.mul(pos, scale), k.mul(neg, alpha * scale))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
@@ -166,7 +169,7 @@ class LogSigmoidBackward0(Node):
 
     @staticmethod
     def forward(k: Any, x: Any) -> Any:
-        return k.neg(_softplus(k, k.neg(x)))
+        return k.sub(k.minimum(x, 0.0), k.log1p(k.exp(k.neg(k.abs(x)))))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
@@ -236,6 +239,8 @@ def hardtanh(
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """``min(max(x, 0), 6)`` (``hardtanh(x, 0, 6)``, recorded as PyTorch records it)."""
+    if input.dtype.is_floating_point:  # hardtanh's checks, inline: this is a hot path
+        return _apply(HardtanhBackward0, input, inplace, 0.0, 6.0)
     return hardtanh(input, 0.0, 6.0, inplace)
 
 

@@ -103,11 +103,17 @@ class Hardswish(_InplaceActivation):
 
     _fn = staticmethod(F.hardswish)
 
+    def extra_repr(self) -> str:
+        return ""  # PyTorch's repr of this layer leaves ``inplace`` out
+
 
 class Hardsigmoid(_InplaceActivation):
     """``relu6(x + 3) / 6``."""
 
     _fn = staticmethod(F.hardsigmoid)
+
+    def extra_repr(self) -> str:
+        return ""  # PyTorch's repr of this layer leaves ``inplace`` out
 
 
 class Mish(_InplaceActivation):
