@@ -75,6 +75,18 @@ def test_inplace_on_a_leaf_that_requires_grad_is_refused() -> None:
     assert x.tolist() == [-1.0, 1.0]
 
 
+@pytest.mark.parametrize("fn", ["elu", "celu"])
+def test_inplace_backward_with_a_negative_alpha_raises_like_pytorch(fn: str) -> None:
+    for lib, f in [(torch, getattr(torch.nn.functional, fn)), (tp, getattr(F, fn))]:
+        x = lib.tensor([-1.0, 2.0], requires_grad=True)
+        out = f(x * 1.0, alpha=-0.5, inplace=True)
+        with pytest.raises(RuntimeError, match="negative slope which is not supported"):
+            out.sum().backward()
+    got = F.celu(tp.tensor([-1.0, 2.0], requires_grad=True), alpha=-0.5)
+    want = torch.nn.functional.celu(torch.tensor([-1.0, 2.0]), alpha=-0.5)
+    np.testing.assert_allclose(got.detach().numpy(), want.numpy(), 1e-12)
+
+
 def _losses() -> list[tuple[str, dict[str, Any], tuple[np.ndarray, ...]]]:
     a, b, c = (RNG.uniform(-2, 2, (4, 3)) for _ in range(3))
     sign = np.where(RNG.uniform(-1, 1, 4) > 0, 1.0, -1.0)

@@ -218,7 +218,8 @@ def activation_ops() -> list[OpInfo]:
     floats = _floats_only
     bounded = np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 4.0, -4.0])
     return [
-        _elementwise("elu", F.elu, _elu_ref, _with(_act((0.0,)), "alpha", alpha=0.5),
+        _elementwise("elu", F.elu, _elu_ref,
+                     _with(_with(_act((0.0,)), "alpha", alpha=0.5), "alpha_above_1", alpha=1.5),
                      inplace=True, errors=floats("elu")),
         _elementwise("selu", F.selu, _selu_ref, _act((0.0,)), inplace=True,
                      errors=floats("selu")),

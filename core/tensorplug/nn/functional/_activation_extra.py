@@ -58,12 +58,17 @@ class EluBackward0(Node):
 
     @staticmethod
     def forward(k: Any, x: Any, alpha: float, scale: float, input_scale: float) -> Any:
-        # max(x, 0) + alpha * expm1(min(x, 0)): the branches without a mask, no ``where``
-        # (the costliest kernel on a small array), the same values and NaNs as PyTorch's.
+        # No mask and no ``where`` (the costliest kernel on a small array): the negative
+        # branch from min(x, 0). Where alpha * input_scale <= 1 (ELU with alpha <= 1, every
+        # CELU) that branch never exceeds scale * x, so one ``maximum`` picks the branch;
+        # SELU adds the positive part instead. The same values and NaNs as PyTorch's.
         neg = k.minimum(x, 0.0)
         neg = k.expm1(neg if input_scale == 1.0 else k.mul(neg, input_scale))
-        pos = k.relu(x)
-        return k.add(pos if scale == 1.0 else k.mul(pos, scale), k.mul(neg, alpha * scale))
+        neg = neg if alpha * scale == 1.0 else k.mul(neg, alpha * scale)
+        pos = x if scale == 1.0 else k.mul(x, scale)
+        if 0.0 <= alpha * input_scale <= 1.0 and scale > 0.0 and input_scale > 0.0:
+            return k.maximum(pos, neg)
+        return k.add(k.relu(pos), neg)
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
@@ -80,6 +85,12 @@ class EluBackward1(EluBackward0):
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
         alpha, scale, input_scale = ctx.args
+        if alpha < 0:  # the output no longer tells the branch: PyTorch refuses it too
+            raise RuntimeError(
+                "In-place elu backward calculation is triggered with a negative slope which "
+                "is not supported. This is caused by calling in-place forward function with a "
+                "negative slope, please call out-of-place version instead."
+            )
         neg = ops.mul(ops.add(out, alpha * scale), input_scale)
         return (ops.where(ops.gt(out, 0.0), ops.mul(g, scale), ops.mul(g, neg)),)
 
