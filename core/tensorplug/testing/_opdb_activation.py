@@ -182,6 +182,15 @@ def _cosine_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("3d_last", (uniform(rng, (2, 3, 4)), uniform(rng, (2, 3, 4))), {"dim": -1})
 
 
+def _cosine_errors() -> Iterator[ErrorInput]:
+    yield ErrorInput(
+        S("mismatched", (np.ones((2, 3)), np.ones((2, 4)))), RuntimeError, "must match the size"
+    )
+    yield ErrorInput(
+        S("int64", (np.array([1]), np.array([2])), {"dim": 0}), RuntimeError, "floating-point"
+    )
+
+
 def _pairwise_ref(
     x1: np.ndarray, x2: np.ndarray, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
 ) -> np.ndarray:
@@ -245,8 +254,11 @@ def activation_ops() -> list[OpInfo]:
         _elementwise("softmin", F.softmin,
                      lambda x, dim, dtype=None: _softmax_ref(-x, dim), _softmin_samples),
         _elementwise("gumbel_softmax", F.gumbel_softmax, _gumbel_ref, _gumbel_samples),
-        _elementwise("normalize", F.normalize, _normalize_ref, _normalize_samples),
-        _elementwise("cosine_similarity", F.cosine_similarity, _cosine_ref, _cosine_samples),
+        _elementwise("normalize", F.normalize, _normalize_ref, _normalize_samples,
+                     errors=lambda: [ErrorInput(S("int64", (np.array([1, 2]),), {"dim": 0}),
+                                                RuntimeError, "floating-point")]),
+        _elementwise("cosine_similarity", F.cosine_similarity, _cosine_ref, _cosine_samples,
+                     errors=_cosine_errors),
         _elementwise("pairwise_distance", F.pairwise_distance, _pairwise_ref,
                      _pairwise_samples),
     ]  # fmt: skip

@@ -29,6 +29,11 @@ def normalize(
     """``input / max(||input||_p, eps)`` along ``dim``."""
     if out is not None:
         raise NotImplementedError("normalize(): out= is not supported; use the returned tensor")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"normalize(): expected a floating-point input, got {input.dtype.name} "
+            "(convert with .float())"
+        )
     return input / clamp_min(norm(input, _check_p(p, "normalize"), dim, keepdim=True), eps)
 
 
@@ -42,6 +47,11 @@ def _clamped_norm(x: Tensor, dim: int, eps: float) -> Tensor:
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """``sum(x1 * x2, dim) / (max(||x1||, eps) * max(||x2||, eps))``, broadcasting."""
+    if not (x1.dtype.is_floating_point or x2.dtype.is_floating_point):
+        raise RuntimeError(
+            f"cosine_similarity(): expected floating-point inputs, got {x1.dtype.name} and "
+            f"{x2.dtype.name} (convert with .float())"
+        )
     if x1.shape != x2.shape:
         shapes = [list(x1.shape), list(x2.shape)]
         if not broadcastable(shapes):

@@ -15,7 +15,7 @@ import warnings
 from typing import Any
 
 from ..._contract import Array, KernelOps
-from ..._dispatch import nary
+from ..._dispatch import _broadcast_message, broadcastable, nary
 from ..._graph import Node
 from ..._ops_pointwise import clamp_min, minimum, where
 from ..._tensor import Tensor
@@ -58,6 +58,22 @@ def _size_warning(input: Tensor, target: Tensor) -> None:
             UserWarning,
             stacklevel=3,
         )
+
+
+def _floating(a: Tensor, b: Tensor, op: str) -> None:
+    """PyTorch's kernels of these losses exist for floating-point dtypes only."""
+    if not (a.dtype.is_floating_point or b.dtype.is_floating_point):
+        raise NotImplementedError(
+            f"{op}(): not implemented for {a.dtype.name} and {b.dtype.name} tensors; it needs "
+            "a floating-point input (convert with .float())"
+        )
+
+
+def _same_shape(a: Tensor, b: Tensor) -> None:
+    """Broadcastable shapes, else PyTorch's message (``where`` alone would say less)."""
+    shapes = [list(a.shape), list(b.shape)]
+    if not broadcastable(shapes):
+        raise RuntimeError(_broadcast_message(shapes))
 
 
 def _reduced(k: Any, losses: Any, reduction: str) -> Any:
@@ -136,6 +152,7 @@ def smooth_l1_loss(
     """Quadratic below ``beta``, linear above (Girshick's Fast R-CNN loss); ``beta=0`` is L1."""
     _size_warning(input, target)
     reduction = _reduction(reduction, size_average, reduce)
+    _floating(input, target, "smooth_l1_loss")
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     if beta == 0.0:
@@ -153,6 +170,7 @@ def huber_loss(
     """Quadratic below ``delta``, ``delta``-scaled linear above; ``weight`` scales each
     element's loss before the reduction."""
     _size_warning(input, target)
+    _floating(input, target, "huber_loss")
     if weight is None:
         reduction = _reduction(reduction)
         if delta <= 0:
@@ -197,6 +215,8 @@ def kl_div(
         )
     elif reduction != "batchmean":
         _reduction(reduction)
+    if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
         losses = target.exp() * (target - input)
     else:
@@ -300,6 +320,7 @@ def hinge_embedding_loss(
 ) -> Tensor:
     """``input`` where ``target`` is 1, ``max(0, margin - input)`` where it is -1."""
     reduction = _reduction(reduction, size_average, reduce)
+    _same_shape(input, target)
     zeros = input.new_zeros(())
     over = where(target != 1, clamp_min(margin - input, 0), zeros)
     return _reduce(over + where(target != -1, input, zeros), reduction)
@@ -358,6 +379,7 @@ def cosine_embedding_loss(
     d = target.ndim
     mag = ((input1 * input1).sum(d) + 1e-12) * ((input2 * input2).sum(d) + 1e-12)
     cos = (input1 * input2).sum(d) / mag.sqrt()
+    _same_shape(cos, target)
     zeros = cos.new_zeros(())
     pos = where(target == 1, 1 - cos, zeros)
     return _reduce(pos + where(target == -1, clamp_min(cos - margin, 0), zeros), reduction)
