@@ -226,3 +226,41 @@ def test_double_backward_of_the_nodes_matches_pytorch() -> None:
         (gg,) = tp.autograd.grad((g * g).sum(), [b[0]])
         (ggt,) = torch.autograd.grad((gt * gt).sum(), [b[1]])
         np.testing.assert_allclose(gg.numpy(), ggt.numpy(), 1e-9, 1e-12, err_msg=fn)
+
+
+def test_ctc_layer_matches_pytorch_from_logits() -> None:
+    logits = RNG.standard_normal((8, 3, 6))
+    targets, lengths = np.array([[1, 2, 2, 5], [3, 1, 0, 0], [4, 4, 4, 4]]), [4, 2, 3]
+    ours, theirs = nn.CTCLoss(blank=0, zero_infinity=True), torch.nn.CTCLoss(zero_infinity=True)
+    x, xt = _pair(logits)
+    got = ours(F.log_softmax(x, 2), tp.tensor(targets), tp.tensor([8, 7, 8]), tp.tensor(lengths))
+    want = theirs(
+        xt.log_softmax(2), torch.tensor(targets), torch.tensor([8, 7, 8]), torch.tensor(lengths)
+    )
+    _check(got, want, [(x, xt)])
+
+
+def test_ctc_gradient_through_log_softmax_is_the_true_derivative() -> None:
+    """PyTorch's CTC gradient folds in log_softmax's part; through log_softmax it is the
+    derivative of the loss by the logits, which finite differences confirm."""
+    logits = RNG.standard_normal((5, 2, 4))
+    args = (tp.tensor(np.array([[1, 2], [3, 3]])), (5, 4), (2, 2))
+
+    def loss(z: np.ndarray) -> float:
+        return float(F.ctc_loss(F.log_softmax(tp.tensor(z), 2), *args, reduction="sum").item())
+
+    x = tp.tensor(logits, requires_grad=True)
+    F.ctc_loss(F.log_softmax(x, 2), *args, reduction="sum").backward()
+    numeric = np.zeros_like(logits)
+    for i in np.ndindex(logits.shape):
+        step = np.zeros_like(logits)
+        step[i] = 1e-6
+        numeric[i] = (loss(logits + step) - loss(logits - step)) / 2e-6
+    np.testing.assert_allclose(x.grad.numpy(), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_ctc_has_no_double_backward_as_in_pytorch() -> None:
+    lp = F.log_softmax(tp.tensor(RNG.standard_normal((4, 1, 3)), requires_grad=True), 2)
+    loss = F.ctc_loss(lp, tp.tensor([[1, 2]]), (4,), (2,))
+    with pytest.raises(RuntimeError, match="derivative for ctc_loss_backward is not implemented"):
+        tp.autograd.grad(loss, [lp], create_graph=True)

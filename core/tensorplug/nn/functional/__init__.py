@@ -42,6 +42,7 @@ from ._activation_extra import (
     tanhshrink,
 )
 from ._conv import avg_pool2d, conv2d, max_pool2d, unfold
+from ._ctc import ctc_loss
 from ._distance import cosine_similarity, normalize, pairwise_distance
 from ._dropout import dropout
 from ._linear import linear
@@ -84,5 +85,5 @@ __all__ = [
     "normalize", "cosine_similarity", "pairwise_distance",
     "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
     "margin_ranking_loss", "hinge_embedding_loss", "triplet_margin_loss",
-    "cosine_embedding_loss", "multilabel_soft_margin_loss",
+    "cosine_embedding_loss", "multilabel_soft_margin_loss", "ctc_loss",
 ]  # fmt: skip

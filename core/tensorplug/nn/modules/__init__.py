@@ -30,6 +30,7 @@ from .linear import Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .loss_extra import (
     CosineEmbeddingLoss,
+    CTCLoss,
     GaussianNLLLoss,
     HingeEmbeddingLoss,
     HuberLoss,
@@ -57,5 +58,5 @@ __all__ = [
     "CosineSimilarity", "PairwiseDistance",
     "SmoothL1Loss", "HuberLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss",
     "MarginRankingLoss", "HingeEmbeddingLoss", "TripletMarginLoss", "CosineEmbeddingLoss",
-    "MultiLabelSoftMarginLoss",
+    "MultiLabelSoftMarginLoss", "CTCLoss",
 ]  # fmt: skip

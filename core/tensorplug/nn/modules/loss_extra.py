@@ -4,6 +4,8 @@ calls the matching ``nn.functional`` loss."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..._tensor import Tensor
 from .. import functional as F
 from ..functional._loss_extra import _reduction
@@ -12,7 +14,7 @@ from .module import Module
 __all__ = [
     "SmoothL1Loss", "HuberLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss",
     "MarginRankingLoss", "HingeEmbeddingLoss", "TripletMarginLoss", "CosineEmbeddingLoss",
-    "MultiLabelSoftMarginLoss",
+    "MultiLabelSoftMarginLoss", "CTCLoss",
 ]  # fmt: skip
 
 
@@ -187,3 +189,20 @@ class MultiLabelSoftMarginLoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.multilabel_soft_margin_loss(input, target, self.weight, reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """Connectionist temporal classification loss of label sequences under per-frame
+    log-probabilities (T, N, C)."""
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False):
+        super().__init__(reduction=reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(
+        self, log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any
+    ) -> Tensor:
+        return F.ctc_loss(
+            log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+            self.zero_infinity,
+        )  # fmt: skip
