@@ -29,14 +29,32 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
+def _functional(x: Any) -> Any:
+    """The ``nn.functional`` of the library the tensor ``x`` comes from."""
+    return sys.modules[type(x).__module__.split(".")[0] + ".nn.functional"]
+
+
 def in_place(name: str) -> Variant:
     """``F.name(x.clone(), ..., inplace=True)`` in the library the tensor comes from."""
 
     def call(x: Any, *args: Any, **kwargs: Any) -> Any:
-        functional = sys.modules[type(x).__module__.split(".")[0] + ".nn.functional"]
-        return getattr(functional, name)(x.clone(), *args, inplace=True, **kwargs)
+        return getattr(_functional(x), name)(x.clone(), *args, inplace=True, **kwargs)
 
     return Variant("inplace", call)
+
+
+def underscore(name: str) -> Variant:
+    """``F.name_(x.clone(), ...)``, the in-place function PyTorch spells with ``_``."""
+
+    def call(x: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("inplace", None)
+        return getattr(_functional(x), name + "_")(x.clone(), *args, **kwargs)
+
+    return Variant(name + "_", call)
+
+
+IN_PLACE_FUNCTIONS = ("elu", "selu", "celu", "hardtanh")
+"""Activations with an ``F.name_`` form too; checked as a variant of their entries."""
 
 
 def _act(kinks: tuple[float, ...] = (), lo: float = -3.0, hi: float = 3.0, **kwargs: Any) -> Any:
@@ -209,7 +227,9 @@ def _pairwise_samples(rng: Gen) -> Iterator[SampleInput]:
 def _elementwise(
     name: str, op: Any, ref: Any, samples: Any, *, inplace: bool = False, **kw: Any
 ) -> OpInfo:
-    variants = (in_place(name),) if inplace else ()
+    variants: tuple[Variant, ...] = (in_place(name),) if inplace else ()
+    if name in IN_PLACE_FUNCTIONS:
+        variants += (underscore(name),)
     return OpInfo(
         name,
         op,

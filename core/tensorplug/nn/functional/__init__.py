@@ -27,16 +27,20 @@ from ._activation import (
 # Issue 16's activations, distances and losses (one block, kept apart from the seed's).
 from ._activation_extra import (
     celu,
+    celu_,
     elu,
+    elu_,
     glu,
     gumbel_softmax,
     hardsigmoid,
     hardswish,
     hardtanh,
+    hardtanh_,
     logsigmoid,
     mish,
     relu6,
     selu,
+    selu_,
     softmin,
     softsign,
     tanhshrink,
@@ -86,4 +90,5 @@ __all__ = [
     "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
     "margin_ranking_loss", "hinge_embedding_loss", "triplet_margin_loss",
     "cosine_embedding_loss", "multilabel_soft_margin_loss", "ctc_loss",
+    "elu_", "selu_", "celu_", "hardtanh_",
 ]  # fmt: skip

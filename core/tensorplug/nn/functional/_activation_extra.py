@@ -26,6 +26,7 @@ from ._activation import softmax
 __all__ = [
     "elu", "selu", "celu", "hardtanh", "relu6", "hardswish", "hardsigmoid", "mish",
     "logsigmoid", "glu", "softsign", "tanhshrink", "softmin", "gumbel_softmax",
+    "elu_", "selu_", "celu_", "hardtanh_",
 ]  # fmt: skip
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -246,6 +247,26 @@ def hardtanh(
             raise RuntimeError("Bool inputs not supported for hardtanh")
         min_val, max_val = int(min_val), int(max_val)
     return _apply(HardtanhBackward0, input, inplace, min_val, max_val)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``elu``."""
+    return elu(input, alpha, True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In-place ``selu``."""
+    return selu(input, True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``celu``."""
+    return celu(input, alpha, True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place ``hardtanh``."""
+    return hardtanh(input, min_val, max_val, True)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
