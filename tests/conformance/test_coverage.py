@@ -46,8 +46,11 @@ NOT_OPS: dict[str, str] = {
 }  # fmt: skip
 """Names in ``tensorplug.__all__`` that are not ops, each with why it has no entry."""
 
-NOT_OPS_NN: dict[str, str] = {}
-"""The same for ``tensorplug.nn.functional.__all__`` (every name there is an op today)."""
+_UNDERSCORE = "the in-place form, checked as the variant 'NAME_' of NAME's entry"
+NOT_OPS_NN: dict[str, str] = {
+    name + "_": _UNDERSCORE.replace("NAME", name) for name in ("elu", "selu", "celu", "hardtanh")
+}
+"""The same for ``tensorplug.nn.functional.__all__``: the in-place ``F.name_`` forms."""
 
 
 NOT_OPS_LINALG: dict[str, str] = {
