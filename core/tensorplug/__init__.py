@@ -142,12 +142,9 @@ double = float64
 long = int64
 int = int32
 
+device = Device  # ``tensorplug.device("cuda:0")``, ``device("cuda", 0)``: as ``torch.device``
+
 __version__ = "0.1.0"
-
-
-def device(spec: str) -> Device:
-    """``tensorplug.device("cuda:0")``, as ``torch.device``."""
-    return Device.parse(spec)
 
 
 def is_tensor(obj: object) -> builtins.bool:
@@ -166,7 +163,7 @@ def _lazy(name: str) -> object:
 
 def __getattr__(name: str) -> object:
     # Submodules that import more are loaded on first use.
-    if name in ("nn", "testing", "cuda", "optim", "utils", "viz"):
+    if name in ("nn", "testing", "cuda", "accelerator", "optim", "utils", "viz"):
         return _lazy(name)
     raise AttributeError(f"module 'tensorplug' has no attribute {name!r}")
 

@@ -225,7 +225,17 @@ class Tensor(TensorBase):
 
     @property
     def is_cuda(self) -> bool:
-        return self._backend.device_type == "cuda"
+        """Whether the tensor is on a CUDA device (``device.type == "cuda"``)."""
+        return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.device.type == "cpu"
+
+    def get_device(self) -> int:
+        """The device index (``1`` on ``cuda:1``), ``-1`` on the CPU, as in PyTorch."""
+        dev = self.device
+        return -1 if dev.type == "cpu" else dev.index or 0
 
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
