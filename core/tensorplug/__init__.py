@@ -46,10 +46,12 @@ from ._creation import (
 from ._dtype import bool_ as bool
 from ._dtype import (
     dtype,
+    finfo,
     float16,
     float32,
     float64,
     get_default_dtype,
+    iinfo,
     int32,
     int64,
     promote_types,
@@ -172,7 +174,7 @@ __all__ = [
     # tensors and dtypes
     "Tensor", "dtype", "bool", "int32", "int64", "float16", "float32", "float64", "half",
     "float", "double", "long", "int", "get_default_dtype", "set_default_dtype",
-    "promote_types", "device", "Device", "is_tensor", "numel",
+    "promote_types", "finfo", "iinfo", "device", "Device", "is_tensor", "numel",
     # creation
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
     "linspace", "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like",
