@@ -1,0 +1,188 @@
+"""``DataLoader``: batches from a data set, in the main process or in worker processes.
+
+A ``DataLoader`` over a ``TensorDataset`` in the main process gathers each batch with one
+indexing op per tensor (not one per sample), so small-data training loops stay fast.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, TypeVar
+
+from ..._creation import tensor
+from ._collate import default_collate
+from ._dataset import Dataset, TensorDataset
+from ._sampling import _order, _Permutations, _rng, _seed_from
+
+T = TypeVar("T")
+
+
+def _check_workers(
+    num_workers: int, prefetch_factor: int | None, persistent: bool, timeout: float
+) -> None:
+    if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+        raise ValueError(
+            "num_workers option should be non-negative; use num_workers=0 to disable "
+            "multiprocessing."
+        )
+    if timeout < 0:
+        raise ValueError("timeout option should be non-negative")
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError(
+            "prefetch_factor option could only be specified in multiprocessing.let num_workers "
+            "> 0 to enable multiprocessing, otherwise set prefetch_factor to None."
+        )
+    if prefetch_factor is not None and prefetch_factor < 1:
+        raise ValueError(f"prefetch_factor should be a positive integer, got {prefetch_factor}")
+    if persistent and num_workers == 0:
+        raise ValueError("persistent_workers option needs num_workers > 0")
+
+
+class _Fetch:
+    """Samples at some indices, made a batch: what the main process or a worker runs per
+    batch (a class, not a closure, so that worker processes can be started by pickling)."""
+
+    def __init__(self, collate_fn: Callable[[list[Any]], Any] | None, batched: bool) -> None:
+        self.collate_fn = collate_fn
+        self.batched = batched
+
+    def __call__(self, dataset: Any, indices: Any) -> Any:
+        if not self.batched:
+            sample = dataset[indices]
+            return sample if self.collate_fn is None else self.collate_fn(sample)
+        if isinstance(dataset, TensorDataset) and self.collate_fn is None:
+            tensors = dataset.tensors
+            rows = tensor(list(indices), dtype="int64", backend=tensors[0]._backend)
+            return tuple(t[rows] for t in tensors)
+        return (self.collate_fn or default_collate)([dataset[i] for i in indices])
+
+
+class DataLoader(Generic[T]):
+    """Iterate over ``dataset`` in batches, as ``torch.utils.data.DataLoader``.
+
+    Args:
+        dataset: a map-style ``Dataset`` (anything with ``__getitem__`` and ``__len__``).
+        batch_size: samples per batch (``None``: yield single samples, not collated).
+        shuffle: draw a new permutation every epoch.
+        sampler: the indices to visit, in order (excludes ``shuffle``).
+        batch_sampler: lists of indices, one per batch (excludes ``batch_size``, ``shuffle``,
+            ``sampler`` and ``drop_last``).
+        num_workers: worker processes that load batches (0: the main process).
+        collate_fn: merges a list of samples into a batch (``default_collate``).
+        pin_memory: accepted for PyTorch code; host memory is not pinned.
+        drop_last: drop the final batch if it is smaller than ``batch_size``.
+        timeout: seconds to wait for a worker's batch (0: forever, but a dead worker is
+            always an error).
+        worker_init_fn: called with the worker id in each worker, after seeding.
+        multiprocessing_context: a ``multiprocessing`` start method or context.
+        generator: an int seed or ``numpy.random.Generator`` for shuffling and the workers'
+            seeds; by default they follow ``tensorplug.manual_seed``.
+        prefetch_factor: batches loaded ahead per worker (2 with workers).
+        persistent_workers: keep the workers between epochs.
+
+    In worker ``i`` Python's ``random``, NumPy's global generator and tensorplug's generators
+    are seeded with ``base_seed + i``, ``base_seed`` new per epoch (``get_worker_info().seed``).
+
+    Example:
+        >>> import tensorplug as tp
+        >>> from tensorplug.utils.data import DataLoader, TensorDataset
+        >>> loader = DataLoader(TensorDataset(tp.arange(5)), batch_size=2)
+        >>> [b[0].tolist() for b in loader]
+        [[0, 1], [2, 3], [4]]
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset[T],
+        batch_size: int | None = 1,
+        shuffle: bool | None = None,
+        sampler: Iterable[Any] | None = None,
+        batch_sampler: Iterable[Any] | None = None,
+        num_workers: int = 0,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable[[int], None] | None = None,
+        multiprocessing_context: Any = None,
+        generator: Any = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+    ) -> None:
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0
+        ):
+            raise ValueError(
+                f"batch_size should be a positive integer value, but got batch_size={batch_size}"
+            )
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler or drop_last):
+            raise ValueError(
+                "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
+                "and drop_last"
+            )
+        _check_workers(num_workers, prefetch_factor, persistent_workers, timeout)
+        self.dataset = dataset
+        self.batch_size = None if batch_sampler is not None else batch_size
+        self.shuffle = bool(shuffle)
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+        self.drop_last = drop_last
+        self.collate_fn = collate_fn
+        self.pin_memory = pin_memory
+        self.generator = generator
+        self.num_workers, self.timeout = num_workers, timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.prefetch_factor = prefetch_factor if prefetch_factor is not None else 2
+        self.persistent_workers = persistent_workers
+        self._gen: _Permutations | None = None
+        self._pool: Any = None
+
+    def __len__(self) -> int:
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)  # type: ignore[arg-type]
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)  # type: ignore[arg-type]
+        if self.batch_size is None:
+            return n
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def _order(self) -> list[int]:
+        if self.sampler is not None:
+            return list(self.sampler)
+        n = len(self.dataset)
+        if not self.shuffle:
+            return list(range(n))
+        if self._gen is None or self.generator is None:
+            # A seed given once yields a different permutation each epoch, reproducibly.
+            self._gen = _rng(self.generator)
+        return _order(self._gen, n)
+
+    def _batches(self) -> Iterator[Any]:
+        """The indices of each batch (one index per item without batching)."""
+        if self.batch_sampler is not None:
+            yield from self.batch_sampler
+            return
+        order = self._order()
+        bs = self.batch_size
+        if bs is None:
+            yield from order
+            return
+        stop = len(order) - len(order) % bs if self.drop_last else len(order)
+        for start in range(0, stop, bs):
+            yield order[start : start + bs]
+
+    def __iter__(self) -> Iterator[Any]:
+        fetch = _Fetch(
+            self.collate_fn, self.batch_size is not None or self.batch_sampler is not None
+        )
+        if not self.num_workers:
+            return (fetch(self.dataset, indices) for indices in self._batches())
+        from ._multiprocess import WorkerPool, iterate
+
+        if self._pool is None or not self.persistent_workers:
+            self._pool = WorkerPool(self, fetch, _seed_from(self.generator))
+        keep = self.persistent_workers
+        return iterate(self._pool, self._batches(), self.prefetch_factor, self.timeout, keep)
