@@ -78,6 +78,8 @@ def test_workers_give_the_same_batches_in_order() -> None:
     tensors = TensorDataset(tp.arange(7), tp.tensor([True, False] * 3 + [True]))
     got = list(DataLoader(tensors, batch_size=2, num_workers=2, prefetch_factor=1))
     assert [(a.tolist(), b.dtype) for a, b in got][-1] == ([6], tp.bool)
+    anyhow = DataLoader(ds, batch_size=3, num_workers=2, in_order=False, pin_memory=True)
+    assert sorted(_plain(list(anyhow))) == sorted(alone)
     unbatched = list(DataLoader(ds, batch_size=None, num_workers=2))
     assert len(unbatched) == 10 and unbatched[4][1] == 4
 

@@ -80,6 +80,8 @@ class DataLoader(Generic[T]):
             seeds; by default they follow ``tensorplug.manual_seed``.
         prefetch_factor: batches loaded ahead per worker (2 with workers).
         persistent_workers: keep the workers between epochs.
+        pin_memory_device: accepted for PyTorch code, as ``pin_memory``.
+        in_order: with workers, ``False`` yields each batch as soon as it is ready.
 
     In worker ``i`` Python's ``random``, NumPy's global generator and tensorplug's generators
     are seeded with ``base_seed + i``, ``base_seed`` new per epoch (``get_worker_info().seed``).
@@ -110,6 +112,8 @@ class DataLoader(Generic[T]):
         *,
         prefetch_factor: int | None = None,
         persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
     ) -> None:
         if batch_size is not None and (
             isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0
@@ -131,7 +135,8 @@ class DataLoader(Generic[T]):
         self.sampler, self.batch_sampler = sampler, batch_sampler
         self.drop_last = drop_last
         self.collate_fn = collate_fn
-        self.pin_memory = pin_memory
+        self.pin_memory, self.pin_memory_device = pin_memory, pin_memory_device
+        self.in_order = in_order
         self.generator = generator
         self.num_workers, self.timeout = num_workers, timeout
         self.worker_init_fn = worker_init_fn
@@ -184,5 +189,4 @@ class DataLoader(Generic[T]):
 
         if self._pool is None or not self.persistent_workers:
             self._pool = WorkerPool(self, fetch, _seed_from(self.generator))
-        keep = self.persistent_workers
-        return iterate(self._pool, self._batches(), self.prefetch_factor, self.timeout, keep)
+        return iterate(self._pool, self._batches(), self)

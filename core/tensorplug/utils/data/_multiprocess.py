@@ -83,10 +83,10 @@ def _shutdown(processes: list[Any], tasks: list[Any]) -> None:
         q.close()
 
 
-def iterate(
-    pool: WorkerPool, batches: Iterator[Any], prefetch: int, timeout: float, keep: bool
-) -> Iterator[Any]:
-    """The batches of one epoch, in order; ``keep``: leave the workers running after it."""
+def iterate(pool: WorkerPool, batches: Iterator[Any], loader: Any) -> Iterator[Any]:
+    """The batches of one epoch, in order unless ``loader.in_order`` is false; with
+    ``loader.persistent_workers`` the workers keep running after it."""
+    prefetch, timeout = loader.prefetch_factor, loader.timeout
     pool.epoch += 1
     epoch, n = pool.epoch, len(pool.processes)
     tasks = enumerate(batches)
@@ -105,17 +105,17 @@ def iterate(
         for number in range(1 << 62):
             if number == sent:
                 return
-            while number not in ready:
+            while number not in ready and not (ready and not loader.in_order):
                 got_epoch, got, payload = _receive(pool, timeout)
                 if got_epoch == epoch:
                     ready[got] = payload
-            data = pickle.loads(ready.pop(number))
+            data = pickle.loads(ready.pop(number if number in ready else next(iter(ready))))
             sent += send(1)
             if isinstance(data, ExceptionWrapper):
                 data.reraise()
             yield data
     finally:
-        if not keep:
+        if not loader.persistent_workers:
             pool.shutdown()
 
 
