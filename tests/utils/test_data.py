@@ -10,11 +10,17 @@ import pytest
 
 import tensorplug as tp
 from tensorplug.utils.data import (
+    BatchSampler,
     ConcatDataset,
     DataLoader,
     Dataset,
+    IterableDataset,
+    RandomSampler,
+    SequentialSampler,
     Subset,
+    SubsetRandomSampler,
     TensorDataset,
+    WeightedRandomSampler,
     default_collate,
     random_split,
 )
@@ -237,3 +243,106 @@ def test_loader_option_errors_are_pytorchs(kwargs: dict[str, Any], message: str)
 def test_batch_sampler_gives_the_batches() -> None:
     loader = DataLoader(TensorDataset(tp.arange(6)), batch_sampler=[[5, 0], [1, 2, 3]])
     assert len(loader) == 2 and [b[0].tolist() for b in loader] == [[5, 0], [1, 2, 3]]
+
+
+# -- samplers and iterable data sets ------------------------------------------------------------
+
+
+def test_samplers() -> None:
+    ds = range(7)
+    assert list(SequentialSampler(ds)) == list(range(7)) and len(SequentialSampler(ds)) == 7
+    rs = RandomSampler(ds, generator=3)
+    first, second = list(rs), list(rs)
+    assert sorted(first) == sorted(second) == list(range(7)) and first != second
+    assert len(list(RandomSampler(ds, num_samples=16, generator=0))) == 16
+    drawn = list(
+        RandomSampler(ds, replacement=True, num_samples=50, generator=np.random.default_rng(1))
+    )
+    assert len(drawn) == 50 and set(drawn) <= set(range(7))
+    assert sorted(SubsetRandomSampler([10, 20, 30], generator=1)) == [10, 20, 30]
+    for gen in (2, np.random.default_rng(2)):
+        picks = list(WeightedRandomSampler([0.0, 1.0, 3.0], 40, generator=gen))
+        assert set(picks) == {1, 2} and picks.count(2) > picks.count(1)
+        unique = list(
+            WeightedRandomSampler([0.5, 0.0, 1.0, 2.0], 3, replacement=False, generator=gen)
+        )
+        assert sorted(unique) == [0, 2, 3]
+    batches = BatchSampler(SequentialSampler(ds), 3, drop_last=False)
+    assert list(batches) == [[0, 1, 2], [3, 4, 5], [6]] and len(batches) == 3
+    assert len(BatchSampler(ds, 3, drop_last=True)) == 2
+    loader = DataLoader(TensorDataset(tp.arange(7)), batch_size=3, shuffle=True)
+    assert isinstance(loader.sampler, RandomSampler) and isinstance(
+        loader.batch_sampler, BatchSampler
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (
+            lambda: BatchSampler([0], 0, False),
+            ValueError,
+            "batch_size should be a positive integer value, but got batch_size=0",
+        ),
+        (
+            lambda: BatchSampler([0], 2, 1),
+            ValueError,
+            "drop_last should be a boolean value, but got drop_last=1",
+        ),
+        (
+            lambda: RandomSampler(range(3), num_samples=0),
+            ValueError,
+            "num_samples should be a positive integer value, but got num_samples=0",
+        ),
+        (
+            lambda: RandomSampler(range(3), replacement=1),
+            TypeError,
+            "replacement should be a boolean value, but got replacement=1",
+        ),
+        (
+            lambda: WeightedRandomSampler([1.0, 2.0], 0),
+            ValueError,
+            "num_samples should be a positive integer value",
+        ),
+        (
+            lambda: WeightedRandomSampler([[1.0, 2.0]], 2),
+            ValueError,
+            r"weights should be a 1d sequence but given weights have shape \(1, 2\)",
+        ),
+        (
+            lambda: WeightedRandomSampler([1.0, 2.0], 3, replacement=False),
+            RuntimeError,
+            "cannot sample n_sample > prob_dist.size",
+        ),
+    ],
+)
+def test_sampler_errors_are_pytorchs(make: Any, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        make()
+
+
+class Count(IterableDataset):
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __iter__(self) -> Any:
+        return iter(range(self.n))
+
+
+def test_iterable_dataset_in_the_main_process() -> None:
+    assert [b.tolist() for b in DataLoader(Count(5), batch_size=2)] == [[0, 1], [2, 3], [4]]
+    assert [b.tolist() for b in DataLoader(Count(5), batch_size=2, drop_last=True)] == [
+        [0, 1],
+        [2, 3],
+    ]
+    assert list(DataLoader(Count(3), batch_size=None)) == [0, 1, 2]
+    with pytest.raises(
+        ValueError, match="expected unspecified shuffle option, but got shuffle=True"
+    ):
+        DataLoader(Count(3), shuffle=True)
+    with pytest.raises(
+        ValueError, match=r"expected unspecified sampler option, but got sampler=\[0\]"
+    ):
+        DataLoader(Count(3), sampler=[0])
+    with pytest.raises(TypeError, match="has no len"):
+        len(DataLoader(Count(3), batch_size=2))

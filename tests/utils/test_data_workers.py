@@ -15,7 +15,13 @@ import numpy as np
 import pytest
 
 import tensorplug as tp
-from tensorplug.utils.data import DataLoader, Dataset, TensorDataset, get_worker_info
+from tensorplug.utils.data import (
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    TensorDataset,
+    get_worker_info,
+)
 
 
 class Samples(Dataset):
@@ -151,3 +157,26 @@ def test_spawned_workers_receive_tensors() -> None:
     ]
     with pytest.raises(TypeError, match="not pickled"):
         pickle.dumps(tp.ones(2))
+
+
+class Shards(IterableDataset):
+    """Worker ``i`` of ``n`` yields ``i, i + n, ...`` below ``stop``; the whole range alone."""
+
+    def __init__(self, stop: int) -> None:
+        self.stop = stop
+
+    def __iter__(self) -> Any:
+        info = get_worker_info()
+        start, step = (0, 1) if info is None else (info.id, info.num_workers)
+        return iter(range(start, self.stop, step))
+
+
+def test_an_iterable_dataset_is_split_by_the_workers() -> None:
+    loader = DataLoader(Shards(7), batch_size=2, num_workers=2)
+    # worker 0: [0, 2], [4, 6]; worker 1: [1, 3], [5]; batches in turn, as PyTorch yields them
+    assert [b.tolist() for b in loader] == [[0, 2], [1, 3], [4, 6], [5]]
+    assert sorted(int(x) for x in DataLoader(Shards(5), batch_size=None, num_workers=2)) == [
+        0, 1, 2, 3, 4,
+    ]  # fmt: skip
+    persistent = DataLoader(Shards(6), batch_size=3, num_workers=2, persistent_workers=True)
+    assert [b.tolist() for b in persistent] == [b.tolist() for b in persistent]

@@ -1,19 +1,21 @@
 """``DataLoader``: batches from a data set, in the main process or in worker processes.
 
-A ``DataLoader`` over a ``TensorDataset`` in the main process gathers each batch with one
-indexing op per tensor (not one per sample), so small-data training loops stay fast.
+A ``DataLoader`` over a ``TensorDataset`` gathers each batch with one indexing op per tensor
+(not one per sample), so small-data training loops stay fast.
 """
 
 from __future__ import annotations
 
-import math
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 from ..._creation import tensor
 from ._collate import default_collate
-from ._dataset import Dataset, TensorDataset
-from ._sampling import _order, _Permutations, _rng, _seed_from
+from ._dataset import Dataset, IterableDataset, TensorDataset
+from ._sampler import BatchSampler, RandomSampler, SequentialSampler
+from ._sampling import _seed_from
+from ._worker import WorkerDone
 
 T = TypeVar("T")
 
@@ -39,15 +41,35 @@ def _check_workers(
         raise ValueError("persistent_workers option needs num_workers > 0")
 
 
+def _check_iterable(shuffle: Any, sampler: Any, batch_sampler: Any) -> None:
+    """An ``IterableDataset`` yields its own order: no option may choose one."""
+    for name, value in (("shuffle", shuffle), ("sampler", sampler)):
+        if value not in (None, False):
+            raise ValueError(
+                f"DataLoader with IterableDataset: expected unspecified {name} option, but got "
+                f"{name}={value}"
+            )
+    if batch_sampler is not None:
+        raise ValueError(
+            "DataLoader with IterableDataset: expected unspecified batch_sampler option, but "
+            f"got batch_sampler={batch_sampler}"
+        )
+
+
 class _Fetch:
-    """Samples at some indices, made a batch: what the main process or a worker runs per
-    batch (a class, not a closure, so that worker processes can be started by pickling)."""
+    """Makes a batch: from the samples at some indices, or (``indices`` None) from the next
+    samples of an ``IterableDataset``, ``WorkerDone`` when it has none. What the main process
+    or a worker runs per batch (a class, not a closure, so that workers can be spawned)."""
 
-    def __init__(self, collate_fn: Callable[[list[Any]], Any] | None, batched: bool) -> None:
-        self.collate_fn = collate_fn
-        self.batched = batched
+    def __init__(self, loader: DataLoader[Any]) -> None:
+        self.collate_fn, self.batch_size = loader.collate_fn, loader.batch_size
+        self.batched = loader.batch_size is not None or loader.batch_sampler is not None
+        self.drop_last = loader.drop_last
+        self._epoch, self._samples = -1, iter(())
 
-    def __call__(self, dataset: Any, indices: Any) -> Any:
+    def __call__(self, dataset: Any, indices: Any, epoch: int = 0) -> Any:
+        if indices is None:
+            return self._next(dataset, epoch)
         if not self.batched:
             sample = dataset[indices]
             return sample if self.collate_fn is None else self.collate_fn(sample)
@@ -57,14 +79,26 @@ class _Fetch:
             return tuple(t[rows] for t in tensors)
         return (self.collate_fn or default_collate)([dataset[i] for i in indices])
 
+    def _next(self, dataset: Any, epoch: int) -> Any:
+        if epoch != self._epoch:
+            self._epoch, self._samples = epoch, iter(dataset)
+        items = list(itertools.islice(self._samples, self.batch_size or 1))
+        if not items or (self.batch_size and len(items) < self.batch_size and self.drop_last):
+            self._samples = iter(())
+            return WorkerDone()
+        if not self.batched:
+            return items[0] if self.collate_fn is None else self.collate_fn(items[0])
+        return (self.collate_fn or default_collate)(items)
+
 
 class DataLoader(Generic[T]):
     """Iterate over ``dataset`` in batches, as ``torch.utils.data.DataLoader``.
 
     Args:
-        dataset: a map-style ``Dataset`` (anything with ``__getitem__`` and ``__len__``).
+        dataset: a map-style ``Dataset`` (``__getitem__`` and ``__len__``) or an
+            ``IterableDataset`` (``__iter__``; each worker iterates its own copy).
         batch_size: samples per batch (``None``: yield single samples, not collated).
-        shuffle: draw a new permutation every epoch.
+        shuffle: draw a new permutation every epoch (a ``RandomSampler``).
         sampler: the indices to visit, in order (excludes ``shuffle``).
         batch_sampler: lists of indices, one per batch (excludes ``batch_size``, ``shuffle``,
             ``sampler`` and ``drop_last``).
@@ -121,72 +155,61 @@ class DataLoader(Generic[T]):
             raise ValueError(
                 f"batch_size should be a positive integer value, but got batch_size={batch_size}"
             )
-        if sampler is not None and shuffle:
-            raise ValueError("sampler option is mutually exclusive with shuffle")
-        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler or drop_last):
-            raise ValueError(
-                "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
-                "and drop_last"
-            )
         _check_workers(num_workers, prefetch_factor, persistent_workers, timeout)
-        self.dataset = dataset
-        self.batch_size = None if batch_sampler is not None else batch_size
-        self.shuffle = bool(shuffle)
+        if isinstance(dataset, IterableDataset):
+            _check_iterable(shuffle, sampler, batch_sampler)
+        elif sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(
+                    "batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                    "sampler, and drop_last"
+                )
+            batch_size = None
+        elif not isinstance(dataset, IterableDataset):
+            if sampler is None:
+                sampler = (
+                    RandomSampler(dataset, generator=generator)
+                    if shuffle
+                    else SequentialSampler(dataset)
+                )
+            if batch_size is not None:
+                batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
         self.sampler, self.batch_sampler = sampler, batch_sampler
-        self.drop_last = drop_last
-        self.collate_fn = collate_fn
+        self.collate_fn, self.generator = collate_fn, generator
         self.pin_memory, self.pin_memory_device = pin_memory, pin_memory_device
-        self.in_order = in_order
-        self.generator = generator
-        self.num_workers, self.timeout = num_workers, timeout
+        self.num_workers, self.timeout, self.in_order = num_workers, timeout, in_order
         self.worker_init_fn = worker_init_fn
         self.multiprocessing_context = multiprocessing_context
         self.prefetch_factor = prefetch_factor if prefetch_factor is not None else 2
         self.persistent_workers = persistent_workers
-        self._gen: _Permutations | None = None
         self._pool: Any = None
 
     def __len__(self) -> int:
         if self.batch_sampler is not None:
             return len(self.batch_sampler)  # type: ignore[arg-type]
-        n = len(self.sampler) if self.sampler is not None else len(self.dataset)  # type: ignore[arg-type]
+        if self.sampler is not None:
+            return len(self.sampler)  # type: ignore[arg-type]
+        n = len(self.dataset)  # an IterableDataset: its length if it has one
         if self.batch_size is None:
             return n
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
-    def _order(self) -> list[int]:
-        if self.sampler is not None:
-            return list(self.sampler)
-        n = len(self.dataset)
-        if not self.shuffle:
-            return list(range(n))
-        if self._gen is None or self.generator is None:
-            # A seed given once yields a different permutation each epoch, reproducibly.
-            self._gen = _rng(self.generator)
-        return _order(self._gen, n)
-
-    def _batches(self) -> Iterator[Any]:
-        """The indices of each batch (one index per item without batching)."""
-        if self.batch_sampler is not None:
-            yield from self.batch_sampler
-            return
-        order = self._order()
-        bs = self.batch_size
-        if bs is None:
-            yield from order
-            return
-        stop = len(order) - len(order) % bs if self.drop_last else len(order)
-        for start in range(0, stop, bs):
-            yield order[start : start + bs]
+    def _tasks(self) -> Iterator[Any]:
+        """Per batch: its indices (one index without batching; None from an iterable)."""
+        if isinstance(self.dataset, IterableDataset):
+            return itertools.repeat(None)
+        return iter(self.batch_sampler if self.batch_sampler is not None else self.sampler)  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[Any]:
-        fetch = _Fetch(
-            self.collate_fn, self.batch_size is not None or self.batch_sampler is not None
-        )
+        fetch = _Fetch(self)
         if not self.num_workers:
-            return (fetch(self.dataset, indices) for indices in self._batches())
+            batches = (fetch(self.dataset, indices) for indices in self._tasks())
+            return itertools.takewhile(lambda b: not isinstance(b, WorkerDone), batches)
         from ._multiprocess import WorkerPool, iterate
 
         if self._pool is None or not self.persistent_workers:
             self._pool = WorkerPool(self, fetch, _seed_from(self.generator))
-        return iterate(self._pool, self._batches(), self)
+        return iterate(self._pool, self._tasks(), self)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import bisect
 import math
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 from ..._tensor import Tensor
@@ -27,6 +27,29 @@ class Dataset(Generic[T]):
 
     def __add__(self, other: Dataset[T]) -> ConcatDataset[T]:
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset[T]):
+    """A data set read as a stream: subclasses define ``__iter__``. With worker processes
+    each worker iterates its own copy; split the work with ``get_worker_info()``.
+
+    Example:
+        >>> from tensorplug.utils.data import DataLoader, IterableDataset
+        >>> class Count(IterableDataset):
+        ...     def __iter__(self):
+        ...         return iter(range(5))
+        >>> [b.tolist() for b in DataLoader(Count(), batch_size=2)]
+        [[0, 1], [2, 3], [4]]
+    """
+
+    def __iter__(self) -> Iterator[T]:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __getitem__(self, index: int) -> T:
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: it cannot be indexed")
+
+    def __len__(self) -> int:
+        raise TypeError(f"object of type {type(self).__name__!r} has no len()")
 
 
 class TensorDataset(Dataset[tuple[Tensor, ...]]):

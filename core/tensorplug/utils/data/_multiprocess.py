@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ._worker import ExceptionWrapper, worker_loop
+from ._worker import ExceptionWrapper, WorkerDone, worker_loop
 
 _POLL_S = 0.1
 _JOIN_S = 5.0
@@ -83,37 +83,56 @@ def _shutdown(processes: list[Any], tasks: list[Any]) -> None:
         q.close()
 
 
-def iterate(pool: WorkerPool, batches: Iterator[Any], loader: Any) -> Iterator[Any]:
+class _Epoch:
+    """The tasks of one epoch: handed to the workers still producing, in turn, and the
+    results kept until their turn comes."""
+
+    def __init__(self, pool: WorkerPool, tasks: Iterator[Any]) -> None:
+        pool.epoch += 1
+        self.pool, self.epoch, self.tasks = pool, pool.epoch, tasks
+        self.active = list(range(len(pool.processes)))  # workers not done with the epoch
+        self.owner: dict[int, int] = {}  # task number -> worker
+        self.sent = self.turn = 0
+        self.ready: dict[int, bytes] = {}
+
+    def send(self, count: int) -> None:
+        for indices in itertools.islice(self.tasks, count):
+            if not self.active:
+                return
+            worker = self.active[self.turn % len(self.active)]
+            self.turn += 1
+            self.pool.tasks[worker].put((self.epoch, self.sent, indices))
+            self.owner[self.sent] = worker
+            self.sent += 1
+
+    def take(self, number: int, in_order: bool, timeout: float) -> Any:
+        """Task ``number``'s result (any ready one unless ``in_order``)."""
+        while number not in self.ready and (in_order or not self.ready):
+            epoch, got, payload = _receive(self.pool, timeout)
+            if epoch == self.epoch:
+                self.ready[got] = payload
+        got = number if number in self.ready else next(iter(self.ready))
+        data = pickle.loads(self.ready.pop(got))
+        if isinstance(data, WorkerDone) and self.owner[got] in self.active:
+            self.active.remove(self.owner[got])
+        return data
+
+
+def iterate(pool: WorkerPool, tasks: Iterator[Any], loader: Any) -> Iterator[Any]:
     """The batches of one epoch, in order unless ``loader.in_order`` is false; with
     ``loader.persistent_workers`` the workers keep running after it."""
-    prefetch, timeout = loader.prefetch_factor, loader.timeout
-    pool.epoch += 1
-    epoch, n = pool.epoch, len(pool.processes)
-    tasks = enumerate(batches)
-    sent = 0
-    ready: dict[int, bytes] = {}
-
-    def send(count: int) -> int:
-        added = 0
-        for number, indices in itertools.islice(tasks, count):
-            pool.tasks[number % n].put((epoch, number, indices))
-            added += 1
-        return added
-
+    epoch = _Epoch(pool, tasks)
     try:
-        sent += send(prefetch * n)
-        for number in range(1 << 62):
-            if number == sent:
+        epoch.send(loader.prefetch_factor * len(pool.processes))
+        for number in itertools.count():
+            if number == epoch.sent:
                 return
-            while number not in ready and not (ready and not loader.in_order):
-                got_epoch, got, payload = _receive(pool, timeout)
-                if got_epoch == epoch:
-                    ready[got] = payload
-            data = pickle.loads(ready.pop(number if number in ready else next(iter(ready))))
-            sent += send(1)
+            data = epoch.take(number, loader.in_order, loader.timeout)
+            epoch.send(1)
             if isinstance(data, ExceptionWrapper):
                 data.reraise()
-            yield data
+            if not isinstance(data, WorkerDone):
+                yield data
     finally:
         if not loader.persistent_workers:
             pool.shutdown()

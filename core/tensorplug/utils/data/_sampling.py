@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any, Protocol
 
@@ -9,9 +10,13 @@ from ..._creation import randint
 
 
 class _Permutations(Protocol):
-    """What shuffling needs of a generator: ``numpy.random.Generator`` has it."""
+    """What samplers need of a generator: ``numpy.random.Generator`` has it."""
 
     def permutation(self, n: int) -> Any: ...
+
+    def integers(self, low: int, high: int, size: int) -> Any: ...
+
+    def choice(self, n: int, size: int, replace: bool, p: Any) -> Any: ...
 
 
 class _SeededPermutations:
@@ -25,6 +30,18 @@ class _SeededPermutations:
         order = list(range(n))
         self._random.shuffle(order)
         return order
+
+    def integers(self, low: int, high: int, size: int) -> list[int]:
+        return [self._random.randrange(low, high) for _ in range(size)]
+
+    def choice(self, n: int, size: int, replace: bool, p: Any) -> list[int]:
+        """``size`` of ``range(n)`` drawn with probabilities ``p``; without ``replace``, by
+        the smallest ``-log(u) / p`` keys (Efraimidis and Spirakis)."""
+        weights = [float(w) for w in p]
+        if replace:
+            return self._random.choices(range(n), weights, k=size)
+        keys = [-math.log(1.0 - self._random.random()) / w if w > 0 else math.inf for w in weights]
+        return sorted(range(n), key=keys.__getitem__)[:size]
 
 
 def _seed_from(generator: Any) -> int:

@@ -11,6 +11,7 @@ still refuses them, see ``Tensor.__reduce_ex__``): their host data, dtype and de
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import random
@@ -26,6 +27,10 @@ from ..._tensor import Tensor
 
 # How often a waiting worker checks that the main process still lives.
 _PARENT_CHECK_S = 5.0
+
+
+class WorkerDone:
+    """A worker's answer when its copy of an ``IterableDataset`` has no more batches."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,7 @@ def _parent_gone(parent: int) -> bool:
 
 def worker_loop(
     dataset: Any,
-    fetch: Callable[[Any, Any], Any],
+    fetch: Callable[[Any, Any, int], Any],
     tasks: Any,
     results: Any,
     info: tuple[int, int, int],
@@ -138,17 +143,16 @@ def worker_loop(
         if task is None:
             return
         epoch, number, indices = task
-        results.put((epoch, number, _answer(dataset, fetch, indices, init_error, where)))
+        answer = _answer(functools.partial(fetch, dataset, indices, epoch), init_error, where)
+        results.put((epoch, number, answer))
 
 
-def _answer(
-    dataset: Any, fetch: Callable[[Any, Any], Any], indices: Any, error: Any, where: str
-) -> bytes:
-    """The batch at ``indices`` (or the error making it), pickled here rather than in the
+def _answer(fetch: Callable[[], Any], error: Any, where: str) -> bytes:
+    """The next batch (or the error making it), pickled here rather than in the
     queue's feeder thread, so that a batch that cannot be pickled is reported, not lost."""
     if error is None:
         try:
-            return bytes(ForkingPickler.dumps(fetch(dataset, indices)))
+            return bytes(ForkingPickler.dumps(fetch()))
         except Exception:  # noqa: BLE001 - raised again in the main process
             error = ExceptionWrapper(where)
     return bytes(ForkingPickler.dumps(error))
