@@ -22,6 +22,7 @@ from tensorplug.utils.data import (
     TensorDataset,
     WeightedRandomSampler,
     default_collate,
+    default_convert,
     random_split,
 )
 
@@ -176,6 +177,32 @@ def test_default_collate_is_pytorchs(case: str) -> None:
 
     expected = _collated(torch, torch_collate, case)
     assert _collated(tp, default_collate, case) == expected
+
+
+_SAMPLES: dict[str, Any] = {
+    "int": lambda lib: 3,
+    "array": lambda lib: np.arange(3),
+    "numpy_scalar": lambda lib: np.float32(2.5),
+    "string_array": lambda lib: np.array(["a"]),
+    "tensor": lambda lib: lib.ones(2),
+    "tuple": lambda lib: (np.ones(2), 1, "s"),
+    "dict": lambda lib: {"a": np.zeros(1), "b": [np.int64(4), 2.0]},
+    "namedtuple": lambda lib: _Point(np.ones(1), (np.ones(1),)),
+}
+
+
+@pytest.mark.parametrize("case", list(_SAMPLES))
+def test_default_convert_is_pytorchs(case: str) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    from torch.utils.data import default_convert as torch_convert
+
+    def convert(lib: Any, fn: Any) -> Any:
+        out = fn(_SAMPLES[case](lib))
+        return _plain(out) if not isinstance(out, np.ndarray) else ("ndarray", out.tolist())
+
+    assert convert(tp, default_convert) == convert(torch, torch_convert)
+    unbatched = list(DataLoader(TensorDataset(tp.arange(2)), batch_size=None))
+    assert isinstance(unbatched[0], list)  # a sample's tuple becomes a list, as in PyTorch
 
 
 def test_concat_dataset() -> None:

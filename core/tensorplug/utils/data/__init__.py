@@ -1,9 +1,9 @@
 """``tensorplug.utils.data``: data sets, collation and ``DataLoader``, as
 ``torch.utils.data``: ``Dataset``, ``IterableDataset``, ``TensorDataset``, ``Subset``,
-``ConcatDataset``, ``random_split``, the samplers, ``default_collate``, ``DataLoader`` (with
-worker processes) and ``get_worker_info``."""
+``ConcatDataset``, ``random_split``, the samplers, ``default_collate``, ``default_convert``,
+``DataLoader`` (with worker processes) and ``get_worker_info``."""
 
-from ._collate import default_collate
+from ._collate import default_collate, default_convert
 from ._dataloader import DataLoader
 from ._dataset import (
     ConcatDataset,
@@ -38,6 +38,7 @@ __all__ = [
     "TensorDataset",
     "WorkerInfo",
     "default_collate",
+    "default_convert",
     "get_worker_info",
     "random_split",
 ]

@@ -71,3 +71,39 @@ def default_collate(batch: Any) -> Any:
     if isinstance(first, collections.abc.Sequence):
         return _collate_sequence(first, batch)
     raise TypeError(_ERROR.format(type(first)))
+
+
+def default_convert(data: Any) -> Any:
+    """NumPy arrays and scalars inside ``data`` made tensors, structure kept (a plain tuple
+    gives a list), as ``torch.utils.data.default_convert``: what a ``DataLoader`` without
+    batching does to each sample.
+
+    Example:
+        >>> import numpy as np
+        >>> from tensorplug.utils.data import default_convert
+        >>> default_convert({"x": np.array([0, 1]), "n": 3})
+        {'x': tensor([0, 1]), 'n': 3}
+    """
+    if isinstance(data, Tensor):
+        return data
+    if type(data).__module__ == "numpy":
+        if getattr(data, "dtype", None) is not None and data.dtype.kind in "USOV":
+            return data
+        return as_tensor(data)
+    if isinstance(data, collections.abc.Mapping):
+        fields = {k: default_convert(v) for k, v in data.items()}
+        try:
+            return type(data)(fields)  # type: ignore[call-arg]
+        except TypeError:
+            return fields
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
+        items = [default_convert(d) for d in data]
+        try:
+            return type(data)(items)  # type: ignore[call-arg]
+        except TypeError:
+            return items
+    return data

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 from ..._creation import tensor
-from ._collate import default_collate
+from ._collate import default_collate, default_convert
 from ._dataset import Dataset, IterableDataset, TensorDataset
 from ._sampler import BatchSampler, RandomSampler, SequentialSampler
 from ._sampling import _seed_from
@@ -71,8 +71,7 @@ class _Fetch:
         if indices is None:
             return self._next(dataset, epoch)
         if not self.batched:
-            sample = dataset[indices]
-            return sample if self.collate_fn is None else self.collate_fn(sample)
+            return (self.collate_fn or default_convert)(dataset[indices])
         if isinstance(dataset, TensorDataset) and self.collate_fn is None:
             tensors = dataset.tensors
             rows = tensor(list(indices), dtype="int64", backend=tensors[0]._backend)
@@ -87,7 +86,7 @@ class _Fetch:
             self._samples = iter(())
             return WorkerDone()
         if not self.batched:
-            return items[0] if self.collate_fn is None else self.collate_fn(items[0])
+            return (self.collate_fn or default_convert)(items[0])
         return (self.collate_fn or default_collate)(items)
 
 

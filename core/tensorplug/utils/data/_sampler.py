@@ -127,13 +127,13 @@ class WeightedRandomSampler(_Seeded, Sampler[int]):
             raise ValueError(
                 f"replacement should be a boolean value, but got replacement={replacement}"
             )
-        import numpy as np
-
-        w = np.asarray(weights.tolist() if hasattr(weights, "tolist") else weights, np.float64)
-        if w.ndim != 1:
+        w: list[Any] = weights.tolist() if hasattr(weights, "tolist") else list(weights)
+        if any(isinstance(x, (list, tuple)) for x in w):
+            shape = (len(w), len(w[0]))
             raise ValueError(
-                f"weights should be a 1d sequence but given weights have shape {tuple(w.shape)}"
+                f"weights should be a 1d sequence but given weights have shape {shape}"
             )
+        w = [float(x) for x in w]
         if not replacement and num_samples > len(w):
             raise RuntimeError(
                 "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
@@ -142,7 +142,8 @@ class WeightedRandomSampler(_Seeded, Sampler[int]):
         self.weights, self.num_samples, self.replacement = w, num_samples, replacement
 
     def __iter__(self) -> Iterator[int]:
-        p = self.weights / self.weights.sum()
+        total = sum(self.weights)
+        p = [x / total for x in self.weights]
         picks = self._draws().choice(len(p), self.num_samples, self.replacement, p)
         return iter([int(i) for i in picks])
 
