@@ -180,3 +180,34 @@ def test_an_iterable_dataset_is_split_by_the_workers() -> None:
     ]  # fmt: skip
     persistent = DataLoader(Shards(6), batch_size=3, num_workers=2, persistent_workers=True)
     assert [b.tolist() for b in persistent] == [b.tolist() for b in persistent]
+
+
+class Sleepy(Dataset):
+    def __len__(self) -> int:
+        return 40
+
+    def __getitem__(self, i: int) -> int:
+        time.sleep(0.3)
+        return i
+
+
+def test_leaving_an_epoch_early_skips_the_batches_queued() -> None:
+    loader = DataLoader(Sleepy(), num_workers=2, prefetch_factor=10)
+    start = time.monotonic()
+    for _ in loader:
+        break  # 20 batches were queued: the workers skip them instead of loading them
+    assert time.monotonic() - start < 2.5
+    persistent = DataLoader(Sleepy(), num_workers=2, prefetch_factor=10, persistent_workers=True)
+    next(iter(persistent))
+    start = time.monotonic()
+    assert int(next(iter(persistent))) == 0  # the next epoch does not wait for the last one's
+    assert time.monotonic() - start < 2.5
+
+
+def test_persistent_workers_are_replaced_after_one_died() -> None:
+    ds = Samples(4, exit_at=1)
+    loader = DataLoader(ds, num_workers=2, persistent_workers=True)
+    with pytest.raises(RuntimeError, match="exited unexpectedly"):
+        list(loader)
+    ds.exit_at = -1  # the new workers get the data set as it is now
+    assert len(list(loader)) == 4

@@ -209,6 +209,6 @@ class DataLoader(Generic[T]):
             return itertools.takewhile(lambda b: not isinstance(b, WorkerDone), batches)
         from ._multiprocess import WorkerPool, iterate
 
-        if self._pool is None or not self.persistent_workers:
+        if self._pool is None or not self.persistent_workers or self._pool.closed:
             self._pool = WorkerPool(self, fetch, _seed_from(self.generator))
         return iterate(self._pool, self._tasks(), self)

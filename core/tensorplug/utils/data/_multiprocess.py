@@ -42,14 +42,29 @@ class WorkerPool:
         self.results = ctx.Queue()
         self.tasks = [ctx.Queue() for _ in range(n)]
         self.epoch = 0
+        self.current = ctx.RawValue("q", 0)  # tasks of earlier epochs are skipped
         self.processes = []
         for i in range(n):
             info = (i, n, base_seed + i)
-            args = (loader.dataset, fetch, self.tasks[i], self.results, info, loader.worker_init_fn)
-            p = ctx.Process(target=worker_loop, args=args, daemon=True)
+            args = (loader.dataset, fetch, self.tasks[i], self.results, info)
+            p = ctx.Process(
+                target=worker_loop,
+                args=(*args, loader.worker_init_fn, self.current),
+                daemon=True,
+            )
             p.start()
             self.processes.append(p)
-        self._finalizer = weakref.finalize(self, _shutdown, self.processes, self.tasks)
+        self._finalizer = weakref.finalize(
+            self, _shutdown, self.processes, self.tasks, self.current
+        )
+
+    @property
+    def closed(self) -> bool:
+        return not self._finalizer.alive
+
+    def leave_epoch(self) -> None:
+        """Let the workers skip what is left of the current epoch's tasks."""
+        self.current.value = self.epoch + 1
 
     def shutdown(self, now: bool = False) -> None:
         """Stop the workers: at once (``now``, after an error), or once their tasks are done."""
@@ -66,8 +81,10 @@ class WorkerPool:
             raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly")
 
 
-def _shutdown(processes: list[Any], tasks: list[Any]) -> None:
-    """Ask each worker to stop, wait a little, then end those that do not."""
+def _shutdown(processes: list[Any], tasks: list[Any], current: Any) -> None:
+    """Ask each worker to stop (skipping the tasks left), wait a little, then end those that
+    do not."""
+    current.value = 2**62
     for p, q in zip(processes, tasks):
         if p.is_alive():
             with contextlib.suppress(OSError, ValueError):  # its queue is already closed
@@ -136,6 +153,8 @@ def iterate(pool: WorkerPool, tasks: Iterator[Any], loader: Any) -> Iterator[Any
     finally:
         if not loader.persistent_workers:
             pool.shutdown()
+        else:
+            pool.leave_epoch()
 
 
 def _receive(pool: WorkerPool, timeout: float) -> tuple[int, int, bytes]:

@@ -116,9 +116,11 @@ def worker_loop(
     results: Any,
     info: tuple[int, int, int],
     init_fn: Callable[[int], None] | None,
+    current: Any = None,
 ) -> None:
     """Run in worker ``info[0]`` of ``info[1]`` with seed ``info[2]``: answer tasks until
-    ``None`` arrives or the main process is gone."""
+    ``None`` arrives or the main process is gone. Tasks of an epoch before ``current.value``
+    (a shared number the main process raises when it leaves an epoch) are skipped."""
     global _info
     worker_id, num_workers, seed = info
     where = f"in DataLoader worker process {worker_id}"
@@ -143,6 +145,8 @@ def worker_loop(
         if task is None:
             return
         epoch, number, indices = task
+        if current is not None and epoch < current.value:
+            continue  # an epoch the main process has left: nobody waits for this batch
         answer = _answer(functools.partial(fetch, dataset, indices, epoch), init_error, where)
         results.put((epoch, number, answer))
 
