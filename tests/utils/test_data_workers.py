@@ -61,11 +61,16 @@ class WhoAmI(Dataset):
 
 
 class Slow(Dataset):
+    """``n`` samples, each taking ``seconds`` to load."""
+
+    def __init__(self, n: int, seconds: float) -> None:
+        self.n, self.seconds = n, seconds
+
     def __len__(self) -> int:
-        return 2
+        return self.n
 
     def __getitem__(self, i: int) -> int:
-        time.sleep(1.0)
+        time.sleep(self.seconds)
         return i
 
 
@@ -132,7 +137,7 @@ def test_a_dead_worker_is_an_error_not_a_hang() -> None:
 
 def test_timeout_waiting_for_a_worker() -> None:
     with pytest.raises(RuntimeError, match=r"DataLoader timed out after 0\.2 seconds"):
-        list(DataLoader(Slow(), num_workers=1, timeout=0.2))
+        list(DataLoader(Slow(2, 1.0), num_workers=1, timeout=0.2))
 
 
 def test_persistent_workers_serve_every_epoch() -> None:
@@ -182,22 +187,15 @@ def test_an_iterable_dataset_is_split_by_the_workers() -> None:
     assert [b.tolist() for b in persistent] == [b.tolist() for b in persistent]
 
 
-class Sleepy(Dataset):
-    def __len__(self) -> int:
-        return 40
-
-    def __getitem__(self, i: int) -> int:
-        time.sleep(0.3)
-        return i
-
-
 def test_leaving_an_epoch_early_skips_the_batches_queued() -> None:
-    loader = DataLoader(Sleepy(), num_workers=2, prefetch_factor=10)
+    loader = DataLoader(Slow(40, 0.3), num_workers=2, prefetch_factor=10)
     start = time.monotonic()
     for _ in loader:
         break  # 20 batches were queued: the workers skip them instead of loading them
     assert time.monotonic() - start < 2.5
-    persistent = DataLoader(Sleepy(), num_workers=2, prefetch_factor=10, persistent_workers=True)
+    persistent = DataLoader(
+        Slow(40, 0.3), num_workers=2, prefetch_factor=10, persistent_workers=True
+    )
     next(iter(persistent))
     start = time.monotonic()
     assert int(next(iter(persistent))) == 0  # the next epoch does not wait for the last one's
