@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,8 +29,32 @@ def test_the_page_has_a_section_per_namespace_and_says_how_to_regenerate() -> No
     sections = re.findall(r"^## `([\w.]+)` → `([\w.]+)`$", text, re.M)
     assert sections == list(NAMESPACES)
     assert "| `add` | `add` | — |" in text  # an op the database checks, without differences
-    assert "sign(nan) is 0 in PyTorch" in text  # a declared known difference
     assert "| `DataLoader` | — |" in text
+    rows = compat.database_rows(compat.load_snapshot()["namespaces"])
+    for row in rows.values():  # every declared known difference is on the page
+        for why in row.differences:
+            assert compat._cell(why) in text
+
+
+def test_a_known_difference_is_shown_on_its_spellings(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    import tensorplug.testing as kit
+
+    def declare(info: Any) -> Any:
+        if info.name != "clamp":
+            return info
+        differs = (("*special", "on every spelling"), ("clamp_:tensor_bounds", "in place only"))
+        ref = dataclasses.replace(info.torch_ref, known_differences=differs)
+        return dataclasses.replace(info, torch_ref=ref)
+
+    monkeypatch.setattr(kit, "op_db", [declare(info) for info in kit.op_db])
+    rows = compat.database_rows(compat.load_snapshot()["namespaces"])
+    assert rows["torch", "clamp"].differences == ["on every spelling"]
+    assert rows["torch", "clip"].differences == ["on every spelling"]  # the alias
+    assert rows["torch.Tensor", "clamp"].differences == ["on every spelling"]
+    assert rows["torch.Tensor", "clamp_"].differences == ["on every spelling", "in place only"]
+    assert rows["torch.Tensor", "clamp_"].tested == ["clamp"]
 
 
 def test_recorded_pytorch_names_are_the_installed_pytorchs() -> None:
