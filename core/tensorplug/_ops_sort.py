@@ -201,14 +201,14 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
 
 def searchsorted(
     sorted_sequence: Tensor,
-    input: Any,
+    values: Any,
     *,
     out_int32: bool = False,
     right: bool = False,
     side: str | None = None,
     sorter: Tensor | None = None,
 ) -> Tensor:
-    """Where each value of ``input`` would be inserted into ``sorted_sequence`` (sorted
+    """Where each of ``values`` would be inserted into ``sorted_sequence`` (sorted
     along its last dim) to keep it sorted; ``right``/``side='right'``: after equal values."""
     seq = _check_tensor("searchsorted", sorted_sequence)
     if side is not None:
@@ -233,10 +233,10 @@ def searchsorted(
         lin = flat_index(seq._backend, sorter._data, tuple(seq.shape), seq.ndim - 1)
         seq = Tensor._make(k.reshape(k.getitem(k.reshape(seq._data, (-1,)), lin), seq.shape),
                            seq._backend)  # fmt: skip
-    scalar = not isinstance(input, Tensor)
     from ._creation import tensor
 
-    values = tensor(input, dtype=seq.dtype, backend=seq._backend) if scalar else input
+    if not isinstance(values, Tensor):
+        values = tensor(values, dtype=seq.dtype, backend=seq._backend)
     if seq.ndim == 0:
         raise RuntimeError(
             "torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 "
