@@ -9,6 +9,9 @@ from . import _dtype as D
 from . import _indexing as I
 from . import _inplace
 from . import _linalg as L
+from . import _ops_cumulative as C
+from . import _ops_fused as F
+from . import _ops_layout as LY
 from . import _ops_pointwise as P
 from . import _ops_reduce as R
 from . import _ops_shape as S
@@ -215,6 +218,18 @@ _METHODS: dict[str, Any] = {
     "__gt__": P.gt, "__ge__": P.ge, "__getitem__": I.getitem, "__setitem__": I.setitem,
     "__invert__": _invert, "__and__": _logical("&"), "__or__": _logical("|"),
 }  # fmt: skip
+
+# cumulative, layout and contraction ops
+_METHODS.update({
+    "cumsum": C.cumsum, "cumprod": C.cumprod, "cummax": C.cummax, "cumsum_": C.cumsum_,
+    "cumprod_": C.cumprod_, "repeat": LY.repeat, "repeat_interleave": LY.repeat_interleave,
+    "tile": LY.tile, "flip": LY.flip, "fliplr": LY.fliplr, "flipud": LY.flipud,
+    "roll": LY.roll, "movedim": LY.movedim, "moveaxis": LY.movedim, "unbind": LY.unbind,
+    "diag": LY.diag, "diagonal": LY.diagonal, "diag_embed": LY.diag_embed, "trace": LY.trace,
+    "outer": LY.outer, "ger": LY.outer, "kron": LY.kron, "baddbmm": F.baddbmm,
+    "addmv": F.addmv, "addcmul": F.addcmul, "addcdiv": F.addcdiv, "lerp": F.lerp,
+    "addcmul_": F.addcmul_, "addcdiv_": F.addcdiv_, "lerp_": F.lerp_,
+})  # fmt: skip
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

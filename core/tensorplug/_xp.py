@@ -111,6 +111,9 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
     concat = getattr(xp, "concat", None) or xp.concatenate
     permute = getattr(xp, "permute_dims", None) or xp.transpose
     pow_ = getattr(xp, "pow", None) or xp.power
+    # ``cumsum`` where the library has it (NumPy, CuPy), else the standard's name.
+    cumsum = getattr(xp, "cumsum", None) or xp.cumulative_sum
+    cumprod = getattr(xp, "cumprod", None) or xp.cumulative_prod
 
     def getitem(a: Array, idx: Any) -> Array:
         return a[idx]
@@ -157,6 +160,8 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
         "amin": lambda a, axis, keepdims: xp.min(a, axis=axis, keepdims=keepdims),
         "argmax": argmax,
         "argmin": argmin,
+        "cumsum": lambda a, axis: cumsum(a, axis=axis, dtype=a.dtype),
+        "cumprod": lambda a, axis: cumprod(a, axis=axis, dtype=a.dtype),
         "matmul": xp.matmul,
         "reshape": lambda a, shape: xp.reshape(a, shape),
         "permute": lambda a, axes: permute(a, axes),

@@ -1,0 +1,179 @@
+"""Cumulative ops along a dim: ``cumsum``, ``cumprod``, ``cummax``, and their in-place forms."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from . import _dtype as D
+from ._contract import Array, KernelOps
+from ._dispatch import Named, op_error, unary
+from ._graph import OUT, Node, new_tensor
+from ._inplace import inplace
+from ._tensor import Tensor, _dim
+
+
+def _along(k: Any, scan: Any, x: Array, axis: int) -> Array:
+    """``scan(x, axis)``; a 0-d ``x`` is its own running sum or product (a copy)."""
+    return scan(x, axis) if len(x.shape) else k.copy(x)
+
+
+def _flip(ops: KernelOps, x: Array, axis: int) -> Array:
+    return ops.getitem(x, (slice(None),) * axis + (slice(None, None, -1),))
+
+
+def reversed_cumsum(ops: KernelOps, g: Array, axis: int) -> Array:
+    """``sum_{i >= j} g_i`` at each ``j`` along ``axis``: cumsum's gradient."""
+    return _flip(ops, ops.cumsum(_flip(ops, g, axis), axis), axis)
+
+
+# fmt: off
+class CumsumBackward0(Node):
+    """``y_i = sum_{j <= i} x_j`` along ``dim``: grad x_j = sum_{i >= j} g_i (a reversed
+    cumsum)."""
+    op = "cumsum"
+    forward = staticmethod(lambda k, x, axis: _along(k, k.cumsum, x, axis))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
+        return (reversed_cumsum(ops, g, ctx.args[0]) if ctx.shapes[0] else g,)
+
+
+class CumprodBackward0(Node):
+    """``y_i = prod_{j <= i} x_j`` along ``dim``: grad x_k = sum_{i >= k} g_i y_i / x_k, written
+    without dividing by a zero: before a slice's first zero ``z`` it is that formula (``y_i``
+    is 0 from ``z`` on); at ``z`` it is ``prod_{j < z} x_j * sum_{i >= z} g_i prod_{z < j <= i}
+    x_j``; after ``z`` it is 0. (Its own derivative at an exact zero misses, for ``k > z``,
+    the dependence on ``x_z``: double backward there differs from PyTorch's.)"""
+    op, save = "cumprod", (0, OUT)
+    forward = staticmethod(lambda k, x, axis: _along(k, k.cumprod, x, axis))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, y: Array) -> tuple[Array]:
+        axis = ctx.args[0]
+        if not ctx.shapes[0]:
+            return (g,)
+        zero = ops.astype(ops.eq(x, 0), D.int64)
+        upto = ops.cumsum(zero, axis)  # zeros at or before each place
+        prior = ops.sub(upto, zero)  # zeros strictly before
+        before = ops.eq(upto, 0)
+        first = ops.eq(ops.add(upto, prior), 1)  # the first zero itself
+        safe = ops.where(before, x, 1.0)
+        term1 = ops.where(before, ops.div(reversed_cumsum(ops, ops.mul(g, y), axis), safe), 0.0)
+        head = ops.cumprod(safe, axis)  # at z: the product of the elements before it
+        tail = ops.cumprod(ops.where(ops.gt(prior, 0), x, 1.0), axis)
+        term2 = ops.where(first, ops.mul(head, reversed_cumsum(ops, ops.mul(g, tail), axis)), 0.0)
+        return (ops.add(term1, term2),)
+
+
+class CummaxBackward0(Node):
+    """``cummax(x, dim).values``, gathered from x at the running argmax ``idx``: grad x =
+    g added into zeros at ``idx`` (repeated indices accumulate)."""
+    op = "cummax"
+    forward = staticmethod(lambda k, x, axis, idx: k.getitem(x, idx))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
+        return (ops.index_grad(g, ctx.shapes[0], ctx.args[1], True),)
+# fmt: on
+
+
+class Cummax(NamedTuple):
+    """``cummax`` result: ``values`` and ``indices``."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _prepare(input: Tensor, dim: int, dtype: D.dtype | None, op: str) -> tuple[Tensor, int]:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    axis = _dim(dim, input.ndim, op)
+    if dtype is not None:
+        input = input.to(dtype)
+    elif not input.dtype.is_floating_point:
+        input = input.to(D.int64)  # as PyTorch: integers and bools accumulate in int64
+    return input, axis
+
+
+def cumsum(input: Tensor, dim: int, *, dtype: D.dtype | None = None) -> Tensor:
+    """Running sum along ``dim``; integer and bool inputs give int64 (or ``dtype``).
+
+    >>> import tensorplug as tp
+    >>> tp.cumsum(tp.tensor([1, 2, 3]), 0).tolist()
+    [1, 3, 6]
+    """
+    x, axis = _prepare(input, dim, dtype, "cumsum")
+    return unary(CumsumBackward0, x, axis)
+
+
+def cumprod(input: Tensor, dim: int, *, dtype: D.dtype | None = None) -> Tensor:
+    """Running product along ``dim``; its gradient is exact where the input has zeros.
+
+    >>> import tensorplug as tp
+    >>> tp.cumprod(tp.tensor([1.0, 2.0, 3.0]), 0).tolist()
+    [1.0, 2.0, 6.0]
+    """
+    x, axis = _prepare(input, dim, dtype, "cumprod")
+    return unary(CumprodBackward0, x, axis)
+
+
+def cumsum_(self: Tensor, dim: int, *, dtype: D.dtype | None = None) -> Tensor:
+    axis = _dim(dim, self.ndim, "cumsum_")
+    return inplace(CumsumBackward0, self, args=(axis,))
+
+
+def cumprod_(self: Tensor, dim: int, *, dtype: D.dtype | None = None) -> Tensor:
+    axis = _dim(dim, self.ndim, "cumprod_")
+    return inplace(CumprodBackward0, self, args=(axis,))
+
+
+def _running_max(k: Any, x: Array, axis: int) -> Array:
+    """The running maximum along ``axis`` in log2(n) steps; NaN propagates. Padding with the
+    leading elements themselves is exact, as ``max(a, a) = a``."""
+    n = x.shape[axis]
+    lead = (slice(None),) * axis
+    s = 1
+    while s < n:
+        shifted = k.concat(
+            [k.getitem(x, (*lead, slice(0, s))), k.getitem(x, (*lead, slice(0, n - s)))], axis
+        )
+        x = k.maximum(x, shifted)
+        s *= 2
+    return x
+
+
+def _cummax_index(k: Any, x: Array, axis: int) -> tuple[Array, tuple[Array, ...]]:
+    """The running argmax (the last place of the maximum so far, or of a NaN, as PyTorch)
+    and the full index that gathers the values with it."""
+    shape = tuple(x.shape)
+
+    def iota(d: int) -> Array:
+        return k.iota(shape[d], tuple(n if i == d else 1 for i, n in enumerate(shape)), x)
+
+    m = _running_max(k, x, axis)
+    record = k.where(k.ne(x, x), True, k.eq(x, m))  # a new maximum, or a NaN
+    idx = _running_max(k, k.where(record, iota(axis), 0), axis)
+    full = tuple(idx if d == axis else iota(d) for d in range(len(shape)))
+    return idx, full
+
+
+def cummax(input: Tensor, dim: int) -> Cummax:
+    """The running maximum along ``dim`` and where it was found: ``(values, indices)``.
+
+    >>> import tensorplug as tp
+    >>> tp.cummax(tp.tensor([1.0, 3.0, 2.0]), 0).indices.tolist()
+    [0, 1, 1]
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"cummax(): argument 'input' must be Tensor, not {type(input).__name__}")
+    axis = _dim(dim, input.ndim, "cummax")
+    if input.ndim == 0:
+        values, indices = cummax(input.reshape(1), 0)
+        return Cummax(values.reshape(()), indices.reshape(()))
+    be = input._backend
+    try:
+        idx, full = _cummax_index(be.k, input._data, axis)
+    except Exception as e:
+        raise op_error(Named("cummax"), (input,), e) from e
+    values = unary(CummaxBackward0, input, axis, full)
+    return Cummax(values, new_tensor(Tensor, idx, be))
