@@ -69,10 +69,12 @@ class CummaxBackward0(Node):
     """``cummax(x, dim).values``, gathered from x at the running argmax ``idx``: grad x =
     g added into zeros at ``idx`` (repeated indices accumulate)."""
     op = "cummax"
-    forward = staticmethod(lambda k, x, axis, idx: k.getitem(x, idx))
+    forward = staticmethod(lambda k, x, axis, idx: k.getitem(x, idx) if idx else k.copy(x))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
+        if not ctx.shapes[0]:
+            return (g,)
         return (ops.index_grad(g, ctx.shapes[0], ctx.args[1], True),)
 # fmt: on
 
@@ -167,10 +169,10 @@ def cummax(input: Tensor, dim: int) -> Cummax:
     if not isinstance(input, Tensor):
         raise TypeError(f"cummax(): argument 'input' must be Tensor, not {type(input).__name__}")
     axis = _dim(dim, input.ndim, "cummax")
-    if input.ndim == 0:
-        values, indices = cummax(input.reshape(1), 0)
-        return Cummax(values.reshape(()), indices.reshape(()))
     be = input._backend
+    if input.ndim == 0:
+        zero = new_tensor(Tensor, be.k.full((), 0, D.int64), be)
+        return Cummax(unary(CummaxBackward0, input, axis, ()), zero)
     try:
         idx, full = _cummax_index(be.k, input._data, axis)
     except Exception as e:

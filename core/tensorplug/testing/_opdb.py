@@ -19,6 +19,7 @@ import numpy as np
 
 from ._opdb_functional import functional_ops
 from ._opdb_inplace import in_place_ops
+from ._opdb_layout import layout_ops
 from ._opdb_linalg import linalg_ops
 from ._opdb_nn import nn_ops
 from ._opdb_pointwise import pointwise_ops
@@ -170,6 +171,7 @@ def build_op_db() -> list[OpInfo]:
     """A fresh list of every ``OpInfo``."""
     db = pointwise_ops() + reduction_ops() + shape_ops() + linalg_ops() + in_place_ops()
     db += functional_ops() + nn_ops()
+    db += layout_ops()
     more = _more_errors()
     for info in db:
         if info.name in more:
