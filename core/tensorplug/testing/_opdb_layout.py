@@ -13,8 +13,20 @@ import numpy as np
 
 import tensorplug as tp
 
+from .. import _dtype as D
 from ._opinfo import ALL, ErrorInput, OpInfo, SampleInput, TorchRef, inplace, method
-from ._samples import Gen, S, distinct, errors_of, sum_dtype, torch_function, uniform, view_samples
+from ._samples import (
+    F16_GRAD,
+    F16_SUM,
+    Gen,
+    S,
+    distinct,
+    errors_of,
+    sum_dtype,
+    torch_function,
+    uniform,
+    view_samples,
+)
 
 _COMPOSED = "composed of other ops: PyTorch's last node differs"
 
@@ -477,6 +489,14 @@ def _shape_like_ops() -> list[OpInfo]:
 
 
 def layout_ops() -> list[OpInfo]:
+    ops = _layout_ops()
+    for info in ops:  # sums and products of several float16 terms round at each step
+        info.tolerances.setdefault(D.float16, F16_SUM)
+        info.grad_tolerances.setdefault(D.float16, F16_GRAD)
+    return ops
+
+
+def _layout_ops() -> list[OpInfo]:
     return [
         OpInfo(
             "cumsum",
