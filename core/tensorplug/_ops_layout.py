@@ -279,13 +279,16 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     return unary(DiagEmbedBackward0, input, shape, _diag_plan(shape, offset, d1, d2))
 
 
+_diagonal = diagonal  # ``diag``'s parameter is named ``diagonal``, as PyTorch's
+
+
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """A vector's square diagonal matrix, or a matrix's diagonal (at offset ``diagonal``)."""
     _check(input, "diag")
     if input.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input.ndim == 2:
-        return globals()["diagonal"](input, diagonal, 0, 1)
+        return _diagonal(input, diagonal, 0, 1)
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 

@@ -51,8 +51,9 @@ def _cummax_ref(x: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
     vals = np.maximum.accumulate(x1, axis=-1)
     pos = np.where(x1 == vals, np.arange(x1.shape[-1]), 0)
     idx = np.maximum.accumulate(pos, axis=-1)
-    back = (lambda a: np.moveaxis(a, -1, dim).reshape(x.shape)) if x.ndim else (lambda a: a[0])
-    return back(vals), back(idx)
+    if not x.ndim:
+        return vals[0], idx[0]
+    return np.moveaxis(vals, -1, dim), np.moveaxis(idx, -1, dim)
 
 
 def _roll_ref(x: np.ndarray, shifts: Any, dims: Any = None) -> np.ndarray:
@@ -83,7 +84,7 @@ def _tensordot_ref(a: np.ndarray, b: np.ndarray, dims: Any = 2) -> np.ndarray:
 
 
 def _meshgrid_ref(*xs: np.ndarray, indexing: str = "ij") -> tuple[np.ndarray, ...]:
-    return tuple(np.meshgrid(*xs, indexing=indexing))
+    return tuple(np.meshgrid(*xs, indexing=indexing))  # type: ignore[call-overload]
 
 
 def _cartesian_ref(*xs: np.ndarray) -> np.ndarray:
@@ -160,7 +161,10 @@ def _einsum_errors() -> Iterator[ErrorInput]:
 def _fused_samples(n_extra: int) -> Any:
     def gen(rng: Gen) -> Iterator[SampleInput]:
         u = uniform
-        pos = (lambda s: u(rng, s, 0.5, 2.0)) if n_extra == 2 else (lambda s: u(rng, s))
+
+        def pos(s: tuple[int, ...]) -> np.ndarray:  # addcdiv's divisor: away from zero
+            return u(rng, s, 0.5, 2.0) if n_extra == 2 else u(rng, s)
+
         yield S("nd", (u(rng, (3, 4)), u(rng, (3, 4)), pos((3, 4))))
         yield S("broadcast", (u(rng, (3, 4)), u(rng, (4,)), pos((3, 1))), broadcasts=True)
         yield S("value", (u(rng, (3, 4)), u(rng, (3, 4)), pos((3, 4))), {"value": -0.5})
@@ -375,6 +379,23 @@ def _shape_like_ops() -> list[OpInfo]:
                 _e("repeated", (np.ones((2, 3)), (0, 0)), RuntimeError, "multiple times")
             ),
             torch_ref=torch_function("flip"),
+        ),
+        OpInfo(
+            "fliplr",
+            tp.fliplr,
+            np.fliplr,
+            view_samples((2, 3, 4), ("3d", (), {})),
+            dtypes=ALL,
+            errors=errors_of(_e("1d", (np.ones(3),), RuntimeError, ">= 2-d")),
+            torch_ref=torch_function("fliplr"),
+        ),
+        OpInfo(
+            "flipud",
+            tp.flipud,
+            np.flipud,
+            view_samples((3, 4), ("2d", (), {}), ("1d", (), {"_shape": (4,)})),
+            dtypes=ALL,
+            torch_ref=torch_function("flipud"),
         ),
         OpInfo(
             "roll",
