@@ -7,8 +7,9 @@ from typing import Any, NamedTuple
 from . import _dtype as D
 from ._contract import Array, KernelOps
 from ._dispatch import Named, op_error, unary
-from ._graph import OUT, Node, new_tensor
+from ._graph import Node, new_tensor
 from ._inplace import inplace
+from ._ops_layout import _roll
 from ._tensor import Tensor, _dim
 
 
@@ -39,30 +40,35 @@ class CumsumBackward0(Node):
 
 
 class CumprodBackward0(Node):
-    """``y_i = prod_{j <= i} x_j`` along ``dim``: grad x_k = sum_{i >= k} g_i y_i / x_k, written
-    without dividing by a zero: before a slice's first zero ``z`` it is that formula (``y_i``
-    is 0 from ``z`` on); at ``z`` it is ``prod_{j < z} x_j * sum_{i >= z} g_i prod_{z < j <= i}
-    x_j``; after ``z`` it is 0. (Its own derivative at an exact zero misses, for ``k > z``,
-    the dependence on ``x_z``: double backward there differs from PyTorch's.)"""
-    op, save = "cumprod", (0, OUT)
+    """``y_i = prod_{j <= i} x_j`` along ``dim``: grad x_k = sum_{i >= k} g_i prod_{j <= i,
+    j != k} x_j = L_k S_k, with ``L_k = prod_{j < k} x_j`` (a cumprod of x shifted by one)
+    and ``S_k = g_k + x_{k+1} S_{k+1}`` (a linear recurrence run backwards, in log2(n)
+    doubling steps). No division: exact where x has zeros, and its own derivative too."""
+    op, save = "cumprod", (0,)
     forward = staticmethod(lambda k, x, axis: _along(k, k.cumprod, x, axis))
 
     @staticmethod
-    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, y: Array) -> tuple[Array]:
-        axis = ctx.args[0]
-        if not ctx.shapes[0]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
+        axis, shape = ctx.args[0], ctx.shapes[0]
+        if not shape or shape[axis] < 2:
             return (g,)
-        zero = ops.astype(ops.eq(x, 0), D.int64)
-        upto = ops.cumsum(zero, axis)  # zeros at or before each place
-        prior = ops.sub(upto, zero)  # zeros strictly before
-        before = ops.eq(upto, 0)
-        first = ops.eq(ops.add(upto, prior), 1)  # the first zero itself
-        safe = ops.where(before, x, 1.0)
-        term1 = ops.where(before, ops.div(reversed_cumsum(ops, ops.mul(g, y), axis), safe), 0.0)
-        head = ops.cumprod(safe, axis)  # at z: the product of the elements before it
-        tail = ops.cumprod(ops.where(ops.gt(prior, 0), x, 1.0), axis)
-        term2 = ops.where(first, ops.mul(head, reversed_cumsum(ops, ops.mul(g, tail), axis)), 0.0)
-        return (ops.add(term1, term2),)
+        n = shape[axis]
+        pos = ops.iota(n, tuple(n if i == axis else 1 for i in range(len(shape))), g)
+        before = ops.where(ops.ge(pos, 1), _roll(ops, x, (1,), (axis,)), 1.0)
+        after = ops.where(ops.lt(pos, n - 1), _roll(ops, x, (-1,), (axis,)), 0.0)
+        return (ops.mul(ops.cumprod(before, axis), _suffix(ops, after, g, axis, pos)),)
+
+
+def _suffix(ops: KernelOps, a: Array, b: Array, axis: int, pos: Array) -> Array:
+    """``S`` with ``S_k = b_k + a_k S_{k+1}`` (0 past the end), by doubling: each step
+    holds ``S_k = b_k + a_k S_{k+s}`` and substitutes ``S_{k+s}`` into it."""
+    n, s = b.shape[axis], 1
+    while s < n:
+        keep = ops.lt(pos, n - s)
+        b = ops.add(b, ops.mul(a, ops.where(keep, _roll(ops, b, (-s,), (axis,)), 0.0)))
+        a = ops.mul(a, ops.where(keep, _roll(ops, a, (-s,), (axis,)), 0.0))
+        s *= 2
+    return b
 
 
 class CummaxBackward0(Node):

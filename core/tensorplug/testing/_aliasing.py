@@ -183,14 +183,6 @@ CORE_KNOWN_FAILURES: tuple[KnownFailure, ...] = (
         family="aliasing",
         sample="reshape_of_transpose_mul-grad",
     ),
-    KnownFailure(
-        "cumprod",
-        "tensorplug core, issue 16: cumprod's O(n) backward (CumprodBackward0) is exact at "
-        "zeros, but its own derivative misses, after a slice's first zero, the dependence on "
-        "that zero (PyTorch switches to an O(n^2) formula when differentiating twice)",
-        family="gradgradcheck",
-        sample="zeros",
-    ),
 )
 """Known failures of this version of tensorplug itself, applied to every backend as strict
 expected failures (a backend cannot fix them). The fix of each removes its declaration: the
