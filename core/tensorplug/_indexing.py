@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from ._contract import Array, KernelOps
-from ._dispatch import mismatch_error, op_error, unary, view
+from ._dispatch import is_float, mismatch_error, op_error, unary, view
 from ._grad_mode import state
 from ._graph import Node, record
 from ._inplace import (
     check_inplace,
+    check_writable,
     live_views,
     rebase_view,
     refresh_views,
@@ -33,7 +34,6 @@ class IndexBackward0(Node):
 class SliceBackward0(IndexBackward0):
     """``x[basic index]`` (slices, ints, None, ...): g written back into zeros."""
     op = "getitem"
-    replayable_view = True
 
 
 class SelectBackward0(SliceBackward0):
@@ -66,7 +66,8 @@ class IndexGradBackward(Node):
 
 class CopySlices(Node):
     """``x[index] = v`` on a tensor in the graph: grad x = g zeroed at index,
-    grad v = g[index] summed to v's shape."""
+    grad v = g[index] summed to v's shape (less the leading size-1 dims v may have beyond
+    the region's, as PyTorch accepts)."""
     op, broadcasts = "setitem", True
 
     @staticmethod
@@ -75,7 +76,12 @@ class CopySlices(Node):
         nx, nv = ctx.needs_input_grad
         gx = ops.sub(g, ops.index_grad(ops.getitem(g, idx), ctx.shapes[0], idx, advanced)
                      ) if nx else None
-        gv = ops.sum_to(ops.getitem(g, idx), ctx.shapes[1]) if nv else None
+        gv = None
+        if nv:
+            region, vshape = ops.getitem(g, idx), ctx.shapes[1]
+            lead = len(vshape) - len(region.shape)
+            gv = (ops.reshape(ops.sum_to(region, vshape[lead:]), vshape) if lead > 0
+                  else ops.sum_to(region, vshape))
         return gx, gv
 
 
@@ -214,6 +220,8 @@ def _basic_index_node(idx: tuple[Any, ...]) -> type[Node]:
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     """``x[index] = value``, recorded as ``CopySlices`` when the graph is involved."""
+    if x._view_ops is not None:
+        check_writable(x, "setitem")
     idx, advanced, _ = _normalize_index(x, index)
     be = x._backend
     if isinstance(value, Tensor):
@@ -229,8 +237,11 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         setitem(res, index, value)
         rebase_view(x, res, "setitem")
         return
-    recorded = state.grad_enabled and (
-        x._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+    # An integer or bool tensor never joins the graph (its values carry no gradient).
+    recorded = (
+        state.grad_enabled
+        and (x._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+        and is_float(be, x._data)
     )
     check_inplace(x, "setitem")
     views = live_views(x) if recorded and x._views else None

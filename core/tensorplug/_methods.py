@@ -16,6 +16,7 @@ from . import _ops_pointwise as P
 from . import _ops_reduce as R
 from . import _ops_shape as S
 from ._dispatch import as_operand, operator, unary, unary_method
+from ._graph import Node
 from ._plugins import backend_for_device
 from ._tensor import Tensor
 from ._transfer import to
@@ -105,15 +106,13 @@ def _invert(self: Tensor) -> Tensor:
     return P.eq(self, False)
 
 
-def _logical(op: str) -> Any:
-    def fn(self: Tensor, other: Any) -> Tensor:
-        if self.dtype is not D.bool_:
-            raise TypeError(f"'{op}' is only supported for bool tensors here, got {self.dtype}")
-        o = other if isinstance(other, Tensor) else _scalar(self, bool(other))
-        if op == "&":
-            return P.where(self, o, False) if o.dtype is D.bool_ else P.mul(self, o)
-        return P.where(self, True, o)
+def _bitwise(cls: type[Node]) -> Any:
+    """``self & other`` and ``other & self`` (the same: both ops are symmetric)."""
 
+    def fn(self: Tensor, other: Any) -> Tensor:
+        return P.bitwise(cls, self, other)
+
+    fn.__doc__ = f"``{cls.op}(self, other)``: bit by bit (logical, for bool tensors)."
     return fn
 
 
@@ -194,7 +193,7 @@ _METHODS: dict[str, Any] = {
     "permute": S.permute, "expand": _expand, "expand_as": S.expand_as,
     "broadcast_to": S.broadcast_to, "sum_to_size": S.sum_to_size, "split": S.split,
     "chunk": S.chunk, "clone": S.clone, "contiguous": S.contiguous,
-    "view_as": lambda self, other: S.reshape(self, other.shape),
+    "view_as": lambda self, other: S.view_(self, other.shape),
     "reshape_as": lambda self, other: S.reshape(self, other.shape),
     # in place
     "add_": P.add_, "sub_": P.sub_, "mul_": P.mul_, "div_": P.div_, "clamp_": P.clamp_,
@@ -216,7 +215,9 @@ _METHODS: dict[str, Any] = {
     "__neg__": unary_method(P.NegBackward0), "__abs__": P.abs, "__pos__": lambda self: self,
     "__eq__": _equality(P.eq), "__ne__": _equality(P.ne), "__lt__": P.lt, "__le__": P.le,
     "__gt__": P.gt, "__ge__": P.ge, "__getitem__": I.getitem, "__setitem__": I.setitem,
-    "__invert__": _invert, "__and__": _logical("&"), "__or__": _logical("|"),
+    "__invert__": _invert, "__and__": _bitwise(P._BitwiseAnd),
+    "__rand__": _bitwise(P._BitwiseAnd), "__or__": _bitwise(P._BitwiseOr),
+    "__ror__": _bitwise(P._BitwiseOr),
 }  # fmt: skip
 
 # cumulative, layout and contraction ops

@@ -417,7 +417,7 @@ def repeat_interleave(
             raise RuntimeError("repeats can not be negative")
         shape = x.shape
         y = S.unsqueeze(x, d + 1)
-        y = S.expand(y, *shape[: d + 1], repeats, *shape[d + 1 :])
+        y = S.clone(S.expand(y, *shape[: d + 1], repeats, *shape[d + 1 :]))  # as PyTorch
         return S.reshape(y, shape[:d] + (shape[d] * repeats,) + shape[d + 1 :])
     counts = [int(c) for c in (repeats.tolist() if isinstance(repeats, Tensor) else repeats)]
     if len(counts) != x.shape[d]:

@@ -10,11 +10,12 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
+from ._backend import UnsupportedOperation
 from ._contract import Array, KernelOps, Operand, has_where_zero_owned
-from ._dispatch import binary, is_float, nary, unary
+from ._dispatch import as_operand, binary, is_float, nary, unary
 from ._dtype import INT, get_default_dtype
 from ._graph import OUT, Node, SameShapes
-from ._inplace import inplace
+from ._inplace import check_fits, inplace
 from ._tensor import Tensor
 
 # fmt: off
@@ -361,10 +362,13 @@ class ReluBackward0(Node):
 
 
 class SignBackward0(Node):
-    """``sign(x)``: grad = 0."""
+    """``sign(x)``: -1, 0 or 1, and 0 for NaN, as PyTorch (the kernel's is NaN); grad = 0."""
     elementwise = True
     op = "sign"
-    kernel = "sign"
+
+    @staticmethod
+    def forward(k: Any, x: Any) -> Any:
+        return k.where(k.ne(x, x), 0, k.sign(x))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
@@ -431,6 +435,18 @@ def _cmp_class(name: str) -> type[Node]:
 
 
 _CMP = {n: _cmp_class(n) for n in ("eq", "ne", "lt", "le", "gt", "ge")}
+
+
+class _BitwiseAnd(Node):
+    """``a & b`` of integer (and bool) tensors: no gradient, as no such tensor has one."""
+    op, broadcasts = "bitwise_and", True
+    kernel = "bitwise_and"
+
+
+class _BitwiseOr(_BitwiseAnd):
+    """``a | b`` of integer (and bool) tensors."""
+    op = "bitwise_or"
+    kernel = "bitwise_or"
 # fmt: on
 
 # -- public functions -----------------------------------------------------------------------
@@ -482,6 +498,10 @@ divide = true_divide = div
 
 def pow(input: Any, exponent: Any) -> Tensor:
     """``input ** exponent``; either may be a number."""
+    if exponent.__class__ is bool and isinstance(input, Tensor):
+        if input.dtype.category == 0:  # bool ** bool stays bool: x, or all True for ** False
+            return where(input, True, not exponent)
+        exponent = int(exponent)  # a number of the lowest kind: the tensor keeps its dtype
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
         # A NumPy float (a float subclass) acts as the Python number, as in PyTorch: NumPy
         # itself would let a float64 scalar promote the result.
@@ -600,14 +620,20 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = input
         if min is not None:
-            out = maximum(out, min if isinstance(min, Tensor) else out.new_full((), min))
+            out = maximum(out, min if isinstance(min, Tensor) else _bound(min, input))
         if max is not None:
-            out = minimum(out, max if isinstance(max, Tensor) else out.new_full((), max))
+            out = minimum(out, max if isinstance(max, Tensor) else _bound(max, input))
         return out
     return unary(ClampBackward1, _bounds_dtype(input, min, max), min, max)
 
 
 clip = clamp
+
+
+def _bound(number: Any, input: Tensor) -> Tensor:
+    """A number bound beside a tensor one: a 0-d tensor of the number's kind (a float bound
+    makes an integer tensor's result float, as in PyTorch, never a truncated bound)."""
+    return as_operand(number, input, ClampBackward1)
 
 
 def _bounds_dtype(input: Tensor, *bounds: Any) -> Tensor:
@@ -651,7 +677,34 @@ def _compare(name: str) -> Callable[[Any, Any], Tensor]:
 
 
 eq, ne, lt, le, gt, ge = (_compare(n) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
+
+
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def bitwise(cls: type[Node], input: Tensor, other: Any) -> Tensor:
+    """``input & other`` (``_BitwiseAnd``) or ``|`` of bool and integer tensors and numbers,
+    promoted as PyTorch promotes them (``bool | int32`` is int32, ``bool | 1`` int64); two
+    bools give the logical op (``where``: no kernel needed), the rest the backend's kernel."""
+    if not isinstance(other, (Tensor, bool, int)):
+        other = as_operand(other, input, cls)
+    for x in (input, other):
+        kind = x.dtype if isinstance(x, Tensor) else None
+        if kind is not None and kind.is_floating_point:
+            raise NotImplementedError(f"\"{cls.op}\" not implemented for '{kind.name}'")
+    bools = input.dtype.category == 0 and (
+        other.__class__ is bool or (isinstance(other, Tensor) and other.dtype.category == 0)
+    )
+    if bools:
+        if cls is _BitwiseAnd:
+            return where(input, other, False)
+        return where(input, True, other)
+    if not input._backend.has_kernel(cls.kernel):
+        raise UnsupportedOperation(
+            f"{cls.op}: backend '{input._backend.name}' has no {cls.kernel} kernel, needed "
+            "for integer tensors"
+        )
+    return binary(cls, input, other)
 
 
 # -- in-place forms -------------------------------------------------------------------------
@@ -674,6 +727,16 @@ def div_(self: Tensor, other: Any) -> Tensor:
 
 
 def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """``clamp`` in place; tensor bounds as ``clamp``'s: ``maximum``, then ``minimum``."""
     if min is None and max is None:
         raise RuntimeError("clamp_(): at least one of 'min' or 'max' must not be None")
-    return inplace(ClampBackward1, self, args=(min, max))
+    if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        return inplace(ClampBackward1, self, args=(min, max))
+    bounds = [b if isinstance(b, Tensor) else _bound(b, self) for b in (min, max) if b is not None]
+    for b in bounds:  # both fit before either is written: never half a clamp
+        check_fits(self, b, "clamp_")
+    if min is not None:
+        inplace(MaximumBackward0, self, bounds[0])
+    if max is not None:
+        inplace(MinimumBackward0, self, bounds[-1])
+    return self

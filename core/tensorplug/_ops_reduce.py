@@ -84,7 +84,10 @@ class MeanBackward1(MeanBackward0):
 
 
 class ProdBackward0(Node):
-    """``prod(x)``: grad_i = g * (product of the other elements), exact with zeros."""
+    """``prod(x)``: grad_i = g * (product of the other elements), exact with zeros, and
+    differentiable there too: with p the product of the nonzero elements and z the sum of the
+    zeros (0, but it carries the zero factors), a nonzero x_i gets p / x_i times 1, z or 0
+    (no, one or more zeros) and a zero x_i gets p times 1, z - x_i or 0 (one, two, more)."""
     op, save = "prod", (0, OUT)
     kernel = "prod"
 
@@ -96,8 +99,12 @@ class ProdBackward0(Node):
         nonzero = ops.where(zero, 1.0, x)
         p = ops.prod(nonzero, axes, True)
         zeros = ops.sum(ops.astype(zero, D.int64), axes, True)
-        others = ops.where(zero, ops.where(ops.eq(zeros, 1), p, 0.0),
-                           ops.where(ops.eq(zeros, 0), ops.div(p, nonzero), 0.0))
+        z = ops.sum(ops.where(zero, x, 0.0), axes, True)
+        one = ops.eq(zeros, 1)
+        at_zero = ops.where(one, p, ops.where(ops.eq(zeros, 2), ops.mul(p, ops.sub(z, x)), 0.0))
+        at_nonzero = ops.mul(ops.div(p, nonzero),
+                             ops.where(ops.eq(zeros, 0), 1.0, ops.where(one, z, 0.0)))
+        others = ops.where(zero, at_zero, at_nonzero)
         return (ops.mul(expand_back(ops, g, shape, axes, keepdim), others),)
 
 
@@ -126,14 +133,31 @@ class AminBackward0(AmaxBackward0):
     kernel = "amin"
 
 
+def _evenly(ops: KernelOps, g: Array, x: Array, out: Array) -> tuple[Array]:
+    """g shared evenly among the elements equal to the 0-d ``out``, or among the NaNs where
+    ``out`` is NaN (PyTorch's rule for ``max()``/``min()``; ``amax``'s gives NaN there)."""
+    hit = ops.where(ops.ne(out, out), ops.ne(x, x), ops.eq(x, out))
+    hits = ops.astype(hit, ops.dtype_of(x))
+    return (ops.mul(hits, ops.div(g, ops.sum(hits, None, False))),)
+
+
 class MaxBackward1(AmaxBackward0):
-    """``max(x)`` over all elements: as ``amax``."""
+    """``max(x)`` over all elements: g shared evenly among the elements equal to the
+    maximum, or among the NaNs where it is NaN."""
     op = "max"
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, out: Array) -> tuple[Array]:
+        return _evenly(ops, g, x, out)
 
 
 class MinBackward1(AminBackward0):
-    """``min(x)`` over all elements: as ``amin``."""
+    """``min(x)`` over all elements: as ``max()``, for the minimum."""
     op = "min"
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, out: Array) -> tuple[Array]:
+        return _evenly(ops, g, x, out)
 
 
 class MaxBackward0(Node):
@@ -352,13 +376,18 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 
 
 def _check_nonempty(input: Tensor, dim: Any, op: str) -> None:
-    if input.numel() == 0:
+    """An empty tensor reduces only over dims of nonzero size (to an empty result), as in
+    PyTorch: there is no maximum of nothing."""
+    if input.numel() != 0:
+        return
+    if dim is None or dim == ():
         raise IndexError(
             f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
             "Specify the reduction dim with the 'dim' argument."
-            if dim in (None, ())
-            else f"{op}(): cannot reduce over an empty dimension"
         )
+    for d in dims_of(dim, input.ndim, op):
+        if input.shape[d] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
 
 
 def _max_min(
@@ -384,7 +413,7 @@ def _max_min(
         values, indices = _max_min(cls_all, cls_dim, arg, input.reshape(1), 0, False, None)
         return MaxMin(values, indices)
     if input.shape[axis] == 0:
-        raise IndexError(f"{cls_all.op}(): cannot reduce over dimension {dim} of size 0")
+        raise IndexError(f"{cls_all.op}(): Expected reduction dim {axis} to have non-zero size.")
     indices = _index_result(unary(arg, input, axis, keepdim))
     values = nary(cls_dim, (input, indices), axis, keepdim)
     return MaxMin(values, indices)

@@ -101,6 +101,17 @@ def dtype_table(
     return DtypeTable(natives, library or str(getattr(xp, "__name__", "native")))
 
 
+def _cumulative(xp: Any) -> dict[str, Kernel]:
+    """``cumsum`` and ``cumprod`` in the input's dtype: the library's own where it has them
+    (NumPy, CuPy), else the standard's ``cumulative_sum``/``cumulative_prod``."""
+    cumsum = getattr(xp, "cumsum", None) or xp.cumulative_sum
+    cumprod = getattr(xp, "cumprod", None) or xp.cumulative_prod
+    return {
+        "cumsum": lambda a, axis: cumsum(a, axis=axis, dtype=a.dtype),
+        "cumprod": lambda a, axis: cumprod(a, axis=axis, dtype=a.dtype),
+    }
+
+
 def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kernel]:
     """Kernels written once against an Array-API-style namespace ``xp`` (NumPy, CuPy, ...).
 
@@ -111,9 +122,6 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
     concat = getattr(xp, "concat", None) or xp.concatenate
     permute = getattr(xp, "permute_dims", None) or xp.transpose
     pow_ = getattr(xp, "pow", None) or xp.power
-    # ``cumsum`` where the library has it (NumPy, CuPy), else the standard's name.
-    cumsum = getattr(xp, "cumsum", None) or xp.cumulative_sum
-    cumprod = getattr(xp, "cumprod", None) or xp.cumulative_prod
 
     def getitem(a: Array, idx: Any) -> Array:
         return a[idx]
@@ -126,6 +134,14 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
 
     def argmin(a: Array, axis: int | None, keepdims: bool) -> Array:
         return xp.argmin(a, axis=axis, keepdims=keepdims)
+
+    def reshape_view(a: Array, shape: tuple[int, ...]) -> Array | None:
+        # The standard's ``copy=False`` raises where a copy is needed: ValueError, or
+        # array-api-strict's AttributeError.
+        try:
+            return xp.reshape(a, shape, copy=False)
+        except (ValueError, AttributeError):
+            return None
 
     return {
         "add": xp.add,
@@ -154,16 +170,18 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
         "gt": xp.greater,
         "ge": xp.greater_equal,
         "isfinite": xp.isfinite,
+        "bitwise_and": xp.bitwise_and,
+        "bitwise_or": xp.bitwise_or,
         "sum": lambda a, axis, keepdims: xp.sum(a, axis=axis, keepdims=keepdims),
         "prod": lambda a, axis, keepdims: xp.prod(a, axis=axis, keepdims=keepdims),
         "amax": lambda a, axis, keepdims: xp.max(a, axis=axis, keepdims=keepdims),
         "amin": lambda a, axis, keepdims: xp.min(a, axis=axis, keepdims=keepdims),
         "argmax": argmax,
         "argmin": argmin,
-        "cumsum": lambda a, axis: cumsum(a, axis=axis, dtype=a.dtype),
-        "cumprod": lambda a, axis: cumprod(a, axis=axis, dtype=a.dtype),
+        **_cumulative(xp),
         "matmul": xp.matmul,
         "reshape": lambda a, shape: xp.reshape(a, shape),
+        "reshape_view": reshape_view,
         "permute": lambda a, axes: permute(a, axes),
         "broadcast_to": xp.broadcast_to,
         "concat": lambda arrays, axis: concat(list(arrays), axis=axis),
