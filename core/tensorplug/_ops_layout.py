@@ -16,7 +16,7 @@ from typing import Any
 from . import _ops_pointwise as P
 from . import _ops_shape as S
 from ._contract import Array, KernelOps
-from ._dispatch import unary, view
+from ._dispatch import op_error, unary, view, view_of
 from ._graph import Node
 from ._indexing import SelectBackward0
 from ._ops_shape import PermuteBackward0, _inverse, _shape_arg
@@ -61,13 +61,24 @@ def put_diagonal(k: Any, g: Array, shape: tuple[int, ...], plan: tuple[Any, ...]
 
 # fmt: off
 class DiagonalBackward0(Node):
-    """``diagonal(x, offset, dim1, dim2)``: grad x = zeros with g on that diagonal."""
+    """``diagonal(x, offset, dim1, dim2)``, a view: grad x = zeros with g on that diagonal."""
     op = "diagonal"
-    forward = staticmethod(lambda k, x, plan: k.copy(take_diagonal(k, x, x.shape, plan)))
+    replayable_view = True
+    forward = staticmethod(lambda k, x, plan: take_diagonal(k, x, x.shape, plan))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
         return (put_diagonal(ops, g, ctx.shapes[0], ctx.args[0]),)
+
+
+class DiagonalCopy(DiagonalBackward0):
+    """``diagonal`` where the backend cannot flatten the two dims without a copy: the same
+    node (PyTorch's name), its result a copy."""
+    replayable_view = False
+    forward = staticmethod(lambda k, x, plan: k.copy(take_diagonal(k, x, x.shape, plan)))
+
+
+DiagonalCopy.__name__ = DiagonalCopy.__qualname__ = "DiagonalBackward0"
 
 
 class DiagEmbedBackward0(Node):
@@ -257,12 +268,28 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of dims ``dim1`` and ``dim2`` (``offset`` above it, below when negative),
-    as the last dim of the result (a copy: in-place writes to it don't reach ``input``)."""
+    as the last dim of the result: a view of ``input`` where the backend can flatten the two
+    dims into one without a copy (they are neighbours in memory: a matrix, contiguous or
+    transposed, the last two dims of a contiguous batch), else a copy, which an in-place
+    write does not reach ``input`` through (``clone`` a tensor to make it contiguous first)."""
     _check(input, "diagonal")
     d1, d2 = _dim(dim1, input.ndim, "diagonal"), _dim(dim2, input.ndim, "diagonal")
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return unary(DiagonalBackward0, input, _diag_plan(input.shape, offset, d1, d2))
+    k = input._backend.k
+    # The same elements in the same order as the diagonal at -offset of (dim2, dim1): that
+    # order flattens without a copy where the matrices are transposed.
+    for plan in (_diag_plan(input.shape, offset, d1, d2), _diag_plan(input.shape, -offset, d2, d1)):
+        perm, rest, idx = plan
+        try:
+            flat = k.reshape_view(
+                k.permute(input._data, perm), rest + (input.shape[d1] * input.shape[d2],)
+            )
+            if flat is not None:
+                return view_of(DiagonalBackward0, input, k.getitem(flat, idx), plan)
+        except Exception as e:
+            raise op_error(DiagonalBackward0, (input,), e) from e
+    return unary(DiagonalCopy, input, plan)
 
 
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:

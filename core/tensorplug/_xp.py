@@ -103,13 +103,14 @@ def dtype_table(
 
 def _cumulative(xp: Any) -> dict[str, Kernel]:
     """``cumsum`` and ``cumprod`` in the input's dtype: the library's own where it has them
-    (NumPy, CuPy), else the standard's ``cumulative_sum``/``cumulative_prod``."""
-    cumsum = getattr(xp, "cumsum", None) or xp.cumulative_sum
-    cumprod = getattr(xp, "cumprod", None) or xp.cumulative_prod
-    return {
-        "cumsum": lambda a, axis: cumsum(a, axis=axis, dtype=a.dtype),
-        "cumprod": lambda a, axis: cumprod(a, axis=axis, dtype=a.dtype),
-    }
+    (NumPy, CuPy), else the standard's ``cumulative_sum``/``cumulative_prod`` (2023.12 and
+    2024.12); without either, the core's default fills in."""
+    out: dict[str, Kernel] = {}
+    for name, standard in (("cumsum", "cumulative_sum"), ("cumprod", "cumulative_prod")):
+        f = getattr(xp, name, None) or getattr(xp, standard, None)
+        if f is not None:
+            out[name] = lambda a, axis, f=f: f(a, axis=axis, dtype=a.dtype)
+    return out
 
 
 def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kernel]:
