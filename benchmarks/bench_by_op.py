@@ -78,7 +78,9 @@ def main() -> None:
         rounds = int(args.rounds or (3 if args.quick else 11))
         head = (
             f"Command: `{command}`; time per forward + backward, fastest of {rounds} rounds "
-            f"of 5 calls each; threads: {env['threads']}; timer: {env['timer']}"
+            f"of 5 calls each; threads: {env['threads']}; timer: {env['timer']}\n\n"
+            f"- machine: {env['machine']}; NumPy {env['numpy']} ({env['blas']}), PyTorch "
+            f"{env['torch']}; tensorplug's hot path: {env['hot_path']}"
         )
         write_doc(f"{head}\n\n{text}", "byop")
 
