@@ -58,7 +58,7 @@ from ._dtype import (
 from ._einsum import einsum
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._linalg import addmm, bmm, dot, matmul, mm
-from ._ops_cumulative import cummax, cumprod, cumsum
+from ._ops_cumulative import cummax, cummin, cumprod, cumsum
 from ._ops_fused import addcdiv, addcmul, addmv, baddbmm, lerp
 from ._ops_layout import (
     cartesian_prod,
@@ -217,7 +217,7 @@ __all__ = [
     "unsqueeze", "permute", "expand", "broadcast_to", "cat", "concat", "stack", "split",
     "chunk", "clone",
     # cumulative, layout and contraction ops
-    "cumsum", "cumprod", "cummax", "tile", "flip", "fliplr", "flipud", "roll", "movedim",
+    "cumsum", "cumprod", "cummax", "cummin", "tile", "flip", "fliplr", "flipud", "roll", "movedim",
     "moveaxis", "unbind", "diag", "diagonal", "diag_embed", "trace", "outer", "ger", "kron",
     "einsum", "meshgrid", "cartesian_prod", "tensordot", "baddbmm", "addmv", "addcmul",
     "addcdiv", "lerp", "repeat_interleave",

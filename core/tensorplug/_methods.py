@@ -222,8 +222,9 @@ _METHODS: dict[str, Any] = {
 
 # cumulative, layout and contraction ops
 _METHODS.update({
-    "cumsum": C.cumsum, "cumprod": C.cumprod, "cummax": C.cummax, "cumsum_": C.cumsum_,
-    "cumprod_": C.cumprod_, "repeat": LY.repeat, "repeat_interleave": LY.repeat_interleave,
+    "cumsum": C.cumsum, "cumprod": C.cumprod, "cummax": C.cummax, "cummin": C.cummin,
+    "cumsum_": C.cumsum_, "cumprod_": C.cumprod_, "repeat": LY.repeat,
+    "repeat_interleave": LY.repeat_interleave,
     "tile": LY.tile, "flip": LY.flip, "fliplr": LY.fliplr, "flipud": LY.flipud,
     "roll": LY.roll, "movedim": LY.movedim, "moveaxis": LY.movedim, "unbind": LY.unbind,
     "diag": LY.diag, "diagonal": LY.diagonal, "diag_embed": LY.diag_embed, "trace": LY.trace,

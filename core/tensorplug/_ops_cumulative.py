@@ -82,11 +82,14 @@ class CummaxBackward0(Node):
         if not ctx.shapes[0]:
             return (g,)
         return (ops.index_grad(g, ctx.shapes[0], ctx.args[1], True),)
+class CumminBackward0(CummaxBackward0):
+    """``cummin(x, dim).values``: as ``cummax``'s, at the running argmin."""
+    op = "cummin"
 # fmt: on
 
 
 class Cummax(NamedTuple):
-    """``cummax`` result: ``values`` and ``indices``."""
+    """``cummax``/``cummin`` result: ``values`` and ``indices``."""
 
     values: Tensor
     indices: Tensor
@@ -135,9 +138,10 @@ def cumprod_(self: Tensor, dim: int, *, dtype: D.dtype | None = None) -> Tensor:
     return inplace(CumprodBackward0, self, args=(axis,))
 
 
-def _running_max(k: Any, x: Array, axis: int) -> Array:
-    """The running maximum along ``axis`` in log2(n) steps; NaN propagates. Padding with the
-    leading elements themselves is exact, as ``max(a, a) = a``."""
+def _running(k: Any, combine: Any, x: Array, axis: int) -> Array:
+    """The running ``combine`` (``k.maximum``, ``k.minimum``) along ``axis`` in log2(n) steps;
+    NaN propagates. Padding with the leading elements themselves is exact, as ``max(a, a) =
+    a``."""
     n = x.shape[axis]
     lead = (slice(None),) * axis
     s = 1
@@ -145,22 +149,22 @@ def _running_max(k: Any, x: Array, axis: int) -> Array:
         shifted = k.concat(
             [k.getitem(x, (*lead, slice(0, s))), k.getitem(x, (*lead, slice(0, n - s)))], axis
         )
-        x = k.maximum(x, shifted)
+        x = combine(x, shifted)
         s *= 2
     return x
 
 
-def _cummax_index(k: Any, x: Array, axis: int) -> tuple[Array, tuple[Array, ...]]:
-    """The running argmax (the last place of the maximum so far, or of a NaN, as PyTorch)
-    and the full index that gathers the values with it."""
+def _cum_index(k: Any, combine: Any, x: Array, axis: int) -> tuple[Array, tuple[Array, ...]]:
+    """The running argmax (argmin: ``combine`` is ``k.minimum``): the last place of the
+    extreme so far, or of a NaN, as PyTorch; and the full index that gathers the values."""
     shape = tuple(x.shape)
 
     def iota(d: int) -> Array:
         return k.iota(shape[d], tuple(n if i == d else 1 for i, n in enumerate(shape)), x)
 
-    m = _running_max(k, x, axis)
-    record = k.where(k.ne(x, x), True, k.eq(x, m))  # a new maximum, or a NaN
-    idx = _running_max(k, k.where(record, iota(axis), 0), axis)
+    m = _running(k, combine, x, axis)
+    record = k.where(k.ne(x, x), True, k.eq(x, m))  # a new extreme, or a NaN
+    idx = _running(k, k.maximum, k.where(record, iota(axis), 0), axis)
     full = tuple(idx if d == axis else iota(d) for d in range(len(shape)))
     return idx, full
 
@@ -172,16 +176,30 @@ def cummax(input: Tensor, dim: int) -> Cummax:
     >>> tp.cummax(tp.tensor([1.0, 3.0, 2.0]), 0).indices.tolist()
     [0, 1, 1]
     """
+    return _cum_extreme(CummaxBackward0, "maximum", input, dim)
+
+
+def cummin(input: Tensor, dim: int) -> Cummax:
+    """The running minimum along ``dim`` and where it was found: ``(values, indices)``.
+
+    >>> import tensorplug as tp
+    >>> tp.cummin(tp.tensor([3.0, 1.0, 2.0]), 0).values.tolist()
+    [3.0, 1.0, 1.0]
+    """
+    return _cum_extreme(CumminBackward0, "minimum", input, dim)
+
+
+def _cum_extreme(cls: type[Node], combine: str, input: Tensor, dim: int) -> Cummax:
     if not isinstance(input, Tensor):
-        raise TypeError(f"cummax(): argument 'input' must be Tensor, not {type(input).__name__}")
-    axis = _dim(dim, input.ndim, "cummax")
+        raise TypeError(f"{cls.op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    axis = _dim(dim, input.ndim, cls.op)
     be = input._backend
     if input.ndim == 0:
         zero = new_tensor(Tensor, be.k.full((), 0, D.int64), be)
-        return Cummax(unary(CummaxBackward0, input, axis, ()), zero)
+        return Cummax(unary(cls, input, axis, ()), zero)
     try:
-        idx, full = _cummax_index(be.k, input._data, axis)
+        idx, full = _cum_index(be.k, getattr(be.k, combine), input._data, axis)
     except Exception as e:
-        raise op_error(Named("cummax"), (input,), e) from e
-    values = unary(CummaxBackward0, input, axis, full)
+        raise op_error(Named(cls.op), (input,), e) from e
+    values = unary(cls, input, axis, full)
     return Cummax(values, new_tensor(Tensor, idx, be))

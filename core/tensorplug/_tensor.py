@@ -179,6 +179,7 @@ class Tensor(TensorBase):
     addcdiv_: Callable[..., Tensor]
     lerp_: Callable[..., Tensor]
     cummax: Callable[..., Any]  # (values, indices)
+    cummin: Callable[..., Any]
     unbind: Callable[..., tuple[Tensor, ...]]
     T: Tensor
     mT: Tensor  # noqa: N815 - PyTorch's name

@@ -46,9 +46,9 @@ def _cum(f: Any) -> Any:
     return lambda x, dim, dtype=None: f(x.reshape(1), 0).reshape(()) if x.ndim == 0 else f(x, dim)
 
 
-def _cummax_ref(x: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
+def _cummax_ref(x: np.ndarray, dim: int, f: Any = np.maximum) -> tuple[np.ndarray, np.ndarray]:
     x1 = np.moveaxis(np.atleast_1d(x), dim, -1)
-    vals = np.maximum.accumulate(x1, axis=-1)
+    vals = f.accumulate(x1, axis=-1)
     pos = np.where(x1 == vals, np.arange(x1.shape[-1]), 0)
     idx = np.maximum.accumulate(pos, axis=-1)
     if not x.ndim:
@@ -547,6 +547,15 @@ def _layout_ops() -> list[OpInfo]:
             grad_outputs=lambda r: r[0],
             errors=errors_of(_dim_error((np.ones((2, 3)), 2))),
             torch_ref=torch_function("cummax"),
+        ),
+        OpInfo(
+            "cummin",
+            tp.cummin,
+            lambda x, dim: _cummax_ref(x, dim, np.minimum),
+            _cummax_samples,
+            grad_outputs=lambda r: r[0],
+            errors=errors_of(_dim_error((np.ones((2, 3)), -3))),
+            torch_ref=torch_function("cummin"),
         ),
         *_shape_like_ops(),
         *_diag_ops(),
