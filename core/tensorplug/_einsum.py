@@ -106,14 +106,15 @@ def _sizes(labels: list[list[str]], operands: Sequence[Tensor]) -> dict[str, int
     size: dict[str, int] = {}
     for i, (ls, t) in enumerate(zip(labels, operands)):
         for c, n in zip(ls, t.shape):
-            have = size.get(c, 1)
-            if have != n and have != 1 and n != 1:
+            have = size.get(c)
+            if have is None or have == 1:
+                size[c] = n  # a size 1 broadcasts to the other's (0 included)
+            elif n != have and n != 1:
                 name = "..." if ord(c) >= _ELLIPSIS_BASE else c
                 raise _fail(
                     f"subscript {name} has size {n} for operand {i} which does not broadcast "
                     f"with previously seen size {have}"
                 )
-            size[c] = max(have, n)
     return size
 
 

@@ -145,6 +145,8 @@ def _einsum_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("permute", ("ijk->kji", u(rng, (2, 3, 4))))
     yield S("repeated_and_contracted", ("iij,jk->ik", u(rng, (3, 3, 4)), u(rng, (4, 2))))
     yield S("spaces_upper", ("Ab, bC -> AC", u(rng, (2, 3)), u(rng, (3, 2))))
+    yield S("empty_contracted", ("ij,jk->ik", u(rng, (2, 0)), u(rng, (0, 2))))
+    yield S("empty_broadcast", ("bi,bi->b", u(rng, (1, 3)), u(rng, (0, 3))))
 
 
 def _einsum_errors() -> Iterator[ErrorInput]:
