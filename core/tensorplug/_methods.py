@@ -230,7 +230,8 @@ _METHODS.update({
     "diag": LY.diag, "diagonal": LY.diagonal, "diag_embed": LY.diag_embed, "trace": LY.trace,
     "outer": LY.outer, "ger": LY.outer, "kron": LY.kron, "baddbmm": F.baddbmm,
     "addmv": F.addmv, "addcmul": F.addcmul, "addcdiv": F.addcdiv, "lerp": F.lerp,
-    "addcmul_": F.addcmul_, "addcdiv_": F.addcdiv_, "lerp_": F.lerp_,
+    "addmv_": F.addmv_, "baddbmm_": F.baddbmm_, "addcmul_": F.addcmul_,
+    "addcdiv_": F.addcdiv_, "lerp_": F.lerp_,
 })  # fmt: skip
 
 for _name, _fn in _METHODS.items():

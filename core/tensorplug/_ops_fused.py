@@ -147,6 +147,11 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``."""
+    _check_addmv(input, mat, vec)
+    return nary(AddmvBackward0, (input, mat, vec), beta, alpha)
+
+
+def _check_addmv(input: Tensor, mat: Tensor, vec: Tensor) -> None:
     _tensors("addmv", input, mat, vec)
     if mat.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(
@@ -157,13 +162,17 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: float = 1, alpha: fl
             f"size mismatch, got input ({input.shape[0] if input.ndim else 1}), mat "
             f"({mat.shape[0]}x{mat.shape[1]}), vec ({vec.shape[0]})"
         )
-    return nary(AddmvBackward0, (input, mat, vec), beta, alpha)
 
 
 def baddbmm(
     input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, alpha: float = 1
 ) -> Tensor:
     """``beta * input + alpha * (batch1 @ batch2)`` for 3-D batches."""
+    _check_baddbmm(input, batch1, batch2)
+    return nary(BaddbmmBackward0, (input, batch1, batch2), beta, alpha)
+
+
+def _check_baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor) -> None:
     _tensors("baddbmm", input, batch1, batch2)
     if batch1.ndim != 3 or batch2.ndim != 3:
         raise RuntimeError(
@@ -176,7 +185,6 @@ def baddbmm(
             f"[{batch1.shape[0]}, {batch1.shape[2]}] but got: [{batch2.shape[0]}, "
             f"{batch2.shape[1]}]."
         )
-    return nary(BaddbmmBackward0, (input, batch1, batch2), beta, alpha)
 
 
 def addcmul_(self: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: float = 1) -> Tensor:
@@ -191,3 +199,15 @@ def lerp_(self: Tensor, end: Tensor, weight: Any) -> Tensor:
     if isinstance(weight, Tensor):
         return inplace(LerpBackward1, self, end, weight)
     return inplace(LerpBackward0, self, end, args=(float(weight),))
+
+
+def addmv_(self: Tensor, mat: Tensor, vec: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
+    _check_addmv(self, mat, vec)
+    return inplace(AddmvBackward0, self, mat, vec, args=(beta, alpha))
+
+
+def baddbmm_(
+    self: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, alpha: float = 1
+) -> Tensor:
+    _check_baddbmm(self, batch1, batch2)
+    return inplace(BaddbmmBackward0, self, batch1, batch2, args=(beta, alpha))

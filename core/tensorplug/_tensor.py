@@ -178,6 +178,8 @@ class Tensor(TensorBase):
     addcmul_: Callable[..., Tensor]
     addcdiv_: Callable[..., Tensor]
     lerp_: Callable[..., Tensor]
+    addmv_: Callable[..., Tensor]
+    baddbmm_: Callable[..., Tensor]
     cummax: Callable[..., Any]  # (values, indices)
     cummin: Callable[..., Any]
     unbind: Callable[..., tuple[Tensor, ...]]

@@ -253,7 +253,7 @@ def _product_ops() -> list[OpInfo]:
             errors=errors_of(
                 _e("size", (np.ones(3), np.ones((3, 4)), np.ones(5)), RuntimeError, "size mismatch")
             ),
-            torch_ref=torch_function("addmv"),
+            torch_ref=torch_function("addmv", inplace("addmv_")),
         ),
         OpInfo(
             "baddbmm",
@@ -272,7 +272,7 @@ def _product_ops() -> list[OpInfo]:
             errors=errors_of(
                 _e("2d", (np.ones(3), np.ones((3, 4)), np.ones((4, 2))), RuntimeError, "3D tensor")
             ),
-            torch_ref=torch_function("baddbmm"),
+            torch_ref=torch_function("baddbmm", inplace("baddbmm_")),
         ),
         OpInfo(
             "addcmul",
