@@ -12,6 +12,7 @@ from . import _linalg as L
 from . import _ops_cumulative as C
 from . import _ops_fused as F
 from . import _ops_layout as LY
+from . import _ops_matrix as M
 from . import _ops_pointwise as P
 from . import _ops_reduce as R
 from . import _ops_shape as S
@@ -233,6 +234,8 @@ _METHODS.update({
     "addmv_": F.addmv_, "baddbmm_": F.baddbmm_, "addcmul_": F.addcmul_,
     "addcdiv_": F.addcdiv_, "lerp_": F.lerp_,
 })  # fmt: skip
+# tensorplug.linalg's functions PyTorch also spells as methods (and its older names).
+_METHODS.update(det=M.det, slogdet=M.slogdet, logdet=M.logdet, inverse=M.inv)
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
