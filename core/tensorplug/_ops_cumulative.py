@@ -128,14 +128,22 @@ def cumprod(input: Tensor, dim: int, *, dtype: D.dtype | None = None) -> Tensor:
     return unary(CumprodBackward0, x, axis)
 
 
+def _check_inplace_dtype(self: Tensor, dtype: D.dtype | None) -> None:
+    if dtype is not None and dtype != self.dtype:
+        raise RuntimeError(
+            f"Bad in-place call: input tensor dtype {self.dtype.name} and output tensor dtype "
+            f"{dtype.name} should match"
+        )
+
+
 def cumsum_(self: Tensor, dim: int, *, dtype: D.dtype | None = None) -> Tensor:
-    axis = _dim(dim, self.ndim, "cumsum_")
-    return inplace(CumsumBackward0, self, args=(axis,))
+    _check_inplace_dtype(self, dtype)
+    return inplace(CumsumBackward0, self, args=(_dim(dim, self.ndim, "cumsum_"),))
 
 
 def cumprod_(self: Tensor, dim: int, *, dtype: D.dtype | None = None) -> Tensor:
-    axis = _dim(dim, self.ndim, "cumprod_")
-    return inplace(CumprodBackward0, self, args=(axis,))
+    _check_inplace_dtype(self, dtype)
+    return inplace(CumprodBackward0, self, args=(_dim(dim, self.ndim, "cumprod_"),))
 
 
 def _running(k: Any, combine: Any, x: Array, axis: int) -> Array:

@@ -66,3 +66,10 @@ def test_in_place_cumulative_forms_keep_the_dtype() -> None:
     assert x.cumsum_(0) is x and x.tolist() == [1, 3, 6] and x.dtype is tp.int32
     assert tp.cumsum(tp.tensor([True, True]), 0).dtype is tp.int64
     assert tp.cumsum(tp.ones(2), 0, dtype=tp.float64).dtype is tp.float64
+
+
+def test_an_in_place_cumulative_op_refuses_another_dtype() -> None:
+    x = tp.tensor([1.5, 2.5])
+    with pytest.raises(RuntimeError, match="Bad in-place call: input tensor dtype float32"):
+        x.cumsum_(0, dtype=tp.int64)
+    assert x.cumprod_(0, dtype=tp.float32).tolist() == [1.5, 3.75]
