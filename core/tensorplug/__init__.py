@@ -57,8 +57,32 @@ from ._dtype import (
     promote_types,
     set_default_dtype,
 )
+from ._einsum import einsum
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._linalg import addmm, bmm, dot, matmul, mm
+from ._ops_cumulative import cummax, cummin, cumprod, cumsum
+from ._ops_fused import addcdiv, addcmul, addmv, baddbmm, lerp
+from ._ops_layout import (
+    cartesian_prod,
+    diag,
+    diag_embed,
+    diagonal,
+    flip,
+    fliplr,
+    flipud,
+    ger,
+    kron,
+    meshgrid,
+    moveaxis,
+    movedim,
+    outer,
+    repeat_interleave,
+    roll,
+    tensordot,
+    tile,
+    trace,
+    unbind,
+)
 from ._ops_matrix import det, logdet, slogdet
 from ._ops_matrix import inv as inverse
 from ._ops_pointwise import (
@@ -211,6 +235,11 @@ __all__ = [
     "t", "transpose", "reshape", "flatten", "squeeze",
     "unsqueeze", "permute", "expand", "broadcast_to", "cat", "concat", "stack", "split",
     "chunk", "clone",
+    # cumulative, layout and contraction ops
+    "cumsum", "cumprod", "cummax", "cummin", "tile", "flip", "fliplr", "flipud", "roll", "movedim",
+    "moveaxis", "unbind", "diag", "diagonal", "diag_embed", "trace", "outer", "ger", "kron",
+    "einsum", "meshgrid", "cartesian_prod", "tensordot", "baddbmm", "addmv", "addcmul",
+    "addcdiv", "lerp", "repeat_interleave",
     # selection and masking
     "tril", "triu", "masked_fill", "masked_select", "nonzero", "narrow", "gather",
     "take_along_dim", "scatter", "scatter_add", "index_select", "index_add", "sort",
