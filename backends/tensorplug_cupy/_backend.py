@@ -18,6 +18,7 @@ from tensorplug.plugins import (
     Device,
     DeviceAPI,
     DtypeTable,
+    UnsupportedOperation,
     dtype,
     dtype_table,
     float16,
@@ -140,6 +141,7 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
         device_of=lambda a: devices[a.device.id],
         synchronize=dev.synchronize,
         manual_seed=rng.seed,
+        rng=rng,
         info={"library": "cupy", "device": str(here)},
     )
 
@@ -221,6 +223,18 @@ class _Random:
     def seed(self, s: int | None) -> None:
         with self.cp.cuda.Device(self.index):  # the generator's state lives on this GPU
             self.gen = self.cp.random.default_rng(s)
+
+    def fork(self, s: int) -> _Random:
+        """An independent generator on this GPU seeded with ``s`` (a ``tp.Generator``'s)."""
+        r = _Random(self.cp, self.index, self.native)
+        r.seed(s)
+        return r
+
+    def get_state(self) -> Any:
+        raise UnsupportedOperation("get_state: CuPy's generators do not expose their state")
+
+    def set_state(self, state: Any) -> None:
+        raise UnsupportedOperation("set_state: CuPy's generators do not expose their state")
 
     def _g(self) -> Any:
         if self.gen is None:

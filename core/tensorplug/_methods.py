@@ -7,7 +7,7 @@ from typing import Any
 
 from . import _dtype as D
 from . import _indexing as I
-from . import _inplace
+from . import _inplace, _sampling, _sampling_inplace
 from . import _linalg as L
 from . import _ops_pointwise as P
 from . import _ops_reduce as R
@@ -216,6 +216,11 @@ _METHODS: dict[str, Any] = {
     "__rand__": _bitwise(P._BitwiseAnd), "__or__": _bitwise(P._BitwiseOr),
     "__ror__": _bitwise(P._BitwiseOr),
 }  # fmt: skip
+
+# random sampling (``_sampling``, ``_sampling_inplace``)
+_METHODS.update(_sampling_inplace.METHODS)
+_METHODS["bernoulli"] = _sampling.bernoulli
+_METHODS["multinomial"] = _sampling.multinomial
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from .._creation import randint, tensor
+from .._generator import Generator
 from .._ops_shape import stack
 from .._tensor import Tensor
 
@@ -95,6 +96,8 @@ def _rng(generator: Any) -> _Permutations:
     ``tensorplug.manual_seed`` makes shuffling reproducible."""
     if callable(getattr(generator, "permutation", None)):
         return generator  # type: ignore[no-any-return]
+    if isinstance(generator, Generator):  # a seed for the orders, drawn from its stream
+        generator = int(randint(0, 2**62, (), generator=generator).item())
     if generator is None:
         generator = int(randint(0, 2**62, ()).item())
     if isinstance(generator, bool) or not isinstance(generator, int):
@@ -156,7 +159,8 @@ class DataLoader(Generic[T]):
         dataset: a map-style ``Dataset`` (anything with ``__getitem__`` and ``__len__``).
         batch_size: samples per batch (``None``: yield single samples, not collated).
         shuffle: draw a new permutation every epoch.
-        generator: an int seed or ``numpy.random.Generator`` for shuffling; by default the
+        generator: a ``tp.Generator``, an int seed or ``numpy.random.Generator`` for
+            shuffling; by default the
             order follows ``tensorplug.manual_seed``.
         drop_last: drop the final batch if it is smaller than ``batch_size``.
         collate_fn: merges a list of samples into a batch (``default_collate``).
