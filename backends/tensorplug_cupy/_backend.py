@@ -226,7 +226,7 @@ class _Random:
 
     def fork(self, s: int) -> _Random:
         """An independent generator on this GPU seeded with ``s`` (a ``tp.Generator``'s)."""
-        r = _Random(self.cp, self.index, self.native)
+        r = _Stream(self.cp, self.index, self.native)
         r.seed(s)
         return r
 
@@ -255,6 +255,23 @@ class _Random:
 
     def integers(self, low: int, high: int, shape: tuple[int, ...], d: dtype) -> Any:
         return self._g().integers(low, high, size=shape, dtype=self.native[d])
+
+
+class _Stream(_Random):
+    """A ``tp.Generator``'s stream on one GPU. Its draws are no kernel calls, which the
+    backend makes on their GPU (``_on``), so each makes its GPU current itself."""
+
+    def uniform(self, shape: tuple[int, ...], d: dtype) -> Any:
+        with self.cp.cuda.Device(self.index):
+            return super().uniform(shape, d)
+
+    def normal(self, shape: tuple[int, ...], d: dtype) -> Any:
+        with self.cp.cuda.Device(self.index):
+            return super().normal(shape, d)
+
+    def integers(self, low: int, high: int, shape: tuple[int, ...], d: dtype) -> Any:
+        with self.cp.cuda.Device(self.index):
+            return super().integers(low, high, shape, d)
 
 
 # -- the CUDA runtime facts behind ``tensorplug.cuda`` -----------------------------------------

@@ -259,6 +259,34 @@ def test_in_place_fills_errors_and_graph() -> None:
     assert w.grad_fn is None and w.requires_grad
 
 
+def test_poisson() -> None:
+    g = gen(6)
+    rates = tp.tensor([0.0, 0.5, 4.0, 20.0], dtype=tp.float64).expand(5000, 4)
+    k = tp.poisson(rates, generator=g)
+    assert k.dtype is tp.float64 and k.shape == (5000, 4)
+    assert k[:, 0].max().item() == 0
+    for j, lam in enumerate([0.5, 4.0, 20.0], 1):
+        col = k[:, j]
+        assert abs(col.mean().item() - lam) < 0.05 * lam + 0.05
+        assert abs(col.var().item() - lam) < 0.1 * lam + 0.05
+    assert (
+        tp.poisson(rates[:3], generator=gen(1)).tolist()
+        == tp.poisson(rates[:3], generator=gen(1)).tolist()
+    )
+    with pytest.raises(RuntimeError, match="rates >= 0"):
+        tp.poisson(tp.tensor([-1.0]))
+
+
+def test_nn_init_takes_a_generator() -> None:
+    init = tp.nn.init
+    for fill in (init.uniform_, init.normal_, init.xavier_uniform_, init.xavier_normal_):
+        a = fill(tp.zeros(4, 3), generator=gen(8))
+        assert fill(tp.zeros(4, 3), generator=gen(8)).tolist() == a.tolist()
+    k = init.kaiming_normal_(tp.zeros(4, 3), mode="fan_out", generator=gen(8))
+    again = init.kaiming_normal_(tp.zeros(4, 3), mode="fan_out", generator=gen(8))
+    assert again.tolist() == k.tolist()
+
+
 def test_data_shuffling_takes_a_generator() -> None:
     from tensorplug.utils.data import random_split
 
