@@ -207,11 +207,14 @@ class _DefaultGenerator(Generator):
 
     def set_state(self, new_state: Tensor) -> Generator:
         doc = _read_state(new_state)
-        manual_seed(doc["seed"])
-        for be in self._cpu_backends():
-            state = doc["streams"].get(_key(be))
-            if state is not None:
-                _rng(be, "set_state").set_state(state)
+        _seed[0] = doc["seed"]
+        for be in list(REGISTRY.loaded.values()):
+            state = doc["streams"].get(_key(be)) if be.device_type == "cpu" else None
+            if state is not None and be.rng is not None:
+                be.rng.set_state(state)
+            elif be.device_type == "cpu":
+                be.manual_seed(_seed[0])
+            _seeded[id(be)] = _seed[0]  # other devices keep their streams, as in PyTorch
         return self
 
     def stream(self, be: Backend, op: str) -> RandomGenerator | None:

@@ -153,7 +153,7 @@ def _with_replacement(logp: Tensor, k: int, generator: Any) -> Tensor:
     parts = []
     for start in range(0, k, chunk):
         m = min(chunk, k - start)
-        wide = logp.unsqueeze(1).expand(rows, m, n).contiguous()
+        wide = logp.unsqueeze(1).expand(rows, m, n)  # fresh noise for each of the m
         parts.append(_gumbel(wide, generator).argmax(-1))
     return parts[0] if len(parts) == 1 else cat(parts, 1)
 

@@ -196,6 +196,15 @@ def test_generator_streams_per_device(gpus: stand_in.FakeCupy) -> None:
         tp.rand(2, device="cuda", generator=tp.Generator())
 
 
+def test_set_rng_state_leaves_the_gpu_streams(gpus: stand_in.FakeCupy) -> None:
+    tp.manual_seed(1)
+    first, second = tp.rand(3, device="cuda").tolist(), tp.rand(3, device="cuda").tolist()
+    tp.manual_seed(1)
+    assert tp.rand(3, device="cuda").tolist() == first
+    tp.set_rng_state(tp.get_rng_state())  # the CPU state only, as PyTorch's
+    assert tp.rand(3, device="cuda").tolist() == second
+
+
 def test_cuda_module_reports_devices_and_memory(gpus: stand_in.FakeCupy) -> None:
     assert tp.cuda.is_available() and tp.cuda.unavailable_reason() == ""
     assert tp.cuda.device_count() == 2
