@@ -114,9 +114,10 @@ def multinomial(
 ) -> Tensor:
     """``num_samples`` category indices per row of the (unnormalised) weights ``input``.
 
-    Gumbel-max: ``argmax(log p + G)`` with ``G`` Gumbel noise is a draw from ``p``. With
-    replacement each sample gets fresh noise; without, one noise draw and the best
-    ``num_samples`` keys, taken one after the other (categories of weight 0 come last).
+    With replacement by inverse CDF (cumulative weights against ``u * total``); without, by
+    Gumbel-max: ``argmax(log p + G)`` with ``G`` Gumbel noise is a draw from ``p``, and the
+    best ``num_samples`` keys of one noise draw, taken one after the other, are a draw without
+    replacement (categories of weight 0 come last).
 
     Example:
         >>> import tensorplug as tp
@@ -128,11 +129,10 @@ def multinomial(
     with no_grad():
         p = input.detach()
         rows = p if p.ndim == 2 else p.unsqueeze(0)
-        logp = rows.log()
         if replacement:
-            idx = _with_replacement(logp, num_samples, generator)
+            idx = _with_replacement(rows, num_samples, generator)
         else:
-            idx = _without_replacement(logp, num_samples, generator)
+            idx = _without_replacement(rows.log(), num_samples, generator)
     return idx if p.ndim == 2 else idx.squeeze(0)
 
 
@@ -144,18 +144,36 @@ def _gumbel(logp: Tensor, generator: Any) -> Tensor:
     return keys.clamp(min=-fmax)
 
 
-def _with_replacement(logp: Tensor, k: int, generator: Any) -> Tensor:
+def _with_replacement(p: Tensor, k: int, generator: Any) -> Tensor:
+    """Inverse CDF: sample ``i`` is the number of cumulative weights ``<= u * total``."""
     from ._ops_shape import cat
 
-    rows, n = logp.shape
-    # Keys for a chunk of samples at a time: (rows, chunk, n), bounded in memory.
+    rows, n = p.shape
+    cdf = _cumsum(p)
+    total = cdf[:, n - 1 :]
+    # The comparisons for a chunk of samples at a time: (rows, chunk, n), bounded in memory.
     chunk = max(1, min(k, (1 << 22) // max(1, rows * n)))
     parts = []
     for start in range(0, k, chunk):
         m = min(chunk, k - start)
-        wide = logp.unsqueeze(1).expand(rows, m, n)  # fresh noise for each of the m
-        parts.append(_gumbel(wide, generator).argmax(-1))
+        u = Tensor._make(
+            G.uniform(p._backend, (rows, m), p.dtype, generator, "multinomial"), p._backend
+        )
+        below = cdf.unsqueeze(1) <= (u * total).unsqueeze(2)
+        parts.append(below.sum(-1).clamp(max=n - 1))  # rounding may put u * total at the end
     return parts[0] if len(parts) == 1 else cat(parts, 1)
+
+
+def _cumsum(p: Tensor) -> Tensor:
+    """Cumulative sums along the last dim of a 2-d ``p`` by doubling: log2(n) shifted adds."""
+    from ._ops_shape import cat
+
+    rows, n = p.shape
+    c, shift = p, 1
+    while shift < n:
+        c = c + cat([c.new_zeros(rows, shift), c[:, : n - shift]], 1)
+        shift *= 2
+    return c
 
 
 def _without_replacement(logp: Tensor, k: int, generator: Any) -> Tensor:
@@ -266,8 +284,9 @@ def randperm(
     requires_grad: bool = False,
     backend: Any = None,
 ) -> Tensor:
-    """A random permutation of ``0 .. n-1`` (Fisher-Yates on the host, from one draw of
-    ``n`` 62-bit integers).
+    """A random permutation of ``0 .. n-1``: the order of ``n`` random 62-bit keys, sorted on
+    the host (no sort kernel in the contract; ties, at odds of about ``n**2 / 2**63``, keep
+    index order).
 
     Example:
         >>> import tensorplug as tp
@@ -279,9 +298,6 @@ def randperm(
     d = _dt(dtype, D.int64)
     be = resolve(backend, device)
     be.native_dtype(d, "randperm")
-    r = Tensor._make(G.integers(be, 0, 2**62, (n,), D.int64, generator, "randperm"), be)
-    order = list(range(n))
-    for i, v in zip(range(n - 1, 0, -1), r.tolist()):
-        j = v % (i + 1)
-        order[i], order[j] = order[j], order[i]
-    return tensor(order, dtype=d, backend=be, requires_grad=requires_grad)
+    keys = Tensor._make(G.integers(be, 0, 2**62, (n,), D.int64, generator, "randperm"), be)
+    order = sorted(range(n), key=keys.tolist().__getitem__)
+    return _finish(be.k.from_host(order, d), be, requires_grad)  # a flat list: no checks
