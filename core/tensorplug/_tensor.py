@@ -153,6 +153,17 @@ class Tensor(TensorBase):
     new_empty: Callable[..., Tensor]
     new_full: Callable[..., Tensor]
     new_tensor: Callable[..., Tensor]
+    # random sampling (``_sampling``, ``_sampling_inplace``)
+    bernoulli: Callable[..., Tensor]
+    multinomial: Callable[..., Tensor]
+    uniform_: Callable[..., Tensor]
+    normal_: Callable[..., Tensor]
+    random_: Callable[..., Tensor]
+    exponential_: Callable[..., Tensor]
+    geometric_: Callable[..., Tensor]
+    cauchy_: Callable[..., Tensor]
+    log_normal_: Callable[..., Tensor]
+    bernoulli_: Callable[..., Tensor]
     T: Tensor
     mT: Tensor  # noqa: N815 - PyTorch's name
 
