@@ -146,11 +146,15 @@ def _gumbel(logp: Tensor, generator: Any) -> Tensor:
 
 def _with_replacement(p: Tensor, k: int, generator: Any) -> Tensor:
     """Inverse CDF: sample ``i`` is the number of cumulative weights ``<= u * total``."""
+    from ._ops_pointwise import minimum
     from ._ops_shape import cat
 
     rows, n = p.shape
     cdf = _cumsum(p)
     total = cdf[:, n - 1 :]
+    # The first category whose cumulative weight is the total: the last of positive weight,
+    # where a u * total rounded up to the total must stop (not on a weight-0 one after it).
+    last = (cdf < total).sum(-1, keepdim=True)
     # The comparisons for a chunk of samples at a time: (rows, chunk, n), bounded in memory.
     chunk = max(1, min(k, (1 << 22) // max(1, rows * n)))
     parts = []
@@ -160,7 +164,7 @@ def _with_replacement(p: Tensor, k: int, generator: Any) -> Tensor:
             G.uniform(p._backend, (rows, m), p.dtype, generator, "multinomial"), p._backend
         )
         below = cdf.unsqueeze(1) <= (u * total).unsqueeze(2)
-        parts.append(below.sum(-1).clamp(max=n - 1))  # rounding may put u * total at the end
+        parts.append(minimum(below.sum(-1), last))
     return parts[0] if len(parts) == 1 else cat(parts, 1)
 
 

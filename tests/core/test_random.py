@@ -124,6 +124,8 @@ def test_multinomial_shapes_and_distribution() -> None:
         counts[i] += 1
     for c, p in zip(counts, [0.1, 0.2, 0.3, 0.4]):
         assert abs(c / 20000 - p) < 0.015
+    zeros_around = tp.tensor([[0.0, 1.0, 2.0, 0.0, 0.0]], dtype=tp.float16)
+    assert set(tp.multinomial(zeros_around, 5000, True, generator=g).tolist()[0]) == {1, 2}
     first = [0] * 4  # the first draw without replacement follows the weights too
     for i in tp.multinomial(w.expand(4000, 4), 2, generator=g)[:, 0].tolist():
         first[i] += 1
