@@ -153,6 +153,13 @@ class KernelOps(Protocol):
     def amax(self, x: Array, axes: Shape | None, keepdims: bool, /) -> Array:
         """Maximum over ``axes``, NaN-propagating."""
 
+    def cumsum(self, x: Array, axis: int, /) -> Array:
+        """Running sum along ``axis`` (in range, of an array with a dimension), in ``x``'s
+        dtype."""
+
+    def cumprod(self, x: Array, axis: int, /) -> Array:
+        """Running product along ``axis``, as ``cumsum``."""
+
     def sum_to(self, x: Array, shape: Shape, /) -> Array:
         """``x`` summed down to the shape it was broadcast from: broadcasting undone."""
 
@@ -391,6 +398,7 @@ DERIVED: frozenset[str] = frozenset(
         "sum_to", "index_grad", "iota", "const", "log1p", "expm1", "rsqrt", "reciprocal",
         "square", "sigmoid", "tanh_backward", "sigmoid_backward", "relu", "clamp", "stack",
         "assign", "iadd", "isfinite", "any_nonfinite", "reshape_view",
+        "cumsum", "cumprod",
     }
 )  # fmt: skip
 """Kernels with a default composed from primitives (``_backend.default_kernels``); a backend

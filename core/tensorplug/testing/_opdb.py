@@ -17,10 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from ._opdb_activation import activation_ops
 from ._opdb_functional import functional_ops
 from ._opdb_inplace import in_place_ops
 from ._opdb_layers import layer_ops
+from ._opdb_layout import layout_ops
 from ._opdb_linalg import linalg_ops
+from ._opdb_loss import loss_ops
 from ._opdb_matrix import matrix_ops
 from ._opdb_nn import nn_ops
 from ._opdb_pointwise import pointwise_ops
@@ -175,8 +178,10 @@ def build_op_db() -> list[OpInfo]:
     """A fresh list of every ``OpInfo``."""
     db = pointwise_ops() + reduction_ops() + shape_ops() + linalg_ops() + in_place_ops()
     db += functional_ops() + nn_ops()
+    db += layout_ops()
     db += layer_ops()  # issue 16: convolutions, padding, resampling, pools, norms, dropout
     db += matrix_ops()  # issue 16: tensorplug.linalg
+    db += activation_ops() + loss_ops()  # issue 16's activations, distances and losses
     more = _more_errors()
     for info in db:
         if info.name in more:
