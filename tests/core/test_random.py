@@ -290,8 +290,15 @@ def test_nn_init_takes_a_generator() -> None:
 
 
 def test_data_shuffling_takes_a_generator() -> None:
-    from tensorplug.utils.data import random_split
+    from tensorplug.utils.data import DataLoader, random_split
 
     a = [s.indices for s in random_split(list(range(10)), [5, 5], generator=gen(7))]
     b = [s.indices for s in random_split(list(range(10)), [5, 5], generator=gen(7))]
     assert a == b
+
+    def epochs(seed: int) -> list[list[int]]:
+        loader = DataLoader(list(range(8)), batch_size=8, shuffle=True, generator=gen(seed))
+        return [batch.tolist() for _ in range(2) for batch in loader]
+
+    orders = epochs(3)
+    assert orders == epochs(3) and orders != epochs(4) and orders[0] != orders[1]
