@@ -7,7 +7,7 @@ from typing import Any
 
 from . import _dtype as D
 from . import _indexing as I
-from . import _inplace
+from . import _inplace, _methods_pointwise
 from . import _linalg as L
 from . import _ops_pointwise as P
 from . import _ops_reduce as R
@@ -218,6 +218,9 @@ _METHODS: dict[str, Any] = {
 }  # fmt: skip
 
 for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
+# Rounding, special functions, comparisons, logic and bits (issue 16); ``~`` among them.
+for _name, _fn in _methods_pointwise.METHODS.items():
     setattr(Tensor, _name, _fn)
 Tensor.T = property(_T)  # type: ignore[assignment]
 Tensor.mT = property(_mT)  # type: ignore[assignment]

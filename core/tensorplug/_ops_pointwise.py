@@ -698,7 +698,9 @@ def bitwise(cls: type[Node], input: Tensor, other: Any) -> Tensor:
     if bools:
         if cls is _BitwiseAnd:
             return where(input, other, False)
-        return where(input, True, other)
+        if cls is _BitwiseOr:
+            return where(input, True, other)
+        return ne(input, other)  # ``^``: the one other bitwise op defined on two bools
     if not input._backend.has_kernel(cls.kernel):
         raise UnsupportedOperation(
             f"{cls.op}: backend '{input._backend.name}' has no {cls.kernel} kernel, needed "

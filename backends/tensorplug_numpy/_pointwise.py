@@ -1,0 +1,49 @@
+"""The NumPy backend's optional pointwise kernels (``tensorplug._contract_pointwise``): NumPy's
+ufuncs, each made to return an array for 0-d inputs (``_backend._array``).
+
+The special functions (``erf``, ``erfc``, ``erfinv``, ``lgamma``, ``digamma``, ``trigamma``)
+are ``xp_kernels``' (``tensorplug._xp_special``: written on NumPy's own ufuncs, about 20 to
+80 of them a call), since NumPy has none and SciPy is no dependency of this backend. Where
+SciPy is installed, its ufuncs replace them: one call each, several times faster on large
+arrays, and just as accurate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+UFUNCS = {
+    "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc, "round": np.rint,
+    "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "sinh": np.sinh,
+    "cosh": np.cosh, "asinh": np.arcsinh, "acosh": np.arccosh, "atanh": np.arctanh,
+    "log2": np.log2, "log10": np.log10, "signbit": np.signbit, "atan2": np.arctan2,
+    "hypot": np.hypot, "copysign": np.copysign, "remainder": np.remainder, "fmod": np.fmod,
+    "floor_divide": np.floor_divide, "bitwise_xor": np.bitwise_xor,
+    "bitwise_invert": np.invert, "bitwise_left_shift": np.left_shift,
+    "bitwise_right_shift": np.right_shift,
+}  # fmt: skip
+"""Kernel name -> NumPy ufunc (``round`` is ``rint``, a ufunc: halves to even, as PyTorch)."""
+
+
+def scipy_special() -> dict[str, Callable[..., Any]]:
+    """SciPy's special-function ufuncs by kernel name, or nothing where SciPy is missing."""
+    try:
+        from scipy import special  # type: ignore[import-untyped, unused-ignore]
+    except ImportError:
+        return {}
+
+    def trigamma(x: Any) -> Any:
+        return np.asarray(special.polygamma(1, x), dtype=x.dtype)
+
+    trigamma.nin = 1  # type: ignore[attr-defined]  # one input, for ``_array``
+    return {
+        "erf": special.erf,
+        "erfc": special.erfc,
+        "erfinv": special.erfinv,
+        "lgamma": special.gammaln,
+        "digamma": special.psi,
+        "trigamma": trigamma,
+    }
