@@ -37,10 +37,11 @@ def unary_op(cls: type[Node], doc: str, name: str | None = None) -> Callable[[Te
     spec = cls._spec
 
     def fn(input: Tensor) -> Tensor:
-        x = tensor_arg(cls, input)
-        if x._backend not in spec.forwards:
-            require(cls, x)
-        return _unary(cls, spec, x, ())
+        if not isinstance(input, Tensor):
+            tensor_arg(cls, input)  # raises
+        if input._backend not in spec.forwards:
+            require(cls, input)
+        return _unary(cls, spec, input, ())
 
     fn.__name__ = fn.__qualname__ = name or cls.op
     fn.__doc__ = doc

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import _dtype as D
 from ._contract import Array, KernelOps
-from ._dispatch import unary
+from ._dispatch import _binary, _unary, is_float, unary
 from ._elementwise import binary_op, require, tensor_arg, unary_op
 from ._graph import OUT, Node
 from ._tensor import Tensor
@@ -196,11 +196,15 @@ def _rounding(cls: type[Node], doc: str, name: str | None = None) -> Callable[[T
     """A rounding function: an integer tensor is its own result (a copy), a bool one is
     refused, as in PyTorch."""
     float_fn = unary_op(cls, doc, name)
+    spec = cls._spec
 
     def fn(input: Tensor) -> Tensor:
+        # The floating case first, as cheap as any unary op's call (docs/performance.md).
+        if isinstance(input, Tensor) and is_float(input._backend, input._data):
+            if input._backend in spec.forwards:
+                return _unary(cls, spec, input, ())
+            return float_fn(input)
         x = tensor_arg(cls, input)
-        if x.dtype.is_floating_point:
-            return float_fn(x)
         if x.dtype is D.bool_:
             raise refuse(cls.op, x)
         return x.clone()
@@ -266,8 +270,19 @@ def _quotient_op(tensor_cls: type[Node], scalar_cls: type[Node], doc: str) -> An
     by_tensor = binary_op(tensor_cls, doc)
     by_number = binary_op(scalar_cls, doc)
     number_first = binary_op(_RemainderNoDerivative, doc)
+    spec_t, spec_n = tensor_cls._spec, scalar_cls._spec
 
     def fn(input: Any, other: Any) -> Tensor:
+        if isinstance(input, Tensor) and is_float(input._backend, input._data):
+            # A floating dividend: no integer checks, and straight to dispatch once the
+            # backend is known to have the kernel.
+            if isinstance(other, Tensor):
+                if input._backend in spec_t.forwards:
+                    return _binary(tensor_cls, spec_t, input, other, ())
+                return by_tensor(input, other)
+            if input._backend in spec_n.forwards:
+                return _binary(scalar_cls, spec_n, input, other, ())
+            return by_number(input, other)
         check_divisor(tensor_cls.op, input, other)
         if not isinstance(input, Tensor):
             return number_first(input, other)
@@ -288,7 +303,8 @@ _floor_divide = binary_op(NoDerivative, "``floor(input / other)``.", "floor_divi
 def floor_divide(input: Any, other: Any) -> Tensor:
     """``floor(input / other)`` (``//``), in the operands' promoted dtype. PyTorch defines no
     derivative: a result that requires grad raises in backward."""
-    check_divisor("floor_divide", input, other)
+    if not (isinstance(input, Tensor) and is_float(input._backend, input._data)):
+        check_divisor("floor_divide", input, other)
     return _floor_divide(input, other)
 
 
