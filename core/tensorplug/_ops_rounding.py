@@ -15,7 +15,7 @@ from typing import Any
 
 from . import _dtype as D
 from ._contract import Array, KernelOps
-from ._dispatch import _binary, _unary, is_float, unary
+from ._dispatch import _binary, _unary, binary, is_float, unary
 from ._elementwise import binary_op, require, tensor_arg, unary_op
 from ._graph import OUT, Node
 from ._tensor import Tensor
@@ -147,6 +147,30 @@ class _RemainderNoDerivative(NoDerivative):
 
 
 _RemainderNoDerivative.__name__ = NoDerivative.__name__
+
+class DivBackward2(Node):
+    """``div(a, b, rounding_mode=m)``: ``floor(a / b)`` (``"floor"``, as ``//``) or
+    ``trunc(a / b)`` (``"trunc"``), in the operands' dtype: grad a = grad b = 0."""
+    elementwise = True
+    op, broadcasts, needs = "div", True, ("floor_divide", "trunc")
+
+    @staticmethod
+    def forward(k: Any, a: Any, b: Any, mode: str) -> Any:
+        if mode == "floor":
+            return k.floor_divide(a, b)
+        if k.dtype_of(a if not isinstance(a, (int, float)) else b).is_floating_point:
+            return k.trunc(k.div(a, b))
+        # integers: the quotient of the magnitudes, with the sign of the true quotient
+        q = k.floor_divide(k.abs(a), k.abs(b))
+        return k.where(k.eq(k.lt(a, 0), k.lt(b, 0)), q, k.neg(q))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, Array]:
+        na, nb = ctx.needs_input_grad
+        zero = ops.mul(g, 0)
+        return (ops.sum_to(zero, ctx.shapes[0]) if na else None,
+                ops.sum_to(zero, ctx.shapes[1]) if nb else None)
+
 
 class CopysignBackward0(Node):
     """``|a|`` with ``b``'s sign: grad a = g * out / a (0 where a == 0), grad b = 0."""
@@ -306,6 +330,25 @@ def floor_divide(input: Any, other: Any) -> Tensor:
     if not (isinstance(input, Tensor) and is_float(input._backend, input._data)):
         check_divisor("floor_divide", input, other)
     return _floor_divide(input, other)
+
+
+def div_rounding(input: Any, other: Any, rounding_mode: str) -> Tensor:
+    """``div(input, other, rounding_mode=...)`` for ``"trunc"`` and ``"floor"``."""
+    check_rounding(input, other, rounding_mode)
+    return binary(DivBackward2, input, other, rounding_mode)
+
+
+def check_rounding(input: Any, other: Any, rounding_mode: str) -> None:
+    """``div``'s checks for a ``rounding_mode``: a known mode, the kernels, no integer 0."""
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(
+            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"'{rounding_mode}'"
+        )
+    t = input if isinstance(input, Tensor) else tensor_arg(DivBackward2, other)
+    require(DivBackward2, t)
+    if not (isinstance(input, Tensor) and is_float(input._backend, input._data)):
+        check_divisor("div", input, other)
 
 
 copysign_tensor = binary_op(CopysignBackward0, "``|input|`` with ``other``'s sign.", "copysign")

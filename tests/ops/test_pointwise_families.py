@@ -89,7 +89,10 @@ def test_integer_inputs_as_pytorch(name: str) -> None:
      lambda m, a, b: a % 2.5, lambda m, a, b: m.copysign(a, b), lambda m, a, b: m.atan2(a, b),
      lambda m, a, b: m.xlogy(a, b), lambda m, a, b: a ^ b, lambda m, a, b: (a > 0) ^ b,
      lambda m, a, b: a << 2, lambda m, a, b: 1 << b, lambda m, a, b: a >> (b > 2),
-     lambda m, a, b: ~a, lambda m, a, b: ~(a > 0), lambda m, a, b: m.logical_xor(a, b)],
+     lambda m, a, b: ~a, lambda m, a, b: ~(a > 0), lambda m, a, b: m.logical_xor(a, b),
+     lambda m, a, b: m.div(a, b, rounding_mode="trunc"),
+     lambda m, a, b: m.div(a, b, rounding_mode="floor"),
+     lambda m, a, b: a.clone().div_(b, rounding_mode="trunc")],
 )  # fmt: skip
 def test_integer_operands_as_pytorch(call: Any) -> None:
     a, b = np.array([7, -7, 6, -1]), np.array([2, 3, -4, 5])

@@ -99,6 +99,44 @@ def _floor_divide_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("ints", (np.array([7, -7, 6, -1]), np.array([2, 2, -4, 3])))
 
 
+def with_rounding_modes(
+    gen: Callable[[Gen], Iterator[SampleInput]],
+) -> Callable[[Gen], Iterator[SampleInput]]:
+    """``div``'s samples, and its ``rounding_mode``s on quotients away from integers (their
+    gradient is 0, and no step is within a finite difference's reach)."""
+
+    def samples(rng: Gen) -> Iterator[SampleInput]:
+        yield from gen(rng)
+        for mode in ("trunc", "floor"):
+            a, b = _quotients(rng, (3, 4), (4,))
+            yield S(f"rounding_{mode}", (a, b), {"rounding_mode": mode}, broadcasts=True)
+            yield S(f"rounding_{mode}_number", (a, -2), {"rounding_mode": mode})
+
+    return samples
+
+
+def div_ref(a: Any, b: Any, rounding_mode: str | None = None) -> Any:
+    q = np.divide(a, b)
+    if rounding_mode is None:
+        return q
+    return np.floor_divide(a, b) if rounding_mode == "floor" else np.trunc(q)
+
+
+def rounding_mode_errors() -> Callable[[], Iterator[ErrorInput]]:
+    return errors_of(
+        ErrorInput(
+            S("rounding_mode", (np.ones(2), np.ones(2)), {"rounding_mode": "round"}),
+            RuntimeError,
+            "rounding_mode to be one of None, 'trunc', or 'floor'",
+        ),
+        ErrorInput(
+            S("int_by_zero", (np.array([5, 3]), 0), {"rounding_mode": "trunc"}),
+            RuntimeError,
+            "ZeroDivisionError",
+        ),
+    )
+
+
 def _away_pair(rng: Gen) -> Iterator[SampleInput]:
     yield S("nd", (away(rng, (3, 4)), away(rng, (3, 4))))
     yield S("broadcast_rhs", (away(rng, (3, 4)), away(rng, (4,))), broadcasts=True)
