@@ -10,6 +10,7 @@ from . import _ops_compare as C
 from . import _ops_rounding as RD
 from . import _ops_special as SP
 from ._elementwise import inplace_op, reflected, require
+from ._grad_mode import no_grad
 from ._graph import Node
 from ._inplace import check_fits, copy_, inplace
 from ._tensor import Tensor
@@ -46,16 +47,26 @@ def _by_other(tensor_cls: type[Node], number_cls: type[Node] | None, check: bool
 
 
 def _written(fn: Any) -> Any:
-    """``self &= other`` and the other bitwise ops in place (no gradient to record): ``fn``'s
-    result written into ``self``, whose dtype must hold it."""
+    """``self &= other``, the other bitwise ops and the logical ones in place: ``fn``'s result
+    written into ``self``, whose dtype must hold it, and not recorded (no gradient: PyTorch
+    leaves ``self``'s history as it was, too)."""
 
     def method(self: Tensor, *other: Any) -> Tensor:
         res = fn(self, *other)
         check_fits(self, res, fn.__name__ + "_")
-        return copy_(self, res)
+        with no_grad():
+            return copy_(self, res)
 
     method.__doc__ = f"``{fn.__name__}`` in place."
     return method
+
+
+def _nan_to_num_(
+    self: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> Tensor:
+    if not self.dtype.is_floating_point:
+        return self
+    return inplace(RD.NanToNumBackward0, self, args=RD.nan_to_num_args(self, nan, posinf, neginf))
 
 
 _UNARY = {
@@ -101,7 +112,9 @@ METHODS: dict[str, Any] = {
     "isnan": C.isnan, "isinf": C.isinf, "isposinf": C.isposinf, "isneginf": C.isneginf,
     "isfinite": C.isfinite, "isclose": C.isclose, "allclose": C.allclose, "equal": C.equal,
     "logical_and": C.logical_and, "logical_or": C.logical_or, "logical_xor": C.logical_xor,
-    "logical_not": C.logical_not,
+    "logical_not": C.logical_not, "logical_and_": _written(C.logical_and),
+    "logical_or_": _written(C.logical_or), "logical_xor_": _written(C.logical_xor),
+    "logical_not_": _written(C.logical_not), "nan_to_num_": _nan_to_num_,
     "bitwise_and": B.bitwise_and, "bitwise_or": B.bitwise_or, "bitwise_xor": B.bitwise_xor,
     "bitwise_not": B.bitwise_not, "bitwise_left_shift": B.bitwise_left_shift,
     "bitwise_right_shift": B.bitwise_right_shift,

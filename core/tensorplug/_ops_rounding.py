@@ -386,7 +386,14 @@ def nan_to_num(
     x = tensor_arg(NanToNumBackward0, input)
     if not x.dtype.is_floating_point:
         return x.clone()
+    return unary(NanToNumBackward0, x, *nan_to_num_args(x, nan, posinf, neginf))
+
+
+def nan_to_num_args(
+    x: Tensor, nan: float, posinf: float | None, neginf: float | None
+) -> tuple[float, float, float]:
+    """``NanToNumBackward0``'s arguments: the replacements, the defaults filled in."""
     big = _LARGEST[x.dtype.name]
     hi = big if posinf is None else float(posinf)
     lo = -big if neginf is None else float(neginf)
-    return unary(NanToNumBackward0, x, float(nan), hi, lo)
+    return float(nan), hi, lo

@@ -104,23 +104,19 @@ class Exp2Backward0(_Float):
 
 
 class Log2Backward0(_Float):
-    """``log2(x)``: grad = g / (x * log(2))."""
+    """``log2(x)``: grad = g / (x * log(2)); ``Log10Backward0`` with its ``base``."""
     op = kernel = "log2"
-    save = (0,)
+    save, base = (0,), 2.0
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
-        return (ops.div(g, ops.mul(x, math.log(2.0))),)
+        return (ops.div(g, ops.mul(x, math.log(type(ctx).base))),)  # type: ignore[attr-defined]
 
 
-class Log10Backward0(_Float):
+class Log10Backward0(Log2Backward0):
     """``log10(x)``: grad = g / (x * log(10))."""
     op = kernel = "log10"
-    save = (0,)
-
-    @staticmethod
-    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
-        return (ops.div(g, ops.mul(x, math.log(10.0))),)
+    base = 10.0
 
 
 class TanBackward0(_Float):

@@ -130,6 +130,16 @@ def test_in_place_integer_forms() -> None:
     assert b.tolist() == [False, True]
 
 
+@pytest.mark.parametrize("name", ["logical_and_", "logical_or_", "logical_xor_", "logical_not_"])
+def test_in_place_logical_ops_write_zeros_and_ones_outside_the_graph(name: str) -> None:
+    args = [[1.5, 0.0, -2.0]] if name == "logical_not_" else [[1.5, 0.0, -2.0], [1.0, 1.0, 0.0]]
+    x = tp.tensor(args[0], requires_grad=True).clone()
+    t = torch.tensor(args[0], requires_grad=True).clone()
+    assert getattr(x, name)(*(tp.tensor(a) for a in args[1:])) is x
+    getattr(t, name)(*(torch.tensor(a) for a in args[1:]))
+    assert x.tolist() == t.tolist() and x.grad_fn.name() == t.grad_fn.name() == "CloneBackward0"
+
+
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 def test_nan_to_num_defaults_are_the_dtypes_extremes(dtype: str) -> None:
     values = [float("nan"), float("inf"), -float("inf"), 1.5]

@@ -274,6 +274,6 @@ def rounding_ops() -> list[OpInfo]:
             _nan_to_num_ref,
             _nan_to_num_samples,
             dtypes=FLOATS,
-            torch_ref=torch_function("nan_to_num"),
+            torch_ref=torch_function("nan_to_num", inplace("nan_to_num_")),
         ),
     ]
