@@ -10,6 +10,7 @@ arrays, and just as accurate.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -29,21 +30,34 @@ UFUNCS = {
 
 
 def scipy_special() -> dict[str, Callable[..., Any]]:
-    """SciPy's special-function ufuncs by kernel name, or nothing where SciPy is missing."""
-    try:
-        from scipy import special  # type: ignore[import-untyped, unused-ignore]
-    except ImportError:
+    """SciPy's special-function ufuncs by kernel name where SciPy is installed (else nothing).
+    SciPy is imported on the first call of one, not when the backend loads: ``import
+    scipy.special`` costs more than the rest of the backend's start-up."""
+    if importlib.util.find_spec("scipy") is None:
         return {}
-
-    def trigamma(x: Any) -> Any:
-        return np.asarray(special.polygamma(1, x), dtype=x.dtype)
-
-    trigamma.nin = 1  # type: ignore[attr-defined]  # one input, for ``_array``
     return {
-        "erf": special.erf,
-        "erfc": special.erfc,
-        "erfinv": special.erfinv,
-        "lgamma": special.gammaln,
-        "digamma": special.psi,
-        "trigamma": trigamma,
-    }
+        name: _lazy(attr)
+        for name, attr in [
+            ("erf", "erf"), ("erfc", "erfc"), ("erfinv", "erfinv"), ("lgamma", "gammaln"),
+            ("digamma", "psi"), ("trigamma", "polygamma"),
+        ]
+    }  # fmt: skip
+
+
+_LOADED: dict[str, Callable[..., Any]] = {}
+
+
+def _lazy(attr: str) -> Callable[[Any], Any]:
+    def kernel(x: Any) -> Any:
+        f = _LOADED.get(attr)
+        if f is None:
+            from scipy import special  # type: ignore[import-untyped, unused-ignore]
+
+            f = _LOADED[attr] = getattr(special, attr)
+        if attr == "polygamma":  # trigamma: polygamma(1, x), in x's dtype
+            return np.asarray(f(1, x), dtype=x.dtype)
+        return f(x)
+
+    kernel.__name__ = attr
+    kernel.nin = 1  # type: ignore[attr-defined]  # one input, for ``_backend._array``
+    return kernel
