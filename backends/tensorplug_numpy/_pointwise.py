@@ -54,9 +54,11 @@ def _lazy(attr: str) -> Callable[[Any], Any]:
             from scipy import special  # type: ignore[import-untyped, unused-ignore]
 
             f = _LOADED[attr] = getattr(special, attr)
-        if attr == "polygamma":  # trigamma: polygamma(1, x), in x's dtype
-            return np.asarray(f(1, x), dtype=x.dtype)
-        return f(x)
+        r = f(1, x) if attr == "polygamma" else f(x)  # trigamma: polygamma(1, x)
+        if attr == "gammaln":  # SciPy's lgamma(-inf) is -inf, PyTorch's inf (the pole's side)
+            r = np.where(r == -np.inf, np.inf, r)
+        # SciPy has no float16 loops (float32 comes back) and polygamma gives float64
+        return r if r.dtype == x.dtype else r.astype(x.dtype)
 
     kernel.__name__ = attr
     kernel.nin = 1  # type: ignore[attr-defined]  # one input, for ``_backend._array``
