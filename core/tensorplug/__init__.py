@@ -18,7 +18,7 @@ import builtins
 
 from . import _compiled as _compiled  # first: picks compiled or plain hot modules
 from . import _methods as _methods  # binds methods and operators to Tensor
-from . import autograd, plugins
+from . import autograd, linalg, plugins
 from ._backend import BackendUnavailableError, Device, UnsupportedOperation
 from ._creation import (
     arange,
@@ -79,6 +79,8 @@ from ._ops_compare import (
     logical_or,
     logical_xor,
 )
+from ._ops_matrix import det, logdet, slogdet
+from ._ops_matrix import inv as inverse
 from ._ops_pointwise import (
     abs,
     add,
@@ -265,11 +267,12 @@ __all__ = [
     "sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "logsumexp", "norm",
     "argmax", "argmin", "all", "any",
     # linear algebra and shapes
-    "mm", "addmm", "matmul", "bmm", "dot", "t", "transpose", "reshape", "flatten", "squeeze",
+    "mm", "addmm", "matmul", "bmm", "dot", "det", "slogdet", "logdet", "inverse",
+    "t", "transpose", "reshape", "flatten", "squeeze",
     "unsqueeze", "permute", "expand", "broadcast_to", "cat", "concat", "stack", "split",
     "chunk", "clone",
     # autograd and grad mode
-    "autograd", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "autograd", "linalg", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     # backends
     "plugins", "get_backend", "set_backend", "use_backend", "list_backends",
     "UnsupportedOperation", "BackendUnavailableError",

@@ -224,8 +224,11 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         return k["eq"](k["sub"](x, x), 0)
 
     def any_nonfinite(x: Array) -> bool:
-        fin = isfinite(x)
-        return bool(k["to_host"](k["amin"](fin, None, False)) == 0) if x.size else False
+        # x - x is 0 where x is finite, NaN elsewhere: summed, no reduction of a bool array
+        # (the Array API standard has none for min).
+        if not x.size or not k["dtype_of"](x).is_floating_point:
+            return False
+        return bool(k["to_host"](k["sum"](k["sub"](x, x), None, False)) != 0)
 
     def iota(n: int, shape: tuple[int, ...], like: Array) -> Array:
         return k["reshape"](k["arange"](0, n, 1, D.int64), shape)

@@ -198,6 +198,15 @@ class KernelOps(Protocol):
     def const(self, x: Array, like: Array, /) -> Array:
         """A raw array as a constant beside ``like`` (itself, for raw kernels)."""
 
+    def linalg_inv(self, a: Array, /) -> Array:
+        """The inverse of each square matrix of ``a`` (its last two dims); any exception for a
+        singular one (the core raises ``tp.linalg.LinAlgError``). Optional: a backward may
+        call it, but only that of an op that needed it forward."""
+
+    def linalg_solve(self, a: Array, b: Array, /) -> Array:
+        """``x`` with ``a @ x = b``: ``a`` square matrices, ``b`` matrices (never vectors),
+        their batch dims broadcast; any exception for a singular ``a``. Optional."""
+
 
 class BackendOps(KernelOps, Protocol):
     """Every kernel a built ``Backend`` has as ``backend.k``: the primitives, and the derived
@@ -308,6 +317,14 @@ class OptionalOps(Protocol):
     def bitwise_or(self, a: Operand, b: Operand, /) -> Array:
         """``a | b`` of integer arrays (and numbers), bit by bit, broadcasting (``|``)."""
 
+    def linalg_cholesky(self, a: Array, /) -> Array:
+        """The lower Cholesky factor ``l`` (``a = l @ l^T``) of each symmetric
+        positive-definite matrix of ``a``; any exception for one that is not."""
+
+    def linalg_slogdet(self, a: Array, /) -> tuple[Array, Array]:
+        """``(sign, log|det|)`` of each square matrix of ``a`` (sign 0 and -inf where
+        singular)."""
+
     def isub(self, dst: Array, src: Operand, /) -> None:
         """``dst -= src``."""
 
@@ -365,11 +382,18 @@ overrides one only to be faster, except ``reshape_view``, whose default declines
 always safe) and which a library with views overrides so that ``reshape`` stays a view."""
 
 SPECIAL: frozenset[str] = frozenset({"digamma", "trigamma"})
-"""The optional kernels a backward formula calls (``lgamma``'s and ``digamma``'s)."""
+"""The optional pointwise kernels a backward formula calls (``lgamma``'s and ``digamma``'s)."""
 
 OPTIONAL: frozenset[str] = (
-    frozenset({"scatter_add", "bitwise_and", "bitwise_or"}) | SPECIAL | POINTWISE
-)
+    frozenset(
+        {
+            "scatter_add", "bitwise_and", "bitwise_or",
+            "linalg_inv", "linalg_solve", "linalg_cholesky", "linalg_slogdet",
+        }
+    )
+    | SPECIAL
+    | POINTWISE
+)  # fmt: skip
 """Kernels without a default; an op that needs one the backend lacks raises
 ``UnsupportedOperation`` naming the op and the backend (``&``/``|`` of bool tensors need
 none: they are ``where``). ``POINTWISE`` (``_contract_pointwise``) are the rounding,

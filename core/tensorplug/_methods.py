@@ -9,6 +9,7 @@ from . import _dtype as D
 from . import _indexing as I
 from . import _inplace, _methods_pointwise
 from . import _linalg as L
+from . import _ops_matrix as M
 from . import _ops_pointwise as P
 from . import _ops_reduce as R
 from . import _ops_shape as S
@@ -216,6 +217,9 @@ _METHODS: dict[str, Any] = {
     "__rand__": _bitwise(P._BitwiseAnd), "__or__": _bitwise(P._BitwiseOr),
     "__ror__": _bitwise(P._BitwiseOr),
 }  # fmt: skip
+
+# tensorplug.linalg's functions PyTorch also spells as methods (and its older names).
+_METHODS.update(det=M.det, slogdet=M.slogdet, logdet=M.logdet, inverse=M.inv)
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

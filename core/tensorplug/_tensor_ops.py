@@ -12,12 +12,13 @@ from typing import Any
 
 from . import _indexing as I
 from . import _linalg as L
+from . import _ops_matrix as M
 from . import _ops_pointwise as P
 from . import _ops_reduce as R
 from . import _ops_shape as S
 from . import _ops_special as SP
 from ._contract import KernelOps, Operand, Shape
-from ._dispatch import binary, unary
+from ._dispatch import binary, nary, unary
 from ._dtype import dtype
 from ._graph import new_tensor
 from ._tensor import Tensor
@@ -97,6 +98,14 @@ def _dtype_of(x: Tensor) -> dtype:
     return x.dtype
 
 
+def _linalg_inv(a: Tensor) -> Tensor:
+    return unary(M.LinalgInvExBackward0, a)
+
+
+def _linalg_solve(a: Tensor, b: Tensor) -> Tensor:
+    return nary(M.LinalgSolveExBackward0, (a, b), False)
+
+
 def _const(x: Any, like: Tensor) -> Tensor:
     return Tensor._make(x, like._backend)
 
@@ -152,6 +161,8 @@ class TensorOps:
         self.dtype_of = _dtype_of
         self.iota = _iota
         self.const = _const
+        self.linalg_inv = _linalg_inv
+        self.linalg_solve = _linalg_solve
 
 
 TENSOR_OPS: KernelOps = TensorOps()

@@ -133,7 +133,7 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
         except (ValueError, AttributeError):
             return None
 
-    return {
+    table: dict[str, Kernel] = {
         "add": xp.add,
         "sub": xp.subtract,
         "mul": xp.multiply,
@@ -179,7 +179,22 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
         "setitem": setitem,
         "copy": lambda a: xp.asarray(a, copy=True),
         "dtype_of": dtype_of,
-        **pointwise_kernels(xp),
+    }
+    table.update(_linalg_kernels(xp), **pointwise_kernels(xp))
+    return table
+
+
+def _linalg_kernels(xp: Any) -> dict[str, Kernel]:
+    """The optional ``linalg_*`` kernels, where ``xp`` has the standard's linalg extension."""
+    linalg = getattr(xp, "linalg", None)
+    if linalg is None:
+        return {}
+    return {
+        "linalg_inv": linalg.inv,
+        "linalg_solve": linalg.solve,
+        "linalg_cholesky": linalg.cholesky,
+        # NumPy gives scalars for a single matrix: 0-d arrays, as every kernel returns.
+        "linalg_slogdet": lambda a: tuple(xp.asarray(v) for v in linalg.slogdet(a)),
     }
 
 

@@ -33,12 +33,14 @@ NOT_OPS: dict[str, str] = {
     "full_like": _CREATION, "empty_like": _CREATION, "rand_like": _CREATION,
     "randn_like": _CREATION, "randint_like": _CREATION,
     "manual_seed": "seeds the backends' generators",
-    "autograd": "a module", "plugins": "a module",
+    "autograd": "a module", "plugins": "a module", "linalg": "a module (its ops: below)",
     "no_grad": _GRAD_MODE, "enable_grad": _GRAD_MODE, "set_grad_enabled": _GRAD_MODE,
     "is_grad_enabled": _GRAD_MODE,
     "get_backend": _SELECTION, "set_backend": _SELECTION, "use_backend": _SELECTION,
     "list_backends": _SELECTION,
     "UnsupportedOperation": "an exception type", "BackendUnavailableError": "an exception type",
+    "inverse": "tensorplug.linalg.inv under PyTorch's older name (the linalg entry checks it)",
+    "logdet": "tensorplug.linalg.logdet; tests/ops/test_linalg.py",
     "save": "serialization to a file; tests/serialization/",
     "load": "serialization from a file; tests/serialization/",
     # issue 16: whole-tensor tests giving a Python bool (the database compares tensors)
@@ -49,6 +51,14 @@ NOT_OPS: dict[str, str] = {
 
 NOT_OPS_NN: dict[str, str] = {}
 """The same for ``tensorplug.nn.functional.__all__`` (every name there is an op today)."""
+
+
+NOT_OPS_LINALG: dict[str, str] = {
+    "LinAlgError": "an exception type",
+    "matmul": "tensorplug.matmul itself, which has its entry",
+    "logdet": "slogdet's logabsdet where the sign is positive, NaN elsewhere; tests/ops/",
+}
+"""The same for ``tensorplug.linalg.__all__``."""
 
 
 def _covered() -> set[str]:
@@ -72,6 +82,12 @@ def test_every_nn_functional_op_has_an_entry() -> None:
         f"nn.functional ops without an op-database entry: {missing}; add an OpInfo to "
         "core/tensorplug/testing/_opdb_nn.py"
     )
+
+
+def test_every_linalg_op_has_an_entry() -> None:
+    covered = {info.name for info in op_db if info.namespace == "tensorplug.linalg"}
+    missing = [n for n in tp.linalg.__all__ if n not in covered and n not in NOT_OPS_LINALG]
+    assert not missing, f"tensorplug.linalg ops without an op-database entry: {missing}"
 
 
 def test_exemptions_are_current_and_reasoned() -> None:

@@ -23,8 +23,8 @@ from ._activation import (
     softplus,
     tanh,
 )
-from ._conv import avg_pool2d, conv2d, max_pool2d, unfold
-from ._dropout import dropout
+from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ._dropout import dropout, dropout1d, dropout2d
 from ._linear import linear
 from ._loss import (
     binary_cross_entropy,
@@ -34,17 +34,39 @@ from ._loss import (
     mse_loss,
     nll_loss,
 )
-from ._normalization import batch_norm, layer_norm
+from ._normalization import (
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+)
+from ._padding import pad
+from ._pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from ._resample import interpolate
 from ._sparse import embedding, one_hot
+from ._windows import unfold
 
 __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "gelu", "silu", "softplus",
     "leaky_relu",
     "mse_loss", "l1_loss", "nll_loss", "cross_entropy", "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
-    "unfold", "conv2d", "max_pool2d", "avg_pool2d",
-    "layer_norm", "batch_norm",
-    "dropout",
+    "unfold", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
+    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "pad",
+    "interpolate",
+    "layer_norm", "batch_norm", "group_norm", "instance_norm", "local_response_norm",
+    "dropout", "dropout1d", "dropout2d",
     "linear",
     "embedding", "one_hot",
 ]  # fmt: skip
