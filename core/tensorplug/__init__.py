@@ -46,10 +46,12 @@ from ._creation import (
 from ._dtype import bool_ as bool
 from ._dtype import (
     dtype,
+    finfo,
     float16,
     float32,
     float64,
     get_default_dtype,
+    iinfo,
     int32,
     int64,
     promote_types,
@@ -211,12 +213,9 @@ double = float64
 long = int64
 int = int32
 
+device = Device  # ``tensorplug.device("cuda:0")``, ``device("cuda", 0)``: as ``torch.device``
+
 __version__ = "0.1.0"
-
-
-def device(spec: str) -> Device:
-    """``tensorplug.device("cuda:0")``, as ``torch.device``."""
-    return Device.parse(spec)
 
 
 def is_tensor(obj: object) -> builtins.bool:
@@ -235,7 +234,7 @@ def _lazy(name: str) -> object:
 
 def __getattr__(name: str) -> object:
     # Submodules that import more are loaded on first use.
-    if name in ("nn", "testing", "cuda", "optim", "utils", "viz"):
+    if name in ("nn", "testing", "cuda", "accelerator", "optim", "utils", "viz"):
         return _lazy(name)
     raise AttributeError(f"module 'tensorplug' has no attribute {name!r}")
 
@@ -244,7 +243,7 @@ __all__ = [
     # tensors and dtypes
     "Tensor", "dtype", "bool", "int32", "int64", "float16", "float32", "float64", "half",
     "float", "double", "long", "int", "get_default_dtype", "set_default_dtype",
-    "promote_types", "device", "Device", "is_tensor", "numel",
+    "promote_types", "finfo", "iinfo", "device", "Device", "is_tensor", "numel",
     # creation
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
     "linspace", "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like",

@@ -30,10 +30,35 @@ class BackendUnavailableError(RuntimeError):
 
 @dataclass(frozen=True)
 class Device:
-    """Where a tensor lives: ``cpu``, ``cuda:0``, ... Compares equal to its string form."""
+    """Where a tensor lives: ``cpu``, ``cuda:0``, ... Compares equal to its string form.
+
+    Made as ``torch.device`` is (``tensorplug.device`` is this class): ``Device("cuda:1")``,
+    ``Device("cuda", 1)``, ``Device(type="cuda", index=1)`` or from another ``Device``.
+    """
 
     type: str
     index: int | None = None
+
+    def __post_init__(self) -> None:
+        spec: Any = self.type
+        if isinstance(spec, Device):
+            spec, index = spec.type, spec.index if self.index is None else self.index
+        else:
+            kind, sep, idx = str(spec).partition(":")
+            if sep and self.index is not None:
+                raise RuntimeError(
+                    "type (string) must not include an index because index was passed "
+                    f"explicitly: {spec}"
+                )
+            if sep and not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: {spec!r}")
+            spec, index = kind, int(idx) if sep else self.index
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
+            raise TypeError(f"device index must be an int, got {type(index).__name__}")
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
+        object.__setattr__(self, "type", spec)
+        object.__setattr__(self, "index", index)
 
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
@@ -55,12 +80,7 @@ class Device:
 
     @staticmethod
     def parse(spec: str | Device) -> Device:
-        if isinstance(spec, Device):
-            return spec
-        kind, _, idx = str(spec).partition(":")
-        if idx and not idx.isdigit():
-            raise ValueError(f"invalid device string {spec!r}; expected e.g. 'cpu' or 'cuda:0'")
-        return Device(kind, int(idx) if idx else None)
+        return spec if isinstance(spec, Device) else Device(spec)
 
 
 @dataclass(frozen=True)

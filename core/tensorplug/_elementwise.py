@@ -71,14 +71,14 @@ def binary_op(
     return fn
 
 
-def inplace_op(cls: type[Node], fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    """``self.name_(...)``: ``fn``'s checks on a first call, then the op written into
-    ``self`` (its dtype must hold the result, as in PyTorch)."""
+def inplace_op(cls: type[Node], fn: Callable[..., Tensor]) -> Callable[[Tensor], Tensor]:
+    """``self.name_()`` for a one-input op: the kernel checked for on a first call, then the
+    op written into ``self`` (its dtype must hold the result, as in PyTorch)."""
 
-    def method(self: Tensor, *operands: Any) -> Tensor:
+    def method(self: Tensor) -> Tensor:
         if self._backend not in cls._spec.forwards:
             require(cls, self)
-        return inplace(cls, self, *operands)
+        return inplace(cls, self)
 
     method.__name__ = method.__qualname__ = fn.__name__ + "_"
     method.__doc__ = f"``{fn.__name__}`` in place."

@@ -51,13 +51,30 @@ def _written(fn: Any) -> Any:
     written into ``self``, whose dtype must hold it, and not recorded (no gradient: PyTorch
     leaves ``self``'s history as it was, too)."""
 
-    def method(self: Tensor, *other: Any) -> Tensor:
-        res = fn(self, *other)
-        check_fits(self, res, fn.__name__ + "_")
-        with no_grad():
-            return copy_(self, res)
+    def method(self: Tensor, other: Any) -> Tensor:
+        return _write(self, fn(self, other), fn.__name__ + "_")
 
-    method.__doc__ = f"``{fn.__name__}`` in place."
+    def unary(self: Tensor) -> Tensor:
+        return _write(self, fn(self), fn.__name__ + "_")
+
+    chosen = unary if fn.__name__.endswith("_not") else method
+    chosen.__doc__ = f"``{fn.__name__}`` in place."
+    return chosen
+
+
+def _write(self: Tensor, res: Tensor, op: str) -> Tensor:
+    check_fits(self, res, op)
+    with no_grad():
+        return copy_(self, res)
+
+
+def _divisor(fn: Any) -> Any:
+    """``self.remainder(divisor)``, ``self.fmod(divisor)``: PyTorch's method spelling."""
+
+    def method(self: Tensor, divisor: Any) -> Tensor:
+        return fn(self, divisor)  # type: ignore[no-any-return]
+
+    method.__doc__ = f"``{fn.__name__}(self, divisor)``."
     return method
 
 
@@ -100,7 +117,8 @@ _FLOOR_DIVIDE_ = _by_other(RD.NoDerivative, RD.NoDerivative, True)
 METHODS: dict[str, Any] = {
     **{name: fn for name, (fn, _) in _UNARY.items()},
     **{name + "_": inplace_op(cls, fn) for name, (fn, cls) in _UNARY.items()},
-    "round": RD.round, "round_": _round_, "remainder": RD.remainder, "fmod": RD.fmod,
+    "round": RD.round, "round_": _round_, "remainder": _divisor(RD.remainder),
+    "fmod": _divisor(RD.fmod),
     "floor_divide": RD.floor_divide, "copysign": RD.copysign, "signbit": RD.signbit,
     "nan_to_num": RD.nan_to_num, "logit": SP.logit, "logit_": SP.logit_, "xlogy": SP.xlogy,
     "atan2": SP.atan2, "arctan2": SP.atan2, "hypot": SP.hypot,

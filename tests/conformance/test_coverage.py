@@ -24,7 +24,9 @@ NOT_OPS: dict[str, str] = {
     "long": _DTYPE, "int": _DTYPE,
     "get_default_dtype": "global setting", "set_default_dtype": "global setting",
     "promote_types": "dtype arithmetic on dtype objects; tests/core/test_dtype.py",
-    "device": "device parsing", "Device": "the device type",
+    "finfo": "a dtype's numeric limits; tests/core/test_dtype.py",
+    "iinfo": "a dtype's numeric limits; tests/core/test_dtype.py",
+    "device": "the device type (torch's spelling)", "Device": "the device type",
     "is_tensor": "a type query", "numel": "a shape query, returns a Python int",
     "tensor": _CREATION, "as_tensor": _CREATION, "from_numpy": _CREATION, "zeros": _CREATION,
     "ones": _CREATION, "full": _CREATION, "empty": _CREATION, "arange": _CREATION,
@@ -49,8 +51,11 @@ NOT_OPS: dict[str, str] = {
 }  # fmt: skip
 """Names in ``tensorplug.__all__`` that are not ops, each with why it has no entry."""
 
-NOT_OPS_NN: dict[str, str] = {}
-"""The same for ``tensorplug.nn.functional.__all__`` (every name there is an op today)."""
+_UNDERSCORE = "the in-place form, checked as the variant 'NAME_' of NAME's entry"
+NOT_OPS_NN: dict[str, str] = {
+    name + "_": _UNDERSCORE.replace("NAME", name) for name in ("elu", "selu", "celu", "hardtanh")
+}
+"""The same for ``tensorplug.nn.functional.__all__``: the in-place ``F.name_`` forms."""
 
 
 NOT_OPS_LINALG: dict[str, str] = {

@@ -17,11 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from ._opdb_activation import activation_ops
 from ._opdb_functional import functional_ops
 from ._opdb_inplace import in_place_ops
 from ._opdb_layers import layer_ops
 from ._opdb_linalg import linalg_ops
 from ._opdb_logic import logic_ops
+from ._opdb_loss import loss_ops
 from ._opdb_matrix import matrix_ops
 from ._opdb_nn import nn_ops
 from ._opdb_pointwise import pointwise_ops
@@ -181,6 +183,7 @@ def build_op_db() -> list[OpInfo]:
     db += rounding_ops() + special_ops() + logic_ops()  # issue 16's pointwise families
     db += layer_ops()  # issue 16: convolutions, padding, resampling, pools, norms, dropout
     db += matrix_ops()  # issue 16: tensorplug.linalg
+    db += activation_ops() + loss_ops()  # issue 16's activations, distances and losses
     more = _more_errors()
     for info in db:
         if info.name in more:

@@ -23,7 +23,31 @@ from ._activation import (
     softplus,
     tanh,
 )
+
+# Issue 16's activations, distances and losses (one block, kept apart from the seed's).
+from ._activation_extra import (
+    celu,
+    celu_,
+    elu,
+    elu_,
+    glu,
+    gumbel_softmax,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    logsigmoid,
+    mish,
+    relu6,
+    selu,
+    selu_,
+    softmin,
+    softsign,
+    tanhshrink,
+)
 from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ._ctc import ctc_loss
+from ._distance import cosine_similarity, normalize, pairwise_distance
 from ._dropout import dropout, dropout1d, dropout2d
 from ._linear import linear
 from ._loss import (
@@ -33,6 +57,18 @@ from ._loss import (
     l1_loss,
     mse_loss,
     nll_loss,
+)
+from ._loss_extra import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    triplet_margin_loss,
 )
 from ._normalization import (
     batch_norm,
@@ -69,4 +105,12 @@ __all__ = [
     "dropout", "dropout1d", "dropout2d",
     "linear",
     "embedding", "one_hot",
+    # issue 16's activations, distances and losses
+    "elu", "selu", "celu", "hardtanh", "relu6", "hardswish", "hardsigmoid", "mish",
+    "logsigmoid", "glu", "softsign", "tanhshrink", "softmin", "gumbel_softmax",
+    "normalize", "cosine_similarity", "pairwise_distance",
+    "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
+    "margin_ranking_loss", "hinge_embedding_loss", "triplet_margin_loss",
+    "cosine_embedding_loss", "multilabel_soft_margin_loss", "ctc_loss",
+    "elu_", "selu_", "celu_", "hardtanh_",
 ]  # fmt: skip
