@@ -57,6 +57,15 @@ from ._dtype import (
     promote_types,
     set_default_dtype,
 )
+from ._einsum import einsum
+from ._generator import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    seed,
+    set_rng_state,
+)
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._linalg import addmm, bmm, dot, matmul, mm
 from ._ops_bitwise import (
@@ -80,6 +89,29 @@ from ._ops_compare import (
     logical_not,
     logical_or,
     logical_xor,
+)
+from ._ops_cumulative import cummax, cummin, cumprod, cumsum
+from ._ops_fused import addcdiv, addcmul, addmv, baddbmm, lerp
+from ._ops_layout import (
+    cartesian_prod,
+    diag,
+    diag_embed,
+    diagonal,
+    flip,
+    fliplr,
+    flipud,
+    ger,
+    kron,
+    meshgrid,
+    moveaxis,
+    movedim,
+    outer,
+    repeat_interleave,
+    roll,
+    tensordot,
+    tile,
+    trace,
+    unbind,
 )
 from ._ops_matrix import det, logdet, slogdet
 from ._ops_matrix import inv as inverse
@@ -204,6 +236,7 @@ from ._ops_special import (
     xlogy,
 )
 from ._plugins import get_backend, list_backends, set_backend, use_backend
+from ._sampling import bernoulli, multinomial, normal, poisson, randperm
 from ._serialization import load, save
 from ._tensor import Tensor
 
@@ -270,11 +303,19 @@ __all__ = [
     "t", "transpose", "reshape", "flatten", "squeeze",
     "unsqueeze", "permute", "expand", "broadcast_to", "cat", "concat", "stack", "split",
     "chunk", "clone",
+    # cumulative, layout and contraction ops
+    "cumsum", "cumprod", "cummax", "cummin", "tile", "flip", "fliplr", "flipud", "roll", "movedim",
+    "moveaxis", "unbind", "diag", "diagonal", "diag_embed", "trace", "outer", "ger", "kron",
+    "einsum", "meshgrid", "cartesian_prod", "tensordot", "baddbmm", "addmv", "addcmul",
+    "addcdiv", "lerp", "repeat_interleave",
     # autograd and grad mode
     "autograd", "linalg", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     # backends
     "plugins", "get_backend", "set_backend", "use_backend", "list_backends",
     "UnsupportedOperation", "BackendUnavailableError",
+    # random sampling and generators
+    "Generator", "default_generator", "initial_seed", "seed", "get_rng_state",
+    "set_rng_state", "multinomial", "bernoulli", "normal", "poisson", "randperm",
     # checkpoints (safetensors)
     "save", "load",
 ]  # fmt: skip

@@ -156,6 +156,9 @@ class Backend:
         known_failures / tolerances: declarations for the conformance suite, each with a reason.
         synchronize: waits for queued work (GPU backends), used by benchmarks.
         manual_seed: reseeds the backend's random generator.
+        rng: optional, the generator object behind the random kernels
+            (``_contract.RandomGenerator``): its state for ``tp.get_rng_state`` and the
+            independent streams of ``tp.Generator``; without it ``generator=`` is refused.
     """
 
     name: str
@@ -169,6 +172,7 @@ class Backend:
     tolerances: tuple[Tolerance, ...] = ()
     synchronize: Callable[[], None] = lambda: None
     manual_seed: Callable[[int], None] = lambda seed: None
+    rng: _contract.RandomGenerator | None = None
     info: Mapping[str, Any] = field(default_factory=dict)
     k: BackendOps = field(init=False, repr=False)
     """The kernels as attributes (``Kernels``), the derived defaults filled in."""
@@ -275,9 +279,34 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         "iadd": iadd,
         "isfinite": isfinite,
         "any_nonfinite": any_nonfinite,
+        **_scans(k),
         # Host boundary: declining sends a move between backends through host memory.
         "from_foreign": lambda x, src, device: None,
     }
+
+
+def _scans(k: Mapping[str, Kernel]) -> dict[str, Kernel]:
+    """The defaults of ``cumsum`` and ``cumprod``."""
+    return {"cumsum": _scan(k, "add", 0), "cumprod": _scan(k, "mul", 1)}
+
+
+def _scan(k: Mapping[str, Kernel], combine: str, identity: int) -> Kernel:
+    """A running ``combine`` along an axis in ceil(log2 n) steps (Hillis and Steele): step
+    ``s`` combines each element with the one ``s`` before it (``identity`` before the start)."""
+    op = k[combine]
+
+    def scan(x: Array, axis: int) -> Array:
+        n = x.shape[axis]
+        lead = (slice(None),) * axis
+        s = 1
+        while s < n:
+            pad = k["full"](x.shape[:axis] + (s,) + x.shape[axis + 1 :], identity, k["dtype_of"](x))
+            shifted = k["concat"]([pad, k["getitem"](x, (*lead, slice(0, n - s)))], axis)
+            x = op(x, shifted)
+            s *= 2
+        return x if n > 1 else k["copy"](x)
+
+    return scan
 
 
 def _index_grad(be: Backend) -> Kernel:

@@ -161,6 +161,13 @@ class KernelOps(Protocol):
     def amax(self, x: Array, axes: Shape | None, keepdims: bool, /) -> Array:
         """Maximum over ``axes``, NaN-propagating."""
 
+    def cumsum(self, x: Array, axis: int, /) -> Array:
+        """Running sum along ``axis`` (in range, of an array with a dimension), in ``x``'s
+        dtype."""
+
+    def cumprod(self, x: Array, axis: int, /) -> Array:
+        """Running product along ``axis``, as ``cumsum``."""
+
     def sum_to(self, x: Array, shape: Shape, /) -> Array:
         """``x`` summed down to the shape it was broadcast from: broadcasting undone."""
 
@@ -342,6 +349,30 @@ class OptionalOps(Protocol):
         it): the result may be ``x`` itself, overwritten. Use the result, never ``x``."""
 
 
+class RandomGenerator(Protocol):
+    """A backend's generator object (``Backend.rng``, optional): the one behind its random
+    kernels, and the maker of the independent streams a ``tp.Generator`` draws from."""
+
+    def uniform(self, shape: Shape, d: dtype, /) -> Array:
+        """Samples of ``U[0, 1)``, as ``random_uniform``."""
+
+    def normal(self, shape: Shape, d: dtype, /) -> Array:
+        """Samples of ``N(0, 1)``, as ``random_normal``."""
+
+    def integers(self, low: int, high: int, shape: Shape, d: dtype, /) -> Array:
+        """Integers uniform in ``[low, high)``, as ``random_integers``."""
+
+    def fork(self, seed: int, /) -> RandomGenerator:
+        """A new generator seeded with ``seed`` (``0 <= seed < 2**64``), independent of this
+        one: the same seed gives the same numbers."""
+
+    def get_state(self) -> Any:
+        """The generator's state as JSON-serialisable data (``tp.Generator.get_state``)."""
+
+    def set_state(self, state: Any, /) -> None:
+        """Go back to a state ``get_state`` returned."""
+
+
 class WhereZeroOwnedOps(KernelOps, Protocol):
     """A ``KernelOps`` with the accelerator ``where_zero_owned``: what ReLU's and clamp's
     ``Node.backward_owned`` call once ``has_where_zero_owned(ops)`` said so (a backend may
@@ -375,6 +406,7 @@ DERIVED: frozenset[str] = frozenset(
         "sum_to", "index_grad", "iota", "const", "log1p", "expm1", "rsqrt", "reciprocal",
         "square", "sigmoid", "tanh_backward", "sigmoid_backward", "relu", "clamp", "stack",
         "assign", "iadd", "isfinite", "any_nonfinite", "reshape_view",
+        "cumsum", "cumprod",
     }
 )  # fmt: skip
 """Kernels with a default composed from primitives (``_backend.default_kernels``); a backend

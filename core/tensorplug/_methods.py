@@ -7,8 +7,11 @@ from typing import Any
 
 from . import _dtype as D
 from . import _indexing as I
-from . import _inplace, _methods_pointwise
+from . import _inplace, _methods_pointwise, _sampling, _sampling_inplace
 from . import _linalg as L
+from . import _ops_cumulative as C
+from . import _ops_fused as F
+from . import _ops_layout as LY
 from . import _ops_matrix as M
 from . import _ops_pointwise as P
 from . import _ops_reduce as R
@@ -218,8 +221,26 @@ _METHODS: dict[str, Any] = {
     "__ror__": _bitwise(P._BitwiseOr),
 }  # fmt: skip
 
+# cumulative, layout and contraction ops
+_METHODS.update({
+    "cumsum": C.cumsum, "cumprod": C.cumprod, "cummax": C.cummax, "cummin": C.cummin,
+    "cumsum_": C.cumsum_, "cumprod_": C.cumprod_, "repeat": LY.repeat,
+    "repeat_interleave": LY.repeat_interleave,
+    "tile": LY.tile, "flip": LY.flip, "fliplr": LY.fliplr, "flipud": LY.flipud,
+    "roll": LY.roll, "movedim": LY.movedim, "moveaxis": LY.movedim, "unbind": LY.unbind,
+    "diag": LY.diag, "diagonal": LY.diagonal, "diag_embed": LY.diag_embed, "trace": LY.trace,
+    "outer": LY.outer, "ger": LY.outer, "kron": LY.kron, "baddbmm": F.baddbmm,
+    "addmv": F.addmv, "addcmul": F.addcmul, "addcdiv": F.addcdiv, "lerp": F.lerp,
+    "addmv_": F.addmv_, "baddbmm_": F.baddbmm_, "addcmul_": F.addcmul_,
+    "addcdiv_": F.addcdiv_, "lerp_": F.lerp_,
+})  # fmt: skip
 # tensorplug.linalg's functions PyTorch also spells as methods (and its older names).
 _METHODS.update(det=M.det, slogdet=M.slogdet, logdet=M.logdet, inverse=M.inv)
+
+# random sampling (``_sampling``, ``_sampling_inplace``)
+_METHODS.update(_sampling_inplace.METHODS)
+_METHODS["bernoulli"] = _sampling.bernoulli
+_METHODS["multinomial"] = _sampling.multinomial
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import _indexing as I
 from . import _linalg as L
+from . import _ops_cumulative as C
 from . import _ops_matrix as M
 from . import _ops_pointwise as P
 from . import _ops_reduce as R
@@ -68,6 +69,14 @@ def _tanh_backward(g: Tensor, out: Tensor) -> Tensor:
 
 def _sigmoid_backward(g: Tensor, out: Tensor) -> Tensor:
     return P.mul(P.mul(g, out), P.sub(1, out))
+
+
+def _cumsum(x: Tensor, axis: int) -> Tensor:
+    return C.cumsum(x, axis)
+
+
+def _cumprod(x: Tensor, axis: int) -> Tensor:
+    return C.cumprod(x, axis)
 
 
 def _sum_to(x: Tensor, shape: Shape) -> Tensor:
@@ -149,6 +158,8 @@ class TensorOps:
         self.sum = _sum
         self.prod = _prod
         self.amax = _amax
+        self.cumsum = _cumsum
+        self.cumprod = _cumprod
         self.sum_to = _sum_to
         self.matmul = L.matmul
         self.reshape = _reshape

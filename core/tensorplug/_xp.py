@@ -102,6 +102,18 @@ def dtype_table(
     return DtypeTable(natives, library or str(getattr(xp, "__name__", "native")))
 
 
+def _cumulative(xp: Any) -> dict[str, Kernel]:
+    """``cumsum`` and ``cumprod`` in the input's dtype: the library's own where it has them
+    (NumPy, CuPy), else the standard's ``cumulative_sum``/``cumulative_prod`` (2023.12 and
+    2024.12); without either, the core's default fills in."""
+    out: dict[str, Kernel] = {}
+    for name, standard in (("cumsum", "cumulative_sum"), ("cumprod", "cumulative_prod")):
+        f = getattr(xp, name, None) or getattr(xp, standard, None)
+        if f is not None:
+            out[name] = lambda a, axis, f=f: f(a, axis=axis, dtype=a.dtype)
+    return out
+
+
 def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kernel]:
     """Kernels written once against an Array-API-style namespace ``xp`` (NumPy, CuPy, ...).
 
@@ -180,7 +192,7 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
         "copy": lambda a: xp.asarray(a, copy=True),
         "dtype_of": dtype_of,
     }
-    table.update(_linalg_kernels(xp), **pointwise_kernels(xp))
+    table.update(_linalg_kernels(xp) | _cumulative(xp) | pointwise_kernels(xp))
     return table
 
 

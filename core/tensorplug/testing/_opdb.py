@@ -21,6 +21,7 @@ from ._opdb_activation import activation_ops
 from ._opdb_functional import functional_ops
 from ._opdb_inplace import in_place_ops
 from ._opdb_layers import layer_ops
+from ._opdb_layout import layout_ops
 from ._opdb_linalg import linalg_ops
 from ._opdb_logic import logic_ops
 from ._opdb_loss import loss_ops
@@ -181,6 +182,7 @@ def build_op_db() -> list[OpInfo]:
     db = pointwise_ops() + reduction_ops() + shape_ops() + linalg_ops() + in_place_ops()
     db += functional_ops() + nn_ops()
     db += rounding_ops() + special_ops() + logic_ops()  # issue 16's pointwise families
+    db += layout_ops()
     db += layer_ops()  # issue 16: convolutions, padding, resampling, pools, norms, dropout
     db += matrix_ops()  # issue 16: tensorplug.linalg
     db += activation_ops() + loss_ops()  # issue 16's activations, distances and losses

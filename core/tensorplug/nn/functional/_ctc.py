@@ -69,7 +69,10 @@ def _sample(k: Any, lp: Any, labels: list[int], steps: int, blank: int) -> tuple
     if steps == 0:  # no frames: only the empty target is possible
         return k.full((), math.inf if labels else 0.0, dt), k.full((0, classes), _NEG_INF, dt)
     fill = k.full((2,), _NEG_INF, dt)
-    lpe = k.getitem(k.getitem(lp, (slice(0, steps),)), (slice(None), k.from_host(ext, None)))
+    # The extended labels' columns, one slice each: an integer array beside a slice is not
+    # an index every Array-API library takes.
+    frames = k.getitem(lp, (slice(0, steps),))
+    lpe = k.concat([k.getitem(frames, (slice(None), slice(c, c + 1))) for c in ext], 1)
     skip_host = [s >= 2 and ext[s] != blank and ext[s] != ext[s - 2] for s in range(n)]
     skip = k.from_host(skip_host, None)
     alphas = _recursion(k, lpe, ext, steps, skip, fill)
