@@ -192,9 +192,7 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
         "copy": lambda a: xp.asarray(a, copy=True),
         "dtype_of": dtype_of,
     }
-    table.update(
-        _linalg_kernels(xp) | _cumulative(xp) | pointwise_kernels(xp) | _selection_kernels(xp)
-    )
+    table.update(_linalg_kernels(xp) | _cumulative(xp) | pointwise_kernels(xp) | _sorting(xp))
     return table
 
 
@@ -250,7 +248,7 @@ _TOPK_BY_ARGMAX = 32
 (docs/performance.md: the partition of a whole row costs more than a few passes)."""
 
 
-def _selection_kernels(xp: Any) -> dict[str, Kernel]:
+def _sorting(xp: Any) -> dict[str, Kernel]:
     """The optional kernels of sorting and searching, for NumPy-style namespaces (NumPy and
     CuPy: ``kind=``, ``argpartition``, ``unique`` with ``axis``); none for others."""
     if not hasattr(xp, "argpartition"):
