@@ -207,7 +207,11 @@ class StateDictMixin:
             for name, child in module._modules.items():
                 if child is not None:
                     sub = f"{prefix}{name}."
-                    load(child, {k: v for k, v in local_state.items() if k.startswith(sub)}, sub)
+                    load(
+                        child,
+                        {key: v for key, v in local_state.items() if key.startswith(sub)},
+                        sub,
+                    )
             for hook in module._load_state_dict_post_hooks:
                 if hook.fn(module, keys) is not None:
                     raise RuntimeError(
