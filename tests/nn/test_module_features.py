@@ -118,3 +118,19 @@ def test_parallel_package_exists() -> None:
 
     assert tp.nn.parallel is parallel
     assert "data-parallel" in (parallel.__doc__ or "")
+
+
+def _registration_errors(lib: Any) -> list[tuple[str, str]]:
+    m = lib.nn.Module()
+    m.x = 1
+    out = []
+    for register in (m.register_buffer, m.register_parameter, m.add_module):
+        for name in (1, "a.b", "", "x"):
+            with pytest.raises((TypeError, KeyError)) as info:
+                register(name, None)
+            out.append((info.type.__name__, str(info.value)))
+    return out
+
+
+def test_registration_errors_match_pytorch() -> None:
+    assert _registration_errors(tp) == _registration_errors(torch)

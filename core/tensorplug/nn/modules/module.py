@@ -115,8 +115,7 @@ class Module(ForwardHooksMixin, StateDictMixin):
         """Add ``module`` as the child ``name`` (what attribute assignment does)."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        if not isinstance(name, str) or "." in name or name == "":
-            raise KeyError(f'module name must be a non-empty string without ".", got {name!r}')
+        _check_name_text(name, "module")
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         self._modules[name] = module
@@ -387,11 +386,20 @@ class Module(ForwardHooksMixin, StateDictMixin):
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _check_name(mod: Module, name: str, what: str, table: dict[str, Any]) -> None:
+def _check_name_text(name: Any, what: str) -> None:
+    """PyTorch's checks (and words) for the name of a parameter, buffer or child module."""
     if not isinstance(name, str):
-        raise TypeError(f"{what} name should be a string, got {type(name).__name__}")
-    if "." in name or name == "":
-        raise KeyError(f'{what} name must be a non-empty string without ".", got {name!r}')
+        raise TypeError(f"{what} name should be a string. Got {type(name).__name__}")
+    if "." in name:
+        raise KeyError(
+            f'{what} name can\'t contain "."' + (f", got: {name}" if what == "module" else "")
+        )
+    if name == "":
+        raise KeyError(f'{what} name can\'t be empty string ""')
+
+
+def _check_name(mod: Module, name: str, what: str, table: dict[str, Any]) -> None:
+    _check_name_text(name, what)
     if name not in table and name in mod.__dict__:
         raise KeyError(f"attribute '{name}' already exists")
 
