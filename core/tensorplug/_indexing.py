@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _dtype as D
 from ._contract import Array, KernelOps
 from ._dispatch import mismatch_error, op_error, unary, view
 from ._grad_mode import state
@@ -12,6 +13,7 @@ from ._graph import Node, record
 from ._inplace import (
     check_inplace,
     live_views,
+    ones_of,
     rebase_view,
     refresh_views,
     view_write_needs_graph,
@@ -65,18 +67,42 @@ class IndexGradBackward(Node):
 
 
 class CopySlices(Node):
-    """``x[index] = v`` on a tensor in the graph: grad x = g zeroed at index,
-    grad v = g[index] summed to v's shape."""
+    """``x[index] = v`` through a view step of ``x`` (an int, ``None``, a slice short of its
+    dim): grad x = g, 0 where written; grad v = g[index] summed to v's shape. Where it wrote
+    is a mask, not a subtraction, so an infinite gradient there leaves no NaN behind."""
     op, broadcasts = "setitem", True
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, Array]:
         idx, advanced = ctx.args
         nx, nv = ctx.needs_input_grad
-        gx = ops.sub(g, ops.index_grad(ops.getitem(g, idx), ctx.shapes[0], idx, advanced)
-                     ) if nx else None
-        gv = ops.sum_to(ops.getitem(g, idx), ctx.shapes[1]) if nv else None
+        region = ops.getitem(g, idx)
+        gx = gv = None
+        if nx:
+            written = ops.index_grad(ones_of(ops, region), ctx.shapes[0], idx, advanced)
+            gx = ops.where(ops.ne(written, 0), 0, g)
+        if nv:
+            gv = ops.sum_to(region, ctx.shapes[1])
         return gx, gv
+
+
+class IndexPutBackward0(CopySlices):
+    """``x[index] = v`` with integer or mask tensors and no view step (``index_put_``)."""
+
+
+class FillBackward3(CopySlices):
+    """``x[...] = v`` with a number or a 0-d tensor ``v``, and ``x.fill_(v)`` with a 0-d
+    tensor: grad x = 0, grad v = g summed."""
+    op = "fill_"
+
+
+class CopyBackwards(CopySlices):
+    """``x.copy_(v)`` and ``x[...] = v``: grad x = 0, grad v = g summed to v's shape."""
+    op = "copy_"
+
+
+class AliasBackward0(SliceBackward0):
+    """``x[...]``, ``x[:, :]``: an index of no real step, the same view of ``x``."""
 
 
 # fmt: on
@@ -192,33 +218,79 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     idx, advanced, _ = _normalize_index(x, index)
     if advanced:
         return unary(IndexBackward0, x, idx, True)
+    node = SliceBackward0 if isinstance(index, slice) else _basic_index_node(x, idx)
     if Ellipsis not in idx:
         # ``a[0, 1]`` gives a copied scalar in NumPy, ``a[0, 1, ...]`` a 0-d view: the element
         # must stay a view, so in-place changes of it reach ``x``, as in PyTorch.
         idx = (*idx, Ellipsis)
-    return view(_basic_index_node(idx), x, idx, False)
+    return view(node, x, idx, False)
 
 
-def _basic_index_node(idx: tuple[Any, ...]) -> type[Node]:
+def _real_steps(x: Tensor, idx: tuple[Any, ...]) -> list[Any]:
+    """The items of ``idx`` that PyTorch turns into view steps: ints, ``None``, and slices
+    other than ``start:stop`` over the whole dim, which it skips (as it skips ``...``)."""
+    k, shape = x._backend.k, x._data.shape
+    spans = []  # the dims each item consumes; -1 for ``...``
+    for it in idx:
+        if it is Ellipsis:
+            spans.append(-1)
+        elif it is None:
+            spans.append(0)
+        elif isinstance(it, (int, slice)):
+            spans.append(1)
+        else:  # an index array: a mask consumes its dims
+            spans.append(max(it.ndim, 1) if k.dtype_of(it) is D.bool_ else 1)
+    free = len(shape) - sum(n for n in spans if n > 0)
+    steps, dim = [], 0
+    for it, n in zip(idx, spans):
+        if (
+            isinstance(it, slice)
+            and dim < len(shape)
+            and it.indices(shape[dim]) == (0, shape[dim], 1)
+        ):
+            pass  # the whole dim: no step
+        elif it is None or isinstance(it, (int, slice)):
+            steps.append(it)
+        dim += free if n < 0 else n
+    return steps
+
+
+def _basic_index_node(x: Tensor, idx: tuple[Any, ...]) -> type[Node]:
     """PyTorch names basic indexing after its last real step: an int selects, ``None``
-    unsqueezes, a slice slices (``...`` and ``:`` are no steps)."""
-    for it in reversed(idx):
-        if it is None:
-            return IndexUnsqueezeBackward
-        if isinstance(it, int):
-            return SelectBackward0
-        if it is not Ellipsis and it != slice(None):
-            return SliceBackward0
-    return SliceBackward0
+    unsqueezes, a slice slices; an index of no real step makes an alias."""
+    steps = _real_steps(x, idx)
+    if not steps:
+        return AliasBackward0
+    last = steps[-1]
+    if last is None:
+        return IndexUnsqueezeBackward
+    return SelectBackward0 if isinstance(last, int) else SliceBackward0
+
+
+def _setitem_node(x: Tensor, idx: tuple[Any, ...], advanced: bool, value: Any) -> type[Node]:
+    """The node PyTorch records for ``x[idx] = value``: ``CopySlices`` where the index takes
+    a view first, else that of ``index_put_``, ``fill_`` or ``copy_``."""
+    if _real_steps(x, idx):
+        return CopySlices
+    if advanced:
+        return IndexPutBackward0
+    return CopyBackwards if isinstance(value, Tensor) and value.ndim else FillBackward3
 
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
-    """``x[index] = value``, recorded as ``CopySlices`` when the graph is involved."""
+    """``x[index] = value``, recorded (when the graph is involved) under PyTorch's node."""
     idx, advanced, _ = _normalize_index(x, index)
+    write_index(x, idx, advanced, value, _setitem_node(x, idx, advanced, value))
+
+
+def write_index(
+    x: Tensor, idx: tuple[Any, ...], advanced: bool, value: Any, node: type[Node]
+) -> None:
+    """Write ``value`` into ``x`` at the normalized index ``idx``, as ``node`` records it."""
     be = x._backend
     if isinstance(value, Tensor):
         if value._backend is not be:
-            raise mismatch_error(CopySlices, x, value)
+            raise mismatch_error(node, x, value)
         v = value._data
         if value.dtype is not x.dtype:
             v = be.k.astype(v, x.dtype)
@@ -226,20 +298,20 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         v = value
     if view_write_needs_graph(x, value):
         res = x.clone()
-        setitem(res, index, value)
-        rebase_view(x, res, "setitem")
+        write_index(res, idx, advanced, value, node)
+        rebase_view(x, res, node.op)
         return
     recorded = state.grad_enabled and (
         x._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
     )
-    check_inplace(x, "setitem")
+    check_inplace(x, node.op)
     views = live_views(x) if recorded and x._views else None
     try:
         be.k.setitem(x._data, idx, v)
     except Exception as e:
-        raise op_error(CopySlices, (x, value), e) from e
+        raise op_error(node, (x, value), e) from e
     x._vc.version += 1
     if recorded:
-        record(CopySlices, (x, value), x, (idx, advanced))
+        record(node, (x, value), x, (idx, advanced))
         if views:
             refresh_views(x, views)

@@ -11,6 +11,7 @@ one view the other views get a fresh history (``refresh_views``).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ._contract import Array, KernelOps
@@ -168,16 +169,24 @@ class ViewCopySlices(Node):
         nb, nr = ctx.needs_input_grad
         gb = gr = None
         if nb:
-            back = region
+            # Where the view wrote: a mask, not ``g - back``, so an infinite gradient there
+            # leaves no NaN behind.
+            back = ones_of(ops, region)
             for n in reversed(chain):
                 back = type(n)._spec.backward(n, ops, back)[0]
-            gb = ops.sub(g, back)
+            gb = ops.where(ops.ne(back, 0), 0, g)
         if nr:
             gr = ops.sum_to(region, ctx.shapes[1])
         return gb, gr
 
 
 ViewCopySlices.__name__ = ViewCopySlices.__qualname__ = "CopySlices"  # PyTorch's name
+
+
+def ones_of(ops: KernelOps, like: Array) -> Array:
+    """Ones (int64) in ``like``'s shape, from kernels any ``ops`` has (no NaN can leak in)."""
+    shape = tuple(like.shape)
+    return ops.add(ops.mul(ops.iota(math.prod(shape), shape, like), 0), 1)
 
 
 def view_write_needs_graph(t: Tensor, *values: Any) -> bool:
@@ -288,7 +297,15 @@ _SCALARS = (int, float, bool)
 
 
 def fill_(self: Tensor, value: Any) -> Tensor:
-    """Fill with ``value`` (a number or a one-element tensor), in place."""
+    """Fill with ``value`` (a number, or a 0-d tensor whose gradient is the sum of the
+    filled tensor's), in place."""
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(
+                "fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value.ndim} dimensions."
+            )
+        return _write_all(self, value, "FillBackward3")
     return _fill(self, value, FillBackward2)
 
 
@@ -331,24 +348,23 @@ def _fill(self: Tensor, value: Any, node_cls: type[Node]) -> Tensor:
 def copy_(self: Tensor, src: Any) -> Tensor:
     """Copy ``src`` into ``self`` (broadcasting, casting); gradient flows to ``src``."""
     from ._creation import tensor
-    from ._ops_shape import clone, expand
     from ._transfer import to
 
     if not isinstance(src, Tensor):
         src = tensor(src, dtype=self.dtype, backend=self._backend)
     if src._backend is not self._backend:
         src = to(src, backend=self._backend)
-    src = expand(src, *self.shape) if src.shape != self.shape else src
-    res = clone(src) if src.dtype is self.dtype else to(src, self.dtype)
-    if view_write_needs_graph(self, res):
-        rebase_view(self, res, "copy_")
-        return self
-    check_inplace(self, "copy_")
-    views = live_views(self) if self._views and res._grad_fn is not None else None
-    write(self, res, "copy_")
-    if res._grad_fn is not None:
-        self._grad_fn = res._grad_fn
-        self._requires_grad = True
-        if views:
-            refresh_views(self, views)
+    shape, sshape = list(self.shape), list(src.shape)
+    if not broadcastable([shape, sshape]) or broadcast_shape(shape, sshape) != shape:
+        raise RuntimeError(f"copy_(): the source of shape {sshape} does not broadcast to {shape}")
+    return _write_all(self, src, "CopyBackwards")
+
+
+def _write_all(self: Tensor, value: Tensor, node: str) -> Tensor:
+    """``self[...] = value`` recorded as ``node`` (``copy_`` and ``fill_`` of a tensor)."""
+    from . import _indexing
+
+    if not self.dtype.is_floating_point:
+        value = value.detach()  # an integer or bool tensor stays out of the graph
+    _indexing.write_index(self, (Ellipsis,), False, value, getattr(_indexing, node))
     return self
