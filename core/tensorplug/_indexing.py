@@ -55,6 +55,10 @@ class SplitBackward0(SliceBackward0):
     op = "split"
 
 
+class SplitWithSizesBackward0(SplitBackward0):
+    """One piece of ``split`` with a list of sizes (and of ``chunk`` of an empty dim)."""
+
+
 class IndexGradBackward(Node):
     """Scatter-add of ``g`` into zeros at ``index`` (the backward of indexing, made
     differentiable for double backward): grad = gg[index]."""
@@ -228,7 +232,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 
 def _real_steps(x: Tensor, idx: tuple[Any, ...]) -> list[Any]:
     """The items of ``idx`` that PyTorch turns into view steps: ints, ``None``, and slices
-    other than ``start:stop`` over the whole dim, which it skips (as it skips ``...``)."""
+    other than ``0:stop`` over the whole dim, which it skips (as it skips ``...``)."""
     k, shape = x._backend.k, x._data.shape
     spans = []  # the dims each item consumes; -1 for ``...``
     for it in idx:
@@ -243,16 +247,18 @@ def _real_steps(x: Tensor, idx: tuple[Any, ...]) -> list[Any]:
     free = len(shape) - sum(n for n in spans if n > 0)
     steps, dim = [], 0
     for it, n in zip(idx, spans):
-        if (
-            isinstance(it, slice)
-            and dim < len(shape)
-            and it.indices(shape[dim]) == (0, shape[dim], 1)
-        ):
-            pass  # the whole dim: no step
+        if isinstance(it, slice) and dim < len(shape) and _whole(it, shape[dim]):
+            pass  # no step
         elif it is None or isinstance(it, (int, slice)):
             steps.append(it)
         dim += free if n < 0 else n
     return steps
+
+
+def _whole(s: slice, size: int) -> bool:
+    """``s`` is ``0:stop`` (``stop`` at least ``size``, or left out) with step 1, as written:
+    PyTorch skips it (``-3:`` over 3 elements is a step, though it takes them all)."""
+    return s.start in (None, 0) and s.step in (None, 1) and (s.stop is None or s.stop >= size)
 
 
 def _basic_index_node(x: Tensor, idx: tuple[Any, ...]) -> type[Node]:
@@ -269,12 +275,14 @@ def _basic_index_node(x: Tensor, idx: tuple[Any, ...]) -> type[Node]:
 
 def _setitem_node(x: Tensor, idx: tuple[Any, ...], advanced: bool, value: Any) -> type[Node]:
     """The node PyTorch records for ``x[idx] = value``: ``CopySlices`` where the index takes
-    a view first, else that of ``index_put_``, ``fill_`` or ``copy_``."""
+    a view first, else that of ``index_put_``, ``fill_`` (a number or a 0-d value into a
+    tensor with dims) or ``copy_``."""
     if _real_steps(x, idx):
         return CopySlices
     if advanced:
         return IndexPutBackward0
-    return CopyBackwards if isinstance(value, Tensor) and value.ndim else FillBackward3
+    number = not isinstance(value, Tensor) or value.ndim == 0
+    return FillBackward3 if number and x.ndim else CopyBackwards
 
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:

@@ -253,10 +253,28 @@ def refresh_views(base: Tensor, views: list[tuple[Tensor, tuple[Node, ...]]]) ->
 
 
 def _replay(base: Tensor, chain: tuple[Node, ...]) -> Node | None:
+    """The view ops of ``chain`` again, on ``base`` as it is now; the last one's node named
+    as PyTorch names a regenerated view's (``AsStridedBackward0``)."""
     cur = base
-    for n in chain:
-        cur = view(type(n), cur, *n.args)
+    for i, n in enumerate(chain):
+        cls = type(n) if i < len(chain) - 1 else _as_strided(type(n))
+        cur = view(cls, cur, *n.args)
     return cur._grad_fn
+
+
+_AS_STRIDED: dict[type[Node], type[Node]] = {}
+
+
+def _as_strided(cls: type[Node]) -> type[Node]:
+    """``cls`` under the name PyTorch gives a view's history regenerated after an in-place
+    change (one class per view op, made once)."""
+    if cls.__name__ == "AsStridedBackward0":
+        return cls
+    named = _AS_STRIDED.get(cls)
+    if named is None:
+        doc = f"A view regenerated after an in-place change; the replayed step: {cls.__name__}."
+        named = _AS_STRIDED[cls] = type("AsStridedBackward0", (cls,), {"__doc__": doc})
+    return named
 
 
 def _view_chain(t: Tensor, base: Tensor) -> tuple[Node, ...] | None:

@@ -144,3 +144,23 @@ def test_an_infinite_gradient_where_a_write_went_leaves_no_nan(through_view: boo
         y[:2] = tp.tensor([0.0, 5.0], dtype=tp.float64)
     (x / y).sum().backward()  # d/dy of x / y is -x / y**2: -inf at y = 0
     assert x.grad.tolist() == [float("inf"), 0.2, 0.0]
+
+
+SLICES = [slice(None), slice(0, 3), slice(0, 9), slice(-3, None), slice(1, None), slice(0, 0)]
+
+
+@pytest.mark.parametrize("s", SLICES, ids=[f"{s.start}:{s.stop}" for s in SLICES])
+@pytest.mark.parametrize("rows", [3, 0])
+def test_node_names_of_slices_match_pytorch(s: slice, rows: int) -> None:
+    """PyTorch skips a slice written ``0:stop`` over a whole dim (not ``-3:``, though it
+    takes the same elements): ``x[s, :]`` is then an alias and ``x[s, :] = 1`` a fill."""
+    torch = pytest.importorskip("torch")
+    names = []
+    for lib in (tp, torch):
+        y = lib.ones(rows, 2, requires_grad=True) * 1
+        z = y * 1
+        z[s, :] = 1.0
+        w = lib.ones((), requires_grad=True) * 1
+        w[...] = 2.0  # a 0-d target: copy_, not fill_
+        names.append((_node(y[s]), _node(y[s, :]), _node(z), _node(w)))
+    assert names[0] == names[1]
