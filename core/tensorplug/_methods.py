@@ -140,10 +140,14 @@ def _equality(fn: Any) -> Any:
 
 
 def _T(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
-    return S.permute(self, *range(self.ndim - 1, -1, -1))
+    return S.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
 
 def _mT(self: Tensor) -> Tensor:  # noqa: N802
+    if self.ndim == 1:
+        raise RuntimeError(
+            "tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor."
+        )
     return S.transpose(self, -2, -1)
 
 

@@ -78,7 +78,7 @@ class Gen:
         self.count = 0
         self.second_order = self.rng.random() < 0.3
         self.specials = self.rng.random() < 0.3  # NaN, inf, -0.0 in the data
-        self.expanded: set[int] = set()  # storages that an expand()ed value shares
+        self.expanded: list[Any] = []  # the bases an expand()ed value is a view of
         self.skipped: Counter[str] = Counter()
 
     # -- names and values ---------------------------------------------------------------
@@ -187,11 +187,16 @@ class Gen:
     def _keep(self, step: Step, ok: bool) -> None:
         self.lines.append(Line(step.text, step.op, step.defines if ok else (), step.writes))
         if ok and step.op in ("expand", "expand_as", "broadcast_to"):
-            self.expanded |= {_storage(self.ns[n]) for n in step.defines}
+            self.expanded += [_root(self.ns[n]) for n in step.defines]
 
     def shares_expanded(self, t: Any) -> bool:
-        """Whether ``t`` shares memory with a value an ``expand`` made."""
-        return t.numel() > 0 and _storage(t) in self.expanded
+        """Whether ``t`` shares memory with a value an ``expand`` made: a view of the same
+        base, or (``detach``) a tensor on the same storage."""
+        root = _root(t)
+        return any(
+            root is e or (t.numel() and e.numel() and _storage(e) == _storage(t))
+            for e in self.expanded
+        )
 
     # -- the program --------------------------------------------------------------------
 
@@ -215,6 +220,10 @@ class Gen:
 
 def _storage(t: Any) -> int:
     return int(t.untyped_storage().data_ptr())
+
+
+def _root(t: Any) -> Any:
+    return t if t._base is None else t._base
 
 
 def _broadcasts(a: tuple[int, ...], b: tuple[int, ...], same: bool) -> bool:
