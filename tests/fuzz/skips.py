@@ -174,12 +174,29 @@ def _partial_overlap(step: Step, g: Gen) -> bool:
     )  # fmt: skip
 
 
+def _no_dims_quirk(step: Step, g: Gen) -> bool:
+    # PyTorch's var/std over dim=() reduce every dim but their gradient counts no elements
+    # (inf), and its logsumexp over dim=() of a tensor with dims fails to broadcast its
+    # result: tensorplug reduces every dim, as sum(()) does (op database: var, std).
+    if step.info.get("dim") != () or not step.args:
+        return False
+    t = step.args[0]
+    if step.op == "logsumexp":
+        return bool(t.ndim and t.numel())
+    return step.op in ("var", "std") and t.requires_grad
+
+
 DECLARED = [
     Skip(
         "view-write-outside-graph",
         "a write, with a value that requires grad, through a view of a tensor outside the "
         "graph is refused (docs/architecture.md, version counters)",
         _view_write_outside_graph,
+    ),
+    Skip(
+        "no-dims-quirks",
+        "var/std's gradient and logsumexp over dim=(): PyTorch's own bugs",
+        _no_dims_quirk,
     ),
     Skip(
         "partial-overlap",

@@ -102,8 +102,11 @@ def _more_errors() -> dict[str, list[ErrorInput]]:
         "logsumexp": [e("dim_out_of_range", (one((2, 3)), 3), IndexError, dim)],
         "var": [e("dim_out_of_range", (one((2, 3)), 5), IndexError, dim)],
         "argmax": [e("dim_out_of_range", (one((2, 3)), 5), IndexError, dim)],
-        "amax": [e("empty_no_dim", (one((0, 3)),), IndexError, "numel\\(\\) == 0")],
-        "softmax": [e("dim_out_of_range", (one((2, 3)), 2), IndexError, dim)],
+        "amax": [e("empty_no_dim", (one((0, 3)),), RuntimeError, "numel\\(\\) == 0")],
+        "softmax": [
+            e("dim_out_of_range", (one((2, 3)), 2), IndexError, dim),
+            e("int_input", (i64([1, 2]), 0), NotImplementedError, "not implemented for int64"),
+        ],
         "log_softmax": [e("dim_out_of_range", (one((2, 3)), 2), IndexError, dim)],
         "cross_entropy": [
             e(
