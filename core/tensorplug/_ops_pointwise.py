@@ -15,6 +15,7 @@ from ._dispatch import binary, is_float, nary, unary
 from ._dtype import INT, get_default_dtype
 from ._graph import OUT, Node, SameShapes
 from ._inplace import inplace
+from ._ops_clamp import clamp_max_tensor, clamp_min_tensor, clamp_tensors
 from ._tensor import Tensor
 
 # fmt: off
@@ -598,12 +599,7 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min if isinstance(min, Tensor) else out.new_full((), min))
-        if max is not None:
-            out = minimum(out, max if isinstance(max, Tensor) else out.new_full((), max))
-        return out
+        return clamp_tensors(input, min, max)
     return unary(ClampBackward1, _bounds_dtype(input, min, max), min, max)
 
 
@@ -625,14 +621,14 @@ def clamp_min(input: Tensor, min: Any) -> Tensor:
     """``max(input, min)``; PyTorch records it as ``ClampMinBackward0`` (``clamp`` with one
     bound stays ``ClampBackward1``)."""
     if isinstance(min, Tensor):
-        return clamp(input, min=min)
+        return clamp_min_tensor(input, min)
     return unary(ClampMinBackward0, _bounds_dtype(input, min), min, None)
 
 
 def clamp_max(input: Tensor, max: Any) -> Tensor:
     """``min(input, max)``, recorded as ``ClampMaxBackward0``."""
     if isinstance(max, Tensor):
-        return clamp(input, max=max)
+        return clamp_max_tensor(input, max)
     return unary(ClampMaxBackward0, _bounds_dtype(input, max), None, max)
 
 
