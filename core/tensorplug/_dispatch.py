@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 _SCALARS = (int, float, bool)
 _SCALAR_CATEGORY = {bool: D.BOOL, int: D.INT, float: D.FLOAT}
 _FLOAT = D.FLOAT
+_BOOL = D.BOOL
 
 # --------------------------------------------------------------------------------------------
 # Forwards
@@ -153,7 +154,11 @@ def _binary(cls: type[Node], spec: OpSpec, a: Any, b: Any, args: tuple[Any, ...]
             return _binary(cls, spec, x, as_operand(b, x, cls), args)
         db = b
         if scalar > ma.category or (spec.float_only and ma.category != _FLOAT):
+            if ma.category == _BOOL:
+                refuse_bool(cls)
             da = be.k.astype(da, _scalar_target(cls, be.k.dtype_of(da), b))
+        elif scalar == _BOOL:
+            refuse_bool(cls)
         needs_grad = x._requires_grad
         mb = None
     try:
@@ -303,8 +308,16 @@ def _scalar_target(cls: type[Node], have: D.dtype, number: Any) -> D.dtype:
     return target
 
 
+def refuse_bool(cls: type[Node]) -> None:
+    """Raise ``cls``'s error for a bool operand, if it has one (``Node.refuses_bool``)."""
+    if cls.refuses_bool is not None:
+        raise RuntimeError(cls.refuses_bool)
+
+
 def promote(cls: type[Node], a: Tensor, b: Tensor) -> tuple[Any, Any]:
     """Both arrays in the dtype the op computes in."""
+    if a.dtype is D.bool_ or b.dtype is D.bool_:
+        refuse_bool(cls)
     target = D.result_type((a.dtype, 2 if a.ndim else 1), (b.dtype, 2 if b.ndim else 1))
     if cls.float_only and not target.is_floating_point:
         target = D.get_default_dtype()
@@ -384,8 +397,11 @@ def op_error(cls: type[Node] | Named, inputs: Sequence[Any], e: Exception) -> Ex
     if getattr(e, "_tp_op", False):
         return e
     shapes = [list(t.shape) for t in inputs if isinstance(t, Tensor)]
+    bools = [t for t in inputs if isinstance(t, bool) or getattr(t, "dtype", None) is D.bool_]
     if isinstance(e, UnsupportedOperation):
         err: Exception = e
+    elif bools and getattr(cls, "refuses_bool", None) is not None:
+        err = RuntimeError(cls.refuses_bool)  # type: ignore[union-attr]
     elif len(shapes) >= 2 and getattr(cls, "broadcasts", False) and not broadcastable(shapes):
         err = RuntimeError(f"{cls.op}(): {_broadcast_message(shapes)}")
     else:

@@ -432,6 +432,9 @@ class Node(NodeBase, metaclass=_NodeType):
     """Optional variant of ``backward`` that may overwrite ``grad`` in place: the engine calls
     it instead when nothing but the engine references the incoming gradient array (a plain
     backward, no post-hooks), so a large gradient needs no second buffer (ReLU's mask)."""
+    refuses_bool: ClassVar[str | None] = None
+    """PyTorch's error for a bool input (``sub``, ``neg``): raised where the dispatch looks at
+    dtypes anyway (promotion, a bool number, a kernel's failure), never on the common path."""
     replayable_view: ClassVar[bool] = False
     """A view op that maps each element of its output to one element of its input: an
     in-place write through such a view can be replayed on gradients (``expand``'s cannot)."""

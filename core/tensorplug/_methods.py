@@ -97,9 +97,14 @@ def _view(self: Tensor, *shape: Any) -> Tensor:
 
 
 def _invert(self: Tensor) -> Tensor:
-    if self.dtype is not D.bool_:
-        raise TypeError(f"~ (bitwise not) is only supported for bool tensors, got {self.dtype}")
-    return P.eq(self, False)
+    """``~x``: logical not of a bool tensor, bitwise not (``-x - 1``) of an integer one."""
+    if self.dtype is D.bool_:
+        return P.eq(self, False)
+    if self.dtype.is_floating_point:
+        raise TypeError(
+            f"~ (bitwise not) is only supported for integer and bool tensors, got {self.dtype}"
+        )
+    return P.sub(P.neg(self), 1)
 
 
 def _logical(op: str) -> Any:
@@ -178,7 +183,7 @@ _METHODS: dict[str, Any] = {
     "sqrt": unary_method(P.SqrtBackward0), "rsqrt": unary_method(P.RsqrtBackward0),
     "abs": P.abs, "sin": unary_method(P.SinBackward0), "cos": unary_method(P.CosBackward0),
     "tanh": unary_method(P.TanhBackward0), "sigmoid": unary_method(P.SigmoidBackward0),
-    "relu": unary_method(P.ReluBackward0), "clamp": P.clamp, "clip": P.clamp,
+    "relu": P.relu, "clamp": P.clamp, "clip": P.clamp,
     "clamp_min": P.clamp_min, "clamp_max": P.clamp_max, "reciprocal": P.reciprocal,
     "square": P.square, "maximum": P.maximum, "minimum": P.minimum, "sign": P.sign,
     "where": lambda self, condition, other: P.where(condition, self, other),

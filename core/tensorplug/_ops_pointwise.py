@@ -7,11 +7,13 @@ by ``ops.sum_to``, the one place broadcasting is undone.
 from __future__ import annotations
 
 import numbers
+from builtins import abs as builtins_abs
 from collections.abc import Callable
 from typing import Any
 
+from . import _dtype as D
 from ._contract import Array, KernelOps, Operand, has_where_zero_owned
-from ._dispatch import binary, is_float, nary, unary
+from ._dispatch import binary, broadcastable, category, is_float, nary, unary
 from ._dtype import INT, get_default_dtype
 from ._graph import OUT, Node, SameShapes
 from ._inplace import inplace
@@ -37,11 +39,18 @@ class AddBackward0(Node):
                 ops.sum_to(g, ctx.shapes[1]) if nb else None)
 
 
+_NO_BOOL_SUB = (
+    "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+    "invert a mask, use the `~` or `logical_not()` operator instead."
+)
+
+
 class SubBackward0(Node):
     """``a - b``: grad a = g, grad b = -g."""
     elementwise = True
     op, broadcasts = "sub", True
     kernel = "sub"
+    refuses_bool = _NO_BOOL_SUB
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, Array]:
@@ -57,6 +66,7 @@ class RsubBackward1(Node):
     elementwise = True
     op = "rsub"
     forward = staticmethod(lambda k, a, s: k.sub(s, a))
+    refuses_bool = _NO_BOOL_SUB
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, None]:
@@ -205,6 +215,10 @@ class NegBackward0(Node):
     elementwise = True
     op = "neg"
     kernel = "neg"
+    refuses_bool = (
+        "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+        "invert a mask, use the `~` or `logical_not()` operator instead."
+    )
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
@@ -439,20 +453,35 @@ _CMP = {n: _cmp_class(n) for n in ("eq", "ne", "lt", "le", "gt", "ge")}
 
 def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """``input + alpha * other``, broadcasting."""
-    if alpha != 1:
-        other = _scaled(other, alpha)
+    if alpha != 1 or alpha is True:
+        other = _scaled(input, other, alpha)
     return binary(AddBackward0, input, other)
 
 
-def _scaled(other: Any, alpha: float) -> Any:
-    """``alpha * other`` for ``add``/``sub``'s ``alpha``: plain arithmetic on a number."""
-    return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+def _scaled(input: Any, other: Any, alpha: Any) -> Any:
+    """``alpha * other`` for ``add``/``sub``'s ``alpha``, in the dtype of ``input op other``
+    (``alpha`` takes no part in promotion, as in PyTorch, and must fit that dtype)."""
+    kinds = [
+        (x.dtype, 2 if x.ndim else 1) if isinstance(x, Tensor) else (D.scalar_dtype(x), 0)
+        for x in (input, other)
+    ]
+    target = D.result_type(*kinds)
+    if isinstance(alpha, bool) and target is not D.bool_:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, float) and not target.is_floating_point:
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number."
+        )
+    if not isinstance(other, Tensor):
+        return other * alpha
+    scaled = mul(other if other.dtype is target else other.to(target), alpha)
+    return scaled if scaled.dtype is target else scaled.to(target)  # a bool result stays bool
 
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """``input - alpha * other``, broadcasting."""
-    if alpha != 1:
-        other = _scaled(other, alpha)
+    if alpha != 1 or alpha is True:
+        other = _scaled(input, other, alpha)
     if not isinstance(input, Tensor) and isinstance(input, (int, float)):
         return binary(RsubBackward1, other, input)
     return binary(SubBackward0, input, other)
@@ -499,8 +528,34 @@ def pow(input: Any, exponent: Any) -> Tensor:
             input = float(input)  # a NumPy float acts as the Python number (see above)
         if isinstance(input, float) and not exponent.dtype.is_floating_point:
             exponent = exponent.to(get_default_dtype())  # 2.0 ** int tensor is a float tensor
+        if not exponent.dtype.is_floating_point:
+            return _integer_pow(input, exponent)
         return unary(PowBackward2, exponent, input)
+    if isinstance(exponent, Tensor) and not (
+        input.dtype.is_floating_point or exponent.dtype.is_floating_point
+    ):
+        if input.dtype is D.bool_ and exponent.dtype is D.bool_:
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+        return _integer_pow(input, exponent)
     return binary(PowBackward1, input, exponent)
+
+
+def _integer_pow(base: Any, exponent: Tensor) -> Tensor:
+    """``base ** exponent`` in integers, as PyTorch computes it: a negative exponent gives 1
+    for a base of 1, +-1 for -1, 0 otherwise (NumPy refuses it)."""
+    if exponent.dtype is D.bool_:  # never negative
+        return (
+            binary(PowBackward1, base, exponent)
+            if isinstance(base, Tensor)
+            else unary(PowBackward2, exponent, base)
+        )
+    negative = lt(exponent, 0)
+    if not isinstance(base, Tensor):
+        p = unary(PowBackward2, abs(exponent), base)
+        return p if builtins_abs(base) == 1 else where(negative, 0, p)
+    p = binary(PowBackward1, base, abs(exponent))
+    unit = eq(base if base.dtype is D.bool_ else abs(base), 1)
+    return where(negative, where(unit, p, 0), p)
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
@@ -519,6 +574,17 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
         raise TypeError(f"where(): condition must be a bool Tensor, got {type(condition)}")
     if condition.dtype.name != "bool":
         raise TypeError(f"where(): condition must be a bool tensor, got {condition.dtype.name}")
+    shapes = [list(t.shape) for t in (condition, input, other) if isinstance(t, Tensor)]
+    if not broadcastable(shapes):  # the condition too (an argument the kernel would refuse)
+        from ._dispatch import _broadcast_message
+
+        bad = next(
+            [a, b]
+            for k, a in enumerate(shapes)
+            for b in shapes[k + 1 :]
+            if not broadcastable([a, b])
+        )
+        raise RuntimeError(f"where(): {_broadcast_message(bad)}")
     if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype is not other.dtype:
         from ._dtype import result_type
 
@@ -585,8 +651,24 @@ sin = _unary_fn(SinBackward0, "Sine.")
 cos = _unary_fn(CosBackward0, "Cosine.")
 tanh = _unary_fn(TanhBackward0, "Hyperbolic tangent.")
 sigmoid = _unary_fn(SigmoidBackward0, "Logistic sigmoid ``1 / (1 + exp(-input))``.")
-relu = _unary_fn(ReluBackward0, "``max(input, 0)``.")
-sign = _unary_fn(SignBackward0, "-1, 0 or 1 by the sign of each element.")
+
+
+def relu(input: Tensor) -> Tensor:
+    """``max(input, 0)`` (not defined for bool tensors, as in PyTorch)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"relu(): expected a Tensor, got {type(input).__name__}")
+    if category(input._backend, input._data) == D.BOOL:
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return unary(ReluBackward0, input)
+
+
+def sign(input: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of each element (a bool tensor's own values)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"sign(): expected a Tensor, got {type(input).__name__}")
+    if input.dtype is D.bool_:
+        return input.clone()
+    return unary(SignBackward0, input)
 
 
 def square(input: Tensor) -> Tensor:
@@ -654,11 +736,15 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
 def add_(self: Tensor, other: Any, *, alpha: float = 1) -> Tensor:
-    return inplace(AddBackward0, self, other if alpha == 1 else _scaled(other, alpha))
+    scaled = alpha != 1 or alpha is True
+    return inplace(AddBackward0, self, _scaled(self, other, alpha) if scaled else other)
 
 
 def sub_(self: Tensor, other: Any, *, alpha: float = 1) -> Tensor:
-    return inplace(SubBackward0, self, other if alpha == 1 else _scaled(other, alpha))
+    scaled = alpha != 1 or alpha is True
+    if other.__class__ is bool or D.bool_ in (self.dtype, getattr(other, "dtype", None)):
+        raise RuntimeError(_NO_BOOL_SUB)  # before the in-place kernel, which would compute it
+    return inplace(SubBackward0, self, _scaled(self, other, alpha) if scaled else other)
 
 
 def mul_(self: Tensor, other: Any) -> Tensor:
