@@ -198,18 +198,19 @@ def sum_to_blas() -> Iterator[Case]:
 
 
 def broadcast_one() -> Iterator[Case]:
-    """``_broadcast_to``: a one-element array over a small shape filled into a new array."""
+    """``_broadcast_to``: a one-element array's read-only zero-stride view from the ``ndarray``
+    constructor, not from ``np.broadcast_to`` (both views: ``expand()`` must alias)."""
     a = small((1, 1))
     for shape in ((2, 2), (100, 32)):
 
-        def filled(shape: tuple[int, ...] = shape) -> Any:
-            r = np.empty(shape, a.dtype)
-            r[...] = a
+        def constructed(shape: tuple[int, ...] = shape) -> Any:
+            r = np.ndarray(shape, a.dtype, a, 0, (0,) * len(shape))
+            r.flags.writeable = False
             return r
 
         yield (
-            f"empty + fill, {shape}",
-            filled,
+            f"ndarray(buffer=a), {shape}",
+            constructed,
             "np.broadcast_to",
             lambda shape=shape: np.broadcast_to(a, shape),
         )

@@ -102,6 +102,7 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
         copy=lambda a: a.copy(),
         # In place, without the temporaries of the generic versions (as for NumPy).
         **_in_place(cp),
+        reshape_view=_reshape_view(cp),
         assign=lambda dst, src: cp.copyto(dst, src, casting="unsafe"),
         # The default builds a 0-d device array per call: one more allocation and launch.
         relu=lambda x: cp.maximum(x, x.dtype.type(0)),
@@ -173,6 +174,18 @@ def _in_place(cp: Any) -> dict[str, Callable[[Any, Any], None]]:
         "imul": kernel(cp.multiply),
         "idiv": kernel(cp.true_divide),
     }
+
+
+def _reshape_view(cp: Any) -> Callable[[Any, tuple[int, ...]], Any]:
+    """The ``reshape_view`` kernel: CuPy's reshape has no ``copy=False``, and is a view where
+    the layout allows (a C-contiguous array's always does), else a copy, told apart by
+    whether the result shares the input's memory (then the core copies again: rare)."""
+
+    def reshape_view(a: Any, shape: tuple[int, ...]) -> Any:
+        r = a.reshape(shape)
+        return r if a.flags.c_contiguous or cp.may_share_memory(r, a) else None
+
+    return reshape_view
 
 
 def _from_host(cp: Any, obj: Any, native: Any) -> Any:

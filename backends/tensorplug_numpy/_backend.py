@@ -342,28 +342,32 @@ def _ones(n: int, dtype: Any) -> Any:
     return ones
 
 
-KNOWN_FAILURES = (
-    KnownFailure(
-        "expand",
-        "issue 18: _broadcast_to fills a new array for a one-element source (at most 4096 "
-        "elements, a speed-up for gradients), so expand() of a one-element tensor is a copy, "
-        "not a view: a later in-place change of the base does not show in it",
-        family="aliasing",
-        sample="expand_one_base_add_seen*",
-    ),
-)
+KNOWN_FAILURES: tuple[KnownFailure, ...] = ()
+"""None today: the one this backend had (``_broadcast_to`` copied a one-element source, so
+``expand()`` of it was no view) was fixed in issue 18."""
 
 
 def _broadcast_to(a: Any, shape: tuple[int, ...]) -> Any:
-    # A one-element array (a full reduction's gradient) over a small shape is filled into a
-    # new array: np.broadcast_to's Python layers cost several times the copy. (A
-    # zero-stride np.ndarray over ``a``'s buffer is as fast but grows NumPy's buffer-info
-    # cache on every call.)
-    if a.__class__ is _ND and a.size == 1 and _numel(shape) <= 4096:
-        r = np.empty(shape, a.dtype)
-        r[...] = a
+    """A read-only view of ``a`` broadcast to ``shape`` (``expand()`` is a view: a later
+    in-place change of its base shows in it). A one-element array (a full reduction's
+    gradient) gets its zero-stride view from the ``ndarray`` constructor, without
+    ``np.broadcast_to``'s Python layers (docs/performance.md)."""
+    if a.__class__ is _ND and a.size == 1:
+        r = _ND(shape, a.dtype, a, 0, _ZERO_STRIDES.get(len(shape)) or (0,) * len(shape))
+        r.flags.writeable = False  # as np.broadcast_to's: its elements share one memory cell
         return r
     return np.broadcast_to(a, shape)
+
+
+_ZERO_STRIDES = {n: (0,) * n for n in range(33)}
+
+
+def _reshape_view(a: Any, shape: tuple[int, ...]) -> Any:
+    """``a.reshape(shape)`` where it is a view of ``a``, else None (NumPy would copy)."""
+    try:
+        return a.reshape(shape, copy=False)
+    except ValueError:
+        return None
 
 
 def _numel(shape: tuple[int, ...]) -> int:
@@ -438,6 +442,7 @@ def make_backend() -> Backend:
         "maximum": np.maximum, "minimum": np.minimum, "eq": np.equal, "ne": np.not_equal,
         "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
         "isfinite": np.isfinite, "square": np.square, "reciprocal": np.reciprocal,
+        "bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or,
     }  # fmt: skip
     k.update({name: _array(f) for name, f in ufuncs.items()})
     k.update(
@@ -452,6 +457,7 @@ def make_backend() -> Backend:
         getitem=_asarray_result(k["getitem"]),
         # Methods, not np.reshape/np.transpose: no array-function dispatch.
         reshape=lambda a, shape: a.reshape(shape),
+        reshape_view=_reshape_view,
         permute=lambda a, axes: a.transpose(axes),
         broadcast_to=_broadcast_to,
         sum_to=_sum_to,

@@ -57,13 +57,10 @@ from ._dtype import (
 )
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._linalg import addmm, bmm, dot, matmul, mm
+from ._ops_clamp import clamp, clamp_max, clamp_min, clip
 from ._ops_pointwise import (
     abs,
     add,
-    clamp,
-    clamp_max,
-    clamp_min,
-    clip,
     cos,
     div,
     divide,

@@ -235,6 +235,12 @@ class BackendOps(KernelOps, Protocol):
     def stack(self, arrays: Sequence[Array], axis: int, /) -> Array:
         """The arrays joined along a new ``axis``."""
 
+    def reshape_view(self, x: Array, shape: Shape, /) -> Array | None:
+        """``x`` in a new shape of the same size as a view sharing ``x``'s memory, or
+        ``None`` where it cannot be one (``x``'s layout needs a copy). ``reshape`` is a view
+        exactly when this gives one; on ``None`` the core reshapes a copy, which is no view.
+        The default always declines: a library without views, or one that cannot tell."""
+
     def copy(self, x: Array, /) -> Array:
         """A new array with ``x``'s values, owning its memory."""
 
@@ -288,6 +294,12 @@ class OptionalOps(Protocol):
     def scatter_add(self, dst: Array, idx: Index, src: Array, /) -> None:
         """``dst[idx] += src`` with repeated indices accumulating (the index gradient)."""
 
+    def bitwise_and(self, a: Operand, b: Operand, /) -> Array:
+        """``a & b`` of integer arrays (and numbers), bit by bit, broadcasting (``&``)."""
+
+    def bitwise_or(self, a: Operand, b: Operand, /) -> Array:
+        """``a | b`` of integer arrays (and numbers), bit by bit, broadcasting (``|``)."""
+
     def isub(self, dst: Array, src: Operand, /) -> None:
         """``dst -= src``."""
 
@@ -337,15 +349,17 @@ DERIVED: frozenset[str] = frozenset(
     {
         "sum_to", "index_grad", "iota", "const", "log1p", "expm1", "rsqrt", "reciprocal",
         "square", "sigmoid", "tanh_backward", "sigmoid_backward", "relu", "clamp", "stack",
-        "assign", "iadd", "isfinite", "any_nonfinite",
+        "assign", "iadd", "isfinite", "any_nonfinite", "reshape_view",
     }
 )  # fmt: skip
 """Kernels with a default composed from primitives (``_backend.default_kernels``); a backend
-overrides one only to be faster."""
+overrides one only to be faster, except ``reshape_view``, whose default declines (a copy is
+always safe) and which a library with views overrides so that ``reshape`` stays a view."""
 
-OPTIONAL: frozenset[str] = frozenset({"scatter_add"})
+OPTIONAL: frozenset[str] = frozenset({"scatter_add", "bitwise_and", "bitwise_or"})
 """Kernels without a default; an op that needs one the backend lacks raises
-``UnsupportedOperation`` naming the op and the backend."""
+``UnsupportedOperation`` naming the op and the backend (``&``/``|`` of bool tensors need
+none: they are ``where``)."""
 
 ACCELERATORS: frozenset[str] = frozenset({"isub", "imul", "idiv", "fill_", "where_zero_owned"})
 """Kernels without a default that the core uses when a backend has them (in-place updates
@@ -387,7 +401,8 @@ ELEMENTWISE: frozenset[str] = frozenset(
     {
         "add", "sub", "mul", "div", "pow", "maximum", "minimum", "neg", "exp", "log", "sqrt",
         "abs", "sin", "cos", "tanh", "sign", "sigmoid", "eq", "ne", "lt", "le", "gt", "ge",
-        "log1p", "expm1", "rsqrt", "reciprocal", "square", "relu", "isfinite",
+        "log1p", "expm1", "rsqrt", "reciprocal", "square", "relu", "isfinite", "bitwise_and",
+        "bitwise_or",
     }
 )  # fmt: skip
 """The elementwise kernels on operands (arrays or numbers): the ones that may carry ``nd``."""

@@ -20,8 +20,8 @@ cpdef object _binary(object cls, OpSpec spec, object a, object b, tuple args)
 @cython.locals(first=TensorBase, t=TensorBase, result=TensorBase, spec=OpSpec)
 cpdef object _nary(object cls, tuple inputs, tuple args)
 
-@cython.locals(t=TensorBase, base=TensorBase, spec=OpSpec)
-cpdef object _view(object cls, TensorBase x, tuple args)
+@cython.locals(t=TensorBase, base=TensorBase, spec=OpSpec, made=tuple)
+cpdef object _view(object cls, TensorBase x, tuple args, object out)
 
 cpdef object category(object be, object arr)
 

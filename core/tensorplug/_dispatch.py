@@ -214,20 +214,32 @@ def _nary(cls: type[Node], inputs: tuple[Any, ...], args: tuple[Any, ...]) -> Te
 
 
 def view(cls: type[Node], x: Tensor, *args: Any) -> Tensor:
-    """Like ``unary``, for ops whose result may share ``x``'s memory: it is a view of ``x``'s
-    base, sharing its version counter."""
-    return _view(cls, x, args)
+    """Like ``unary``, for ops whose result shares ``x``'s memory: it is a view of ``x``'s
+    base, sharing its version counter, and it records how it was made (``_view_ops``)."""
+    return _view(cls, x, args, None)
 
 
-def _view(cls: type[Node], x: Tensor, args: tuple[Any, ...]) -> Tensor:
+def view_of(cls: type[Node], x: Tensor, out: Any, *args: Any) -> Tensor:
+    """``view`` for an array ``out`` the caller made with the op's kernels and knows to share
+    ``x``'s memory (``reshape``, whose kernel may decline to make a view)."""
+    return _view(cls, x, args, out)
+
+
+def _view(cls: type[Node], x: Tensor, args: tuple[Any, ...], out: Any) -> Tensor:
     spec = cls._spec
     be = x._backend
-    try:
-        out = forwards(spec, be, cls)[0](x._data, *args)
-    except Exception as e:
-        raise op_error(cls, (x,), e) from e
+    if out is None:
+        try:
+            out = forwards(spec, be, cls)[0](x._data, *args)
+        except Exception as e:
+            raise op_error(cls, (x,), e) from e
     base = x if x._base is None else x._base
     t = new_tensor(Tensor, out, be, None, base)
+    # Whether or not it is in the graph: a write through it must know whether its elements
+    # share memory, and an in-place change of the base must be able to replay it.
+    made = x._view_ops
+    step = (cls, args, x._data.shape)
+    t._view_ops = (step,) if made is None else made + (step,)
     if x._requires_grad and grad_enabled():
         record_op(cls, spec, x, meta_of(x), NO_INPUT, None, t, args)
         # The base lists (weakly) its views in the graph, so an in-place change of the base

@@ -50,6 +50,7 @@ cdef class TensorBase:
     cdef public TensorMeta _meta
     cdef public bint _requires_grad
     cdef public VersionCounter _vc
+    cdef public tuple _view_ops
     cdef public list _views
 
 

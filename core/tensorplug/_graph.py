@@ -65,9 +65,12 @@ class TensorBase:
     ``_data`` the backend array; ``_backend`` its ``Backend``; ``_grad_fn`` the node that made
     it (None for a leaf); ``_requires_grad``; ``_grad``; ``_accum`` a weak reference to a
     leaf's ``AccumulateGrad``; ``_hooks`` a leaf's gradient hooks; ``_base`` the tensor a
-    view was made from; ``_views`` weak references to a base's views in the graph (or None);
-    ``_vc`` its ``VersionCounter``, shared with its views; ``_meta`` its ``TensorMeta`` once
-    known.
+    view was made from; ``_view_ops`` how its array was made from the array that owns its
+    memory, whether or not it is in the graph: the view ops in order, each ``(node class, its
+    arguments, the shape it was applied to)``, or None for an array that owns its memory (a
+    view's ``_base`` owns it, or is a detached alias of one that does); ``_views`` weak
+    references to a base's views in the graph (or None); ``_vc`` its ``VersionCounter``,
+    shared with its views; ``_meta`` its ``TensorMeta`` once known.
     """
 
     __slots__ = (
@@ -82,6 +85,7 @@ class TensorBase:
         "_meta",
         "_requires_grad",
         "_vc",
+        "_view_ops",
         "_views",
     )
 
@@ -124,6 +128,7 @@ def new_tensor(
     else:
         t._vc = base._vc
     t._meta = None
+    t._view_ops = None
     t._views = None
     return t
 
@@ -435,9 +440,6 @@ class Node(NodeBase, metaclass=_NodeType):
     refuses_bool: ClassVar[str | None] = None
     """PyTorch's error for a bool input (``sub``, ``neg``): raised where the dispatch looks at
     dtypes anyway (promotion, a bool number, a kernel's failure), never on the common path."""
-    replayable_view: ClassVar[bool] = False
-    """A view op that maps each element of its output to one element of its input: an
-    in-place write through such a view can be replayed on gradients (``expand``'s cannot)."""
     saves_as: ClassVar[int | None] = None
     """How the engine unpacks this class's saved values (``SAVES_*``); None: derived from
     ``save``. A class whose ``_saved`` is not laid out as ``save`` says ``SAVES_OTHER``."""

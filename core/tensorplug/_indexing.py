@@ -7,11 +7,12 @@ from typing import Any
 
 from . import _dtype as D
 from ._contract import Array, KernelOps
-from ._dispatch import mismatch_error, op_error, unary, view
+from ._dispatch import is_float, mismatch_error, op_error, unary, view
 from ._grad_mode import state
 from ._graph import Node, record
 from ._inplace import (
     check_inplace,
+    check_writable,
     live_views,
     ones_of,
     rebase_view,
@@ -35,7 +36,6 @@ class IndexBackward0(Node):
 class SliceBackward0(IndexBackward0):
     """``x[basic index]`` (slices, ints, None, ...): g written back into zeros."""
     op = "getitem"
-    replayable_view = True
 
 
 class SelectBackward0(SliceBackward0):
@@ -72,8 +72,9 @@ class IndexGradBackward(Node):
 
 class CopySlices(Node):
     """``x[index] = v`` through a view step of ``x`` (an int, ``None``, a slice short of its
-    dim): grad x = g, 0 where written; grad v = g[index] summed to v's shape. Where it wrote
-    is a mask, not a subtraction, so an infinite gradient there leaves no NaN behind."""
+    dim): grad x = g, 0 where written; grad v = g[index] summed to v's shape (less the leading
+    size-1 dims v may have beyond the region's, as PyTorch accepts). Where it wrote is a mask,
+    not a subtraction, so an infinite gradient there leaves no NaN behind."""
     op, broadcasts = "setitem", True
 
     @staticmethod
@@ -86,8 +87,18 @@ class CopySlices(Node):
             written = ops.index_grad(ones_of(ops, region), ctx.shapes[0], idx, advanced)
             gx = ops.where(ops.ne(written, 0), 0, g)
         if nv:
-            gv = ops.sum_to(region, ctx.shapes[1])
+            gv = sum_to_value(ops, region, ctx.shapes[1])
         return gx, gv
+
+
+def sum_to_value(ops: KernelOps, region: Array, vshape: tuple[int, ...]) -> Array:
+    """The written region's gradient summed to the value's shape ``vshape``, which may have
+    more leading size-1 dims than the region (PyTorch accepts ``a[0] = v`` with a (1, 3)
+    ``v`` into a (3,) region)."""
+    lead = len(vshape) - len(region.shape)
+    if lead > 0:
+        return ops.reshape(ops.sum_to(region, vshape[lead:]), vshape)
+    return ops.sum_to(region, vshape)
 
 
 class IndexPutBackward0(CopySlices):
@@ -287,6 +298,8 @@ def _setitem_node(x: Tensor, idx: tuple[Any, ...], advanced: bool, value: Any) -
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     """``x[index] = value``, recorded (when the graph is involved) under PyTorch's node."""
+    if x._view_ops is not None:
+        check_writable(x, "setitem")
     idx, advanced, _ = _normalize_index(x, index)
     write_index(x, idx, advanced, value, _setitem_node(x, idx, advanced, value))
 
@@ -309,8 +322,11 @@ def write_index(
         write_index(res, idx, advanced, value, node)
         rebase_view(x, res, node.op)
         return
-    recorded = state.grad_enabled and (
-        x._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+    # An integer or bool tensor never joins the graph (its values carry no gradient).
+    recorded = (
+        state.grad_enabled
+        and (x._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+        and is_float(be, x._data)
     )
     check_inplace(x, node.op)
     views = live_views(x) if recorded and x._views else None

@@ -4,9 +4,11 @@ An in-place op on a tensor in the graph is recorded as the out-of-place op, and 
 history is rebased onto the new node (with a copy of the old value where that op's backward
 needs it). One through a *view* of a tensor in the graph is recorded, as in PyTorch, on the
 view's base: the base's history becomes a ``CopySlices`` node of its old self and the new
-values, whose backward replays the view's ops to find the written region. The base
-holds weak references to its recorded views, so after an in-place change of the base or of
-one view the other views get a fresh history (``refresh_views``).
+values, whose backward replays the view's ops (each view's ``_view_ops``, kept whether or
+not it is in the graph) to find the written region. The base holds weak references to its
+recorded views, so after an in-place change of the base or of one view the other views get a
+fresh history (``refresh_views``). A write through a view of an ``expand()``ed tensor, whose
+elements share memory, is refused (``check_writable``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ._dispatch import (
     broadcast_shape,
     broadcastable,
     category,
+    is_float,
     mismatch_error,
     nary,
     unary,
@@ -47,6 +50,8 @@ def check_inplace(t: Tensor, op: str) -> None:
 
 def inplace(cls: type[Node], t: Tensor, *operands: Any, args: tuple[Any, ...] = ()) -> Tensor:
     """Apply ``cls`` out of place, then write the result into ``t`` and rebase its history."""
+    if t._view_ops is not None:
+        check_writable(t, cls.op + "_")
     if not state.grad_enabled and len(operands) == 1 and not args and _kernel(cls, t, operands[0]):
         return t  # not recorded (the SGD update under ``no_grad``): no graph checks to make
     op = cls.op + "_"
@@ -127,6 +132,14 @@ def _kernel(cls: type[Node], t: Tensor, other: Any) -> bool:
 
 def write(t: Tensor, res: Tensor, op: str) -> None:
     """Copy ``res`` into ``t``'s array in place (casting, never growing ``t``)."""
+    check_fits(t, res, op)
+    t._backend.k.assign(t._data, res._data)
+    t._vc.version += 1
+
+
+def check_fits(t: Tensor, res: Tensor, op: str) -> None:
+    """Refuse ``res`` (or an operand of an elementwise op on ``t``) that would grow ``t`` or
+    need a cast to a lower kind of dtype, as PyTorch's in-place ops do."""
     if res._backend is not t._backend:
         raise mismatch_error(Named(op), t, res)
     if res._data.shape != t._data.shape:
@@ -144,13 +157,25 @@ def write(t: Tensor, res: Tensor, op: str) -> None:
                 f"{op}(): result type {rdt.name} can't be cast to the desired output type "
                 f"{tdt.name}"
             )
-    t._backend.k.assign(t._data, res._data)
-    t._vc.version += 1
 
 
 # --------------------------------------------------------------------------------------------
 # Writes through views
 # --------------------------------------------------------------------------------------------
+
+
+ViewStep = tuple[type[Node], tuple[Any, ...], tuple[int, ...]]
+"""One view op of a tensor's ``_view_ops``: its node class, its arguments, the input shape."""
+
+
+class _StepCtx:
+    """A view op of a chain as the ``ctx`` its node class's backward reads."""
+
+    __slots__ = ("args", "shapes")
+
+    def __init__(self, args: tuple[Any, ...], shape: tuple[int, ...]) -> None:
+        self.args = args
+        self.shapes = (shape,)
 
 
 class ViewCopySlices(Node):
@@ -162,18 +187,18 @@ class ViewCopySlices(Node):
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, Array]:
-        chain = ctx.args[0]
+        chain: tuple[ViewStep, ...] = ctx.args[0]
         region = g
-        for n in chain:
-            region = type(n).forward(ops, region, *n.args)
+        for cls, args, _ in chain:
+            region = cls.forward(ops, region, *args)
         nb, nr = ctx.needs_input_grad
         gb = gr = None
         if nb:
             # Where the view wrote: a mask, not ``g - back``, so an infinite gradient there
             # leaves no NaN behind.
             back = ones_of(ops, region)
-            for n in reversed(chain):
-                back = type(n)._spec.backward(n, ops, back)[0]
+            for cls, args, shape in reversed(chain):
+                back = cls._spec.backward(_StepCtx(args, shape), ops, back)[0]
             gb = ops.where(ops.ne(back, 0), 0, g)
         if nr:
             gr = ops.sum_to(region, ctx.shapes[1])
@@ -189,9 +214,29 @@ def ones_of(ops: KernelOps, like: Array) -> Array:
     return ops.add(ops.mul(ops.iota(math.prod(shape), shape, like), 0), 1)
 
 
+def check_writable(t: Tensor, op: str) -> None:
+    """Refuse a write into a view of an ``expand()``ed tensor (``t._view_ops`` set): its
+    elements may share memory, which PyTorch refuses to write ("internal overlap") and a
+    library would write several times over or refuse as read-only. A view op that gives more
+    elements than it was applied to is one that shares them; the refusal stands even where a
+    later op (a select) leaves none shared, which PyTorch allows: write through the base."""
+    steps = t._view_ops
+    assert steps is not None  # callers check first: most tensors are no views
+    for i, (_, _, shape) in enumerate(steps):
+        out = steps[i + 1][2] if i + 1 < len(steps) else t._data.shape
+        if math.prod(out) > math.prod(shape):
+            raise RuntimeError(
+                f"{op}(): unsupported operation: the written-to tensor is a view of an "
+                "expand()ed tensor, so more than one element of it may refer to a single "
+                "memory location. Please clone() the tensor before performing the operation "
+                "(or write through the tensor that was expanded)."
+            )
+
+
 def view_write_needs_graph(t: Tensor, *values: Any) -> bool:
     """An in-place write into a view that the graph must see (grad mode on, and the base, the
-    view or a value requires grad)."""
+    view or a value requires grad; never into an integer or bool tensor, which no gradient
+    reaches, as in PyTorch)."""
     base = t._base
     return (
         base is not None
@@ -201,13 +246,14 @@ def view_write_needs_graph(t: Tensor, *values: Any) -> bool:
             or t._requires_grad
             or any(isinstance(v, Tensor) and v._requires_grad for v in values)
         )
+        and is_float(t._backend, t._data)
     )
 
 
 def rebase_view(t: Tensor, res: Tensor, op: str) -> None:
     """Write ``res`` into the view ``t`` and record it, as PyTorch does, on ``t``'s base: the
     base's history becomes a ``CopySlices`` of its old self and ``res``, and ``t`` a view of
-    that."""
+    that (whether or not the base was in the graph before)."""
     base = t._base
     assert base is not None  # callers pass views only
     if base._grad_fn is None and base._requires_grad:
@@ -215,14 +261,7 @@ def rebase_view(t: Tensor, res: Tensor, op: str) -> None:
             f"{op}(): a view of a leaf Variable that requires grad is being used in an in-place "
             "operation. Wrap the update in `with tensorplug.no_grad():` or clone() first."
         )
-    chain = _view_chain(t, base)
-    if chain is None:
-        raise RuntimeError(
-            f"{op}(): in-place change of a view that tensorplug cannot map back onto its base "
-            "(an expand()ed view, one made before its base changed in place, or one made "
-            "from a tensor that did not require grad); write through the base instead "
-            "(base[index] = ...) or clone() the view first"
-        )
+    chain = _chain(t, base)
     views = live_views(base)
     write(t, res, op)
     record(ViewCopySlices, (base, res), base, (chain,))
@@ -231,20 +270,17 @@ def rebase_view(t: Tensor, res: Tensor, op: str) -> None:
     t._requires_grad = True
 
 
-def live_views(base: Tensor) -> list[tuple[Tensor, tuple[Node, ...]]]:
-    """The views of ``base`` alive in the graph, each with its chain of view nodes (taken
-    before ``base``'s history changes)."""
+def live_views(base: Tensor) -> list[tuple[Tensor, tuple[ViewStep, ...]]]:
+    """The views of ``base`` alive in the graph, each with its view ops from ``base``."""
     out = []
     for r in base._views or ():
         v = r()
         if v is not None and v._base is base and v._grad_fn is not None:
-            chain = _view_chain(v, base)
-            if chain is not None:
-                out.append((v, chain))
+            out.append((v, _chain(v, base)))
     return out
 
 
-def refresh_views(base: Tensor, views: list[tuple[Tensor, tuple[Node, ...]]]) -> None:
+def refresh_views(base: Tensor, views: list[tuple[Tensor, tuple[ViewStep, ...]]]) -> None:
     """After an in-place change of ``base``, its views read the new values: give them the
     matching history (a view of the new base), as PyTorch regenerates a view's grad_fn."""
     for v, chain in views:
@@ -252,13 +288,12 @@ def refresh_views(base: Tensor, views: list[tuple[Tensor, tuple[Node, ...]]]) ->
         v._requires_grad = v._grad_fn is not None
 
 
-def _replay(base: Tensor, chain: tuple[Node, ...]) -> Node | None:
+def _replay(base: Tensor, chain: tuple[ViewStep, ...]) -> Node | None:
     """The view ops of ``chain`` again, on ``base`` as it is now; the last one's node named
     as PyTorch names a regenerated view's (``AsStridedBackward0``)."""
     cur = base
-    for i, n in enumerate(chain):
-        cls = type(n) if i < len(chain) - 1 else _as_strided(type(n))
-        cur = view(cls, cur, *n.args)
+    for i, (cls, args, _) in enumerate(chain):
+        cur = view(cls if i < len(chain) - 1 else _as_strided(cls), cur, *args)
     return cur._grad_fn
 
 
@@ -277,17 +312,13 @@ def _as_strided(cls: type[Node]) -> type[Node]:
     return named
 
 
-def _view_chain(t: Tensor, base: Tensor) -> tuple[Node, ...] | None:
-    """The view nodes from ``base`` to ``t``, or None if ``t``'s history is not made of views
-    that map each element to one element of the base (``Node.replayable_view``)."""
-    chain = []
-    fn = t._grad_fn
-    while fn is not base._grad_fn:
-        if fn is None or not type(fn).replayable_view:
-            return None
-        chain.append(fn)
-        fn = fn._next[0]
-    return tuple(reversed(chain)) if chain else None
+def _chain(t: Tensor, base: Tensor) -> tuple[ViewStep, ...]:
+    """The view ops from ``base`` to its view ``t``: ``t``'s record less the base's own (a
+    detached alias of a view has one: its memory is that view's)."""
+    steps = t._view_ops
+    assert steps is not None  # a tensor with a ``_base`` is a view
+    made = base._view_ops
+    return steps[len(made) :] if made else steps
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,6 +364,8 @@ def zero_(self: Tensor) -> Tensor:
 
 
 def _fill(self: Tensor, value: Any, node_cls: type[Node]) -> Tensor:
+    if self._view_ops is not None:
+        check_writable(self, node_cls.op)
     if not state.grad_enabled and value.__class__ in _SCALARS:
         # Not recorded (``grad.zero_()`` under ``no_grad``): a plain fill. A tensor in the
         # graph stays there, as after any in-place op under ``no_grad`` in PyTorch.
@@ -368,6 +401,8 @@ def copy_(self: Tensor, src: Any) -> Tensor:
     from ._creation import tensor
     from ._transfer import to
 
+    if self._view_ops is not None:
+        check_writable(self, "copy_")
     if not isinstance(src, Tensor):
         src = tensor(src, dtype=self.dtype, backend=self._backend)
     if src._backend is not self._backend:

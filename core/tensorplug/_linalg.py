@@ -95,6 +95,10 @@ class BmmBackward0(MmBackward0):
 
 class UnsafeViewBackward0(MmBackward0):
     """``matmul`` of batched/broadcast operands (PyTorch records a view after a bmm)."""
+
+
+class SqueezeBackward4(MmBackward0):
+    """``matmul`` of a vector and a matrix (PyTorch records the squeeze after an mm)."""
 # fmt: on
 
 
@@ -151,6 +155,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         if a == b == 2
         else MvBackward0
         if (a, b) == (2, 1)
+        else SqueezeBackward4
+        if (a, b) == (1, 2)
         else UnsafeViewBackward0
     )
     return binary(cls, input, other)  # two tensors: the lean path, same promotion as nary
@@ -168,7 +174,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     _one_dtype("mm", input, mat2)
     try:
         return binary(MmBackward0, input, mat2)  # what matmul picks for two matrices
-    except (RuntimeError, ValueError):
+    except Exception:  # a backend refuses mismatched shapes with whatever it raises
         if input._data.shape[1] != mat2._data.shape[0]:  # checked only on failure
             return matmul(input, mat2)  # raises matmul's shape error, naming both shapes
         raise

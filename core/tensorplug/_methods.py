@@ -9,10 +9,12 @@ from . import _dtype as D
 from . import _indexing as I
 from . import _inplace
 from . import _linalg as L
+from . import _ops_clamp as C
 from . import _ops_pointwise as P
 from . import _ops_reduce as R
 from . import _ops_shape as S
 from ._dispatch import as_operand, operator, unary, unary_method
+from ._graph import Node
 from ._plugins import backend_for_device
 from ._tensor import Tensor
 from ._transfer import to
@@ -107,15 +109,13 @@ def _invert(self: Tensor) -> Tensor:
     return P.sub(P.neg(self), 1)
 
 
-def _logical(op: str) -> Any:
-    def fn(self: Tensor, other: Any) -> Tensor:
-        if self.dtype is not D.bool_:
-            raise TypeError(f"'{op}' is only supported for bool tensors here, got {self.dtype}")
-        o = other if isinstance(other, Tensor) else _scalar(self, bool(other))
-        if op == "&":
-            return P.where(self, o, False) if o.dtype is D.bool_ else P.mul(self, o)
-        return P.where(self, True, o)
+def _bitwise(cls: type[Node]) -> Any:
+    """``self & other`` and ``other & self`` (the same: both ops are symmetric)."""
 
+    def fn(self: Tensor, other: Any) -> Tensor:
+        return P.bitwise(cls, self, other)
+
+    fn.__doc__ = f"``{cls.op}(self, other)``: bit by bit (logical, for bool tensors)."
     return fn
 
 
@@ -183,8 +183,8 @@ _METHODS: dict[str, Any] = {
     "sqrt": unary_method(P.SqrtBackward0), "rsqrt": unary_method(P.RsqrtBackward0),
     "abs": P.abs, "sin": unary_method(P.SinBackward0), "cos": unary_method(P.CosBackward0),
     "tanh": unary_method(P.TanhBackward0), "sigmoid": unary_method(P.SigmoidBackward0),
-    "relu": P.relu, "clamp": P.clamp, "clip": P.clamp,
-    "clamp_min": P.clamp_min, "clamp_max": P.clamp_max, "reciprocal": P.reciprocal,
+    "relu": P.relu, "clamp": C.clamp, "clip": C.clamp,
+    "clamp_min": C.clamp_min, "clamp_max": C.clamp_max, "reciprocal": P.reciprocal,
     "square": P.square, "maximum": P.maximum, "minimum": P.minimum, "sign": P.sign,
     "where": lambda self, condition, other: P.where(condition, self, other),
     "eq": P.eq, "ne": P.ne, "lt": P.lt, "le": P.le, "gt": P.gt, "ge": P.ge,
@@ -200,10 +200,10 @@ _METHODS: dict[str, Any] = {
     "permute": S.permute, "expand": _expand, "expand_as": S.expand_as,
     "broadcast_to": S.broadcast_to, "sum_to_size": S.sum_to_size, "split": S.split,
     "chunk": S.chunk, "clone": S.clone, "contiguous": S.contiguous,
-    "view_as": lambda self, other: S.reshape(self, other.shape),
+    "view_as": lambda self, other: S.view_(self, other.shape),
     "reshape_as": lambda self, other: S.reshape(self, other.shape),
     # in place
-    "add_": P.add_, "sub_": P.sub_, "mul_": P.mul_, "div_": P.div_, "clamp_": P.clamp_,
+    "add_": P.add_, "sub_": P.sub_, "mul_": P.mul_, "div_": P.div_, "clamp_": C.clamp_,
     "zero_": _inplace.zero_, "fill_": _inplace.fill_, "copy_": _inplace.copy_,
     # conversion and creation
     "backward": tensor_backward, "to": to, "float": _cast(D.float32),
@@ -222,7 +222,9 @@ _METHODS: dict[str, Any] = {
     "__neg__": unary_method(P.NegBackward0), "__abs__": P.abs, "__pos__": lambda self: self,
     "__eq__": _equality(P.eq), "__ne__": _equality(P.ne), "__lt__": P.lt, "__le__": P.le,
     "__gt__": P.gt, "__ge__": P.ge, "__getitem__": I.getitem, "__setitem__": I.setitem,
-    "__invert__": _invert, "__and__": _logical("&"), "__or__": _logical("|"),
+    "__invert__": _invert, "__and__": _bitwise(P._BitwiseAnd),
+    "__rand__": _bitwise(P._BitwiseAnd), "__or__": _bitwise(P._BitwiseOr),
+    "__ror__": _bitwise(P._BitwiseOr),
 }  # fmt: skip
 
 for _name, _fn in _METHODS.items():

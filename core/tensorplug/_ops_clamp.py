@@ -1,15 +1,70 @@
-"""``clamp`` with tensor bounds: PyTorch's ``clamp.Tensor``, ``clamp_min.Tensor`` and
-``clamp_max.Tensor``, one node each. Their gradients go by comparison, as PyTorch's do: at a
-tie the input keeps the gradient (``maximum``/``minimum`` would split it in halves)."""
+"""``clamp``, ``clamp_min``, ``clamp_max`` and ``clamp_``, with number bounds
+(``ClampBackward1``, ``ClampMinBackward0``, ``ClampMaxBackward0``) or tensor bounds (PyTorch's
+``clamp.Tensor``, ``clamp_min.Tensor`` and ``clamp_max.Tensor``, one node each). Gradients go
+by comparison, as PyTorch's do: at a tie the input keeps the gradient (``maximum``/``minimum``
+would split it in halves); the in-place form records the same nodes."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ._contract import Array, KernelOps
-from ._dispatch import nary
+from ._contract import Array, KernelOps, Operand, has_where_zero_owned
+from ._dispatch import is_float, nary, unary
+from ._dtype import get_default_dtype
 from ._graph import Node
+from ._inplace import inplace
 from ._tensor import Tensor
+
+
+def _clamp_grad(
+    ops: KernelOps, g: Array, x: Array, lo: Operand | None, hi: Operand | None
+) -> Array:
+    if lo is not None:
+        g = ops.where(ops.ge(x, lo), g, 0.0)
+    if hi is not None:
+        g = ops.where(ops.le(x, hi), g, 0.0)
+    return g
+
+
+def _clamp_grad_owned(
+    ops: KernelOps, g: Array, x: Array, lo: Operand | None, hi: Operand | None
+) -> Array:
+    """``_clamp_grad`` zeroing ``g`` in place (the engine's alone: ``Node.backward_owned``)."""
+    if not has_where_zero_owned(ops):
+        return _clamp_grad(ops, g, x, lo, hi)
+    if lo is not None:
+        g = ops.where_zero_owned(ops.ge(x, lo), g)
+    if hi is not None:
+        g = ops.where_zero_owned(ops.le(x, hi), g)
+    return g
+
+
+class ClampBackward1(Node):
+    """``clamp(x, min, max)`` with number bounds: grad = g where min <= x <= max."""
+
+    elementwise = True
+    op, save = "clamp", (0,)
+    kernel = "clamp"
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
+        return (_clamp_grad(ops, g, x, *ctx.args),)
+
+    @staticmethod
+    def backward_owned(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
+        return (_clamp_grad_owned(ops, g, x, *ctx.args),)
+
+
+class ClampMinBackward0(ClampBackward1):
+    """``clamp_min(x, min)``: grad = g where x >= min."""
+
+    op = "clamp_min"
+
+
+class ClampMaxBackward0(ClampBackward1):
+    """``clamp_max(x, max)``: grad = g where x <= max."""
+
+    op = "clamp_max"
 
 
 # fmt: off
@@ -75,25 +130,80 @@ _ClampLow.__name__ = _ClampLow.__qualname__ = "ClampBackward0"
 _ClampHigh.__name__ = _ClampHigh.__qualname__ = "ClampBackward0"
 
 
-def clamp_tensors(input: Tensor, min: Any, max: Any) -> Tensor:
-    """``clamp`` where a bound is a tensor: both bounds tensors (or None), as PyTorch takes
-    them."""
-    for b in (min, max):
-        if b is not None and not isinstance(b, Tensor):
-            raise TypeError(
-                "clamp(): the bounds must be both numbers or both tensors (or None), got "
-                f"{type(min).__name__} and {type(max).__name__}"
-            )
+def number_bounds(op: str, min: Any, max: Any) -> tuple[Any, Any] | None:
+    """``min``/``max`` as numbers where PyTorch takes them so (a 0-d tensor outside the graph
+    beside a number reads as that number); None where they are tensors (or None), as
+    ``clamp`` takes them. A tensor beside a number otherwise is PyTorch's TypeError."""
+    tensors = [b for b in (min, max) if isinstance(b, Tensor)]
+    numbers = [b for b in (min, max) if b is not None and not isinstance(b, Tensor)]
+    if not numbers:
+        return None
+    if all(t.ndim == 0 and not t.requires_grad for t in tensors):
+        lo, hi = (b.item() if isinstance(b, Tensor) else b for b in (min, max))
+        return lo, hi
+    raise TypeError(
+        f"{op}(): the bounds must be both numbers or both tensors (or None), got "
+        f"{type(min).__name__} and {type(max).__name__}"
+    )
+
+
+def _form(op: str, min: Any, max: Any) -> tuple[type[Node] | None, tuple[Any, ...]]:
+    """``clamp``'s (and ``clamp_``'s) node for tensor bounds with those bounds, as PyTorch
+    records all three forms (``ClampBackward0``); or None and the number bounds."""
+    if min is None and max is None:
+        raise RuntimeError(f"{op}(): at least one of 'min' or 'max' must not be None")
+    if not (isinstance(min, Tensor) or isinstance(max, Tensor)):
+        return None, (min, max)
+    numbers = number_bounds(op, min, max)
+    if numbers is not None:
+        return None, numbers
     if max is None:
-        return nary(_ClampLow, (input, min))
+        return _ClampLow, (min,)
     if min is None:
-        return nary(_ClampHigh, (input, max))
-    return nary(ClampBackward0, (input, min, max))
+        return _ClampHigh, (max,)
+    return ClampBackward0, (min, max)
 
 
-def clamp_min_tensor(input: Tensor, min: Tensor) -> Tensor:
-    return nary(ClampMinBackward1, (input, min))
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """Limit values to ``[min, max]``; either bound may be omitted, or both be tensors."""
+    cls, bounds = _form("clamp", min, max)
+    if cls is not None:
+        return nary(cls, (input, *bounds))
+    return unary(ClampBackward1, _bounds_dtype(input, *bounds), *bounds)
 
 
-def clamp_max_tensor(input: Tensor, max: Tensor) -> Tensor:
-    return nary(ClampMaxBackward1, (input, max))
+clip = clamp
+
+
+def _bounds_dtype(input: Tensor, *bounds: Any) -> Tensor:
+    """An integer tensor clamped to a float bound becomes the default float, as in PyTorch
+    (a Python scalar never promotes a tensor within its category)."""
+    for b in bounds:  # a loop, not any(...): measurably faster (docs/performance.md)
+        if isinstance(b, float):
+            if not is_float(input._backend, input._data):
+                return input.to(get_default_dtype())
+            break
+    return input
+
+
+def clamp_min(input: Tensor, min: Any) -> Tensor:
+    """``max(input, min)``; PyTorch records it as ``ClampMinBackward0`` (``clamp`` with one
+    bound stays ``ClampBackward1``)."""
+    if isinstance(min, Tensor):
+        return nary(ClampMinBackward1, (input, min))
+    return unary(ClampMinBackward0, _bounds_dtype(input, min), min, None)
+
+
+def clamp_max(input: Tensor, max: Any) -> Tensor:
+    """``min(input, max)``, recorded as ``ClampMaxBackward0``."""
+    if isinstance(max, Tensor):
+        return nary(ClampMaxBackward1, (input, max))
+    return unary(ClampMaxBackward0, _bounds_dtype(input, max), None, max)
+
+
+def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """``clamp`` in place, with number or tensor bounds (the same nodes as ``clamp``)."""
+    cls, bounds = _form("clamp_", min, max)
+    if cls is not None:
+        return inplace(cls, self, *bounds)
+    return inplace(ClampBackward1, self, args=bounds)

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _dtype as D
-from ._contract import Array, KernelOps, Operand, has_where_zero_owned
-from ._dispatch import binary, broadcastable, category, is_float, nary, unary
+from ._backend import UnsupportedOperation
+from ._contract import Array, KernelOps, has_where_zero_owned
+from ._dispatch import as_operand, binary, broadcastable, category, nary, unary
 from ._dtype import INT, get_default_dtype
 from ._graph import OUT, Node, SameShapes
 from ._inplace import inplace
-from ._ops_clamp import clamp_max_tensor, clamp_min_tensor, clamp_tensors
 from ._tensor import Tensor
 
 # fmt: off
@@ -125,7 +125,8 @@ class PowBackward0(Node):
 
 
 class PowBackward1(Node):
-    """``a ** b``, both tensors: grad a = g * b * a**(b-1), grad b = g * a**b * log(a)."""
+    """``a ** b``, both tensors: grad a = g * b * a**(b-1) (0 where b == 0), grad b =
+    g * a**b * log(a) (0 where a == 0 and b >= 0), masked as PyTorch masks them."""
     elementwise = True
     op, broadcasts, save = "pow", True, (0, 1, OUT)
     saved_for = ((0, 1), (0,), (1,))
@@ -138,16 +139,18 @@ class PowBackward1(Node):
         na, nb = ctx.needs_input_grad
         ga = gb = None
         if na:
-            ga = ops.sum_to(ops.mul(ops.mul(g, b), ops.pow(a, ops.sub(b, 1))), ctx.shapes[0])
+            ga = ops.mul(ops.mul(g, b), ops.pow(a, ops.sub(b, 1)))
+            ga = ops.sum_to(ops.where(ops.eq(b, 0), 0.0, ga), ctx.shapes[0])
         if nb:
-            # 0 ** b contributes no gradient to b (PyTorch masks log(0) the same way)
-            logs = ops.where(ops.eq(a, 0), 0.0, ops.log(a))
-            gb = ops.sum_to(ops.mul(ops.mul(g, out), logs), ctx.shapes[1])
+            gb = ops.mul(ops.mul(g, out), ops.log(a))
+            gb = ops.where(ops.eq(a, 0), ops.where(ops.ge(b, 0), 0.0, gb), gb)
+            gb = ops.sum_to(gb, ctx.shapes[1])
         return ga, gb
 
 
 class PowBackward2(Node):
-    """``s ** x`` for a number ``s``: grad x = g * s**x * log(s)."""
+    """``s ** x`` for a number ``s``: grad x = g * s**x * log(s) (for s == 0: 0 where
+    x >= 0, as PyTorch masks it)."""
     elementwise = True
     op, save = "pow", (OUT,)
     forward = staticmethod(lambda k, x, s: k.pow(s, x))
@@ -157,6 +160,8 @@ class PowBackward2(Node):
         import math
 
         s = ctx.args[0]
+        if s == 0:  # 0 ** x is inf (> 1) exactly where x < 0
+            return (ops.where(ops.gt(out, 1), ops.mul(ops.mul(g, out), -math.inf), 0.0),)
         return (ops.mul(ops.mul(g, out), math.log(s) if s > 0 else float("nan")),)
 
 
@@ -376,62 +381,17 @@ class ReluBackward0(Node):
 
 
 class SignBackward0(Node):
-    """``sign(x)``: grad = 0."""
+    """``sign(x)``: -1, 0 or 1, and 0 for NaN, as PyTorch (the kernel's is NaN); grad = 0."""
     elementwise = True
     op = "sign"
-    kernel = "sign"
+
+    @staticmethod
+    def forward(k: Any, x: Any) -> Any:
+        return k.where(k.ne(x, x), 0, k.sign(x))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
         return (ops.mul(g, 0),)
-
-
-def _clamp_grad(
-    ops: KernelOps, g: Array, x: Array, lo: Operand | None, hi: Operand | None
-) -> Array:
-    if lo is not None:
-        g = ops.where(ops.ge(x, lo), g, 0.0)
-    if hi is not None:
-        g = ops.where(ops.le(x, hi), g, 0.0)
-    return g
-
-
-def _clamp_grad_owned(
-    ops: KernelOps, g: Array, x: Array, lo: Operand | None, hi: Operand | None
-) -> Array:
-    """``_clamp_grad`` zeroing ``g`` in place (the engine's alone: ``Node.backward_owned``)."""
-    if not has_where_zero_owned(ops):
-        return _clamp_grad(ops, g, x, lo, hi)
-    if lo is not None:
-        g = ops.where_zero_owned(ops.ge(x, lo), g)
-    if hi is not None:
-        g = ops.where_zero_owned(ops.le(x, hi), g)
-    return g
-
-
-class ClampBackward1(Node):
-    """``clamp(x, min, max)`` with number bounds: grad = g where min <= x <= max."""
-    elementwise = True
-    op, save = "clamp", (0,)
-    kernel = "clamp"
-
-    @staticmethod
-    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
-        return (_clamp_grad(ops, g, x, *ctx.args),)
-
-    @staticmethod
-    def backward_owned(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
-        return (_clamp_grad_owned(ops, g, x, *ctx.args),)
-
-
-class ClampMinBackward0(ClampBackward1):
-    """``clamp_min(x, min)``: grad = g where x >= min."""
-    op = "clamp_min"
-
-
-class ClampMaxBackward0(ClampBackward1):
-    """``clamp_max(x, max)``: grad = g where x <= max."""
-    op = "clamp_max"
 
 
 class _Compare(Node):
@@ -446,6 +406,18 @@ def _cmp_class(name: str) -> type[Node]:
 
 
 _CMP = {n: _cmp_class(n) for n in ("eq", "ne", "lt", "le", "gt", "ge")}
+
+
+class _BitwiseAnd(Node):
+    """``a & b`` of integer (and bool) tensors: no gradient, as no such tensor has one."""
+    op, broadcasts = "bitwise_and", True
+    kernel = "bitwise_and"
+
+
+class _BitwiseOr(_BitwiseAnd):
+    """``a | b`` of integer (and bool) tensors."""
+    op = "bitwise_or"
+    kernel = "bitwise_or"
 # fmt: on
 
 # -- public functions -----------------------------------------------------------------------
@@ -512,6 +484,10 @@ divide = true_divide = div
 
 def pow(input: Any, exponent: Any) -> Tensor:
     """``input ** exponent``; either may be a number."""
+    if exponent.__class__ is bool and isinstance(input, Tensor):
+        if input.dtype.category == 0:  # bool ** bool stays bool: x, or all True for ** False
+            return where(input, True, not exponent)
+        exponent = int(exponent)  # a number of the lowest kind: the tensor keeps its dtype
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
         # A NumPy float (a float subclass) acts as the Python number, as in PyTorch: NumPy
         # itself would let a float64 scalar promote the result.
@@ -676,44 +652,6 @@ def square(input: Tensor) -> Tensor:
     return pow(input, 2)
 
 
-def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
-    """Limit values to ``[min, max]``; either bound may be omitted or be a tensor."""
-    if min is None and max is None:
-        raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return clamp_tensors(input, min, max)
-    return unary(ClampBackward1, _bounds_dtype(input, min, max), min, max)
-
-
-clip = clamp
-
-
-def _bounds_dtype(input: Tensor, *bounds: Any) -> Tensor:
-    """An integer tensor clamped to a float bound becomes the default float, as in PyTorch
-    (a Python scalar never promotes a tensor within its category)."""
-    for b in bounds:  # a loop, not any(...): measurably faster (docs/performance.md)
-        if isinstance(b, float):
-            if not is_float(input._backend, input._data):
-                return input.to(get_default_dtype())
-            break
-    return input
-
-
-def clamp_min(input: Tensor, min: Any) -> Tensor:
-    """``max(input, min)``; PyTorch records it as ``ClampMinBackward0`` (``clamp`` with one
-    bound stays ``ClampBackward1``)."""
-    if isinstance(min, Tensor):
-        return clamp_min_tensor(input, min)
-    return unary(ClampMinBackward0, _bounds_dtype(input, min), min, None)
-
-
-def clamp_max(input: Tensor, max: Any) -> Tensor:
-    """``min(input, max)``, recorded as ``ClampMaxBackward0``."""
-    if isinstance(max, Tensor):
-        return clamp_max_tensor(input, max)
-    return unary(ClampMaxBackward0, _bounds_dtype(input, max), None, max)
-
-
 def _compare(name: str) -> Callable[[Any, Any], Tensor]:
     cls = _CMP[name]
 
@@ -729,7 +667,34 @@ def _compare(name: str) -> Callable[[Any, Any], Tensor]:
 
 
 eq, ne, lt, le, gt, ge = (_compare(n) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
+
+
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def bitwise(cls: type[Node], input: Tensor, other: Any) -> Tensor:
+    """``input & other`` (``_BitwiseAnd``) or ``|`` of bool and integer tensors and numbers,
+    promoted as PyTorch promotes them (``bool | int32`` is int32, ``bool | 1`` int64); two
+    bools give the logical op (``where``: no kernel needed), the rest the backend's kernel."""
+    if not isinstance(other, (Tensor, bool, int)):
+        other = as_operand(other, input, cls)
+    for x in (input, other):
+        kind = x.dtype if isinstance(x, Tensor) else None
+        if kind is not None and kind.is_floating_point:
+            raise NotImplementedError(f"\"{cls.op}\" not implemented for '{kind.name}'")
+    bools = input.dtype.category == 0 and (
+        other.__class__ is bool or (isinstance(other, Tensor) and other.dtype.category == 0)
+    )
+    if bools:
+        if cls is _BitwiseAnd:
+            return where(input, other, False)
+        return where(input, True, other)
+    if not input._backend.has_kernel(cls.kernel):
+        raise UnsupportedOperation(
+            f"{cls.op}: backend '{input._backend.name}' has no {cls.kernel} kernel, needed "
+            "for integer tensors"
+        )
+    return binary(cls, input, other)
 
 
 # -- in-place forms -------------------------------------------------------------------------
@@ -753,9 +718,3 @@ def mul_(self: Tensor, other: Any) -> Tensor:
 
 def div_(self: Tensor, other: Any) -> Tensor:
     return inplace(DivBackward0, self, other)
-
-
-def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
-    if min is None and max is None:
-        raise RuntimeError("clamp_(): at least one of 'min' or 'max' must not be None")
-    return inplace(ClampBackward1, self, args=(min, max))

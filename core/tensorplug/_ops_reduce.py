@@ -85,7 +85,10 @@ class MeanBackward1(MeanBackward0):
 
 
 class ProdBackward0(Node):
-    """``prod(x)``: grad_i = g * (product of the other elements), exact with zeros."""
+    """``prod(x)``: grad_i = g * (product of the other elements), exact with zeros, and
+    differentiable there too: with p the product of the nonzero elements and z the sum of the
+    zeros (0, but it carries the zero factors), a nonzero x_i gets p / x_i times 1, z or 0
+    (no, one or more zeros) and a zero x_i gets p times 1, z - x_i or 0 (one, two, more)."""
     op, save = "prod", (0, OUT)
     kernel = "prod"
 
@@ -97,8 +100,12 @@ class ProdBackward0(Node):
         nonzero = ops.where(zero, 1.0, x)
         p = ops.prod(nonzero, axes, True)
         zeros = ops.sum(ops.astype(zero, D.int64), axes, True)
-        others = ops.where(zero, ops.where(ops.eq(zeros, 1), p, 0.0),
-                           ops.where(ops.eq(zeros, 0), ops.div(p, nonzero), 0.0))
+        z = ops.sum(ops.where(zero, x, 0.0), axes, True)
+        one = ops.eq(zeros, 1)
+        at_zero = ops.where(one, p, ops.where(ops.eq(zeros, 2), ops.mul(p, ops.sub(z, x)), 0.0))
+        at_nonzero = ops.mul(ops.div(p, nonzero),
+                             ops.where(ops.eq(zeros, 0), 1.0, ops.where(one, z, 0.0)))
+        others = ops.where(zero, at_zero, at_nonzero)
         return (ops.mul(expand_back(ops, g, shape, axes, keepdim), others),)
 
 
@@ -127,14 +134,31 @@ class AminBackward0(AmaxBackward0):
     kernel = "amin"
 
 
+def _evenly(ops: KernelOps, g: Array, x: Array, out: Array) -> tuple[Array]:
+    """g shared evenly among the elements equal to the 0-d ``out``, or among the NaNs where
+    ``out`` is NaN (PyTorch's rule for ``max()``/``min()``; ``amax``'s gives NaN there)."""
+    hit = ops.where(ops.ne(out, out), ops.ne(x, x), ops.eq(x, out))
+    hits = ops.astype(hit, ops.dtype_of(x))
+    return (ops.mul(hits, ops.div(g, ops.sum(hits, None, False))),)
+
+
 class MaxBackward1(AmaxBackward0):
-    """``max(x)`` over all elements: as ``amax``."""
+    """``max(x)`` over all elements: g shared evenly among the elements equal to the
+    maximum, or among the NaNs where it is NaN."""
     op = "max"
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, out: Array) -> tuple[Array]:
+        return _evenly(ops, g, x, out)
 
 
 class MinBackward1(AminBackward0):
-    """``min(x)`` over all elements: as ``amin``."""
+    """``min(x)`` over all elements: as ``max()``, for the minimum."""
     op = "min"
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, out: Array) -> tuple[Array]:
+        return _evenly(ops, g, x, out)
 
 
 class MaxBackward0(Node):
@@ -378,15 +402,19 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 
 def _check_nonempty(input: Tensor, dim: Any, op: str) -> None:
     """A reduction with no identity over nothing: PyTorch's errors, a RuntimeError without
-    a dim (an IndexError for ``argmax``/``argmin``), an IndexError with one."""
-    if input.numel() == 0:
-        if dim in (None, ()):
-            cls = IndexError if op.startswith("arg") else RuntimeError
-            raise cls(
-                f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
-                "Specify the reduction dim with the 'dim' argument."
-            )
-        raise IndexError(f"{op}(): cannot reduce over an empty dimension")
+    a dim (an IndexError for ``argmax``/``argmin``), an IndexError over a dim of zero size
+    (an empty tensor reduces over dims of nonzero size, to an empty result)."""
+    if input.numel() != 0:
+        return
+    if dim is None or dim == ():
+        cls = IndexError if op.startswith("arg") else RuntimeError
+        raise cls(
+            f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument."
+        )
+    for d in dims_of(dim, input.ndim, op):
+        if input.shape[d] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
 
 
 def _max_min(
@@ -412,7 +440,7 @@ def _max_min(
         values, indices = _max_min(cls_all, cls_dim, arg, input.reshape(1), 0, False, None)
         return MaxMin(values, indices)
     if input.shape[axis] == 0:
-        raise IndexError(f"{cls_all.op}(): cannot reduce over dimension {dim} of size 0")
+        raise IndexError(f"{cls_all.op}(): Expected reduction dim {axis} to have non-zero size.")
     indices = _index_result(unary(arg, input, axis, keepdim))
     values = nary(cls_dim, (input, indices), axis, keepdim)
     return MaxMin(values, indices)

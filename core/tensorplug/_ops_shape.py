@@ -9,7 +9,7 @@ from typing import Any
 
 from . import _dtype as D
 from ._contract import Array, KernelOps
-from ._dispatch import nary, unary, view
+from ._dispatch import nary, op_error, unary, view, view_of
 from ._graph import Node
 from ._indexing import SplitBackward0, SplitWithSizesBackward0
 from ._tensor import Tensor, _dim
@@ -33,11 +33,16 @@ class ViewBackward0(Node):
     """``reshape``/``view``: grad = g reshaped to the input's shape."""
     op = "view"
     kernel = "reshape"
-    replayable_view = True
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
         return (ops.reshape(g, ctx.shapes[0]),)
+
+
+class UnsafeViewBackward0(ViewBackward0):
+    """``reshape`` of a tensor whose layout allows no view: the reshaped copy (its input a
+    ``clone``, as in PyTorch), which is no view of the tensor. grad = g reshaped back."""
+    op = "reshape"
 
 
 class UnsqueezeBackward0(ViewBackward0):
@@ -64,7 +69,6 @@ class PermuteBackward0(Node):
     """``permute(dims)``: grad = g permuted back."""
     op = "permute"
     kernel = "permute"
-    replayable_view = True
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
@@ -84,7 +88,14 @@ class TBackward0(PermuteBackward0):
 class ExpandBackward0(Node):
     """``expand``/``broadcast_to``: grad = g summed back to the input's shape."""
     op = "expand"
-    kernel = "broadcast_to"
+
+    @staticmethod
+    def forward(k: Any, x: Any, shape: tuple[int, ...]) -> Any:
+        # Repeating nothing (the same shape, or size-1 dims added), it is a reshape: a view
+        # as writable as x, which a library's broadcast need not be (NumPy's is read-only).
+        if math.prod(shape) == math.prod(x.shape):
+            return k.reshape(x, shape)
+        return k.broadcast_to(x, shape)
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
@@ -172,10 +183,27 @@ def _needs(args: tuple[Any, ...], op: str, name: str) -> None:
 
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
-    """The same data with a new shape (one dim may be -1); a view where possible."""
+    """The same data with a new shape (one dim may be -1): a view where the layout allows,
+    else a copy that is no view, as in PyTorch."""
     _needs(shape, "reshape", "shape")
-    target = _infer(input, _shape_arg(shape), "reshape")
-    return view(ViewBackward0, input, target)
+    return _reshape(input, _infer(input, _shape_arg(shape), "reshape"), False)
+
+
+def _reshape(input: Tensor, target: tuple[int, ...], must_view: bool) -> Tensor:
+    """``input`` in shape ``target``: a view if the backend makes one (``reshape_view``),
+    else (``must_view``: ``Tensor.view``'s error) a reshaped clone."""
+    try:
+        out = input._backend.k.reshape_view(input._data, target)
+    except Exception as e:
+        raise op_error(ViewBackward0, (input,), e) from e
+    if out is not None:
+        return view_of(ViewBackward0, input, out, target)
+    if must_view:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        )
+    return unary(UnsafeViewBackward0, clone(input), target)
 
 
 def _infer(input: Tensor, shape: tuple[int, ...], op: str) -> tuple[int, ...]:
@@ -193,11 +221,12 @@ def _infer(input: Tensor, shape: tuple[int, ...], op: str) -> tuple[int, ...]:
 
 
 def view_(input: Tensor, *shape: Any) -> Tensor:
-    """``Tensor.view``: like ``reshape``, or a reinterpretation when given a dtype."""
+    """``Tensor.view``: like ``reshape``, but always a view: an error where the layout needs a
+    copy (a reinterpretation when given a dtype, not supported)."""
     if len(shape) == 1 and isinstance(shape[0], D.dtype):
         raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
     _needs(shape, "view", "size")
-    return reshape(input, *shape)
+    return _reshape(input, _infer(input, _shape_arg(shape), "view"), True)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -250,7 +279,8 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     n = input.ndim
     a, b = _dim(dim0, n, "transpose"), _dim(dim1, n, "transpose")
     perm = list(range(n))
-    perm[a], perm[b] = perm[b], perm[a]
+    if n:  # a 0-d tensor takes dims 0 and -1, and has none to swap
+        perm[a], perm[b] = perm[b], perm[a]
     return view(TransposeBackward0, input, tuple(perm))
 
 

@@ -43,6 +43,9 @@ class Tensor(TensorBase):
     _meta: TensorMeta | None  # shape and dtype, interned (``meta_of``); None until first needed
     _requires_grad: bool
     _vc: VersionCounter
+    # How the array was made from the one that owns its memory: ``(node class, args, shape)``
+    # per view op, in order; None when it owns its memory (``TensorBase``).
+    _view_ops: tuple[tuple[type[Node], tuple[Any, ...], tuple[int, ...]], ...] | None
     _views: list[Any] | None  # weak references to a base's views in the graph
 
     # Methods bound from the table in ``_methods.py`` at import, declared for type checkers;
@@ -291,7 +294,9 @@ class Tensor(TensorBase):
     @property
     def data(self) -> Tensor:
         """A detached alias, as PyTorch's ``.data`` (in-place changes are not tracked)."""
-        return new_tensor(Tensor, self._data, self._backend)
+        t = new_tensor(Tensor, self._data, self._backend)
+        t._view_ops = self._view_ops  # the same memory: a write into it is checked the same
+        return t
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -331,8 +336,10 @@ class Tensor(TensorBase):
         """A tensor sharing data (and version counter) with this one, outside the graph."""
         t = new_tensor(Tensor, self._data, self._backend)
         # Not a view in the autograd sense (in-place ops on it are allowed, as in PyTorch),
-        # but it shares the version counter, so a saved tensor changed through it is caught.
+        # but it shares the version counter, so a saved tensor changed through it is caught,
+        # and its memory: a write into an expand()ed one is refused as through the view.
         t._vc = self._vc
+        t._view_ops = self._view_ops
         return t
 
     def detach_(self) -> Tensor:

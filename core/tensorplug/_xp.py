@@ -124,6 +124,14 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
     def argmin(a: Array, axis: int | None, keepdims: bool) -> Array:
         return xp.argmin(a, axis=axis, keepdims=keepdims)
 
+    def reshape_view(a: Array, shape: tuple[int, ...]) -> Array | None:
+        # The standard's ``copy=False`` raises where a copy is needed: ValueError, or
+        # array-api-strict's AttributeError.
+        try:
+            return xp.reshape(a, shape, copy=False)
+        except (ValueError, AttributeError):
+            return None
+
     return {
         "add": xp.add,
         "sub": xp.subtract,
@@ -151,6 +159,8 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
         "gt": xp.greater,
         "ge": xp.greater_equal,
         "isfinite": xp.isfinite,
+        "bitwise_and": xp.bitwise_and,
+        "bitwise_or": xp.bitwise_or,
         "sum": lambda a, axis, keepdims: xp.sum(a, axis=axis, keepdims=keepdims),
         "prod": lambda a, axis, keepdims: xp.prod(a, axis=axis, keepdims=keepdims),
         "amax": lambda a, axis, keepdims: xp.max(a, axis=axis, keepdims=keepdims),
@@ -159,6 +169,7 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
         "argmin": argmin,
         "matmul": xp.matmul,
         "reshape": lambda a, shape: xp.reshape(a, shape),
+        "reshape_view": reshape_view,
         "permute": lambda a, axes: permute(a, axes),
         "broadcast_to": xp.broadcast_to,
         "concat": lambda arrays, axis: concat(list(arrays), axis=axis),

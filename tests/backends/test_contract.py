@@ -254,6 +254,38 @@ def test_in_place_kernels_write_their_first_argument_and_return_none(backend: Ba
     assert {"setitem", "assign", "iadd"} <= set(ran)
 
 
+def test_reshape_view_gives_a_view_or_declines(backend: Backend) -> None:
+    """A view of a contiguous array (the default declines: it cannot tell); ``None`` where the
+    layout needs a copy (reshape's result would be no view). Never a copy claimed a view."""
+    k = backend.k
+    a = k.reshape(k.arange(0, 6, 1, tp.float32), (2, 3))
+    for x, shape, can in ((a, (3, 2), True), (k.permute(a, (1, 0)), (6,), False)):
+        r = k.reshape_view(x, shape)
+        if r is None:
+            assert not can or "reshape_view" not in backend.kernels, (backend.name, shape)
+            continue
+        assert can and tuple(r.shape) == shape, (backend.name, shape)
+        k.setitem(r, (0, ...), 9.0)  # through the view: its source changes too
+        assert np.asarray(k.to_host(x)).reshape(-1)[0] == 9.0, backend.name
+
+
+def test_bitwise_kernels_work_bit_by_bit(backend: Backend) -> None:
+    """``&``/``|`` of integers (optional: without them, only bool tensors have the ops)."""
+    k = backend.k
+    if not backend.has_kernel("bitwise_and"):
+        assert not backend.has_kernel("bitwise_or")
+        with pytest.raises(tp.UnsupportedOperation, match="bitwise_or"):
+            tp.tensor([1, 2], backend=backend) | 1
+        return
+    a = k.from_host([-4, 5, 6], tp.int64)
+    b = k.from_host([1, 3, -1], tp.int32)
+    for name, want in (("bitwise_and", [0, 1, 6]), ("bitwise_or", [-3, 7, -1])):
+        r = getattr(k, name)(a, k.astype(b, tp.int64))
+        assert np.asarray(k.to_host(r)).tolist() == want, name
+    assert np.asarray(k.to_host(k.bitwise_or(a, 1))).tolist() == [-3, 5, 7]
+    assert np.asarray(k.to_host(k.bitwise_and(b, b))).dtype == np.int32
+
+
 def test_where_zero_owned_gives_where_and_may_reuse_its_argument(backend: Backend) -> None:
     k = backend.k
     if not backend.has_kernel("where_zero_owned"):

@@ -4,6 +4,8 @@ they sum in another order, and the plain call whenever their conditions do not h
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -118,6 +120,22 @@ def test_sum_over_rows_through_blas_is_as_accurate_as_numpys_reduction() -> None
     err_blas = np.abs(K.sum_to(x, (1, 64)) - exact).max()
     err_numpy = np.abs(np.add.reduce(x, axis=0, keepdims=True) - exact).max()
     assert err_blas <= 1.5 * err_numpy
+
+
+@pytest.mark.parametrize(
+    ("source", "shape"),
+    [((), (3,)), ((1,), (4,)), ((1, 1), (2, 2)), ((1,), (100, 64)), ((), ()), ((3, 1), (3, 4))],
+)
+def test_broadcast_to_is_a_read_only_view_of_its_source(source: tuple, shape: tuple) -> None:
+    """``expand()`` is a view: a one-element source too (it once got a filled copy), so a later
+    in-place change of the base shows in it; read-only, as np.broadcast_to's."""
+    big = np.arange(12.0).reshape(3, 4)
+    a = big[1:2, 2:3].reshape(source) if math.prod(source) == 1 else big[:, :1].copy()
+    r = K.broadcast_to(a, shape)
+    _same_bits(r, np.broadcast_to(a, shape).copy())
+    assert np.shares_memory(r, a) and not r.flags.writeable
+    a[...] = -1.0
+    assert (r == -1.0).all()
 
 
 def test_where_zero_owned_works_in_place_only_on_an_array_that_owns_its_memory() -> None:

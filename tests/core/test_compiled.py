@@ -325,7 +325,8 @@ HOSTILE = {
                 print(type(e).__name__)
         """,
     "fields deleted": """
-        for field in ("_vc", "_grad_fn", "_meta", "_data", "_backend", "_base", "_accum"):
+        for field in ("_vc", "_grad_fn", "_meta", "_data", "_backend", "_base", "_accum",
+                      "_view_ops"):
             x = tp.ones(2, requires_grad=True) * 1.0
             try:
                 delattr(x, field)
@@ -338,7 +339,8 @@ HOSTILE = {
                     print(field, type(e).__name__)
         """,
     "fields replaced by other objects": """
-        for field in ("_vc", "_grad_fn", "_meta", "_base", "_views", "_requires_grad"):
+        for field in ("_vc", "_grad_fn", "_meta", "_base", "_views", "_requires_grad",
+                      "_view_ops"):
             for value in (None, 1, "x", object(), [0], (1,)):
                 x = tp.ones(2, requires_grad=True) * 1.0
                 try:

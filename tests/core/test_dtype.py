@@ -98,6 +98,8 @@ def test_promote_types(a: str, b: str) -> None:
         lambda lib, x: x.sigmoid(),
         lambda lib, x: x**2,
         lambda lib, x: x**0.5,
+        lambda lib, x: lib.pow(x, True),
+        lambda lib, x: x**False,
         lambda lib, x: lib.where(x > 0, x, 0.5),
         lambda lib, x: x.clamp(0.5, 2),
         lambda lib, x: 2.0**x,
@@ -186,3 +188,39 @@ def test_numpy_scalars_act_as_python_numbers_as_in_torch(expr: Any, scalar: Any)
         ours = expr(tp.ones(2, dtype=getattr(tp, dtype)), scalar)
         theirs = expr(torch.ones(2, dtype=getattr(torch, dtype)), scalar)
         assert ours.dtype.name == _name(theirs.dtype), (dtype, scalar)
+
+
+BITWISE_OPERANDS: list[Any] = [
+    ("bool", [True, False, False, True]),
+    ("int32", [-3, 5, -4, 6]),
+    ("int64", [-3, 5, -4, 7]),
+    ("float32", [1.0, 2.0, 0.0, -1.0]),
+    ("number", True),
+    ("number", 1),
+    ("number", -3),
+    ("number", 1.5),
+]
+
+
+@pytest.mark.parametrize("op", ["and_", "or_"])
+@pytest.mark.parametrize("a", BITWISE_OPERANDS[:4], ids=lambda a: a[0])
+@pytest.mark.parametrize("b", BITWISE_OPERANDS, ids=lambda b: f"{b[0]}_{b[1]}"[:12])
+def test_bitwise_and_or_promote_and_compute_as_pytorch(op: str, a: Any, b: Any) -> None:
+    """``&``/``|`` bit by bit on integers (``True | -3`` is -3), logical on two bools,
+    promoted as PyTorch (``bool | int32`` int32, ``bool | 1`` int64); either order; floats
+    raise PyTorch's NotImplementedError."""
+    import operator
+
+    f = getattr(operator, op)
+    for swap in (False, True):
+        got = []
+        for lib in (tp, torch):
+            x = lib.tensor(a[1], dtype=getattr(lib, a[0]))
+            y = b[1] if b[0] == "number" else lib.tensor(b[1], dtype=getattr(lib, b[0]))
+            try:
+                r = f(y, x) if swap else f(x, y)
+            except NotImplementedError:
+                got.append("NotImplementedError")
+                continue
+            got.append((r.tolist(), _name(r.dtype)))
+        assert got[0] == got[1], (swap, got)

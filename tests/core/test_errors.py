@@ -71,6 +71,19 @@ def test_matmul_shape_errors(fn: Any, needles: list[str]) -> None:
     _raises(RuntimeError, fn, *needles)
 
 
+@pytest.mark.parametrize("kind", [TypeError, IndexError, ArithmeticError, RuntimeError])
+def test_mm_shape_error_whatever_the_backend_raises(monkeypatch: Any, kind: type) -> None:
+    """A backend's matmul may refuse mismatched shapes with any exception: mm still says
+    which shapes cannot be multiplied (it checks them only once the kernel has failed)."""
+    k = tp.get_backend("numpy").k
+
+    def refuse(a: Any, b: Any) -> Any:
+        raise kind("mismatched operands")
+
+    monkeypatch.setattr(k, "matmul", refuse)
+    _raises(RuntimeError, lambda: tp.mm(tp.ones(2, 3), tp.ones(4, 5)), "2x3 and 4x5")
+
+
 def test_backward_on_non_scalar_without_gradient() -> None:
     x = tp.ones(3, requires_grad=True)
     _raises(RuntimeError, lambda: (x * 2).backward(), "scalar", "[3]")

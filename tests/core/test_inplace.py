@@ -144,16 +144,162 @@ def test_inplace_through_view_refusals() -> None:
     e = y.unsqueeze(0).expand(3, 2)
     with pytest.raises(RuntimeError, match="expand"):
         e[0].add_(1)
-    # A view of a tensor outside the graph: where it sits in that tensor is not recorded,
-    # so writing a tensor that requires grad into it is refused rather than lost.
-    buf = tp.zeros(2, 2, dtype=tp.float64)
-    with pytest.raises(RuntimeError, match="write through the base"):
-        buf[0].add_(t64([1.0, 1.0]))
-    buf[0] = buf[0] + t64([1.0, 1.0])  # through the base: recorded
-    assert buf.requires_grad and buf.grad_fn is not None
     with tp.no_grad():
         w[0].add_(1)  # no graph: plain in-place update
     assert w.tolist() == [[2.0, 3.0], [3.0, 4.0]]
+
+
+def _write_into_a_view_of_a_constant(lib: Any) -> tuple[Any, ...]:
+    """A view of a tensor outside the graph written with a value that requires grad: the
+    base joins the graph (``CopySlices``), and so does the view, whenever it was made."""
+    buf = lib.zeros(2, 3, dtype=lib.float64)
+    row, col = buf[0], buf[:, 1]
+    w = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+    row.add_(w * 2)
+    loss = (buf * buf).sum() + (row * 3).sum()
+    loss.backward()
+    return buf.requires_grad, row.grad_fn is not None, col.tolist(), w.grad.tolist()
+
+
+def test_write_into_a_view_of_a_tensor_outside_the_graph_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    assert _write_into_a_view_of_a_constant(tp) == _write_into_a_view_of_a_constant(torch)
+
+
+def _expanded_view_after_base_changes(lib: Any) -> tuple[Any, ...]:
+    x = lib.tensor([[1.0, 2.0, 3.0]], dtype=lib.float64, requires_grad=True)
+    w = lib.tensor([[0.5, -1.0, 2.0]], dtype=lib.float64, requires_grad=True)
+    base = x * 1
+    e = base.expand(2, 3)
+    r = base.t()
+    base.mul_(w)  # e and r read the new values: their histories must follow
+    loss = (e * lib.arange(6.0, dtype=lib.float64).reshape(2, 3)).sum() + (r * r).sum()
+    loss.backward()
+    return e.tolist(), e.requires_grad, x.grad.tolist(), w.grad.tolist()
+
+
+def test_expanded_view_follows_an_in_place_change_of_its_base_as_in_torch() -> None:
+    """Its history is replayed from the new base (PyTorch regenerates it as an
+    ``AsStridedBackward0``; here the view's own ops, ``ExpandBackward0``)."""
+    torch = pytest.importorskip("torch")
+    assert _expanded_view_after_base_changes(tp) == _expanded_view_after_base_changes(torch)
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda v: v.add_(1),
+        lambda v: v.mul_(tp.ones(3)),
+        lambda v: v.copy_(tp.ones(3)),
+        lambda v: v.zero_(),
+        lambda v: v.fill_(2.0),
+        lambda v: v.__setitem__(slice(1, None), 1.0),
+        lambda v: v[1:].sub_(1),
+        lambda v: v.detach().add_(1),
+        lambda v: v.data.div_(2),
+    ],
+    ids=["add_", "mul_", "copy_", "zero_", "fill_", "setitem", "slice_sub_", "detach", "data"],
+)
+@pytest.mark.parametrize("n", [1, 5000])
+@pytest.mark.parametrize("grad", [False, True], ids=["no_grad", "grad"])
+def test_a_write_through_an_expanded_view_is_refused_whatever_the_graph(
+    write: Any, n: int, grad: bool
+) -> None:
+    """Its elements share memory (PyTorch: "more than one element of the written-to tensor
+    refers to a single memory location"), in the graph or not, small or large: never NumPy's
+    read-only error, nor a write into a copy that leaves base and view disagreeing."""
+    x = tp.zeros(n, 1)
+    v = x.expand(n, 3)[0]  # a (3,) row: its three elements are one memory location
+    refused = pytest.raises(RuntimeError, match="more than one element of it may refer")
+    with tp.set_grad_enabled(grad), refused:
+        write(v)
+    assert not x.any().item() and not v.any().item()
+    x.add_(1)  # through the base: allowed, and the view shows it
+    assert v.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_a_view_that_expands_nothing_may_be_written() -> None:
+    x = tp.zeros(2, 3)
+    x.expand(2, 3).add_(1)  # the same shape: one element per memory location, as in PyTorch
+    x.expand(1, 2, 3)[0].mul_(3)
+    assert x.tolist() == [[3.0] * 3] * 2
+
+
+def _write_into_a_reshaped_transpose(lib: Any) -> tuple[Any, ...]:
+    """``reshape`` of a transpose copies: a write into it leaves the base alone, and is no
+    ``CopySlices`` of the base (whose gradient would then be wrong)."""
+    x = lib.arange(6.0, dtype=lib.float64).reshape(2, 3).requires_grad_()
+    w = lib.tensor([1.0, -2.0, 3.0, 0.5, 2.0, -1.0], dtype=lib.float64, requires_grad=True)
+    base = x * 1
+    flat = base.t().reshape(6)
+    kept = base.reshape(3, 2)  # a view: it follows the base, not the copy
+    names = (flat.grad_fn.name(), flat.grad_fn.next_functions[0][0].name(), flat._base is None)
+    flat.mul_(w)
+    loss = (base * base).sum() + (flat * flat).sum() + (kept * 3).sum()
+    loss.backward()
+    return names, base.tolist(), flat.tolist(), x.grad.tolist(), w.grad.tolist()
+
+
+def test_reshape_that_must_copy_is_no_view_as_in_torch() -> None:
+    torch = pytest.importorskip("torch")
+    ours, theirs = _write_into_a_reshaped_transpose(tp), _write_into_a_reshaped_transpose(torch)
+    assert ours == theirs
+    assert ours[0] == ("UnsafeViewBackward0", "CloneBackward0", True)
+
+
+def test_view_of_a_layout_that_needs_a_copy_raises_as_in_torch() -> None:
+    x = tp.zeros(2, 3)
+    with pytest.raises(RuntimeError, match=r"view size is not compatible .* Use \.reshape"):
+        x.t().view(6)
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        x.t().view_as(tp.zeros(6))
+    v = x.t().view(3, 2)  # no copy needed: a view
+    v.add_(1)
+    assert x.tolist() == [[1.0] * 3] * 2
+
+
+def _writes_into_integer_tensors(lib: Any) -> list[Any]:
+    """A value that requires grad written into a bool or integer tensor (whole, a view, an
+    element): the tensor never joins the graph, so ``w`` gets its gradient once."""
+    w = lib.tensor([1.0, 2.0, 0.0], dtype=lib.float64, requires_grad=True)
+    m = lib.zeros(3, dtype=lib.bool)
+    m[...] = w
+    rows = lib.zeros(2, 3, dtype=lib.int64)
+    rows[0] = w
+    rows[1].copy_(w * 2)
+    row = rows[1]
+    row[...] = w
+    loss = (w + m).sum() + (w * rows).sum()
+    loss.backward()
+    taken = [t.requires_grad for t in (m, rows, row)]
+    return [*taken, m.tolist(), rows.tolist(), w.grad.tolist()]
+
+
+def test_writes_into_integer_and_bool_tensors_stay_out_of_the_graph_as_in_torch() -> None:
+    torch = pytest.importorskip("torch")
+    assert _writes_into_integer_tensors(tp) == _writes_into_integer_tensors(torch)
+
+
+def test_clamp_with_tensor_bounds_in_place_matches_torch_or_writes_nothing() -> None:
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tp, torch):
+        x = lib.tensor([[-2.0, 0.5, 3.0]], dtype=lib.float64, requires_grad=True)
+        lo = lib.tensor([[-1.0], [0.0]], dtype=lib.float64)[:1]
+        hi = lib.tensor(1.0, dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        y.clamp_(lo, hi)
+        y.sum().backward()
+        results.append((y.tolist(), x.grad.tolist(), hi.grad.tolist()))
+    assert results[0] == results[1]
+    y = tp.tensor([0.0, 2.0, 5.0])
+    with pytest.raises(RuntimeError, match="cannot be broadcast"):
+        y.clamp_(tp.tensor([1.0, 1.0, 1.0]), tp.tensor([3.0, 3.0]))  # the max does not fit
+    with pytest.raises(RuntimeError, match=r"output with shape \[3\]"):
+        y.clamp_(tp.tensor([[1.0], [1.0]]), tp.tensor([3.0, 3.0, 3.0]))  # the min grows y
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        tp.tensor([0, 2, 5]).clamp_(tp.tensor(1), 1.5)
+    assert y.tolist() == [0.0, 2.0, 5.0]  # neither bound was applied
 
 
 def test_setitem_of_own_slice_times_scalar() -> None:

@@ -1,7 +1,7 @@
 """Reductions beyond the op database's samples: ``all``/``any`` over every kind of ``dim`` (and
-never differentiable), ``sum(dtype=)``, and ``prod`` over zeros against PyTorch (whose
-double backward is wrong here: the database's samples would fail every backend's
-``gradgradcheck``)."""
+never differentiable), ``sum(dtype=)``, the gradients of ``max()``/``min()`` over NaNs (the
+database compares special values forward only), and ``prod`` over zeros against PyTorch, to
+the second order (the database's zero samples check it by finite differences)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,26 @@ def test_sum_with_dtype_gives_that_dtype() -> None:
     assert tp.tensor([1, 2]).sum(dtype=tp.float64).dtype is tp.float64
 
 
+@pytest.mark.parametrize("op", ["max", "min", "amax", "amin"])
+@pytest.mark.parametrize(
+    "data",
+    [[1.0, np.nan, 3.0], [np.nan, 2.0, np.nan], [1.0, 3.0, 3.0], [[2.0, np.nan], [np.nan, 0.0]]],
+    ids=["one_nan", "two_nans", "tie", "2d_nans"],
+)
+def test_whole_max_and_min_gradients_reach_the_nans_as_in_pytorch(op: str, data: Any) -> None:
+    """``max()``/``min()`` share g among the NaNs when the result is NaN (``amax``/``amin``
+    give NaN everywhere there, in PyTorch too), and among ties otherwise."""
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib in (tp, torch):
+        x = lib.tensor(data, dtype=lib.float64, requires_grad=True)
+        for create_graph in (False, True):  # the raw kernels, and the tensor ops
+            (g,) = lib.autograd.grad(getattr(x, op)() * 3, x, create_graph=create_graph)
+            grads.append(g.detach().numpy())
+    np.testing.assert_array_equal(grads[0], grads[2])
+    np.testing.assert_array_equal(grads[1], grads[3])
+
+
 def _prod_with_zeros(lib: Any, zeros: list[int], order: int) -> list[np.ndarray]:
     """``prod(x, 1)`` of rows holding zeros in the columns ``zeros``: the value, the gradient
     and (``order`` 2) the gradient of that gradient against a fixed weighting."""
@@ -54,7 +74,7 @@ def _prod_with_zeros(lib: Any, zeros: list[int], order: int) -> list[np.ndarray]
     return out
 
 
-@pytest.mark.parametrize("zeros", [[1], [0, 1]], ids=["one_zero", "two_zeros"])
+@pytest.mark.parametrize("zeros", [[1], [0, 1], [0, 1, 2]], ids=["one_zero", "two_zeros", "all"])
 def test_prod_over_zeros_matches_pytorch(zeros: list[int]) -> None:
     """The gradient of each factor is the product of the others, not ``prod / x``."""
     torch = pytest.importorskip("torch")
@@ -62,12 +82,7 @@ def test_prod_over_zeros_matches_pytorch(zeros: list[int]) -> None:
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ProdBackward0 replaces a zero factor by a constant 1 (where(x == 0, 1, x)), so "
-    "its gradient, differentiated again, misses the terms through that factor",
-)
-@pytest.mark.parametrize("zeros", [[1], [0, 1]], ids=["one_zero", "two_zeros"])
+@pytest.mark.parametrize("zeros", [[1], [0, 1], [0, 1, 2]], ids=["one_zero", "two_zeros", "all"])
 def test_prod_over_zeros_double_backward_matches_pytorch(zeros: list[int]) -> None:
     torch = pytest.importorskip("torch")
     ours, theirs = _prod_with_zeros(tp, zeros, 2), _prod_with_zeros(torch, zeros, 2)

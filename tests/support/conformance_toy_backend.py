@@ -1,16 +1,17 @@
 """Deliberately partial backends for the conformance kit's own tests (loaded with
 ``--backend-module conformance_toy_backend``; never installed).
 
-* ``toy``: NumPy kernels without float16 and without the optional ``scatter_add``; its ``exp``
-  kernel is wrong (a declared known failure), and it loosens one tolerance with a reason.
+* ``toy``: NumPy kernels without float16 and without the optional kernels (``scatter_add``,
+  ``bitwise_and``, ``bitwise_or``); its ``exp`` kernel is wrong (a declared known failure),
+  and it loosens one tolerance with a reason.
 * ``toy_xpass``: declares a known failure for ``neg``, which actually works.
 * ``toy_typo``: declares a known failure for an op that does not exist.
 * ``toy_host``: its ``tanh`` kernel goes through host memory (``to_host``/``from_host``).
 * ``toy_no64``: no float16 and no float64 (gradients checked against the NumPy backend).
 * ``toy_cuda``: NumPy arrays that claim to live on ``cuda:0`` (the ``gpu`` marker's test).
-* ``toy_copyviews``: its ``getitem``, ``reshape`` and ``permute`` return copies, not views:
-  every value is right, but writes through views are lost (the ``aliasing`` family's test);
-  ``toy_copy_<kernel>`` copies in that one kernel only.
+* ``toy_copyviews``: its ``getitem``, ``reshape`` (and ``reshape_view``) and ``permute``
+  return copies, not views: every value is right, but writes through views are lost (the
+  ``aliasing`` family's test); ``toy_copy_<kernel>`` copies in that one kernel only.
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from typing import Any
 import numpy as np
 
 import tensorplug as tp
-from tensorplug.plugins import Backend, BackendSpec, KnownFailure, Tolerance, hookimpl
+from tensorplug.plugins import (
+    OPTIONAL,
+    Backend,
+    BackendSpec,
+    KnownFailure,
+    Tolerance,
+    hookimpl,
+)
 
 _BROKEN_EXP = "exp kernel is exp(x) * (1 + 1e-3): the kit must report it as a known failure"
 
@@ -34,7 +42,8 @@ def _make(
     # The raw table: derived kernels (``index_grad``...) are rebuilt from it, so they see the
     # toy's kernels, not NumPy's.
     kernels: dict[str, Any] = dict(base.kernels)
-    kernels.pop("scatter_add")
+    for optional in OPTIONAL:
+        kernels.pop(optional)
     exp = kernels["exp"]
     if name == "toy":
         kernels["exp"] = lambda x: exp(x) * x.dtype.type(1.001)
@@ -58,14 +67,21 @@ def _make(
 
 
 _COPIES = {
-    "toy_copyviews": ("getitem", "reshape", "permute"),
-    **{f"toy_copy_{k}": (k,) for k in ("getitem", "reshape", "permute", "broadcast_to")},
+    "toy_copyviews": ("getitem", "reshape", "reshape_view", "permute"),
+    **{f"toy_copy_{k}": (k,) for k in ("getitem", "permute", "broadcast_to")},
+    "toy_copy_reshape": ("reshape", "reshape_view"),
 }
 
 
 def _copying(kernel: Any) -> Any:
-    """``kernel`` with its result copied: right values, no shared memory."""
-    return lambda *args: np.array(kernel(*args))
+    """``kernel`` with its result copied: right values, no shared memory (a ``reshape_view``
+    that claims a view and gives a copy)."""
+
+    def copied(*args: Any) -> Any:
+        r = kernel(*args)
+        return None if r is None else np.array(r)
+
+    return copied
 
 
 @hookimpl

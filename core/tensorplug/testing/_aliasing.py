@@ -155,35 +155,7 @@ SCENARIOS: tuple[Scenario, ...] = (
 
 BY_NAME = {s.name: s for s in SCENARIOS}
 
-_NO_EXPAND_CHECK = (
-    "tensorplug core, issue 18: outside the graph a write through an expand()ed view is not "
-    "refused (without a grad_fn the core does not know the view is expanded), so it reaches "
-    "the backend: NumPy writes into a copy for a one-element base, else raises its ValueError"
-)
-CORE_KNOWN_FAILURES: tuple[KnownFailure, ...] = (
-    *(
-        KnownFailure("expand", _NO_EXPAND_CHECK, family="aliasing", sample=s.name)
-        for s in SCENARIOS
-        if s.refused
-    ),
-    KnownFailure(
-        "expand",
-        "tensorplug core, issue 18: after an in-place change of a base its expand()ed views "
-        "keep their old history (refresh_views skips ExpandBackward0, which is not in "
-        "_VIEW_NODES), so the gradient through the view misses the written value",
-        family="aliasing",
-        sample="expand_base_add_seen-grad",
-    ),
-    KnownFailure(
-        "reshape",
-        "tensorplug core, issue 18: reshape() of a non-contiguous tensor copies but is "
-        "recorded as a view of its base, so an in-place write to it is recorded as a "
-        "CopySlices of the base (whose memory did not change): the written value's gradient "
-        "is wrong",
-        family="aliasing",
-        sample="reshape_of_transpose_mul-grad",
-    ),
-)
+CORE_KNOWN_FAILURES: tuple[KnownFailure, ...] = ()
 """Known failures of this version of tensorplug itself, applied to every backend as strict
 expected failures (a backend cannot fix them). The fix of each removes its declaration: the
 kit fails every backend's run on the unexpected pass until then."""

@@ -45,6 +45,9 @@ def _setitem_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("row_tensor", (uniform(rng, (3, 4)), 1, uniform(rng, (4,))))
     yield S("column_number", (uniform(rng, (3, 4)), (slice(None), 1), 2))
     yield S("broadcast_rows", (uniform(rng, (3, 4)), slice(0, 2), uniform(rng, (4,))))
+    # A value with leading size-1 dims beyond the region's (PyTorch drops them)
+    yield S("value_leading_one", (uniform(rng, (1, 3)), 0, uniform(rng, (1, 3))))
+    yield S("value_leading_ones", (uniform(rng, (2, 3)), 1, uniform(rng, (1, 1, 3))))
     x = uniform(rng, (3, 4))
     yield S("mask_number", (x, x < 0, 0), needs_kernels=sc)
     # No view step: PyTorch records copy_ (CopyBackwards), fill_ (FillBackward3), index_put_.

@@ -69,6 +69,8 @@ def _reduction_samples(
                 group="special" if empty_is_nan else "basic",
             )
         yield S("special", (SPECIAL.reshape(1, -1).copy(),), {"dim": 1}, group="special")
+        # An empty tensor over a dim of nonzero size: an empty result, even for amax.
+        yield S("empty_kept", (x(2, 0),), {"dim": 0})
         if multi:
             yield S("dims_keepdim", (x(2, 3, 4),), {"dim": (1, 2), "keepdim": True})
         if no_dims:  # dim=(): every dim, as in PyTorch (NumPy's axis=() is none)
@@ -161,13 +163,26 @@ def _maxmin_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("0d_dim", (np.array(-0.375),), {"dim": 0})
 
 
+def _prod_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield from _reduction_samples(multi=False)(rng)
+    x = uniform(rng, (4, 3))
+    x[0, 1] = x[1, :2] = x[3, :] = 0.0  # rows of one, two, no and all zeros
+    yield S("zeros", (x,), {"dim": 1})
+    yield S("zeros_all", (x,))
+
+
 def _maxmin_errors() -> Callable[[], Iterator[ErrorInput]]:
     return errors_of(
         ErrorInput(
             S("empty", (np.ones((0,)),)),
             (RuntimeError, IndexError),
             r"(empty|zero-size|numel\(\) == 0)",
-        )
+        ),
+        ErrorInput(
+            S("empty_dim", (np.ones((2, 0)), 1)),
+            IndexError,
+            r"Expected reduction dim 1 to have non-zero size",
+        ),
     )
 
 
@@ -181,6 +196,7 @@ def _arg_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("dim0_keepdim", (distinct(rng, (3, 4)),), {"dim": 0, "keepdim": True})
     yield S("1d", (distinct(rng, (6,)),), {"dim": 0})
     yield S("0d_dim", (np.array(0.625),), {"dim": 0})
+    yield S("empty_kept", (np.ones((2, 0)),), {"dim": 0})
 
 
 def _ref_arg(f: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
@@ -287,7 +303,7 @@ def reduction_ops() -> list[OpInfo]:
             "prod",
             tp.prod,
             _ref_reduce(np.prod),
-            _reduction_samples(multi=False),
+            _prod_samples,
             dtypes=NUMERIC,
             result_dtype=sum_dtype,
             tolerances=sum_tol,

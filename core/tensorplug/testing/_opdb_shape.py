@@ -170,7 +170,23 @@ def shape_ops() -> list[OpInfo]:
                 ),
                 ErrorInput(S("no_shape", (np.ones((2, 3)),)), TypeError, "missing"),
             ),
-            torch_ref=torch_method("reshape", Variant("view", method("view").call)),
+            torch_ref=TorchRef(
+                method("reshape").call,
+                (
+                    method("reshape"),
+                    Variant("view", method("view").call),
+                    # A transposed input: a copy that is no view (UnsafeViewBackward0 of a
+                    # clone); ``view`` of it raises, as it cannot be one.
+                    Variant("of_transpose", lambda x, *s: x.transpose(0, -1).reshape(*s)),
+                    Variant("view_of_transpose", lambda x, *s: x.transpose(0, -1).view(*s)),
+                ),
+                other_nodes=(
+                    (
+                        "of_transpose:varargs",
+                        "a view of a non-contiguous tensor: PyTorch's ReshapeAliasBackward0",
+                    ),
+                ),
+            ),
         ),
         OpInfo(
             "flatten",
@@ -253,9 +269,13 @@ def shape_ops() -> list[OpInfo]:
         OpInfo(
             "transpose",
             tp.transpose,
-            lambda x, a, b: np.swapaxes(x, a, b),
+            lambda x, a, b: np.swapaxes(x, a, b) if x.ndim else x,  # 0-d: dims 0 and -1
             view_samples(
-                (2, 3, 4), ("0_2", (0, 2), {}), ("negative", (-1, -2), {}), ("same", (1, 1), {})
+                (2, 3, 4),
+                ("0_2", (0, 2), {}),
+                ("negative", (-1, -2), {}),
+                ("same", (1, 1), {}),
+                ("0d", (0, -1), {"_shape": ()}),
             ),
             dtypes=ALL,
             torch_ref=torch_function("transpose"),
