@@ -240,10 +240,12 @@ def _view(cls: type[Node], x: Tensor, args: tuple[Any, ...], out: Any) -> Tensor
     made = x._view_ops
     step = (cls, args, x._data.shape)
     t._view_ops = (step,) if made is None else made + (step,)
-    if x._requires_grad and grad_enabled():
-        record_op(cls, spec, x, meta_of(x), NO_INPUT, None, t, args)
-        # The base lists (weakly) its views in the graph, so an in-place change of the base
-        # or of one view can give the others a fresh history (``_inplace.refresh_views``).
+    if grad_enabled():
+        if x._requires_grad:
+            record_op(cls, spec, x, meta_of(x), NO_INPUT, None, t, args)
+        # The base lists (weakly) its views made in grad mode, so an in-place change of the
+        # base or of one view can give the others a fresh history (``_inplace.refresh_views``;
+        # one outside the graph joins it when a value that requires grad is written in).
         views = base._views
         if views is None:
             views = base._views = []
@@ -450,7 +452,7 @@ def broadcast_shape(a: Sequence[int], b: Sequence[int]) -> list[int]:
     for i in range(n, 0, -1):
         x = a[-i] if len(a) >= i else 1
         y = b[-i] if len(b) >= i else 1
-        out.append(max(x, y) if 1 in (x, y) else x)
+        out.append(y if x == 1 else x)  # a size-1 dim takes the other's size, 0 included
     return out
 
 

@@ -69,7 +69,7 @@ class TensorBase:
     memory, whether or not it is in the graph: the view ops in order, each ``(node class, its
     arguments, the shape it was applied to)``, or None for an array that owns its memory (a
     view's ``_base`` owns it, or is a detached alias of one that does); ``_views`` weak
-    references to a base's views in the graph (or None); ``_vc`` its ``VersionCounter``,
+    references to a base's views made in grad mode (or None); ``_vc`` its ``VersionCounter``,
     shared with its views; ``_meta`` its ``TensorMeta`` once known.
     """
 

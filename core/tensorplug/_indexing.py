@@ -12,7 +12,9 @@ from ._grad_mode import state
 from ._graph import Node, record
 from ._inplace import (
     check_inplace,
+    check_number_fits,
     check_writable,
+    keep_retained,
     live_views,
     ones_of,
     rebase_view,
@@ -156,7 +158,8 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool, bool]:
         ):
             from ._creation import tensor
 
-            it = tensor(it, backend=be)
+            empty = isinstance(it, (list, tuple)) and not it  # ``x[[]]``: an empty int64 index
+            it = tensor(it, backend=be, dtype=D.int64 if empty else None)
         if isinstance(it, Tensor):
             if it._backend is not be:
                 raise RuntimeError(
@@ -211,7 +214,7 @@ def _check_bounds(x: Tensor, spans: list[int], checks: list[tuple[int, Any]]) ->
     for pos, it in checks:
         dim = starts[pos]
         if dim >= len(shape):
-            return  # too many indices: the backend's error says so
+            raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
         size = shape[dim]
         if not isinstance(it, Tensor):
             if -size <= it < size:
@@ -298,10 +301,23 @@ def _setitem_node(x: Tensor, idx: tuple[Any, ...], advanced: bool, value: Any) -
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     """``x[index] = value``, recorded (when the graph is involved) under PyTorch's node."""
+    if value.__class__ is float or value.__class__ is int:
+        check_number_fits(x, value)  # first, as PyTorch converts the value first
+    idx, advanced, _ = _normalize_index(x, index)
     if x._view_ops is not None:
         check_writable(x, "setitem")
-    idx, advanced, _ = _normalize_index(x, index)
     write_index(x, idx, advanced, value, _setitem_node(x, idx, advanced, value))
+
+
+def _masks_only(be: Any, idx: tuple[Any, ...]) -> bool:
+    """``idx``'s index arrays are all masks (PyTorch fills a mask with a one-element value of
+    any dtype; other values, and integer index arrays, need the destination's dtype)."""
+    k = be.k
+    return all(
+        k.dtype_of(it) is D.bool_
+        for it in idx
+        if not (it is None or it is Ellipsis or isinstance(it, (int, slice)))
+    )
 
 
 def write_index(
@@ -313,7 +329,17 @@ def write_index(
         if value._backend is not be:
             raise mismatch_error(node, x, value)
         v = value._data
+        lead = 0
+        while lead < len(v.shape) and v.shape[lead] == 1:
+            lead += 1
+        if lead:  # PyTorch drops a value's leading 1-dims (NumPy refuses extra ones)
+            v = be.k.reshape(v, tuple(v.shape[lead:]))
         if value.dtype is not x.dtype:
+            if node is IndexPutBackward0 and (value.numel() != 1 or not _masks_only(be, idx)):
+                raise RuntimeError(
+                    "Index put requires the source and destination dtypes match, got "
+                    f"{x.dtype.name} for the destination and {value.dtype.name} for the source."
+                )
             v = be.k.astype(v, x.dtype)
     else:
         v = value
@@ -331,11 +357,16 @@ def write_index(
     check_inplace(x, node.op)
     views = live_views(x) if recorded and x._views else None
     try:
-        be.k.setitem(x._data, idx, v)
+        if x._data.size or not x._view_ops:  # an empty expanded array may be read-only
+            be.k.setitem(x._data, idx, v)
+    except ValueError as e:  # a value that does not fit the region: PyTorch's RuntimeError
+        raise RuntimeError(f"{node.op}(): {e}") from e
     except Exception as e:
         raise op_error(node, (x, value), e) from e
     x._vc.version += 1
     if recorded:
+        old = x._grad_fn
         record(node, (x, value), x, (idx, advanced))
+        keep_retained(x, old)
         if views:
             refresh_views(x, views)

@@ -30,7 +30,7 @@ from ._dispatch import (
     view,
 )
 from ._grad_mode import state
-from ._graph import Node, record
+from ._graph import Node, record, retain
 from ._tensor import Tensor
 
 _SCALAR_CATEGORY = {bool: 0, int: 1, float: 2}
@@ -70,8 +70,9 @@ def inplace(cls: type[Node], t: Tensor, *operands: Any, args: tuple[Any, ...] = 
     if recorded:
         # A saved output stays ``res._data``, a separate array that later in-place ops on
         # ``t`` don't touch.
-        t._grad_fn = res._grad_fn
+        old, t._grad_fn = t._grad_fn, res._grad_fn
         t._requires_grad = True
+        keep_retained(t, old)
         if views:
             refresh_views(t, views)
     return t
@@ -133,8 +134,26 @@ def _kernel(cls: type[Node], t: Tensor, other: Any) -> bool:
 def write(t: Tensor, res: Tensor, op: str) -> None:
     """Copy ``res`` into ``t``'s array in place (casting, never growing ``t``)."""
     check_fits(t, res, op)
-    t._backend.k.assign(t._data, res._data)
+    if t._data.size or not t._view_ops:  # an empty expanded array may be read-only
+        t._backend.k.assign(t._data, res._data)
     t._vc.version += 1
+
+
+_INT_RANGES = {"int8": 8, "int16": 16, "int32": 32, "int64": 64}
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
+def check_number_fits(t: Tensor, value: float) -> None:
+    """A number written into an integer tensor (``fill_``, ``x[i] = v``) must be finite and
+    in its range, as PyTorch checks: NumPy would wrap it around or write garbage."""
+    bits = _INT_RANGES.get(t.dtype.name)
+    if bits is None:
+        if t.dtype.name == "float32" and math.isfinite(value) and abs(value) > _FLOAT32_MAX:
+            raise RuntimeError("value cannot be converted to type float without overflow")
+        return
+    if value != value or not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+        ctype = "int64_t" if bits == 64 else t.dtype.name[:-2] if bits < 32 else "int"
+        raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
 
 
 def check_fits(t: Tensor, res: Tensor, op: str) -> None:
@@ -264,18 +283,31 @@ def rebase_view(t: Tensor, res: Tensor, op: str) -> None:
     chain = _chain(t, base)
     views = live_views(base)
     write(t, res, op)
+    old_base, old = base._grad_fn, t._grad_fn
     record(ViewCopySlices, (base, res), base, (chain,))
+    keep_retained(base, old_base)
     refresh_views(base, views)
     t._grad_fn = _replay(base, chain)
     t._requires_grad = True
+    keep_retained(t, old)
+
+
+def keep_retained(t: Tensor, old: Node | None) -> None:
+    """``t.retain_grad()`` outlives an in-place change of ``t``, as in PyTorch: its new
+    node ``t._grad_fn`` keeps ``t``'s gradient instead of ``old``, the node it had."""
+    if old is not None and old._retain is not None and old._retain() is t:
+        old._retain = None
+        if t._grad_fn is not None:
+            retain(t._grad_fn, t)
 
 
 def live_views(base: Tensor) -> list[tuple[Tensor, tuple[ViewStep, ...]]]:
-    """The views of ``base`` alive in the graph, each with its view ops from ``base``."""
+    """The views of ``base`` made in grad mode and alive, each with its view ops from
+    ``base`` (those outside the graph join it with ``base``, as in PyTorch)."""
     out = []
     for r in base._views or ():
         v = r()
-        if v is not None and v._base is base and v._grad_fn is not None:
+        if v is not None and v._base is base:
             out.append((v, _chain(v, base)))
     return out
 
@@ -284,8 +316,9 @@ def refresh_views(base: Tensor, views: list[tuple[Tensor, tuple[ViewStep, ...]]]
     """After an in-place change of ``base``, its views read the new values: give them the
     matching history (a view of the new base), as PyTorch regenerates a view's grad_fn."""
     for v, chain in views:
-        v._grad_fn = _replay(base, chain)
+        old, v._grad_fn = v._grad_fn, _replay(base, chain)
         v._requires_grad = v._grad_fn is not None
+        keep_retained(v, old)
 
 
 def _replay(base: Tensor, chain: tuple[ViewStep, ...]) -> Node | None:
@@ -366,6 +399,8 @@ def zero_(self: Tensor) -> Tensor:
 def _fill(self: Tensor, value: Any, node_cls: type[Node]) -> Tensor:
     if self._view_ops is not None:
         check_writable(self, node_cls.op)
+    if value.__class__ is float or value.__class__ is int:
+        check_number_fits(self, value)
     if not state.grad_enabled and value.__class__ in _SCALARS:
         # Not recorded (``grad.zero_()`` under ``no_grad``): a plain fill. A tensor in the
         # graph stays there, as after any in-place op under ``no_grad`` in PyTorch.
@@ -390,7 +425,9 @@ def _fill(self: Tensor, value: Any, node_cls: type[Node]) -> Tensor:
     if self._grad_fn is not None and state.grad_enabled:
         # As PyTorch: still in the graph, but the old values get a zero gradient.
         views = live_views(self) if self._views else None
+        old = self._grad_fn
         record(node_cls, (self,), self, ())
+        keep_retained(self, old)
         if views:
             refresh_views(self, views)
     return self

@@ -149,6 +149,8 @@ def _T(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
 
 
 def _mT(self: Tensor) -> Tensor:  # noqa: N802
+    if self.ndim == 0:
+        return self  # PyTorch: the identity (deprecated) on a 0-d tensor
     if self.ndim == 1:
         raise RuntimeError(
             "tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor."

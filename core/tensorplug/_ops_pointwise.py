@@ -117,8 +117,8 @@ class PowBackward0(Node):
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
         e = ctx.args[0]
-        if e == 0:
-            return (ops.mul(g, 0),)
+        if e == 0:  # zeros, as PyTorch (never g * 0, NaN where g is infinite)
+            return (ops.where(ops.ne(g, 0), 0.0, g),)
         if e == 2:  # g * 2x, as PyTorch computes it; x + x is 2x exactly, and cheaper
             return (ops.mul(g, ops.add(x, x)),)  # than an op with a Python scalar (the loss)
         return (ops.mul(ops.mul(g, e), ops.pow(x, e - 1)),)
@@ -129,7 +129,7 @@ class PowBackward1(Node):
     g * a**b * log(a) (0 where a == 0 and b >= 0), masked as PyTorch masks them."""
     elementwise = True
     op, broadcasts, save = "pow", True, (0, 1, OUT)
-    saved_for = ((0, 1), (0,), (1,))
+    saved_for = ((0, 1), (0, 1), (1,))
     kernel = "pow"
 
     @staticmethod
@@ -152,16 +152,16 @@ class PowBackward2(Node):
     """``s ** x`` for a number ``s``: grad x = g * s**x * log(s) (for s == 0: 0 where
     x >= 0, as PyTorch masks it)."""
     elementwise = True
-    op, save = "pow", (OUT,)
+    op, save = "pow", (0, OUT)  # x too: PyTorch saves it, so a later change of x is caught
     forward = staticmethod(lambda k, x, s: k.pow(s, x))
 
     @staticmethod
-    def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, out: Array) -> tuple[Array]:
         import math
 
         s = ctx.args[0]
-        if s == 0:  # 0 ** x is inf (> 1) exactly where x < 0
-            return (ops.where(ops.gt(out, 1), ops.mul(ops.mul(g, out), -math.inf), 0.0),)
+        if s == 0:
+            return (ops.where(ops.lt(x, 0), ops.mul(ops.mul(g, out), -math.inf), 0.0),)
         return (ops.mul(ops.mul(g, out), math.log(s) if s > 0 else float("nan")),)
 
 
@@ -452,6 +452,11 @@ def _scaled(input: Any, other: Any, alpha: Any) -> Any:
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """``input - alpha * other``, broadcasting."""
+    if other.__class__ is bool or D.bool_ in (
+        getattr(input, "dtype", None),
+        getattr(other, "dtype", None),
+    ):
+        raise RuntimeError(_NO_BOOL_SUB)  # before alpha scales it into a number
     if alpha != 1 or alpha is True:
         other = _scaled(input, other, alpha)
     if not isinstance(input, Tensor) and isinstance(input, (int, float)):

@@ -268,13 +268,14 @@ class LinalgVectorNormBackward0(Node):
         shape = ctx.shapes[0]
         gb = expand_back(ops, g, shape, axes, keepdim)
         ob = expand_back(ops, out, shape, axes, keepdim)
+        sign = ops.where(ops.ne(x, x), 0.0, ops.sign(x))  # 0 at NaN, as PyTorch's sgn
         if p == 1:
-            return (ops.mul(gb, ops.sign(x)),)
+            return (ops.mul(gb, sign),)
         if p == math.inf:
             a = ops.abs(x)
             hits = ops.astype(ops.eq(a, ob), ops.dtype_of(x))
             count = ops.sum(hits, axes, True)
-            return (ops.mul(ops.mul(ops.sign(x), hits), ops.div(gb, count)),)
+            return (ops.mul(ops.mul(sign, hits), ops.div(gb, count)),)
         safe = ops.where(ops.eq(ob, 0), 1.0, ob)
         if p == 2:
             return (ops.where(ops.eq(ob, 0), 0.0, ops.div(ops.mul(gb, x), safe)),)
@@ -458,9 +459,9 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the maximum (first occurrence), over the flattened tensor if ``dim`` is None."""
-    _check_nonempty(input, dim, "argmax")
-    if input.dtype is D.bool_:
+    if input.dtype is D.bool_:  # before the empty check, as in PyTorch
         raise RuntimeError("argmax(): does not support bool input")
+    _check_nonempty(input, dim, "argmax")
     if dim is None or input.ndim == 0:
         _dim(0 if dim is None else dim, input.ndim, "argmax")
         flat = _index_result(unary(_ArgReduce, input.reshape(-1), 0, False))
@@ -470,9 +471,9 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the minimum (first occurrence), over the flattened tensor if ``dim`` is None."""
-    _check_nonempty(input, dim, "argmin")
-    if input.dtype is D.bool_:
+    if input.dtype is D.bool_:  # before the empty check, as in PyTorch
         raise RuntimeError("argmin(): does not support bool input")
+    _check_nonempty(input, dim, "argmin")
     if dim is None or input.ndim == 0:
         _dim(0 if dim is None else dim, input.ndim, "argmin")
         flat = _index_result(unary(_ArgMin, input.reshape(-1), 0, False))

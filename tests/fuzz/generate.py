@@ -77,6 +77,8 @@ class Gen:
         self.lines: list[Line] = []
         self.count = 0
         self.second_order = self.rng.random() < 0.3
+        self.create_graph = self.second_order or self.rng.random() < 0.15  # the finale's
+        self.split_outputs: list[Any] = []
         self.specials = self.rng.random() < 0.3  # NaN, inf, -0.0 in the data
         self.expanded: list[Any] = []  # the bases an expand()ed value is a view of
         self.skipped: Counter[str] = Counter()
@@ -188,6 +190,8 @@ class Gen:
         self.lines.append(Line(step.text, step.op, step.defines if ok else (), step.writes))
         if ok and step.op in ("expand", "expand_as", "broadcast_to"):
             self.expanded += [_root(self.ns[n]) for n in step.defines]
+        if ok and step.op == "split":
+            self.split_outputs += [self.ns[n] for n in step.defines]
 
     def shares_expanded(self, t: Any) -> bool:
         """Whether ``t`` shares memory with a value an ``expand`` made: a view of the same
@@ -205,7 +209,7 @@ class Gen:
         grads = self.names(lambda v: v.requires_grad and is_float(v))
         outputs = rng.sample(grads, min(len(grads), rng.randint(1, 4))) if grads else []
         inputs = self.names(lambda v: v.is_leaf and v.requires_grad)
-        create = self.second_order or rng.random() < 0.15
+        create = self.create_graph
         again = rng.random() < 0.12
         return Finale(
             outputs=tuple(outputs),

@@ -37,9 +37,25 @@ def _tensors(step: Step, g: Gen) -> list[Any]:
     return [a for a in step.args if isinstance(a, g.torch.Tensor)]
 
 
-KNOWN_BUGS: list[Skip] = []
-"""Empty since the fixes of branch ``wt-i18bugs`` landed (issue 18): every corner its entries
-stepped around (bitwise promotion, writes into bool tensors, ``a[0] = v`` with leading 1-dims,
+def _zero_path_under_create_graph(step: Step, g: Gen) -> bool:
+    if not g.create_graph:
+        return False
+    if step.op == "pow":
+        return any(not isinstance(a, g.torch.Tensor) and a == 0 for a in step.args[1:])
+    return step.op in ("relu", "var", "std")
+
+
+KNOWN_BUGS: list[Skip] = [
+    Skip(
+        "create-graph-zero-paths",
+        "under create_graph, whether a gradient that is zero by construction requires grad: "
+        "relu's (PyTorch's does), x ** 0 and var/std with correction >= numel (PyTorch's "
+        "do not); the values are the same",
+        _zero_path_under_create_graph,
+    ),
+]
+"""The fixes of branch ``wt-i18bugs`` landed (issue 18): every corner their entries stepped
+around (bitwise promotion, writes into bool tensors, ``a[0] = v`` with leading 1-dims,
 max's NaN gradient, ``pow(x, True)``, 0-d transpose, empty extrema, ``sign(nan)``, expanded
 views, reshape of non-contiguous tensors, prod's double backward, ``clamp_`` with tensor
 bounds) is fuzzed again."""
@@ -59,6 +75,138 @@ def _partial_overlap(step: Step, g: Gen) -> bool:
     )  # fmt: skip
 
 
+def _grad_off(step: Step) -> bool:
+    mode = step.info.get("grad_mode")
+    return mode is not None and "enable_grad" not in mode
+
+
+_VIEW_OPS = {"reshape", "view", "flatten", "squeeze", "unsqueeze", "permute", "transpose", "t",
+             "T", "mT", "expand", "expand_as", "broadcast_to", "split", "getitem"}  # fmt: skip
+
+
+def _no_grad_view(step: Step, g: Gen) -> bool:
+    # PyTorch marks a view made under no_grad of a tensor that requires grad as requiring
+    # grad (a leaf that no gradient reaches, whose in-place change is an error); tensorplug
+    # gives it requires_grad=False, as every result under no_grad.
+    tensors = _tensors(step, g)
+    return step.op in _VIEW_OPS and _grad_off(step) and bool(tensors) and tensors[0].requires_grad
+
+
+def _integer_write_joins_graph(step: Step, g: Gen) -> bool:
+    # PyTorch's index_put_ and writes through a view step (CopySlices) into an integer or
+    # bool tensor from a value that requires grad mark the integer tensor as requiring grad,
+    # which it refuses everywhere else (and not for ``m[...] = w``); tensorplug keeps
+    # integer tensors out of the graph (issue 18).
+    if not step.writes or not step.args or step.args[0].is_floating_point():
+        return False
+    return any(v.requires_grad for v in _tensors(step, g)[1:])
+
+
+def _unrecorded_write_into_views(step: Step, g: Gen) -> bool:
+    # A write that autograd does not record (through a detached alias, under no_grad, of
+    # values that need no grad) into memory that views in the graph share: PyTorch
+    # regenerates those views when they are next read (AsStridedBackward0; an error for an
+    # output of split), tensorplug keeps their nodes (their gradients are the same).
+    if not step.writes:
+        return False
+    target = g.t(step.writes[0])
+    recorded = not _grad_off(step) and (
+        target.requires_grad or any(v.requires_grad for v in _tensors(step, g)[1:])
+    )
+    if recorded and target.requires_grad:
+        return False
+    storage = target.untyped_storage().data_ptr() if target.numel() else None
+    return any(
+        v.requires_grad and v._is_view()
+        and (storage is None or v.untyped_storage().data_ptr() == storage)
+        for v in (g.t(n) for n in g.names())
+    )  # fmt: skip
+
+
+def _split_views_written(step: Step, g: Gen) -> bool:
+    # PyTorch refuses to read an output of split/chunk (a function of several views) after
+    # a write into its memory; tensorplug regenerates it as any view.
+    if not step.writes or not g.split_outputs:
+        return False
+    target = g.t(step.writes[0])
+    if not target.numel():
+        return True
+    storage = target.untyped_storage().data_ptr()
+    return any(v.untyped_storage().data_ptr() == storage for v in g.split_outputs)
+
+
+def _requires_grad_after_views(step: Step, g: Gen) -> bool:
+    # ``v = x[0]; x.requires_grad_()``: PyTorch's views follow their base's flag; a view
+    # made before keeps requires_grad=False here.
+    target = step.args[0]
+    return step.op == "requires_grad_" and any(g.t(n)._base is target for n in g.names())
+
+
+def _empty_integer_softmax(step: Step, g: Gen) -> bool:
+    # PyTorch's softmax of an empty integer tensor returns it (no dtype check runs on no
+    # elements); tensorplug raises the NotImplementedError of any integer tensor.
+    t = _tensors(step, g)
+    return step.op in ("softmax", "log_softmax") and bool(t) and t[0].numel() == 0
+
+
+def _fill_expanded(step: Step, g: Gen) -> bool:
+    # PyTorch fills an expand()ed tensor (one value for every element, shared or not);
+    # tensorplug refuses every write into one (its backends' expanded arrays are read-only).
+    return step.op in ("fill_", "zero_") and g.shares_expanded(g.t(step.writes[0]))
+
+
+def _self_overlap_write(step: Step, g: Gen) -> bool:
+    # ``x[index] = x``: PyTorch refuses a value sharing memory with the written tensor.
+    if step.op != "setitem" or not step.writes:
+        return False
+    target = g.t(step.writes[0])
+    return any(
+        v is target
+        or (v.numel() and target.numel() and _storage(v) == _storage(target))
+        for v in _tensors(step, g)[1:]
+    )  # fmt: skip
+
+
+def _storage(t: Any) -> int:
+    return int(t.untyped_storage().data_ptr())
+
+
+def _clamp_bounds_grow(step: Step, g: Gen) -> bool:
+    # clamp with tensor bounds broadcast beyond the input's shape: PyTorch's result has the
+    # broadcast shape, but its backward fails to fit the input's gradient.
+    if step.op != "clamp" or not step.info.get("tensor_bounds"):
+        return False
+    shapes = [tuple(t.shape) for t in _tensors(step, g)]
+    try:
+        return tuple(g.torch.broadcast_shapes(*shapes)) != shapes[0]
+    except RuntimeError:
+        return False
+
+
+def _pow_bool_exponent(step: Step, g: Gen) -> bool:
+    # x ** b with a bool tensor b: PyTorch's gradient for x computes b - 1, which it refuses.
+    return step.op == "pow" and any(
+        isinstance(a, g.torch.Tensor) and a.dtype == g.torch.bool for a in step.args[1:]
+    )
+
+
+def _pow_half_at_zero(step: Step, g: Gen) -> bool:
+    # x ** 0.5 at x = -0.0: PyTorch's gradient goes through sqrt (1 / -0.0 = -inf), ours
+    # through the power rule (+inf).
+    if step.op != "pow" or len(step.args) < 2 or not isinstance(step.args[0], g.torch.Tensor):
+        return False
+    if isinstance(step.args[1], g.torch.Tensor) or step.args[1] not in (0.5, -0.5):
+        return False
+    t = step.args[0]
+    return bool(t.is_floating_point() and t.numel() and (t.detach() == 0).any())
+
+
+def _contiguous_of_strided(step: Step, g: Gen) -> bool:
+    # PyTorch's elementwise results keep their input's strides, so contiguous() of one made
+    # from a transpose copies (CloneBackward0); tensorplug's results are laid out anew.
+    return step.op == "contiguous" and not step.args[0].is_contiguous()
+
+
 def _no_dims_quirk(step: Step, g: Gen) -> bool:
     # PyTorch's var/std over dim=() reduce every dim but their gradient counts no elements
     # (inf), and its logsumexp over dim=() of a tensor with dims fails to broadcast its
@@ -73,6 +221,35 @@ def _no_dims_quirk(step: Step, g: Gen) -> bool:
 
 DECLARED = [
     Skip(
+        "no-grad-views",
+        "a view made under no_grad of a tensor that requires grad: PyTorch's requires_grad",
+        _no_grad_view,
+    ),
+    Skip(
+        "integer-write-joins-graph",
+        "index_put_ or CopySlices into an integer tensor from a value that requires grad: "
+        "PyTorch's graph",
+        _integer_write_joins_graph,
+    ),
+    Skip(
+        "unrecorded-write-into-views",
+        "a write autograd does not record, into views' memory: PyTorch's regenerated nodes",
+        _unrecorded_write_into_views,
+    ),
+    Skip("split-views-written", "split's outputs after a write: an error", _split_views_written),
+    Skip("fill-expanded", "fill_/zero_ of an expand()ed tensor: refused", _fill_expanded),
+    Skip(
+        "requires-grad-after-views",
+        "x.requires_grad_() after views of x were made: PyTorch's views follow",
+        _requires_grad_after_views,
+    ),
+    Skip("clamp-bounds-grow", "clamp's tensor bounds broadcast the result", _clamp_bounds_grow),
+    Skip("pow-bool-exponent", "x ** bool tensor: PyTorch's backward fails", _pow_bool_exponent),
+    Skip("pow-half-at-zero", "x ** 0.5 at x = -0.0: the infinity's sign", _pow_half_at_zero),
+    Skip("contiguous-of-strided", "contiguous() after strided results", _contiguous_of_strided),
+    Skip("empty-integer-softmax", "softmax of an empty integer tensor", _empty_integer_softmax),
+    Skip("self-overlap-write", "x[index] = x: PyTorch refuses it", _self_overlap_write),
+    Skip(
         "no-dims-quirks",
         "var/std's gradient and logsumexp over dim=(): PyTorch's own bugs",
         _no_dims_quirk,
@@ -85,6 +262,8 @@ DECLARED = [
 ]
 
 NODE_NAMES = {
+    ("ViewBackward0", "ReshapeAliasBackward0"): "reshape of a non-contiguous tensor that a "
+    "view can give: PyTorch names it after its strided alias",
     ("DivBackward0", "MulBackward0"): "number / tensor: PyTorch multiplies by the reciprocal "
     "(op database: __rtruediv__)",
 }

@@ -89,9 +89,9 @@ class SoftmaxBackward0(Node):
 def _softmax_axes(input: Tensor, dim: int, dtype: D.dtype | None, op: str) -> tuple[int, ...]:
     """``dim`` as the axes to normalise over (none for a 0-d tensor, which is its own
     softmax), after PyTorch's checks: an integer or bool tensor needs a float ``dtype``."""
+    d = _dim(dim, input.ndim, op)  # first, as PyTorch checks it
     if dtype is None and not input.dtype.is_floating_point:
         raise NotImplementedError(f'"{op}_kernel_impl" not implemented for {input.dtype.name}')
-    d = _dim(dim, input.ndim, op)
     return (d,) if input.ndim else ()
 
 
