@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _dtype as D
 from ._contract import Array, KernelOps, Operand, has_where_zero_owned
 from ._dispatch import is_float, nary, unary
 from ._dtype import get_default_dtype
@@ -167,6 +168,8 @@ def _form(op: str, min: Any, max: Any) -> tuple[type[Node] | None, tuple[Any, ..
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """Limit values to ``[min, max]``; either bound may be omitted, or both be tensors."""
     cls, bounds = _form("clamp", min, max)
+    if cls is ClampBackward0 and all(t.dtype is D.bool_ for t in (input, *bounds)):
+        raise NotImplementedError("\"clamp_cpu\" not implemented for 'Bool'")
     if cls is not None:
         return nary(cls, (input, *bounds))
     return unary(ClampBackward1, _bounds_dtype(input, *bounds), *bounds)

@@ -166,10 +166,11 @@ class PowBackward2(Node):
 
 
 def _mask_max(
-    ops: KernelOps, g: Array, a: Array, b: Array, cmp: Callable[[Array, Array], Array]
+    ops: KernelOps, g: Array, a: Array, b: Array, loses: Callable[[Array, Array], Array]
 ) -> Array:
-    """g where ``cmp(a, b)``, half of g where they tie (PyTorch's rule for max/min)."""
-    return ops.where(cmp(a, b), g, ops.where(ops.eq(a, b), ops.mul(g, 0.5), 0.0))
+    """0 where ``a`` loses (``loses(a, b)``), half of g where they tie, else g: PyTorch's
+    rule for max/min, by which a NaN (it neither loses nor ties) gets all of g."""
+    return ops.where(loses(a, b), 0.0, ops.where(ops.eq(a, b), ops.mul(g, 0.5), g))
 
 
 class MaximumBackward0(Node):
@@ -181,8 +182,8 @@ class MaximumBackward0(Node):
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, a: Array, b: Array) -> tuple[Array, Array]:
         na, nb = ctx.needs_input_grad
-        return (ops.sum_to(_mask_max(ops, g, a, b, ops.gt), ctx.shapes[0]) if na else None,
-                ops.sum_to(_mask_max(ops, g, b, a, ops.gt), ctx.shapes[1]) if nb else None)
+        return (ops.sum_to(_mask_max(ops, g, a, b, ops.lt), ctx.shapes[0]) if na else None,
+                ops.sum_to(_mask_max(ops, g, b, a, ops.lt), ctx.shapes[1]) if nb else None)
 
 
 class MinimumBackward0(Node):
@@ -194,8 +195,8 @@ class MinimumBackward0(Node):
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, a: Array, b: Array) -> tuple[Array, Array]:
         na, nb = ctx.needs_input_grad
-        return (ops.sum_to(_mask_max(ops, g, a, b, ops.lt), ctx.shapes[0]) if na else None,
-                ops.sum_to(_mask_max(ops, g, b, a, ops.lt), ctx.shapes[1]) if nb else None)
+        return (ops.sum_to(_mask_max(ops, g, a, b, ops.gt), ctx.shapes[0]) if na else None,
+                ops.sum_to(_mask_max(ops, g, b, a, ops.gt), ctx.shapes[1]) if nb else None)
 
 
 class WhereBackward0(Node):
@@ -308,14 +309,14 @@ class ReciprocalBackward0(Node):
 
 
 class AbsBackward0(Node):
-    """``|x|``: grad = g * sign(x)."""
+    """``|x|``: grad = g * sign(x) (0 at NaN, as PyTorch's sgn)."""
     elementwise = True
     op, save = "abs", (0,)
     kernel = "abs"
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
-        return (ops.mul(g, ops.sign(x)),)
+        return (ops.mul(g, ops.where(ops.ne(x, x), 0.0, ops.sign(x))),)
 
 
 class SinBackward0(Node):

@@ -77,7 +77,10 @@ class Gen:
         self.lines: list[Line] = []
         self.count = 0
         self.second_order = self.rng.random() < 0.3
-        self.create_graph = self.second_order or self.rng.random() < 0.15  # the finale's
+        # The finale's choices that a skip may depend on, made first.
+        self.create_graph = self.second_order or self.rng.random() < 0.15
+        self.again = self.rng.random() < 0.12
+        self.retain = self.again and self.rng.random() < 0.6
         self.split_outputs: list[Any] = []
         self.specials = self.rng.random() < 0.3  # NaN, inf, -0.0 in the data
         self.expanded: list[Any] = []  # the bases an expand()ed value is a view of
@@ -209,15 +212,14 @@ class Gen:
         grads = self.names(lambda v: v.requires_grad and is_float(v))
         outputs = rng.sample(grads, min(len(grads), rng.randint(1, 4))) if grads else []
         inputs = self.names(lambda v: v.is_leaf and v.requires_grad)
-        create = self.create_graph
-        again = rng.random() < 0.12
+        create, again = self.create_graph, self.again
         return Finale(
             outputs=tuple(outputs),
             inputs=tuple(inputs),
             via_grad=bool(inputs) and rng.random() < 0.3,
             create_graph=create,
             again=again,
-            retain=again and rng.random() < 0.6,
+            retain=self.retain,
             double=self.second_order and create,
         )
 

@@ -42,14 +42,14 @@ def _zero_path_under_create_graph(step: Step, g: Gen) -> bool:
         return False
     if step.op == "pow":
         return any(not isinstance(a, g.torch.Tensor) and a == 0 for a in step.args[1:])
-    return step.op in ("relu", "var", "std")
+    return step.op in ("relu", "sign", "var", "std")
 
 
 KNOWN_BUGS: list[Skip] = [
     Skip(
         "create-graph-zero-paths",
         "under create_graph, whether a gradient that is zero by construction requires grad: "
-        "relu's (PyTorch's does), x ** 0 and var/std with correction >= numel (PyTorch's "
+        "relu's and sign's (PyTorch's do), x ** 0 and var/std with correction >= numel (PyTorch's "
         "do not); the values are the same",
         _zero_path_under_create_graph,
     ),
@@ -142,6 +142,19 @@ def _requires_grad_after_views(step: Step, g: Gen) -> bool:
     return step.op == "requires_grad_" and any(g.t(n)._base is target for n in g.names())
 
 
+def _empty_write(step: Step, g: Gen) -> bool:
+    # x[index] = v over no elements: PyTorch's copy returns before it moves the version
+    # counter; tensorplug counts every write.
+    region = step.info.get("index_shape")
+    return step.op == "setitem" and region is not None and 0 in region
+
+
+def _where_backward_twice(step: Step, g: Gen) -> bool:
+    # PyTorch's where saves its condition, so a second backward through it without
+    # retain_graph fails; tensorplug keeps the condition as an argument, never freed.
+    return step.op == "where" and g.again and not g.retain
+
+
 def _empty_integer_softmax(step: Step, g: Gen) -> bool:
     # PyTorch's softmax of an empty integer tensor returns it (no dtype check runs on no
     # elements); tensorplug raises the NotImplementedError of any integer tensor.
@@ -150,9 +163,13 @@ def _empty_integer_softmax(step: Step, g: Gen) -> bool:
 
 
 def _fill_expanded(step: Step, g: Gen) -> bool:
-    # PyTorch fills an expand()ed tensor (one value for every element, shared or not);
-    # tensorplug refuses every write into one (its backends' expanded arrays are read-only).
-    return step.op in ("fill_", "zero_") and g.shares_expanded(g.t(step.writes[0]))
+    # PyTorch fills an expand()ed tensor (one value for every element, shared or not), and
+    # index_put_ writes into one unchecked; tensorplug refuses every write into one (its
+    # backends' expanded arrays are read-only), as PyTorch refuses in-place arithmetic.
+    filled = step.op in ("fill_", "zero_") or (
+        step.op == "setitem" and bool(step.info.get("advanced"))
+    )
+    return filled and g.shares_expanded(g.t(step.writes[0]))
 
 
 def _self_overlap_write(step: Step, g: Gen) -> bool:
@@ -237,7 +254,7 @@ DECLARED = [
         _unrecorded_write_into_views,
     ),
     Skip("split-views-written", "split's outputs after a write: an error", _split_views_written),
-    Skip("fill-expanded", "fill_/zero_ of an expand()ed tensor: refused", _fill_expanded),
+    Skip("fill-expanded", "fill_ or index_put_ into an expand()ed tensor", _fill_expanded),
     Skip(
         "requires-grad-after-views",
         "x.requires_grad_() after views of x were made: PyTorch's views follow",
@@ -247,6 +264,8 @@ DECLARED = [
     Skip("pow-bool-exponent", "x ** bool tensor: PyTorch's backward fails", _pow_bool_exponent),
     Skip("pow-half-at-zero", "x ** 0.5 at x = -0.0: the infinity's sign", _pow_half_at_zero),
     Skip("contiguous-of-strided", "contiguous() after strided results", _contiguous_of_strided),
+    Skip("empty-write", "a write of no elements: the version counter", _empty_write),
+    Skip("where-backward-twice", "where's condition is never freed", _where_backward_twice),
     Skip("empty-integer-softmax", "softmax of an empty integer tensor", _empty_integer_softmax),
     Skip("self-overlap-write", "x[index] = x: PyTorch refuses it", _self_overlap_write),
     Skip(
@@ -262,6 +281,8 @@ DECLARED = [
 ]
 
 NODE_NAMES = {
+    ("UnsafeViewBackward0", "ViewBackward0"): "reshape of a result NumPy laid out in an order "
+    "that needs a copy (fancy indexing after a slice); PyTorch's results are contiguous",
     ("ViewBackward0", "ReshapeAliasBackward0"): "reshape of a non-contiguous tensor that a "
     "view can give: PyTorch names it after its strided alias",
     ("DivBackward0", "MulBackward0"): "number / tensor: PyTorch multiplies by the reciprocal "

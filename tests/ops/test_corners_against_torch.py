@@ -23,6 +23,8 @@ CALLS = [
     "2 ** b",
     # the sign in norm(x, 1)'s gradient is 0 at NaN
     "lib.norm(lib.log(a), 1, 0)", "lib.norm(lib.log(a[1:]), 1, 0)",
+    # abs's sign is 0 at NaN; maximum/minimum give a NaN input all of g, ties half each
+    "lib.abs(a)", "lib.maximum(a, b)", "lib.minimum(b, a)", "lib.minimum(a, a[3])",
     # a vector times a matrix is SqueezeBackward4
     "a[:2] @ m", "m.T @ a[:2]",
     # matrix products of empty bools compute nothing, so PyTorch refuses nothing
@@ -40,6 +42,7 @@ CALLS = [
     # outside the graph beside a number, a tensor beside a number refused
     "a.clamp(b, a)", "lib.clamp(a, min=b)", "lib.clamp(a, max=b)",
     "lib.clamp(a, lib.tensor(0.5), 2.0)", "lib.clamp(a, b, 2.0)", "lib.clamp_min(a, b)",
+    "(b > 0).clamp(b > 1, b > 2)", "lib.clamp(b > 0, min=b > 1)",
     "a.clone().clamp_(b, a)", "a.clone().clamp_(max=b)", "a.clone().clamp_(lib.tensor(0.5), 2.0)",
 ]  # fmt: skip
 
