@@ -359,6 +359,14 @@ def _chain(t: Tensor, base: Tensor) -> tuple[ViewStep, ...]:
 # --------------------------------------------------------------------------------------------
 
 
+def zeros_like_grad(ctx: Node, ops: KernelOps, g: Array) -> Array:
+    """Zeros in ``g``'s shape and dtype, outside any graph, as PyTorch's ``zeros_like`` in
+    a backward: never ``g * 0``, which is NaN where ``g`` is infinite."""
+    k = ctx._backend.k
+    raw = g._data if isinstance(g, Tensor) else g  # under create_graph, ``g`` is a tensor
+    return ops.const(k.full(tuple(raw.shape), 0, k.dtype_of(raw)), g)
+
+
 class ZeroBackward0(Node):
     """``x.zero_()`` on a tensor in the graph: the old values no longer matter, grad = 0."""
 
@@ -366,7 +374,7 @@ class ZeroBackward0(Node):
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
-        return (ops.mul(g, 0),)
+        return (zeros_like_grad(ctx, ops, g),)
 
 
 class FillBackward2(ZeroBackward0):

@@ -17,7 +17,7 @@ from ._contract import Array, KernelOps, has_where_zero_owned
 from ._dispatch import as_operand, binary, broadcastable, category, nary, unary
 from ._dtype import INT, get_default_dtype
 from ._graph import OUT, Node, SameShapes
-from ._inplace import inplace
+from ._inplace import inplace, zeros_like_grad
 from ._tensor import Tensor
 
 # fmt: off
@@ -117,8 +117,8 @@ class PowBackward0(Node):
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
         e = ctx.args[0]
-        if e == 0:  # zeros, as PyTorch (never g * 0, NaN where g is infinite)
-            return (ops.where(ops.ne(g, 0), 0.0, g),)
+        if e == 0:
+            return (zeros_like_grad(ctx, ops, g),)
         if e == 2:  # g * 2x, as PyTorch computes it; x + x is 2x exactly, and cheaper
             return (ops.mul(g, ops.add(x, x)),)  # than an op with a Python scalar (the loss)
         return (ops.mul(ops.mul(g, e), ops.pow(x, e - 1)),)
@@ -128,8 +128,7 @@ class PowBackward1(Node):
     """``a ** b``, both tensors: grad a = g * b * a**(b-1) (0 where b == 0), grad b =
     g * a**b * log(a) (0 where a == 0 and b >= 0), masked as PyTorch masks them."""
     elementwise = True
-    op, broadcasts, save = "pow", True, (0, 1, OUT)
-    saved_for = ((0, 1), (0, 1), (1,))
+    op, broadcasts, save = "pow", True, (0, 1, OUT)  # all version-checked, as PyTorch's
     kernel = "pow"
 
     @staticmethod
@@ -392,7 +391,7 @@ class SignBackward0(Node):
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
-        return (ops.mul(g, 0),)
+        return (zeros_like_grad(ctx, ops, g),)
 
 
 class _Compare(Node):

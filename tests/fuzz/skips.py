@@ -150,9 +150,9 @@ def _empty_write(step: Step, g: Gen) -> bool:
 
 
 def _where_backward_twice(step: Step, g: Gen) -> bool:
-    # PyTorch's where saves its condition, so a second backward through it without
-    # retain_graph fails; tensorplug keeps the condition as an argument, never freed.
-    return step.op == "where" and g.again and not g.retain
+    # PyTorch's where (indexing) saves its condition (indices), so a second backward through
+    # it without retain_graph fails; tensorplug keeps them as arguments, never freed.
+    return step.op in ("where", "index") and g.again and not g.retain
 
 
 def _empty_integer_softmax(step: Step, g: Gen) -> bool:
@@ -265,7 +265,7 @@ DECLARED = [
     Skip("pow-half-at-zero", "x ** 0.5 at x = -0.0: the infinity's sign", _pow_half_at_zero),
     Skip("contiguous-of-strided", "contiguous() after strided results", _contiguous_of_strided),
     Skip("empty-write", "a write of no elements: the version counter", _empty_write),
-    Skip("where-backward-twice", "where's condition is never freed", _where_backward_twice),
+    Skip("where-backward-twice", "saved indices never freed", _where_backward_twice),
     Skip("empty-integer-softmax", "softmax of an empty integer tensor", _empty_integer_softmax),
     Skip("self-overlap-write", "x[index] = x: PyTorch refuses it", _self_overlap_write),
     Skip(

@@ -31,6 +31,10 @@ CALLS = [
     "lib.zeros((2, 0), dtype=lib.bool) @ lib.zeros((0, 1), dtype=lib.bool)",
     "lib.mm(lib.zeros((2, 0), dtype=lib.bool), lib.zeros((0, 3), dtype=lib.bool))",
     "lib.ones((2, 2), dtype=lib.bool) @ lib.ones((2, 1), dtype=lib.bool)",
+    "lib.addmm(lib.tensor(False), lib.zeros((2, 0), dtype=lib.bool), lib.zeros((0, 2)) > 0)",
+    # the gradients of sign and of x ** 0 are zeros, never g * 0 (NaN where g is inf)
+    "(lib.sign(a[:4]) + lib.tensor([0.0, 1, 1, 1])).reciprocal()",
+    "(a[:3] ** 0 - 1).reciprocal()",
     # a bool operand of sub is refused before alpha scales it
     "lib.sub(a, lib.tensor(False), alpha=-1)", "lib.sub(a, True, alpha=2)",
     # the order of PyTorch's checks: bool before emptiness, the dim before the dtype
