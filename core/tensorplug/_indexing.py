@@ -166,9 +166,7 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool, bool]:
                     f"index(): indices are on {it.device} ({it.backend}) but the indexed tensor "
                     f"is on {x.device} ({x.backend})"
                 )
-            if it.dtype.is_floating_point and it.numel() == 0:
-                it = it.to(D.int64)  # PyTorch takes an empty tensor of any dtype as an index
-            elif it.dtype.is_floating_point:
+            if it.dtype.is_floating_point:
                 raise IndexError(
                     "tensors used as indices must be long, int or bool tensors, got "
                     f"{it.dtype.name}"

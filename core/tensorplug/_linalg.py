@@ -190,7 +190,7 @@ def addmm(
         bad = next(t for t in (input, mat1, mat2) if not isinstance(t, Tensor))
         raise TypeError(f"addmm(): expected Tensors, got {type(bad).__name__}")
     _one_dtype("addmm", input, mat1, mat2)
-    if input.dtype is D.bool_:  # empty, or _one_dtype refused it: beta and alpha are ints
+    if input.dtype is D.bool_ and mat1.shape[0] * mat2.shape[1]:  # beta, alpha are ints
         raise RuntimeError("result type Long can't be cast to the desired output type Bool")
     sa, sb, sc = mat1._data.shape, mat2._data.shape, input._data.shape
     if len(sa) != 2 or len(sb) != 2:

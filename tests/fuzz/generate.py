@@ -82,6 +82,7 @@ class Gen:
         self.again = self.rng.random() < 0.12
         self.retain = self.again and self.rng.random() < 0.6
         self.split_outputs: list[Any] = []
+        self.no_grad_views: list[Any] = []  # views made in a block with grad mode off
         self.specials = self.rng.random() < 0.3  # NaN, inf, -0.0 in the data
         self.expanded: list[Any] = []  # the bases an expand()ed value is a view of
         self.skipped: Counter[str] = Counter()
@@ -195,6 +196,8 @@ class Gen:
             self.expanded += [_root(self.ns[n]) for n in step.defines]
         if ok and step.op == "split":
             self.split_outputs += [self.ns[n] for n in step.defines]
+        if ok and skips.made_view_without_grad(step):
+            self.no_grad_views += [self.ns[n] for n in step.defines]
 
     def shares_expanded(self, t: Any) -> bool:
         """Whether ``t`` shares memory with a value an ``expand`` made: a view of the same

@@ -92,6 +92,24 @@ def _no_grad_view(step: Step, g: Gen) -> bool:
     return step.op in _VIEW_OPS and _grad_off(step) and bool(tensors) and tensors[0].requires_grad
 
 
+def made_view_without_grad(step: Step) -> bool:
+    """``step`` makes a view in a block with grad mode off (``Gen.no_grad_views``)."""
+    return step.op in _VIEW_OPS and _grad_off(step)
+
+
+def _write_into_no_grad_view(step: Step, g: Gen) -> bool:
+    # PyTorch refuses an in-place change, with grad mode on, of a view made with grad mode
+    # off (or of a view of one): tensorplug keeps no record of the mode a view was made in.
+    if not step.writes or _grad_off(step) or not g.no_grad_views:
+        return False
+    target = g.t(step.writes[0])
+    if not target._is_view():
+        return False
+    if not target.numel():
+        return True
+    return any(v.numel() and _storage(v) == _storage(target) for v in g.no_grad_views)
+
+
 def _integer_write_joins_graph(step: Step, g: Gen) -> bool:
     # PyTorch's index_put_ and writes through a view step (CopySlices) into an integer or
     # bool tensor from a value that requires grad mark the integer tensor as requiring grad,
@@ -255,6 +273,11 @@ DECLARED = [
     ),
     Skip("split-views-written", "split's outputs after a write: an error", _split_views_written),
     Skip("fill-expanded", "fill_ or index_put_ into an expand()ed tensor", _fill_expanded),
+    Skip(
+        "write-into-no-grad-view",
+        "an in-place change of a view made under no_grad: PyTorch's error",
+        _write_into_no_grad_view,
+    ),
     Skip(
         "requires-grad-after-views",
         "x.requires_grad_() after views of x were made: PyTorch's views follow",

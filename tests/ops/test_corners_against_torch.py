@@ -32,6 +32,7 @@ CALLS = [
     "lib.mm(lib.zeros((2, 0), dtype=lib.bool), lib.zeros((0, 3), dtype=lib.bool))",
     "lib.ones((2, 2), dtype=lib.bool) @ lib.ones((2, 1), dtype=lib.bool)",
     "lib.addmm(lib.tensor(False), lib.zeros((2, 0), dtype=lib.bool), lib.zeros((0, 2)) > 0)",
+    "lib.addmm(lib.tensor(False), lib.zeros((0, 3), dtype=lib.bool), lib.zeros((3, 2)) > 0)",
     # the gradients of sign and of x ** 0 are zeros, never g * 0 (NaN where g is inf)
     "(lib.sign(a[:4]) + lib.tensor([0.0, 1, 1, 1])).reciprocal()",
     "(a[:3] ** 0 - 1).reciprocal()",
