@@ -283,10 +283,11 @@ def rebase_view(t: Tensor, res: Tensor, op: str) -> None:
     chain = _chain(t, base)
     views = live_views(base)
     write(t, res, op)
-    old_base, old = base._grad_fn, t._grad_fn
+    old_base = base._grad_fn
     record(ViewCopySlices, (base, res), base, (chain,))
     keep_retained(base, old_base)
     refresh_views(base, views)
+    old = t._grad_fn  # after the refresh, which may have given t a node (and its retain)
     t._grad_fn = _replay(base, chain)
     t._requires_grad = True
     keep_retained(t, old)
@@ -446,7 +447,10 @@ def copy_(self: Tensor, src: Any) -> Tensor:
     from ._creation import tensor
     from ._transfer import to
 
-    if self._view_ops is not None:
+    itself = id(src) == id(self)  # (``is`` would narrow ``self`` to ``src``'s Any for mypy)
+    if itself and not self._requires_grad:
+        return self  # PyTorch copies nothing (and so refuses nothing) here
+    if self._view_ops is not None and not itself:
         check_writable(self, "copy_")
     if not isinstance(src, Tensor):
         src = tensor(src, dtype=self.dtype, backend=self._backend)

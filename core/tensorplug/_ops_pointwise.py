@@ -200,14 +200,23 @@ class MinimumBackward0(Node):
 
 class WhereBackward0(Node):
     """``where(c, x, y)``: grad x = g where c, grad y = g where not c. The condition is an
-    argument, not an input: it has no edge, as in PyTorch's graph."""
+    argument, not an input: it has no edge, as in PyTorch's graph. It comes with its version
+    counter and version, so a condition changed in place since is refused, as PyTorch
+    refuses a saved tensor changed in place (never a gradient masked by the new values)."""
     op, broadcasts = "where", True
-    forward = staticmethod(lambda k, x, y, c: k.where(c, x, y))
+    forward = staticmethod(lambda k, x, y, c, vc, version: k.where(c, x, y))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, Array]:
         nx, ny = ctx.needs_input_grad
-        c = ops.const(ctx.args[0], g)
+        cond, vc, version = ctx.args
+        if vc.version != version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: the condition of where, is at version {vc.version}; "
+                f"expected version {version} instead"
+            )
+        c = ops.const(cond, g)
         return (ops.sum_to(ops.where(c, g, 0.0), ctx.shapes[0]) if nx else None,
                 ops.sum_to(ops.where(c, 0.0, g), ctx.shapes[1]) if ny else None)
 
@@ -594,7 +603,8 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
         raise mismatch_error(
             WhereBackward0, condition, input if isinstance(input, Tensor) else other
         )
-    return nary(WhereBackward0, (input, other), condition._data)
+    vc = condition._vc
+    return nary(WhereBackward0, (input, other), condition._data, vc, vc.version)
 
 
 def _unary_fn(cls: type[Node], doc: str) -> Callable[[Tensor], Tensor]:

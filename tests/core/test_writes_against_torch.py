@@ -21,6 +21,10 @@ PROGRAMS = {
     "retain_then_mul_": "y = x * 1; y.retain_grad(); y.mul_(2)",
     "retain_then_setitem": "y = x * 1; y.retain_grad(); y[1:] = 3.0",
     "retain_then_view_mul_": "y = x * 1; v = y.reshape(4, 1); y.retain_grad(); v.mul_(2)",
+    "retain_alias_then_write": "b = x * 1; y = b[...]; y.retain_grad(); y[-2:] = 5.0",
+    # where's condition changed in place since: refused, never used with its new values
+    "where_condition_changed": "m = x > 0; b = lib.where(m, x, w); m.zero_(); b.sum().backward()",
+    "copy_into_itself": "b = lib.zeros(1).expand(3); b.copy_(b)",
     # fill_/zero_ give the old values a zero gradient, never g * 0 (NaN where g is inf)
     "fill_then_log": "r = x.log1p(); r.fill_(0); b = lib.log(r)",
     "zero_then_reciprocal": "r = x * 1; r.zero_(); b = r.reciprocal()",

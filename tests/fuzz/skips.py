@@ -190,6 +190,17 @@ def _fill_expanded(step: Step, g: Gen) -> bool:
     return filled and g.shares_expanded(g.t(step.writes[0]))
 
 
+def _write_beside_expanded(step: Step, g: Gen) -> bool:
+    # A write into a tensor whose own elements do not overlap, in memory an expand() made
+    # (a select of an expanded view): PyTorch writes it, tensorplug refuses every write
+    # through a view of an expand()ed tensor (docs/architecture.md, "Version counters").
+    if not step.writes:
+        return False
+    target = g.t(step.writes[0])
+    overlaps = any(st == 0 and n > 1 for st, n in zip(target.stride(), target.shape))
+    return not overlaps and g.shares_expanded(target)
+
+
 def _self_overlap_write(step: Step, g: Gen) -> bool:
     # ``x[index] = x``: PyTorch refuses a value sharing memory with the written tensor.
     if step.op != "setitem" or not step.writes:
@@ -272,6 +283,7 @@ DECLARED = [
         _unrecorded_write_into_views,
     ),
     Skip("split-views-written", "split's outputs after a write: an error", _split_views_written),
+    Skip("write-beside-expanded", "writes beside expanded memory", _write_beside_expanded),
     Skip("fill-expanded", "fill_ or index_put_ into an expand()ed tensor", _fill_expanded),
     Skip(
         "write-into-no-grad-view",
