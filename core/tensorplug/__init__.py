@@ -18,7 +18,7 @@ import builtins
 
 from . import _compiled as _compiled  # first: picks compiled or plain hot modules
 from . import _methods as _methods  # binds methods and operators to Tensor
-from . import autograd, plugins
+from . import autograd, linalg, plugins
 from ._backend import BackendUnavailableError, Device, UnsupportedOperation
 from ._creation import (
     arange,
@@ -46,18 +46,46 @@ from ._creation import (
 from ._dtype import bool_ as bool
 from ._dtype import (
     dtype,
+    finfo,
     float16,
     float32,
     float64,
     get_default_dtype,
+    iinfo,
     int32,
     int64,
     promote_types,
     set_default_dtype,
 )
+from ._einsum import einsum
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._linalg import addmm, bmm, dot, matmul, mm
 from ._ops_clamp import clamp, clamp_max, clamp_min, clip
+from ._ops_cumulative import cummax, cummin, cumprod, cumsum
+from ._ops_fused import addcdiv, addcmul, addmv, baddbmm, lerp
+from ._ops_layout import (
+    cartesian_prod,
+    diag,
+    diag_embed,
+    diagonal,
+    flip,
+    fliplr,
+    flipud,
+    ger,
+    kron,
+    meshgrid,
+    moveaxis,
+    movedim,
+    outer,
+    repeat_interleave,
+    roll,
+    tensordot,
+    tile,
+    trace,
+    unbind,
+)
+from ._ops_matrix import det, logdet, slogdet
+from ._ops_matrix import inv as inverse
 from ._ops_pointwise import (
     abs,
     add,
@@ -139,12 +167,9 @@ double = float64
 long = int64
 int = int32
 
+device = Device  # ``tensorplug.device("cuda:0")``, ``device("cuda", 0)``: as ``torch.device``
+
 __version__ = "0.1.0"
-
-
-def device(spec: str) -> Device:
-    """``tensorplug.device("cuda:0")``, as ``torch.device``."""
-    return Device.parse(spec)
 
 
 def is_tensor(obj: object) -> builtins.bool:
@@ -163,7 +188,7 @@ def _lazy(name: str) -> object:
 
 def __getattr__(name: str) -> object:
     # Submodules that import more are loaded on first use.
-    if name in ("nn", "testing", "cuda", "optim", "utils", "viz"):
+    if name in ("nn", "testing", "cuda", "accelerator", "optim", "utils", "viz"):
         return _lazy(name)
     raise AttributeError(f"module 'tensorplug' has no attribute {name!r}")
 
@@ -172,7 +197,7 @@ __all__ = [
     # tensors and dtypes
     "Tensor", "dtype", "bool", "int32", "int64", "float16", "float32", "float64", "half",
     "float", "double", "long", "int", "get_default_dtype", "set_default_dtype",
-    "promote_types", "device", "Device", "is_tensor", "numel",
+    "promote_types", "finfo", "iinfo", "device", "Device", "is_tensor", "numel",
     # creation
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
     "linspace", "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like",
@@ -186,11 +211,17 @@ __all__ = [
     "sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "logsumexp", "norm",
     "argmax", "argmin", "all", "any",
     # linear algebra and shapes
-    "mm", "addmm", "matmul", "bmm", "dot", "t", "transpose", "reshape", "flatten", "squeeze",
+    "mm", "addmm", "matmul", "bmm", "dot", "det", "slogdet", "logdet", "inverse",
+    "t", "transpose", "reshape", "flatten", "squeeze",
     "unsqueeze", "permute", "expand", "broadcast_to", "cat", "concat", "stack", "split",
     "chunk", "clone",
+    # cumulative, layout and contraction ops
+    "cumsum", "cumprod", "cummax", "cummin", "tile", "flip", "fliplr", "flipud", "roll", "movedim",
+    "moveaxis", "unbind", "diag", "diagonal", "diag_embed", "trace", "outer", "ger", "kron",
+    "einsum", "meshgrid", "cartesian_prod", "tensordot", "baddbmm", "addmv", "addcmul",
+    "addcdiv", "lerp", "repeat_interleave",
     # autograd and grad mode
-    "autograd", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "autograd", "linalg", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     # backends
     "plugins", "get_backend", "set_backend", "use_backend", "list_backends",
     "UnsupportedOperation", "BackendUnavailableError",

@@ -30,10 +30,35 @@ class BackendUnavailableError(RuntimeError):
 
 @dataclass(frozen=True)
 class Device:
-    """Where a tensor lives: ``cpu``, ``cuda:0``, ... Compares equal to its string form."""
+    """Where a tensor lives: ``cpu``, ``cuda:0``, ... Compares equal to its string form.
+
+    Made as ``torch.device`` is (``tensorplug.device`` is this class): ``Device("cuda:1")``,
+    ``Device("cuda", 1)``, ``Device(type="cuda", index=1)`` or from another ``Device``.
+    """
 
     type: str
     index: int | None = None
+
+    def __post_init__(self) -> None:
+        spec: Any = self.type
+        if isinstance(spec, Device):
+            spec, index = spec.type, spec.index if self.index is None else self.index
+        else:
+            kind, sep, idx = str(spec).partition(":")
+            if sep and self.index is not None:
+                raise RuntimeError(
+                    "type (string) must not include an index because index was passed "
+                    f"explicitly: {spec}"
+                )
+            if sep and not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: {spec!r}")
+            spec, index = kind, int(idx) if sep else self.index
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
+            raise TypeError(f"device index must be an int, got {type(index).__name__}")
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
+        object.__setattr__(self, "type", spec)
+        object.__setattr__(self, "index", index)
 
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
@@ -55,12 +80,7 @@ class Device:
 
     @staticmethod
     def parse(spec: str | Device) -> Device:
-        if isinstance(spec, Device):
-            return spec
-        kind, _, idx = str(spec).partition(":")
-        if idx and not idx.isdigit():
-            raise ValueError(f"invalid device string {spec!r}; expected e.g. 'cpu' or 'cuda:0'")
-        return Device(kind, int(idx) if idx else None)
+        return spec if isinstance(spec, Device) else Device(spec)
 
 
 @dataclass(frozen=True)
@@ -224,8 +244,11 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         return k["eq"](k["sub"](x, x), 0)
 
     def any_nonfinite(x: Array) -> bool:
-        fin = isfinite(x)
-        return bool(k["to_host"](k["amin"](fin, None, False)) == 0) if x.size else False
+        # x - x is 0 where x is finite, NaN elsewhere: summed, no reduction of a bool array
+        # (the Array API standard has none for min).
+        if not x.size or not k["dtype_of"](x).is_floating_point:
+            return False
+        return bool(k["to_host"](k["sum"](k["sub"](x, x), None, False)) != 0)
 
     def iota(n: int, shape: tuple[int, ...], like: Array) -> Array:
         return k["reshape"](k["arange"](0, n, 1, D.int64), shape)
@@ -252,9 +275,34 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         "iadd": iadd,
         "isfinite": isfinite,
         "any_nonfinite": any_nonfinite,
+        **_scans(k),
         # Host boundary: declining sends a move between backends through host memory.
         "from_foreign": lambda x, src, device: None,
     }
+
+
+def _scans(k: Mapping[str, Kernel]) -> dict[str, Kernel]:
+    """The defaults of ``cumsum`` and ``cumprod``."""
+    return {"cumsum": _scan(k, "add", 0), "cumprod": _scan(k, "mul", 1)}
+
+
+def _scan(k: Mapping[str, Kernel], combine: str, identity: int) -> Kernel:
+    """A running ``combine`` along an axis in ceil(log2 n) steps (Hillis and Steele): step
+    ``s`` combines each element with the one ``s`` before it (``identity`` before the start)."""
+    op = k[combine]
+
+    def scan(x: Array, axis: int) -> Array:
+        n = x.shape[axis]
+        lead = (slice(None),) * axis
+        s = 1
+        while s < n:
+            pad = k["full"](x.shape[:axis] + (s,) + x.shape[axis + 1 :], identity, k["dtype_of"](x))
+            shifted = k["concat"]([pad, k["getitem"](x, (*lead, slice(0, n - s)))], axis)
+            x = op(x, shifted)
+            s *= 2
+        return x if n > 1 else k["copy"](x)
+
+    return scan
 
 
 def _index_grad(be: Backend) -> Kernel:

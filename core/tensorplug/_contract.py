@@ -153,6 +153,13 @@ class KernelOps(Protocol):
     def amax(self, x: Array, axes: Shape | None, keepdims: bool, /) -> Array:
         """Maximum over ``axes``, NaN-propagating."""
 
+    def cumsum(self, x: Array, axis: int, /) -> Array:
+        """Running sum along ``axis`` (in range, of an array with a dimension), in ``x``'s
+        dtype."""
+
+    def cumprod(self, x: Array, axis: int, /) -> Array:
+        """Running product along ``axis``, as ``cumsum``."""
+
     def sum_to(self, x: Array, shape: Shape, /) -> Array:
         """``x`` summed down to the shape it was broadcast from: broadcasting undone."""
 
@@ -189,6 +196,15 @@ class KernelOps(Protocol):
 
     def const(self, x: Array, like: Array, /) -> Array:
         """A raw array as a constant beside ``like`` (itself, for raw kernels)."""
+
+    def linalg_inv(self, a: Array, /) -> Array:
+        """The inverse of each square matrix of ``a`` (its last two dims); any exception for a
+        singular one (the core raises ``tp.linalg.LinAlgError``). Optional: a backward may
+        call it, but only that of an op that needed it forward."""
+
+    def linalg_solve(self, a: Array, b: Array, /) -> Array:
+        """``x`` with ``a @ x = b``: ``a`` square matrices, ``b`` matrices (never vectors),
+        their batch dims broadcast; any exception for a singular ``a``. Optional."""
 
 
 class BackendOps(KernelOps, Protocol):
@@ -300,6 +316,14 @@ class OptionalOps(Protocol):
     def bitwise_or(self, a: Operand, b: Operand, /) -> Array:
         """``a | b`` of integer arrays (and numbers), bit by bit, broadcasting (``|``)."""
 
+    def linalg_cholesky(self, a: Array, /) -> Array:
+        """The lower Cholesky factor ``l`` (``a = l @ l^T``) of each symmetric
+        positive-definite matrix of ``a``; any exception for one that is not."""
+
+    def linalg_slogdet(self, a: Array, /) -> tuple[Array, Array]:
+        """``(sign, log|det|)`` of each square matrix of ``a`` (sign 0 and -inf where
+        singular)."""
+
     def isub(self, dst: Array, src: Operand, /) -> None:
         """``dst -= src``."""
 
@@ -350,13 +374,19 @@ DERIVED: frozenset[str] = frozenset(
         "sum_to", "index_grad", "iota", "const", "log1p", "expm1", "rsqrt", "reciprocal",
         "square", "sigmoid", "tanh_backward", "sigmoid_backward", "relu", "clamp", "stack",
         "assign", "iadd", "isfinite", "any_nonfinite", "reshape_view",
+        "cumsum", "cumprod",
     }
 )  # fmt: skip
 """Kernels with a default composed from primitives (``_backend.default_kernels``); a backend
 overrides one only to be faster, except ``reshape_view``, whose default declines (a copy is
 always safe) and which a library with views overrides so that ``reshape`` stays a view."""
 
-OPTIONAL: frozenset[str] = frozenset({"scatter_add", "bitwise_and", "bitwise_or"})
+OPTIONAL: frozenset[str] = frozenset(
+    {
+        "scatter_add", "bitwise_and", "bitwise_or",
+        "linalg_inv", "linalg_solve", "linalg_cholesky", "linalg_slogdet",
+    }
+)  # fmt: skip
 """Kernels without a default; an op that needs one the backend lacks raises
 ``UnsupportedOperation`` naming the op and the backend (``&``/``|`` of bool tensors need
 none: they are ``where``)."""

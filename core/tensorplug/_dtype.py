@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 
@@ -124,3 +125,107 @@ def result_type(*operands: tuple[dtype, int]) -> dtype:
                 result = top
     assert result is not None
     return result
+
+
+# -- numeric limits ------------------------------------------------------------------------------
+# IEEE 754 formats: (mantissa bits, smallest normal exponent, largest exponent).
+_IEEE: Final = {"float16": (10, -14, 15), "float32": (23, -126, 127), "float64": (52, -1022, 1023)}
+
+
+class _Limits:
+    """Read-only attributes, compared by value, printed as PyTorch prints them."""
+
+    __slots__ = ()
+    _shown: tuple[str, ...] = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(
+            f"attribute {name!r} of 'tensorplug.{type(self).__name__}' objects is not writable"
+        )
+
+    def _set(self, **values: object) -> None:
+        for k, v in values.items():
+            object.__setattr__(self, k, v)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        names: tuple[str, ...] = self.__slots__
+        return all(getattr(self, k) == getattr(other, k) for k in names)
+
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as PyTorch's
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={getattr(self, k):g}" for k in self._shown)
+        return f"{type(self).__name__}({shown}, dtype={self.dtype})"  # type: ignore[attr-defined]
+
+
+class finfo(_Limits):  # noqa: N801 - PyTorch's spelling: ``tensorplug.finfo``
+    """The numeric limits of a floating dtype (``torch.finfo``); by default the default dtype.
+
+    Attributes: ``bits``, ``eps`` (the gap between 1 and the next number), ``max``, ``min``,
+    ``tiny`` and ``smallest_normal`` (the smallest positive normal number), ``resolution``
+    (about ``10 ** -decimal digits``) and ``dtype`` (its name).
+
+    Example:
+        >>> import tensorplug as tp
+        >>> tp.finfo(tp.float32).eps
+        1.1920928955078125e-07
+        >>> tp.finfo(tp.float16).max
+        65504.0
+    """
+
+    __slots__ = ("bits", "dtype", "eps", "max", "min", "resolution", "smallest_normal", "tiny")
+    _shown = ("resolution", "min", "max", "eps", "smallest_normal", "tiny")
+    bits: int
+    dtype: str
+    eps: float
+    max: float
+    min: float
+    resolution: float
+    smallest_normal: float
+    tiny: float
+
+    def __init__(self, type: object = None) -> None:
+        d = _default_float if type is None else float64 if type is float else as_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError(
+                "tensorplug.finfo() requires a floating point input type. Use tensorplug.iinfo "
+                "to handle 'tensorplug.finfo'"
+            )
+        mant, emin, emax = _IEEE[d.name]
+        eps = 2.0**-mant
+        largest = (2.0 - eps) * 2.0**emax
+        self._set(bits=8 * d.itemsize, dtype=d.name, eps=eps, max=largest, min=-largest)
+        self._set(tiny=2.0**emin, smallest_normal=2.0**emin)
+        self._set(resolution=10.0 ** -int(-math.log10(eps)))
+
+
+class iinfo(_Limits):  # noqa: N801 - PyTorch's spelling: ``tensorplug.iinfo``
+    """The numeric limits of an integer dtype (``torch.iinfo``): ``bits``, ``min``, ``max``
+    and ``dtype`` (its name).
+
+    Example:
+        >>> import tensorplug as tp
+        >>> tp.iinfo(tp.int32).max
+        2147483647
+    """
+
+    __slots__ = ("bits", "dtype", "max", "min")
+    _shown = ("min", "max")
+    bits: int
+    dtype: str
+    max: int
+    min: int
+
+    def __init__(self, type: object) -> None:
+        d = as_dtype(type)
+        if d.category == BOOL:
+            raise TypeError(f"{d!r} is not supported by tensorplug.iinfo")
+        if d.category != INT:
+            raise TypeError(
+                "tensorplug.iinfo() requires an integer input type. Use tensorplug.finfo to "
+                "handle 'tensorplug.iinfo'"
+            )
+        bits = 8 * d.itemsize
+        self._set(bits=bits, dtype=d.name, max=2 ** (bits - 1) - 1, min=-(2 ** (bits - 1)))

@@ -158,8 +158,8 @@ def _run(
                     continue
                 buffers[nxt] = gi
                 heappush(pending, (-seq, nxt))
-            elif nxt in summed and not create_graph and _same_layout(buf, gi):
-                nxt._backend.k.iadd(buf, gi)
+            elif nxt in summed and not create_graph and _fits(buf, gi):
+                nxt._backend.k.iadd(buf, gi)  # a sum this engine made: nobody else holds it
             else:
                 buffers[nxt] = _add(buf, gi, nxt._backend)
                 summed.add(nxt)
@@ -171,8 +171,9 @@ def _run(
     return captured
 
 
-def _same_layout(a: Any, b: Any) -> bool:
-    return bool(a.shape == b.shape and a.dtype == b.dtype)
+def _fits(buf: Any, g: Any) -> bool:
+    """Whether ``g`` can be added into ``buf`` in place (same shape and dtype)."""
+    return bool(buf.shape == g.shape and buf.dtype == g.dtype)
 
 
 def _add(a: Any, b: Any, be: Backend) -> Any:
@@ -229,9 +230,13 @@ def _plain_backward(node: Node, spec: OpSpec, g: Any) -> tuple[Any, ...]:
         grads = fn(node, k, g, value)
     else:
         grads = fn(node, k, g, *arrays_of(node, unpack(node)))
-    if node.dtype.__class__ is OutDtype and node._extra is None:
+    dts = node.dtype
+    if dts.__class__ is OutDtype and node._extra is None:
         return grads  # its gradients have its dtypes (``OutDtype``)
-    return _match_dtypes(node, grads, False)
+    for gi, dt in zip(grads, dts):
+        if gi is not None and dt is not None and gi.dtype is not dt and gi.dtype != dt:
+            return _match_dtypes(node, grads, False)
+    return grads
 
 
 def _traced_backward(node: Node, g: Any, create_graph: bool) -> tuple[Any, ...]:
@@ -415,19 +420,22 @@ def _accumulate_into_leaf(node: AccumulateGrad, g: Any, create_graph: bool) -> N
         g = _leaf_hooks(var._hooks, g, be, create_graph)
     if not var._requires_grad:
         return  # ``detach_()`` since the graph was recorded: nothing to accumulate into
-    with _leaf_lock:
+    _leaf_lock.acquire()  # not a context manager: cheaper, on every leaf of every backward
+    try:
         grad = var._grad
         if grad is None:
             var._grad = g.clone() if create_graph else new_tensor(Tensor, be.k.copy(g), be)
         elif create_graph:
             var._grad = grad + g
-        elif _same_layout(grad._data, g):
+        elif _fits(grad._data, g):
             # In place even where ``.grad`` has a graph of its own (from a create_graph
             # pass): its version moves on, as in PyTorch.
             be.k.iadd(grad._data, g)
             grad._vc.version += 1
         else:
             var._grad = new_tensor(Tensor, be.k.add(grad._data, g), be)
+    finally:
+        _leaf_lock.release()
     extra = node._extra
     if extra is not None and extra.post_hooks is not None:
         _run_post_hooks(node, extra.post_hooks, (), g)

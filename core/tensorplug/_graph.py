@@ -532,16 +532,6 @@ class Node(NodeBase, metaclass=_NodeType):
         return RemovableHandle(extra.pre_hooks, fn)
 
 
-def _init_node(node: Node, backend: Backend, next_fns: tuple[Node | None, ...]) -> None:
-    """Every field of a node that ``record`` did not make (a leaf's ``AccumulateGrad``)."""
-    node._backend = backend
-    node._extra = None
-    node._next = next_fns
-    node._saved = node._versions = ()
-    node.args = ()
-    node.shapes = node.dtype = node.needs_input_grad = node._out_vc = None  # type: ignore[assignment]
-
-
 class AccumulateGrad(Node):
     """The node of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
 
@@ -549,7 +539,11 @@ class AccumulateGrad(Node):
     saves_as = LEAF
 
     def __init__(self, variable: Tensor) -> None:
-        _init_node(self, variable._backend, ())
+        # Every field, as ``record`` sets them for other nodes: a leaf has no inputs.
+        self._backend = variable._backend
+        self._extra = None
+        self._next = self._saved = self._versions = self.args = ()
+        self.shapes = self.dtype = self.needs_input_grad = self._out_vc = None  # type: ignore[assignment]
         self._var_ref = variable
         self._seq = next(_seq_counter)
 
@@ -706,6 +700,10 @@ def record_op(
     elif saves == SAVES_INPUTS and spec.save[0] == 0:  # ``(a, b)``: mul, div, matmul
         node._saved = (a, b)
         node._versions = (a._vc.version, None if mb is None else b._vc.version)
+    elif saves == SAVES_INPUT and spec.save[0] == 0:  # ``a``: clamp, pow by a number
+        node._saved = (a,)
+        version = a._vc.version
+        node._versions = _VERSION_0 if version == 0 else (version,)
     else:
         _save(node, spec, None, a, b, out)
     return _link(node, out, ma if pointwise else None)

@@ -9,7 +9,11 @@ from . import _dtype as D
 from . import _indexing as I
 from . import _inplace
 from . import _linalg as L
-from . import _ops_clamp as C
+from . import _ops_clamp as CL
+from . import _ops_cumulative as C
+from . import _ops_fused as F
+from . import _ops_layout as LY
+from . import _ops_matrix as M
 from . import _ops_pointwise as P
 from . import _ops_reduce as R
 from . import _ops_shape as S
@@ -185,8 +189,8 @@ _METHODS: dict[str, Any] = {
     "sqrt": unary_method(P.SqrtBackward0), "rsqrt": unary_method(P.RsqrtBackward0),
     "abs": P.abs, "sin": unary_method(P.SinBackward0), "cos": unary_method(P.CosBackward0),
     "tanh": unary_method(P.TanhBackward0), "sigmoid": unary_method(P.SigmoidBackward0),
-    "relu": P.relu, "clamp": C.clamp, "clip": C.clamp,
-    "clamp_min": C.clamp_min, "clamp_max": C.clamp_max, "reciprocal": P.reciprocal,
+    "relu": P.relu, "clamp": CL.clamp, "clip": CL.clamp,
+    "clamp_min": CL.clamp_min, "clamp_max": CL.clamp_max, "reciprocal": P.reciprocal,
     "square": P.square, "maximum": P.maximum, "minimum": P.minimum, "sign": P.sign,
     "where": lambda self, condition, other: P.where(condition, self, other),
     "eq": P.eq, "ne": P.ne, "lt": P.lt, "le": P.le, "gt": P.gt, "ge": P.ge,
@@ -205,7 +209,7 @@ _METHODS: dict[str, Any] = {
     "view_as": lambda self, other: S.view_(self, other.shape),
     "reshape_as": lambda self, other: S.reshape(self, other.shape),
     # in place
-    "add_": P.add_, "sub_": P.sub_, "mul_": P.mul_, "div_": P.div_, "clamp_": C.clamp_,
+    "add_": P.add_, "sub_": P.sub_, "mul_": P.mul_, "div_": P.div_, "clamp_": CL.clamp_,
     "zero_": _inplace.zero_, "fill_": _inplace.fill_, "copy_": _inplace.copy_,
     # conversion and creation
     "backward": tensor_backward, "to": to, "float": _cast(D.float32),
@@ -228,6 +232,22 @@ _METHODS: dict[str, Any] = {
     "__rand__": _bitwise(P._BitwiseAnd), "__or__": _bitwise(P._BitwiseOr),
     "__ror__": _bitwise(P._BitwiseOr),
 }  # fmt: skip
+
+# cumulative, layout and contraction ops
+_METHODS.update({
+    "cumsum": C.cumsum, "cumprod": C.cumprod, "cummax": C.cummax, "cummin": C.cummin,
+    "cumsum_": C.cumsum_, "cumprod_": C.cumprod_, "repeat": LY.repeat,
+    "repeat_interleave": LY.repeat_interleave,
+    "tile": LY.tile, "flip": LY.flip, "fliplr": LY.fliplr, "flipud": LY.flipud,
+    "roll": LY.roll, "movedim": LY.movedim, "moveaxis": LY.movedim, "unbind": LY.unbind,
+    "diag": LY.diag, "diagonal": LY.diagonal, "diag_embed": LY.diag_embed, "trace": LY.trace,
+    "outer": LY.outer, "ger": LY.outer, "kron": LY.kron, "baddbmm": F.baddbmm,
+    "addmv": F.addmv, "addcmul": F.addcmul, "addcdiv": F.addcdiv, "lerp": F.lerp,
+    "addmv_": F.addmv_, "baddbmm_": F.baddbmm_, "addcmul_": F.addcmul_,
+    "addcdiv_": F.addcdiv_, "lerp_": F.lerp_,
+})  # fmt: skip
+# tensorplug.linalg's functions PyTorch also spells as methods (and its older names).
+_METHODS.update(det=M.det, slogdet=M.slogdet, logdet=M.logdet, inverse=M.inv)
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

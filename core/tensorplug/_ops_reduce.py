@@ -248,7 +248,8 @@ class LogsumexpBackward0(Node):
 
 
 class LinalgVectorNormBackward0(Node):
-    """``norm(x, p)``: grad = g * x |x|^(p-2) / out^(p-1); p=2: g x / out; p=1: g sign(x)."""
+    """``norm(x, p)``: grad = g * x |x|^(p-2) / out^(p-1); p=2: g x / out; p=1: g sign(x);
+    p=+-inf: g sign(x) shared among the elements that reach the norm; p=0: 0."""
     op, float_only, save = "norm", True, (0, OUT)
 
     @staticmethod
@@ -256,6 +257,10 @@ class LinalgVectorNormBackward0(Node):
         a = k.abs(x)
         if p == math.inf:
             return k.amax(a, axes, keepdim)
+        if p == -math.inf:
+            return k.amin(a, axes, keepdim)
+        if p == 0:  # the number of nonzeros
+            return k.sum(k.astype(k.ne(x, 0), k.dtype_of(x)), axes, keepdim)
         if p == 1:
             return k.sum(a, axes, keepdim)
         if p == 2:
@@ -271,7 +276,9 @@ class LinalgVectorNormBackward0(Node):
         sign = ops.where(ops.ne(x, x), 0.0, ops.sign(x))  # 0 at NaN, as PyTorch's sgn
         if p == 1:
             return (ops.mul(gb, sign),)
-        if p == math.inf:
+        if p == 0:
+            return (ops.mul(sign, 0.0),)
+        if p in (math.inf, -math.inf):
             a = ops.abs(x)
             hits = ops.astype(ops.eq(a, ob), ops.dtype_of(x))
             count = ops.sum(hits, axes, True)

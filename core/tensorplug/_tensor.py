@@ -111,6 +111,10 @@ class Tensor(TensorBase):
     mm: Callable[..., Tensor]
     addmm: Callable[..., Tensor]
     matmul: Callable[..., Tensor]
+    det: Callable[..., Tensor]
+    inverse: Callable[..., Tensor]
+    logdet: Callable[..., Tensor]
+    slogdet: Callable[..., Any]
     bmm: Callable[..., Tensor]
     dot: Callable[..., Tensor]
     t: Callable[..., Tensor]
@@ -149,6 +153,40 @@ class Tensor(TensorBase):
     new_empty: Callable[..., Tensor]
     new_full: Callable[..., Tensor]
     new_tensor: Callable[..., Tensor]
+    # cumulative, layout and contraction ops
+    cumsum: Callable[..., Tensor]
+    cumprod: Callable[..., Tensor]
+    cumsum_: Callable[..., Tensor]
+    cumprod_: Callable[..., Tensor]
+    repeat: Callable[..., Tensor]
+    repeat_interleave: Callable[..., Tensor]
+    tile: Callable[..., Tensor]
+    flip: Callable[..., Tensor]
+    fliplr: Callable[..., Tensor]
+    flipud: Callable[..., Tensor]
+    roll: Callable[..., Tensor]
+    movedim: Callable[..., Tensor]
+    moveaxis: Callable[..., Tensor]
+    diag: Callable[..., Tensor]
+    diagonal: Callable[..., Tensor]
+    diag_embed: Callable[..., Tensor]
+    trace: Callable[..., Tensor]
+    outer: Callable[..., Tensor]
+    ger: Callable[..., Tensor]
+    kron: Callable[..., Tensor]
+    baddbmm: Callable[..., Tensor]
+    addmv: Callable[..., Tensor]
+    addcmul: Callable[..., Tensor]
+    addcdiv: Callable[..., Tensor]
+    lerp: Callable[..., Tensor]
+    addcmul_: Callable[..., Tensor]
+    addcdiv_: Callable[..., Tensor]
+    lerp_: Callable[..., Tensor]
+    addmv_: Callable[..., Tensor]
+    baddbmm_: Callable[..., Tensor]
+    cummax: Callable[..., Any]  # (values, indices)
+    cummin: Callable[..., Any]
+    unbind: Callable[..., tuple[Tensor, ...]]
     T: Tensor
     mT: Tensor  # noqa: N815 - PyTorch's name
 
@@ -228,7 +266,17 @@ class Tensor(TensorBase):
 
     @property
     def is_cuda(self) -> bool:
-        return self._backend.device_type == "cuda"
+        """Whether the tensor is on a CUDA device (``device.type == "cuda"``)."""
+        return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.device.type == "cpu"
+
+    def get_device(self) -> int:
+        """The device index (``1`` on ``cuda:1``), ``-1`` on the CPU, as in PyTorch."""
+        dev = self.device
+        return -1 if dev.type == "cpu" else dev.index or 0
 
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
@@ -373,21 +421,57 @@ class Tensor(TensorBase):
     def tolist(self) -> Any:
         return self._backend.k.to_host(self._data).tolist()
 
+    # Python's number protocols, with PyTorch's rules: any tensor of one element converts
+    # (whatever its shape); ``__index__`` only an integer (or bool) one; ``bool()`` of no or
+    # several values is ambiguous.
+    def _scalar(self) -> Any:
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
+
+    def __complex__(self) -> complex:
+        return complex(self._scalar())
 
     def __index__(self) -> int:
         if self.dtype.is_floating_point or self.numel() != 1:
-            raise TypeError("only integer tensors of a single element can be used as an index")
+            raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.numel() != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self.numel()} elements is ambiguous")
+        n = self.numel()
+        if n != 1:
+            many = "no values" if n == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {many} is ambiguous")
         return bool(self.item())
+
+    def __format__(self, format_spec: str) -> str:
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``); any other tensor only with
+        an empty spec (its ``str``), else ``TypeError``, as in PyTorch."""
+        if not self._data.shape and type(self) is Tensor:  # PyTorch's rule: plain 0-d tensors
+            return format(self.item(), format_spec)
+        return object.__format__(self, format_spec)
+
+    def __contains__(self, element: Any) -> bool:
+        """``element in x``: whether any entry of ``x`` equals ``element`` (broadcast)."""
+        if not isinstance(element, (Tensor, int, float, bool)):
+            raise RuntimeError(
+                "Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                f"{type(element)}."
+            )
+        return bool((self == element).any())
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
+        """``numpy.asarray(x)``: the data on the host (``numpy()``'s rules)."""
+        host = self.numpy()
+        if dtype is not None:
+            return host.astype(dtype, copy=bool(copy))
+        return host.copy() if copy else host
 
     def __hash__(self) -> int:
         return id(self)

@@ -12,11 +12,13 @@ from typing import Any
 
 from . import _indexing as I
 from . import _linalg as L
+from . import _ops_cumulative as C
+from . import _ops_matrix as M
 from . import _ops_pointwise as P
 from . import _ops_reduce as R
 from . import _ops_shape as S
 from ._contract import KernelOps, Operand, Shape
-from ._dispatch import binary, unary
+from ._dispatch import binary, nary, unary
 from ._dtype import dtype
 from ._graph import new_tensor
 from ._tensor import Tensor
@@ -68,6 +70,14 @@ def _sigmoid_backward(g: Tensor, out: Tensor) -> Tensor:
     return P.mul(P.mul(g, out), P.sub(1, out))
 
 
+def _cumsum(x: Tensor, axis: int) -> Tensor:
+    return C.cumsum(x, axis)
+
+
+def _cumprod(x: Tensor, axis: int) -> Tensor:
+    return C.cumprod(x, axis)
+
+
 def _sum_to(x: Tensor, shape: Shape) -> Tensor:
     return x if x.shape == tuple(shape) else S.sum_to_size(x, shape)
 
@@ -94,6 +104,14 @@ def _astype(x: Tensor, d: dtype) -> Tensor:
 
 def _dtype_of(x: Tensor) -> dtype:
     return x.dtype
+
+
+def _linalg_inv(a: Tensor) -> Tensor:
+    return unary(M.LinalgInvExBackward0, a)
+
+
+def _linalg_solve(a: Tensor, b: Tensor) -> Tensor:
+    return nary(M.LinalgSolveExBackward0, (a, b), False)
 
 
 def _const(x: Any, like: Tensor) -> Tensor:
@@ -137,6 +155,8 @@ class TensorOps:
         self.sum = _sum
         self.prod = _prod
         self.amax = _amax
+        self.cumsum = _cumsum
+        self.cumprod = _cumprod
         self.sum_to = _sum_to
         self.matmul = L.matmul
         self.reshape = _reshape
@@ -149,6 +169,8 @@ class TensorOps:
         self.dtype_of = _dtype_of
         self.iota = _iota
         self.const = _const
+        self.linalg_inv = _linalg_inv
+        self.linalg_solve = _linalg_solve
 
 
 TENSOR_OPS: KernelOps = TensorOps()

@@ -101,6 +101,18 @@ def dtype_table(
     return DtypeTable(natives, library or str(getattr(xp, "__name__", "native")))
 
 
+def _cumulative(xp: Any) -> dict[str, Kernel]:
+    """``cumsum`` and ``cumprod`` in the input's dtype: the library's own where it has them
+    (NumPy, CuPy), else the standard's ``cumulative_sum``/``cumulative_prod`` (2023.12 and
+    2024.12); without either, the core's default fills in."""
+    out: dict[str, Kernel] = {}
+    for name, standard in (("cumsum", "cumulative_sum"), ("cumprod", "cumulative_prod")):
+        f = getattr(xp, name, None) or getattr(xp, standard, None)
+        if f is not None:
+            out[name] = lambda a, axis, f=f: f(a, axis=axis, dtype=a.dtype)
+    return out
+
+
 def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kernel]:
     """Kernels written once against an Array-API-style namespace ``xp`` (NumPy, CuPy, ...).
 
@@ -132,7 +144,7 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
         except (ValueError, AttributeError):
             return None
 
-    return {
+    table: dict[str, Kernel] = {
         "add": xp.add,
         "sub": xp.subtract,
         "mul": xp.multiply,
@@ -178,4 +190,20 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
         "setitem": setitem,
         "copy": lambda a: xp.asarray(a, copy=True),
         "dtype_of": dtype_of,
+    }
+    table.update(_linalg_kernels(xp) | _cumulative(xp))
+    return table
+
+
+def _linalg_kernels(xp: Any) -> dict[str, Kernel]:
+    """The optional ``linalg_*`` kernels, where ``xp`` has the standard's linalg extension."""
+    linalg = getattr(xp, "linalg", None)
+    if linalg is None:
+        return {}
+    return {
+        "linalg_inv": linalg.inv,
+        "linalg_solve": linalg.solve,
+        "linalg_cholesky": linalg.cholesky,
+        # NumPy gives scalars for a single matrix: 0-d arrays, as every kernel returns.
+        "linalg_slogdet": lambda a: tuple(xp.asarray(v) for v in linalg.slogdet(a)),
     }

@@ -21,102 +21,51 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._backend import Backend, BackendUnavailableError, Device, UnsupportedOperation
-from ._plugins import DEFAULT, REGISTRY, DeviceAPI, _current_name, _probe, on_device
+from .accelerator import _api_function, _backend_on, _index_of, _serving
+
+if TYPE_CHECKING:
+    from ._backend import Backend
 
 DEVICE_TYPE = "cuda"
-
-
-def _status() -> tuple[str | None, str]:
-    """The backend serving CUDA devices and why it cannot run (``""`` when it can).
-
-    Chosen as ``device="cuda"`` chooses, without loading: the selected backend if it serves
-    CUDA, else the first that can run (the default backend first, then by name).
-    """
-    REGISTRY.manager()
-    names = [n for n, s in REGISTRY.specs.items() if s.device_type == DEVICE_TYPE]
-    if not names:
-        broken = "; ".join(f"{n}: {e}" for n, e in sorted(REGISTRY.broken.items()))
-        return None, f"no installed backend provides {DEVICE_TYPE!r} devices" + (
-            f" (broken plugins: {broken})" if broken else ""
-        )
-    current = _current_name()
-    order = sorted(names, key=lambda n: (n != current, n != DEFAULT, n))
-    reasons = []
-    for name in order:
-        ok, why = _probe(REGISTRY.specs[name])
-        if ok:
-            return name, ""
-        reasons.append(why)
-    return order[0], reasons[0]
+_NAMESPACE = "tensorplug.cuda"
 
 
 def is_available() -> bool:
     """Whether a CUDA GPU can be used (its backend's probe; never raises)."""
-    return not _status()[1]
+    return not _serving(DEVICE_TYPE)[1]
 
 
 def unavailable_reason() -> str:
     """Why ``is_available()`` is ``False`` and what to install (``""`` when it is ``True``)."""
-    return _status()[1]
-
-
-def _api() -> tuple[str, DeviceAPI | None] | None:
-    """The serving backend and its device API; ``None`` when CUDA is unavailable."""
-    name, why = _status()
-    if name is None or why:
-        return None
-    return name, REGISTRY.device_api(name)
+    return _serving(DEVICE_TYPE)[1]
 
 
 def _require(what: str) -> Any:
     """Function ``what`` of the serving backend's ``DeviceAPI``; ``None`` without a GPU."""
-    found = _api()
-    if found is None:
-        return None
-    name, api = found
-    fn = getattr(api, what, None)
-    if fn is None:
-        raise UnsupportedOperation(
-            f"tensorplug.cuda: backend {name!r} does not report {what} (its plugin's "
-            f"tensorplug_device_api hook gives no {what})"
-        )
-    return fn
+    return _api_function(DEVICE_TYPE, what, _NAMESPACE)
 
 
 def device_count() -> int:
     """The number of visible GPUs; 0 without one. A backend whose plugin has no device API
     counts as one device."""
-    found = _api()
-    if found is None:
-        return 0
-    return 1 if found[1] is None else int(found[1].device_count())
+    fn = _require("device_count")
+    return 0 if fn is None else int(fn())
 
 
 def _index(device: Any) -> int:
-    if device is None:
-        return 0
-    if isinstance(device, int):
-        return device
-    dev = Device.parse(device)
-    if dev.type != DEVICE_TYPE:
-        raise ValueError(f"expected a CUDA device such as 'cuda:0', got {str(dev)!r}")
-    return dev.index or 0
+    return _index_of(device, DEVICE_TYPE)
 
 
-def _backend_on(device: Any) -> Backend:
-    name, why = _status()
-    if name is None or why:
-        raise BackendUnavailableError(f"CUDA is unavailable: {why}")
-    return on_device(REGISTRY.get(name), Device(DEVICE_TYPE, _index(device)))
+def _backend_for(device: Any) -> Backend:
+    return _backend_on(DEVICE_TYPE, device, "CUDA is unavailable")
 
 
 def get_device_name(device: Any = None) -> str:
     """The GPU's name (``"NVIDIA H100 80GB HBM3"``); raises ``BackendUnavailableError`` without
     one."""
-    _backend_on(device)
+    _backend_for(device)
     return str(_require("device_name")(_index(device)))
 
 
@@ -126,7 +75,7 @@ def synchronize(device: Any = None) -> None:
     GPU kernels run asynchronously, so time GPU code with a ``synchronize()`` before reading
     the clock. Raises ``BackendUnavailableError`` without a GPU.
     """
-    _backend_on(device).synchronize()
+    _backend_for(device).synchronize()
 
 
 def manual_seed(seed: int) -> None:
@@ -138,7 +87,7 @@ def manual_seed(seed: int) -> None:
     from . import _creation
 
     for i in range(device_count()):
-        be = _backend_on(i)
+        be = _backend_for(i)
         be.manual_seed(seed)
         _creation._seeded[id(be)] = seed  # a later tp.manual_seed still reseeds it
 

@@ -57,8 +57,14 @@ def test_the_protocols_declare_what_a_backend_has() -> None:
     def members(proto: type) -> set[str]:
         return {n for n in vars(proto) if not n.startswith("_")}
 
-    assert members(KernelOps) | members(BackendOps) == PRIMITIVES | DERIVED | HOST_BOUNDARY
-    assert members(OptionalOps) == OPTIONAL | ACCELERATORS
+    # Optional kernels a backward may call (linalg_inv, linalg_solve) are declared in
+    # KernelOps, so that backwards are typed with them; the other optional ones in OptionalOps.
+    in_backwards = members(KernelOps) & OPTIONAL
+    assert in_backwards == {"linalg_inv", "linalg_solve"}
+    assert (members(KernelOps) - in_backwards) | members(BackendOps) == (
+        PRIMITIVES | DERIVED | HOST_BOUNDARY
+    )
+    assert members(OptionalOps) | in_backwards == OPTIONAL | ACCELERATORS
     assert members(KernelOps) <= set(vars(tp.get_backend("numpy").k))
     # The namespace of create_graph=True backwards offers exactly what a formula may call.
     assert set(vars(TENSOR_OPS)) == members(KernelOps)
@@ -335,3 +341,17 @@ def test_builtin_backend_kernels_are_all_part_of_the_contract() -> None:
     known = PRIMITIVES | OPTIONAL | ACCELERATORS | set(default_kernels(be))
     extra = set(vars(be.k)) - known
     assert not extra, f"kernels outside the contract: {sorted(extra)}"
+
+
+def test_cumulative_kernels_run_along_one_axis_in_the_input_dtype(backend: Backend) -> None:
+    """``cumsum``/``cumprod``: the library's, the standard's or the log-step default alike."""
+    k = backend.k
+    host = np.arange(1, 13, dtype=np.float32).reshape(3, 4) / 4
+    x = k.from_host(host, tp.float32)
+    for name, want in (("cumsum", np.cumsum), ("cumprod", np.cumprod)):
+        for axis in (0, 1):
+            got = getattr(k, name)(x, axis)
+            assert k.dtype_of(got) is tp.float32, (backend.name, name)
+            np.testing.assert_allclose(np.asarray(k.to_host(got)), want(host, axis), rtol=1e-6)
+    ints = k.cumsum(k.from_host([[1, 2, 3]], tp.int64), 1)
+    assert np.asarray(k.to_host(ints)).tolist() == [[1, 3, 6]]

@@ -17,8 +17,9 @@ from tensorplug.plugins import Backend, BackendSpec, DeviceAPI, hookimpl
 class _GpuPlugin:
     """Backend ``othergpu``: two fake CUDA devices, one ``Backend`` instance each."""
 
-    def __init__(self, api: DeviceAPI | str | None) -> None:
+    def __init__(self, api: DeviceAPI | str | None, device_type: str = "cuda") -> None:
         self.api = api
+        self.device_type = device_type
         self.probe: tuple[bool, str] = (True, "")
         self.events: list[tuple[str, int, Any]] = []
         self.instances: dict[int, Backend] = {}
@@ -30,7 +31,8 @@ class _GpuPlugin:
                 name="othergpu",
                 kernels=numpy.kernels,
                 dtypes=numpy.dtypes,
-                device_type="cuda",
+                device_type=self.device_type,
+                device_of=lambda _array: tp.device(self.device_type, index),
                 synchronize=lambda: self.events.append(("synchronize", index, None)),
                 manual_seed=lambda s: self.events.append(("seed", index, s)),
             )
@@ -42,7 +44,7 @@ class _GpuPlugin:
             BackendSpec(
                 name="othergpu",
                 load=lambda: self._instance(0),
-                device_type="cuda",
+                device_type=self.device_type,
                 on_device=self._instance,
                 probe=lambda: self.probe,
             )
@@ -57,7 +59,9 @@ class _GpuPlugin:
 def gpu_plugin(request: pytest.FixtureRequest) -> Iterator[_GpuPlugin]:
     """``othergpu`` registered and selected, so ``device="cuda"`` and ``tp.cuda`` mean it
     (whatever CuPy says on this machine)."""
-    plugin = _GpuPlugin(request.param)
+    param = request.param
+    api, device_type = param if isinstance(param, tuple) else (param, "cuda")
+    plugin = _GpuPlugin(api, device_type)
     assert tp.plugins.register(plugin, source="tests") == ["othergpu"]
     tp.set_backend("othergpu")
     try:
@@ -138,3 +142,78 @@ def test_without_a_cuda_backend_the_reason_says_so(monkeypatch: pytest.MonkeyPat
         "no installed backend provides 'cuda' devices (broken plugins: gpuplug: ImportError: "
         "no module named gpuplug)"
     )
+
+
+# -- tensorplug.accelerator: the same hook, whatever the device type ---------------------------
+
+
+@pytest.mark.parametrize("gpu_plugin", [_API], indirect=True)
+def test_tp_accelerator_reports_a_gpu_backend(gpu_plugin: _GpuPlugin) -> None:
+    acc = tp.accelerator
+    assert acc.is_available() and acc.current_accelerator() == tp.device("cuda")
+    assert repr(acc.current_accelerator(check_available=True)) == "device(type='cuda')"
+    assert acc.device_count() == 2 and acc.current_device_index() == 0
+    assert acc.memory_allocated() == 100 and acc.memory_allocated("cuda:1") == 300
+    assert acc.max_memory_allocated(1) == 600 and acc.memory_reserved(0) == 400
+    acc.synchronize(1)
+    assert gpu_plugin.events == [("synchronize", 1, None)]
+    with pytest.raises(tp.UnsupportedOperation, match=r"accelerator: backend 'othergpu'"):
+        acc.empty_cache()
+    # the usual idiom, and tensors that agree with it
+    device = acc.current_accelerator().type if acc.is_available() else "cpu"
+    x, y = tp.ones(2, device=device), tp.ones(2, device="cuda:1")
+    assert x.device.type == "cuda" and x.is_cuda and not x.is_cpu and x.get_device() == 0
+    assert y.device == tp.device("cuda", 1) and y.get_device() == 1
+
+
+@pytest.mark.parametrize("gpu_plugin", [(_API, "xpu")], indirect=True)
+def test_an_accelerator_of_another_device_type_is_not_cuda(gpu_plugin: _GpuPlugin) -> None:
+    assert tp.accelerator.is_available() and tp.accelerator.device_count() == 2
+    assert tp.accelerator.current_accelerator() == tp.device("xpu")
+    x = tp.ones(2, device="xpu:1")
+    assert x.device.type == "xpu" and not x.is_cuda and not x.is_cpu and x.get_device() == 1
+    if not tp.cuda.is_available():  # CuPy on this machine is not asked about xpu
+        assert tp.cuda.device_count() == 0
+
+
+@pytest.mark.parametrize("gpu_plugin", [_API], indirect=True)
+def test_an_accelerator_that_cannot_run_is_still_current_unless_checked(
+    gpu_plugin: _GpuPlugin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a CUDA build of PyTorch on a machine without a GPU."""
+    for name, spec in list(REGISTRY.specs.items()):
+        if spec.device_type != "cpu" and name != "othergpu":
+            monkeypatch.delitem(REGISTRY.specs, name)
+    gpu_plugin.probe = (False, "no othergpu device here")
+    acc = tp.accelerator
+    assert not acc.is_available() and acc.device_count() == 0 and acc.memory_allocated() == 0
+    assert acc.current_accelerator() == tp.device("cuda")
+    assert acc.current_accelerator(check_available=True) is None
+    for call in (acc.current_device_index, acc.synchronize):
+        with pytest.raises(RuntimeError, match="Cannot access accelerator device when none"):
+            call()
+    acc.empty_cache()
+    acc.reset_peak_memory_stats()
+
+
+def test_without_an_accelerator_backend_there_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    REGISTRY.manager()
+    for name, spec in list(REGISTRY.specs.items()):
+        if spec.device_type != "cpu":
+            monkeypatch.delitem(REGISTRY.specs, name)
+    assert tp.accelerator.current_accelerator() is None and not tp.accelerator.is_available()
+    assert tp.accelerator.device_count() == 0
+
+
+def test_device_is_made_as_torch_device() -> None:
+    assert tp.device is tp.Device and isinstance(tp.ones(1).device, tp.device)
+    assert tp.device("cuda:1") == tp.device("cuda", 1) == tp.device(type="cuda", index=1)
+    assert tp.device(tp.device("cuda:2")).index == 2 and tp.device("cpu").index is None
+    assert repr(tp.device("cuda")) == "device(type='cuda')"
+    assert str(tp.device("cuda", 0)) == "cuda:0"
+    with pytest.raises(RuntimeError, match="must not include an index"):
+        tp.device("cuda:0", 1)
+    with pytest.raises(RuntimeError, match="Invalid device string: 'cuda:x'"):
+        tp.device("cuda:x")
+    with pytest.raises(RuntimeError, match="must not be negative"):
+        tp.device("cuda", -1)

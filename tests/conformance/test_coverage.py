@@ -24,7 +24,9 @@ NOT_OPS: dict[str, str] = {
     "long": _DTYPE, "int": _DTYPE,
     "get_default_dtype": "global setting", "set_default_dtype": "global setting",
     "promote_types": "dtype arithmetic on dtype objects; tests/core/test_dtype.py",
-    "device": "device parsing", "Device": "the device type",
+    "finfo": "a dtype's numeric limits; tests/core/test_dtype.py",
+    "iinfo": "a dtype's numeric limits; tests/core/test_dtype.py",
+    "device": "the device type (torch's spelling)", "Device": "the device type",
     "is_tensor": "a type query", "numel": "a shape query, returns a Python int",
     "tensor": _CREATION, "as_tensor": _CREATION, "from_numpy": _CREATION, "zeros": _CREATION,
     "ones": _CREATION, "full": _CREATION, "empty": _CREATION, "arange": _CREATION,
@@ -33,19 +35,32 @@ NOT_OPS: dict[str, str] = {
     "full_like": _CREATION, "empty_like": _CREATION, "rand_like": _CREATION,
     "randn_like": _CREATION, "randint_like": _CREATION,
     "manual_seed": "seeds the backends' generators",
-    "autograd": "a module", "plugins": "a module",
+    "autograd": "a module", "plugins": "a module", "linalg": "a module (its ops: below)",
     "no_grad": _GRAD_MODE, "enable_grad": _GRAD_MODE, "set_grad_enabled": _GRAD_MODE,
     "is_grad_enabled": _GRAD_MODE,
     "get_backend": _SELECTION, "set_backend": _SELECTION, "use_backend": _SELECTION,
     "list_backends": _SELECTION,
     "UnsupportedOperation": "an exception type", "BackendUnavailableError": "an exception type",
+    "inverse": "tensorplug.linalg.inv under PyTorch's older name (the linalg entry checks it)",
+    "logdet": "tensorplug.linalg.logdet; tests/ops/test_linalg.py",
     "save": "serialization to a file; tests/serialization/",
     "load": "serialization from a file; tests/serialization/",
 }  # fmt: skip
 """Names in ``tensorplug.__all__`` that are not ops, each with why it has no entry."""
 
-NOT_OPS_NN: dict[str, str] = {}
-"""The same for ``tensorplug.nn.functional.__all__`` (every name there is an op today)."""
+_UNDERSCORE = "the in-place form, checked as the variant 'NAME_' of NAME's entry"
+NOT_OPS_NN: dict[str, str] = {
+    name + "_": _UNDERSCORE.replace("NAME", name) for name in ("elu", "selu", "celu", "hardtanh")
+}
+"""The same for ``tensorplug.nn.functional.__all__``: the in-place ``F.name_`` forms."""
+
+
+NOT_OPS_LINALG: dict[str, str] = {
+    "LinAlgError": "an exception type",
+    "matmul": "tensorplug.matmul itself, which has its entry",
+    "logdet": "slogdet's logabsdet where the sign is positive, NaN elsewhere; tests/ops/",
+}
+"""The same for ``tensorplug.linalg.__all__``."""
 
 
 def _covered() -> set[str]:
@@ -69,6 +84,12 @@ def test_every_nn_functional_op_has_an_entry() -> None:
         f"nn.functional ops without an op-database entry: {missing}; add an OpInfo to "
         "core/tensorplug/testing/_opdb_nn.py"
     )
+
+
+def test_every_linalg_op_has_an_entry() -> None:
+    covered = {info.name for info in op_db if info.namespace == "tensorplug.linalg"}
+    missing = [n for n in tp.linalg.__all__ if n not in covered and n not in NOT_OPS_LINALG]
+    assert not missing, f"tensorplug.linalg ops without an op-database entry: {missing}"
 
 
 def test_exemptions_are_current_and_reasoned() -> None:

@@ -224,3 +224,32 @@ def test_bitwise_and_or_promote_and_compute_as_pytorch(op: str, a: Any, b: Any) 
                 continue
             got.append((r.tolist(), _name(r.dtype)))
         assert got[0] == got[1], (swap, got)
+
+
+# -- finfo and iinfo ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["float16", "float32", "float64", "int32", "int64"])
+def test_finfo_and_iinfo_are_pytorchs(name: str) -> None:
+    info, tinfo = (tp.finfo, torch.finfo) if "float" in name else (tp.iinfo, torch.iinfo)
+    ours, theirs = info(getattr(tp, name)), tinfo(getattr(torch, name))
+    assert repr(ours) == repr(theirs)
+    for attr in ours.__slots__:
+        assert getattr(ours, attr) == getattr(theirs, attr), attr
+        assert type(getattr(ours, attr)) is type(getattr(theirs, attr)), attr
+
+
+def test_finfo_defaults_and_errors() -> None:
+    assert tp.finfo() == tp.finfo(tp.get_default_dtype()) and tp.finfo().bits == 32
+    assert tp.finfo(float).dtype == "float64" and tp.iinfo(int).dtype == "int64"
+    assert tp.finfo(tp.float32) != tp.finfo(tp.float64)
+    with pytest.raises(AttributeError, match="not writable"):
+        tp.finfo().eps = 1.0  # type: ignore[misc]
+    with pytest.raises(TypeError, match=r"finfo\(\) requires a floating point input type"):
+        tp.finfo(tp.int32)
+    with pytest.raises(TypeError, match=r"iinfo\(\) requires an integer input type"):
+        tp.iinfo(tp.float32)
+    with pytest.raises(TypeError, match=r"tensorplug\.bool is not supported by tensorplug\.iinfo"):
+        tp.iinfo(tp.bool)
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(tp.finfo())

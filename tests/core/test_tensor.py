@@ -128,3 +128,88 @@ def test_cast_to_integer_dtype_leaves_the_graph(cast):
     y = getattr(x * 2, cast)()
     assert y.grad_fn is None and not y.requires_grad
     assert x.double().grad_fn.name() == "ToCopyBackward0"
+
+
+# -- Python's protocols, as PyTorch has them ---------------------------------------------------
+# Each case runs on a tensor made the same way in both libraries; the result (or the exception
+# type and message) must be PyTorch's.
+_PROTOCOL_TENSORS = {
+    "0d_float": (3.14159, "float32"),
+    "0d_int": (7, "int64"),
+    "0d_int32": (-3, "int32"),
+    "0d_bool": (True, "bool"),
+    "1elem_1d_int": ([5], "int64"),
+    "1elem_2d_float": ([[2.5]], "float64"),
+    "2elem_int": ([1, 2], "int64"),
+    "2elem_float": ([1.0, 2.0], "float32"),
+    "empty": ([], "float32"),
+    "0d_nan": (float("nan"), "float64"),
+    "0d_inf": (float("inf"), "float64"),
+}
+_PROTOCOL_CALLS = {
+    "float": float,
+    "int": int,
+    "bool": bool,
+    "complex": complex,
+    "index": lambda x: [10, 11, 12, 13, 14, 15, 16, 17][x],
+    "operator_index": lambda x: __import__("operator").index(x),
+    "hex": hex,
+    "format_empty": lambda x: format(x, ""),
+    "format_spec": lambda x: f"{x:.3f}",
+    "format_width": lambda x: f"{x:>8}",
+    "format_int": lambda x: f"{x:05d}",
+    "format_exp": lambda x: f"{x:.2e}",
+    "contains_1": lambda x: 1 in x,
+    "contains_tensor": lambda x: x[..., None] in x if x.ndim else x in x,
+    "contains_str": lambda x: "a" in x,
+}
+
+
+def _outcome(lib: object, case: str, call: str) -> tuple[str, object]:
+    data, dtype = _PROTOCOL_TENSORS[case]
+    x = lib.tensor(data, dtype=getattr(lib, dtype))  # type: ignore[attr-defined]
+    try:
+        out = _PROTOCOL_CALLS[call](x)
+    except Exception as e:  # noqa: BLE001 - the exception is the outcome compared
+        return type(e).__name__, str(e)
+    if hasattr(out, "shape"):  # a tensor (format_empty of a non-0-d tensor is its str)
+        return "tensor", out.tolist()
+    return type(out).__name__, out if out == out else "nan"
+
+
+@pytest.mark.parametrize("call", list(_PROTOCOL_CALLS))
+@pytest.mark.parametrize("case", list(_PROTOCOL_TENSORS))
+def test_python_protocols_follow_pytorch(case: str, call: str) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    expected = _outcome(torch, case, call)
+    got = _outcome(tp, case, call)
+    if isinstance(expected[1], str) and expected[1].startswith("tensor("):
+        # format(x, "") of a non-0-d tensor is its repr; the printing tests compare those
+        assert isinstance(got[1], str) and got[1].startswith("tensor(")
+        return
+    assert got == expected
+
+
+def test_format_of_a_loss_needs_no_detach() -> None:
+    """The training-loop idiom: a 0-d tensor that requires grad formats as its number."""
+    w = tp.tensor([0.5, 1.5], requires_grad=True)
+    loss = (w * w).sum()
+    assert f"loss {loss:.4f}" == "loss 2.5000" and f"{loss.item():.1f}" == "2.5"
+    with pytest.raises(TypeError, match=r"unsupported format string passed to Tensor\.__format__"):
+        f"{w:.4f}"
+
+
+def test_numpy_asarray_follows_numpy_rules() -> None:
+    x = tp.tensor([1.0, 2.0])
+    assert np.asarray(x).tolist() == [1.0, 2.0]
+    assert np.asarray(x, dtype=np.int64).dtype == np.int64
+    copied = np.array(x, copy=True)
+    copied[0] = 9.0
+    assert x.tolist() == [1.0, 2.0]
+    with pytest.raises(RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"):
+        np.asarray(tp.ones(2, requires_grad=True))
+
+
+def test_device_queries_agree() -> None:
+    x = tp.ones(2)
+    assert x.device.type == "cpu" and x.is_cpu and not x.is_cuda and x.get_device() == -1

@@ -1,127 +1,16 @@
-"""Optimizer updates against PyTorch's on identical parameters and gradients (and against
-hand-derived values, so the formulas are checked even without PyTorch); param groups, state
-dicts, schedulers."""
+"""Optimizers by hand-derived values (so the formulas are checked even without PyTorch) and
+their mechanics: in-place steps outside the graph, closures, parameter-group and state-dict
+errors. The comparisons with PyTorch are in test_optimizers.py and test_lr_scheduler.py."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pytest
 
 import tensorplug as tp
 from tensorplug import nn, optim
-
-SHAPES = [(3, 4), (5,)]
-
-
-def _run(
-    ours_cls: Any,
-    theirs_cls: Any,
-    kwargs: dict[str, Any],
-    steps: int = 6,
-    dtype: str = "float64",
-    groups: bool = False,
-) -> None:
-    """Step both optimizers with the same gradient sequence; compare params and state."""
-    torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(0)
-    init = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
-    ours = [nn.Parameter(tp.tensor(a)) for a in init]
-    theirs = [torch.nn.Parameter(torch.tensor(a)) for a in init]
-    if groups:
-        ours_p: Any = [{"params": [ours[0]]}, {"params": [ours[1]], "lr": 0.05}]
-        theirs_p: Any = [{"params": [theirs[0]]}, {"params": [theirs[1]], "lr": 0.05}]
-    else:
-        ours_p, theirs_p = ours, theirs
-    opt_o, opt_t = ours_cls(ours_p, **kwargs), theirs_cls(theirs_p, **kwargs)
-    rtol = 1e-12 if dtype == "float64" else 2e-6
-    for step in range(steps):
-        for p, q in zip(ours, theirs):
-            g = rng.standard_normal(p.shape).astype(dtype)
-            if step == 2 and p.ndim == 1:
-                continue  # a parameter without a gradient this step is skipped
-            p.grad = tp.tensor(g)
-            q.grad = torch.tensor(g)
-        opt_o.step()
-        opt_t.step()
-        for p, q in zip(ours, theirs):
-            np.testing.assert_allclose(
-                p.detach().numpy(),
-                q.detach().numpy(),
-                rtol=rtol,
-                atol=rtol * 1e-2,
-                err_msg=f"step {step}",
-            )
-            p.grad = None
-            q.grad = None
-    sd_o, sd_t = opt_o.state_dict(), opt_t.state_dict()
-    assert sorted(sd_o["state"]) == sorted(sd_t["state"])
-    for idx, st in sd_t["state"].items():
-        assert sorted(sd_o["state"][idx]) == sorted(st)
-        for key, v in st.items():
-            np.testing.assert_allclose(
-                np.asarray(sd_o["state"][idx][key].numpy()),
-                v.detach().numpy(),
-                rtol=rtol,
-                atol=1e-15,
-                err_msg=key,
-            )
-    for go, gt in zip(sd_o["param_groups"], sd_t["param_groups"]):
-        assert go["params"] == gt["params"]
-        assert go["lr"] == gt["lr"]
-
-
-SGD_CASES = [
-    {"lr": 0.1},
-    {"lr": 0.1, "momentum": 0.9},
-    {"lr": 0.1, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.01},
-    {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.1},
-    {"lr": 0.1, "momentum": 0.5, "maximize": True},
-]
-ADAM_CASES = [
-    {},
-    {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1},
-    {"lr": 0.02, "amsgrad": True},
-    {"lr": 0.01, "maximize": True},
-]
-RMSPROP_CASES = [
-    {},
-    {"lr": 0.01, "alpha": 0.9, "momentum": 0.5},
-    {"lr": 0.01, "centered": True, "weight_decay": 0.1, "momentum": 0.3},
-]
-
-
-@pytest.mark.parametrize("kwargs", SGD_CASES)
-def test_sgd_matches_torch(kwargs: dict[str, Any]) -> None:
-    torch = pytest.importorskip("torch")
-    _run(optim.SGD, torch.optim.SGD, kwargs)
-
-
-@pytest.mark.parametrize("kwargs", ADAM_CASES)
-def test_adam_matches_torch(kwargs: dict[str, Any]) -> None:
-    torch = pytest.importorskip("torch")
-    _run(optim.Adam, torch.optim.Adam, kwargs)
-
-
-@pytest.mark.parametrize("kwargs", [*ADAM_CASES, {"lr": 0.1, "weight_decay": 0.5}])
-def test_adamw_matches_torch(kwargs: dict[str, Any]) -> None:
-    torch = pytest.importorskip("torch")
-    _run(optim.AdamW, torch.optim.AdamW, kwargs)
-
-
-@pytest.mark.parametrize("kwargs", RMSPROP_CASES)
-def test_rmsprop_matches_torch(kwargs: dict[str, Any]) -> None:
-    torch = pytest.importorskip("torch")
-    _run(optim.RMSprop, torch.optim.RMSprop, kwargs)
-
-
-def test_float32_and_param_groups_match_torch() -> None:
-    torch = pytest.importorskip("torch")
-    _run(optim.Adam, torch.optim.Adam, {"lr": 0.01}, dtype="float32", groups=True)
-    _run(optim.SGD, torch.optim.SGD, {"lr": 0.1, "momentum": 0.9}, dtype="float32", groups=True)
-
 
 # -- hand-derived values (no PyTorch needed) -----------------------------------------------
 
@@ -268,50 +157,6 @@ def test_load_state_dict_casts_state_to_param_dtype() -> None:
     o32.load_state_dict(o64.state_dict())
     assert o32.state[p32]["exp_avg"].dtype is tp.float32
     assert o32.state[p32]["step"].item() == 1.0
-
-
-# -- schedulers ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("name,kwargs", [
-    ("StepLR", {"step_size": 3, "gamma": 0.5}),
-    ("CosineAnnealingLR", {"T_max": 5, "eta_min": 0.01}),
-    ("CosineAnnealingLR", {"T_max": 3}),
-])  # fmt: skip
-def test_schedulers_match_torch(name: str, kwargs: dict[str, Any]) -> None:
-    torch = pytest.importorskip("torch")
-    p, q = _param([1.0]), torch.nn.Parameter(torch.ones(1))
-    opt_o = optim.SGD([{"params": [p]}, {"params": [_param([1.0])], "lr": 0.3}], lr=0.1)
-    opt_t = torch.optim.SGD(
-        [{"params": [q]}, {"params": [torch.nn.Parameter(torch.ones(1))], "lr": 0.3}], lr=0.1
-    )
-    s_o = getattr(optim.lr_scheduler, name)(opt_o, **kwargs)
-    s_t = getattr(torch.optim.lr_scheduler, name)(opt_t, **kwargs)
-    for _ in range(14):
-        opt_o.step()
-        opt_t.step()
-        s_o.step()
-        s_t.step()
-        np.testing.assert_allclose(s_o.get_last_lr(), s_t.get_last_lr(), rtol=1e-12)
-        assert [g["lr"] for g in opt_o.param_groups] == pytest.approx(
-            [g["lr"] for g in opt_t.param_groups], rel=1e-12
-        )
-
-
-def test_scheduler_state_dict_and_errors() -> None:
-    opt = optim.SGD([_param([1.0])], lr=1.0)
-    sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
-    sched.step()
-    sd = sched.state_dict()
-    assert sd["last_epoch"] == 1 and "optimizer" not in sd
-    opt2 = optim.SGD([_param([1.0])], lr=1.0)
-    sched2 = optim.lr_scheduler.StepLR(opt2, step_size=1, gamma=0.5)
-    sched2.load_state_dict(sd)
-    assert sched2.last_epoch == 1
-    with pytest.raises(TypeError, match="is not an Optimizer"):
-        optim.lr_scheduler.StepLR(object(), 1)  # type: ignore[arg-type]
-    with pytest.raises(KeyError, match="initial_lr"):
-        optim.lr_scheduler.StepLR(optim.SGD([_param([1.0])], lr=1.0), 1, last_epoch=3)
 
 
 def test_gradient_on_another_backend_is_named() -> None:

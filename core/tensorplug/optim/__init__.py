@@ -1,4 +1,10 @@
-"""``tensorplug.optim``: optimizers and learning-rate schedules with PyTorch's formulas.
+"""``tensorplug.optim``: optimizers and learning-rate schedules with PyTorch's formulas,
+signatures, checks and state dicts.
+
+Each update follows PyTorch's for-loop implementation operation by operation, in place on
+the parameters outside the autograd graph. The options PyTorch offers to pick a faster
+implementation on its devices (``foreach``, ``fused``, ``capturable``) are accepted and
+change nothing here; ``differentiable=True`` is refused.
 
 Example:
     >>> import tensorplug as tp
@@ -11,9 +17,38 @@ Example:
 """
 
 from . import lr_scheduler
+from .adadelta import Adadelta
+from .adagrad import Adagrad
 from .adam import Adam, AdamW
-from .optimizer import Optimizer
+from .adamax import Adamax
+from .asgd import ASGD
+from .lbfgs import LBFGS
+from .nadam import NAdam
+from .optimizer import (
+    Optimizer,
+    register_optimizer_step_post_hook,
+    register_optimizer_step_pre_hook,
+)
+from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "Adadelta",
+    "Adagrad",
+    "Adamax",
+    "NAdam",
+    "RAdam",
+    "LBFGS",
+    "Rprop",
+    "ASGD",
+    "lr_scheduler",
+    "register_optimizer_step_pre_hook",
+    "register_optimizer_step_post_hook",
+]

@@ -2,107 +2,143 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from .._creation import zeros_like
-from .._grad_mode import no_grad
-from .optimizer import Optimizer, bump, check_positive, grad_of, step_counter, write
+from .._tensor import Tensor
+from ._options import check_adam, check_fused
+from ._update import adam_moments, add_to, as_float, write
+from .optimizer import PerParameter
+
+__all__ = ["Adam", "AdamW"]
 
 
-class Adam(Optimizer):
+def _squeeze(beta: Any) -> Any:
+    return beta.squeeze() if isinstance(beta, Tensor) and beta.dim() != 0 else beta
+
+
+class Adam(PerParameter):
     """PyTorch's Adam. Per step ``t``, with ``g = grad (+ weight_decay * p)``:
     ``m = lerp(m, g, 1 - beta1)``, ``v = beta2 v + (1 - beta2) g^2``,
     ``p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)``
-    (``amsgrad`` uses the running maximum of ``v``).
-    """
+    (``amsgrad`` uses the running maximum of ``v``; ``decoupled_weight_decay`` multiplies
+    ``p`` by ``1 - lr * weight_decay`` instead of adding to ``g``, which is AdamW).
 
-    _decoupled = False
+    ``foreach``, ``capturable`` and ``fused`` are accepted and change nothing (see
+    ``tensorplug.optim``); ``differentiable=True`` is refused. Betas given as 0-d tensors
+    are used as numbers; PyTorch computes its bias corrections from them in the tensors'
+    dtype, so with float32 betas the two agree to about eight digits, not to the last bit.
+    """
 
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0,
         amsgrad: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
     ) -> None:
-        check_positive(lr, "learning rate")
-        check_positive(eps, "epsilon value")
-        check_positive(weight_decay, "weight_decay value")
-        for i, b in enumerate(betas):
-            if not 0.0 <= b < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {b}")
-        super().__init__(
-            params,
-            {
-                "lr": lr,
-                "betas": tuple(betas),
-                "eps": eps,
-                "weight_decay": weight_decay,
-                "amsgrad": amsgrad,
-                "maximize": maximize,
-            },
-        )
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
+        check_adam(lr, betas, eps, weight_decay)
+        if not (
+            (isinstance(betas[0], float) and isinstance(betas[1], float))
+            or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))
+        ):
+            raise ValueError("betas must be either both floats or both Tensors")
+        for i, beta in enumerate(betas):
+            if isinstance(beta, Tensor):
+                if not capturable and foreach:
+                    raise ValueError(
+                        f"betas[{i}] as a Tensor is not supported for capturable=False and "
+                        "foreach=True"
+                    )
+                if beta.numel() != 1:
+                    raise ValueError(f"Tensor betas[{i}] must be 1-element")
+        defaults = {
+            "lr": lr,
+            "betas": tuple(map(_squeeze, betas)),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+        check_fused(self, fused, foreach, differentiable)
 
-    @no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.get(p)
-                if not state:
-                    state = self.state[p] = {
-                        "step": step_counter(),
-                        "exp_avg": zeros_like(p),
-                        "exp_avg_sq": zeros_like(p),
-                    }
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = zeros_like(p)
-                t = bump(state)
-                k = p._backend.k
-                g = grad_of(p, group["maximize"])
-                if wd != 0:
-                    if self._decoupled:
-                        write(p, k.mul(p._data, 1 - lr * wd))
-                    else:
-                        g = k.add(g, k.mul(p._data, wd))
-                m, v = state["exp_avg"], state["exp_avg_sq"]
-                write(m, k.add(m._data, k.mul(k.sub(g, m._data), 1 - beta1)))  # lerp
-                write(v, k.add(k.mul(v._data, beta2), k.mul(k.mul(g, g), 1 - beta2)))
-                step_size = lr / (1 - beta1**t)
-                bc2_sqrt = math.sqrt(1 - beta2**t)
-                if group["amsgrad"]:
-                    v = state["max_exp_avg_sq"]
-                    write(v, k.maximum(v._data, state["exp_avg_sq"]._data))
-                denom = k.add(k.div(k.sqrt(v._data), bc2_sqrt), eps)
-                write(p, k.sub(p._data, k.mul(k.div(m._data, denom), step_size)))
-        return loss
+    def _init_state(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        state["step"] = self._step_counter(p, group)
+        state["exp_avg"] = zeros_like(p)
+        state["exp_avg_sq"] = zeros_like(p)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = zeros_like(p)
+
+    @staticmethod
+    def _update(p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        lr, eps = group["lr"], group["eps"]
+        t, _, beta1, beta2 = adam_moments(p, state, group)
+        k = p._backend.k
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        step_size = as_float(lr / (1 - beta1**t))
+        bias_correction2_sqrt = (1 - beta2**t) ** 0.5
+        if group["amsgrad"]:
+            v = state["max_exp_avg_sq"]
+            write(v, k.maximum(v._data, state["exp_avg_sq"]._data))
+        denom = k.add(k.div(k.sqrt(v._data), bias_correction2_sqrt), eps)
+        add_to(p, k.div(k.mul(m._data, -step_size), denom))
 
 
 class AdamW(Adam):
     """Adam with decoupled weight decay: ``p *= 1 - lr * weight_decay`` before the Adam step
-    (default ``weight_decay=1e-2``)."""
-
-    _decoupled = True
+    (default ``weight_decay=1e-2``); ``Adam(..., decoupled_weight_decay=True)``."""
 
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )
+
+    def _upgrade_state(self) -> None:
+        super()._upgrade_state()
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True

@@ -1,109 +1,59 @@
-"""Learning-rate schedules: ``StepLR`` and ``CosineAnnealingLR`` (PyTorch's recurrences).
+"""Learning-rate schedules with PyTorch's names, arguments, recurrences and state dicts.
 
-Call ``scheduler.step()`` once per epoch, after ``optimizer.step()``.
+Call ``scheduler.step()`` once per epoch (``OneCycleLR``, ``CyclicLR``,
+``CosineAnnealingWarmRestarts``: per batch if you like), after ``optimizer.step()``;
+``ReduceLROnPlateau.step(metric)`` takes the monitored value. ``get_last_lr()`` gives the
+learning rates the last step set. A scheduler stepped before its optimizer warns, as
+PyTorch's does.
+
+Example:
+    >>> import tensorplug as tp
+    >>> opt = tp.optim.SGD([tp.nn.Parameter(tp.zeros(1))], lr=0.1)
+    >>> sched = tp.optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 3], gamma=0.5)
+    >>> for _ in range(4):
+    ...     opt.step()
+    ...     sched.step()
+    >>> sched.get_last_lr(), sched.last_epoch
+    ([0.025], 4)
 """
 
-from __future__ import annotations
+from ._lr_base import EPOCH_DEPRECATION_WARNING as EPOCH_DEPRECATION_WARNING
+from ._lr_base import LRScheduler
+from ._lr_base import _LRScheduler as _LRScheduler
+from ._lr_combined import ChainedScheduler, ReduceLROnPlateau, SequentialLR
+from ._lr_cycles import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
+from ._lr_schedules import (
+    ConstantLR,
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    LinearLR,
+    MultiplicativeLR,
+    MultiStepLR,
+    PolynomialLR,
+    StepLR,
+)
 
-import math
-from typing import Any
+__all__ = [
+    "LambdaLR",
+    "MultiplicativeLR",
+    "StepLR",
+    "MultiStepLR",
+    "ConstantLR",
+    "LinearLR",
+    "ExponentialLR",
+    "SequentialLR",
+    "CosineAnnealingLR",
+    "ChainedScheduler",
+    "CyclicLR",
+    "ReduceLROnPlateau",
+    "CosineAnnealingWarmRestarts",
+    "OneCycleLR",
+    "PolynomialLR",
+    "LRScheduler",
+]
 
-from .optimizer import Optimizer
-
-__all__ = ["LRScheduler", "StepLR", "CosineAnnealingLR"]
-
-
-class LRScheduler:
-    """Base class: sets ``initial_lr`` in each group, then applies ``get_lr()`` per step."""
-
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
-        else:
-            for i, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(
-                        f"param 'initial_lr' is not specified in param_groups[{i}] "
-                        "when resuming an optimizer"
-                    )
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self._step_count = 0
-        self.step()
-
-    def get_lr(self) -> list[float]:
-        raise NotImplementedError
-
-    def get_last_lr(self) -> list[float]:
-        """The learning rates the last ``step`` set."""
-        return self._last_lr
-
-    def step(self) -> None:
-        self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def state_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(state_dict)
-
-
-class StepLR(LRScheduler):
-    """Multiply each group's lr by ``gamma`` every ``step_size`` epochs."""
-
-    def __init__(
-        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
-    ) -> None:
-        self.step_size = step_size
-        self.gamma = gamma
-        super().__init__(optimizer, last_epoch)
-
-    def get_lr(self) -> list[float]:
-        lrs = [group["lr"] for group in self.optimizer.param_groups]
-        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
-            return lrs
-        return [lr * self.gamma for lr in lrs]
-
-
-class CosineAnnealingLR(LRScheduler):
-    """Anneal each lr from its initial value to ``eta_min`` along a half cosine of
-    ``T_max`` epochs (SGDR without restarts), by PyTorch's recurrence."""
-
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        T_max: int,  # noqa: N803 - PyTorch's name
-        eta_min: float = 0.0,
-        last_epoch: int = -1,
-    ) -> None:
-        self.T_max = T_max
-        self.eta_min = eta_min
-        super().__init__(optimizer, last_epoch)
-
-    def get_lr(self) -> list[float]:
-        groups = self.optimizer.param_groups
-        e, t, lo = self.last_epoch, self.T_max, self.eta_min
-        if e == 0:
-            return [g["lr"] for g in groups]
-        if self._step_count == 1 and e > 0:
-            return [
-                lo + (base - lo) * (1 + math.cos(e * math.pi / t)) / 2 for base in self.base_lrs
-            ]
-        if (e - 1 - t) % (2 * t) == 0:
-            return [
-                g["lr"] + (base - lo) * (1 - math.cos(math.pi / t)) / 2
-                for g, base in zip(groups, self.base_lrs)
-            ]
-        return [
-            (1 + math.cos(math.pi * e / t)) / (1 + math.cos(math.pi * (e - 1) / t)) * (g["lr"] - lo)
-            + lo
-            for g in groups
-        ]
+# Shown under this module's name (in reprs, docs and pickles), where PyTorch keeps them.
+for _name in [*__all__, "_LRScheduler"]:
+    globals()[_name].__module__ = __name__
+del _name

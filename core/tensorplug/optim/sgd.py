@@ -7,13 +7,20 @@ from typing import Any
 
 from .._grad_mode import no_grad
 from .._tensor import Tensor
-from .optimizer import Optimizer, check_positive, grad_of, write
+from ._options import check, check_fused, check_lr
+from ._update import add_to, as_float, decayed, grad_of, write
+from .optimizer import Optimizer
+
+__all__ = ["SGD"]
 
 
 class SGD(Optimizer):
     """PyTorch's SGD: with ``g = grad + weight_decay * p``,
     ``buf = g`` on the first step, then ``buf = momentum * buf + (1 - dampening) * g``;
     the step direction is ``g + momentum * buf`` (Nesterov) or ``buf``; ``p -= lr * d``.
+
+    ``foreach`` and ``fused`` are accepted and change nothing (one implementation serves
+    every backend); ``differentiable=True`` is refused.
 
     Example:
         >>> import tensorplug as tp
@@ -29,51 +36,54 @@ class SGD(Optimizer):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-3,
-        momentum: float = 0.0,
-        dampening: float = 0.0,
-        weight_decay: float = 0.0,
+        lr: float | Tensor = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float | Tensor = 0,
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
-        check_positive(lr, "learning rate")
-        check_positive(momentum, "momentum")
-        check_positive(weight_decay, "weight_decay")
+        check_lr(lr)
+        check(momentum, "momentum value")
+        check(weight_decay, "weight_decay value")
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+            "foreach": foreach,
+            "differentiable": differentiable,
+            "fused": fused,
+        }
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        super().__init__(
-            params,
-            {
-                "lr": lr,
-                "momentum": momentum,
-                "dampening": dampening,
-                "weight_decay": weight_decay,
-                "nesterov": nesterov,
-                "maximize": maximize,
-            },
-        )
+        super().__init__(params, defaults)
+        check_fused(self, fused, foreach, differentiable)
 
     @no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
         for group in self.param_groups:
-            lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+            lr, momentum = as_float(group["lr"]), group["momentum"]
             dampening, nesterov = group["dampening"], group["nesterov"]
             for p in group["params"]:
-                if p.grad is None:
+                if p._grad is None:
                     continue
                 k = p._backend.k
-                g = grad_of(p, group["maximize"])
-                if wd != 0:
-                    g = k.add(g, k.mul(p._data, wd))
+                g = decayed(p, grad_of(p, group["maximize"]), group["weight_decay"])
                 if momentum != 0:
-                    state = self.state.setdefault(p, {})
+                    state = self.state[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
                         buf = state["momentum_buffer"] = Tensor._make(k.copy(g), p._backend)
                     else:
                         write(buf, k.add(k.mul(buf._data, momentum), k.mul(g, 1 - dampening)))
                     g = k.add(g, k.mul(buf._data, momentum)) if nesterov else buf._data
-                write(p, k.sub(p._data, k.mul(g, lr)))
+                add_to(p, k.mul(g, -lr))
         return loss

@@ -45,7 +45,8 @@ VALUE = Value()
 Step = tuple[Any, ...]
 """A view step, ``(method, *args)``: ``("index", idx)``, ``("reshape", shape)``,
 ``("view", shape)``, ``("permute", dims)``, ``("transpose", d0, d1)``, ``("t",)``,
-``("expand", shape)``, ``("squeeze", dim)``, ``("unsqueeze", dim)``, ``("flatten",)``."""
+``("expand", shape)``, ``("squeeze", dim)``, ``("unsqueeze", dim)``, ``("flatten",)``,
+``("diagonal", offset)`` (of a matrix)."""
 
 Write = tuple[Any, ...]
 """An in-place write, ``(method, *args)``: ``("add_", x)``, ``("sub_", x)``, ``("mul_", x)``,
@@ -135,6 +136,11 @@ SCENARIOS: tuple[Scenario, ...] = (
     S("t_base_add_seen", "t", (3, 4), (("t",),), then=("add_", V), value_shape=(3, 4)),
     S("chain_index_t_index", "t", (3, 4, 2), (("index", 0), ("t",), ("index", 1)),
       ("mul_", V), value_shape=(4,)),
+    # diagonal of a matrix, contiguous or transposed: a strided view
+    S("diagonal_mul", "diagonal", (3, 4), (("diagonal",),), ("mul_", V), value_shape=(3,)),
+    S("diagonal_offset_base_add_seen", "diagonal", (3, 4), (("diagonal", 1),),
+      then=("add_", V), value_shape=(3, 4)),
+    S("t_diagonal_below_add", "diagonal", (3, 4), (("t",), ("diagonal", -1)), ("add_", 1)),
     # expand: the view's elements share memory
     S("expand_base_add_seen", "expand", (1, 3), (("expand", (2, 3)),),
       then=("add_", V), value_shape=(1, 3)),
@@ -198,6 +204,11 @@ def view_array(a: np.ndarray, step: Step) -> np.ndarray:
         out = np.squeeze(a, args[0])
     elif name == "unsqueeze":
         out = np.expand_dims(a, args[0])
+    elif name == "diagonal":  # a matrix's, writable (NumPy's own is read-only)
+        off = args[0] if args else 0
+        corner = a[max(0, -off) :, max(0, off) :]
+        n = max(0, min(corner.shape))
+        out = np.lib.stride_tricks.as_strided(corner, (n,), (sum(a.strides),), writeable=True)
     else:
         out = a.reshape(-1)
     # Every step is a view, but a reshape that cannot be one: NumPy and PyTorch both copy.

@@ -120,7 +120,8 @@ def generate(family: str, db: Iterable[OpInfo], be: Backend, sel: Selection) -> 
                     samples if d.is_floating_point else [s for s in samples if s.group != "special"]
                 )
                 for s in usable[:1] if sel.quick else usable:
-                    yield Case(family, info, d, s)
+                    if not _missing_kernels(be, s):  # else an ``unsupported`` case
+                        yield Case(family, info, d, s)
         elif family == "noncontiguous":
             one = _pick(dtypes, (D.float32, D.float64, D.int64))
             chosen = [s for s in basic if _has_nd_data(s)]
@@ -151,7 +152,7 @@ def generate(family: str, db: Iterable[OpInfo], be: Backend, sel: Selection) -> 
         elif family == "errors":
             one = _pick(dtypes, (D.float32, D.float64))
             for e in info.error_inputs():
-                if one is not None:
+                if one is not None and not _missing_kernels(be, e.sample):
                     yield Case(family, info, one, error=e)
         elif family == "unsupported":
             for d in info.dtypes:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as D
-from .. import get_backend
+from .. import get_backend, manual_seed
 from .._graph import Node, TensorMeta, VersionCounter
 from .._tensor import Tensor
 from ..autograd import grad as autograd_grad
@@ -133,6 +133,7 @@ def dump() -> dict[str, Any]:
                             _value(t, ids)
                             if t._grad_fn is not None:
                                 ids(t._grad_fn, "N")
+                        manual_seed(0)  # random ops (gumbel_softmax) draw alike in both runs
                         out, err = _run(bound.call, info.op)
                         key = f"{info.name}|{si}:{sample.name}|{dtype.name}|{layout}|{grad}"
                         entry: dict[str, Any] = {"error": err}

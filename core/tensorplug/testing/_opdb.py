@@ -17,9 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from ._opdb_activation import activation_ops
 from ._opdb_functional import functional_ops
 from ._opdb_inplace import in_place_ops
+from ._opdb_layers import layer_ops
+from ._opdb_layout import layout_ops
 from ._opdb_linalg import linalg_ops
+from ._opdb_loss import loss_ops
+from ._opdb_matrix import matrix_ops
 from ._opdb_nn import nn_ops
 from ._opdb_pointwise import pointwise_ops
 from ._opdb_reduce import reduction_ops
@@ -145,9 +150,9 @@ def _more_errors() -> dict[str, list[ErrorInput]]:
             e("float_indices", (one(2), one((3, 2))), RuntimeError, "integer tensor"),
         ],
         "max_pool2d": [
-            e("kernel_too_big", (one((1, 1, 2, 2)), 3), ValueError, "smaller than the kernel")
+            e("kernel_too_big", (one((1, 1, 2, 2)), 3), RuntimeError, "Output size is too small")
         ],
-        "unfold": [e("3d_input", (one((3, 4, 4)), 2), ValueError, "expected a 4-D input")],
+        "unfold": [e("5d_input", (one((1, 3, 4, 4, 4)), 2), RuntimeError, "Expected 3D or 4D")],
         "binary_cross_entropy": [
             e("input_out_of_range", (one(1) * 1.5, one(1)), RuntimeError, "between 0 and 1")
         ],
@@ -176,6 +181,10 @@ def build_op_db() -> list[OpInfo]:
     """A fresh list of every ``OpInfo``."""
     db = pointwise_ops() + reduction_ops() + shape_ops() + linalg_ops() + in_place_ops()
     db += functional_ops() + nn_ops()
+    db += layout_ops()
+    db += layer_ops()  # issue 16: convolutions, padding, resampling, pools, norms, dropout
+    db += matrix_ops()  # issue 16: tensorplug.linalg
+    db += activation_ops() + loss_ops()  # issue 16's activations, distances and losses
     more = _more_errors()
     for info in db:
         if info.name in more:

@@ -536,7 +536,7 @@ def nn_ops() -> list[OpInfo]:
             tolerances=f16,
             grad_tolerances=f16g,
             errors=lambda: _conv2d_errors(),
-            torch_ref=TorchRef("nn.functional.conv2d", other_nodes=COMPOSED),
+            torch_ref=TorchRef("nn.functional.conv2d"),
         ),
         OpInfo(
             "unfold",
@@ -552,7 +552,7 @@ def nn_ops() -> list[OpInfo]:
             _pool_ref("max"),
             _pool_samples("max"),
             namespace=NN,
-            torch_ref=TorchRef("nn.functional.max_pool2d", other_nodes=COMPOSED),
+            torch_ref=TorchRef("nn.functional.max_pool2d"),
         ),
         OpInfo(
             "avg_pool2d",
@@ -561,7 +561,7 @@ def nn_ops() -> list[OpInfo]:
             _pool_samples("avg"),
             namespace=NN,
             tolerances=f16,
-            torch_ref=TorchRef("nn.functional.avg_pool2d", other_nodes=COMPOSED),
+            torch_ref=TorchRef("nn.functional.avg_pool2d"),
         ),
         OpInfo(
             "embedding",

@@ -23,8 +23,32 @@ from ._activation import (
     softplus,
     tanh,
 )
-from ._conv import avg_pool2d, conv2d, max_pool2d, unfold
-from ._dropout import dropout
+
+# Issue 16's activations, distances and losses (one block, kept apart from the seed's).
+from ._activation_extra import (
+    celu,
+    celu_,
+    elu,
+    elu_,
+    glu,
+    gumbel_softmax,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    logsigmoid,
+    mish,
+    relu6,
+    selu,
+    selu_,
+    softmin,
+    softsign,
+    tanhshrink,
+)
+from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ._ctc import ctc_loss
+from ._distance import cosine_similarity, normalize, pairwise_distance
+from ._dropout import dropout, dropout1d, dropout2d
 from ._linear import linear
 from ._loss import (
     binary_cross_entropy,
@@ -34,17 +58,59 @@ from ._loss import (
     mse_loss,
     nll_loss,
 )
-from ._normalization import batch_norm, layer_norm
+from ._loss_extra import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    triplet_margin_loss,
+)
+from ._normalization import (
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+)
+from ._padding import pad
+from ._pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from ._resample import interpolate
 from ._sparse import embedding, one_hot
+from ._windows import unfold
 
 __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "gelu", "silu", "softplus",
     "leaky_relu",
     "mse_loss", "l1_loss", "nll_loss", "cross_entropy", "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
-    "unfold", "conv2d", "max_pool2d", "avg_pool2d",
-    "layer_norm", "batch_norm",
-    "dropout",
+    "unfold", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
+    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "pad",
+    "interpolate",
+    "layer_norm", "batch_norm", "group_norm", "instance_norm", "local_response_norm",
+    "dropout", "dropout1d", "dropout2d",
     "linear",
     "embedding", "one_hot",
+    # issue 16's activations, distances and losses
+    "elu", "selu", "celu", "hardtanh", "relu6", "hardswish", "hardsigmoid", "mish",
+    "logsigmoid", "glu", "softsign", "tanhshrink", "softmin", "gumbel_softmax",
+    "normalize", "cosine_similarity", "pairwise_distance",
+    "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
+    "margin_ranking_loss", "hinge_embedding_loss", "triplet_margin_loss",
+    "cosine_embedding_loss", "multilabel_soft_margin_loss", "ctc_loss",
+    "elu_", "selu_", "celu_", "hardtanh_",
 ]  # fmt: skip

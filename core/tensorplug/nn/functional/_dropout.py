@@ -1,21 +1,93 @@
-"""Dropout: zero elements at random in training, scaling the rest so the expected value
-is unchanged."""
+"""Dropout: zero elements (or whole channels) at random in training, scaling the rest so
+the expected value is unchanged."""
 
 from __future__ import annotations
+
+import warnings
 
 from ..._creation import rand
 from ..._tensor import Tensor
 
-__all__ = ["dropout"]
+__all__ = ["dropout", "dropout1d", "dropout2d"]
+
+
+def _check_p(p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_p(p)
     if not training or p == 0.0:
         return input
     if p == 1.0:
         return input * 0.0
     keep = rand(*input.shape, dtype=input.dtype, backend=input._backend) >= p
     return input * (keep.to(input.dtype) * (1.0 / (1.0 - p)))
+
+
+def _channels(input: Tensor, p: float, training: bool, batched: bool) -> Tensor:
+    """Zero each channel (dim 1 of a batch, dim 0 of one sample) as a whole with probability
+    ``p``, the rest scaled by ``1 / (1 - p)``."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    lead = 2 if batched else 1
+    shape = (*input.shape[:lead], *([1] * (input.ndim - lead)))
+    keep = rand(*shape, dtype=input.dtype, backend=input._backend) >= p
+    return input * (keep.to(input.dtype) * (1.0 / (1.0 - p)))
+
+
+def dropout1d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole channels of ``(N, C, L)`` (or ``(C, L)``) with probability ``p``.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> tp.nn.functional.dropout1d(tp.ones(2, 3, 4), 0.5, training=False).shape
+        (2, 3, 4)
+    """
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note "
+            "that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+            "inputs)."
+        )
+    return _channels(input, p, training, input.ndim == 3)
+
+
+def dropout2d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole channels of ``(N, C, H, W)`` with probability ``p``; a 3-D input is taken
+    as ``(N, C, L)`` with PyTorch's warning.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> tp.nn.functional.dropout2d(tp.ones(2, 3, 4, 4), 0.5, training=False).shape
+        (2, 3, 4, 4)
+    """
+    if input.ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated "
+            "and will result in an error in a future release. To retain the behavior and "
+            "silence this warning, please use dropout instead. Note that dropout2d exists to "
+            "provide channel-wise dropout on inputs with 2 spatial dimensions, a channel "
+            "dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
+            stacklevel=2,
+        )
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C "
+            "is the channel dim. This behavior will change in a future release to interpret "
+            "the input as one without a batch dimension, i.e. shape (C, H, W). To maintain "
+            "the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    return _channels(input, p, training, input.ndim >= 2)

@@ -1,0 +1,1 @@
+"""One module per op family, each with ``cases()`` for ``bench_by_op.py``."""
