@@ -417,6 +417,18 @@ class _Random:
     def seed(self, s: int) -> None:
         self.gen = np.random.default_rng(s)
 
+    def fork(self, s: int) -> _Random:
+        """An independent generator seeded with ``s`` (a ``tp.Generator``'s stream)."""
+        r = _Random()
+        r.seed(s)
+        return r
+
+    def get_state(self) -> Any:
+        return self.gen.bit_generator.state
+
+    def set_state(self, state: Any) -> None:
+        self.gen.bit_generator.state = state
+
     def uniform(self, shape: tuple[int, ...], dtype: dtype) -> Any:
         return self.gen.random(shape, dtype=np.float64).astype(DTYPES[dtype], copy=False)
 
@@ -497,6 +509,7 @@ def make_backend() -> Backend:
         version=np.__version__,
         array_types=(np.ndarray,),
         manual_seed=rng.seed,
+        rng=rng,
         known_failures=KNOWN_FAILURES,
         info={"library": "numpy", "blas": _blas_name()},
     )

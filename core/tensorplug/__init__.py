@@ -58,6 +58,14 @@ from ._dtype import (
     set_default_dtype,
 )
 from ._einsum import einsum
+from ._generator import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    seed,
+    set_rng_state,
+)
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._linalg import addmm, bmm, dot, matmul, mm
 from ._ops_clamp import clamp, clamp_max, clamp_min, clip
@@ -158,6 +166,7 @@ from ._ops_shape import (
     unsqueeze,
 )
 from ._plugins import get_backend, list_backends, set_backend, use_backend
+from ._sampling import bernoulli, multinomial, normal, poisson, randperm
 from ._serialization import load, save
 from ._tensor import Tensor
 
@@ -225,6 +234,9 @@ __all__ = [
     # backends
     "plugins", "get_backend", "set_backend", "use_backend", "list_backends",
     "UnsupportedOperation", "BackendUnavailableError",
+    # random sampling and generators
+    "Generator", "default_generator", "initial_seed", "seed", "get_rng_state",
+    "set_rng_state", "multinomial", "bernoulli", "normal", "poisson", "randperm",
     # checkpoints (safetensors)
     "save", "load",
 ]  # fmt: skip

@@ -341,6 +341,30 @@ class OptionalOps(Protocol):
         it): the result may be ``x`` itself, overwritten. Use the result, never ``x``."""
 
 
+class RandomGenerator(Protocol):
+    """A backend's generator object (``Backend.rng``, optional): the one behind its random
+    kernels, and the maker of the independent streams a ``tp.Generator`` draws from."""
+
+    def uniform(self, shape: Shape, d: dtype, /) -> Array:
+        """Samples of ``U[0, 1)``, as ``random_uniform``."""
+
+    def normal(self, shape: Shape, d: dtype, /) -> Array:
+        """Samples of ``N(0, 1)``, as ``random_normal``."""
+
+    def integers(self, low: int, high: int, shape: Shape, d: dtype, /) -> Array:
+        """Integers uniform in ``[low, high)``, as ``random_integers``."""
+
+    def fork(self, seed: int, /) -> RandomGenerator:
+        """A new generator seeded with ``seed`` (``0 <= seed < 2**64``), independent of this
+        one: the same seed gives the same numbers."""
+
+    def get_state(self) -> Any:
+        """The generator's state as JSON-serialisable data (``tp.Generator.get_state``)."""
+
+    def set_state(self, state: Any, /) -> None:
+        """Go back to a state ``get_state`` returned."""
+
+
 class WhereZeroOwnedOps(KernelOps, Protocol):
     """A ``KernelOps`` with the accelerator ``where_zero_owned``: what ReLU's and clamp's
     ``Node.backward_owned`` call once ``has_where_zero_owned(ops)`` said so (a backend may
