@@ -121,6 +121,7 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
         random_normal=rng.normal,
         random_integers=rng.integers,
     )
+    k.update(_special_functions())  # issue 16: one kernel each, where cupyx has them
     if count > 1:
         # CuPy launches kernels and allocates on its *current* device, whatever the inputs'
         # device is; with several GPUs each instance makes its own current for every kernel.
@@ -372,3 +373,25 @@ def describe_devices() -> dict[str, str]:
 
 def _version(v: int) -> str:
     return f"{v // 1000}.{v % 1000 // 10}"
+
+
+def _special_functions() -> dict[str, Callable[..., Any]]:
+    """``cupyx.scipy.special``'s erf, erfc, erfinv, lgamma, digamma and trigamma: one
+    elementwise kernel each, instead of ``xp_kernels``' portable ones (a few dozen launches).
+    Without ``cupyx`` (a stand-in), the portable ones stay."""
+    try:
+        from cupyx.scipy import special  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return {}
+
+    def trigamma(x: Any) -> Any:
+        return special.polygamma(1, x).astype(x.dtype, copy=False)
+
+    return {
+        "erf": special.erf,
+        "erfc": special.erfc,
+        "erfinv": special.erfinv,
+        "lgamma": special.gammaln,
+        "digamma": special.digamma,
+        "trigamma": trigamma,
+    }

@@ -21,6 +21,8 @@ from tensorplug.plugins import (
     xp_kernels,
 )
 
+from ._pointwise import UFUNCS, scipy_special
+
 _ND = np.ndarray
 _asarray = np.asarray
 
@@ -457,6 +459,9 @@ def make_backend() -> Backend:
         "bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or,
     }  # fmt: skip
     k.update({name: _array(f) for name, f in ufuncs.items()})
+    # The optional pointwise kernels (issue 16): NumPy's ufuncs, SciPy's special functions
+    # where SciPy is installed (else xp_kernels' own, on NumPy's ufuncs).
+    k.update({name: _array(f) for name, f in {**UFUNCS, **scipy_special()}.items()})
     k.update(
         sum=_reduction(np.add),
         prod=_reduction(np.multiply),
