@@ -76,6 +76,7 @@ from ._ops_bitwise import (
     bitwise_right_shift,
     bitwise_xor,
 )
+from ._ops_clamp import clamp, clamp_max, clamp_min, clip
 from ._ops_compare import (
     allclose,
     equal,
@@ -118,10 +119,6 @@ from ._ops_matrix import inv as inverse
 from ._ops_pointwise import (
     abs,
     add,
-    clamp,
-    clamp_max,
-    clamp_min,
-    clip,
     cos,
     div,
     divide,

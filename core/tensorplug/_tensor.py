@@ -426,6 +426,10 @@ class Tensor(TensorBase):
         return t
 
     def detach_(self) -> Tensor:
+        """Take this tensor out of the graph, in place (not a view, as PyTorch refuses it:
+        the view's base would keep it in the graph)."""
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._grad_fn = None
         self._requires_grad = False
         return self

@@ -113,10 +113,13 @@ def _more_errors() -> dict[str, list[ErrorInput]]:
         "var": [e("dim_out_of_range", (one((2, 3)), 5), IndexError, dim)],
         "argmax": [e("dim_out_of_range", (one((2, 3)), 5), IndexError, dim)],
         "amax": [
-            e("empty_no_dim", (one((0, 3)),), IndexError, "numel\\(\\) == 0"),
+            e("empty_no_dim", (one((0, 3)),), RuntimeError, "numel\\(\\) == 0"),
             e("empty_dim", (one((2, 0)), 1), IndexError, "reduction dim 1 to have non-zero size"),
         ],
-        "softmax": [e("dim_out_of_range", (one((2, 3)), 2), IndexError, dim)],
+        "softmax": [
+            e("dim_out_of_range", (one((2, 3)), 2), IndexError, dim),
+            e("int_input", (i64([1, 2]), 0), NotImplementedError, "not implemented for int64"),
+        ],
         "log_softmax": [e("dim_out_of_range", (one((2, 3)), 2), IndexError, dim)],
         "cross_entropy": [
             e(

@@ -117,7 +117,7 @@ def test_broadcast(case: Case, tp_backend: Backend, tp_tolerances: Tolerances) -
     rg = info.supports_autograd and d.is_floating_point
     bound = s.bind(tp_backend, d, requires_grad=rg)
     shape = np.broadcast_shapes(*(t.shape for t in bound.tensors))
-    expanded = [t if t.shape == shape else t.expand(*shape) for t in bound.tensors]
+    expanded = [t if t.shape == shape else t.expand(tuple(shape)) for t in bound.tensors]
     tol = tp_tolerances.get(info, d)
     implicit, explicit = bound.call(info.op), bound.call(info.op, expanded)
     for i, (x, y) in enumerate(zip(_outputs(implicit), _outputs(explicit))):
