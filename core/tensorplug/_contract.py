@@ -214,6 +214,15 @@ class KernelOps(Protocol):
         """``x`` with ``a @ x = b``: ``a`` square matrices, ``b`` matrices (never vectors),
         their batch dims broadcast; any exception for a singular ``a``. Optional."""
 
+    def linalg_eigh(self, a: Array, /) -> tuple[Array, Array]:
+        """``(w, v)``: the eigenvalues (ascending) and orthonormal eigenvectors (columns) of
+        each symmetric matrix of ``a`` (the core passes symmetric ones). Optional; a backward
+        may call it, as ``linalg_svd``."""
+
+    def linalg_svd(self, a: Array, full_matrices: bool, /) -> tuple[Array, Array, Array]:
+        """``(u, s, vh)`` with ``a = u diag(s) vh`` for each matrix of ``a``, ``s``
+        descending; ``full_matrices``: ``u`` and ``vh`` square, else reduced."""
+
 
 class BackendOps(KernelOps, Protocol):
     """Every kernel a built ``Backend`` has as ``backend.k``: the primitives, and the derived
@@ -440,6 +449,7 @@ OPTIONAL: frozenset[str] = (
         {
             "scatter_add", "bitwise_and", "bitwise_or",
             "linalg_inv", "linalg_solve", "linalg_cholesky", "linalg_slogdet",
+            "linalg_eigh", "linalg_svd",
             "argsort", "topk", "unique", "searchsorted",
         }
     )

@@ -224,11 +224,14 @@ _NEEDS = {
     "cholesky": ("linalg_cholesky", "linalg_inv"),
     "det": ("linalg_slogdet", "linalg_inv"),
     "slogdet": ("linalg_slogdet", "linalg_inv"),
+    "eigvalsh": ("linalg_eigh",),
+    "eigh": ("linalg_eigh",),
+    "svdvals": ("linalg_svd",),
 }
 """The optional kernels each function needs, forward and backward: checked before it runs."""
 
 
-def _square(fn: str, A: Any, what: str = "A") -> None:  # noqa: N803 - PyTorch's name
+def _square(fn: str, A: Any, what: str = "A", square: bool = True) -> None:  # noqa: N803
     if not isinstance(A, Tensor):
         raise TypeError(f"linalg.{fn}(): argument '{what}' must be Tensor, not {type(A).__name__}")
     be = A._backend
@@ -240,7 +243,7 @@ def _square(fn: str, A: Any, what: str = "A") -> None:  # noqa: N803 - PyTorch's
         )
     if A.ndim < 2:
         raise RuntimeError(f"linalg.{fn}: The input tensor {what} must have at least 2 dimensions.")
-    if A.shape[-1] != A.shape[-2]:
+    if square and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(
             f"linalg.{fn}: {what} must be batches of square matrices, but they are "
             f"{A.shape[-2]} by {A.shape[-1]} matrices"

@@ -18,6 +18,7 @@ from . import _ops_pointwise as P
 from . import _ops_reduce as R
 from . import _ops_shape as S
 from . import _ops_special as SP
+from . import _ops_spectral as E
 from ._contract import KernelOps, Operand, Shape
 from ._dispatch import binary, nary, unary
 from ._dtype import dtype
@@ -115,6 +116,17 @@ def _linalg_solve(a: Tensor, b: Tensor) -> Tensor:
     return nary(M.LinalgSolveExBackward0, (a, b), False)
 
 
+def _linalg_eigh(a: Tensor) -> tuple[Tensor, Tensor]:
+    return unary(E.LinalgEighBackward0, a, False), unary(E.EighVectors, a, False)
+
+
+def _linalg_svd(a: Tensor, full_matrices: bool) -> tuple[Tensor, Tensor, Tensor]:
+    raise RuntimeError(
+        "linalg.svdvals: double backward needs the singular vectors' gradient, not yet in "
+        "tensorplug (backward with create_graph=False works)"
+    )
+
+
 def _const(x: Any, like: Tensor) -> Tensor:
     return Tensor._make(x, like._backend)
 
@@ -174,6 +186,8 @@ class TensorOps:
         self.const = _const
         self.linalg_inv = _linalg_inv
         self.linalg_solve = _linalg_solve
+        self.linalg_eigh = _linalg_eigh
+        self.linalg_svd = _linalg_svd
 
 
 TENSOR_OPS: KernelOps = TensorOps()

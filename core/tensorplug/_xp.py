@@ -207,6 +207,8 @@ def _linalg_kernels(xp: Any) -> dict[str, Kernel]:
         "linalg_cholesky": linalg.cholesky,
         # NumPy gives scalars for a single matrix: 0-d arrays, as every kernel returns.
         "linalg_slogdet": lambda a: tuple(xp.asarray(v) for v in linalg.slogdet(a)),
+        "linalg_eigh": lambda a: tuple(linalg.eigh(a)),
+        "linalg_svd": lambda a, full: tuple(linalg.svd(a, full_matrices=full)),
     }
 
 

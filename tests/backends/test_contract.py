@@ -61,7 +61,10 @@ def test_the_protocols_declare_what_a_backend_has() -> None:
     # gradients, ``_contract.SPECIAL``) are declared in KernelOps, so that backwards are typed
     # with them; the other optional ones in OptionalOps and PointwiseOps.
     in_backwards = members(KernelOps) & OPTIONAL
-    assert in_backwards == {"linalg_inv", "linalg_solve"} | _contract.SPECIAL
+    assert (
+        in_backwards
+        == {"linalg_inv", "linalg_solve", "linalg_eigh", "linalg_svd"} | _contract.SPECIAL
+    )
     assert (members(KernelOps) - in_backwards) | members(BackendOps) == (
         PRIMITIVES | DERIVED | HOST_BOUNDARY
     )

@@ -34,6 +34,7 @@ from ._opdb_rounding import rounding_ops
 from ._opdb_select import select_ops
 from ._opdb_shape import shape_ops
 from ._opdb_special import special_ops
+from ._opdb_spectral import spectral_ops
 from ._opinfo import ErrorInput, OpInfo
 from ._samples import S
 
@@ -190,6 +191,7 @@ def build_op_db() -> list[OpInfo]:
     db += layout_ops()
     db += layer_ops()  # issue 16: convolutions, padding, resampling, pools, norms, dropout
     db += matrix_ops()  # issue 16: tensorplug.linalg
+    db += spectral_ops()  # issue 16: tensorplug.linalg's eigvalsh, eigh, svdvals
     db += activation_ops() + loss_ops()  # issue 16's activations, distances and losses
     db += select_ops()
     db += embedding_bilinear_ops()  # issue 17: embedding (moved from _opdb_nn), bilinear

@@ -1,0 +1,84 @@
+"""Op-database entries of ``tensorplug.linalg``'s spectral decompositions: ``eigvalsh``,
+``eigh`` and ``svdvals``."""
+
+# NumPy's stubs type most compositions of ufuncs as Any; references return arrays.
+# mypy: disable-error-code="no-any-return"
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+import tensorplug as tp
+
+from ._opdb_matrix import _linalg, _square_errors, _wellcond
+from ._opinfo import ErrorInput, OpInfo, SampleInput
+from ._samples import Gen, S, uniform
+
+
+def _sym(a: Any) -> Any:
+    """``a + a^T``: the gradient checks perturb every element, and the decompositions read
+    one triangle, so they are checked on a symmetric function of their input (as PyTorch's
+    own tests do)."""
+    return a + np.swapaxes(a, -1, -2) if isinstance(a, np.ndarray) else a + a.mT
+
+
+def _eigvalsh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803 - PyTorch's name
+    return tp.linalg.eigvalsh(_sym(a), UPLO)
+
+
+def _eigvalsh_torch(a: Any, UPLO: str = "L") -> Any:  # noqa: N803
+    return sys.modules["torch"].linalg.eigvalsh(_sym(a), UPLO)
+
+
+def _eigh(a: Any, UPLO: str = "L", lib: Any = tp) -> Any:  # noqa: N803
+    """``eigh`` of ``a + a^T``, each eigenvector's sign fixed by its first entry (a sign the
+    library picks; the gradient goes through the product)."""
+    w, v = lib.linalg.eigh(_sym(a), UPLO)
+    return w, v * lib.sign(v[..., :1, :])
+
+
+def _eigh_ref(a: Any, UPLO: str = "L") -> Any:  # noqa: N803
+    w, v = np.linalg.eigh(_sym(a))
+    return w, v * np.sign(v[..., :1, :])
+
+
+def _eigh_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield S("nd", (_wellcond(rng, 3, 3),))
+    yield S("batched", (_wellcond(rng, 2, 4, 4),))
+    yield S("1x1", (_wellcond(rng, 1, 1),))
+    yield S("upper", (_wellcond(rng, 3, 3),), {"UPLO": "U"})
+    yield S("empty_batch", (_wellcond(rng, 0, 2, 2),))
+
+
+def _eigh_errors() -> Iterator[ErrorInput]:
+    yield from (e for e in _square_errors("eigvalsh"))
+    yield ErrorInput(S("uplo", (np.eye(2),), {"UPLO": "X"}), RuntimeError, "UPLO")
+
+
+def _svdvals_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield S("square", (uniform(rng, (3, 3)),))
+    yield S("tall", (uniform(rng, (4, 2)),))
+    yield S("wide_batched", (uniform(rng, (2, 2, 5)),))
+    yield S("empty_batch", (uniform(rng, (0, 2, 3)),))
+
+
+def _svdvals_errors() -> Iterator[ErrorInput]:
+    yield ErrorInput(S("vector", (np.ones(3),)), RuntimeError, "at least 2 dimensions")
+    yield ErrorInput(
+        S("integer", (np.ones((2, 2), dtype=np.int64),)), RuntimeError, "floating point"
+    )
+
+
+def spectral_ops() -> list[OpInfo]:
+    return [
+        _linalg("eigvalsh", _eigvalsh, lambda a, **_: np.linalg.eigvalsh(_sym(a)),
+                _eigh_samples, torch_fn=_eigvalsh_torch, errors=_eigh_errors),
+        _linalg("eigh", _eigh, _eigh_ref, _eigh_samples,
+                torch_fn=lambda a, **kw: _eigh(a, lib=sys.modules["torch"], **kw)),
+        _linalg("svdvals", tp.linalg.svdvals, lambda a: np.linalg.svd(a, compute_uv=False),
+                _svdvals_samples, errors=_svdvals_errors, supports_gradgrad=False),
+    ]  # fmt: skip
