@@ -81,8 +81,9 @@ def matrix_norm(
     *,
     dtype: D.dtype | None = None,
 ) -> Tensor:
-    """Norm of each matrix in ``dim``: ``'fro'`` (Frobenius), 1 / -1 (largest / smallest
-    column sum of ``|A|``), inf / -inf (row sums)."""
+    """Norm of each matrix in ``dim``: ``'fro'`` (Frobenius), ``'nuc'`` (nuclear: the sum of
+    the singular values), 2 / -2 (the largest / smallest singular value), 1 / -1 (largest /
+    smallest column sum of ``|A|``), inf / -inf (row sums)."""
     A = _float_input("matrix_norm", A, dtype)  # noqa: N806 - PyTorch's name
     if A.ndim < 2:
         raise RuntimeError(
@@ -102,10 +103,23 @@ def matrix_norm(
         if not keepdim and summed < other:
             other -= 1
         return (amax if ord > 0 else amin)(sums, other, keepdim=keepdim)
-    raise RuntimeError(
-        f"linalg.matrix_norm: Order {ord} not supported (this build has 'fro', 1, -1, inf, "
-        "-inf; 'nuc' and 2 need singular values, not yet in tensorplug)"
-    )
+    if ord in ("nuc", 2, -2):
+        return _singular_value_norm(A, ord, d0, d1, keepdim)
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+def _singular_value_norm(A: Tensor, ord: Any, d0: int, d1: int, keepdim: bool) -> Tensor:  # noqa: N803
+    """The nuclear norm (the sum of the singular values), or ord 2 / -2 (the largest /
+    smallest), of the matrices in dims ``d0``, ``d1``: recorded as PyTorch records it (the
+    two dims moved last, ``svdvals``, a sum or ``amax``/``amin``, put back under keepdim)."""
+    perm = [i for i in range(A.ndim) if i not in (d0, d1)] + [d0, d1]
+    moved = A if perm == list(range(A.ndim)) else A.permute(perm)
+    reduce = sum if ord == "nuc" else amax if ord == 2 else amin
+    out = reduce(svdvals(moved), -1, keepdim=keepdim)
+    if not keepdim:
+        return out
+    inverse = sorted(range(A.ndim), key=perm.__getitem__)
+    return out.unsqueeze(-1).permute(inverse)
 
 
 def norm(

@@ -107,6 +107,10 @@ def _matrix_norm_samples(rng: Gen) -> Iterator[SampleInput]:
     for name, o in (("1", 1), ("neg_1", -1), ("inf", float("inf")), ("neg_inf", -float("inf"))):
         yield S(name, (x,), {"ord": o})
     yield S("dims_keepdim", (x,), {"ord": 1, "dim": (0, 2), "keepdim": True})
+    for name, svd_ord in (("nuc", "nuc"), ("2", 2), ("neg_2", -2)):
+        yield S(name, (x,), {"ord": svd_ord})
+        yield S(f"{name}_dims_keepdim", (x,), {"ord": svd_ord, "dim": (2, 0), "keepdim": True})
+    yield S("nuc_keepdim", (x,), {"ord": "nuc", "keepdim": True})
 
 
 def _matrix_norm_ref(x: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False) -> Any:
@@ -115,10 +119,17 @@ def _matrix_norm_ref(x: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: boo
         np.sqrt(np.sum(x * x, axis=(-2, -1)))
         if ord == "fro"
         else np.linalg.norm(x, ord, axis=(-2, -1))
+        if ord not in ("nuc", 2, -2)
+        else _svd_norm_ref(x, ord)
     )
     if keepdim:
         out = np.expand_dims(out, tuple(sorted(d % (out.ndim + 2) for d in dim)))
     return out
+
+
+def _svd_norm_ref(x: Any, ord: Any) -> Any:
+    s = np.linalg.svd(x, compute_uv=False)
+    return s.sum(-1) if ord == "nuc" else s.max(-1) if ord == 2 else s.min(-1)
 
 
 def _norm_samples(rng: Gen) -> Iterator[SampleInput]:
@@ -126,6 +137,8 @@ def _norm_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("matrix_default", (uniform(rng, (3, 4)),), {"ord": 1})
     yield S("vector_dim", (uniform(rng, (3, 4)),), {"ord": 3, "dim": 1})
     yield S("matrix_dims", (uniform(rng, (2, 3, 4)),), {"ord": "fro", "dim": (0, 1)})
+    yield S("nuc", (uniform(rng, (3, 4)),), {"ord": "nuc"})
+    yield S("2", (uniform(rng, (3, 4)),), {"ord": 2})
 
 
 def _norm_ref(x: Any, ord: Any = None, dim: Any = None, keepdim: bool = False) -> Any:
