@@ -227,6 +227,7 @@ _NEEDS = {
     "eigvalsh": ("linalg_eigh",),
     "eigh": ("linalg_eigh",),
     "svdvals": ("linalg_svd",),
+    "svd": ("linalg_svd",),
 }
 """The optional kernels each function needs, forward and backward: checked before it runs."""
 

@@ -1,4 +1,4 @@
-"""Spectral decompositions: ``tp.linalg``'s ``eigvalsh``, ``eigh``, ``svdvals``, with their
+"""Spectral decompositions: ``tp.linalg``'s ``eigvalsh``, ``eigh``, ``svd``, ``svdvals``, with their
 backwards beside them.
 
 The kernels are optional (``_contract.OptionalOps``: ``linalg_eigh``, ``linalg_svd``). The
@@ -21,7 +21,7 @@ from ._graph import Node
 from ._ops_matrix import _mT, _square
 from ._tensor import Tensor
 
-__all__ = ["Eigh", "eigh", "eigvalsh", "svdvals"]
+__all__ = ["Eigh", "Svd", "eigh", "eigvalsh", "svd", "svdvals"]
 
 
 def _triangle(k: Any, a: Any, upper: bool) -> Any:
@@ -92,7 +92,64 @@ class LinalgSvdBackward0(Node):
     def backward(ctx: Node, ops: KernelOps, g: Array, a: Array) -> tuple[Array]:
         u, _, vh = ops.linalg_svd(a, False)
         return (ops.matmul(_scale_columns(ops, u, g), vh),)
+
+
+class SvdU(Node):
+    """``U`` of ``A = U diag(S) V^T`` (``A`` m by n, ``k = min(m, n)``): ``svd_grad``
+    with ``gU`` alone (its first ``k`` columns where ``full_matrices``)."""
+    op, float_only, save = "linalg.svd", True, (0,)
+    forward = staticmethod(lambda k, a, full: k.linalg_svd(a, full)[0])
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, a: Array) -> tuple[Array]:
+        n = min(a.shape[-2:])
+        return (svd_grad(ops, a, ops.getitem(g, (..., slice(0, n))), None),)
+
+
+class SvdVh(Node):
+    """``V^T`` of ``A = U diag(S) V^T``: ``svd_grad`` with ``gVh`` alone (its first ``k``
+    rows where ``full_matrices``)."""
+    op, float_only, save = "linalg.svd", True, (0,)
+    forward = staticmethod(lambda k, a, full: k.linalg_svd(a, full)[2])
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, a: Array) -> tuple[Array]:
+        n = min(a.shape[-2:])
+        return (svd_grad(ops, a, None, ops.getitem(g, (..., slice(0, n), slice(None)))),)
+
+
+SvdU.__name__ = SvdU.__qualname__ = SvdVh.__name__ = SvdVh.__qualname__ = "LinalgSvdBackward0"
 # fmt: on
+
+
+def svd_grad(ops: KernelOps, a: Array, gu: Array | None, gvh: Array | None) -> Array:
+    """PyTorch's ``svd_backward`` for one of ``gU``, ``gVh`` (reduced ``U``, ``S``, ``Vh``
+    recomputed from ``a``). With ``E_ij = S_j^2 - S_i^2`` (1 on the diagonal) and ``skew(M) =
+    M - M^T``: ``X = skew(U^T gU) S / E`` or ``S skew(Vh gVh^T) / E``; grad A = U X Vh, plus,
+    where ``U`` (m > n) or ``Vh`` (m < n) is not square, the part of ``gU S^-1`` outside
+    ``U``'s columns (``(I - U U^T) gU S^-1 Vh``), or of ``S^-1 gVh`` outside ``Vh``'s rows."""
+    u, s, vh = ops.linalg_svd(a, False)
+    m, n = a.shape[-2], a.shape[-1]
+    k = s.shape[-1]
+    row, col = ops.reshape(s, tuple(s.shape) + (1,)), ops.reshape(s, tuple(s.shape[:-1]) + (1, k))
+    diagonal = ops.eq(ops.iota(k, (k, 1), s), ops.iota(k, (1, k), s))
+    e = ops.where(diagonal, 1, ops.sub(ops.mul(col, col), ops.mul(row, row)))
+    if gu is not None:
+        ug = ops.matmul(_mT(ops, u), gu)
+        x = ops.div(ops.mul(ops.sub(ug, _mT(ops, ug)), col), e)
+        if m > n:
+            gus = ops.div(gu, col)
+            outside = ops.sub(gus, ops.matmul(u, ops.matmul(_mT(ops, u), gus)))
+            return ops.matmul(ops.add(ops.matmul(u, x), outside), vh)
+    else:
+        assert gvh is not None
+        vg = ops.matmul(vh, _mT(ops, gvh))
+        x = ops.div(ops.mul(row, ops.sub(vg, _mT(ops, vg))), e)
+        if m < n:
+            sgv = ops.div(gvh, row)
+            outside = ops.sub(sgv, ops.matmul(ops.matmul(sgv, _mT(ops, vh)), vh))
+            return ops.matmul(u, ops.add(ops.matmul(x, vh), outside))
+    return ops.matmul(ops.matmul(u, x), vh)
 
 
 def _uplo(fn: str, UPLO: Any) -> bool:  # noqa: N803 - PyTorch's name
@@ -128,12 +185,38 @@ def eigh(A: Tensor, UPLO: str = "L") -> Eigh:  # noqa: N803
     return Eigh(unary(LinalgEighBackward0, A, upper), unary(EighVectors, A, upper))
 
 
-def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:  # noqa: N803
-    """The singular values (descending) of each matrix of ``A``."""
-    _square("svdvals", A, square=False)
+class Svd(NamedTuple):
+    """``svd``'s result, as PyTorch's ``torch.return_types.linalg_svd``."""
+
+    U: Tensor
+    S: Tensor
+    Vh: Tensor
+
+
+Svd.__name__ = Svd.__qualname__ = "linalg_svd"
+Svd.__module__ = "tensorplug.return_types"
+
+
+def _no_driver(driver: str | None) -> None:
     if driver is not None:
         raise RuntimeError(
             "torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs "
             "with cuSOLVER backend."
         )
+
+
+def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> Svd:  # noqa: N803
+    """``(U, S, Vh)`` with ``A = U diag(S) Vh``, ``S`` descending, ``U``'s columns and
+    ``Vh``'s rows orthonormal (each pair up to its sign); ``full_matrices=False``: ``U`` and
+    ``Vh`` reduced to ``min(m, n)`` columns / rows."""
+    _square("svd", A, square=False)
+    _no_driver(driver)
+    full = bool(full_matrices)
+    return Svd(unary(SvdU, A, full), unary(LinalgSvdBackward0, A), unary(SvdVh, A, full))
+
+
+def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:  # noqa: N803
+    """The singular values (descending) of each matrix of ``A``."""
+    _square("svdvals", A, square=False)
+    _no_driver(driver)
     return unary(LinalgSvdBackward0, A)

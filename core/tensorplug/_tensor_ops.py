@@ -120,11 +120,9 @@ def _linalg_eigh(a: Tensor) -> tuple[Tensor, Tensor]:
     return unary(E.LinalgEighBackward0, a, False), unary(E.EighVectors, a, False)
 
 
-def _linalg_svd(a: Tensor, full_matrices: bool) -> tuple[Tensor, Tensor, Tensor]:
-    raise RuntimeError(
-        "linalg.svdvals: double backward needs the singular vectors' gradient, not yet in "
-        "tensorplug (backward with create_graph=False works)"
-    )
+def _linalg_svd(a: Tensor, full: bool) -> tuple[Tensor, Tensor, Tensor]:
+    u, vh = unary(E.SvdU, a, full), unary(E.SvdVh, a, full)
+    return u, unary(E.LinalgSvdBackward0, a), vh
 
 
 def _const(x: Any, like: Tensor) -> Tensor:

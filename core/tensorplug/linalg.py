@@ -16,7 +16,7 @@ from ._dispatch import unary
 from ._linalg import matmul
 from ._ops_matrix import LinAlgError, cholesky, cross, det, inv, logdet, slogdet, solve
 from ._ops_reduce import LinalgVectorNormBackward0, amax, amin, dims_of, sum
-from ._ops_spectral import eigh, eigvalsh, svdvals
+from ._ops_spectral import eigh, eigvalsh, svd, svdvals
 from ._tensor import Tensor
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "norm",
     "slogdet",
     "solve",
+    "svd",
     "svdvals",
     "vector_norm",
 ]

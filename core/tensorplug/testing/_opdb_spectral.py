@@ -1,5 +1,5 @@
 """Op-database entries of ``tensorplug.linalg``'s spectral decompositions: ``eigvalsh``,
-``eigh`` and ``svdvals``."""
+``eigh``, ``svd`` and ``svdvals``."""
 
 # NumPy's stubs type most compositions of ufuncs as Any; references return arrays.
 # mypy: disable-error-code="no-any-return"
@@ -66,6 +66,29 @@ def _svdvals_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("empty_batch", (uniform(rng, (0, 2, 3)),))
 
 
+def _svd(a: Any, full_matrices: bool = True, lib: Any = tp) -> Any:
+    """``svd``'s ``U``, ``S``, ``Vh`` with the singular vectors of the ``k = min(m, n)``
+    singular values only (``full_matrices``' others are any basis of the rest, as PyTorch's
+    own tests take), each vector's sign fixed by its first entry."""
+    u, s, vh = lib.linalg.svd(a, full_matrices)
+    k = s.shape[-1]
+    u, vh = u[..., :k], vh[..., :k, :]
+    return u * lib.sign(u[..., :1, :]), s, vh * lib.sign(vh[..., :1])
+
+
+def _svd_ref(a: Any, full_matrices: bool = True) -> Any:
+    u, s, vh = np.linalg.svd(a, full_matrices)
+    k = s.shape[-1]
+    u, vh = u[..., :k], vh[..., :k, :]
+    return u * np.sign(u[..., :1, :]), s, vh * np.sign(vh[..., :1])
+
+
+def _svd_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield from _svdvals_samples(rng)
+    yield S("tall_reduced", (uniform(rng, (4, 2)),), {"full_matrices": False})
+    yield S("wide_reduced", (uniform(rng, (2, 2, 5)),), {"full_matrices": False})
+
+
 def _svdvals_errors() -> Iterator[ErrorInput]:
     yield ErrorInput(S("vector", (np.ones(3),)), RuntimeError, "at least 2 dimensions")
     yield ErrorInput(
@@ -79,6 +102,8 @@ def spectral_ops() -> list[OpInfo]:
                 _eigh_samples, torch_fn=_eigvalsh_torch, errors=_eigh_errors),
         _linalg("eigh", _eigh, _eigh_ref, _eigh_samples,
                 torch_fn=lambda a, **kw: _eigh(a, lib=sys.modules["torch"], **kw)),
+        _linalg("svd", _svd, _svd_ref, _svd_samples, errors=_svdvals_errors,
+                torch_fn=lambda a, **kw: _svd(a, lib=sys.modules["torch"], **kw)),
         _linalg("svdvals", tp.linalg.svdvals, lambda a: np.linalg.svd(a, compute_uv=False),
-                _svdvals_samples, errors=_svdvals_errors, supports_gradgrad=False),
+                _svdvals_samples, errors=_svdvals_errors),
     ]  # fmt: skip
