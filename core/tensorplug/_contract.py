@@ -223,6 +223,11 @@ class KernelOps(Protocol):
         """``(u, s, vh)`` with ``a = u diag(s) vh`` for each matrix of ``a``, ``s``
         descending; ``full_matrices``: ``u`` and ``vh`` square, else reduced."""
 
+    def linalg_qr(self, a: Array, mode: str, /) -> tuple[Array, Array]:
+        """``(q, r)`` with ``a = q @ r`` for each matrix of ``a``, ``q``'s columns
+        orthonormal, ``r`` upper triangular; ``mode`` ``"reduced"`` (``k = min(m, n)``
+        columns of ``q``) or ``"complete"`` (``q`` square). Optional."""
+
 
 class BackendOps(KernelOps, Protocol):
     """Every kernel a built ``Backend`` has as ``backend.k``: the primitives, and the derived
@@ -449,7 +454,7 @@ OPTIONAL: frozenset[str] = (
         {
             "scatter_add", "bitwise_and", "bitwise_or",
             "linalg_inv", "linalg_solve", "linalg_cholesky", "linalg_slogdet",
-            "linalg_eigh", "linalg_svd",
+            "linalg_eigh", "linalg_svd", "linalg_qr",
             "argsort", "topk", "unique", "searchsorted",
         }
     )

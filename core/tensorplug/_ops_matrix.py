@@ -228,6 +228,7 @@ _NEEDS = {
     "eigh": ("linalg_eigh",),
     "svdvals": ("linalg_svd",),
     "svd": ("linalg_svd",),
+    "qr": ("linalg_qr", "linalg_solve"),
 }
 """The optional kernels each function needs, forward and backward: checked before it runs."""
 

@@ -15,6 +15,7 @@ from . import _linalg as L
 from . import _ops_cumulative as C
 from . import _ops_matrix as M
 from . import _ops_pointwise as P
+from . import _ops_qr as Q
 from . import _ops_reduce as R
 from . import _ops_shape as S
 from . import _ops_special as SP
@@ -125,6 +126,10 @@ def _linalg_svd(a: Tensor, full: bool) -> tuple[Tensor, Tensor, Tensor]:
     return u, unary(E.LinalgSvdBackward0, a), vh
 
 
+def _linalg_qr(a: Tensor, mode: str) -> tuple[Tensor, Tensor]:
+    return unary(Q.QrQ, a, mode), unary(Q.LinalgQrBackward0, a, mode)
+
+
 def _const(x: Any, like: Tensor) -> Tensor:
     return Tensor._make(x, like._backend)
 
@@ -186,6 +191,7 @@ class TensorOps:
         self.linalg_solve = _linalg_solve
         self.linalg_eigh = _linalg_eigh
         self.linalg_svd = _linalg_svd
+        self.linalg_qr = _linalg_qr
 
 
 TENSOR_OPS: KernelOps = TensorOps()

@@ -209,6 +209,7 @@ def _linalg_kernels(xp: Any) -> dict[str, Kernel]:
         "linalg_slogdet": lambda a: tuple(xp.asarray(v) for v in linalg.slogdet(a)),
         "linalg_eigh": lambda a: tuple(linalg.eigh(a)),
         "linalg_svd": lambda a, full: tuple(linalg.svd(a, full_matrices=full)),
+        "linalg_qr": lambda a, mode: tuple(linalg.qr(a, mode=mode)),
     }
 
 

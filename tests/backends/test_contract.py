@@ -63,7 +63,8 @@ def test_the_protocols_declare_what_a_backend_has() -> None:
     in_backwards = members(KernelOps) & OPTIONAL
     assert (
         in_backwards
-        == {"linalg_inv", "linalg_solve", "linalg_eigh", "linalg_svd"} | _contract.SPECIAL
+        == {"linalg_inv", "linalg_solve", "linalg_eigh", "linalg_svd", "linalg_qr"}
+        | _contract.SPECIAL
     )
     assert (members(KernelOps) - in_backwards) | members(BackendOps) == (
         PRIMITIVES | DERIVED | HOST_BOUNDARY

@@ -1,5 +1,5 @@
 """Op-database entries of ``tensorplug.linalg``'s spectral decompositions: ``eigvalsh``,
-``eigh``, ``svd`` and ``svdvals``."""
+``eigh``, ``svd``, ``svdvals`` and ``qr``."""
 
 # NumPy's stubs type most compositions of ufuncs as Any; references return arrays.
 # mypy: disable-error-code="no-any-return"
@@ -89,6 +89,20 @@ def _svd_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("wide_reduced", (uniform(rng, (2, 2, 5)),), {"full_matrices": False})
 
 
+def _qr_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield S("square", (uniform(rng, (3, 3)),))
+    yield S("tall", (uniform(rng, (4, 2)),))
+    yield S("wide", (uniform(rng, (2, 4)),))
+    yield S("batched", (uniform(rng, (2, 4, 3)),))
+    yield S("complete_wide", (uniform(rng, (2, 3)),), {"mode": "complete"})
+    yield S("complete_square", (uniform(rng, (3, 3)),), {"mode": "complete"})
+
+
+def _qr_errors() -> Iterator[ErrorInput]:
+    yield from _svdvals_errors()
+    yield ErrorInput(S("mode", (np.eye(2),), {"mode": "x"}), RuntimeError, "unrecognized mode")
+
+
 def _svdvals_errors() -> Iterator[ErrorInput]:
     yield ErrorInput(S("vector", (np.ones(3),)), RuntimeError, "at least 2 dimensions")
     yield ErrorInput(
@@ -104,6 +118,8 @@ def spectral_ops() -> list[OpInfo]:
                 torch_fn=lambda a, **kw: _eigh(a, lib=sys.modules["torch"], **kw)),
         _linalg("svd", _svd, _svd_ref, _svd_samples, errors=_svdvals_errors,
                 torch_fn=lambda a, **kw: _svd(a, lib=sys.modules["torch"], **kw)),
+        _linalg("qr", tp.linalg.qr, lambda a, mode="reduced": tuple(np.linalg.qr(a, mode)),
+                _qr_samples, errors=_qr_errors),
         _linalg("svdvals", tp.linalg.svdvals, lambda a: np.linalg.svd(a, compute_uv=False),
                 _svdvals_samples, errors=_svdvals_errors),
     ]  # fmt: skip
