@@ -229,6 +229,7 @@ _NEEDS = {
     "svdvals": ("linalg_svd",),
     "svd": ("linalg_svd",),
     "qr": ("linalg_qr", "linalg_solve"),
+    "pinv": ("linalg_svd",),
 }
 """The optional kernels each function needs, forward and backward: checked before it runs."""
 

@@ -15,6 +15,7 @@ from . import _dtype as D
 from ._dispatch import unary
 from ._linalg import matmul
 from ._ops_matrix import LinAlgError, cholesky, cross, det, inv, logdet, slogdet, solve
+from ._ops_pinv import pinv
 from ._ops_qr import qr
 from ._ops_reduce import LinalgVectorNormBackward0, amax, amin, dims_of, sum
 from ._ops_spectral import eigh, eigvalsh, svd, svdvals
@@ -32,6 +33,7 @@ __all__ = [
     "matmul",
     "matrix_norm",
     "norm",
+    "pinv",
     "qr",
     "slogdet",
     "solve",

@@ -68,3 +68,10 @@ def test_eigenvalue_gradient_is_infinite_where_eigenvalues_repeat_as_pytorchs() 
     v = tp.linalg.eigh(a).eigenvectors
     (v * tp.tensor(np.arange(9.0).reshape(3, 3))).sum().backward()
     assert not np.isfinite(a.grad.numpy()).all()
+
+
+@pytest.mark.parametrize("kw", [{}, {"hermitian": True}, {"atol": 2.0}, {"rtol": 0.5}])
+def test_pinv_of_a_singular_matrix_matches_pytorch(kw: dict[str, object]) -> None:
+    x = np.array([[1.0, 2.0, 0.0], [2.0, 4.0, 0.0], [0.0, 0.0, 3.0]])
+    got = tp.linalg.pinv(tp.tensor(x), **kw).numpy()
+    np.testing.assert_allclose(got, torch.linalg.pinv(torch.tensor(x), **kw).numpy(), atol=1e-12)

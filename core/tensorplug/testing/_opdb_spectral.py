@@ -1,5 +1,5 @@
 """Op-database entries of ``tensorplug.linalg``'s spectral decompositions: ``eigvalsh``,
-``eigh``, ``svd``, ``svdvals`` and ``qr``."""
+``eigh``, ``svd``, ``svdvals``, ``qr`` and ``pinv``."""
 
 # NumPy's stubs type most compositions of ufuncs as Any; references return arrays.
 # mypy: disable-error-code="no-any-return"
@@ -103,6 +103,18 @@ def _qr_errors() -> Iterator[ErrorInput]:
     yield ErrorInput(S("mode", (np.eye(2),), {"mode": "x"}), RuntimeError, "unrecognized mode")
 
 
+def _pinv_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield S("square", (_wellcond(rng, 3, 3),))
+    yield S("tall", (uniform(rng, (4, 2)),))
+    yield S("wide_batched", (uniform(rng, (2, 2, 4)),))
+    yield S("rtol", (uniform(rng, (3, 4)),), {"rtol": 1e-3})
+    yield S("atol", (uniform(rng, (4, 3)),), {"atol": 1e-3})
+
+
+def _pinv_ref(a: Any, atol: float | None = None, rtol: float | None = None) -> Any:
+    return np.linalg.pinv(a, rcond=rtol if rtol is not None else 1e-15)
+
+
 def _svdvals_errors() -> Iterator[ErrorInput]:
     yield ErrorInput(S("vector", (np.ones(3),)), RuntimeError, "at least 2 dimensions")
     yield ErrorInput(
@@ -120,6 +132,7 @@ def spectral_ops() -> list[OpInfo]:
                 torch_fn=lambda a, **kw: _svd(a, lib=sys.modules["torch"], **kw)),
         _linalg("qr", tp.linalg.qr, lambda a, mode="reduced": tuple(np.linalg.qr(a, mode)),
                 _qr_samples, errors=_qr_errors),
+        _linalg("pinv", tp.linalg.pinv, _pinv_ref, _pinv_samples, errors=_svdvals_errors),
         _linalg("svdvals", tp.linalg.svdvals, lambda a: np.linalg.svd(a, compute_uv=False),
                 _svdvals_samples, errors=_svdvals_errors),
     ]  # fmt: skip
