@@ -230,6 +230,7 @@ _NEEDS = {
     "svd": ("linalg_svd",),
     "qr": ("linalg_qr", "linalg_solve"),
     "pinv": ("linalg_svd",),
+    "lstsq": ("linalg_svd",),
 }
 """The optional kernels each function needs, forward and backward: checked before it runs."""
 

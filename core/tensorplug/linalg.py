@@ -14,6 +14,7 @@ from typing import Any
 from . import _dtype as D
 from ._dispatch import unary
 from ._linalg import matmul
+from ._ops_lstsq import lstsq
 from ._ops_matrix import LinAlgError, cholesky, cross, det, inv, logdet, slogdet, solve
 from ._ops_pinv import pinv
 from ._ops_qr import qr
@@ -30,6 +31,7 @@ __all__ = [
     "eigvalsh",
     "inv",
     "logdet",
+    "lstsq",
     "matmul",
     "matrix_norm",
     "norm",

@@ -1,5 +1,5 @@
 """Op-database entries of ``tensorplug.linalg``'s spectral decompositions: ``eigvalsh``,
-``eigh``, ``svd``, ``svdvals``, ``qr`` and ``pinv``."""
+``eigh``, ``svd``, ``svdvals``, ``qr``, ``pinv`` and ``lstsq``."""
 
 # NumPy's stubs type most compositions of ufuncs as Any; references return arrays.
 # mypy: disable-error-code="no-any-return"
@@ -115,6 +115,47 @@ def _pinv_ref(a: Any, atol: float | None = None, rtol: float | None = None) -> A
     return np.linalg.pinv(a, rcond=rtol if rtol is not None else 1e-15)
 
 
+def _lstsq_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield S("tall", (uniform(rng, (5, 3)), uniform(rng, (5, 2))))
+    yield S("wide", (uniform(rng, (3, 5)), uniform(rng, (3, 2))))
+    yield S("vector", (uniform(rng, (4, 3)), uniform(rng, (4,))), {"driver": "gelsd"})
+    yield S(
+        "batched_gelsd", (uniform(rng, (2, 4, 3)), uniform(rng, (2, 4, 2))), {"driver": "gelsd"}
+    )
+    yield S("gels", (uniform(rng, (4, 2)), uniform(rng, (4, 3))), {"driver": "gels"})
+    yield S(
+        "gelss_rcond",
+        (uniform(rng, (4, 3)), uniform(rng, (4, 1))),
+        {"rcond": 1e-3, "driver": "gelss"},
+    )
+
+
+def _lstsq_ref(a: Any, b: Any, rcond: Any = None, driver: str | None = None) -> Any:
+    vector = b.ndim == 1
+    bb = b[..., None] if vector else b
+    x = np.linalg.pinv(a) @ bb
+    m, n = a.shape[-2:]
+    s = np.linalg.svd(a, compute_uv=False)
+    rank = (s > s[..., :1] * (rcond or np.finfo(a.dtype).eps * max(m, n))).sum(-1)
+    full = m > n and driver not in (None, "gelsy") and bool((rank == n).all())
+    res = ((a @ x - bb) ** 2).sum(-2) if full else np.zeros((0,), a.dtype)
+    return (
+        x[..., 0] if vector else x,
+        res,
+        np.zeros((0,), np.int64) if driver == "gels" else rank,
+        s if driver in ("gelsd", "gelss") else np.zeros((0,), a.dtype),
+    )
+
+
+def _lstsq_errors() -> Iterator[ErrorInput]:
+    yield ErrorInput(S("rows", (np.ones((3, 2)), np.ones((2, 2)))), RuntimeError, "should match")
+    yield ErrorInput(
+        S("driver", (np.ones((3, 2)), np.ones((3, 1))), {"driver": "x"}),
+        RuntimeError,
+        "should be one of",
+    )
+
+
 def _svdvals_errors() -> Iterator[ErrorInput]:
     yield ErrorInput(S("vector", (np.ones(3),)), RuntimeError, "at least 2 dimensions")
     yield ErrorInput(
@@ -133,6 +174,8 @@ def spectral_ops() -> list[OpInfo]:
         _linalg("qr", tp.linalg.qr, lambda a, mode="reduced": tuple(np.linalg.qr(a, mode)),
                 _qr_samples, errors=_qr_errors),
         _linalg("pinv", tp.linalg.pinv, _pinv_ref, _pinv_samples, errors=_svdvals_errors),
+        _linalg("lstsq", tp.linalg.lstsq, _lstsq_ref, _lstsq_samples, errors=_lstsq_errors,
+                grad_outputs=lambda r: (r[0], r[1]) if r[1].numel() else r[0]),
         _linalg("svdvals", tp.linalg.svdvals, lambda a: np.linalg.svd(a, compute_uv=False),
                 _svdvals_samples, errors=_svdvals_errors),
     ]  # fmt: skip
