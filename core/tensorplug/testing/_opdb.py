@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._opdb_activation import activation_ops
+from ._opdb_attention import attention_ops
 from ._opdb_functional import functional_ops
 from ._opdb_inplace import in_place_ops
 from ._opdb_layers import layer_ops
@@ -182,6 +183,7 @@ def build_op_db() -> list[OpInfo]:
     db += layer_ops()  # issue 16: convolutions, padding, resampling, pools, norms, dropout
     db += matrix_ops()  # issue 16: tensorplug.linalg
     db += activation_ops() + loss_ops()  # issue 16's activations, distances and losses
+    db += attention_ops()  # issue 17: scaled_dot_product_attention
     more = _more_errors()
     for info in db:
         if info.name in more:
