@@ -77,7 +77,8 @@ class _Layer(Module):
         self.activation = _activation(activation)
 
     def _ff_block(self, x: Tensor, drop: Dropout) -> Tensor:
-        return drop(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        out: Tensor = drop(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return out
 
     def _attn(
         self, attn: Module, x: Tensor, mem: Tensor, mask: Any, kpm: Any, causal: bool, drop: Dropout
@@ -85,7 +86,8 @@ class _Layer(Module):
         out = attn(
             x, mem, mem, attn_mask=mask, key_padding_mask=kpm, need_weights=False, is_causal=causal
         )[0]
-        return drop(out)
+        dropped: Tensor = drop(out)
+        return dropped
 
 
 class TransformerEncoderLayer(_Layer):
@@ -127,10 +129,12 @@ class TransformerEncoderLayer(_Layer):
         x, sa = src, self.self_attn
         m, kpm = src_mask, src_key_padding_mask
         if self.norm_first:
-            x = x + self._attn(sa, self.norm1(x), self.norm1(x), m, kpm, is_causal, self.dropout1)
+            y = self.norm1(x)
+            x = x + self._attn(sa, y, y, m, kpm, is_causal, self.dropout1)
             return x + self._ff_block(self.norm2(x), self.dropout2)
         x = self.norm1(x + self._attn(sa, x, x, m, kpm, is_causal, self.dropout1))
-        return self.norm2(x + self._ff_block(x, self.dropout2))
+        out: Tensor = self.norm2(x + self._ff_block(x, self.dropout2))
+        return out
 
 
 class TransformerDecoderLayer(_Layer):
@@ -185,7 +189,8 @@ class TransformerDecoderLayer(_Layer):
             return x + self._ff_block(self.norm3(x), self.dropout3)
         x = self.norm1(x + self._attn(sa, x, x, tm, tk, tgt_is_causal, self.dropout1))
         x = self.norm2(x + self._attn(ca, x, memory, mm, mk, memory_is_causal, self.dropout2))
-        return self.norm3(x + self._ff_block(x, self.dropout3))
+        out: Tensor = self.norm3(x + self._ff_block(x, self.dropout3))
+        return out
 
 
 class TransformerEncoder(Module):
@@ -341,7 +346,7 @@ class Transformer(Module):
         memory = self.encoder(
             src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal
         )
-        return self.decoder(
+        out: Tensor = self.decoder(
             tgt,
             memory,
             tgt_mask=tgt_mask,
@@ -351,6 +356,7 @@ class Transformer(Module):
             tgt_is_causal=tgt_is_causal,
             memory_is_causal=memory_is_causal,
         )
+        return out
 
     @staticmethod
     def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
