@@ -1,6 +1,6 @@
-"""Attention: ``scaled_dot_product_attention`` as one node whose backward recomputes the
-attention weights from the saved query and key (as a fused attention kernel does), so the
-(L, S) weights are never kept between forward and backward."""
+"""Attention: ``scaled_dot_product_attention`` as one node (PyTorch's CPU math path records
+a chain of matmul, softmax and view nodes): its backward is the fused softmax-attention
+gradient, from the weights forward kept, or recomputed as tensor ops for double backward."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ..._graph import Node
 from ..._ops_layout import repeat_interleave
 from ..._ops_pointwise import where
 from ..._tensor import Tensor
+from ..._tensor_ops import TENSOR_OPS
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -25,14 +26,12 @@ def _swap(ndim: int) -> tuple[int, ...]:
 def _weights(k: Any, q: Array, key: Array, mask: Array | None, args: tuple[Any, ...]) -> Array:
     """``softmax(q key^T scale + mask)`` over the last dim, with the causal mask applied and
     rows that mask out every key given zero weights (as PyTorch's safe softmax)."""
-    scale, causal, _, nd = args
+    scale, causal, _, nd, _ = args
     s = k.matmul(k.mul(q, scale), k.permute(key, _swap(nd)))
     if mask is not None:
         s = k.add(s, mask)
-    if causal is not None:
-        rows, cols = causal
-        keep = k.ge(k.iota(rows, (rows, 1), q), k.iota(cols, (1, cols), q))
-        s = k.where(keep, s, -math.inf)
+    if causal is not None:  # (L, S): -inf above the diagonal, 0 elsewhere
+        s = k.add(s, k.const(causal, q))
     top = k.amax(s, (nd - 1,), True)
     top = k.where(k.eq(top, -math.inf), 0.0, top)  # a row masked out everywhere: weights 0
     e = k.exp(k.sub(s, top))
@@ -45,21 +44,24 @@ class ScaledDotProductAttentionBackward0(Node):
     """``P @ v`` with ``P = dropout(softmax(q k^T scale + mask))`` over the keys: with
     ``dP = g v^T`` (dropout's mask and rescaling applied) and ``dS = P * (dP - sum(dP * P))``,
     grad q = scale dS k, grad k = scale dS^T q, grad v = P^T g, grad mask = dS (each summed
-    to its input's shape). ``P`` is recomputed from the saved q and k, never kept."""
+    to its input's shape). ``P`` is kept from forward (as PyTorch's math path keeps it); a
+    ``create_graph`` backward recomputes it from q and k as tensor ops."""
     op, float_only, save = "scaled_dot_product_attention", True, (0, 1, 2, 3)
 
     @staticmethod
     def forward(k: Any, q: Array, key: Array, v: Array, mask: Any, *args: Any) -> Array:
         p = _weights(k, q, key, mask, args)
-        keep = args[2]
+        keep, kept = args[2], args[4]
+        kept.append(p)
         return k.matmul(p if keep is None else k.mul(p, keep), v)
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, q: Array, key: Array, v: Array,
                  mask: Any) -> tuple[Any, ...]:
-        (scale, _, keep, nd), shapes = ctx.args, ctx.shapes
+        (scale, _, keep, nd, kept), shapes = ctx.args, ctx.shapes
         nq, nk, nv, nm = ctx.needs_input_grad
-        p = _weights(ops, q, key, mask, ctx.args)
+        # the weights kept by forward; recomputed as tensor ops for a differentiable backward
+        p = _weights(ops, q, key, mask, ctx.args) if ops is TENSOR_OPS else kept[0]
         if keep is not None:
             keep = ops.const(keep, q)
         pd = p if keep is None else ops.mul(p, keep)
@@ -74,6 +76,14 @@ class ScaledDotProductAttentionBackward0(Node):
                 ops.sum_to(ops.matmul(ops.permute(ds, _swap(nd)), ops.mul(q, scale)), shapes[1])
                 if nk else None, gv, ops.sum_to(ds, shapes[3]) if nm else None)
 # fmt: on
+
+
+def _causal_bias(query: Tensor, cols: int) -> Array:
+    """(L, S) of ``query``'s dtype: ``-inf`` where key ``j`` comes after query ``i``, else 0."""
+    k = query._backend.k
+    rows = query.shape[-2]
+    later = k.lt(k.iota(rows, (rows, 1), query._data), k.iota(cols, (1, cols), query._data))
+    return k.where(later, k.full((), -math.inf, query.dtype), k.full((), 0.0, query.dtype))
 
 
 def _check(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any, is_causal: bool,
@@ -163,7 +173,7 @@ def scaled_dot_product_attention(
         else:
             mask = attn_mask.to(query.dtype)
     nd = max(query.ndim, key.ndim, value.ndim, 0 if mask is None else mask.ndim)
-    causal = (query.shape[-2], key.shape[-2]) if is_causal else None
+    causal = _causal_bias(query, key.shape[-2]) if is_causal else None
     keep = None
     if dropout_p > 0.0:
         be = query._backend
@@ -174,4 +184,4 @@ def scaled_dot_product_attention(
         keep = k.mul(k.astype(k.ge(draws, p), query.dtype), 0.0 if p == 1.0 else 1.0 / (1.0 - p))
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     return nary(ScaledDotProductAttentionBackward0, (query, key, value, mask),
-                s, causal, keep, nd)  # fmt: skip
+                s, causal, keep, nd, [])  # fmt: skip
