@@ -1,13 +1,16 @@
 """GPT: one training step of a GPT-style decoder (pre-norm blocks of causal self-attention
 through ``F.scaled_dot_product_attention`` and a GELU MLP, token and position embeddings,
 cross-entropy on the next token, AdamW), float32, side by side with PyTorch at one thread.
+The MLP's GELU is GPT-2's tanh approximation; ``--gelu exact`` takes the erf form, where
+tensorplug's erf (a Chebyshev fit of erfc built from primitive kernels) costs about as much as
+the rest of the step (docs/performance.md).
 
 Two sizes, as issue 17 asks: the full one (2 layers, 4 heads, width 128, context 64, batch 16),
 where the matmuls dominate (target: at most 1.2x PyTorch), and a small one (width 32, context
 16), where the per-op overhead dominates (target: below PyTorch). The model is written once and
 built from either library's ``nn`` from the same initial weights.
 
-Run: python benchmarks/bench_gpt.py [--threads 1] [--quick]
+Run: python benchmarks/bench_gpt.py [--threads 1] [--quick] [--gelu exact]
 """
 
 from __future__ import annotations
@@ -24,9 +27,12 @@ SIZES = {  # name: (layers, heads, width, context, batch)
 }
 
 
+GELU = {"approximate": "tanh"}  # GPT-2's own GELU ("gelu_new"); --gelu exact: PyTorch's erf
+
+
 def model(lib: Any, layers: int, heads: int, width: int, context: int) -> Any:
     """The same GPT in either library (``lib`` is ``tensorplug`` or ``torch``)."""
-    nn, F = lib.nn, lib.nn.functional
+    nn, fn = lib.nn, lib.nn.functional
 
     class Block(nn.Module):  # type: ignore[misc, name-defined]
         def __init__(self) -> None:
@@ -39,9 +45,9 @@ def model(lib: Any, layers: int, heads: int, width: int, context: int) -> Any:
             b, t, c = x.shape
             q, k, v = self.qkv(self.ln1(x)).split(c, 2)
             q, k, v = (z.reshape(b, t, heads, c // heads).transpose(1, 2) for z in (q, k, v))
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            y = fn.scaled_dot_product_attention(q, k, v, is_causal=True)
             x = x + self.proj(y.transpose(1, 2).reshape(b, t, c))
-            return x + self.out(F.gelu(self.fc(self.ln2(x))))
+            return x + self.out(fn.gelu(self.fc(self.ln2(x)), **GELU))
 
     class GPT(nn.Module):  # type: ignore[misc, name-defined]
         def __init__(self) -> None:
@@ -55,14 +61,13 @@ def model(lib: Any, layers: int, heads: int, width: int, context: int) -> Any:
             for block in self.blocks:
                 x = block(x)
             logits = self.head(self.ln(x))
-            return F.cross_entropy(logits.reshape(-1, VOCAB), targets.reshape(-1))
+            return fn.cross_entropy(logits.reshape(-1, VOCAB), targets.reshape(-1))
 
     return GPT()
 
 
 def framework_step(lib: Any, size: tuple[int, ...], state: dict[str, Any], data: Any) -> Any:
-    layers, heads, width, context, batch = size
-    net = model(lib, layers, heads, width, context)
+    net = model(lib, *size[:4])
     net.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
     opt = lib.optim.AdamW(net.parameters(), lr=1e-3)
     idx, targets = lib.tensor(data[0]), lib.tensor(data[1])
@@ -102,7 +107,10 @@ def run(args: Any) -> list[tuple[str, dict[str, H.Result]]]:
 
 
 def main() -> None:
-    args = H.common_args(__doc__).parse_args()
+    parser = H.common_args(__doc__)
+    parser.add_argument("--gelu", choices=("tanh", "exact"), default="tanh")
+    args = parser.parse_args()
+    GELU["approximate"] = "none" if args.gelu == "exact" else "tanh"
     env = H.setup()
     H.print_env(env)
     print(H.table(run(args)))
