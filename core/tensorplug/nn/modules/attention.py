@@ -178,35 +178,35 @@ class MultiheadAttention(Module):
         """PyTorch's ``multi_head_attention_forward`` on (L, N, E) inputs."""
         length, n, e = query.shape
         h, hd = self.num_heads, self.head_dim
-        q, k, v = self._project(query, key, value)
+        q, keys, values = self._project(query, key, value)
         mask = _float_mask(attn_mask, q)
         if mask is not None and mask.ndim == 2:
             mask = mask.unsqueeze(0)
         kpm = _float_mask(key_padding_mask, q)
         if self.bias_k is not None and self.bias_v is not None:
-            k = cat([k, self.bias_k.expand(1, n, e)], 0)
-            v = cat([v, self.bias_v.expand(1, n, e)], 0)
+            keys = cat([keys, self.bias_k.expand(1, n, e)], 0)
+            values = cat([values, self.bias_v.expand(1, n, e)], 0)
             mask, kpm = _pad_last(mask), _pad_last(kpm)
         q = q.reshape(length, n * h, hd).transpose(0, 1)
-        k = k.reshape(k.shape[0], n * h, hd).transpose(0, 1)
-        v = v.reshape(v.shape[0], n * h, hd).transpose(0, 1)
+        keys = keys.reshape(keys.shape[0], n * h, hd).transpose(0, 1)
+        values = values.reshape(values.shape[0], n * h, hd).transpose(0, 1)
         if self.add_zero_attn:
-            k = cat([k, k.new_zeros((n * h, 1, hd))], 1)
-            v = cat([v, v.new_zeros((n * h, 1, hd))], 1)
+            keys = cat([keys, keys.new_zeros((n * h, 1, hd))], 1)
+            values = cat([values, values.new_zeros((n * h, 1, hd))], 1)
             mask, kpm = _pad_last(mask), _pad_last(kpm)
-        s = k.shape[1]
+        s = keys.shape[1]
         if kpm is not None:
             kpm = kpm.reshape(n, 1, 1, s).expand(n, h, 1, s).reshape(n * h, 1, s)
             mask = kpm if mask is None else mask + kpm
         p = self.dropout if self.training else 0.0
         if need_weights:
-            scores = (q * (1.0 / math.sqrt(hd))) @ k.transpose(1, 2)
+            scores = (q * (1.0 / math.sqrt(hd))) @ keys.transpose(1, 2)
             if mask is not None:
                 scores = scores + mask
             weights = F.softmax(scores, -1)
             if p > 0.0:
                 weights = F.dropout(weights, p)
-            out = weights @ v
+            out = weights @ values
             weights = weights.reshape(n, h, length, s)
         else:
             if mask is not None:  # (1 or N * heads, L, S) to (1 or N, 1 or heads, L, S)
@@ -214,8 +214,8 @@ class MultiheadAttention(Module):
                 mask = mask.reshape(*lead, mask.shape[1], s)
             out = F.scaled_dot_product_attention(
                 q.reshape(n, h, length, hd),
-                k.reshape(n, h, s, hd),
-                v.reshape(n, h, s, hd),
+                keys.reshape(n, h, s, hd),
+                values.reshape(n, h, s, hd),
                 mask,
                 p,
             )
