@@ -167,6 +167,18 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session
+def fuzz(session: nox.Session) -> None:
+    """The differential fuzzer's long mode (tests/fuzz): random programs run in tensorplug and
+    PyTorch, on the compiled modules and on the plain ones, side by side. Arguments after
+    ``--`` go to ``python -m fuzz`` (default: 1000 programs per build), e.g.
+    ``-- --programs 100000`` or ``-- --minutes 20 --jobs 2``."""
+    session.install("-e", ".[test]")
+    _install_oracle(session)
+    env = {"PYTHONPATH": "tests"}
+    session.run("python", "-m", "fuzz", *session.posargs, env=env)
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks W1-W4 side by side with hand-written NumPy and PyTorch (1 thread each), the
     issue-5 target checks, W3 op by op, and the tables and chart in docs/performance.md
