@@ -457,14 +457,18 @@ def broadcast_shape(a: Sequence[int], b: Sequence[int]) -> list[int]:
 
 
 def _broadcast_message(shapes: list[list[int]]) -> str:
-    a, b = shapes[0], shapes[1]
-    n = max(len(a), len(b))
-    for i in range(1, n + 1):
-        x = a[-i] if len(a) >= i else 1
-        y = b[-i] if len(b) >= i else 1
-        if x != y and x != 1 and y != 1:
-            return (
-                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
-                f"non-singleton dimension {n - i} (shapes {a} and {b})"
-            )
+    """PyTorch's message for the first pair that does not broadcast: each shape against the
+    broadcast of those before it (``where(c, a, b)`` names ``b`` against ``c`` and ``a``)."""
+    a = shapes[0]
+    for b in shapes[1:]:
+        n = max(len(a), len(b))
+        for i in range(1, n + 1):
+            x = a[-i] if len(a) >= i else 1
+            y = b[-i] if len(b) >= i else 1
+            if x != y and x != 1 and y != 1:
+                return (
+                    f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                    f"non-singleton dimension {n - i} (shapes {a} and {b})"
+                )
+        a = broadcast_shape(a, b)
     return f"shapes {shapes} cannot be broadcast together"

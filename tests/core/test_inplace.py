@@ -355,3 +355,19 @@ def test_a_view_regenerated_after_an_in_place_change_is_named_as_in_pytorch() ->
         row.add_(1)  # through a view: the base and its other views are regenerated
         names.append([row.grad_fn.name(), flat.grad_fn.name(), col.grad_fn.name()])
     assert names[0] == names[1] == ["AsStridedBackward0"] * 3
+
+
+def test_contiguous_copies_a_transpose_and_keeps_a_contiguous_tensor() -> None:
+    # As in PyTorch: x.t().contiguous() is a row-major copy (CloneBackward0) that view() accepts
+    # (minGPT's y.transpose(1, 2).contiguous().view(B, T, C)); a contiguous tensor is returned.
+    x = tp.arange(6.0, dtype=tp.float64).view(2, 3).requires_grad_()
+    assert x.contiguous() is x
+    y = x.t().contiguous()
+    assert type(y.grad_fn).__name__ == "CloneBackward0"
+    flat = y.view(6)
+    np.testing.assert_array_equal(flat.detach().numpy(), [0, 3, 1, 4, 2, 5])
+    with tp.no_grad():
+        y[0, 0] = 100.0
+    assert x[0, 0].item() == 0.0  # a copy, not a view of x
+    (flat * tp.arange(6.0, dtype=tp.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 2, 4], [1, 3, 5]])

@@ -47,3 +47,10 @@ def test_digits_mlp_reaches_95_percent_and_cnn_reloads(tmp_path: Path) -> None:
         "digits.py", "--model", "cnn", "--epochs", "2", "--quiet", "--checkpoint-dir", str(tmp_path)
     )
     assert "cnn: checkpoint" in out and (tmp_path / "digits_cnn.safetensors").exists()
+
+
+def test_char_gpt_quick_loss_falls_and_samples() -> None:
+    out = _run("char_gpt.py", "--quick", "--steps", "40")
+    losses = [float(m) for m in re.findall(r"loss ([\d.]+)", out)]
+    assert len(losses) >= 5 and losses[-1] < losses[0] - 1.0
+    assert "sample:\ndef " in out

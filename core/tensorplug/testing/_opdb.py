@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._opdb_activation import activation_ops
+from ._opdb_attention import attention_ops
 from ._opdb_embedding import embedding_bilinear_ops
 from ._opdb_functional import functional_ops
 from ._opdb_inplace import in_place_ops
@@ -193,6 +194,7 @@ def build_op_db() -> list[OpInfo]:
     db += matrix_ops()  # issue 16: tensorplug.linalg
     db += spectral_ops()  # issue 16: tensorplug.linalg's eigvalsh, eigh, svdvals
     db += activation_ops() + loss_ops()  # issue 16's activations, distances and losses
+    db += attention_ops()  # issue 17: scaled_dot_product_attention
     db += select_ops()
     db += embedding_bilinear_ops()  # issue 17: embedding (moved from _opdb_nn), bilinear
     more = _more_errors()

@@ -242,7 +242,6 @@ def functional_ops() -> list[OpInfo]:
             torch_ref=TorchRef(
                 "nn.functional.linear",
                 other_nodes=(
-                    ("batched", "PyTorch folds the batch into a matrix and back (ViewBackward0)"),
                     ("1d_input", "PyTorch's result is a view of a matrix product (ViewBackward0)"),
                 ),
             ),

@@ -45,6 +45,9 @@ from ._activation_extra import (
     softsign,
     tanhshrink,
 )
+
+# Issue 17's attention.
+from ._attention import scaled_dot_product_attention
 from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ._ctc import ctc_loss
 from ._distance import cosine_similarity, normalize, pairwise_distance
@@ -113,4 +116,6 @@ __all__ = [
     "margin_ranking_loss", "hinge_embedding_loss", "triplet_margin_loss",
     "cosine_embedding_loss", "multilabel_soft_margin_loss", "ctc_loss",
     "elu_", "selu_", "celu_", "hardtanh_",
+    # issue 17's attention
+    "scaled_dot_product_attention",
 ]  # fmt: skip

@@ -53,18 +53,30 @@ def _normal_cdf(ops: KernelOps, x: Array) -> Array:
     return ops.where(ops.lt(x, 0.0), tail, ops.sub(1.0, tail))
 
 
-def _gelu_parts(ops: KernelOps, x: Array, approximate: str) -> tuple[Array, Array]:
-    """``(gelu(x), gelu'(x))``."""
+def _gelu_tanh(ops: KernelOps, x: Array) -> tuple[Array, Array]:
+    """``(x * x, tanh(c (x + 0.044715 x^3)))`` of the tanh form, written ``x (c + c a x^2)``."""
+    x2 = ops.mul(x, x)
+    return x2, ops.tanh(ops.mul(x, ops.add(ops.mul(x2, _TANH_C * 0.044715), _TANH_C)))
+
+
+def _gelu_value(ops: KernelOps, x: Array, approximate: str) -> Array:
+    """``gelu(x)`` alone (forward needs no derivative)."""
     if approximate == "tanh":
-        inner = ops.mul(ops.add(x, ops.mul(ops.mul(ops.mul(x, x), x), 0.044715)), _TANH_C)
-        th = ops.tanh(inner)
+        th = _gelu_tanh(ops, x)[1]
+        return ops.mul(ops.mul(x, ops.add(th, 1.0)), 0.5)
+    return ops.mul(x, _normal_cdf(ops, x))
+
+
+def _gelu_grad(ops: KernelOps, x: Array, approximate: str) -> Array:
+    """``gelu'(x)``."""
+    if approximate == "tanh":
+        x2, th = _gelu_tanh(ops, x)
         half = ops.mul(ops.add(th, 1.0), 0.5)
-        dinner = ops.mul(ops.add(ops.mul(ops.mul(x, x), 3 * 0.044715), 1.0), _TANH_C)
+        dinner = ops.add(ops.mul(x2, 3 * 0.044715 * _TANH_C), _TANH_C)
         dth = ops.mul(ops.sub(1.0, ops.mul(th, th)), dinner)
-        return ops.mul(x, half), ops.add(half, ops.mul(ops.mul(x, 0.5), dth))
-    cdf = _normal_cdf(ops, x)
+        return ops.add(half, ops.mul(ops.mul(x, dth), 0.5))
     pdf = ops.mul(ops.exp(ops.mul(ops.mul(x, x), -0.5)), _INV_SQRT_2PI)
-    return ops.mul(x, cdf), ops.add(cdf, ops.mul(x, pdf))
+    return ops.add(_normal_cdf(ops, x), ops.mul(x, pdf))
 
 
 # fmt: off
@@ -137,11 +149,11 @@ class GeluBackward0(Node):
 
     @staticmethod
     def forward(k: Any, x: Any, approximate: str) -> Any:
-        return _gelu_parts(k, x, approximate)[0]
+        return _gelu_value(k, x, approximate)
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
-        return (ops.mul(g, _gelu_parts(ops, x, ctx.args[0])[1]),)
+        return (ops.mul(g, _gelu_grad(ops, x, ctx.args[0])),)
 # fmt: on
 
 

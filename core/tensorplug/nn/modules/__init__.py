@@ -20,6 +20,9 @@ from .activation_extra import (
     Softsign,
     Tanhshrink,
 )
+
+# Issue 17's attention and transformers.
+from .attention import MultiheadAttention, NonDynamicallyQuantizableLinear
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
@@ -77,6 +80,13 @@ from .pooling import (
     MaxPool2d,
 )
 from .sparse import Embedding
+from .transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -99,6 +109,10 @@ __all__ = [
     "SmoothL1Loss", "HuberLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss",
     "MarginRankingLoss", "HingeEmbeddingLoss", "TripletMarginLoss", "CosineEmbeddingLoss",
     "MultiLabelSoftMarginLoss", "CTCLoss",
+    # issue 17's attention and transformers
+    "MultiheadAttention", "NonDynamicallyQuantizableLinear", "Transformer",
+    "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
+    "TransformerDecoderLayer",
     # issue 17's small layers and containers
     "Bilinear", "Unflatten", "ParameterList", "ParameterDict",
 ]  # fmt: skip
