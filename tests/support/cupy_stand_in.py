@@ -151,6 +151,9 @@ def _checked(f: Any) -> Any:
     return on_current
 
 
+_LINALG = ("inv", "solve", "cholesky", "slogdet", "eigh", "svd", "qr")
+
+
 class FakeCupy(types.ModuleType):
     """``cupy``: NumPy's functions, each returning arrays made on the current device."""
 
@@ -176,6 +179,9 @@ class FakeCupy(types.ModuleType):
             set_allocator=lambda f: allocator.__setitem__(0, f),
         )
         self.random = types.SimpleNamespace(default_rng=_Generator)
+        # cupy.linalg: NumPy's, each result on the current device (NumPy's eigh, svd and qr
+        # return some results as plain arrays).
+        self.linalg = types.SimpleNamespace(**{n: _checked(getattr(np.linalg, n)) for n in _LINALG})
         self.get_default_memory_pool = lambda: pool
 
     def __getattr__(self, name: str) -> Any:
