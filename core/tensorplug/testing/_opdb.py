@@ -28,6 +28,7 @@ from ._opdb_matrix import matrix_ops
 from ._opdb_nn import nn_ops
 from ._opdb_pointwise import pointwise_ops
 from ._opdb_reduce import reduction_ops
+from ._opdb_rnn import rnn_ops
 from ._opdb_shape import shape_ops
 from ._opinfo import ErrorInput, OpInfo
 from ._samples import S
@@ -182,6 +183,7 @@ def build_op_db() -> list[OpInfo]:
     db += layer_ops()  # issue 16: convolutions, padding, resampling, pools, norms, dropout
     db += matrix_ops()  # issue 16: tensorplug.linalg
     db += activation_ops() + loss_ops()  # issue 16's activations, distances and losses
+    db += rnn_ops()  # issue 17: the recurrent cell steps
     more = _more_errors()
     for info in db:
         if info.name in more:

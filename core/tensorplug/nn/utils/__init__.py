@@ -6,11 +6,18 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from .._creation import tensor
-from .._grad_mode import no_grad
-from .._tensor import Tensor
+from ..._creation import tensor
+from ..._grad_mode import no_grad
+from ..._tensor import Tensor
+from . import rnn
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+__all__ = [
+    "rnn",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "parameters_to_vector",
+    "vector_to_parameters",
+]
 
 
 def _params(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -74,7 +81,7 @@ def clip_grad_norm_(
 
 
 def _stack_max(norms: list[Tensor]) -> Tensor:
-    from .._ops_shape import stack
+    from ..._ops_shape import stack
 
     return stack(norms).amax()
 
@@ -89,7 +96,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and concatenated into one 1-D tensor."""
-    from .._ops_shape import cat
+    from ..._ops_shape import cat
 
     return cat([p.reshape(-1) for p in parameters])
 
