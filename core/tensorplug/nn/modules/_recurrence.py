@@ -42,7 +42,12 @@ def _input_projection(mode: str, x: Tensor, w: Weights) -> Tensor:
     b_ih, b_hh = w[2], w[3]
     if mode != "GRU" and b_hh is not None:
         b_ih = b_hh if b_ih is None else b_ih + b_hh
-    return linear(x, w[0], b_ih)
+    if x.ndim == 2:
+        return linear(x, w[0], b_ih)
+    # As one matrix (T * B, in): a 2-D product is one BLAS call each way, where a batched
+    # one broadcasts the weight and sums its gradient over time afterwards.
+    t, b, n = x.shape
+    return linear(x.reshape(t * b, n), w[0], b_ih).reshape(t, b, -1)
 
 
 def run_direction(
