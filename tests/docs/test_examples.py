@@ -47,3 +47,13 @@ def test_digits_mlp_reaches_95_percent_and_cnn_reloads(tmp_path: Path) -> None:
         "digits.py", "--model", "cnn", "--epochs", "2", "--quiet", "--checkpoint-dir", str(tmp_path)
     )
     assert "cnn: checkpoint" in out and (tmp_path / "digits_cnn.safetensors").exists()
+
+
+def test_lstm_forecast_quick_run_learns() -> None:
+    out = _run("lstm_forecast.py", "--quick")
+    losses = [float(v) for v in re.findall(r"train mse ([\d.]+)", out)]
+    assert len(losses) == 20 and losses[-1] < 0.6 * losses[0]
+    test, naive = re.search(
+        r"test mse ([\d.]+) \(naive last-value forecast ([\d.]+)\)", out
+    ).groups()  # type: ignore[union-attr]
+    assert float(test) < float(naive)
