@@ -244,3 +244,13 @@ def test_errors_as_pytorch() -> None:
         nn.RNN(IN, H, nonlinearity="sin")
     with pytest.warns(UserWarning, match="non-zero dropout expects num_layers greater than 1"):
         nn.GRU(IN, H, dropout=0.2)
+    with pytest.raises(RuntimeError, match="For unbatched 2-D input, hx and cx should also be 2-D"):
+        nn.LSTM(IN, H)(tp.ones(T, IN), (tp.zeros(1, B, H), tp.zeros(1, B, H)))
+    with pytest.raises(RuntimeError, match="input has inconsistent input_size: got 4 expected 3"):
+        nn.GRUCell(IN, H)(tp.ones(B, IN + 1))
+    with pytest.raises(RuntimeError, match="hidden0 has inconsistent hidden_size: got 5"):
+        nn.GRUCell(IN, H)(tp.ones(B, IN), tp.ones(B, 5))
+    with pytest.raises(ValueError, match="GRUCell: Expected hidden to be 1D or 2D, got 3D"):
+        nn.GRUCell(IN, H)(tp.ones(B, IN), tp.ones(1, B, H))
+    with pytest.raises(RuntimeError, match="Unknown nonlinearity: x"):
+        nn.RNNCell(IN, H, nonlinearity="x")(tp.ones(B, IN))

@@ -126,6 +126,14 @@ def _check_cell(op: str, input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, 
         raise RuntimeError(
             f"Input batch size {input.shape[0]} doesn't match hidden0 batch size {hx.shape[0]}"
         )
+    if w_ih.ndim == 2 and input.shape[1] != w_ih.shape[1]:
+        raise RuntimeError(
+            f"input has inconsistent input_size: got {input.shape[1]} expected {w_ih.shape[1]}"
+        )
+    if w_hh.ndim == 2 and hx.shape[1] != w_hh.shape[1]:
+        raise RuntimeError(
+            f"hidden0 has inconsistent hidden_size: got {hx.shape[1]}, expected {w_hh.shape[1]}"
+        )
     if w_ih.shape[0] != gates * hx.shape[1] or w_hh.shape != (gates * hx.shape[1], hx.shape[1]):
         raise RuntimeError(
             f"{op}(): weights of shapes {list(w_ih.shape)} and {list(w_hh.shape)} do not fit a "

@@ -230,7 +230,7 @@ def _check_state_dims(mode: str, input: Tensor, given: list[Tensor], unbatched: 
     if mode == "LSTM":
         dims = ", ".join(f"{h.ndim}-D" for h in given)
         raise RuntimeError(
-            f"For {kind}, (h_0, c_0) should also be {want}-D but got ({dims}) tensors"
+            f"For {kind}, hx and cx should also be {want}-D but got ({dims}) tensors"
         )
     raise RuntimeError(f"For {kind}, hx should also be {want}-D but got {given[0].ndim}-D tensor")
 
@@ -340,13 +340,11 @@ class RNNCellBase(Module):
                 f"{self._get_name()}: Expected input to be 1D or 2D, got {input.ndim}D instead"
             )
         states = [] if hx is None else (list(hx) if n == 2 else [hx])
-        if any(h.ndim != input.ndim for h in states):
+        if any(h.ndim not in (1, 2) for h in states):
             raise ValueError(
-                f"{self._get_name()}: Expected hidden to be {input.ndim}D, got "
-                f"{states[0].ndim}D instead" if n == 1 else
-                f"{self._get_name()}: Expected hx[0] to be {input.ndim}D, got "
-                f"{states[0].ndim}D instead"
-            )  # fmt: skip
+                f"{self._get_name()}: Expected hidden to be 1D or 2D, got "
+                f"{max(h.ndim for h in states)}D instead"
+            )
         one = input.ndim == 1
         if one:
             input, states = input.unsqueeze(0), [h.unsqueeze(0) for h in states]
@@ -367,13 +365,13 @@ class RNNCell(RNNCellBase):
         self, input_size: int, hidden_size: int, bias: bool = True,
         nonlinearity: str = "tanh", device: Any = None, dtype: Any = None, backend: Any = None,
     ) -> None:  # fmt: skip
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
         super().__init__(input_size, hidden_size, bias, 1, device, dtype, backend)
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, (h,), one = self._batch(input, hx, 1)
+        if self.nonlinearity not in ("tanh", "relu"):  # PyTorch checks it here, not before
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         cell = rnn_tanh_cell if self.nonlinearity == "tanh" else rnn_relu_cell
         out = cell(x, h, *self._weights())
         return out.squeeze(0) if one else out
