@@ -162,6 +162,7 @@ def test_parameter_layout_and_init() -> None:
         assert np.abs(p.detach().numpy()).max() <= bound
     assert repr(lstm) == repr(ref)
     assert len(lstm.all_weights) == 4 and len(lstm.all_weights[0]) == 5
+    lstm.flatten_parameters()  # PyTorch code calls it; nothing to pack here
 
 
 def test_fused_nodes_in_the_graph() -> None:

@@ -83,6 +83,10 @@ class RNNBase(Module):
     def reset_parameters(self) -> None:
         _reset(self, self.hidden_size)
 
+    def flatten_parameters(self) -> None:
+        """Nothing to do: PyTorch packs the weights into one buffer for cuDNN; the steps here
+        read the parameters as they are. Kept so PyTorch code that calls it runs."""
+
     @property
     def _flat_weights(self) -> list[Tensor]:
         return [getattr(self, n) for n in self._flat_weights_names]
