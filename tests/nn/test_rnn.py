@@ -255,3 +255,19 @@ def test_errors_as_pytorch() -> None:
         nn.GRUCell(IN, H)(tp.ones(B, IN), tp.ones(1, B, H))
     with pytest.raises(RuntimeError, match="Unknown nonlinearity: x"):
         nn.RNNCell(IN, H, nonlinearity="x")(tp.ones(B, IN))
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_state_dict_saved_by_pytorch_to_safetensors_loads(name: str, tmp_path: Any) -> None:
+    pytest.importorskip("safetensors")
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, name)(IN, H, num_layers=2, bidirectional=True, batch_first=True)
+    save_file(theirs.state_dict(), str(tmp_path / "rnn.safetensors"))
+    ours = getattr(nn, name)(IN, H, num_layers=2, bidirectional=True, batch_first=True)
+    ours.load_state_dict(tp.load(tmp_path / "rnn.safetensors"))
+    x = np.random.default_rng(8).standard_normal((B, T, IN)).astype(np.float32)
+    with tp.no_grad(), torch.no_grad():
+        out, ref = ours(tp.tensor(x))[0], theirs(torch.tensor(x))[0]
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)
