@@ -18,6 +18,7 @@ from tensorplug.plugins import (
     Device,
     DeviceAPI,
     DtypeTable,
+    UnsupportedOperation,
     dtype,
     dtype_table,
     float16,
@@ -120,6 +121,7 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
         random_normal=rng.normal,
         random_integers=rng.integers,
     )
+    k.update(_special_functions())  # issue 16: one kernel each, where cupyx has them
     if count > 1:
         # CuPy launches kernels and allocates on its *current* device, whatever the inputs'
         # device is; with several GPUs each instance makes its own current for every kernel.
@@ -140,6 +142,7 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
         device_of=lambda a: devices[a.device.id],
         synchronize=dev.synchronize,
         manual_seed=rng.seed,
+        rng=rng,
         info={"library": "cupy", "device": str(here)},
     )
 
@@ -222,6 +225,18 @@ class _Random:
         with self.cp.cuda.Device(self.index):  # the generator's state lives on this GPU
             self.gen = self.cp.random.default_rng(s)
 
+    def fork(self, s: int) -> _Random:
+        """An independent generator on this GPU seeded with ``s`` (a ``tp.Generator``'s)."""
+        r = _Stream(self.cp, self.index, self.native)
+        r.seed(s)
+        return r
+
+    def get_state(self) -> Any:
+        raise UnsupportedOperation("get_state: CuPy's generators do not expose their state")
+
+    def set_state(self, state: Any) -> None:
+        raise UnsupportedOperation("set_state: CuPy's generators do not expose their state")
+
     def _g(self) -> Any:
         if self.gen is None:
             self.seed(None)
@@ -241,6 +256,23 @@ class _Random:
 
     def integers(self, low: int, high: int, shape: tuple[int, ...], d: dtype) -> Any:
         return self._g().integers(low, high, size=shape, dtype=self.native[d])
+
+
+class _Stream(_Random):
+    """A ``tp.Generator``'s stream on one GPU. Its draws are no kernel calls, which the
+    backend makes on their GPU (``_on``), so each makes its GPU current itself."""
+
+    def uniform(self, shape: tuple[int, ...], d: dtype) -> Any:
+        with self.cp.cuda.Device(self.index):
+            return super().uniform(shape, d)
+
+    def normal(self, shape: tuple[int, ...], d: dtype) -> Any:
+        with self.cp.cuda.Device(self.index):
+            return super().normal(shape, d)
+
+    def integers(self, low: int, high: int, shape: tuple[int, ...], d: dtype) -> Any:
+        with self.cp.cuda.Device(self.index):
+            return super().integers(low, high, shape, d)
 
 
 # -- the CUDA runtime facts behind ``tensorplug.cuda`` -----------------------------------------
@@ -341,3 +373,25 @@ def describe_devices() -> dict[str, str]:
 
 def _version(v: int) -> str:
     return f"{v // 1000}.{v % 1000 // 10}"
+
+
+def _special_functions() -> dict[str, Callable[..., Any]]:
+    """``cupyx.scipy.special``'s erf, erfc, erfinv, lgamma, digamma and trigamma: one
+    elementwise kernel each, instead of ``xp_kernels``' portable ones (a few dozen launches).
+    Without ``cupyx`` (a stand-in), the portable ones stay."""
+    try:
+        from cupyx.scipy import special  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return {}
+
+    def trigamma(x: Any) -> Any:
+        return special.polygamma(1, x).astype(x.dtype, copy=False)
+
+    return {
+        "erf": special.erf,
+        "erfc": special.erfc,
+        "erfinv": special.erfinv,
+        "lgamma": special.gammaln,
+        "digamma": special.digamma,
+        "trigamma": trigamma,
+    }

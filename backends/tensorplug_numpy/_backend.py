@@ -21,6 +21,8 @@ from tensorplug.plugins import (
     xp_kernels,
 )
 
+from ._pointwise import UFUNCS, scipy_special
+
 _ND = np.ndarray
 _asarray = np.asarray
 
@@ -417,6 +419,18 @@ class _Random:
     def seed(self, s: int) -> None:
         self.gen = np.random.default_rng(s)
 
+    def fork(self, s: int) -> _Random:
+        """An independent generator seeded with ``s`` (a ``tp.Generator``'s stream)."""
+        r = _Random()
+        r.seed(s)
+        return r
+
+    def get_state(self) -> Any:
+        return self.gen.bit_generator.state
+
+    def set_state(self, state: Any) -> None:
+        self.gen.bit_generator.state = state
+
     def uniform(self, shape: tuple[int, ...], dtype: dtype) -> Any:
         return self.gen.random(shape, dtype=np.float64).astype(DTYPES[dtype], copy=False)
 
@@ -445,6 +459,9 @@ def make_backend() -> Backend:
         "bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or,
     }  # fmt: skip
     k.update({name: _array(f) for name, f in ufuncs.items()})
+    # The optional pointwise kernels (issue 16): NumPy's ufuncs, SciPy's special functions
+    # where SciPy is installed (else xp_kernels' own, on NumPy's ufuncs).
+    k.update({name: _array(f) for name, f in {**UFUNCS, **scipy_special()}.items()})
     k.update(
         sum=_reduction(np.add),
         prod=_reduction(np.multiply),
@@ -497,6 +514,7 @@ def make_backend() -> Backend:
         version=np.__version__,
         array_types=(np.ndarray,),
         manual_seed=rng.seed,
+        rng=rng,
         known_failures=KNOWN_FAILURES,
         info={"library": "numpy", "blas": _blas_name()},
     )

@@ -58,8 +58,38 @@ from ._dtype import (
     set_default_dtype,
 )
 from ._einsum import einsum
+from ._generator import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    seed,
+    set_rng_state,
+)
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._linalg import addmm, bmm, dot, matmul, mm
+from ._ops_bitwise import (
+    bitwise_and,
+    bitwise_left_shift,
+    bitwise_not,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
+)
+from ._ops_compare import (
+    allclose,
+    equal,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+)
 from ._ops_cumulative import cummax, cummin, cumprod, cumsum
 from ._ops_fused import addcdiv, addcmul, addmv, baddbmm, lerp
 from ._ops_layout import (
@@ -143,6 +173,20 @@ from ._ops_reduce import (
     sum,
     var,
 )
+from ._ops_rounding import (
+    ceil,
+    copysign,
+    fix,
+    floor,
+    floor_divide,
+    fmod,
+    frac,
+    nan_to_num,
+    remainder,
+    round,
+    signbit,
+    trunc,
+)
 from ._ops_shape import (
     broadcast_to,
     cat,
@@ -160,7 +204,39 @@ from ._ops_shape import (
     transpose,
     unsqueeze,
 )
+from ._ops_special import (
+    acos,
+    acosh,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    cosh,
+    digamma,
+    erf,
+    erfc,
+    erfinv,
+    exp2,
+    hypot,
+    lgamma,
+    log2,
+    log10,
+    logit,
+    sinc,
+    sinh,
+    tan,
+    xlogy,
+)
 from ._plugins import get_backend, list_backends, set_backend, use_backend
+from ._sampling import bernoulli, multinomial, normal, poisson, randperm
 from ._serialization import load, save
 from ._tensor import Tensor
 
@@ -215,6 +291,15 @@ __all__ = [
     "negative", "pow", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sin", "cos",
     "tanh", "sigmoid", "relu", "clamp", "clip", "clamp_min", "clamp_max", "reciprocal",
     "square", "maximum", "minimum", "where", "sign", "eq", "ne", "lt", "le", "gt", "ge",
+    # rounding, special functions, tests, logic and bits (issue 16)
+    "floor", "ceil", "trunc", "fix", "round", "frac", "remainder", "fmod", "floor_divide",
+    "copysign", "signbit", "nan_to_num", "erf", "erfc", "erfinv", "lgamma", "digamma",
+    "exp2", "log2", "log10", "tan", "sinh", "cosh", "asin", "acos", "atan", "asinh",
+    "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "sinc",
+    "logit", "xlogy", "atan2", "arctan2", "hypot", "isnan", "isinf", "isposinf", "isneginf",
+    "isfinite", "isclose", "allclose", "equal", "logical_and", "logical_or", "logical_xor",
+    "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+    "bitwise_left_shift", "bitwise_right_shift",
     # reductions
     "sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "logsumexp", "norm",
     "argmax", "argmin", "all", "any",
@@ -233,6 +318,9 @@ __all__ = [
     # backends
     "plugins", "get_backend", "set_backend", "use_backend", "list_backends",
     "UnsupportedOperation", "BackendUnavailableError",
+    # random sampling and generators
+    "Generator", "default_generator", "initial_seed", "seed", "get_rng_state",
+    "set_rng_state", "multinomial", "bernoulli", "normal", "poisson", "randperm",
     # checkpoints (safetensors)
     "save", "load",
     # issue 17: the recurrent cell steps (tensorplug.nn.functional._rnn)

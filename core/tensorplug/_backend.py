@@ -156,6 +156,9 @@ class Backend:
         known_failures / tolerances: declarations for the conformance suite, each with a reason.
         synchronize: waits for queued work (GPU backends), used by benchmarks.
         manual_seed: reseeds the backend's random generator.
+        rng: optional, the generator object behind the random kernels
+            (``_contract.RandomGenerator``): its state for ``tp.get_rng_state`` and the
+            independent streams of ``tp.Generator``; without it ``generator=`` is refused.
     """
 
     name: str
@@ -169,6 +172,7 @@ class Backend:
     tolerances: tuple[Tolerance, ...] = ()
     synchronize: Callable[[], None] = lambda: None
     manual_seed: Callable[[int], None] = lambda seed: None
+    rng: _contract.RandomGenerator | None = None
     info: Mapping[str, Any] = field(default_factory=dict)
     k: BackendOps = field(init=False, repr=False)
     """The kernels as attributes (``Kernels``), the derived defaults filled in."""

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, TypeGuard
 
+from ._contract_pointwise import POINTWISE, PointwiseOps
 from ._dtype import dtype
 
 if TYPE_CHECKING:
@@ -137,6 +138,13 @@ class KernelOps(Protocol):
 
     def ge(self, a: Operand, b: Operand, /) -> Array:
         """``a >= b`` as a bool array."""
+
+    def digamma(self, x: Array, /) -> Array:
+        """``d/dx lgamma(x)`` (optional: ``lgamma``'s gradient; -inf at 0, NaN at the other
+        poles)."""
+
+    def trigamma(self, x: Array, /) -> Array:
+        """``d/dx digamma(x)`` (optional: ``digamma``'s gradient; inf at the poles)."""
 
     def tanh_backward(self, g: Array, out: Array, /) -> Array:
         """``g * (1 - out * out)``: tanh's gradient from its output."""
@@ -341,6 +349,30 @@ class OptionalOps(Protocol):
         it): the result may be ``x`` itself, overwritten. Use the result, never ``x``."""
 
 
+class RandomGenerator(Protocol):
+    """A backend's generator object (``Backend.rng``, optional): the one behind its random
+    kernels, and the maker of the independent streams a ``tp.Generator`` draws from."""
+
+    def uniform(self, shape: Shape, d: dtype, /) -> Array:
+        """Samples of ``U[0, 1)``, as ``random_uniform``."""
+
+    def normal(self, shape: Shape, d: dtype, /) -> Array:
+        """Samples of ``N(0, 1)``, as ``random_normal``."""
+
+    def integers(self, low: int, high: int, shape: Shape, d: dtype, /) -> Array:
+        """Integers uniform in ``[low, high)``, as ``random_integers``."""
+
+    def fork(self, seed: int, /) -> RandomGenerator:
+        """A new generator seeded with ``seed`` (``0 <= seed < 2**64``), independent of this
+        one: the same seed gives the same numbers."""
+
+    def get_state(self) -> Any:
+        """The generator's state as JSON-serialisable data (``tp.Generator.get_state``)."""
+
+    def set_state(self, state: Any, /) -> None:
+        """Go back to a state ``get_state`` returned."""
+
+
 class WhereZeroOwnedOps(KernelOps, Protocol):
     """A ``KernelOps`` with the accelerator ``where_zero_owned``: what ReLU's and clamp's
     ``Node.backward_owned`` call once ``has_where_zero_owned(ops)`` said so (a backend may
@@ -381,15 +413,23 @@ DERIVED: frozenset[str] = frozenset(
 overrides one only to be faster, except ``reshape_view``, whose default declines (a copy is
 always safe) and which a library with views overrides so that ``reshape`` stays a view."""
 
-OPTIONAL: frozenset[str] = frozenset(
-    {
-        "scatter_add", "bitwise_and", "bitwise_or",
-        "linalg_inv", "linalg_solve", "linalg_cholesky", "linalg_slogdet",
-    }
+SPECIAL: frozenset[str] = frozenset({"digamma", "trigamma"})
+"""The optional pointwise kernels a backward formula calls (``lgamma``'s and ``digamma``'s)."""
+
+OPTIONAL: frozenset[str] = (
+    frozenset(
+        {
+            "scatter_add", "bitwise_and", "bitwise_or",
+            "linalg_inv", "linalg_solve", "linalg_cholesky", "linalg_slogdet",
+        }
+    )
+    | SPECIAL
+    | POINTWISE
 )  # fmt: skip
 """Kernels without a default; an op that needs one the backend lacks raises
 ``UnsupportedOperation`` naming the op and the backend (``&``/``|`` of bool tensors need
-none: they are ``where``)."""
+none: they are ``where``). ``POINTWISE`` (``_contract_pointwise``) are the rounding,
+trigonometric, special-function and bitwise kernels."""
 
 ACCELERATORS: frozenset[str] = frozenset({"isub", "imul", "idiv", "fill_", "where_zero_owned"})
 """Kernels without a default that the core uses when a backend has them (in-place updates
@@ -434,6 +474,8 @@ ELEMENTWISE: frozenset[str] = frozenset(
         "log1p", "expm1", "rsqrt", "reciprocal", "square", "relu", "isfinite", "bitwise_and",
         "bitwise_or",
     }
+    | SPECIAL
+    | POINTWISE
 )  # fmt: skip
 """The elementwise kernels on operands (arrays or numbers): the ones that may carry ``nd``."""
 
@@ -465,7 +507,7 @@ def _signature(fn: Callable[..., Any]) -> str:
 def _table() -> dict[str, KernelSpec]:
     tier_of = {name: tier for tier, names in TIERS.items() for name in names}
     table: dict[str, KernelSpec] = {}
-    for proto in (KernelOps, BackendOps, OptionalOps):
+    for proto in (KernelOps, BackendOps, OptionalOps, PointwiseOps):
         for name, fn in vars(proto).items():
             if name.startswith("_") or not callable(fn):
                 continue

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import _dtype as D
+from . import _generator as G
 from ._backend import Backend
+from ._generator import manual_seed as manual_seed
 from ._plugins import REGISTRY, on_device, resolve
 from ._tensor import Tensor
-
-_seed: list[int | None] = [None]
 
 
 def _finish(data: Any, be: Backend, requires_grad: bool) -> Tensor:
@@ -391,38 +391,45 @@ def eye(
 
 
 def _random(
-    kernel: str, size: Any, dtype: Any, device: Any, backend: Any, requires_grad: bool
+    kernel: str,
+    size: Any,
+    dtype: Any,
+    device: Any,
+    backend: Any,
+    requires_grad: bool,
+    generator: Any = None,
 ) -> Tensor:
     d = _dt(dtype)
     if not d.is_floating_point:
         raise RuntimeError(f"{kernel}: expected a floating dtype, got {d.name}")
     be = resolve(backend, device)
     be.native_dtype(d, kernel)
-    _seed_backend(be)
-    arr = getattr(be.k, "random_uniform" if kernel == "rand" else "random_normal")(_size(size), d)
-    return _finish(arr, be, requires_grad)
+    draw = G.uniform if kernel == "rand" else G.normal
+    return _finish(draw(be, _size(size), d, generator, kernel), be, requires_grad)
 
 
 def rand(
     *size: Any,
+    generator: Any = None,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
     backend: Any = None,
 ) -> Tensor:
     """Uniform samples on ``[0, 1)``; reproducible after ``manual_seed``."""
-    return _random("rand", size, dtype, device, backend, requires_grad)
+    return _random("rand", size, dtype, device, backend, requires_grad, generator)
 
 
 def randn(
     *size: Any,
+    generator: Any = None,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
     backend: Any = None,
 ) -> Tensor:
     """Standard normal samples; reproducible after ``manual_seed``."""
-    return _random("randn", size, dtype, device, backend, requires_grad)
+    return _random("randn", size, dtype, device, backend, requires_grad, generator)
 
 
 def randint(
@@ -430,6 +437,7 @@ def randint(
     high: int | None = None,
     size: Sequence[int] = (),
     *,
+    generator: Any = None,
     dtype: Any = None,
     device: Any = None,
     backend: Any = None,
@@ -444,8 +452,8 @@ def randint(
     d = _dt(dtype, D.int64)
     be = resolve(backend, device)
     be.native_dtype(d, "randint")
-    _seed_backend(be)
-    return _finish(be.k.random_integers(low, high, _size(tuple(size)), d), be, False)
+    arr = G.integers(be, low, high, _size(tuple(size)), d, generator, "randint")
+    return _finish(arr, be, False)
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -462,24 +470,3 @@ def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) 
 
 def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any = None) -> Tensor:
     return randint(low, high, input.shape, dtype=dtype or input.dtype, backend=input._backend)
-
-
-_seeded: dict[int, int] = {}
-
-
-def _seed_backend(be: Backend) -> None:
-    """Apply the last ``manual_seed`` to a backend loaded after it was called."""
-    s = _seed[0]
-    if s is not None and _seeded.get(id(be)) != s:
-        be.manual_seed(s)
-        _seeded[id(be)] = s
-
-
-def manual_seed(seed: int) -> None:
-    """Seed the random generators of every backend (loaded now or later)."""
-    if not isinstance(seed, int):
-        raise TypeError(f"manual_seed expects an int, got {type(seed).__name__}")
-    _seed[0] = seed
-    _seeded.clear()
-    for be in list(REGISTRY.loaded.values()):
-        _seed_backend(be)

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import _dtype as D
 from . import _indexing as I
-from . import _inplace
+from . import _inplace, _methods_pointwise, _sampling, _sampling_inplace
 from . import _linalg as L
 from . import _ops_cumulative as C
 from . import _ops_fused as F
@@ -237,7 +237,15 @@ _METHODS.update({
 # tensorplug.linalg's functions PyTorch also spells as methods (and its older names).
 _METHODS.update(det=M.det, slogdet=M.slogdet, logdet=M.logdet, inverse=M.inv)
 
+# random sampling (``_sampling``, ``_sampling_inplace``)
+_METHODS.update(_sampling_inplace.METHODS)
+_METHODS["bernoulli"] = _sampling.bernoulli
+_METHODS["multinomial"] = _sampling.multinomial
+
 for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
+# Rounding, special functions, comparisons, logic and bits (issue 16); ``~`` among them.
+for _name, _fn in _methods_pointwise.METHODS.items():
     setattr(Tensor, _name, _fn)
 Tensor.T = property(_T)  # type: ignore[assignment]
 Tensor.mT = property(_mT)  # type: ignore[assignment]

@@ -487,9 +487,13 @@ multiply = mul
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-    """True division ``input / other`` (integers give floats, as in PyTorch)."""
+    """True division ``input / other`` (integers give floats, as in PyTorch); with
+    ``rounding_mode`` ``"trunc"`` or ``"floor"``, the rounded quotient in the operands' dtype
+    (``_ops_rounding.DivBackward2``)."""
     if rounding_mode is not None:
-        raise NotImplementedError("div(rounding_mode=...) is not supported yet")
+        from ._ops_rounding import div_rounding
+
+        return div_rounding(input, other, rounding_mode)
     return binary(DivBackward0, input, other)
 
 
@@ -698,7 +702,9 @@ def bitwise(cls: type[Node], input: Tensor, other: Any) -> Tensor:
     if bools:
         if cls is _BitwiseAnd:
             return where(input, other, False)
-        return where(input, True, other)
+        if cls is _BitwiseOr:
+            return where(input, True, other)
+        return ne(input, other)  # ``^``: the one other bitwise op defined on two bools
     if not input._backend.has_kernel(cls.kernel):
         raise UnsupportedOperation(
             f"{cls.op}: backend '{input._backend.name}' has no {cls.kernel} kernel, needed "
@@ -722,7 +728,12 @@ def mul_(self: Tensor, other: Any) -> Tensor:
     return inplace(MulBackward0, self, other)
 
 
-def div_(self: Tensor, other: Any) -> Tensor:
+def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    if rounding_mode is not None:
+        from ._ops_rounding import DivBackward2, check_rounding
+
+        check_rounding(self, other, rounding_mode)
+        return inplace(DivBackward2, self, other, args=(rounding_mode,))
     return inplace(DivBackward0, self, other)
 
 

@@ -187,6 +187,17 @@ class Tensor(TensorBase):
     cummax: Callable[..., Any]  # (values, indices)
     cummin: Callable[..., Any]
     unbind: Callable[..., tuple[Tensor, ...]]
+    # random sampling (``_sampling``, ``_sampling_inplace``)
+    bernoulli: Callable[..., Tensor]
+    multinomial: Callable[..., Tensor]
+    uniform_: Callable[..., Tensor]
+    normal_: Callable[..., Tensor]
+    random_: Callable[..., Tensor]
+    exponential_: Callable[..., Tensor]
+    geometric_: Callable[..., Tensor]
+    cauchy_: Callable[..., Tensor]
+    log_normal_: Callable[..., Tensor]
+    bernoulli_: Callable[..., Tensor]
     T: Tensor
     mT: Tensor  # noqa: N815 - PyTorch's name
 

@@ -17,6 +17,7 @@ from . import _ops_matrix as M
 from . import _ops_pointwise as P
 from . import _ops_reduce as R
 from . import _ops_shape as S
+from . import _ops_special as SP
 from ._contract import KernelOps, Operand, Shape
 from ._dispatch import binary, nary, unary
 from ._dtype import dtype
@@ -150,6 +151,8 @@ class TensorOps:
         self.le = P.le
         self.gt = P.gt
         self.ge = P.ge
+        self.digamma = SP.digamma
+        self.trigamma = SP.trigamma
         self.tanh_backward = _tanh_backward
         self.sigmoid_backward = _sigmoid_backward
         self.sum = _sum

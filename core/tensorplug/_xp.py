@@ -11,6 +11,7 @@ from typing import Any
 
 from . import _dtype as D
 from ._contract import Array, Kernel
+from ._xp_special import special_kernels
 
 _NAMES: Mapping[D.dtype, tuple[str, ...]] = {
     D.bool_: ("bool", "bool_"),
@@ -191,7 +192,7 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
         "copy": lambda a: xp.asarray(a, copy=True),
         "dtype_of": dtype_of,
     }
-    table.update(_linalg_kernels(xp) | _cumulative(xp))
+    table.update(_linalg_kernels(xp) | _cumulative(xp) | pointwise_kernels(xp))
     return table
 
 
@@ -207,3 +208,36 @@ def _linalg_kernels(xp: Any) -> dict[str, Kernel]:
         # NumPy gives scalars for a single matrix: 0-d arrays, as every kernel returns.
         "linalg_slogdet": lambda a: tuple(xp.asarray(v) for v in linalg.slogdet(a)),
     }
+
+
+def pointwise_kernels(xp: Any) -> dict[str, Kernel]:
+    """The optional kernels of ``_contract_pointwise`` and the special functions on ``xp``
+    (the standard's names; a library's older spelling where it lacks one)."""
+
+    def named(*names: str) -> Kernel:
+        f: Kernel = next(getattr(xp, n) for n in names if hasattr(xp, n))
+        return f
+
+    remainder = xp.remainder
+
+    def fmod(a: Array, b: Array) -> Array:
+        # C's fmod from the standard's remainder: where the sign differs from a's, one b
+        # back (exact: the result is representable and the subtraction rounds to it).
+        r = remainder(a, b)
+        return xp.where((r != 0) & ((r < 0) != (a < 0)), r - b, r)
+
+    table = {
+        name: named(name, alias)
+        for name, alias in [
+            ("floor", "floor"), ("ceil", "ceil"), ("trunc", "trunc"), ("round", "round"),
+            ("tan", "tan"), ("asin", "arcsin"), ("acos", "arccos"), ("atan", "arctan"),
+            ("sinh", "sinh"), ("cosh", "cosh"), ("asinh", "arcsinh"), ("acosh", "arccosh"),
+            ("atanh", "arctanh"), ("log2", "log2"), ("log10", "log10"), ("signbit", "signbit"),
+            ("atan2", "arctan2"), ("hypot", "hypot"), ("copysign", "copysign"),
+            ("remainder", "remainder"),
+            ("floor_divide", "floor_divide"), ("bitwise_xor", "bitwise_xor"),
+            ("bitwise_invert", "invert"), ("bitwise_left_shift", "left_shift"),
+            ("bitwise_right_shift", "right_shift"),
+        ]
+    }  # fmt: skip
+    return {**table, "fmod": getattr(xp, "fmod", fmod), **special_kernels(xp)}

@@ -84,12 +84,14 @@ def manual_seed(seed: int) -> None:
         raise TypeError(f"manual_seed expects an int, got {type(seed).__name__}")
     if not is_available():
         return
-    from . import _creation
+    from . import _generator
 
     for i in range(device_count()):
         be = _backend_for(i)
         be.manual_seed(seed)
-        _creation._seeded[id(be)] = seed  # a later tp.manual_seed still reseeds it
+        # Up to date with tp.manual_seed, whose seed is not applied over this one later
+        # (a later tp.manual_seed still reseeds it).
+        _generator._seeded[id(be)] = _generator._seed[0]
 
 
 manual_seed_all = manual_seed

@@ -57,14 +57,18 @@ def test_the_protocols_declare_what_a_backend_has() -> None:
     def members(proto: type) -> set[str]:
         return {n for n in vars(proto) if not n.startswith("_")}
 
-    # Optional kernels a backward may call (linalg_inv, linalg_solve) are declared in
-    # KernelOps, so that backwards are typed with them; the other optional ones in OptionalOps.
+    # Optional kernels a backward may call (linalg_inv, linalg_solve; lgamma's and digamma's
+    # gradients, ``_contract.SPECIAL``) are declared in KernelOps, so that backwards are typed
+    # with them; the other optional ones in OptionalOps and PointwiseOps.
     in_backwards = members(KernelOps) & OPTIONAL
-    assert in_backwards == {"linalg_inv", "linalg_solve"}
+    assert in_backwards == {"linalg_inv", "linalg_solve"} | _contract.SPECIAL
     assert (members(KernelOps) - in_backwards) | members(BackendOps) == (
         PRIMITIVES | DERIVED | HOST_BOUNDARY
     )
-    assert members(OptionalOps) | in_backwards == OPTIONAL | ACCELERATORS
+    assert (
+        members(OptionalOps) | members(_contract.PointwiseOps) | in_backwards
+        == OPTIONAL | ACCELERATORS
+    )
     assert members(KernelOps) <= set(vars(tp.get_backend("numpy").k))
     # The namespace of create_graph=True backwards offers exactly what a formula may call.
     assert set(vars(TENSOR_OPS)) == members(KernelOps)

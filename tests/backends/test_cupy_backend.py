@@ -180,6 +180,31 @@ def test_manual_seed_reproduces_per_device(gpus: stand_in.FakeCupy) -> None:
     assert tp.randint(0, 10, (6,), device="cuda:1").tolist() == c.tolist()
 
 
+def test_generator_streams_per_device(gpus: stand_in.FakeCupy) -> None:
+    def draw(seed: int) -> list[object]:
+        g = tp.Generator("cuda").manual_seed(seed)
+        return [tp.randn(4, device="cuda:1", generator=g).tolist(), g.initial_seed()] + [
+            tp.multinomial(tp.ones(5, device="cuda"), 3, generator=g).tolist()
+        ]
+
+    assert draw(4) == draw(4) and draw(4) != draw(5)
+    with pytest.raises(tp.UnsupportedOperation, match="CuPy's generators"):
+        g = tp.Generator("cuda").manual_seed(1)
+        tp.rand(2, device="cuda", generator=g)
+        g.get_state()
+    with pytest.raises(RuntimeError, match="Expected a 'cuda' device type for generator"):
+        tp.rand(2, device="cuda", generator=tp.Generator())
+
+
+def test_set_rng_state_leaves_the_gpu_streams(gpus: stand_in.FakeCupy) -> None:
+    tp.manual_seed(1)
+    first, second = tp.rand(3, device="cuda").tolist(), tp.rand(3, device="cuda").tolist()
+    tp.manual_seed(1)
+    assert tp.rand(3, device="cuda").tolist() == first
+    tp.set_rng_state(tp.get_rng_state())  # the CPU state only, as PyTorch's
+    assert tp.rand(3, device="cuda").tolist() == second
+
+
 def test_cuda_module_reports_devices_and_memory(gpus: stand_in.FakeCupy) -> None:
     assert tp.cuda.is_available() and tp.cuda.unavailable_reason() == ""
     assert tp.cuda.device_count() == 2

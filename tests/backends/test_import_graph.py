@@ -128,5 +128,10 @@ def test_a_numpy_program_never_imports_another_backend() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[0] == str(
-        ["tensorplug_numpy", "tensorplug_numpy._backend", "tensorplug_numpy.plugin"]
+        [
+            "tensorplug_numpy",
+            "tensorplug_numpy._backend",
+            "tensorplug_numpy._pointwise",
+            "tensorplug_numpy.plugin",
+        ]
     )

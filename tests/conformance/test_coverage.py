@@ -17,6 +17,8 @@ _CREATION = (
 _GRAD_MODE = "a grad-mode switch; the engine family checks its effect through each backend"
 _SELECTION = "backend selection and discovery; covered by tests/backends/test_plugins.py"
 
+_RANDOM = "random generators and their state; tests/core/test_random.py"
+_SAMPLING = "random samples, not a function of the inputs' values; tests/core/test_random.py"
 NOT_OPS: dict[str, str] = {
     "Tensor": "the tensor type; its operators are reached through the ops",
     "dtype": _DTYPE, "bool": _DTYPE, "int32": _DTYPE, "int64": _DTYPE, "float16": _DTYPE,
@@ -41,10 +43,18 @@ NOT_OPS: dict[str, str] = {
     "get_backend": _SELECTION, "set_backend": _SELECTION, "use_backend": _SELECTION,
     "list_backends": _SELECTION,
     "UnsupportedOperation": "an exception type", "BackendUnavailableError": "an exception type",
+    "Generator": _RANDOM, "default_generator": _RANDOM, "initial_seed": _RANDOM,
+    "seed": _RANDOM, "get_rng_state": _RANDOM, "set_rng_state": _RANDOM,
+    "multinomial": _SAMPLING, "bernoulli": _SAMPLING, "poisson": _SAMPLING,
+    "randperm": _CREATION,
+    "normal": _SAMPLING + " (its gradients are zero, as PyTorch's NormalBackward*)",
     "inverse": "tensorplug.linalg.inv under PyTorch's older name (the linalg entry checks it)",
     "logdet": "tensorplug.linalg.logdet; tests/ops/test_linalg.py",
     "save": "serialization to a file; tests/serialization/",
     "load": "serialization from a file; tests/serialization/",
+    # issue 16: whole-tensor tests giving a Python bool (the database compares tensors)
+    "allclose": "returns a Python bool; tests/ops/test_pointwise_families.py against PyTorch",
+    "equal": "returns a Python bool; tests/ops/test_pointwise_families.py against PyTorch",
 }  # fmt: skip
 """Names in ``tensorplug.__all__`` that are not ops, each with why it has no entry."""
 

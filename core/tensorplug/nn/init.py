@@ -1,7 +1,8 @@
 """``nn.init``: fill parameters in place with PyTorch's initialisation schemes.
 
 Every function draws from the tensor's backend generator (reproducible after
-``tensorplug.manual_seed``), runs under ``no_grad`` and returns the tensor it filled.
+``tensorplug.manual_seed``) or from the ``generator`` given, runs under ``no_grad`` and
+returns the tensor it filled.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import math
 from typing import Any
 
 from .._creation import rand, randn
+from .._generator import Generator
 from .._grad_mode import no_grad
 from .._tensor import Tensor
 
@@ -79,17 +81,21 @@ def _fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+def uniform_(
+    tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None
+) -> Tensor:
     """Fill with samples from U(a, b)."""
     _check(tensor, "uniform_")
-    u = rand(*tensor.shape, dtype=tensor.dtype, backend=tensor._backend)
+    u = rand(*tensor.shape, generator=generator, dtype=tensor.dtype, backend=tensor._backend)
     return _fill(tensor, u * (b - a) + a)
 
 
-def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+def normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None
+) -> Tensor:
     """Fill with samples from N(mean, std**2)."""
     _check(tensor, "normal_")
-    z = randn(*tensor.shape, dtype=tensor.dtype, backend=tensor._backend)
+    z = randn(*tensor.shape, generator=generator, dtype=tensor.dtype, backend=tensor._backend)
     return _fill(tensor, z * std + mean)
 
 
@@ -121,32 +127,42 @@ def eye_(tensor: Tensor) -> Tensor:
     return tensor
 
 
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_uniform_(
+    tensor: Tensor, gain: float = 1.0, generator: Generator | None = None
+) -> Tensor:
     """U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))`` (Glorot & Bengio, 2010)."""
     fan_in, fan_out = _fans(tensor)
     bound = gain * math.sqrt(6.0 / float(fan_in + fan_out))
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """N(0, std**2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
     fan_in, fan_out = _fans(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
 def kaiming_uniform_(
-    tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+    tensor: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Generator | None = None,
 ) -> Tensor:
     """U(-b, b) with ``b = gain * sqrt(3 / fan)`` (He et al., 2015). ``Linear`` and ``Conv2d``
     use ``a=sqrt(5)``, which gives ``b = 1 / sqrt(fan_in)``."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(
-    tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+    tensor: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Generator | None = None,
 ) -> Tensor:
     """N(0, std**2) with ``std = gain / sqrt(fan)``."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
-    return normal_(tensor, 0.0, std)
+    return normal_(tensor, 0.0, std, generator)

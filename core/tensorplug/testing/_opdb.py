@@ -23,13 +23,16 @@ from ._opdb_inplace import in_place_ops
 from ._opdb_layers import layer_ops
 from ._opdb_layout import layout_ops
 from ._opdb_linalg import linalg_ops
+from ._opdb_logic import logic_ops
 from ._opdb_loss import loss_ops
 from ._opdb_matrix import matrix_ops
 from ._opdb_nn import nn_ops
 from ._opdb_pointwise import pointwise_ops
 from ._opdb_reduce import reduction_ops
 from ._opdb_rnn import rnn_ops
+from ._opdb_rounding import rounding_ops
 from ._opdb_shape import shape_ops
+from ._opdb_special import special_ops
 from ._opinfo import ErrorInput, OpInfo
 from ._samples import S
 
@@ -179,6 +182,7 @@ def build_op_db() -> list[OpInfo]:
     """A fresh list of every ``OpInfo``."""
     db = pointwise_ops() + reduction_ops() + shape_ops() + linalg_ops() + in_place_ops()
     db += functional_ops() + nn_ops()
+    db += rounding_ops() + special_ops() + logic_ops()  # issue 16's pointwise families
     db += layout_ops()
     db += layer_ops()  # issue 16: convolutions, padding, resampling, pools, norms, dropout
     db += matrix_ops()  # issue 16: tensorplug.linalg

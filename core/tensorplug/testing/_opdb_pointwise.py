@@ -15,6 +15,7 @@ import tensorplug as tp
 
 from .. import _dtype as D
 from ._compare import Tol
+from ._opdb_rounding import div_ref, rounding_mode_errors, with_rounding_modes
 from ._opinfo import (
     FLOATS,
     NUMERIC,
@@ -175,17 +176,11 @@ def pointwise_ops() -> list[OpInfo]:
         OpInfo(
             "div",
             tp.div,
-            np.divide,
-            binary(rlo=0.5, rhi=2.0),
+            div_ref,
+            with_rounding_modes(binary(rlo=0.5, rhi=2.0)),
             aliases=("divide", "true_divide"),
             torch_ref=_arithmetic("div", operator.truediv, operator.itruediv),
-            errors=errors_of(
-                ErrorInput(
-                    S("rounding_mode", (np.ones(2), np.ones(2)), {"rounding_mode": "floor"}),
-                    NotImplementedError,
-                    "rounding_mode",
-                )
-            ),
+            errors=rounding_mode_errors(),
         ),
         OpInfo(
             "pow",

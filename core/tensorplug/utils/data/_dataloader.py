@@ -109,8 +109,9 @@ class DataLoader(Generic[T]):
             always an error).
         worker_init_fn: called with the worker id in each worker, after seeding.
         multiprocessing_context: a ``multiprocessing`` start method or context.
-        generator: an int seed or ``numpy.random.Generator`` for shuffling and the workers'
-            seeds; by default they follow ``tensorplug.manual_seed``.
+        generator: a ``tp.Generator``, an int seed or ``numpy.random.Generator`` for
+            shuffling and the workers' seeds; by default they follow
+            ``tensorplug.manual_seed``.
         prefetch_factor: batches loaded ahead per worker (2 with workers).
         persistent_workers: keep the workers between epochs.
         pin_memory_device: accepted for PyTorch code, as ``pin_memory``.

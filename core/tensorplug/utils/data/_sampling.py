@@ -7,6 +7,7 @@ import random
 from typing import Any, Protocol
 
 from ..._creation import randint
+from ..._generator import Generator
 
 
 class _Permutations(Protocol):
@@ -46,22 +47,26 @@ class _SeededPermutations:
 
 def _seed_from(generator: Any) -> int:
     """A fresh seed: from tensorplug's generator (so ``tensorplug.manual_seed`` fixes it), or
-    drawn from ``generator`` when it is a ``numpy.random.Generator``."""
+    drawn from ``generator`` when it is a ``tp.Generator`` or a ``numpy.random.Generator``."""
+    if isinstance(generator, Generator):
+        return int(randint(0, 2**62, (), generator=generator).item())
     if callable(getattr(generator, "integers", None)):
         return int(generator.integers(0, 2**62))
     return int(randint(0, 2**62, ()).item())
 
 
 def _rng(generator: Any) -> _Permutations:
-    """A source of permutations from an int seed or a generator with ``permutation(n)``
-    (``numpy.random.Generator``); by default seeded from tensorplug's generator."""
+    """A source of permutations from an int seed, a ``tp.Generator`` (a seed drawn from it) or
+    a generator with ``permutation(n)`` (``numpy.random.Generator``); by default seeded from
+    tensorplug's generator."""
     if callable(getattr(generator, "permutation", None)):
         return generator  # type: ignore[no-any-return]
-    if generator is None:
-        generator = _seed_from(None)
+    if generator is None or isinstance(generator, Generator):
+        generator = _seed_from(generator)
     if isinstance(generator, bool) or not isinstance(generator, int):
         raise TypeError(
-            f"generator must be an int seed or a numpy.random.Generator, got "
+            "generator must be a tensorplug.Generator, an int seed or a "
+            f"numpy.random.Generator, got "
             f"{type(generator).__name__}"
         )
     return _SeededPermutations(generator)
