@@ -46,6 +46,11 @@ def _expect_compiled() -> dict[str, str]:
     return {"TENSORPLUG_EXPECT_COMPILED": "1"} if shutil.which(cc) else {}
 
 
+_PARALLEL = ("-n", "auto")
+"""pytest-xdist on every core: the suite (about 5 000 tests, many against PyTorch) takes three
+times as long on one, and every test is independent of the others' order and process."""
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit tests of the core on the default (NumPy) backend, PyTorch as oracle."""
@@ -53,7 +58,9 @@ def tests(session: nox.Session) -> None:
     # array-api-strict: the out-of-tree example backend runs the suite from its source tree.
     session.install("-e", ".[test,viz,examples]", "array-api-strict")
     _install_oracle(session)
-    session.run("python", "-m", "pytest", "tests", *session.posargs, env=_expect_compiled())
+    session.run(
+        "python", "-m", "pytest", "tests", *_PARALLEL, *session.posargs, env=_expect_compiled()
+    )
 
 
 _SANITIZERS = "address,undefined"
@@ -111,7 +118,8 @@ def sanitize(session: nox.Session) -> None:
     check = "import tensorplug as t; print(t._compiled.status(), t._graph.__file__)"
     session.run("python", "-c", check, env=env)
     session.run(
-        "python", "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", *session.posargs,
+        "python", "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", *_PARALLEL,
+        *session.posargs,
         env=env,
     )  # fmt: skip
 
@@ -123,7 +131,7 @@ def purepython(session: nox.Session) -> None:
     env = {"TENSORPLUG_PURE_PYTHON": "1"}
     session.install("-e", ".[test,viz,examples]", "array-api-strict", env=env)
     _install_oracle(session)
-    session.run("python", "-m", "pytest", "tests", *session.posargs, env=env)
+    session.run("python", "-m", "pytest", "tests", *_PARALLEL, *session.posargs, env=env)
 
 
 @nox.session
@@ -164,6 +172,18 @@ def docs(session: nox.Session) -> None:
         "python", "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
         "docs", "docs/_build/html",
     )  # fmt: skip
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """The differential fuzzer's long mode (tests/fuzz): random programs run in tensorplug and
+    PyTorch, on the compiled modules and on the plain ones, side by side. Arguments after
+    ``--`` go to ``python -m fuzz`` (default: 1000 programs per build), e.g.
+    ``-- --programs 100000`` or ``-- --minutes 20 --jobs 2``."""
+    session.install("-e", ".[test]")
+    _install_oracle(session)
+    env = {"PYTHONPATH": "tests"}
+    session.run("python", "-m", "fuzz", *session.posargs, env=env)
 
 
 @nox.session

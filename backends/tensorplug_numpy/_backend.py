@@ -143,6 +143,16 @@ def _asarray_result(f: Any) -> Any:
     return kernel
 
 
+def _getitem(a: Any, idx: Any) -> Any:
+    """``a[idx]`` as an array (NumPy gives a scalar for an element). A 1-d array read at a
+    1-d integer array (``gather``, ``sort`` and ``topk`` take their values so) goes through
+    ``np.take``, faster than the same fancy index (docs/performance.md)."""
+    if idx.__class__ is _ND and a.ndim == 1 and idx.ndim == 1 and idx.dtype.kind == "i":
+        return np.take(a, idx)
+    r = a[idx]
+    return r if r.__class__ is _ND else _asarray(r)
+
+
 def _where(cond: Any, x: Any, y: Any) -> Any:
     """``np.where``, with a branch-free path for the gradient mask ``where(c, g, 0)``.
 
@@ -386,6 +396,31 @@ def _full(shape: Any, value: Any, d: dtype) -> Any:
     return a
 
 
+def _scatter_add(dst: Any, idx: Any, src: Any) -> None:
+    """``np.add.at``, except for whole slices picked by one 1-d integer array along an axis
+    (``index_add``, ``index_select``'s gradient), for which ``np.add.at`` takes a slow path
+    (docs/performance.md): there each element's flat position is computed and ``np.add.at``
+    takes its fast 1-d path."""
+    last = idx[-1] if isinstance(idx, tuple) and idx else None
+    if (
+        last.__class__ is not _ND
+        or last.ndim != 1
+        or last.dtype.kind not in "iu"
+        or any(i.__class__ is not slice or i != slice(None) for i in idx[:-1])
+        or not dst.flags.c_contiguous
+    ):
+        np.add.at(dst, idx, src)
+        return
+    axis = len(idx) - 1
+    n, inner = dst.shape[axis], math.prod(dst.shape[axis + 1 :])
+    outer = math.prod(dst.shape[:axis])
+    i = np.where(last < 0, last + n, last)
+    lin = (np.arange(outer)[:, None, None] * n + i[None, :, None]) * inner
+    lin = lin + np.arange(inner)[None, None, :]
+    full = np.broadcast_to(src, dst.shape[:axis] + (len(i),) + dst.shape[axis + 1 :])
+    np.add.at(dst.reshape(-1), lin.reshape(-1), full.reshape(-1))
+
+
 # In-place kernels return None (the contract's ``IN_PLACE``). ``out`` given by position: as a
 # keyword NumPy parses it on every call, measurably slower on a small array (the engine's
 # gradient sums, every optimizer update).
@@ -471,7 +506,7 @@ def make_backend() -> Backend:
         argmin=_asarray_result(k["argmin"]),
         where=_where,
         matmul=_matmul,
-        getitem=_asarray_result(k["getitem"]),
+        getitem=_getitem,
         # Methods, not np.reshape/np.transpose: no array-function dispatch.
         reshape=lambda a, shape: a.reshape(shape),
         reshape_view=_reshape_view,
@@ -492,7 +527,7 @@ def make_backend() -> Backend:
         sigmoid_backward=_sigmoid_backward,
         pow=_pow,
         relu=_relu,
-        scatter_add=np.add.at,
+        scatter_add=_scatter_add,
         any_nonfinite=lambda x: not bool(np.isfinite(x).all()),
         astype=lambda a, d: a.astype(DTYPES[d]),
         copy=lambda a: a.copy(),

@@ -76,6 +76,7 @@ from ._ops_bitwise import (
     bitwise_right_shift,
     bitwise_xor,
 )
+from ._ops_clamp import clamp, clamp_max, clamp_min, clip
 from ._ops_compare import (
     allclose,
     equal,
@@ -118,10 +119,6 @@ from ._ops_matrix import inv as inverse
 from ._ops_pointwise import (
     abs,
     add,
-    clamp,
-    clamp_max,
-    clamp_min,
-    clip,
     cos,
     div,
     divide,
@@ -154,7 +151,6 @@ from ._ops_pointwise import (
     subtract,
     tanh,
     true_divide,
-    where,
 )
 from ._ops_reduce import (
     all,
@@ -187,6 +183,23 @@ from ._ops_rounding import (
     signbit,
     trunc,
 )
+from ._ops_scatter import (  # selection (issue 16)
+    gather,
+    index_add,
+    index_select,
+    scatter,
+    scatter_add,
+    take_along_dim,
+)
+from ._ops_select import (
+    masked_fill,
+    masked_select,
+    narrow,
+    nonzero,
+    tril,
+    triu,
+    where,
+)
 from ._ops_shape import (
     broadcast_to,
     cat,
@@ -204,6 +217,7 @@ from ._ops_shape import (
     transpose,
     unsqueeze,
 )
+from ._ops_sort import argsort, bincount, searchsorted, sort, topk, unique
 from ._ops_special import (
     acos,
     acosh,
@@ -313,6 +327,10 @@ __all__ = [
     "moveaxis", "unbind", "diag", "diagonal", "diag_embed", "trace", "outer", "ger", "kron",
     "einsum", "meshgrid", "cartesian_prod", "tensordot", "baddbmm", "addmv", "addcmul",
     "addcdiv", "lerp", "repeat_interleave",
+    # selection and masking
+    "tril", "triu", "masked_fill", "masked_select", "nonzero", "narrow", "gather",
+    "take_along_dim", "scatter", "scatter_add", "index_select", "index_add", "sort",
+    "argsort", "topk", "unique", "bincount", "searchsorted",
     # autograd and grad mode
     "autograd", "linalg", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     # backends

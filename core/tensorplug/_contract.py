@@ -348,6 +348,25 @@ class OptionalOps(Protocol):
         """``where(cond, x, 0)``, where the caller gives up ``x`` (nothing else refers to
         it): the result may be ``x`` itself, overwritten. Use the result, never ``x``."""
 
+    # -- selection (issue 16): sort, top-k, unique and search have no reasonable composition
+    # of the primitives; a backend without one refuses only the ops that need it.
+
+    def argsort(self, x: Array, axis: int, descending: bool, stable: bool, /) -> Array:
+        """int64 indices that sort ``x`` along ``axis``; NaN counts as the largest value;
+        ``stable``: equal values keep their order (descending too)."""
+
+    def topk(self, x: Array, k: int, axis: int, largest: bool, /) -> Array:
+        """int64 indices of the ``k`` largest (``largest``) or smallest values along
+        ``axis``, in sorted order (NaN the largest)."""
+
+    def unique(self, x: Array, axis: int | None, /) -> tuple[Array, Array, Array]:
+        """The sorted distinct values of ``x`` (``None``: flattened) or distinct slices
+        along ``axis``; the int64 inverse (one entry per element or slice) and counts."""
+
+    def searchsorted(self, seq: Array, values: Array, right: bool, /) -> Array:
+        """int64 insertion points of ``values`` in ``seq``, sorted along its last axis
+        (1-d, or with ``values``'s leading dims); ``right``: after equal values."""
+
 
 class RandomGenerator(Protocol):
     """A backend's generator object (``Backend.rng``, optional): the one behind its random
@@ -421,6 +440,7 @@ OPTIONAL: frozenset[str] = (
         {
             "scatter_add", "bitwise_and", "bitwise_or",
             "linalg_inv", "linalg_solve", "linalg_cholesky", "linalg_slogdet",
+            "argsort", "topk", "unique", "searchsorted",
         }
     )
     | SPECIAL

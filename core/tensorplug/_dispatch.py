@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 _SCALARS = (int, float, bool)
 _SCALAR_CATEGORY = {bool: D.BOOL, int: D.INT, float: D.FLOAT}
 _FLOAT = D.FLOAT
+_BOOL = D.BOOL
 
 # --------------------------------------------------------------------------------------------
 # Forwards
@@ -153,7 +154,11 @@ def _binary(cls: type[Node], spec: OpSpec, a: Any, b: Any, args: tuple[Any, ...]
             return _binary(cls, spec, x, as_operand(b, x, cls), args)
         db = b
         if scalar > ma.category or (spec.float_only and ma.category != _FLOAT):
+            if ma.category == _BOOL:
+                refuse_bool(cls)
             da = be.k.astype(da, _scalar_target(cls, be.k.dtype_of(da), b))
+        elif scalar == _BOOL:
+            refuse_bool(cls)
         needs_grad = x._requires_grad
         mb = None
     try:
@@ -235,10 +240,12 @@ def _view(cls: type[Node], x: Tensor, args: tuple[Any, ...], out: Any) -> Tensor
     made = x._view_ops
     step = (cls, args, x._data.shape)
     t._view_ops = (step,) if made is None else made + (step,)
-    if x._requires_grad and grad_enabled():
-        record_op(cls, spec, x, meta_of(x), NO_INPUT, None, t, args)
-        # The base lists (weakly) its views in the graph, so an in-place change of the base
-        # or of one view can give the others a fresh history (``_inplace.refresh_views``).
+    if grad_enabled():
+        if x._requires_grad:
+            record_op(cls, spec, x, meta_of(x), NO_INPUT, None, t, args)
+        # The base lists (weakly) its views made in grad mode, so an in-place change of the
+        # base or of one view can give the others a fresh history (``_inplace.refresh_views``;
+        # one outside the graph joins it when a value that requires grad is written in).
         views = base._views
         if views is None:
             views = base._views = []
@@ -315,8 +322,16 @@ def _scalar_target(cls: type[Node], have: D.dtype, number: Any) -> D.dtype:
     return target
 
 
+def refuse_bool(cls: type[Node]) -> None:
+    """Raise ``cls``'s error for a bool operand, if it has one (``Node.refuses_bool``)."""
+    if cls.refuses_bool is not None:
+        raise RuntimeError(cls.refuses_bool)
+
+
 def promote(cls: type[Node], a: Tensor, b: Tensor) -> tuple[Any, Any]:
     """Both arrays in the dtype the op computes in."""
+    if a.dtype is D.bool_ or b.dtype is D.bool_:
+        refuse_bool(cls)
     target = D.result_type((a.dtype, 2 if a.ndim else 1), (b.dtype, 2 if b.ndim else 1))
     if cls.float_only and not target.is_floating_point:
         target = D.get_default_dtype()
@@ -396,8 +411,11 @@ def op_error(cls: type[Node] | Named, inputs: Sequence[Any], e: Exception) -> Ex
     if getattr(e, "_tp_op", False):
         return e
     shapes = [list(t.shape) for t in inputs if isinstance(t, Tensor)]
+    bools = [t for t in inputs if isinstance(t, bool) or getattr(t, "dtype", None) is D.bool_]
     if isinstance(e, UnsupportedOperation):
         err: Exception = e
+    elif bools and getattr(cls, "refuses_bool", None) is not None:
+        err = RuntimeError(cls.refuses_bool)  # type: ignore[union-attr]
     elif len(shapes) >= 2 and getattr(cls, "broadcasts", False) and not broadcastable(shapes):
         err = RuntimeError(f"{cls.op}(): {_broadcast_message(shapes)}")
     else:
@@ -434,7 +452,7 @@ def broadcast_shape(a: Sequence[int], b: Sequence[int]) -> list[int]:
     for i in range(n, 0, -1):
         x = a[-i] if len(a) >= i else 1
         y = b[-i] if len(b) >= i else 1
-        out.append(max(x, y) if 1 in (x, y) else x)
+        out.append(y if x == 1 else x)  # a size-1 dim takes the other's size, 0 included
     return out
 
 

@@ -348,6 +348,10 @@ def _wanted(
     say whether ``node`` must run (a leaf is then accumulated only if requested)."""
     if node in targets:
         if not accumulate:
+            hooks = node._var_ref._hooks if spec.saves == LEAF else None  # type: ignore[attr-defined]
+            if hooks:
+                # A leaf's hooks see its gradient whether it is accumulated or returned.
+                g = _leaf_hooks(hooks, g, node._backend, create_graph)
             captured[node] = g
         elif spec.saves != LEAF:
             _store_grad(targets[node], g, node._backend, create_graph)
@@ -397,27 +401,37 @@ def _above(targets: dict[Node, Any], parents: dict[Node, list[Node]]) -> set[Nod
 # --------------------------------------------------------------------------------------------
 
 
+def _leaf_hooks(hooks: list[Any], g: Any, be: Backend, create_graph: bool) -> Any:
+    """A leaf's tensor hooks, in order, each given the gradient the last one returned."""
+    for hook in hooks:
+        r = hook(g if create_graph else new_tensor(Tensor, g, be))
+        if r is not None:
+            g = _hook_result(hook, g, r, be, create_graph)
+    return g
+
+
 def _accumulate_into_leaf(node: AccumulateGrad, g: Any, create_graph: bool) -> None:
+    """Add ``g`` into the leaf's ``.grad`` as PyTorch's AccumulateGrad does: the first
+    gradient copied (``.grad`` owns its memory, apart from any tensor a hook kept), later
+    ones added in place, or out of place while building a graph (``create_graph``)."""
     var = node._var_ref
     be = node._backend
-    hooks = var._hooks
-    if hooks:
-        for hook in hooks:
-            r = hook(g if create_graph else new_tensor(Tensor, g, be))
-            if r is not None:
-                g = _hook_result(hook, g, r, be, create_graph)
-    _leaf_lock.acquire()
+    if var._hooks:
+        g = _leaf_hooks(var._hooks, g, be, create_graph)
+    if not var._requires_grad:
+        return  # ``detach_()`` since the graph was recorded: nothing to accumulate into
+    _leaf_lock.acquire()  # not a context manager: cheaper, on every leaf of every backward
     try:
         grad = var._grad
-        if create_graph:
-            var._grad = g if grad is None else grad + g
-        elif grad is None:
-            # Own the array: the incoming gradient may be shared with other nodes.
-            var._grad = new_tensor(Tensor, be.k.copy(g), be)
-        elif grad._requires_grad:
-            var._grad = new_tensor(Tensor, be.k.add(grad._data, g), be)
-        elif grad._data.shape == g.shape and grad._data.dtype == g.dtype:
+        if grad is None:
+            var._grad = g.clone() if create_graph else new_tensor(Tensor, be.k.copy(g), be)
+        elif create_graph:
+            var._grad = grad + g
+        elif _fits(grad._data, g):
+            # In place even where ``.grad`` has a graph of its own (from a create_graph
+            # pass): its version moves on, as in PyTorch.
             be.k.iadd(grad._data, g)
+            grad._vc.version += 1
         else:
             var._grad = new_tensor(Tensor, be.k.add(grad._data, g), be)
     finally:
@@ -481,6 +495,8 @@ def _store_grad(t: Any, g: Any, be: Backend, create_graph: bool) -> None:
     """``.grad`` of a non-leaf (``retain_grad`` or ``backward(inputs=...)``): accumulates."""
     if not create_graph:
         g = new_tensor(Tensor, be.k.copy(g), be)
+    elif t._grad is None:
+        g = g.clone()  # as PyTorch: the retained gradient is not a tensor a hook may hold
     t._grad = g if t._grad is None else t._grad + g
 
 

@@ -69,7 +69,7 @@ class TensorBase:
     memory, whether or not it is in the graph: the view ops in order, each ``(node class, its
     arguments, the shape it was applied to)``, or None for an array that owns its memory (a
     view's ``_base`` owns it, or is a detached alias of one that does); ``_views`` weak
-    references to a base's views in the graph (or None); ``_vc`` its ``VersionCounter``,
+    references to a base's views made in grad mode (or None); ``_vc`` its ``VersionCounter``,
     shared with its views; ``_meta`` its ``TensorMeta`` once known.
     """
 
@@ -437,6 +437,9 @@ class Node(NodeBase, metaclass=_NodeType):
     """Optional variant of ``backward`` that may overwrite ``grad`` in place: the engine calls
     it instead when nothing but the engine references the incoming gradient array (a plain
     backward, no post-hooks), so a large gradient needs no second buffer (ReLU's mask)."""
+    refuses_bool: ClassVar[str | None] = None
+    """PyTorch's error for a bool input (``sub``, ``neg``): raised where the dispatch looks at
+    dtypes anyway (promotion, a bool number, a kernel's failure), never on the common path."""
     saves_as: ClassVar[int | None] = None
     """How the engine unpacks this class's saved values (``SAVES_*``); None: derived from
     ``save``. A class whose ``_saved`` is not laid out as ``save`` says ``SAVES_OTHER``."""

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _dtype as D
 from ._contract import Array, KernelOps
 from ._dispatch import is_float, mismatch_error, op_error, unary, view
 from ._grad_mode import state
 from ._graph import Node, record
 from ._inplace import (
     check_inplace,
+    check_number_fits,
     check_writable,
+    keep_retained,
     live_views,
+    ones_of,
     rebase_view,
     refresh_views,
     view_write_needs_graph,
@@ -53,6 +57,10 @@ class SplitBackward0(SliceBackward0):
     op = "split"
 
 
+class SplitWithSizesBackward0(SplitBackward0):
+    """One piece of ``split`` with a list of sizes (and of ``chunk`` of an empty dim)."""
+
+
 class IndexGradBackward(Node):
     """Scatter-add of ``g`` into zeros at ``index`` (the backward of indexing, made
     differentiable for double backward): grad = gg[index]."""
@@ -65,24 +73,53 @@ class IndexGradBackward(Node):
 
 
 class CopySlices(Node):
-    """``x[index] = v`` on a tensor in the graph: grad x = g zeroed at index,
-    grad v = g[index] summed to v's shape (less the leading size-1 dims v may have beyond
-    the region's, as PyTorch accepts)."""
+    """``x[index] = v`` through a view step of ``x`` (an int, ``None``, a slice short of its
+    dim): grad x = g, 0 where written; grad v = g[index] summed to v's shape (less the leading
+    size-1 dims v may have beyond the region's, as PyTorch accepts). Where it wrote is a mask,
+    not a subtraction, so an infinite gradient there leaves no NaN behind."""
     op, broadcasts = "setitem", True
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, Array]:
         idx, advanced = ctx.args
         nx, nv = ctx.needs_input_grad
-        gx = ops.sub(g, ops.index_grad(ops.getitem(g, idx), ctx.shapes[0], idx, advanced)
-                     ) if nx else None
-        gv = None
+        region = ops.getitem(g, idx)
+        gx = gv = None
+        if nx:
+            written = ops.index_grad(ones_of(ops, region), ctx.shapes[0], idx, advanced)
+            gx = ops.where(ops.ne(written, 0), 0, g)
         if nv:
-            region, vshape = ops.getitem(g, idx), ctx.shapes[1]
-            lead = len(vshape) - len(region.shape)
-            gv = (ops.reshape(ops.sum_to(region, vshape[lead:]), vshape) if lead > 0
-                  else ops.sum_to(region, vshape))
+            gv = sum_to_value(ops, region, ctx.shapes[1])
         return gx, gv
+
+
+def sum_to_value(ops: KernelOps, region: Array, vshape: tuple[int, ...]) -> Array:
+    """The written region's gradient summed to the value's shape ``vshape``, which may have
+    more leading size-1 dims than the region (PyTorch accepts ``a[0] = v`` with a (1, 3)
+    ``v`` into a (3,) region)."""
+    lead = len(vshape) - len(region.shape)
+    if lead > 0:
+        return ops.reshape(ops.sum_to(region, vshape[lead:]), vshape)
+    return ops.sum_to(region, vshape)
+
+
+class IndexPutBackward0(CopySlices):
+    """``x[index] = v`` with integer or mask tensors and no view step (``index_put_``)."""
+
+
+class FillBackward3(CopySlices):
+    """``x[...] = v`` with a number or a 0-d tensor ``v``, and ``x.fill_(v)`` with a 0-d
+    tensor: grad x = 0, grad v = g summed."""
+    op = "fill_"
+
+
+class CopyBackwards(CopySlices):
+    """``x.copy_(v)`` and ``x[...] = v``: grad x = 0, grad v = g summed to v's shape."""
+    op = "copy_"
+
+
+class AliasBackward0(SliceBackward0):
+    """``x[...]``, ``x[:, :]``: an index of no real step, the same view of ``x``."""
 
 
 # fmt: on
@@ -121,7 +158,8 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool, bool]:
         ):
             from ._creation import tensor
 
-            it = tensor(it, backend=be)
+            empty = isinstance(it, (list, tuple)) and not it  # ``x[[]]``: an empty int64 index
+            it = tensor(it, backend=be, dtype=D.int64 if empty else None)
         if isinstance(it, Tensor):
             if it._backend is not be:
                 raise RuntimeError(
@@ -176,7 +214,7 @@ def _check_bounds(x: Tensor, spans: list[int], checks: list[tuple[int, Any]]) ->
     for pos, it in checks:
         dim = starts[pos]
         if dim >= len(shape):
-            return  # too many indices: the backend's error says so
+            raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
         size = shape[dim]
         if not isinstance(it, Tensor):
             if -size <= it < size:
@@ -198,44 +236,117 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     idx, advanced, _ = _normalize_index(x, index)
     if advanced:
         return unary(IndexBackward0, x, idx, True)
+    node = SliceBackward0 if isinstance(index, slice) else _basic_index_node(x, idx)
     if Ellipsis not in idx:
         # ``a[0, 1]`` gives a copied scalar in NumPy, ``a[0, 1, ...]`` a 0-d view: the element
         # must stay a view, so in-place changes of it reach ``x``, as in PyTorch.
         idx = (*idx, Ellipsis)
-    return view(_basic_index_node(idx), x, idx, False)
+    return view(node, x, idx, False)
 
 
-def _basic_index_node(idx: tuple[Any, ...]) -> type[Node]:
+def _real_steps(x: Tensor, idx: tuple[Any, ...]) -> list[Any]:
+    """The items of ``idx`` that PyTorch turns into view steps: ints, ``None``, and slices
+    other than ``0:stop`` over the whole dim, which it skips (as it skips ``...``)."""
+    k, shape = x._backend.k, x._data.shape
+    spans = []  # the dims each item consumes; -1 for ``...``
+    for it in idx:
+        if it is Ellipsis:
+            spans.append(-1)
+        elif it is None:
+            spans.append(0)
+        elif isinstance(it, (int, slice)):
+            spans.append(1)
+        else:  # an index array: a mask consumes its dims
+            spans.append(max(it.ndim, 1) if k.dtype_of(it) is D.bool_ else 1)
+    free = len(shape) - sum(n for n in spans if n > 0)
+    steps, dim = [], 0
+    for it, n in zip(idx, spans):
+        if isinstance(it, slice) and dim < len(shape) and _whole(it, shape[dim]):
+            pass  # no step
+        elif it is None or isinstance(it, (int, slice)):
+            steps.append(it)
+        dim += free if n < 0 else n
+    return steps
+
+
+def _whole(s: slice, size: int) -> bool:
+    """``s`` is ``0:stop`` (``stop`` at least ``size``, or left out) with step 1, as written:
+    PyTorch skips it (``-3:`` over 3 elements is a step, though it takes them all)."""
+    return s.start in (None, 0) and s.step in (None, 1) and (s.stop is None or s.stop >= size)
+
+
+def _basic_index_node(x: Tensor, idx: tuple[Any, ...]) -> type[Node]:
     """PyTorch names basic indexing after its last real step: an int selects, ``None``
-    unsqueezes, a slice slices (``...`` and ``:`` are no steps)."""
-    for it in reversed(idx):
-        if it is None:
-            return IndexUnsqueezeBackward
-        if isinstance(it, int):
-            return SelectBackward0
-        if it is not Ellipsis and it != slice(None):
-            return SliceBackward0
-    return SliceBackward0
+    unsqueezes, a slice slices; an index of no real step makes an alias."""
+    steps = _real_steps(x, idx)
+    if not steps:
+        return AliasBackward0
+    last = steps[-1]
+    if last is None:
+        return IndexUnsqueezeBackward
+    return SelectBackward0 if isinstance(last, int) else SliceBackward0
+
+
+def _setitem_node(x: Tensor, idx: tuple[Any, ...], advanced: bool, value: Any) -> type[Node]:
+    """The node PyTorch records for ``x[idx] = value``: ``CopySlices`` where the index takes
+    a view first, else that of ``index_put_``, ``fill_`` (a number or a 0-d value into a
+    tensor with dims) or ``copy_``."""
+    if _real_steps(x, idx):
+        return CopySlices
+    if advanced:
+        return IndexPutBackward0
+    number = not isinstance(value, Tensor) or value.ndim == 0
+    return FillBackward3 if number and x.ndim else CopyBackwards
 
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
-    """``x[index] = value``, recorded as ``CopySlices`` when the graph is involved."""
+    """``x[index] = value``, recorded (when the graph is involved) under PyTorch's node."""
+    if value.__class__ is float or value.__class__ is int:
+        check_number_fits(x, value)  # first, as PyTorch converts the value first
+    idx, advanced, _ = _normalize_index(x, index)
     if x._view_ops is not None:
         check_writable(x, "setitem")
-    idx, advanced, _ = _normalize_index(x, index)
+    write_index(x, idx, advanced, value, _setitem_node(x, idx, advanced, value))
+
+
+def _masks_only(be: Any, idx: tuple[Any, ...]) -> bool:
+    """``idx``'s index arrays are all masks (PyTorch fills a mask with a one-element value of
+    any dtype; other values, and integer index arrays, need the destination's dtype)."""
+    k = be.k
+    return all(
+        k.dtype_of(it) is D.bool_
+        for it in idx
+        if not (it is None or it is Ellipsis or isinstance(it, (int, slice)))
+    )
+
+
+def write_index(
+    x: Tensor, idx: tuple[Any, ...], advanced: bool, value: Any, node: type[Node]
+) -> None:
+    """Write ``value`` into ``x`` at the normalized index ``idx``, as ``node`` records it."""
     be = x._backend
     if isinstance(value, Tensor):
         if value._backend is not be:
-            raise mismatch_error(CopySlices, x, value)
+            raise mismatch_error(node, x, value)
         v = value._data
+        lead = 0
+        while lead < len(v.shape) and v.shape[lead] == 1:
+            lead += 1
+        if lead:  # PyTorch drops a value's leading 1-dims (NumPy refuses extra ones)
+            v = be.k.reshape(v, tuple(v.shape[lead:]))
         if value.dtype is not x.dtype:
+            if node is IndexPutBackward0 and (value.numel() != 1 or not _masks_only(be, idx)):
+                raise RuntimeError(
+                    "Index put requires the source and destination dtypes match, got "
+                    f"{x.dtype.name} for the destination and {value.dtype.name} for the source."
+                )
             v = be.k.astype(v, x.dtype)
     else:
         v = value
     if view_write_needs_graph(x, value):
         res = x.clone()
-        setitem(res, index, value)
-        rebase_view(x, res, "setitem")
+        write_index(res, idx, advanced, value, node)
+        rebase_view(x, res, node.op)
         return
     # An integer or bool tensor never joins the graph (its values carry no gradient).
     recorded = (
@@ -243,14 +354,19 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         and (x._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
         and is_float(be, x._data)
     )
-    check_inplace(x, "setitem")
+    check_inplace(x, node.op)
     views = live_views(x) if recorded and x._views else None
     try:
-        be.k.setitem(x._data, idx, v)
+        if x._data.size or not x._view_ops:  # an empty expanded array may be read-only
+            be.k.setitem(x._data, idx, v)
+    except ValueError as e:  # a value that does not fit the region: PyTorch's RuntimeError
+        raise RuntimeError(f"{node.op}(): {e}") from e
     except Exception as e:
-        raise op_error(CopySlices, (x, value), e) from e
+        raise op_error(node, (x, value), e) from e
     x._vc.version += 1
     if recorded:
-        record(CopySlices, (x, value), x, (idx, advanced))
+        old = x._grad_fn
+        record(node, (x, value), x, (idx, advanced))
+        keep_retained(x, old)
         if views:
             refresh_views(x, views)

@@ -13,6 +13,7 @@ elements share memory, is refused (``check_writable``).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ._contract import Array, KernelOps
@@ -29,7 +30,7 @@ from ._dispatch import (
     view,
 )
 from ._grad_mode import state
-from ._graph import Node, record
+from ._graph import Node, record, retain
 from ._tensor import Tensor
 
 _SCALAR_CATEGORY = {bool: 0, int: 1, float: 2}
@@ -58,19 +59,37 @@ def inplace(cls: type[Node], t: Tensor, *operands: Any, args: tuple[Any, ...] = 
         rebase_view(t, _out_of_place(cls, t, operands, args, True), op)
         return t
     check_inplace(t, op)
-    recorded = state.grad_enabled and (
-        t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands)
-    )
+    recorded = records(t, operands)
     if not recorded and len(operands) == 1 and not args and _kernel(cls, t, operands[0]):
         return t
     views = live_views(t) if recorded and t._views else None
-    res = _out_of_place(cls, t, operands, args, recorded)
+    return commit(t, _out_of_place(cls, t, operands, args, recorded), op, recorded, views)
+
+
+def records(t: Tensor, operands: tuple[Any, ...]) -> bool:
+    """Whether an in-place op on ``t`` with ``operands`` goes into the graph."""
+    return state.grad_enabled and (
+        t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands)
+    )
+
+
+def commit(
+    t: Tensor,
+    res: Tensor,
+    op: str,
+    recorded: bool,
+    views: list[tuple[Tensor, tuple[ViewStep, ...]]] | None,
+) -> Tensor:
+    """The end of an in-place op: ``res``, computed out of place, written into ``t``, and
+    when ``recorded``, ``t``'s history rebased on ``res``'s node (its live ``views``, from
+    before the op, refreshed)."""
     write(t, res, op)
     if recorded:
         # A saved output stays ``res._data``, a separate array that later in-place ops on
         # ``t`` don't touch.
-        t._grad_fn = res._grad_fn
+        old, t._grad_fn = t._grad_fn, res._grad_fn
         t._requires_grad = True
+        keep_retained(t, old)
         if views:
             refresh_views(t, views)
     return t
@@ -132,8 +151,26 @@ def _kernel(cls: type[Node], t: Tensor, other: Any) -> bool:
 def write(t: Tensor, res: Tensor, op: str) -> None:
     """Copy ``res`` into ``t``'s array in place (casting, never growing ``t``)."""
     check_fits(t, res, op)
-    t._backend.k.assign(t._data, res._data)
+    if t._data.size or not t._view_ops:  # an empty expanded array may be read-only
+        t._backend.k.assign(t._data, res._data)
     t._vc.version += 1
+
+
+_INT_RANGES = {"int8": 8, "int16": 16, "int32": 32, "int64": 64}
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
+def check_number_fits(t: Tensor, value: float) -> None:
+    """A number written into an integer tensor (``fill_``, ``x[i] = v``) must be finite and
+    in its range, as PyTorch checks: NumPy would wrap it around or write garbage."""
+    bits = _INT_RANGES.get(t.dtype.name)
+    if bits is None:
+        if t.dtype.name == "float32" and math.isfinite(value) and abs(value) > _FLOAT32_MAX:
+            raise RuntimeError("value cannot be converted to type float without overflow")
+        return
+    if value != value or not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+        ctype = "int64_t" if bits == 64 else t.dtype.name[:-2] if bits < 32 else "int"
+        raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
 
 
 def check_fits(t: Tensor, res: Tensor, op: str) -> None:
@@ -193,16 +230,24 @@ class ViewCopySlices(Node):
         nb, nr = ctx.needs_input_grad
         gb = gr = None
         if nb:
-            back = region
+            # Where the view wrote: a mask, not ``g - back``, so an infinite gradient there
+            # leaves no NaN behind.
+            back = ones_of(ops, region)
             for cls, args, shape in reversed(chain):
                 back = cls._spec.backward(_StepCtx(args, shape), ops, back)[0]
-            gb = ops.sub(g, back)
+            gb = ops.where(ops.ne(back, 0), 0, g)
         if nr:
             gr = ops.sum_to(region, ctx.shapes[1])
         return gb, gr
 
 
 ViewCopySlices.__name__ = ViewCopySlices.__qualname__ = "CopySlices"  # PyTorch's name
+
+
+def ones_of(ops: KernelOps, like: Array) -> Array:
+    """Ones (int64) in ``like``'s shape, from kernels any ``ops`` has (no NaN can leak in)."""
+    shape = tuple(like.shape)
+    return ops.add(ops.mul(ops.iota(math.prod(shape), shape, like), 0), 1)
 
 
 def check_writable(t: Tensor, op: str) -> None:
@@ -215,20 +260,13 @@ def check_writable(t: Tensor, op: str) -> None:
     assert steps is not None  # callers check first: most tensors are no views
     for i, (_, _, shape) in enumerate(steps):
         out = steps[i + 1][2] if i + 1 < len(steps) else t._data.shape
-        if _numel(out) > _numel(shape):
+        if math.prod(out) > math.prod(shape):
             raise RuntimeError(
                 f"{op}(): unsupported operation: the written-to tensor is a view of an "
                 "expand()ed tensor, so more than one element of it may refer to a single "
                 "memory location. Please clone() the tensor before performing the operation "
                 "(or write through the tensor that was expanded)."
             )
-
-
-def _numel(shape: tuple[int, ...]) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
 
 
 def view_write_needs_graph(t: Tensor, *values: Any) -> bool:
@@ -262,18 +300,32 @@ def rebase_view(t: Tensor, res: Tensor, op: str) -> None:
     chain = _chain(t, base)
     views = live_views(base)
     write(t, res, op)
+    old_base = base._grad_fn
     record(ViewCopySlices, (base, res), base, (chain,))
+    keep_retained(base, old_base)
     refresh_views(base, views)
+    old = t._grad_fn  # after the refresh, which may have given t a node (and its retain)
     t._grad_fn = _replay(base, chain)
     t._requires_grad = True
+    keep_retained(t, old)
+
+
+def keep_retained(t: Tensor, old: Node | None) -> None:
+    """``t.retain_grad()`` outlives an in-place change of ``t``, as in PyTorch: its new
+    node ``t._grad_fn`` keeps ``t``'s gradient instead of ``old``, the node it had."""
+    if old is not None and old._retain is not None and old._retain() is t:
+        old._retain = None
+        if t._grad_fn is not None:
+            retain(t._grad_fn, t)
 
 
 def live_views(base: Tensor) -> list[tuple[Tensor, tuple[ViewStep, ...]]]:
-    """The views of ``base`` alive in the graph, each with its view ops from ``base``."""
+    """The views of ``base`` made in grad mode and alive, each with its view ops from
+    ``base`` (those outside the graph join it with ``base``, as in PyTorch)."""
     out = []
     for r in base._views or ():
         v = r()
-        if v is not None and v._base is base and v._grad_fn is not None:
+        if v is not None and v._base is base:
             out.append((v, _chain(v, base)))
     return out
 
@@ -282,15 +334,33 @@ def refresh_views(base: Tensor, views: list[tuple[Tensor, tuple[ViewStep, ...]]]
     """After an in-place change of ``base``, its views read the new values: give them the
     matching history (a view of the new base), as PyTorch regenerates a view's grad_fn."""
     for v, chain in views:
-        v._grad_fn = _replay(base, chain)
+        old, v._grad_fn = v._grad_fn, _replay(base, chain)
         v._requires_grad = v._grad_fn is not None
+        keep_retained(v, old)
 
 
 def _replay(base: Tensor, chain: tuple[ViewStep, ...]) -> Node | None:
+    """The view ops of ``chain`` again, on ``base`` as it is now; the last one's node named
+    as PyTorch names a regenerated view's (``AsStridedBackward0``)."""
     cur = base
-    for cls, args, _ in chain:
-        cur = view(cls, cur, *args)
+    for i, (cls, args, _) in enumerate(chain):
+        cur = view(cls if i < len(chain) - 1 else _as_strided(cls), cur, *args)
     return cur._grad_fn
+
+
+_AS_STRIDED: dict[type[Node], type[Node]] = {}
+
+
+def _as_strided(cls: type[Node]) -> type[Node]:
+    """``cls`` under the name PyTorch gives a view's history regenerated after an in-place
+    change (one class per view op, made once)."""
+    if cls.__name__ == "AsStridedBackward0":
+        return cls
+    named = _AS_STRIDED.get(cls)
+    if named is None:
+        doc = f"A view regenerated after an in-place change; the replayed step: {cls.__name__}."
+        named = _AS_STRIDED[cls] = type("AsStridedBackward0", (cls,), {"__doc__": doc})
+    return named
 
 
 def _chain(t: Tensor, base: Tensor) -> tuple[ViewStep, ...]:
@@ -307,6 +377,14 @@ def _chain(t: Tensor, base: Tensor) -> tuple[ViewStep, ...]:
 # --------------------------------------------------------------------------------------------
 
 
+def zeros_like_grad(ctx: Node, ops: KernelOps, g: Array) -> Array:
+    """Zeros in ``g``'s shape and dtype, outside any graph, as PyTorch's ``zeros_like`` in
+    a backward: never ``g * 0``, which is NaN where ``g`` is infinite."""
+    k = ctx._backend.k
+    raw = g._data if isinstance(g, Tensor) else g  # under create_graph, ``g`` is a tensor
+    return ops.const(k.full(tuple(raw.shape), 0, k.dtype_of(raw)), g)
+
+
 class ZeroBackward0(Node):
     """``x.zero_()`` on a tensor in the graph: the old values no longer matter, grad = 0."""
 
@@ -314,7 +392,7 @@ class ZeroBackward0(Node):
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
-        return (ops.mul(g, 0),)
+        return (zeros_like_grad(ctx, ops, g),)
 
 
 class FillBackward2(ZeroBackward0):
@@ -327,7 +405,15 @@ _SCALARS = (int, float, bool)
 
 
 def fill_(self: Tensor, value: Any) -> Tensor:
-    """Fill with ``value`` (a number or a one-element tensor), in place."""
+    """Fill with ``value`` (a number, or a 0-d tensor whose gradient is the sum of the
+    filled tensor's), in place."""
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(
+                "fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value.ndim} dimensions."
+            )
+        return _write_all(self, value, "FillBackward3")
     return _fill(self, value, FillBackward2)
 
 
@@ -339,6 +425,8 @@ def zero_(self: Tensor) -> Tensor:
 def _fill(self: Tensor, value: Any, node_cls: type[Node]) -> Tensor:
     if self._view_ops is not None:
         check_writable(self, node_cls.op)
+    if value.__class__ is float or value.__class__ is int:
+        check_number_fits(self, value)
     if not state.grad_enabled and value.__class__ in _SCALARS:
         # Not recorded (``grad.zero_()`` under ``no_grad``): a plain fill. A tensor in the
         # graph stays there, as after any in-place op under ``no_grad`` in PyTorch.
@@ -363,7 +451,9 @@ def _fill(self: Tensor, value: Any, node_cls: type[Node]) -> Tensor:
     if self._grad_fn is not None and state.grad_enabled:
         # As PyTorch: still in the graph, but the old values get a zero gradient.
         views = live_views(self) if self._views else None
+        old = self._grad_fn
         record(node_cls, (self,), self, ())
+        keep_retained(self, old)
         if views:
             refresh_views(self, views)
     return self
@@ -372,26 +462,28 @@ def _fill(self: Tensor, value: Any, node_cls: type[Node]) -> Tensor:
 def copy_(self: Tensor, src: Any) -> Tensor:
     """Copy ``src`` into ``self`` (broadcasting, casting); gradient flows to ``src``."""
     from ._creation import tensor
-    from ._ops_shape import clone, expand
     from ._transfer import to
 
-    if self._view_ops is not None:
+    itself = id(src) == id(self)  # (``is`` would narrow ``self`` to ``src``'s Any for mypy)
+    if itself and not self._requires_grad:
+        return self  # PyTorch copies nothing (and so refuses nothing) here
+    if self._view_ops is not None and not itself:
         check_writable(self, "copy_")
     if not isinstance(src, Tensor):
         src = tensor(src, dtype=self.dtype, backend=self._backend)
     if src._backend is not self._backend:
         src = to(src, backend=self._backend)
-    src = expand(src, *self.shape) if src.shape != self.shape else src
-    res = clone(src) if src.dtype is self.dtype else to(src, self.dtype)
-    if view_write_needs_graph(self, res):
-        rebase_view(self, res, "copy_")
-        return self
-    check_inplace(self, "copy_")
-    views = live_views(self) if self._views and res._grad_fn is not None else None
-    write(self, res, "copy_")
-    if res._grad_fn is not None:
-        self._grad_fn = res._grad_fn
-        self._requires_grad = True
-        if views:
-            refresh_views(self, views)
+    shape, sshape = list(self.shape), list(src.shape)
+    if not broadcastable([shape, sshape]) or broadcast_shape(shape, sshape) != shape:
+        raise RuntimeError(f"copy_(): the source of shape {sshape} does not broadcast to {shape}")
+    return _write_all(self, src, "CopyBackwards")
+
+
+def _write_all(self: Tensor, value: Tensor, node: str) -> Tensor:
+    """``self[...] = value`` recorded as ``node`` (``copy_`` and ``fill_`` of a tensor)."""
+    from . import _indexing
+
+    if not self.dtype.is_floating_point:
+        value = value.detach()  # an integer or bool tensor stays out of the graph
+    _indexing.write_index(self, (Ellipsis,), False, value, getattr(_indexing, node))
     return self

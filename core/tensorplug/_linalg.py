@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _dtype as D
 from ._contract import Array, KernelOps
 from ._dispatch import binary, broadcastable, nary
 from ._graph import Node
@@ -94,6 +95,10 @@ class BmmBackward0(MmBackward0):
 
 class UnsafeViewBackward0(MmBackward0):
     """``matmul`` of batched/broadcast operands (PyTorch records a view after a bmm)."""
+
+
+class SqueezeBackward4(MmBackward0):
+    """``matmul`` of a vector and a matrix (PyTorch records the squeeze after an mm)."""
 # fmt: on
 
 
@@ -105,10 +110,25 @@ def _swap(ops: KernelOps, x: Array) -> Array:
 # -- functions ------------------------------------------------------------------------
 
 
+def _one_dtype(op: str, *tensors: Tensor) -> None:
+    """PyTorch's matrix products take operands of one dtype (they do not promote), and no
+    bools."""
+    d = tensors[0].dtype
+    for t in tensors[1:]:
+        if t.dtype is not d:
+            raise RuntimeError(
+                f"{op}(): expected the operands to have the same dtype, but got {d.name} and "
+                f"{t.dtype.name}"
+            )
+    if d is D.bool_ and all(t.numel() for t in tensors):  # no kernel runs on no elements
+        raise NotImplementedError(f"\"{op}\" not implemented for 'Bool'")
+
+
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy/PyTorch rules for 1-D, 2-D, batched and broadcast operands."""
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError("matmul(): both arguments must be Tensors")
+    _one_dtype("matmul", input, other)
     sa, sb = input._data.shape, other._data.shape  # once: the shape properties copy
     a, b = len(sa), len(sb)
     if a == 0 or b == 0:
@@ -135,6 +155,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         if a == b == 2
         else MvBackward0
         if (a, b) == (2, 1)
+        else SqueezeBackward4
+        if (a, b) == (1, 2)
         else UnsafeViewBackward0
     )
     return binary(cls, input, other)  # two tensors: the lean path, same promotion as nary
@@ -149,6 +171,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError(
             f"mm(): self must be a matrix (got {na}D) and mat2 must be a matrix (got {nb}D)"
         )
+    _one_dtype("mm", input, mat2)
     try:
         return binary(MmBackward0, input, mat2)  # what matmul picks for two matrices
     except Exception:  # a backend refuses mismatched shapes with whatever it raises
@@ -166,6 +189,9 @@ def addmm(
     if not (isinstance(input, Tensor) and isinstance(mat1, Tensor) and isinstance(mat2, Tensor)):
         bad = next(t for t in (input, mat1, mat2) if not isinstance(t, Tensor))
         raise TypeError(f"addmm(): expected Tensors, got {type(bad).__name__}")
+    _one_dtype("addmm", input, mat1, mat2)
+    if input.dtype is D.bool_ and mat1.shape[0] * mat2.shape[1]:  # beta, alpha are ints
+        raise RuntimeError("result type Long can't be cast to the desired output type Bool")
     sa, sb, sc = mat1._data.shape, mat2._data.shape, input._data.shape
     if len(sa) != 2 or len(sb) != 2:
         raise RuntimeError(
@@ -188,6 +214,7 @@ def addmm(
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched 3-D matrix product (no broadcasting)."""
+    _one_dtype("bmm", input, mat2)
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(
             f"bmm(): batch1 must be a 3D tensor (got {input.ndim}D) and batch2 must be a 3D "

@@ -9,6 +9,7 @@ from . import _dtype as D
 from . import _indexing as I
 from . import _inplace, _methods_pointwise, _sampling, _sampling_inplace
 from . import _linalg as L
+from . import _ops_clamp as CL
 from . import _ops_cumulative as C
 from . import _ops_fused as F
 from . import _ops_layout as LY
@@ -102,9 +103,14 @@ def _view(self: Tensor, *shape: Any) -> Tensor:
 
 
 def _invert(self: Tensor) -> Tensor:
-    if self.dtype is not D.bool_:
-        raise TypeError(f"~ (bitwise not) is only supported for bool tensors, got {self.dtype}")
-    return P.eq(self, False)
+    """``~x``: logical not of a bool tensor, bitwise not (``-x - 1``) of an integer one."""
+    if self.dtype is D.bool_:
+        return P.eq(self, False)
+    if self.dtype.is_floating_point:
+        raise TypeError(
+            f"~ (bitwise not) is only supported for integer and bool tensors, got {self.dtype}"
+        )
+    return P.sub(P.neg(self), 1)
 
 
 def _bitwise(cls: type[Node]) -> Any:
@@ -143,10 +149,16 @@ def _equality(fn: Any) -> Any:
 
 
 def _T(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
-    return S.permute(self, *range(self.ndim - 1, -1, -1))
+    return S.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
 
 def _mT(self: Tensor) -> Tensor:  # noqa: N802
+    if self.ndim == 0:
+        return self  # PyTorch: the identity (deprecated) on a 0-d tensor
+    if self.ndim == 1:
+        raise RuntimeError(
+            "tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor."
+        )
     return S.transpose(self, -2, -1)
 
 
@@ -177,8 +189,8 @@ _METHODS: dict[str, Any] = {
     "sqrt": unary_method(P.SqrtBackward0), "rsqrt": unary_method(P.RsqrtBackward0),
     "abs": P.abs, "sin": unary_method(P.SinBackward0), "cos": unary_method(P.CosBackward0),
     "tanh": unary_method(P.TanhBackward0), "sigmoid": unary_method(P.SigmoidBackward0),
-    "relu": unary_method(P.ReluBackward0), "clamp": P.clamp, "clip": P.clamp,
-    "clamp_min": P.clamp_min, "clamp_max": P.clamp_max, "reciprocal": P.reciprocal,
+    "relu": P.relu, "clamp": CL.clamp, "clip": CL.clamp,
+    "clamp_min": CL.clamp_min, "clamp_max": CL.clamp_max, "reciprocal": P.reciprocal,
     "square": P.square, "maximum": P.maximum, "minimum": P.minimum, "sign": P.sign,
     "where": lambda self, condition, other: P.where(condition, self, other),
     "eq": P.eq, "ne": P.ne, "lt": P.lt, "le": P.le, "gt": P.gt, "ge": P.ge,
@@ -197,7 +209,7 @@ _METHODS: dict[str, Any] = {
     "view_as": lambda self, other: S.view_(self, other.shape),
     "reshape_as": lambda self, other: S.reshape(self, other.shape),
     # in place
-    "add_": P.add_, "sub_": P.sub_, "mul_": P.mul_, "div_": P.div_, "clamp_": P.clamp_,
+    "add_": P.add_, "sub_": P.sub_, "mul_": P.mul_, "div_": P.div_, "clamp_": CL.clamp_,
     "zero_": _inplace.zero_, "fill_": _inplace.fill_, "copy_": _inplace.copy_,
     # conversion and creation
     "backward": tensor_backward, "to": to, "float": _cast(D.float32),
@@ -241,6 +253,21 @@ _METHODS.update(det=M.det, slogdet=M.slogdet, logdet=M.logdet, inverse=M.inv)
 _METHODS.update(_sampling_inplace.METHODS)
 _METHODS["bernoulli"] = _sampling.bernoulli
 _METHODS["multinomial"] = _sampling.multinomial
+
+from . import _ops_scatter as SC  # noqa: E402 - selection (issue 16), kept in its own block
+from . import _ops_select as SE  # noqa: E402
+from . import _ops_sort as SO  # noqa: E402
+
+_METHODS.update({
+    "tril": SE.tril, "triu": SE.triu, "tril_": SE.tril_, "triu_": SE.triu_,
+    "masked_fill": SE.masked_fill, "masked_fill_": SE.masked_fill_,
+    "masked_select": SE.masked_select, "nonzero": SE.nonzero, "narrow": SE.narrow,
+    "gather": SC.gather, "take_along_dim": SC.take_along_dim, "scatter": SC.scatter,
+    "scatter_": SC.scatter_, "scatter_add": SC.scatter_add, "scatter_add_": SC.scatter_add_,
+    "index_select": SC.index_select, "index_add": SC.index_add, "index_add_": SC.index_add_,
+    "sort": SO.sort, "argsort": SO.argsort, "topk": SO.topk, "unique": SO.unique,
+    "bincount": SO.bincount,
+})  # fmt: skip
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

@@ -7,15 +7,17 @@ by ``ops.sum_to``, the one place broadcasting is undone.
 from __future__ import annotations
 
 import numbers
+from builtins import abs as builtins_abs
 from collections.abc import Callable
 from typing import Any
 
+from . import _dtype as D
 from ._backend import UnsupportedOperation
-from ._contract import Array, KernelOps, Operand, has_where_zero_owned
-from ._dispatch import as_operand, binary, is_float, nary, unary
+from ._contract import Array, KernelOps, has_where_zero_owned
+from ._dispatch import as_operand, binary, broadcastable, category, nary, unary
 from ._dtype import INT, get_default_dtype
 from ._graph import OUT, Node, SameShapes
-from ._inplace import check_fits, inplace
+from ._inplace import inplace, zeros_like_grad
 from ._tensor import Tensor
 
 # fmt: off
@@ -37,11 +39,18 @@ class AddBackward0(Node):
                 ops.sum_to(g, ctx.shapes[1]) if nb else None)
 
 
+_NO_BOOL_SUB = (
+    "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+    "invert a mask, use the `~` or `logical_not()` operator instead."
+)
+
+
 class SubBackward0(Node):
     """``a - b``: grad a = g, grad b = -g."""
     elementwise = True
     op, broadcasts = "sub", True
     kernel = "sub"
+    refuses_bool = _NO_BOOL_SUB
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, Array]:
@@ -57,6 +66,7 @@ class RsubBackward1(Node):
     elementwise = True
     op = "rsub"
     forward = staticmethod(lambda k, a, s: k.sub(s, a))
+    refuses_bool = _NO_BOOL_SUB
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, None]:
@@ -108,17 +118,17 @@ class PowBackward0(Node):
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
         e = ctx.args[0]
         if e == 0:
-            return (ops.mul(g, 0),)
+            return (zeros_like_grad(ctx, ops, g),)
         if e == 2:  # g * 2x, as PyTorch computes it; x + x is 2x exactly, and cheaper
             return (ops.mul(g, ops.add(x, x)),)  # than an op with a Python scalar (the loss)
         return (ops.mul(ops.mul(g, e), ops.pow(x, e - 1)),)
 
 
 class PowBackward1(Node):
-    """``a ** b``, both tensors: grad a = g * b * a**(b-1), grad b = g * a**b * log(a)."""
+    """``a ** b``, both tensors: grad a = g * b * a**(b-1) (0 where b == 0), grad b =
+    g * a**b * log(a) (0 where a == 0 and b >= 0), masked as PyTorch masks them."""
     elementwise = True
-    op, broadcasts, save = "pow", True, (0, 1, OUT)
-    saved_for = ((0, 1), (0,), (1,))
+    op, broadcasts, save = "pow", True, (0, 1, OUT)  # all version-checked, as PyTorch's
     kernel = "pow"
 
     @staticmethod
@@ -128,33 +138,38 @@ class PowBackward1(Node):
         na, nb = ctx.needs_input_grad
         ga = gb = None
         if na:
-            ga = ops.sum_to(ops.mul(ops.mul(g, b), ops.pow(a, ops.sub(b, 1))), ctx.shapes[0])
+            ga = ops.mul(ops.mul(g, b), ops.pow(a, ops.sub(b, 1)))
+            ga = ops.sum_to(ops.where(ops.eq(b, 0), 0.0, ga), ctx.shapes[0])
         if nb:
-            # 0 ** b contributes no gradient to b (PyTorch masks log(0) the same way)
-            logs = ops.where(ops.eq(a, 0), 0.0, ops.log(a))
-            gb = ops.sum_to(ops.mul(ops.mul(g, out), logs), ctx.shapes[1])
+            gb = ops.mul(ops.mul(g, out), ops.log(a))
+            gb = ops.where(ops.eq(a, 0), ops.where(ops.ge(b, 0), 0.0, gb), gb)
+            gb = ops.sum_to(gb, ctx.shapes[1])
         return ga, gb
 
 
 class PowBackward2(Node):
-    """``s ** x`` for a number ``s``: grad x = g * s**x * log(s)."""
+    """``s ** x`` for a number ``s``: grad x = g * s**x * log(s) (for s == 0: 0 where
+    x >= 0, as PyTorch masks it)."""
     elementwise = True
-    op, save = "pow", (OUT,)
+    op, save = "pow", (0, OUT)  # x too: PyTorch saves it, so a later change of x is caught
     forward = staticmethod(lambda k, x, s: k.pow(s, x))
 
     @staticmethod
-    def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, out: Array) -> tuple[Array]:
         import math
 
         s = ctx.args[0]
+        if s == 0:
+            return (ops.where(ops.lt(x, 0), ops.mul(ops.mul(g, out), -math.inf), 0.0),)
         return (ops.mul(ops.mul(g, out), math.log(s) if s > 0 else float("nan")),)
 
 
 def _mask_max(
-    ops: KernelOps, g: Array, a: Array, b: Array, cmp: Callable[[Array, Array], Array]
+    ops: KernelOps, g: Array, a: Array, b: Array, loses: Callable[[Array, Array], Array]
 ) -> Array:
-    """g where ``cmp(a, b)``, half of g where they tie (PyTorch's rule for max/min)."""
-    return ops.where(cmp(a, b), g, ops.where(ops.eq(a, b), ops.mul(g, 0.5), 0.0))
+    """0 where ``a`` loses (``loses(a, b)``), half of g where they tie, else g: PyTorch's
+    rule for max/min, by which a NaN (it neither loses nor ties) gets all of g."""
+    return ops.where(loses(a, b), 0.0, ops.where(ops.eq(a, b), ops.mul(g, 0.5), g))
 
 
 class MaximumBackward0(Node):
@@ -166,8 +181,8 @@ class MaximumBackward0(Node):
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, a: Array, b: Array) -> tuple[Array, Array]:
         na, nb = ctx.needs_input_grad
-        return (ops.sum_to(_mask_max(ops, g, a, b, ops.gt), ctx.shapes[0]) if na else None,
-                ops.sum_to(_mask_max(ops, g, b, a, ops.gt), ctx.shapes[1]) if nb else None)
+        return (ops.sum_to(_mask_max(ops, g, a, b, ops.lt), ctx.shapes[0]) if na else None,
+                ops.sum_to(_mask_max(ops, g, b, a, ops.lt), ctx.shapes[1]) if nb else None)
 
 
 class MinimumBackward0(Node):
@@ -179,20 +194,29 @@ class MinimumBackward0(Node):
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, a: Array, b: Array) -> tuple[Array, Array]:
         na, nb = ctx.needs_input_grad
-        return (ops.sum_to(_mask_max(ops, g, a, b, ops.lt), ctx.shapes[0]) if na else None,
-                ops.sum_to(_mask_max(ops, g, b, a, ops.lt), ctx.shapes[1]) if nb else None)
+        return (ops.sum_to(_mask_max(ops, g, a, b, ops.gt), ctx.shapes[0]) if na else None,
+                ops.sum_to(_mask_max(ops, g, b, a, ops.gt), ctx.shapes[1]) if nb else None)
 
 
 class WhereBackward0(Node):
     """``where(c, x, y)``: grad x = g where c, grad y = g where not c. The condition is an
-    argument, not an input: it has no edge, as in PyTorch's graph."""
+    argument, not an input: it has no edge, as in PyTorch's graph. It comes with its version
+    counter and version, so a condition changed in place since is refused, as PyTorch
+    refuses a saved tensor changed in place (never a gradient masked by the new values)."""
     op, broadcasts = "where", True
-    forward = staticmethod(lambda k, x, y, c: k.where(c, x, y))
+    forward = staticmethod(lambda k, x, y, c, vc, version: k.where(c, x, y))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, Array]:
         nx, ny = ctx.needs_input_grad
-        c = ops.const(ctx.args[0], g)
+        cond, vc, version = ctx.args
+        if vc.version != version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: the condition of where, is at version {vc.version}; "
+                f"expected version {version} instead"
+            )
+        c = ops.const(cond, g)
         return (ops.sum_to(ops.where(c, g, 0.0), ctx.shapes[0]) if nx else None,
                 ops.sum_to(ops.where(c, 0.0, g), ctx.shapes[1]) if ny else None)
 
@@ -205,6 +229,10 @@ class NegBackward0(Node):
     elementwise = True
     op = "neg"
     kernel = "neg"
+    refuses_bool = (
+        "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+        "invert a mask, use the `~` or `logical_not()` operator instead."
+    )
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
@@ -289,14 +317,14 @@ class ReciprocalBackward0(Node):
 
 
 class AbsBackward0(Node):
-    """``|x|``: grad = g * sign(x)."""
+    """``|x|``: grad = g * sign(x) (0 at NaN, as PyTorch's sgn)."""
     elementwise = True
     op, save = "abs", (0,)
     kernel = "abs"
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
-        return (ops.mul(g, ops.sign(x)),)
+        return (ops.mul(g, ops.where(ops.ne(x, x), 0.0, ops.sign(x))),)
 
 
 class SinBackward0(Node):
@@ -372,55 +400,7 @@ class SignBackward0(Node):
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
-        return (ops.mul(g, 0),)
-
-
-def _clamp_grad(
-    ops: KernelOps, g: Array, x: Array, lo: Operand | None, hi: Operand | None
-) -> Array:
-    if lo is not None:
-        g = ops.where(ops.ge(x, lo), g, 0.0)
-    if hi is not None:
-        g = ops.where(ops.le(x, hi), g, 0.0)
-    return g
-
-
-def _clamp_grad_owned(
-    ops: KernelOps, g: Array, x: Array, lo: Operand | None, hi: Operand | None
-) -> Array:
-    """``_clamp_grad`` zeroing ``g`` in place (the engine's alone: ``Node.backward_owned``)."""
-    if not has_where_zero_owned(ops):
-        return _clamp_grad(ops, g, x, lo, hi)
-    if lo is not None:
-        g = ops.where_zero_owned(ops.ge(x, lo), g)
-    if hi is not None:
-        g = ops.where_zero_owned(ops.le(x, hi), g)
-    return g
-
-
-class ClampBackward1(Node):
-    """``clamp(x, min, max)`` with number bounds: grad = g where min <= x <= max."""
-    elementwise = True
-    op, save = "clamp", (0,)
-    kernel = "clamp"
-
-    @staticmethod
-    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
-        return (_clamp_grad(ops, g, x, *ctx.args),)
-
-    @staticmethod
-    def backward_owned(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
-        return (_clamp_grad_owned(ops, g, x, *ctx.args),)
-
-
-class ClampMinBackward0(ClampBackward1):
-    """``clamp_min(x, min)``: grad = g where x >= min."""
-    op = "clamp_min"
-
-
-class ClampMaxBackward0(ClampBackward1):
-    """``clamp_max(x, max)``: grad = g where x <= max."""
-    op = "clamp_max"
+        return (zeros_like_grad(ctx, ops, g),)
 
 
 class _Compare(Node):
@@ -454,20 +434,40 @@ class _BitwiseOr(_BitwiseAnd):
 
 def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """``input + alpha * other``, broadcasting."""
-    if alpha != 1:
-        other = _scaled(other, alpha)
+    if alpha != 1 or alpha is True:
+        other = _scaled(input, other, alpha)
     return binary(AddBackward0, input, other)
 
 
-def _scaled(other: Any, alpha: float) -> Any:
-    """``alpha * other`` for ``add``/``sub``'s ``alpha``: plain arithmetic on a number."""
-    return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+def _scaled(input: Any, other: Any, alpha: Any) -> Any:
+    """``alpha * other`` for ``add``/``sub``'s ``alpha``, in the dtype of ``input op other``
+    (``alpha`` takes no part in promotion, as in PyTorch, and must fit that dtype)."""
+    kinds = [
+        (x.dtype, 2 if x.ndim else 1) if isinstance(x, Tensor) else (D.scalar_dtype(x), 0)
+        for x in (input, other)
+    ]
+    target = D.result_type(*kinds)
+    if isinstance(alpha, bool) and target is not D.bool_:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, float) and not target.is_floating_point:
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number."
+        )
+    if not isinstance(other, Tensor):
+        return other * alpha
+    scaled = mul(other if other.dtype is target else other.to(target), alpha)
+    return scaled if scaled.dtype is target else scaled.to(target)  # a bool result stays bool
 
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """``input - alpha * other``, broadcasting."""
-    if alpha != 1:
-        other = _scaled(other, alpha)
+    if other.__class__ is bool or D.bool_ in (
+        getattr(input, "dtype", None),
+        getattr(other, "dtype", None),
+    ):
+        raise RuntimeError(_NO_BOOL_SUB)  # before alpha scales it into a number
+    if alpha != 1 or alpha is True:
+        other = _scaled(input, other, alpha)
     if not isinstance(input, Tensor) and isinstance(input, (int, float)):
         return binary(RsubBackward1, other, input)
     return binary(SubBackward0, input, other)
@@ -522,8 +522,34 @@ def pow(input: Any, exponent: Any) -> Tensor:
             input = float(input)  # a NumPy float acts as the Python number (see above)
         if isinstance(input, float) and not exponent.dtype.is_floating_point:
             exponent = exponent.to(get_default_dtype())  # 2.0 ** int tensor is a float tensor
+        if not exponent.dtype.is_floating_point:
+            return _integer_pow(input, exponent)
         return unary(PowBackward2, exponent, input)
+    if isinstance(exponent, Tensor) and not (
+        input.dtype.is_floating_point or exponent.dtype.is_floating_point
+    ):
+        if input.dtype is D.bool_ and exponent.dtype is D.bool_:
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+        return _integer_pow(input, exponent)
     return binary(PowBackward1, input, exponent)
+
+
+def _integer_pow(base: Any, exponent: Tensor) -> Tensor:
+    """``base ** exponent`` in integers, as PyTorch computes it: a negative exponent gives 1
+    for a base of 1, +-1 for -1, 0 otherwise (NumPy refuses it)."""
+    if exponent.dtype is D.bool_:  # never negative
+        return (
+            binary(PowBackward1, base, exponent)
+            if isinstance(base, Tensor)
+            else unary(PowBackward2, exponent, base)
+        )
+    negative = lt(exponent, 0)
+    if not isinstance(base, Tensor):
+        p = unary(PowBackward2, abs(exponent), base)
+        return p if builtins_abs(base) == 1 else where(negative, 0, p)
+    p = binary(PowBackward1, base, abs(exponent))
+    unit = eq(base if base.dtype is D.bool_ else abs(base), 1)
+    return where(negative, where(unit, p, 0), p)
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
@@ -542,6 +568,11 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
         raise TypeError(f"where(): condition must be a bool Tensor, got {type(condition)}")
     if condition.dtype.name != "bool":
         raise TypeError(f"where(): condition must be a bool tensor, got {condition.dtype.name}")
+    shapes = [list(t.shape) for t in (condition, input, other) if isinstance(t, Tensor)]
+    if not broadcastable(shapes):  # the condition too (an argument the kernel would refuse)
+        from ._dispatch import _broadcast_message
+
+        raise RuntimeError(f"where(): {_broadcast_message(shapes)}")
     if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype is not other.dtype:
         from ._dtype import result_type
 
@@ -570,7 +601,8 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
         raise mismatch_error(
             WhereBackward0, condition, input if isinstance(input, Tensor) else other
         )
-    return nary(WhereBackward0, (input, other), condition._data)
+    vc = condition._vc
+    return nary(WhereBackward0, (input, other), condition._data, vc, vc.version)
 
 
 def _unary_fn(cls: type[Node], doc: str) -> Callable[[Tensor], Tensor]:
@@ -608,62 +640,29 @@ sin = _unary_fn(SinBackward0, "Sine.")
 cos = _unary_fn(CosBackward0, "Cosine.")
 tanh = _unary_fn(TanhBackward0, "Hyperbolic tangent.")
 sigmoid = _unary_fn(SigmoidBackward0, "Logistic sigmoid ``1 / (1 + exp(-input))``.")
-relu = _unary_fn(ReluBackward0, "``max(input, 0)``.")
-sign = _unary_fn(SignBackward0, "-1, 0 or 1 by the sign of each element.")
+
+
+def relu(input: Tensor) -> Tensor:
+    """``max(input, 0)`` (not defined for bool tensors, as in PyTorch)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"relu(): expected a Tensor, got {type(input).__name__}")
+    if category(input._backend, input._data) == D.BOOL:
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return unary(ReluBackward0, input)
+
+
+def sign(input: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of each element (a bool tensor's own values)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"sign(): expected a Tensor, got {type(input).__name__}")
+    if input.dtype is D.bool_:
+        return input.clone()
+    return unary(SignBackward0, input)
 
 
 def square(input: Tensor) -> Tensor:
     """``input ** 2`` (recorded as ``PowBackward0``, as PyTorch does)."""
     return pow(input, 2)
-
-
-def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
-    """Limit values to ``[min, max]``; either bound may be omitted or be a tensor."""
-    if min is None and max is None:
-        raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min if isinstance(min, Tensor) else _bound(min, input))
-        if max is not None:
-            out = minimum(out, max if isinstance(max, Tensor) else _bound(max, input))
-        return out
-    return unary(ClampBackward1, _bounds_dtype(input, min, max), min, max)
-
-
-clip = clamp
-
-
-def _bound(number: Any, input: Tensor) -> Tensor:
-    """A number bound beside a tensor one: a 0-d tensor of the number's kind (a float bound
-    makes an integer tensor's result float, as in PyTorch, never a truncated bound)."""
-    return as_operand(number, input, ClampBackward1)
-
-
-def _bounds_dtype(input: Tensor, *bounds: Any) -> Tensor:
-    """An integer tensor clamped to a float bound becomes the default float, as in PyTorch
-    (a Python scalar never promotes a tensor within its category)."""
-    for b in bounds:  # a loop, not any(...): measurably faster (docs/performance.md)
-        if isinstance(b, float):
-            if not is_float(input._backend, input._data):
-                return input.to(get_default_dtype())
-            break
-    return input
-
-
-def clamp_min(input: Tensor, min: Any) -> Tensor:
-    """``max(input, min)``; PyTorch records it as ``ClampMinBackward0`` (``clamp`` with one
-    bound stays ``ClampBackward1``)."""
-    if isinstance(min, Tensor):
-        return clamp(input, min=min)
-    return unary(ClampMinBackward0, _bounds_dtype(input, min), min, None)
-
-
-def clamp_max(input: Tensor, max: Any) -> Tensor:
-    """``min(input, max)``, recorded as ``ClampMaxBackward0``."""
-    if isinstance(max, Tensor):
-        return clamp(input, max=max)
-    return unary(ClampMaxBackward0, _bounds_dtype(input, max), None, max)
 
 
 def _compare(name: str) -> Callable[[Any, Any], Tensor]:
@@ -717,11 +716,15 @@ def bitwise(cls: type[Node], input: Tensor, other: Any) -> Tensor:
 
 
 def add_(self: Tensor, other: Any, *, alpha: float = 1) -> Tensor:
-    return inplace(AddBackward0, self, other if alpha == 1 else _scaled(other, alpha))
+    scaled = alpha != 1 or alpha is True
+    return inplace(AddBackward0, self, _scaled(self, other, alpha) if scaled else other)
 
 
 def sub_(self: Tensor, other: Any, *, alpha: float = 1) -> Tensor:
-    return inplace(SubBackward0, self, other if alpha == 1 else _scaled(other, alpha))
+    scaled = alpha != 1 or alpha is True
+    if other.__class__ is bool or D.bool_ in (self.dtype, getattr(other, "dtype", None)):
+        raise RuntimeError(_NO_BOOL_SUB)  # before the in-place kernel, which would compute it
+    return inplace(SubBackward0, self, _scaled(self, other, alpha) if scaled else other)
 
 
 def mul_(self: Tensor, other: Any) -> Tensor:
@@ -735,19 +738,3 @@ def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tenso
         check_rounding(self, other, rounding_mode)
         return inplace(DivBackward2, self, other, args=(rounding_mode,))
     return inplace(DivBackward0, self, other)
-
-
-def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
-    """``clamp`` in place; tensor bounds as ``clamp``'s: ``maximum``, then ``minimum``."""
-    if min is None and max is None:
-        raise RuntimeError("clamp_(): at least one of 'min' or 'max' must not be None")
-    if not isinstance(min, Tensor) and not isinstance(max, Tensor):
-        return inplace(ClampBackward1, self, args=(min, max))
-    bounds = [b if isinstance(b, Tensor) else _bound(b, self) for b in (min, max) if b is not None]
-    for b in bounds:  # both fit before either is written: never half a clamp
-        check_fits(self, b, "clamp_")
-    if min is not None:
-        inplace(MaximumBackward0, self, bounds[0])
-    if max is not None:
-        inplace(MinimumBackward0, self, bounds[-1])
-    return self

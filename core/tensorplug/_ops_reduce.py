@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from . import _dtype as D
 from ._contract import Array, KernelOps
 from ._dispatch import is_float, nary, unary
+from ._grad_mode import state
 from ._graph import OUT, Node
 from ._tensor import Tensor, _dim
 
@@ -272,15 +273,16 @@ class LinalgVectorNormBackward0(Node):
         shape = ctx.shapes[0]
         gb = expand_back(ops, g, shape, axes, keepdim)
         ob = expand_back(ops, out, shape, axes, keepdim)
+        sign = ops.where(ops.ne(x, x), 0.0, ops.sign(x))  # 0 at NaN, as PyTorch's sgn
         if p == 1:
-            return (ops.mul(gb, ops.sign(x)),)
+            return (ops.mul(gb, sign),)
         if p == 0:
-            return (ops.mul(ops.sign(x), 0.0),)
+            return (ops.mul(sign, 0.0),)
         if p in (math.inf, -math.inf):
             a = ops.abs(x)
             hits = ops.astype(ops.eq(a, ob), ops.dtype_of(x))
             count = ops.sum(hits, axes, True)
-            return (ops.mul(ops.mul(ops.sign(x), hits), ops.div(gb, count)),)
+            return (ops.mul(ops.mul(sign, hits), ops.div(gb, count)),)
         safe = ops.where(ops.eq(ob, 0), 1.0, ob)
         if p == 2:
             return (ops.where(ops.eq(ob, 0), 0.0, ops.div(ops.mul(gb, x), safe)),)
@@ -312,9 +314,29 @@ def _reduce(
 ) -> Tensor:
     if not isinstance(input, Tensor):
         raise TypeError(f"{cls_all.op}(): expected a Tensor, got {type(input).__name__}")
-    axes = dims_of(dim, input.ndim, cls_all.op)
+    # ``dim=()`` reduces every dim, as ``None`` does (under the dim form's node name).
+    axes = dims_of(None if _no_dims(dim) else dim, input.ndim, cls_all.op)
     cls = cls_all if dim is None else cls_dim
     return unary(cls, input, axes, *extra, keepdim) if extra else unary(cls, input, axes, keepdim)
+
+
+def _no_dims(dim: Any) -> bool:
+    return isinstance(dim, (tuple, list)) and not dim
+
+
+def _integer_result(input: Tensor, dtype: D.dtype | None, op: str) -> None:
+    """``sum``/``prod`` to an integer ``dtype`` of a tensor that requires grad: PyTorch
+    refuses to record an integer result."""
+    d = None if dtype is None else D.as_dtype(dtype)
+    if d is not None and not d.is_floating_point and input.requires_grad and state.grad_enabled:
+        raise RuntimeError(f"{op}(): autograd does not support dtype {d.name}")
+
+
+def _float_only(input: Tensor, op: str) -> None:
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"{op}(): expected a floating point tensor as input, got {input.dtype.name}"
+        )
 
 
 def _whole_float(input: Any, dim: Any, dtype: Any) -> bool:
@@ -334,6 +356,7 @@ def sum(
     """Sum over ``dim`` (all dims by default); integers and bools sum to int64."""
     if _whole_float(input, dim, dtype):
         return unary(SumBackward0, input, dims_of(None, input._data.ndim, "sum"), keepdim)
+    _integer_result(input, dtype, "sum")
     if dtype is not None:
         input = input.to(dtype)
     elif not input.dtype.is_floating_point and input.dtype is not D.int64:
@@ -362,7 +385,10 @@ def mean(
 def prod(
     input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: D.dtype | None = None
 ) -> Tensor:
-    """Product over ``dim`` (all elements by default)."""
+    """Product over ``dim`` (one dim, or all elements by default)."""
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError(f"prod(): dim must be an int, got {type(dim).__name__}")
+    _integer_result(input, dtype, "prod")
     if dtype is not None:
         input = input.to(dtype)
     elif not input.dtype.is_floating_point and input.dtype is not D.int64:
@@ -383,12 +409,14 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 
 
 def _check_nonempty(input: Tensor, dim: Any, op: str) -> None:
-    """An empty tensor reduces only over dims of nonzero size (to an empty result), as in
-    PyTorch: there is no maximum of nothing."""
+    """A reduction with no identity over nothing: PyTorch's errors, a RuntimeError without
+    a dim (an IndexError for ``argmax``/``argmin``), an IndexError over a dim of zero size
+    (an empty tensor reduces over dims of nonzero size, to an empty result)."""
     if input.numel() != 0:
         return
     if dim is None or dim == ():
-        raise IndexError(
+        cls = IndexError if op.startswith("arg") else RuntimeError
+        raise cls(
             f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
             "Specify the reduction dim with the 'dim' argument."
         )
@@ -438,9 +466,9 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the maximum (first occurrence), over the flattened tensor if ``dim`` is None."""
-    _check_nonempty(input, dim, "argmax")
-    if input.dtype is D.bool_:
+    if input.dtype is D.bool_:  # before the empty check, as in PyTorch
         raise RuntimeError("argmax(): does not support bool input")
+    _check_nonempty(input, dim, "argmax")
     if dim is None or input.ndim == 0:
         _dim(0 if dim is None else dim, input.ndim, "argmax")
         flat = _index_result(unary(_ArgReduce, input.reshape(-1), 0, False))
@@ -450,9 +478,9 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the minimum (first occurrence), over the flattened tensor if ``dim`` is None."""
-    _check_nonempty(input, dim, "argmin")
-    if input.dtype is D.bool_:
+    if input.dtype is D.bool_:  # before the empty check, as in PyTorch
         raise RuntimeError("argmin(): does not support bool input")
+    _check_nonempty(input, dim, "argmin")
     if dim is None or input.ndim == 0:
         _dim(0 if dim is None else dim, input.ndim, "argmin")
         flat = _index_result(unary(_ArgMin, input.reshape(-1), 0, False))
@@ -487,6 +515,7 @@ def var(
 ) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as PyTorch)."""
     dim, c = _var_args(dim, unbiased, correction)
+    _float_only(input, "var")
     return _reduce(VarBackward0, VarBackward0, input, dim, keepdim, c)
 
 
@@ -500,6 +529,7 @@ def std(
 ) -> Tensor:
     """Standard deviation over ``dim`` with Bessel's ``correction`` (1 by default)."""
     dim, c = _var_args(dim, unbiased, correction)
+    _float_only(input, "std")
     return _reduce(StdBackward0, StdBackward0, input, dim, keepdim, c)
 
 
@@ -514,7 +544,8 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) 
         p = 2
     if not isinstance(p, (int, float)) or p <= 0:
         raise ValueError(f"norm(): p must be a positive number, inf or 'fro', got {p!r}")
-    axes = dims_of(dim, input.ndim, "norm")
+    _float_only(input, "norm")
+    axes = dims_of(None if _no_dims(dim) else dim, input.ndim, "norm")
     return unary(LinalgVectorNormBackward0, input, float(p), axes, keepdim)
 
 
@@ -534,16 +565,17 @@ def _truth(input: Tensor, dim: Any, keepdim: bool, test_all: bool) -> Tensor:
 class _All(Node):
     differentiable = False
     op = "all"
-    # The Array API defines min/max for numeric dtypes only: reduce 0/1 integers.
+    # Counts of 0/1 integers (the Array API defines no min/max of bools, and a sum over
+    # nothing is 0): no false element, or some true one.
     forward = staticmethod(
-        lambda k, x, axes, keepdim: k.ne(k.amin(k.astype(x, D.int32), axes, keepdim), 0)
+        lambda k, x, axes, keepdim: k.eq(k.sum(k.astype(k.eq(x, False), D.int64), axes, keepdim), 0)
     )
 
 
 class _Any(_All):
     op = "any"
     forward = staticmethod(
-        lambda k, x, axes, keepdim: k.ne(k.amax(k.astype(x, D.int32), axes, keepdim), 0)
+        lambda k, x, axes, keepdim: k.ne(k.sum(k.astype(x, D.int64), axes, keepdim), 0)
     )
 
 

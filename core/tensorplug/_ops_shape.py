@@ -11,7 +11,7 @@ from . import _dtype as D
 from ._contract import Array, KernelOps
 from ._dispatch import nary, op_error, unary, view, view_of
 from ._graph import Node
-from ._indexing import SplitBackward0
+from ._indexing import SplitBackward0, SplitWithSizesBackward0
 from ._tensor import Tensor, _dim
 
 
@@ -56,6 +56,12 @@ class SqueezeBackward0(ViewBackward0):
 
 
 class SqueezeBackward1(SqueezeBackward0):
+    """``squeeze(dim)``."""
+    op = "squeeze"
+
+
+class SqueezeBackward2(SqueezeBackward0):
+    """``squeeze(dims)``, a tuple of dims."""
     op = "squeeze"
 
 
@@ -169,9 +175,17 @@ class StackBackward0(Node):
 # -- shape functions ------------------------------------------------------------------------
 
 
+def _needs(args: tuple[Any, ...], op: str, name: str) -> None:
+    """``x.reshape()``: a shape given as no argument at all is a TypeError, as in PyTorch
+    (``x.reshape(())`` is a 0-d shape)."""
+    if not args:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "{name}"')
+
+
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     """The same data with a new shape (one dim may be -1): a view where the layout allows,
     else a copy that is no view, as in PyTorch."""
+    _needs(shape, "reshape", "shape")
     return _reshape(input, _infer(input, _shape_arg(shape), "reshape"), False)
 
 
@@ -211,17 +225,20 @@ def view_(input: Tensor, *shape: Any) -> Tensor:
     copy (a reinterpretation when given a dtype, not supported)."""
     if len(shape) == 1 and isinstance(shape[0], D.dtype):
         raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
+    _needs(shape, "view", "size")
     return _reshape(input, _infer(input, _shape_arg(shape), "view"), True)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge dims ``start_dim..end_dim`` into one."""
+    """Merge dims ``start_dim..end_dim`` into one (``input`` itself when that is one dim)."""
     if input.ndim == 0:
         return reshape(input, (1,))
     s = _dim(start_dim, input.ndim, "flatten")
     e = _dim(end_dim, input.ndim, "flatten")
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
     shape = input.shape
     return reshape(input, shape[:s] + (math.prod(shape[s : e + 1]),) + shape[e + 1 :])
 
@@ -232,9 +249,10 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     if dim is None:
         target = tuple(n for n in shape if n != 1)
         return view(SqueezeBackward0, input, target)
-    dims = {_dim(d, input.ndim, "squeeze") for d in ((dim,) if isinstance(dim, int) else dim)}
+    one = isinstance(dim, int)
+    dims = {_dim(d, input.ndim, "squeeze") for d in ((dim,) if one else dim)}
     target = tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1))
-    return view(SqueezeBackward1, input, target)
+    return view(SqueezeBackward1 if one else SqueezeBackward2, input, target)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
@@ -246,6 +264,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
     """Reorder dims."""
+    _needs(dims, "permute", "dims")
     perm = tuple(_dim(d, input.ndim, "permute") for d in _shape_arg(dims))
     if sorted(perm) != list(range(input.ndim)):
         raise RuntimeError(
@@ -277,6 +296,7 @@ def t(input: Tensor) -> Tensor:
 
 def expand(input: Tensor, *sizes: Any) -> Tensor:
     """Broadcast size-1 dims to ``sizes`` without copying (-1 keeps a dim)."""
+    _needs(sizes, "expand", "size")
     sizes = _shape_arg(sizes)
     shape = input.shape
     if len(sizes) < len(shape):
@@ -297,11 +317,11 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
 
 
 def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:
-    return expand(input, *shape)
+    return expand(input, tuple(shape))
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
-    return expand(input, *other.shape)
+    return expand(input, tuple(other.shape))
 
 
 def sum_to_size(input: Tensor, *size: Any) -> Tensor:
@@ -367,13 +387,18 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Te
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or given sizes."""
     d = _dim(dim, tensor.ndim, "split")
     n = tensor.shape[d]
+    node: type[Node] = SplitBackward0
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
-        if size <= 0:
-            raise RuntimeError(f"split(): split_size must be positive, got {size}")
-        sizes = [min(size, n - s) for s in range(0, n, size)] or [0]
+        if size < 0 or (size == 0 and n):
+            raise RuntimeError(
+                f"split(): split_size must be positive (or 0 for an empty dim), got {size}"
+            )
+        sizes = [min(size, n - s) for s in range(0, n, size)] if size else [0]
+        sizes = sizes or [0]
     else:
         sizes = list(split_size_or_sections)
+        node = SplitWithSizesBackward0
         if sum(sizes) != n:
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
@@ -382,14 +407,16 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Te
     out, start = [], 0
     for s in sizes:
         idx = (slice(None),) * d + (slice(start, start + s),)
-        out.append(view(SplitBackward0, tensor, idx, False))
+        out.append(view(node, tensor, idx, False))
         start += s
     return tuple(out)
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-    """Split into ``chunks`` pieces of equal size (the last may be smaller)."""
+    """Split into ``chunks`` pieces of equal size (the last may be smaller, or fewer pieces)."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input.shape[_dim(dim, input.ndim, "chunk")]
-    return split(input, max(-(-n // chunks), 1), dim)
+    if n == 0:
+        return split(input, [0] * chunks, dim)  # ``chunks`` empty pieces, as in PyTorch
+    return split(input, -(-n // chunks), dim)

@@ -288,9 +288,9 @@ def randperm(
     requires_grad: bool = False,
     backend: Any = None,
 ) -> Tensor:
-    """A random permutation of ``0 .. n-1``: the order of ``n`` random 62-bit keys, sorted on
-    the host (no sort kernel in the contract; ties, at odds of about ``n**2 / 2**63``, keep
-    index order).
+    """A random permutation of ``0 .. n-1``: the order of ``n`` random 62-bit keys (the
+    backend's optional ``argsort`` kernel, stable, or a sort on the host where it has none;
+    ties, at odds of about ``n**2 / 2**63``, keep index order).
 
     Example:
         >>> import tensorplug as tp
@@ -302,6 +302,10 @@ def randperm(
     d = _dt(dtype, D.int64)
     be = resolve(backend, device)
     be.native_dtype(d, "randperm")
-    keys = Tensor._make(G.integers(be, 0, 2**62, (n,), D.int64, generator, "randperm"), be)
-    order = sorted(range(n), key=keys.tolist().__getitem__)
-    return _finish(be.k.from_host(order, d), be, requires_grad)  # a flat list: no checks
+    keys = G.integers(be, 0, 2**62, (n,), D.int64, generator, "randperm")
+    if be.has_kernel("argsort"):
+        order = getattr(be.k, "argsort")(keys, 0, False, True)  # noqa: B009 - optional kernel
+        return _finish(order if d is D.int64 else be.k.astype(order, d), be, requires_grad)
+    host = Tensor._make(keys, be).tolist()
+    order_list = sorted(range(n), key=host.__getitem__)
+    return _finish(be.k.from_host(order_list, d), be, requires_grad)  # a flat list: no checks

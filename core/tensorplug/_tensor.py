@@ -198,6 +198,30 @@ class Tensor(TensorBase):
     cauchy_: Callable[..., Tensor]
     log_normal_: Callable[..., Tensor]
     bernoulli_: Callable[..., Tensor]
+    # selection and masking (issue 16): sort/topk give named tuples, unique/nonzero tuples
+    tril: Callable[..., Tensor]
+    triu: Callable[..., Tensor]
+    tril_: Callable[..., Tensor]
+    triu_: Callable[..., Tensor]
+    masked_fill: Callable[..., Tensor]
+    masked_fill_: Callable[..., Tensor]
+    masked_select: Callable[..., Tensor]
+    nonzero: Callable[..., Any]
+    narrow: Callable[..., Tensor]
+    gather: Callable[..., Tensor]
+    take_along_dim: Callable[..., Tensor]
+    scatter: Callable[..., Tensor]
+    scatter_: Callable[..., Tensor]
+    scatter_add: Callable[..., Tensor]
+    scatter_add_: Callable[..., Tensor]
+    index_select: Callable[..., Tensor]
+    index_add: Callable[..., Tensor]
+    index_add_: Callable[..., Tensor]
+    sort: Callable[..., Any]
+    argsort: Callable[..., Tensor]
+    topk: Callable[..., Any]
+    unique: Callable[..., Any]
+    bincount: Callable[..., Tensor]
     T: Tensor
     mT: Tensor  # noqa: N815 - PyTorch's name
 
@@ -402,6 +426,10 @@ class Tensor(TensorBase):
         return t
 
     def detach_(self) -> Tensor:
+        """Take this tensor out of the graph, in place (not a view, as PyTorch refuses it:
+        the view's base would keep it in the graph)."""
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._grad_fn = None
         self._requires_grad = False
         return self

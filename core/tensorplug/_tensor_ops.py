@@ -84,7 +84,7 @@ def _sum_to(x: Tensor, shape: Shape) -> Tensor:
 
 
 def _broadcast_to(x: Tensor, shape: Shape) -> Tensor:
-    return S.expand(x, *shape)
+    return S.expand(x, tuple(shape))
 
 
 def _reshape(x: Tensor, shape: Shape) -> Tensor:
@@ -92,7 +92,7 @@ def _reshape(x: Tensor, shape: Shape) -> Tensor:
 
 
 def _permute(x: Tensor, axes: Shape) -> Tensor:
-    return S.permute(x, *axes)
+    return S.permute(x, tuple(axes))
 
 
 def _concat(xs: Sequence[Tensor], axis: int) -> Tensor:

@@ -192,7 +192,7 @@ def xp_kernels(xp: Any, dtype_of: Callable[[Array], D.dtype]) -> dict[str, Kerne
         "copy": lambda a: xp.asarray(a, copy=True),
         "dtype_of": dtype_of,
     }
-    table.update(_linalg_kernels(xp) | _cumulative(xp) | pointwise_kernels(xp))
+    table.update(_linalg_kernels(xp) | _cumulative(xp) | pointwise_kernels(xp) | _sorting(xp))
     return table
 
 
@@ -241,3 +241,66 @@ def pointwise_kernels(xp: Any) -> dict[str, Kernel]:
         ]
     }  # fmt: skip
     return {**table, "fmod": getattr(xp, "fmod", fmod), **special_kernels(xp)}
+
+
+_TOPK_BY_ARGMAX = 32
+"""Up to this ``k``, the float ``topk`` takes ``k`` argmax passes instead of a partition
+(docs/performance.md: the partition of a whole row costs more than a few passes)."""
+
+
+def _sorting(xp: Any) -> dict[str, Kernel]:
+    """The optional kernels of sorting and searching, for NumPy-style namespaces (NumPy and
+    CuPy: ``kind=``, ``argpartition``, ``unique`` with ``axis``); none for others."""
+    if not hasattr(xp, "argpartition"):
+        return {}
+
+    def argsort(a: Array, axis: int, descending: bool, stable: bool) -> Array:
+        kind = "stable" if stable else None
+        if not descending:
+            return xp.argsort(a, axis=axis, kind=kind)
+        # Descending and stable: sort the reversed array ascending, reverse the result back.
+        n = a.shape[axis]
+        rev = xp.flip(a, axis=axis)
+        return (n - 1) - xp.flip(xp.argsort(rev, axis=axis, kind=kind), axis=axis)
+
+    def topk(a: Array, k: int, axis: int, largest: bool) -> Array:
+        n = a.shape[axis]
+        if k == 0 or n == 0:
+            return xp.zeros(a.shape[:axis] + (k,) + a.shape[axis + 1 :], dtype=xp.int64)
+        if largest and k <= _TOPK_BY_ARGMAX and a.dtype.kind == "f":
+            return _topk_by_argmax(a, k, axis)
+        if k == n:
+            return argsort(a, axis, largest, True)
+        part = xp.argpartition(a, n - k if largest else k - 1, axis=axis)
+        part = xp.take(part, xp.arange(n - k, n) if largest else xp.arange(k), axis=axis)
+        vals = xp.take_along_axis(a, part, axis)
+        order = argsort(vals, axis, largest, True)
+        return xp.take_along_axis(part, order, axis)
+
+    def _topk_by_argmax(a: Array, k: int, axis: int) -> Array:
+        work = xp.moveaxis(a, axis, -1).copy()
+        rows = xp.arange(work.size // max(work.shape[-1], 1)).reshape(work.shape[:-1])
+        out = xp.empty(work.shape[:-1] + (k,), dtype=xp.int64)
+        for j in range(k):
+            i = xp.argmax(work, axis=-1)
+            out[..., j] = i
+            work.reshape(-1)[rows * work.shape[-1] + i] = -xp.inf
+        return xp.moveaxis(out, -1, axis)
+
+    def unique(a: Array, axis: int | None) -> tuple[Array, Array, Array]:
+        values, inverse, counts = xp.unique(a, return_inverse=True, return_counts=True, axis=axis)
+        return values, xp.reshape(inverse, (-1,)).astype(xp.int64), counts.astype(xp.int64)
+
+    def searchsorted(seq: Array, values: Array, right: bool) -> Array:
+        side = "right" if right else "left"
+        if seq.ndim == 1:
+            return xp.asarray(xp.searchsorted(seq, values, side=side)).astype(xp.int64)
+        out = xp.empty(values.shape, dtype=xp.int64)
+        flat_seq = xp.reshape(seq, (-1, seq.shape[-1]))
+        flat_out = xp.reshape(out, (-1,) + values.shape[-1:])
+        flat_values = xp.reshape(values, (-1,) + values.shape[-1:])
+        for r in range(flat_seq.shape[0]):
+            flat_out[r] = xp.searchsorted(flat_seq[r], flat_values[r], side=side)
+        return out
+
+    return {"argsort": argsort, "topk": topk, "unique": unique, "searchsorted": searchsorted}

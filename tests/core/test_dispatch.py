@@ -11,7 +11,8 @@ import pytest
 import tensorplug as tp
 from tensorplug._dispatch import forwards, unary
 from tensorplug._graph import Node
-from tensorplug._ops_pointwise import ClampBackward1, ClampMinBackward0, MulBackward0
+from tensorplug._ops_clamp import ClampBackward1, ClampMinBackward0
+from tensorplug._ops_pointwise import MulBackward0
 
 
 def test_a_kernel_op_runs_its_kernel_itself() -> None:

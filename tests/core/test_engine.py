@@ -170,6 +170,55 @@ def test_hooks_match_torch() -> None:
     np.testing.assert_allclose(out["tensorplug"], out["torch"], rtol=1e-12)
 
 
+def test_a_leafs_hooks_run_for_autograd_grad_too() -> None:
+    """As in PyTorch, a leaf's hook sees (and may replace) its gradient whether backward
+    accumulates it or ``autograd.grad`` returns it, double backward included."""
+    x = t64([1.0, 2.0])
+    calls = []
+    x.register_hook(lambda g: calls.append(g.tolist()) or g * 2)
+    (gx,) = tp.autograd.grad((x * x).sum(), [x], create_graph=True)
+    assert calls == [[2.0, 4.0]] and gx.tolist() == [4.0, 8.0]
+    (ggx,) = tp.autograd.grad(gx.sum(), [x])
+    assert ggx.tolist() == [8.0, 8.0]  # 4 from 4x, times 2 by the hook
+
+
+def test_a_gradient_a_hook_kept_is_not_changed_by_later_accumulation() -> None:
+    x = t64([0.5])
+    seen = []
+    x.register_hook(seen.append)
+    loss = x.sum()
+    loss.backward(create_graph=True)
+    loss.backward()
+    assert [g.tolist() for g in seen] == [[1.0], [1.0]] and x.grad.tolist() == [2.0]
+
+
+def test_grad_from_a_create_graph_pass_is_added_to_in_place_keeping_its_graph() -> None:
+    x = t64([2.0])
+    loss = (x * x).sum()
+    loss.backward(create_graph=True)
+    first = x.grad
+    loss.backward()
+    assert x.grad is first and first.requires_grad and first.tolist() == [8.0]
+
+
+def test_retained_gradient_under_create_graph_is_a_copy() -> None:
+    x = t64([1.0])
+    y = x * 3
+    y.retain_grad()
+    seen = []
+    y.register_hook(seen.append)
+    y.sum().backward(create_graph=True)
+    assert y.grad is not seen[0] and y.grad.tolist() == [1.0]
+
+
+def test_a_leaf_detached_in_place_after_use_gets_no_gradient() -> None:
+    x = t64([1.0, 2.0])
+    y = (x * x).sum()
+    x.detach_()
+    y.backward()
+    assert x.grad is None
+
+
 # -- autograd.grad and higher order ------------------------------------------------------------
 
 

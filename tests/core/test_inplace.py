@@ -293,8 +293,10 @@ def test_clamp_with_tensor_bounds_in_place_matches_torch_or_writes_nothing() -> 
         results.append((y.tolist(), x.grad.tolist(), hi.grad.tolist()))
     assert results[0] == results[1]
     y = tp.tensor([0.0, 2.0, 5.0])
-    with pytest.raises(RuntimeError, match=r"output with shape \[3\]"):
+    with pytest.raises(RuntimeError, match="cannot be broadcast"):
         y.clamp_(tp.tensor([1.0, 1.0, 1.0]), tp.tensor([3.0, 3.0]))  # the max does not fit
+    with pytest.raises(RuntimeError, match=r"output with shape \[3\]"):
+        y.clamp_(tp.tensor([[1.0], [1.0]]), tp.tensor([3.0, 3.0, 3.0]))  # the min grows y
     with pytest.raises(RuntimeError, match="can't be cast"):
         tp.tensor([0, 2, 5]).clamp_(tp.tensor(1), 1.5)
     assert y.tolist() == [0.0, 2.0, 5.0]  # neither bound was applied
@@ -342,3 +344,14 @@ def test_in_place_under_no_grad_keeps_the_history(method):
         y.sum().backward()
         results.append((type(y.grad_fn).__name__, y.requires_grad, x.grad.tolist(), y.tolist()))
     assert results[0] == results[1]
+
+
+def test_a_view_regenerated_after_an_in_place_change_is_named_as_in_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    names = []
+    for lib in (tp, torch):
+        a = lib.ones(3, 4, requires_grad=True) * 1
+        row, flat, col = a[0], a.flatten(), a.t()[1]
+        row.add_(1)  # through a view: the base and its other views are regenerated
+        names.append([row.grad_fn.name(), flat.grad_fn.name(), col.grad_fn.name()])
+    assert names[0] == names[1] == ["AsStridedBackward0"] * 3

@@ -2,8 +2,8 @@
 ``None`` to a backend's ``setitem``/``scatter_add`` (the Array API refuses it), whatever mix of
 ``None``, ``Ellipsis``, slices, integer and boolean indices; and the NumPy-style indices the
 Array API standard does not define (an index tensor beside a slice, assignment through index
-tensors), which the database leaves out so that every backend can pass it. Values, node names,
-gradients and double backward against PyTorch."""
+tensors, repeated ones), which the database leaves out so that every backend can pass it.
+Values, node names, gradients and double backward against PyTorch."""
 
 from __future__ import annotations
 
@@ -105,16 +105,62 @@ def test_index_tensor_beside_a_slice_matches_pytorch(index: tuple[object, ...]) 
     np.testing.assert_allclose(grad, tgrad, rtol=1e-12)
 
 
-def test_assignment_through_an_index_tensor_matches_pytorch() -> None:
-    """``y[t] = v`` (PyTorch records ``index_put_``; here ``CopySlices``, the same gradients)."""
+ASSIGNMENTS = [
+    ("index_tensor", lambda lib: lib.tensor([2, 0])),
+    ("repeated_index", lambda lib: lib.tensor([1, 1])),  # x's gradient there is 0, not -g
+    ("row_view", lambda lib: 1),
+    ("whole", lambda lib: Ellipsis),
+]
+
+
+@pytest.mark.parametrize("make_index", [m for _, m in ASSIGNMENTS], ids=[n for n, _ in ASSIGNMENTS])
+def test_assignment_matches_pytorch(make_index: object) -> None:
+    """``y[index] = v``: values, PyTorch's node (``IndexPutBackward0``, ``CopySlices``,
+    ``CopyBackwards``) and both gradients."""
     torch = pytest.importorskip("torch")
-    x, v, g = RNG.standard_normal((3, 4)), RNG.standard_normal((2, 4)), RNG.standard_normal((3, 4))
+    x, v, g = RNG.standard_normal((3, 4)), RNG.standard_normal((4,)), RNG.standard_normal((3, 4))
     results = []
     for lib in (tp, torch):
         leaf, value = lib.tensor(x, requires_grad=True), lib.tensor(v, requires_grad=True)
         y = leaf * 1
-        y[lib.tensor([2, 0])] = value * 2
+        y[make_index(lib)] = value * 2  # type: ignore[operator]
         y.backward(lib.tensor(g))
-        results.append((y.detach().numpy(), leaf.grad.numpy(), value.grad.numpy()))
-    for ours, theirs in zip(*results):
+        results.append((y.detach().numpy(), _node(y), leaf.grad.numpy(), value.grad.numpy()))
+    (y, node, *grads), (ty, tnode, *tgrads) = results
+    np.testing.assert_allclose(y, ty, rtol=1e-12)
+    assert node == tnode
+    for ours, theirs in zip(grads, tgrads):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@pytest.mark.parametrize("through_view", [False, True])
+def test_an_infinite_gradient_where_a_write_went_leaves_no_nan(through_view: bool) -> None:
+    """The written region's gradient is masked to 0, not subtracted (inf - inf is NaN)."""
+    x = tp.tensor([1.0, 2.0, 3.0], dtype=tp.float64, requires_grad=True)
+    y = x * 1
+    if through_view:
+        y[:2].copy_(tp.tensor([0.0, 5.0], dtype=tp.float64))
+    else:
+        y[:2] = tp.tensor([0.0, 5.0], dtype=tp.float64)
+    (x / y).sum().backward()  # d/dy of x / y is -x / y**2: -inf at y = 0
+    assert x.grad.tolist() == [float("inf"), 0.2, 0.0]
+
+
+SLICES = [slice(None), slice(0, 3), slice(0, 9), slice(-3, None), slice(1, None), slice(0, 0)]
+
+
+@pytest.mark.parametrize("s", SLICES, ids=[f"{s.start}:{s.stop}" for s in SLICES])
+@pytest.mark.parametrize("rows", [3, 0])
+def test_node_names_of_slices_match_pytorch(s: slice, rows: int) -> None:
+    """PyTorch skips a slice written ``0:stop`` over a whole dim (not ``-3:``, though it
+    takes the same elements): ``x[s, :]`` is then an alias and ``x[s, :] = 1`` a fill."""
+    torch = pytest.importorskip("torch")
+    names = []
+    for lib in (tp, torch):
+        y = lib.ones(rows, 2, requires_grad=True) * 1
+        z = y * 1
+        z[s, :] = 1.0
+        w = lib.ones((), requires_grad=True) * 1
+        w[...] = 2.0  # a 0-d target: copy_, not fill_
+        names.append((_node(y[s]), _node(y[s, :]), _node(z), _node(w)))
+    assert names[0] == names[1]

@@ -87,3 +87,35 @@ def test_prod_over_zeros_double_backward_matches_pytorch(zeros: list[int]) -> No
     torch = pytest.importorskip("torch")
     ours, theirs = _prod_with_zeros(tp, zeros, 2), _prod_with_zeros(torch, zeros, 2)
     np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-12)
+
+
+ERROR_CALLS = [
+    "lib.zeros(0).amax()",
+    "lib.zeros(0).max()",
+    "lib.zeros(0).argmin()",
+    "lib.zeros(0, 3).amax(0)",
+    "lib.zeros(0, 3).argmax(0)",
+    "lib.ones(2, 3, requires_grad=True).sum(dtype=lib.int64)",
+    "lib.ones(2, 3, requires_grad=True).prod(1, dtype=lib.int64)",
+    "lib.ones(2, 3).prod((0,))",
+    "lib.ones(3, dtype=lib.int64).var()",
+    "lib.ones(3, dtype=lib.int32).norm()",
+    "lib.ones(3, dtype=lib.int64).softmax(0)",
+]
+
+
+@pytest.mark.parametrize("call", ERROR_CALLS)
+def test_reduction_errors_are_pytorchs(call: str) -> None:
+    """The class PyTorch raises (empty reductions: RuntimeError without a dim, IndexError for
+    argmax/argmin and with one; an integer result that would need a gradient)."""
+    torch = pytest.importorskip("torch")
+    with pytest.raises(Exception) as want:
+        eval(call, {"lib": torch})
+    with pytest.raises(want.type):
+        eval(call, {"lib": tp})
+
+
+def test_all_and_any_over_an_empty_dim() -> None:
+    x = tp.zeros(0, 3, dtype=tp.bool)
+    assert x.all(0).tolist() == [True] * 3 and x.any(0).tolist() == [False] * 3
+    assert x.all((0, 1), keepdim=True).tolist() == [[True]]

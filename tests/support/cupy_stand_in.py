@@ -42,6 +42,8 @@ def _on_current(r: Any) -> Any:
     if isinstance(r, (np.ndarray, np.generic)):
         r = np.asarray(r).view(FakeArray)
         r.dev = _State.current
+    elif isinstance(r, tuple):  # several results (``unique``): each on the device
+        return tuple(_on_current(x) for x in r)
     return r
 
 

@@ -7,8 +7,8 @@ Example:
     (5, 2)
 """
 
-from . import functional, init, modules, utils
+from . import functional, init, modules, parallel, utils
 from .modules import *  # noqa: F403 - the layers, listed once: in nn.modules.__all__
 from .parameter import Parameter
 
-__all__ = ["functional", "init", "utils", "Parameter", *modules.__all__]
+__all__ = ["functional", "init", "parallel", "utils", "Parameter", *modules.__all__]

@@ -86,6 +86,10 @@ class Selection:
         return not self.families or f in self.families
 
 
+def _missing_forward(be: Backend, sample: SampleInput) -> list[str]:
+    return [k for k in sample.forward_kernels if not be.has_kernel(k)]
+
+
 def _missing_kernels(be: Backend, sample: SampleInput) -> list[str]:
     return [k for k in sample.needs_kernels if not be.has_kernel(k)]
 
@@ -107,6 +111,10 @@ def generate(family: str, db: Iterable[OpInfo], be: Backend, sel: Selection) -> 
         if not sel.op(info.name):
             continue
         samples = info.sample_inputs()
+        # Samples whose forward needs an optional kernel the backend lacks: only checked to
+        # raise ``UnsupportedOperation`` (the ``unsupported`` family).
+        lacking = [s for s in samples if _missing_forward(be, s)]
+        samples = [s for s in samples if not _missing_forward(be, s)]
         # ``special`` values and ``forward_only`` samples (a gradient that is, by design,
         # not the mathematical one) stay out of the gradient families.
         basic = [s for s in samples if s.group == "basic"]
@@ -155,6 +163,11 @@ def generate(family: str, db: Iterable[OpInfo], be: Backend, sel: Selection) -> 
                 if one is not None and not _missing_kernels(be, e.sample):
                     yield Case(family, info, one, error=e)
         elif family == "unsupported":
+            for s in lacking[:1]:
+                one = _pick(dtypes, (D.float64, D.float32, D.int64))
+                if one is not None:
+                    miss = _missing_forward(be, s)
+                    yield Case(family, info, one, s, missing="forward_" + "_".join(miss))
             for d in info.dtypes:
                 if d not in claimed and sel.dtype(d):
                     yield Case(family, info, d, samples[0], missing=f"dtype_{d.name}")

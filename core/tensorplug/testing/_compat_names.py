@@ -117,7 +117,7 @@ def public_names(dotted: str) -> dict[str, Arguments]:
 
 def torch_snapshot() -> dict[str, Any]:
     """PyTorch's names now (PyTorch must be installed): what ``_torch_names.json`` holds."""
-    import torch
+    torch = importlib.import_module("torch")  # by name: the type checker runs without PyTorch
 
     return {
         "torch_version": torch.__version__.split("+")[0],

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .. import get_backend, manual_seed
-from .._graph import Node, TensorMeta
+from .._graph import Node, TensorMeta, VersionCounter
 from .._tensor import Tensor
 from ..autograd import grad as autograd_grad
 from ._opdb import op_db
@@ -49,6 +49,8 @@ def _value(v: Any, ids: _Ids) -> Any:
         return ids(v, "N")
     if isinstance(v, TensorMeta):
         return ids(v, "M")
+    if isinstance(v, VersionCounter):  # an argument (where's condition's), by identity
+        return ids(v, "V")
     if isinstance(v, np.ndarray):
         return {"array": ids(v, "A"), "dtype": str(v.dtype), "values": repr(v.tolist())}
     if isinstance(v, (tuple, list)):

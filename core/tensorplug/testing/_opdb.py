@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._opdb_activation import activation_ops
+from ._opdb_embedding import embedding_bilinear_ops
 from ._opdb_functional import functional_ops
 from ._opdb_inplace import in_place_ops
 from ._opdb_layers import layer_ops
@@ -31,6 +32,7 @@ from ._opdb_pointwise import pointwise_ops
 from ._opdb_reduce import reduction_ops
 from ._opdb_rnn import rnn_ops
 from ._opdb_rounding import rounding_ops
+from ._opdb_select import select_ops
 from ._opdb_shape import shape_ops
 from ._opdb_special import special_ops
 from ._opinfo import ErrorInput, OpInfo
@@ -112,10 +114,13 @@ def _more_errors() -> dict[str, list[ErrorInput]]:
         "var": [e("dim_out_of_range", (one((2, 3)), 5), IndexError, dim)],
         "argmax": [e("dim_out_of_range", (one((2, 3)), 5), IndexError, dim)],
         "amax": [
-            e("empty_no_dim", (one((0, 3)),), IndexError, "numel\\(\\) == 0"),
+            e("empty_no_dim", (one((0, 3)),), RuntimeError, "numel\\(\\) == 0"),
             e("empty_dim", (one((2, 0)), 1), IndexError, "reduction dim 1 to have non-zero size"),
         ],
-        "softmax": [e("dim_out_of_range", (one((2, 3)), 2), IndexError, dim)],
+        "softmax": [
+            e("dim_out_of_range", (one((2, 3)), 2), IndexError, dim),
+            e("int_input", (i64([1, 2]), 0), NotImplementedError, "not implemented for int64"),
+        ],
         "log_softmax": [e("dim_out_of_range", (one((2, 3)), 2), IndexError, dim)],
         "cross_entropy": [
             e(
@@ -188,6 +193,8 @@ def build_op_db() -> list[OpInfo]:
     db += matrix_ops()  # issue 16: tensorplug.linalg
     db += activation_ops() + loss_ops()  # issue 16's activations, distances and losses
     db += rnn_ops()  # issue 17: the recurrent cell steps
+    db += select_ops()
+    db += embedding_bilinear_ops()  # issue 17: embedding (moved from _opdb_nn), bilinear
     more = _more_errors()
     for info in db:
         if info.name in more:

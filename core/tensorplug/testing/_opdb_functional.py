@@ -25,6 +25,8 @@ from ._samples import (
 
 def _softmax_ref(log: bool) -> Callable[..., np.ndarray]:
     def ref(x: np.ndarray, dim: int) -> np.ndarray:
+        if x.ndim == 0 or x.size == 0:  # a 0-d tensor is its own softmax; nothing is nothing
+            return np.zeros_like(x) if log else np.ones_like(x)
         s = x - np.max(x, axis=dim, keepdims=True)
         lse = np.log(np.sum(np.exp(s), axis=dim, keepdims=True))
         return s - lse if log else np.exp(s - lse)
@@ -39,6 +41,8 @@ def _softmax_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("large_values", (uniform(rng, (2, 3), 500.0, 510.0), 1))
     yield S("3d_dim1", (uniform(rng, (2, 3, 4)), 1))
     yield S("wide_dim0", (uniform(rng, (3, 4), -60.0, 60.0), 0))  # near one-hot
+    yield S("0d", (uniform(rng, ()), -1))
+    yield S("empty", (uniform(rng, (0, 3)), 0))
 
 
 def _mse_ref(a: np.ndarray, b: np.ndarray, reduction: str = "mean") -> np.ndarray:

@@ -50,6 +50,10 @@ def _setitem_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("value_leading_ones", (uniform(rng, (2, 3)), 1, uniform(rng, (1, 1, 3))))
     x = uniform(rng, (3, 4))
     yield S("mask_number", (x, x < 0, 0), needs_kernels=sc)
+    # No view step: PyTorch records copy_ (CopyBackwards), fill_ (FillBackward3), index_put_.
+    yield S("ellipsis_tensor", (uniform(rng, (3, 4)), Ellipsis, uniform(rng, (4,))))
+    yield S("whole_dims_number", (uniform(rng, (3, 4)), (slice(None), slice(0, 4)), 2))
+    yield S("0d_tensor", (uniform(rng, (3, 4)), Ellipsis, uniform(rng, ())))
 
 
 def in_place_ops() -> list[OpInfo]:
@@ -68,12 +72,7 @@ def in_place_ops() -> list[OpInfo]:
             _setitem_samples,
             dtypes=NUMERIC,
             namespace=tensor + "__setitem__",
-            torch_ref=TorchRef(
-                _setitem,
-                other_nodes=(
-                    ("mask_number", "an advanced index: index_put_ (IndexPutBackward0) in PyTorch"),
-                ),
-            ),
+            torch_ref=TorchRef(_setitem),
         ),
         OpInfo(
             "zero_",
@@ -88,7 +87,13 @@ def in_place_ops() -> list[OpInfo]:
             "fill_",
             _fill_,
             lambda x, v: np.full_like(x, v),
-            view_samples((3, 4), *((n, (2,), k) for n, _, k in nd)),
+            lambda rng: iter(
+                [
+                    *view_samples((3, 4), *((n, (2,), k) for n, _, k in nd))(rng),
+                    # a 0-d tensor's gradient is the sum of the filled tensor's
+                    S("0d_tensor", (uniform(rng, (3, 4)), uniform(rng, ()))),
+                ]
+            ),
             dtypes=ALL,
             namespace=tensor + "fill_",
             torch_ref=TorchRef(_fill_),
@@ -106,8 +111,6 @@ def in_place_ops() -> list[OpInfo]:
             ),
             dtypes=ALL,
             namespace=tensor + "copy_",
-            torch_ref=TorchRef(
-                _copy_, other_nodes=(("*", "PyTorch records CopyBackwards; here CloneBackward0"),)
-            ),
+            torch_ref=TorchRef(_copy_),
         ),
     ]

@@ -99,10 +99,7 @@ def linalg_ops() -> list[OpInfo]:
             torch_ref=TorchRef(
                 "matmul",
                 (method("matmul"), Variant("operator", operator.matmul)),
-                other_nodes=(
-                    ("*1d_2d", "a vector times a matrix: a matrix product, then a reshape"),
-                    ("*2d_3d", "a matrix times a batch: PyTorch expands, then clones"),
-                ),
+                other_nodes=(("*2d_3d", "a matrix times a batch: PyTorch expands, then clones"),),
             ),
         ),
         OpInfo(

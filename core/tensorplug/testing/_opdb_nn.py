@@ -369,26 +369,7 @@ def _pool_samples(kind: str) -> Any:
     return gen
 
 
-# -- embeddings and encodings ----------------------------------------------------------------
-
-
-def _embedding_ref(
-    idx: np.ndarray, weight: np.ndarray, padding_idx: int | None = None
-) -> np.ndarray:
-    return weight[idx]
-
-
-def _embedding_samples(rng: Gen) -> Iterator[SampleInput]:
-    sc = ("scatter_add",)
-    yield S("repeated_rows", (np.array([1, 3, 1, 0]), uniform(rng, (5, 3))), needs_kernels=sc)
-    yield S("2d_indices", (np.array([[0, 2], [4, 2]]), uniform(rng, (5, 2))), needs_kernels=sc)
-    yield S(
-        # PyTorch's padding row gets no gradient though it reaches the output: forward only.
-        "padding_idx",
-        (np.array([0, 2, 0]), uniform(rng, (3, 2))),
-        {"padding_idx": 0},
-        group="forward_only",
-    )
+# -- encodings ----------------------------------------------------------------------------------
 
 
 def _one_hot_ref(t: np.ndarray, num_classes: int = -1) -> np.ndarray:
@@ -562,14 +543,6 @@ def nn_ops() -> list[OpInfo]:
             namespace=NN,
             tolerances=f16,
             torch_ref=TorchRef("nn.functional.avg_pool2d"),
-        ),
-        OpInfo(
-            "embedding",
-            F.embedding,
-            _embedding_ref,
-            _embedding_samples,
-            namespace=NN,
-            torch_ref=TorchRef("nn.functional.embedding"),
         ),
         OpInfo(
             "one_hot",

@@ -280,14 +280,14 @@ def pointwise_ops() -> list[OpInfo]:
             torch_ref=TorchRef(
                 "clamp",
                 (method("clamp"), method("clip"), inplace("clamp_")),
-                other_nodes=(("*tensor_bounds", "tensor bounds: maximum, then minimum"),),
             ),
             errors=errors_of(
                 ErrorInput(
                     S("no_bounds", (np.ones(2),)),
                     RuntimeError,
                     "(?i)at least one of 'min' or 'max'",
-                )
+                ),
+                ErrorInput(S("mixed_bounds", (np.ones(2), np.ones(2), 1.0)), TypeError, "both"),
             ),
         ),
         OpInfo(
@@ -361,6 +361,13 @@ def _clamp_samples(rng: Gen) -> Iterator[SampleInput]:
     # quarter away from every input value, and every lower bound is below every upper one.
     lo, hi = distinct(rng, (4,)) - 0.75, distinct(rng, (3, 1)) + 1.0
     yield S("tensor_bounds", (distinct(rng, (3, 4)), lo, hi), broadcasts=True)
+    # Ties (the input keeps the gradient, not halved as by maximum) and a lower bound above
+    # the upper one (the upper wins): PyTorch's conventions, not derivatives.
+    x = distinct(rng, (2, 3))
+    lo, hi = x.copy(), x + 1.0
+    lo[0, 1], hi[1, 2] = x[0, 1] + 2.0, x[1, 2] - 1.0
+    yield S("tensor_ties_crossed", (x, lo, hi), group="forward_only")
+    yield S("tensor_min_only", (distinct(rng, (3, 4)),), {"min": distinct(rng, (4,)) - 0.75})
 
 
 def _clamp_one() -> Callable[[Gen], Iterator[SampleInput]]:
@@ -369,6 +376,9 @@ def _clamp_one() -> Callable[[Gen], Iterator[SampleInput]]:
         yield S("0d", (np.array(-1.375), 0))
         yield S("empty", (np.ones((0, 2)), 0))
         yield S("special", (SPECIAL.copy(), 0.5), group="special")
+        yield S("tensor", (distinct(rng, (3, 4)), distinct(rng, (4,)) - 0.75), broadcasts=True)
+        x = distinct(rng, (5,))
+        yield S("tensor_ties", (x, x.copy()), group="forward_only")  # the input keeps g
 
     return gen
 

@@ -14,7 +14,7 @@ import numpy as np
 import tensorplug as tp
 
 from .. import _dtype as D
-from ._opinfo import ALL, NUMERIC, ErrorInput, OpInfo, SampleInput
+from ._opinfo import ALL, NUMERIC, ErrorInput, OpInfo, SampleInput, TorchRef, method
 from ._samples import (
     F16_GRAD,
     F16_SUM,
@@ -32,6 +32,9 @@ from ._samples import (
 
 
 def _axis(dim: Any) -> Any:
+    """A dim as NumPy's ``axis``: ``()``, which reduces nothing in NumPy, is every dim."""
+    if isinstance(dim, (tuple, list)) and not dim:
+        return None
     return tuple(dim) if isinstance(dim, list) else dim
 
 
@@ -42,6 +45,7 @@ def _reduction_samples(
     no_ties: bool = False,
     dim_required: bool = False,
     empty_is_nan: bool = False,
+    no_dims: bool = False,
 ) -> Callable[[Gen], Iterator[SampleInput]]:
     def gen(rng: Gen) -> Iterator[SampleInput]:
         def x(*shape: int) -> np.ndarray:
@@ -69,6 +73,8 @@ def _reduction_samples(
         yield S("empty_kept", (x(2, 0),), {"dim": 0})
         if multi:
             yield S("dims_keepdim", (x(2, 3, 4),), {"dim": (1, 2), "keepdim": True})
+        if no_dims:  # dim=(): every dim, as in PyTorch (NumPy's axis=() is none)
+            yield S("no_dims_keepdim", (x(2, 3),), {"dim": (), "keepdim": True})
         # A 0-d tensor has one dimension to name, as 0 or -1; keepdim keeps it 0-d.
         yield S("0d_dim", (x(),), {"dim": 0})
         yield S("0d_dim_keepdim", (x(),), {"dim": -1, "keepdim": True})
@@ -116,6 +122,7 @@ def _var_samples(rng: Gen) -> Iterator[SampleInput]:
         (uniform(rng, (2, 3, 4)),),
         {"dim": (0, 1), "correction": 0, "keepdim": True},
     )
+    yield S("no_dims", (np.arange(12.0).reshape(3, 4) / 7,), {"dim": ()})  # every dim
 
 
 def _std_samples(rng: Gen) -> Iterator[SampleInput]:
@@ -207,11 +214,12 @@ def _truth_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("dim1", (x,), {"dim": 1})
     yield S("dim0_keepdim", (x,), {"dim": 0, "keepdim": True})
     yield S("empty", (np.zeros((0, 3)),))
+    yield S("empty_dim", (np.zeros((0, 3)),), {"dim": 0})  # over nothing: all True, any False
 
 
 def _ref_truth(f: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
     def ref(x: np.ndarray, dim: int | None = None, keepdim: bool = False) -> np.ndarray:
-        return np.asarray(f(x != 0, axis=dim, keepdims=keepdim))
+        return np.asarray(f(x != 0, axis=dim, keepdims=keepdim))  # dim=(): none, in PyTorch
 
     return ref
 
@@ -247,11 +255,17 @@ def _norm_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("dim1", (away(rng, (3, 4)),), {"dim": 1})
     yield S("p1", (away(rng, (3, 4)),), {"p": 1})
     yield S("p3_positional_dim0_keepdim", (away(rng, (3, 4)), 3), {"dim": 0, "keepdim": True})
+    yield S("no_dims", (away(rng, (3, 4)),), {"dim": ()})
 
 
 def _logsumexp_samples(rng: Gen) -> Iterator[SampleInput]:
     yield from _reduction_samples(empty=False, dim_required=True)(rng)
     yield S("large_values", (uniform(rng, (3, 4), -1000.0, 1000.0),), {"dim": -1})
+
+
+def _no_dims_differ(name: str) -> TorchRef:
+    why = "PyTorch's gradient for dim=() counts no elements: inf"
+    return TorchRef(name, (method(name),), known_differences=(("*no_dims", why),))
 
 
 def reduction_ops() -> list[OpInfo]:
@@ -261,7 +275,7 @@ def reduction_ops() -> list[OpInfo]:
             "sum",
             tp.sum,
             _ref_reduce(np.sum),
-            _reduction_samples(),
+            _reduction_samples(no_dims=True),
             dtypes=ALL,
             result_dtype=sum_dtype,
             tolerances=sum_tol,
@@ -278,7 +292,7 @@ def reduction_ops() -> list[OpInfo]:
             "mean",
             tp.mean,
             _ref_reduce(np.mean),
-            _reduction_samples(empty_is_nan=True),
+            _reduction_samples(empty_is_nan=True, no_dims=True),
             tolerances=sum_tol,
             errors=errors_of(
                 ErrorInput(S("int_input", (np.arange(3),)), RuntimeError, "floating point")
@@ -300,7 +314,7 @@ def reduction_ops() -> list[OpInfo]:
             "amax",
             tp.amax,
             _ref_reduce(np.max),
-            _reduction_samples(empty=False, no_ties=True),
+            _reduction_samples(empty=False, no_ties=True, no_dims=True),
             dtypes=NUMERIC,
             torch_ref=torch_function("amax"),
         ),
@@ -361,7 +375,10 @@ def reduction_ops() -> list[OpInfo]:
             _var_samples,
             tolerances=sum_tol,
             grad_tolerances={D.float16: F16_GRAD},
-            torch_ref=torch_function("var"),
+            errors=errors_of(
+                ErrorInput(S("int_input", (np.arange(3),)), RuntimeError, "floating point")
+            ),
+            torch_ref=_no_dims_differ("var"),
         ),
         OpInfo(
             "std",
@@ -370,7 +387,10 @@ def reduction_ops() -> list[OpInfo]:
             _std_samples,
             tolerances=sum_tol,
             grad_tolerances={D.float16: F16_GRAD},
-            torch_ref=torch_function("std"),
+            errors=errors_of(
+                ErrorInput(S("int_input", (np.arange(3),)), RuntimeError, "floating point")
+            ),
+            torch_ref=_no_dims_differ("std"),
         ),
         *(
             OpInfo(
@@ -401,6 +421,9 @@ def reduction_ops() -> list[OpInfo]:
             _norm_samples,
             tolerances=sum_tol,
             grad_tolerances={D.float16: F16_GRAD},
+            errors=errors_of(
+                ErrorInput(S("int_input", (np.arange(3),)), RuntimeError, "floating point")
+            ),
             torch_ref=torch_function("norm"),
         ),
     ]

@@ -42,7 +42,7 @@ def _squeeze_ref(x: np.ndarray, dim: Any = None) -> np.ndarray:
 def _split_ref(x: np.ndarray, size: Any, dim: int = 0) -> tuple[np.ndarray, ...]:
     n = x.shape[dim]
     if isinstance(size, int):
-        cuts = list(range(size, n, size))
+        cuts = list(range(size, n, size)) if size else []
     else:
         cuts = list(np.cumsum(size)[:-1])
     return tuple(np.split(x, cuts, axis=dim))
@@ -50,8 +50,9 @@ def _split_ref(x: np.ndarray, size: Any, dim: int = 0) -> tuple[np.ndarray, ...]
 
 def _chunk_ref(x: np.ndarray, chunks: int, dim: int = 0) -> tuple[np.ndarray, ...]:
     n = x.shape[dim]
-    size = -(-n // chunks)
-    return _split_ref(x, size, dim)
+    if n == 0:
+        return _split_ref(x, [0] * chunks, dim)
+    return _split_ref(x, -(-n // chunks), dim)
 
 
 def _join_samples(rng: Gen) -> Iterator[SampleInput]:
@@ -99,6 +100,8 @@ def _getitem_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("none_ellipsis", (uniform(rng, (2, 3, 4)), (None, Ellipsis, 0)))
     yield S("negative", (uniform(rng, (3, 4)), -1))
     yield S("ellipsis_0d", (uniform(rng, ()), Ellipsis))
+    # no real step (PyTorch skips slices over a whole dim): AliasBackward0
+    yield S("whole_slices", (uniform(rng, (3, 4)), (slice(0, 3), slice(None))))
     yield S("int_tensor_repeated", (uniform(rng, (3, 4)), np.array([0, 2, 0])), needs_kernels=sc)
     yield S("bool_mask", (uniform(rng, (3, 4)), rng.uniform(size=(3, 4)) > 0.5), needs_kernels=sc)
     yield S("int_pair_negative", (uniform(rng, (3, 4)), (-1, 2)))
@@ -164,7 +167,8 @@ def shape_ops() -> list[OpInfo]:
                     S("bad_size", (np.ones((2, 3)), (4, 2))),
                     RuntimeError,
                     r"shape '\[4, 2\]' is invalid",
-                )
+                ),
+                ErrorInput(S("no_shape", (np.ones((2, 3)),)), TypeError, "missing"),
             ),
             torch_ref=TorchRef(
                 method("reshape").call,
@@ -194,6 +198,7 @@ def shape_ops() -> list[OpInfo]:
                 ("start1", (1,), {}),
                 ("middle", (0, 1), {}),
                 ("0d", (), {"_shape": ()}),
+                ("one_dim", (1, 1), {}),  # the input itself
             ),
             dtypes=ALL,
             torch_ref=torch_function("flatten"),
@@ -218,11 +223,7 @@ def shape_ops() -> list[OpInfo]:
                     "Dimension out of range",
                 )
             ),
-            torch_ref=TorchRef(
-                "squeeze",
-                (method("squeeze"),),
-                other_nodes=(("*dims", "a tuple of dims: SqueezeBackward2 in PyTorch"),),
-            ),
+            torch_ref=TorchRef("squeeze", (method("squeeze"),)),
         ),
         OpInfo(
             "unsqueeze",
@@ -346,15 +347,10 @@ def shape_ops() -> list[OpInfo]:
                 ("sections", ([1, 3, 1],), {}),
                 ("dim1", (3,), {"dim": 1}),
                 ("sections_dim1", ([1, 3],), {"dim": 1}),
+                ("size0_of_empty", (0,), {"_shape": (0, 4)}),
             ),
             dtypes=ALL,
-            torch_ref=TorchRef(
-                "split",
-                (method("split"),),
-                other_nodes=(
-                    ("*sections*", "a list of sizes: SplitWithSizesBackward0 in PyTorch"),
-                ),
-            ),
+            torch_ref=TorchRef("split", (method("split"),)),
         ),
         OpInfo(
             "chunk",
@@ -365,6 +361,8 @@ def shape_ops() -> list[OpInfo]:
                 ("chunks2", (2,), {}),
                 ("chunks3_dim1", (3,), {"dim": 1}),
                 ("even", (5,), {}),
+                ("fewer_pieces", (3,), {"_shape": (4, 2)}),
+                ("empty_dim", (2,), {"_shape": (0, 4)}),  # two empty pieces
             ),
             dtypes=ALL,
             torch_ref=torch_function("chunk"),
@@ -390,10 +388,7 @@ def shape_ops() -> list[OpInfo]:
             dtypes=ALL,
             namespace="tensorplug.Tensor.__getitem__",
             errors=lambda: _getitem_errors(),
-            torch_ref=TorchRef(
-                operator.getitem,
-                other_nodes=(("ellipsis_0d", "x[...] of a 0-d tensor: AliasBackward0 in PyTorch"),),
-            ),
+            torch_ref=TorchRef(operator.getitem),
         ),
         OpInfo(
             "T",
@@ -416,6 +411,7 @@ def shape_ops() -> list[OpInfo]:
             ),
             dtypes=ALL,
             namespace="tensorplug.Tensor.mT",
+            errors=errors_of(ErrorInput(S("1d", (np.ones(3),)), RuntimeError, "matrices")),
             torch_ref=TorchRef(_mT),
         ),
     ]

@@ -52,6 +52,8 @@ class SampleInput:
             op's gradient is by design not the mathematical one (``padding_idx``).
         broadcasts: the op broadcasts its inputs here (checked against explicit expansion).
         needs_kernels: optional kernels this sample's backward needs (``scatter_add``...).
+        forward_kernels: optional kernels the op itself needs here (``argsort``...): on a
+            backend without one, the sample is checked to raise ``UnsupportedOperation``.
     """
 
     name: str
@@ -60,6 +62,7 @@ class SampleInput:
     group: str = "basic"
     broadcasts: bool = False
     needs_kernels: tuple[str, ...] = ()
+    forward_kernels: tuple[str, ...] = ()
 
     def bind(
         self,

@@ -49,7 +49,7 @@ from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ._ctc import ctc_loss
 from ._distance import cosine_similarity, normalize, pairwise_distance
 from ._dropout import dropout, dropout1d, dropout2d
-from ._linear import linear
+from ._linear import bilinear, linear
 from ._loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -103,7 +103,7 @@ __all__ = [
     "interpolate",
     "layer_norm", "batch_norm", "group_norm", "instance_norm", "local_response_norm",
     "dropout", "dropout1d", "dropout2d",
-    "linear",
+    "linear", "bilinear",
     "embedding", "one_hot",
     # issue 16's activations, distances and losses
     "elu", "selu", "celu", "hardtanh", "relu6", "hardswish", "hardsigmoid", "mish",

@@ -73,22 +73,34 @@ class SoftmaxBackward0(Node):
     op, float_only, save = "softmax", True, (OUT,)
 
     @staticmethod
-    def forward(k: Any, x: Any, dim: int) -> Any:
-        e = k.exp(k.sub(x, k.amax(x, (dim,), True)))
-        return k.div(e, k.sum(e, (dim,), True))
+    def forward(k: Any, x: Any, axes: tuple[int, ...]) -> Any:
+        if not math.prod(x.shape):
+            return k.exp(x)  # nothing to normalise (and no maximum of nothing)
+        e = k.exp(k.sub(x, k.amax(x, axes, True)))
+        return k.div(e, k.sum(e, axes, True))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
-        dim = ctx.args[0]
-        return (ops.mul(out, ops.sub(g, ops.sum(ops.mul(g, out), (dim,), True))),)
+        axes = ctx.args[0]
+        return (ops.mul(out, ops.sub(g, ops.sum(ops.mul(g, out), axes, True))),)
 # fmt: on
+
+
+def _softmax_axes(input: Tensor, dim: int, dtype: D.dtype | None, op: str) -> tuple[int, ...]:
+    """``dim`` as the axes to normalise over (none for a 0-d tensor, which is its own
+    softmax), after PyTorch's checks: an integer or bool tensor needs a float ``dtype``."""
+    d = _dim(dim, input.ndim, op)  # first, as PyTorch checks it
+    if dtype is None and not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{op}_kernel_impl" not implemented for {input.dtype.name}')
+    return (d,) if input.ndim else ()
 
 
 def softmax(input: Tensor, dim: int, dtype: D.dtype | None = None) -> Tensor:
     """Softmax along ``dim`` (shifted by the max, so large inputs don't overflow)."""
+    axes = _softmax_axes(input, dim, dtype, "softmax")
     if dtype is not None:
         input = input.to(dtype)
-    return unary(SoftmaxBackward0, input, _dim(dim, input.ndim, "softmax"))
+    return unary(SoftmaxBackward0, input, axes)
 
 
 # fmt: off
@@ -97,22 +109,25 @@ class LogSoftmaxBackward0(Node):
     op, float_only, save = "log_softmax", True, (OUT,)
 
     @staticmethod
-    def forward(k: Any, x: Any, dim: int) -> Any:
-        shifted = k.sub(x, k.amax(x, (dim,), True))
-        return k.sub(shifted, k.log(k.sum(k.exp(shifted), (dim,), True)))
+    def forward(k: Any, x: Any, axes: tuple[int, ...]) -> Any:
+        if not math.prod(x.shape):
+            return k.sub(x, x)
+        shifted = k.sub(x, k.amax(x, axes, True))
+        return k.sub(shifted, k.log(k.sum(k.exp(shifted), axes, True)))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
-        dim = ctx.args[0]
-        return (ops.sub(g, ops.mul(ops.exp(out), ops.sum(g, (dim,), True))),)
+        axes = ctx.args[0]
+        return (ops.sub(g, ops.mul(ops.exp(out), ops.sum(g, axes, True))),)
 # fmt: on
 
 
 def log_softmax(input: Tensor, dim: int, dtype: D.dtype | None = None) -> Tensor:
     """``log(softmax(input, dim))`` computed stably."""
+    axes = _softmax_axes(input, dim, dtype, "log_softmax")
     if dtype is not None:
         input = input.to(dtype)
-    return unary(LogSoftmaxBackward0, input, _dim(dim, input.ndim, "log_softmax"))
+    return unary(LogSoftmaxBackward0, input, axes)
 
 
 # fmt: off

@@ -5,7 +5,7 @@ and ``cosine_embedding_loss`` build on)."""
 from __future__ import annotations
 
 from ..._dispatch import _broadcast_message, broadcast_shape, broadcastable, unary
-from ..._ops_pointwise import clamp_min
+from ..._ops_clamp import clamp_min
 from ..._ops_reduce import LinalgVectorNormBackward0, dims_of, norm
 from ..._tensor import Tensor
 

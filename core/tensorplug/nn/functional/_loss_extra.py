@@ -17,7 +17,8 @@ from typing import Any
 from ..._contract import Array, KernelOps
 from ..._dispatch import _broadcast_message, broadcastable, nary
 from ..._graph import Node
-from ..._ops_pointwise import clamp_min, minimum, where
+from ..._ops_clamp import clamp_min
+from ..._ops_pointwise import minimum, where
 from ..._tensor import Tensor
 from ._activation_extra import logsigmoid
 from ._distance import pairwise_distance

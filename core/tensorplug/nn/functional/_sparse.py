@@ -3,6 +3,7 @@ turns indices into one-hot rows."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ... import _dtype as D
@@ -34,11 +35,34 @@ class EmbeddingBackward0(Node):
 # fmt: on
 
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
-    """Rows of ``weight`` selected by the integer tensor ``input``."""
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows of ``weight`` selected by the integer tensor ``input``.
+
+    ``max_norm`` first rescales, in place and outside autograd, each looked-up row whose
+    ``norm_type`` norm exceeds it; ``scale_grad_by_freq`` divides each row's gradient by how
+    often its index occurs in ``input``; the ``padding_idx`` row gets no gradient.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> w = tp.tensor([[3.0, 4.0], [1.0, 0.0]])
+        >>> tp.nn.functional.embedding(tp.tensor([0]), w, max_norm=1.0)
+        tensor([[0.6000, 0.8000]])
+    """
     if input.dtype.is_floating_point:
         raise RuntimeError(
             f"embedding(): indices must be an integer tensor, got {input.dtype.name}"
+        )
+    if sparse:
+        raise NotImplementedError(
+            "embedding(sparse=True): tensorplug has no sparse gradients; use sparse=False"
         )
     n = weight.shape[0]
     if input.numel():
@@ -47,16 +71,42 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
             raise IndexError(
                 f"embedding(): index {lo if lo < 0 else hi} is out of range for a table of {n} rows"
             )
-    keep = None
-    if padding_idx is not None:
-        pad = padding_idx if padding_idx >= 0 else padding_idx + n
-        keep = (input != pad).to(weight.dtype).unsqueeze(-1)._data
     if input._backend is not weight._backend:
         raise RuntimeError(
             f"embedding(): indices are on {input.device} ({input.backend}) but the weight is "
             f"on {weight.device} ({weight.backend})"
         )
+    if max_norm is not None:
+        _renorm_rows(weight, input, float(max_norm), float(norm_type))
+    scale = None
+    if padding_idx is not None:
+        pad = padding_idx if padding_idx >= 0 else padding_idx + n
+        scale = (input != pad).to(weight.dtype)
+    if scale_grad_by_freq:
+        k = weight._backend.k
+        ones = (input == input).to(weight.dtype)
+        counts = Tensor._make(k.index_grad(ones._data, (n,), (input._data,), True), weight._backend)
+        freq = 1.0 / counts[input]
+        scale = freq if scale is None else scale * freq
+    keep = None if scale is None else scale.unsqueeze(-1)._data
     return unary(EmbeddingBackward0, weight, input._data, keep)
+
+
+def _renorm_rows(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:
+    """``torch.embedding_renorm_``: rows named by ``input`` with a norm above ``max_norm``
+    scaled to ``max_norm / (norm + 1e-7)`` of themselves, in place and not recorded."""
+    from ..._grad_mode import no_grad
+
+    with no_grad():
+        rows = input.reshape(-1)
+        w = weight[rows]
+        a = w.abs()
+        if math.isinf(norm_type):
+            norms = a.amax(-1, keepdim=True)
+        else:
+            norms = a.pow(norm_type).sum(-1, keepdim=True).pow(1.0 / norm_type)
+        over = (norms > max_norm).to(w.dtype)
+        weight[rows] = w * (1.0 + over * (max_norm / (norms + 1e-7) - 1.0))
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

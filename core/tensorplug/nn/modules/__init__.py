@@ -25,9 +25,18 @@ from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout1d, Dropout2d
-from .flatten import Flatten
+
+# Issue 17's small layers and containers (one block, kept apart from the others).
+from .flatten import (
+    Flatten,
+    Unflatten,
+)
 from .instancenorm import InstanceNorm1d, InstanceNorm2d
-from .linear import Identity, Linear
+from .linear import (
+    Bilinear,
+    Identity,
+    Linear,
+)
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .loss_extra import (
     CosineEmbeddingLoss,
@@ -56,6 +65,7 @@ from .padding import (
     ZeroPad1d,
     ZeroPad2d,
 )
+from .parameter_container import ParameterDict, ParameterList
 from .pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -92,4 +102,6 @@ __all__ = [
     "MultiLabelSoftMarginLoss", "CTCLoss",
     # issue 17's recurrent layers
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
+    # issue 17's small layers and containers
+    "Bilinear", "Unflatten", "ParameterList", "ParameterDict",
 ]  # fmt: skip

@@ -8,25 +8,27 @@ without any bookkeeping in user code.
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from ... import _dtype as D
 from ..._backend import Backend
 from ..._grad_mode import no_grad
-from ..._graph import RemovableHandle
 from ..._tensor import Tensor
 from ..parameter import Parameter
+from .module_hooks import ForwardHooksMixin
+from .module_state import StateDictMixin, _IncompatibleKeys
 
-__all__ = ["Module"]
+_HOOK_LISTS = (
+    "_forward_hooks",
+    "_forward_pre_hooks",
+    "_state_dict_pre_hooks",
+    "_state_dict_hooks",
+    "_load_state_dict_pre_hooks",
+    "_load_state_dict_post_hooks",
+)
 
-
-class _IncompatibleKeys(NamedTuple):
-    """What ``load_state_dict`` returns: the keys it did not find and did not expect."""
-
-    missing_keys: list[str]
-    unexpected_keys: list[str]
+__all__ = ["Module", "_IncompatibleKeys"]
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -38,7 +40,7 @@ def _addindent(text: str, spaces: int) -> str:
     )
 
 
-class Module:
+class Module(ForwardHooksMixin, StateDictMixin):
     """Base class of every layer and model.
 
     Subclasses call ``super().__init__()`` first, assign parameters, buffers and submodules as
@@ -61,8 +63,6 @@ class Module:
     _buffers: dict[str, Tensor | None]
     _non_persistent_buffers: set[str]
     _modules: dict[str, Module | None]
-    _forward_hooks: list[Callable[..., Any]]
-    _forward_pre_hooks: list[Callable[..., Any]]
 
     def __init__(self) -> None:
         set_ = object.__setattr__
@@ -71,25 +71,13 @@ class Module:
         set_(self, "_buffers", {})
         set_(self, "_non_persistent_buffers", set())
         set_(self, "_modules", {})
-        set_(self, "_forward_hooks", [])
-        set_(self, "_forward_pre_hooks", [])
+        for hooks in _HOOK_LISTS:
+            set_(self, hooks, [])
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function'
         )
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        for hook in self._forward_pre_hooks:
-            res = hook(self, args)
-            if res is not None:
-                args = res if isinstance(res, tuple) else (res,)
-        out = self.forward(*args, **kwargs)
-        for hook in self._forward_hooks:
-            res = hook(self, args, out)
-            if res is not None:
-                out = res
-        return out
 
     # -- registration ------------------------------------------------------------------------
     def _check_ready(self, what: str) -> None:
@@ -127,8 +115,7 @@ class Module:
         """Add ``module`` as the child ``name`` (what attribute assignment does)."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        if not isinstance(name, str) or "." in name or name == "":
-            raise KeyError(f'module name must be a non-empty string without ".", got {name!r}')
+        _check_name_text(name, "module")
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         self._modules[name] = module
@@ -140,7 +127,8 @@ class Module:
         params = d.get("_parameters")
         if isinstance(value, Parameter):
             self._check_ready("parameters")
-            _forget(self, name)
+            if name not in self._parameters:  # a replaced parameter keeps its place
+                _forget(self, name)
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -151,7 +139,8 @@ class Module:
             params[name] = None
         elif isinstance(value, Module):
             self._check_ready("child module")
-            _forget(self, name)
+            if name not in self._modules:
+                _forget(self, name)
             self._modules[name] = value
         elif d.get("_modules") is not None and name in self._modules:
             if value is not None:
@@ -259,14 +248,30 @@ class Module:
     def get_submodule(self, target: str) -> Module:
         """The descendant at dotted path ``target`` (``""`` is this module)."""
         mod: Module = self
-        for part in target.split(".") if target else []:
-            child = mod._modules.get(part)
-            if child is None:
-                raise AttributeError(
-                    f"{type(mod).__name__} has no submodule `{part}` (looking up {target!r})"
-                )
-            mod = child
+        for item in target.split(".") if target else []:
+            if not hasattr(mod, item):
+                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
         return mod
+
+    def _get_owned(self, target: str, table: str, what: str) -> Any:
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+        if name not in getattr(mod, table):
+            raise AttributeError(f"`{name}` is not {what}")
+        return getattr(mod, name)
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path ``target`` (``"fc.weight"``)."""
+        return self._get_owned(target, "_parameters", "an nn.Parameter")  # type: ignore[no-any-return]
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path ``target`` (``"bn.running_mean"``)."""
+        return self._get_owned(target, "_buffers", "a buffer")  # type: ignore[no-any-return]
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every submodule (children first) and on this module."""
@@ -297,89 +302,6 @@ class Module:
         """Reset the gradients of all parameters (to ``None`` by default, as PyTorch 2)."""
         for p in self.parameters():
             _zero_grad(p, set_to_none)
-
-    # -- hooks ---------------------------------------------------------------------------------
-    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """``hook(module, args)`` runs before ``forward``; a returned value replaces args."""
-        self._forward_pre_hooks.append(hook)
-        return RemovableHandle(self._forward_pre_hooks, hook)
-
-    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """``hook(module, args, output)`` runs after ``forward``; a returned value replaces
-        the output."""
-        self._forward_hooks.append(hook)
-        return RemovableHandle(self._forward_hooks, hook)
-
-    # -- state ---------------------------------------------------------------------------------
-    def state_dict(
-        self,
-        destination: dict[str, Tensor] | None = None,
-        prefix: str = "",
-        keep_vars: bool = False,
-    ) -> dict[str, Tensor]:
-        """Parameters and persistent buffers by dotted name (detached, sharing data)."""
-        out: dict[str, Tensor] = OrderedDict() if destination is None else destination
-        for mod_prefix, mod in self.named_modules(prefix=prefix.rstrip(".")):
-            base = f"{mod_prefix}." if mod_prefix else ""
-            for name, p in mod._parameters.items():
-                if p is not None:
-                    out[base + name] = p if keep_vars else p.detach()
-            for name, b in mod._buffers.items():
-                if b is not None and name not in mod._non_persistent_buffers:
-                    out[base + name] = b if keep_vars else b.detach()
-        return out
-
-    def load_state_dict(
-        self, state_dict: Mapping[str, Any], strict: bool = True
-    ) -> _IncompatibleKeys:
-        """Copy ``state_dict``'s tensors into this module's parameters and buffers (moving
-        them to this module's backend and dtype). ``strict`` makes missing and unexpected keys
-        an error; a shape mismatch always is."""
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(
-                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
-            )
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        errors = []
-        for key, target in own.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            if not isinstance(value, Tensor):
-                errors.append(
-                    f'While copying the parameter named "{key}", expected a Tensor '
-                    f"from checkpoint but received {type(value).__name__}"
-                )
-            elif value.shape != target.shape:
-                errors.append(
-                    f"size mismatch for {key}: copying a param with shape {list(value.shape)} "
-                    f"from checkpoint, the shape in current model is {list(target.shape)}."
-                )
-        if strict:
-            if unexpected:
-                errors.insert(
-                    0,
-                    "Unexpected key(s) in state_dict: "
-                    + ", ".join(f'"{k}"' for k in unexpected)
-                    + ". ",
-                )
-            if missing:
-                errors.insert(
-                    0,
-                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ",
-                )
-        if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                + "\n\t".join(errors)
-            )
-        with no_grad():
-            for key, target in own.items():
-                if key in state_dict:
-                    target.copy_(state_dict[key])
-        return _IncompatibleKeys(missing, unexpected)
 
     # -- placement -----------------------------------------------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> Module:
@@ -464,11 +386,20 @@ class Module:
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _check_name(mod: Module, name: str, what: str, table: dict[str, Any]) -> None:
+def _check_name_text(name: Any, what: str) -> None:
+    """PyTorch's checks (and words) for the name of a parameter, buffer or child module."""
     if not isinstance(name, str):
-        raise TypeError(f"{what} name should be a string, got {type(name).__name__}")
-    if "." in name or name == "":
-        raise KeyError(f'{what} name must be a non-empty string without ".", got {name!r}')
+        raise TypeError(f"{what} name should be a string. Got {type(name).__name__}")
+    if "." in name:
+        raise KeyError(
+            f'{what} name can\'t contain "."' + (f", got: {name}" if what == "module" else "")
+        )
+    if name == "":
+        raise KeyError(f'{what} name can\'t be empty string ""')
+
+
+def _check_name(mod: Module, name: str, what: str, table: dict[str, Any]) -> None:
+    _check_name_text(name, what)
     if name not in table and name in mod.__dict__:
         raise KeyError(f"attribute '{name}' already exists")
 

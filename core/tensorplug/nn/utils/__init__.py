@@ -15,6 +15,8 @@ __all__ = [
     "rnn",
     "clip_grad_norm_",
     "clip_grad_value_",
+    "clip_grads_with_norm_",
+    "get_total_norm",
     "parameters_to_vector",
     "vector_to_parameters",
 ]
@@ -24,13 +26,69 @@ def _params(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
     return [parameters] if isinstance(parameters, Tensor) else list(parameters)
 
 
+def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    return [p.grad for p in _params(parameters) if p.grad is not None]
+
+
+def _one_backend(tensors: list[Tensor], what: str) -> None:
+    if len({t._backend for t in tensors}) > 1:
+        raise RuntimeError(
+            f"{what}(): gradients live on more than one backend: "
+            + ", ".join(sorted({t.backend for t in tensors}))
+        )
+
+
+@no_grad()
+def get_total_norm(
+    tensors: Tensor | Iterable[Tensor],
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
+    """The ``norm_type`` norm of the norms of ``tensors`` (their joint norm), a 0-d tensor;
+    ``0.`` when there are none. ``foreach`` is accepted for PyTorch's signature: every backend
+    here takes the same path."""
+    from ..._ops_shape import stack
+    from ...linalg import vector_norm
+
+    ts = _params(tensors)
+    if not ts:
+        return tensor(0.0)
+    _one_backend(ts, "get_total_norm")
+    norm_type = float(norm_type)
+    total = vector_norm(stack([vector_norm(t, norm_type) for t in ts]), norm_type)
+    if error_if_nonfinite and not math.isfinite(total.item()):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            "non-finite, so it cannot be clipped. To disable this error and scale the gradients "
+            "by the non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
+    return total
+
+
+@no_grad()
+def clip_grads_with_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    total_norm: Tensor,
+    foreach: bool | None = None,
+) -> None:
+    """Scale the gradients in place by ``max_norm / (total_norm + 1e-6)``, clamped to 1."""
+    grads = _grads(parameters)
+    if not grads:
+        return
+    coef = (max_norm / (total_norm + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(coef.to(g.dtype))
+
+
 @no_grad()
 def clip_grad_norm_(
     parameters: Tensor | Iterable[Tensor],
     max_norm: float,
     norm_type: float = 2.0,
     error_if_nonfinite: bool = False,
-    foreach: Any = None,
+    foreach: bool | None = None,
 ) -> Tensor:
     """Scale all gradients in place so their joint ``norm_type`` norm is at most ``max_norm``.
 
@@ -44,54 +102,25 @@ def clip_grad_norm_(
         >>> tp.nn.utils.clip_grad_norm_([p], 1.0)
         tensor(5.)
     """
-    grads = [p.grad for p in _params(parameters) if p.grad is not None]
-    norm_type = float(norm_type)
-    if not grads:
-        return tensor(0.0)
-    if len({g._backend for g in grads}) > 1:
-        raise RuntimeError(
-            "clip_grad_norm_(): gradients live on more than one backend: "
-            + ", ".join(sorted({g.backend for g in grads}))
-        )
-    if math.isinf(norm_type):
-        norms = [g.abs().amax() for g in grads]
-        total = norms[0] if len(norms) == 1 else _stack_max(norms)
-    else:
-        rest = (
-            sum(
-                (g.abs().pow(norm_type).sum() if norm_type != 2.0 else (g * g).sum())
-                for g in grads[1:]
-            )
-            if len(grads) > 1
-            else None
-        )
-        first = grads[0]
-        first_sum = first.abs().pow(norm_type).sum() if norm_type != 2.0 else (first * first).sum()
-        total = (first_sum if rest is None else first_sum + rest) ** (1.0 / norm_type)
-    if error_if_nonfinite and not math.isfinite(total.item()):
-        raise RuntimeError(
-            f"The total norm of order {norm_type} for gradients from `parameters` is "
-            "non-finite, so it cannot be clipped. To disable this error and scale the gradients "
-            "by the non-finite norm anyway, set `error_if_nonfinite=False`"
-        )
-    coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
-    for g in grads:
-        g.mul_(coef.to(g.dtype))
+    params = _params(parameters)
+    total = get_total_norm(_grads(params), norm_type, error_if_nonfinite, foreach)
+    clip_grads_with_norm_(params, max_norm, total, foreach)
     return total
 
 
-def _stack_max(norms: list[Tensor]) -> Tensor:
-    from ..._ops_shape import stack
-
-    return stack(norms).amax()
-
-
 @no_grad()
-def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+def clip_grad_value_(
+    parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None
+) -> None:
     """Clamp every gradient element to ``[-clip_value, clip_value]`` in place."""
-    for p in _params(parameters):
-        if p.grad is not None:
-            p.grad.clamp_(-clip_value, clip_value)
+    clip_value = float(clip_value)
+    for g in _grads(parameters):
+        g.clamp_(-clip_value, clip_value)
+
+
+def _check_tensor(obj: Any) -> None:
+    if not isinstance(obj, Tensor):
+        raise TypeError(f"expected Tensor, but got: {type(obj).__name__}")
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -104,6 +133,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
 @no_grad()
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     """Copy consecutive slices of ``vec`` into ``parameters`` (the inverse of the above)."""
+    _check_tensor(vec)
     start = 0
     for p in parameters:
         n = p.numel()

@@ -1,0 +1,130 @@
+"""``Module``'s forward hooks: code run before and after ``forward`` without subclassing.
+
+The flags PyTorch keeps in side tables (``with_kwargs``, ``always_call``) live on a small record
+per registration, so ``prepend`` is a list insert and the handle removes exactly that record.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from ..._graph import RemovableHandle
+
+__all__ = ["ForwardHooksMixin"]
+
+
+class _Hook:
+    """One registered hook and how to call it."""
+
+    __slots__ = ("always_call", "fn", "with_kwargs")
+
+    def __init__(self, fn: Callable[..., Any], with_kwargs: bool, always_call: bool) -> None:
+        self.fn = fn
+        self.with_kwargs = with_kwargs
+        self.always_call = always_call
+
+    def run(self, mod: Any, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> Any:
+        """Call a forward (post) hook: the output it returns, or ``out`` when it returns
+        ``None``."""
+        res = self.fn(mod, args, kwargs, out) if self.with_kwargs else self.fn(mod, args, out)
+        return out if res is None else res
+
+
+def _register(hooks: list[Any], record: Any, prepend: bool) -> RemovableHandle:
+    if prepend:
+        hooks.insert(0, record)
+    else:
+        hooks.append(record)
+    return RemovableHandle(hooks, record)
+
+
+class ForwardHooksMixin:
+    """The forward pre- and post-hooks of ``Module`` and the call that runs them."""
+
+    _forward_hooks: list[_Hook]
+    _forward_pre_hooks: list[_Hook]
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def register_forward_pre_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """Run ``hook(module, args)`` before ``forward``; a returned value replaces ``args``
+        (a non-tuple is wrapped in one). With ``with_kwargs=True`` the hook is called as
+        ``hook(module, args, kwargs)`` and may return a new ``(args, kwargs)`` pair.
+        ``prepend=True`` runs it before the hooks already registered.
+
+        Example:
+            >>> import tensorplug as tp
+            >>> lin = tp.nn.Linear(2, 2)
+            >>> h = lin.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
+            >>> bool((lin(tp.ones(1, 2)) == lin.bias).all())
+            True
+            >>> h.remove()
+        """
+        return _register(self._forward_pre_hooks, _Hook(hook, with_kwargs, False), prepend)
+
+    def register_forward_hook(
+        self,
+        hook: Callable[..., Any],
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
+    ) -> RemovableHandle:
+        """Run ``hook(module, args, output)`` after ``forward`` (``hook(module, args, kwargs,
+        output)`` with ``with_kwargs=True``); a returned value replaces the output.
+        ``always_call=True`` runs it even when ``forward`` raises (with ``output=None``)."""
+        return _register(self._forward_hooks, _Hook(hook, with_kwargs, always_call), prepend)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        for pre in list(self._forward_pre_hooks):
+            if pre.with_kwargs:
+                res = pre.fn(self, args, kwargs)
+                if res is not None:
+                    if not (isinstance(res, tuple) and len(res) == 2):
+                        raise RuntimeError(
+                            "forward pre-hook must return None or a tuple of (new_args, "
+                            f"new_kwargs), but got {res}."
+                        )
+                    args, kwargs = res
+            else:
+                res = pre.fn(self, args)
+                if res is not None:
+                    args = res if isinstance(res, tuple) else (res,)
+        called: set[int] = set()
+        out = None
+        try:
+            out = self.forward(*args, **kwargs)
+            for post in list(self._forward_hooks):
+                called.add(id(post))
+                out = post.run(self, args, kwargs, out)
+        except Exception:
+            self._run_always_called(args, kwargs, out, called)
+            raise
+        return out
+
+    def _run_always_called(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any, called: set[int]
+    ) -> None:
+        """After ``forward`` (or a hook) raised: the ``always_call`` hooks not yet run; their
+        own errors become warnings so the original error is the one raised."""
+        for post in list(self._forward_hooks):
+            if not post.always_call or id(post) in called:
+                continue
+            try:
+                out = post.run(self, args, kwargs, out)
+            except Exception as e:  # noqa: BLE001 - the error from forward is the one to raise
+                warnings.warn(
+                    "forward hook with ``always_call=True`` raised an exception that was "
+                    f"silenced as another error was raised in forward: {e}",
+                    stacklevel=3,
+                )

@@ -1,0 +1,1 @@
+"""The differential fuzzer against PyTorch (README.md here)."""
