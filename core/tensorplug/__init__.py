@@ -279,10 +279,15 @@ def _lazy(name: str) -> object:
     return importlib.import_module(f"tensorplug.{name}")
 
 
+_RNN_CELLS = ("lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell")
+
+
 def __getattr__(name: str) -> object:
     # Submodules that import more are loaded on first use.
     if name in ("nn", "testing", "cuda", "accelerator", "optim", "utils", "viz"):
         return _lazy(name)
+    if name in _RNN_CELLS:  # issue 17: the recurrent cell steps, loaded with nn
+        return getattr(_lazy("nn.functional._rnn"), name)
     raise AttributeError(f"module 'tensorplug' has no attribute {name!r}")
 
 
@@ -336,4 +341,6 @@ __all__ = [
     "set_rng_state", "multinomial", "bernoulli", "normal", "poisson", "randperm",
     # checkpoints (safetensors)
     "save", "load",
+    # issue 17: the recurrent cell steps (tensorplug.nn.functional._rnn)
+    "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell",
 ]  # fmt: skip

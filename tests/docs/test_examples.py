@@ -54,3 +54,13 @@ def test_char_gpt_quick_loss_falls_and_samples() -> None:
     losses = [float(m) for m in re.findall(r"loss ([\d.]+)", out)]
     assert len(losses) >= 5 and losses[-1] < losses[0] - 1.0
     assert "sample:\ndef " in out
+
+
+def test_lstm_forecast_quick_run_learns() -> None:
+    out = _run("lstm_forecast.py", "--quick")
+    losses = [float(v) for v in re.findall(r"train mse ([\d.]+)", out)]
+    assert len(losses) == 20 and losses[-1] < 0.6 * losses[0]
+    test, naive = re.search(
+        r"test mse ([\d.]+) \(naive last-value forecast ([\d.]+)\)", out
+    ).groups()  # type: ignore[union-attr]
+    assert float(test) < float(naive)

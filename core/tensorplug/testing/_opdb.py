@@ -31,6 +31,7 @@ from ._opdb_matrix import matrix_ops
 from ._opdb_nn import nn_ops
 from ._opdb_pointwise import pointwise_ops
 from ._opdb_reduce import reduction_ops
+from ._opdb_rnn import rnn_ops
 from ._opdb_rounding import rounding_ops
 from ._opdb_select import select_ops
 from ._opdb_shape import shape_ops
@@ -195,6 +196,7 @@ def build_op_db() -> list[OpInfo]:
     db += spectral_ops()  # issue 16: tensorplug.linalg's eigvalsh, eigh, svdvals
     db += activation_ops() + loss_ops()  # issue 16's activations, distances and losses
     db += attention_ops()  # issue 17: scaled_dot_product_attention
+    db += rnn_ops()  # issue 17: the recurrent cell steps
     db += select_ops()
     db += embedding_bilinear_ops()  # issue 17: embedding (moved from _opdb_nn), bilinear
     more = _more_errors()

@@ -54,9 +54,11 @@ def _normal_cdf(ops: KernelOps, x: Array) -> Array:
 
 
 def _gelu_tanh(ops: KernelOps, x: Array) -> tuple[Array, Array]:
-    """``(x * x, tanh(c (x + 0.044715 x^3)))`` of the tanh form, written ``x (c + c a x^2)``."""
+    """``(x * x, tanh(c (x + 0.044715 x^3)))`` of the tanh form, rounded in PyTorch's order:
+    near ``x = -5`` the result is ``1 + tanh(...)``, a difference that magnifies any other
+    rounding (``x (c + c a x^2)`` differed from PyTorch by 1e-9 relative there)."""
     x2 = ops.mul(x, x)
-    return x2, ops.tanh(ops.mul(x, ops.add(ops.mul(x2, _TANH_C * 0.044715), _TANH_C)))
+    return x2, ops.tanh(ops.mul(ops.add(x, ops.mul(ops.mul(x2, x), 0.044715)), _TANH_C))
 
 
 def _gelu_value(ops: KernelOps, x: Array, approximate: str) -> Array:

@@ -79,6 +79,7 @@ from .pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # issue 17
 from .sparse import Embedding
 from .transformer import (
     Transformer,
@@ -113,6 +114,8 @@ __all__ = [
     "MultiheadAttention", "NonDynamicallyQuantizableLinear", "Transformer",
     "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
     "TransformerDecoderLayer",
+    # issue 17's recurrent layers
+    "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
     # issue 17's small layers and containers
     "Bilinear", "Unflatten", "ParameterList", "ParameterDict",
 ]  # fmt: skip

@@ -6,11 +6,13 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from .._creation import tensor
-from .._grad_mode import no_grad
-from .._tensor import Tensor
+from ..._creation import tensor
+from ..._grad_mode import no_grad
+from ..._tensor import Tensor
+from . import rnn
 
 __all__ = [
+    "rnn",
     "clip_grad_norm_",
     "clip_grad_value_",
     "clip_grads_with_norm_",
@@ -46,8 +48,8 @@ def get_total_norm(
     """The ``norm_type`` norm of the norms of ``tensors`` (their joint norm), a 0-d tensor;
     ``0.`` when there are none. ``foreach`` is accepted for PyTorch's signature: every backend
     here takes the same path."""
-    from .._ops_shape import stack
-    from ..linalg import vector_norm
+    from ..._ops_shape import stack
+    from ...linalg import vector_norm
 
     ts = _params(tensors)
     if not ts:
@@ -123,7 +125,7 @@ def _check_tensor(obj: Any) -> None:
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and concatenated into one 1-D tensor."""
-    from .._ops_shape import cat
+    from ..._ops_shape import cat
 
     return cat([p.reshape(-1) for p in parameters])
 
