@@ -293,7 +293,7 @@ def test_clamp_with_tensor_bounds_in_place_matches_torch_or_writes_nothing() -> 
         results.append((y.tolist(), x.grad.tolist(), hi.grad.tolist()))
     assert results[0] == results[1]
     y = tp.tensor([0.0, 2.0, 5.0])
-    with pytest.raises(RuntimeError, match="cannot be broadcast"):
+    with pytest.raises(RuntimeError, match=r"size of tensor a \(3\) must match .* b \(2\)"):
         y.clamp_(tp.tensor([1.0, 1.0, 1.0]), tp.tensor([3.0, 3.0]))  # the max does not fit
     with pytest.raises(RuntimeError, match=r"output with shape \[3\]"):
         y.clamp_(tp.tensor([[1.0], [1.0]]), tp.tensor([3.0, 3.0, 3.0]))  # the min grows y
