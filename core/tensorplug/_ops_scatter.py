@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _dtype as D
-from ._backend import Backend
+from ._backend import Backend, UnsupportedOperation
 from ._contract import Array, KernelOps
 from ._dispatch import nary, unary
 from ._graph import Node
@@ -163,6 +163,17 @@ ScatterReduceBackward.__name__ = ScatterReduceBackward.__qualname__ = "NotImplem
 class IndexSelectBackward0(IndexBackward0):
     """``index_select(x, dim, index)``: grad x = zeros with g added at the selected rows."""
     op = "index_select"
+
+    @staticmethod
+    def forward(k: Any, x: Array, where: Any, advanced: bool) -> Array:
+        # The index array alone on the first axis: an Array-API library need not take an
+        # integer array beside slices (array-api-strict refuses ``x[:, idx]``).
+        d = len(where) - 1
+        if d == 0:
+            return k.getitem(x, where)
+        order = (d, *range(d), *range(d + 1, len(x.shape)))
+        back = (*range(1, d + 1), 0, *range(d + 1, len(x.shape)))
+        return k.permute(k.getitem(k.permute(x, order), (where[d],)), back)
 
 
 class IndexAddBackward0(Node):
@@ -332,6 +343,12 @@ def scatter(
         src = value
     if src is None:
         raise TypeError("scatter(): expected a src tensor or a value")
+    be = getattr(input, "_backend", None)
+    if be is not None and not be.has_kernel("scatter_add"):  # its writes are indexed by arrays
+        raise UnsupportedOperation(
+            f"scatter(): backend '{be.name}' has no scatter_add kernel, which declares the "
+            "writes at integer-array indices that scatter makes"
+        )
     cls = _scatter_node(src, reduce)
     tsrc = src if isinstance(src, Tensor) else None
     xs, _, ix, s, lin, part = _prepare("scatter", input, dim, index, tsrc)

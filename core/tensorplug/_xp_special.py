@@ -106,7 +106,8 @@ def _erfinv(xp: Any, y: Array) -> Array:
         f = _where(xp, tail, (1.0 - a) - _erfc(xp, x), _erf(xp, x) - a)
         step = f / (2.0 / math.sqrt(math.pi) * xp.exp(-x * x))
         x = x - step / (1.0 + x * step)
-    x = _where(xp, inside, x, _where(xp, ay == 1.0, math.inf, math.nan))
+    edge = xp.where(ay == 1.0, xp.full_like(ay, math.inf), xp.full_like(ay, math.nan))
+    x = _where(xp, inside, x, edge)
     x = _where(xp, xp.isnan(y), y, x)
     return _where(xp, y < 0, -x, x)
 

@@ -53,18 +53,26 @@ def _embedding_samples(rng: Gen) -> Iterator[SampleInput]:
         "scale_grad_by_freq",
         (np.array([[1, 3], [1, 1]]), uniform(rng, (4, 3))),
         {"scale_grad_by_freq": True},
+        forward_kernels=("scatter_add",),
         # The gradient is divided by each index's count by design, not the derivative:
         # checked against PyTorch's in tests/nn/test_embedding.py, not by finite differences.
         group="forward_only",
     )
     big = uniform(rng, (4, 3)) * 3.0
     # max_norm rescales the table in place outside autograd (PyTorch's gradient ignores it).
-    yield S("max_norm", (np.array([2, 0, 2]), big), {"max_norm": 1.0}, group="forward_only")
+    yield S(
+        "max_norm",
+        (np.array([2, 0, 2]), big),
+        {"max_norm": 1.0},
+        group="forward_only",
+        forward_kernels=("scatter_add",),
+    )
     yield S(
         "max_norm_l1",
         (np.array([1, 3]), big),
         {"max_norm": 1.5, "norm_type": 1.0},
         group="forward_only",
+        forward_kernels=("scatter_add",),
     )
 
 

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from ... import _dtype as D
+from ..._backend import UnsupportedOperation
 from ..._contract import Array, KernelOps
 from ..._creation import arange
 from ..._dispatch import unary
@@ -75,6 +76,12 @@ def embedding(
         raise RuntimeError(
             f"embedding(): indices are on {input.device} ({input.backend}) but the weight is "
             f"on {weight.device} ({weight.backend})"
+        )
+    be = weight._backend
+    if (max_norm is not None or scale_grad_by_freq) and not be.has_kernel("scatter_add"):
+        raise UnsupportedOperation(
+            f"embedding(): max_norm and scale_grad_by_freq write or count rows at integer-array "
+            f"indices, which needs the scatter_add kernel backend '{be.name}' does not have"
         )
     if max_norm is not None:
         _renorm_rows(weight, input, float(max_norm), float(norm_type))
