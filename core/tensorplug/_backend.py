@@ -159,6 +159,10 @@ class Backend:
         rng: optional, the generator object behind the random kernels
             (``_contract.RandomGenerator``): its state for ``tp.get_rng_state`` and the
             independent streams of ``tp.Generator``; without it ``generator=`` is refused.
+        mutable: whether the library's arrays may be written in place and its views share
+            memory with their base (NumPy, CuPy, PyTorch). ``False`` (JAX): the core never
+            calls an in-place kernel; it turns in-place ops and writes through views into
+            functional updates and re-derives the live views itself.
     """
 
     name: str
@@ -174,6 +178,7 @@ class Backend:
     manual_seed: Callable[[int], None] = lambda seed: None
     rng: _contract.RandomGenerator | None = None
     info: Mapping[str, Any] = field(default_factory=dict)
+    mutable: bool = True
     k: BackendOps = field(init=False, repr=False)
     """The kernels as attributes (``Kernels``), the derived defaults filled in."""
 
