@@ -8,6 +8,7 @@ kernels as ``backend.k.name(...)``: an attribute lookup, never a plugin call.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -255,7 +256,7 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
     def any_nonfinite(x: Array) -> bool:
         # x - x is 0 where x is finite, NaN elsewhere: summed, no reduction of a bool array
         # (the Array API standard has none for min).
-        if not x.size or not k["dtype_of"](x).is_floating_point:
+        if not math.prod(x.shape) or not k["dtype_of"](x).is_floating_point:
             return False
         return bool(k["to_host"](k["sum"](k["sub"](x, x), None, False)) != 0)
 

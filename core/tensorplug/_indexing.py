@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from . import _dtype as D
@@ -357,7 +358,7 @@ def write_index(
     check_inplace(x, node.op)
     views = live_views(x) if recorded and x._views else None
     try:
-        if x._data.size or not x._view_ops:  # an empty expanded array may be read-only
+        if math.prod(x._data.shape) or not x._view_ops:  # an empty expanded array may be read-only
             be.k.setitem(x._data, idx, v)
     except ValueError as e:  # a value that does not fit the region: PyTorch's RuntimeError
         raise RuntimeError(f"{node.op}(): {e}") from e

@@ -151,7 +151,7 @@ def _kernel(cls: type[Node], t: Tensor, other: Any) -> bool:
 def write(t: Tensor, res: Tensor, op: str) -> None:
     """Copy ``res`` into ``t``'s array in place (casting, never growing ``t``)."""
     check_fits(t, res, op)
-    if t._data.size or not t._view_ops:  # an empty expanded array may be read-only
+    if math.prod(t._data.shape) or not t._view_ops:  # an empty expanded array may be read-only
         t._backend.k.assign(t._data, res._data)
     t._vc.version += 1
 

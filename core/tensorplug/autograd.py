@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
@@ -106,7 +107,8 @@ def tensor_backward(
     node = self._grad_fn
     if gradient is None and inputs is None and not create_graph and node is not None:
         data = self._data
-        if data.size == 1:  # ``loss.backward()``: the checks ``backward`` makes cannot fail
+        # ``loss.backward()``: the checks ``backward`` makes cannot fail
+        if math.prod(data.shape) == 1:
             be = self._backend
             g = be.k.full(data.shape, 1, be.k.dtype_of(data))
             run_backward([(node, g)], retain_graph=bool(retain_graph), create_graph=False)

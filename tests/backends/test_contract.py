@@ -220,12 +220,21 @@ def _backends() -> dict[str, Callable[[], Backend]]:
     def defaults() -> Backend:
         return _build()
 
+    def torch_backend() -> Backend:  # through the Array API adapter
+        pytest.importorskip("torch")
+        pytest.importorskip("array_api_compat")
+        from tensorplug_arrayapi import build_backend
+        from tensorplug_arrayapi.torch_plugin import TORCH
+
+        return build_backend(TORCH)
+
     return {
         "numpy": lambda: tp.get_backend("numpy"),
         "cupy-1-gpu": stand_in_gpu(1),
         "cupy-2nd-of-2-gpus": stand_in_gpu(2),
         "array_api_strict": array_api_strict,
         "defaults": defaults,
+        "torch": torch_backend,
     }
 
 

@@ -16,6 +16,7 @@ CORE = ROOT / "core" / "tensorplug"
 BACKENDS = {
     "tensorplug_numpy": ROOT / "backends" / "tensorplug_numpy",
     "tensorplug_cupy": ROOT / "backends" / "tensorplug_cupy",
+    "tensorplug_arrayapi": ROOT / "backends" / "tensorplug_arrayapi",
     "tensorplug_array_api_strict": (
         ROOT / "examples" / "backend_plugin" / "src" / "tensorplug_array_api_strict"
     ),

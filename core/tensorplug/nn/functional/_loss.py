@@ -3,6 +3,7 @@ cross entropy (from probabilities or from logits), each with PyTorch's ``reducti
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -49,7 +50,7 @@ class MseLossBackward0(Node):
         if reduction == "none":
             return sq
         total = k.sum(sq, None, False)
-        return k.div(total, sq.size) if reduction == "mean" else total
+        return k.div(total, math.prod(sq.shape)) if reduction == "mean" else total
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, a: Array, b: Array) -> tuple[Array, Array]:

@@ -81,7 +81,7 @@ def _reduced(k: Any, losses: Any, reduction: str) -> Any:
     if reduction == "none":
         return losses
     total = k.sum(losses, None, False)
-    return k.div(total, losses.size) if reduction == "mean" else total
+    return k.div(total, math.prod(losses.shape)) if reduction == "mean" else total
 
 
 def _pair_grads(ctx: Node, ops: KernelOps, gd: Array) -> tuple[Array | None, Array | None]:

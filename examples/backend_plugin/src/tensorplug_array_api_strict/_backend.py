@@ -86,7 +86,7 @@ def make_backend() -> Backend:
         random_integers=rng.integers,
     )
     return Backend(
-        name="array_api_strict",
+        name="array_api_strict_tutorial",
         kernels=k,
         dtypes=DTYPES,
         device_type="cpu",

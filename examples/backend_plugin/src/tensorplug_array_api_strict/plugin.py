@@ -24,7 +24,7 @@ def _version() -> str:
 def tensorplug_backends() -> list[BackendSpec]:
     return [
         BackendSpec(
-            name="array_api_strict",
+            name="array_api_strict_tutorial",
             load=_load,
             device_type="cpu",
             version=_version,

@@ -1,0 +1,150 @@
+"""PyTorch tensors as a backend's arrays (tensorplug's autograd on top, PyTorch's none):
+``torch`` on the CPU, ``torch_cuda`` on NVIDIA GPUs (``cuda:N``), ``torch_mps`` on Apple's."""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from tensorplug.plugins import BackendSpec, hookimpl
+
+from ._adapter import backend_spec
+from ._library import Context, Library
+
+
+def _forward_steps(idx: Any, shape: tuple[int, ...]) -> tuple[Any, list[int]]:
+    """A basic index without negative steps (PyTorch has none) and the result's axes to flip
+    after it: ``x[3:0:-1]`` is ``flip(x[1:4], 0)``. Other indices pass unchanged."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    if not any(isinstance(i, slice) and (i.step or 1) < 0 for i in items):
+        return idx, []
+    out: list[Any] = []
+    flips: list[int] = []
+    axis = dim = 0
+    for i in items:
+        if i is Ellipsis:
+            skip = len(shape) - sum(j is not None and j is not Ellipsis for j in items)
+            axis, dim = axis + skip, dim + skip
+        elif isinstance(i, slice) and (i.step or 1) < 0:
+            r = range(*i.indices(shape[axis]))
+            i = slice(r[-1], r[0] + 1, -r.step) if r else slice(0, 0)
+            flips.append(dim)
+        out.append(i)
+        axis += i is not None and i is not Ellipsis
+        dim += not isinstance(i, int) and i is not Ellipsis
+    return tuple(out), flips
+
+
+_IN_PLACE = {"iadd": "add_", "isub": "sub_", "imul": "mul_", "idiv": "div_", "fill_": "fill_"}
+
+
+def _in_place(method: str) -> Callable[[Any, Any], None]:
+    def kernel(dst: Any, src: Any) -> None:  # the contract's in-place kernels return None
+        getattr(dst, method)(src)
+
+    return kernel
+
+
+def kernels(ctx: Context) -> dict[str, Callable[..., Any]]:
+    """Where PyTorch has a faster or an extra kernel than the standard's namespace."""
+    torch = ctx.module
+    get, put = ctx.kernels["getitem"], ctx.kernels["setitem"]
+
+    def getitem(a: Any, idx: Any) -> Any:
+        idx, flips = _forward_steps(idx, a.shape)
+        return torch.flip(get(a, idx), flips) if flips else get(a, idx)
+
+    def setitem(a: Any, idx: Any, value: Any) -> None:
+        idx, flips = _forward_steps(idx, a.shape)
+        if flips:
+            value = torch.flip(torch.broadcast_to(torch.as_tensor(value), a[idx].shape), flips)
+        put(a, idx, value)
+
+    def reshape_view(a: Any, shape: tuple[int, ...]) -> Any:
+        try:
+            return a.view(shape)
+        except RuntimeError:  # the strides need a copy
+            return None
+
+    def assign(dst: Any, src: Any) -> None:
+        dst.copy_(torch.as_tensor(src))  # casts, and broadcasts a number
+
+    def scatter_add(dst: Any, idx: Any, src: Any) -> None:
+        # Every element's flat position, then one ``index_add_`` (repeated ones accumulate).
+        flat = torch.arange(dst.numel(), device=dst.device).reshape(dst.shape)[idx]
+        src = torch.broadcast_to(torch.as_tensor(src, dtype=dst.dtype), flat.shape)
+        work = dst if dst.is_contiguous() else dst.contiguous()
+        work.view(-1).index_add_(0, flat.reshape(-1), src.reshape(-1))
+        if work is not dst:
+            dst.copy_(work)
+
+    return {
+        "getitem": getitem,
+        "setitem": setitem,
+        "reshape_view": reshape_view,
+        "scatter_add": scatter_add,
+        "copy": lambda a: a.clone(),
+        "to_host": lambda a: a.cpu().numpy(),
+        **{name: _in_place(method) for name, method in _IN_PLACE.items()},
+        "assign": assign,
+        "relu": torch.relu,
+        "sigmoid": torch.sigmoid,
+    }
+
+
+def _driver() -> bool:
+    """Whether an NVIDIA driver is there, asked before PyTorch is imported."""
+    for name in ("nvcuda.dll",) if sys.platform == "win32" else ("libcuda.so.1", "libcuda.so"):
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            continue
+        return True
+    return False
+
+
+def _cuda(module: str) -> str:
+    if not _driver():
+        return "no NVIDIA driver found (libcuda could not be loaded)"
+    torch = importlib.import_module(module)
+    if not torch.cuda.is_available():
+        return f"PyTorch {torch.__version__} sees no CUDA device (a CPU-only build?)"
+    return ""
+
+
+def _mps(module: str) -> str:
+    if sys.platform != "darwin":
+        return "MPS is the GPU of Apple's Macs; this is not macOS"
+    torch = importlib.import_module(module)
+    return "" if torch.backends.mps.is_available() else "PyTorch sees no MPS device"
+
+
+def _library(kind: str, where: str, available: Callable[[str], str] | None = None) -> Library:
+    """PyTorch on device kind ``kind`` (``cpu``, ``cuda``, ``mps``): one backend per kind,
+    since a backend's tensors live on one kind of device (``torch_cuda`` on ``cuda:N``)."""
+    gpu = kind != "cpu"
+    return Library(
+        name="torch" if not gpu else f"torch_{kind}",
+        module="torch",
+        distribution="torch",
+        extra="torch-backend",
+        description=f"PyTorch tensors on {where}, under tensorplug's autograd",
+        kernels=kernels,
+        device_type=kind,
+        device=(lambda torch, i: torch.device(kind, i)) if gpu else None,
+        available=available,
+        synchronize=(lambda torch: getattr(torch, kind).synchronize) if gpu else None,
+    )
+
+
+TORCH = _library("cpu", "the CPU")
+TORCH_CUDA = _library("cuda", "NVIDIA GPUs (cuda:0, cuda:1, ...)", _cuda)
+TORCH_MPS = _library("mps", "an Apple GPU (mps)", _mps)
+
+
+@hookimpl
+def tensorplug_backends() -> list[BackendSpec]:
+    return [backend_spec(lib) for lib in (TORCH, TORCH_CUDA, TORCH_MPS)]
