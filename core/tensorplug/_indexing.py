@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _dtype as D
+from . import _functional_write as fw
 from ._contract import Array, KernelOps
 from ._dispatch import is_float, mismatch_error, op_error, unary, view
 from ._grad_mode import state
@@ -358,7 +359,7 @@ def write_index(
     views = live_views(x) if recorded and x._views else None
     try:
         if x._data.size or not x._view_ops:  # an empty expanded array may be read-only
-            be.k.setitem(x._data, idx, v)
+            fw.setitem(x, idx, v)
     except ValueError as e:  # a value that does not fit the region: PyTorch's RuntimeError
         raise RuntimeError(f"{node.op}(): {e}") from e
     except Exception as e:
