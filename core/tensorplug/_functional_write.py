@@ -185,14 +185,22 @@ def _register(root: Tensor, t: Tensor) -> None:
 
 
 def _root(t: Tensor) -> tuple[Tensor, tuple[ViewStep, ...]]:
-    """The tensor owning ``t``'s memory, and the view ops from it to ``t``."""
-    owner = t._base
-    if owner is None:
-        entry = _ALIASES.get(id(t))
-        if entry is None or entry[0]() is not t:
-            return t, ()
-        owner = entry[1]
-    return owner, _steps(t, owner)
+    """The tensor owning ``t``'s memory, and the view ops from it to ``t`` (through the
+    base of a view, then the tensor a detached alias was made from, as often as it takes)."""
+    owner = t
+    while True:
+        up = owner._base
+        if up is None:
+            up = _alias_of(owner)
+            if up is None:
+                break
+        owner = up
+    return owner, () if owner is t else _steps(t, owner)
+
+
+def _alias_of(t: Tensor) -> Tensor | None:
+    entry = _ALIASES.get(id(t))
+    return entry[1] if entry is not None and entry[0]() is t else None
 
 
 def _steps(t: Tensor, owner: Tensor) -> tuple[ViewStep, ...]:
@@ -202,12 +210,19 @@ def _steps(t: Tensor, owner: Tensor) -> tuple[ViewStep, ...]:
 
 
 def _sharing(root: Tensor) -> list[tuple[Tensor, tuple[ViewStep, ...]]]:
-    """The live views and aliases of ``root``, each with its view ops from ``root``."""
+    """The live views and aliases of ``root`` (and theirs), each with its view ops from
+    ``root``."""
     out = []
-    for r in root._views or ():
-        v = r()
-        if v is not None and (v._base is root or _root(v)[0] is root):
+    holders = [root]
+    while holders:
+        holder = holders.pop()
+        for r in holder._views or ():
+            v = r()
+            if v is None or (v._base is not holder and _alias_of(v) is not holder):
+                continue
             out.append((v, _steps(v, root)))
+            if v._views and _alias_of(v) is not None:
+                holders.append(v)  # an alias's own views share the memory too
     return out
 
 
