@@ -184,12 +184,14 @@ class IndexAddBackward0(Node):
 
     @staticmethod
     def forward(k: Any, x: Array, index: Array, source: Array, where: Any, alpha: Any) -> Array:
-        out = k.copy(x)
         src = source if alpha == 1 else k.mul(source, alpha)
         if hasattr(k, "scatter_add"):
+            out = k.copy(x)
             k.scatter_add(out, where, src)
             return out
-        return k.add(out, k.index_grad(src, x.shape, where, True))
+        if hasattr(k, "index_add"):  # an immutable backend's functional scatter_add
+            return k.index_add(x, where, src)
+        return k.add(x, k.index_grad(src, x.shape, where, True))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, None, Array | None]:
