@@ -341,9 +341,10 @@ class OptionalOps(Protocol):
 
     def index_add(self, x: Array, idx: Index, src: Array, /) -> Array:
         """A new array equal to ``x`` with ``src`` added at ``idx``, repeated indices
-        accumulating, in ``x``'s dtype (as ``scatter_add`` casts); ``x`` is left alone. The functional ``scatter_add`` of a backend whose
-        arrays are immutable (JAX's ``x.at[idx].add(src)``); the core uses ``scatter_add``
-        where a backend has it and this one otherwise."""
+        accumulating, in ``x``'s dtype (as ``scatter_add`` casts); ``x`` is left alone. The
+        functional ``scatter_add`` of a backend whose arrays are immutable (JAX's
+        ``x.at[idx].add(src)``); the core uses ``scatter_add`` where a backend has it and
+        this one otherwise."""
 
     def bitwise_and(self, a: Operand, b: Operand, /) -> Array:
         """``a & b`` of integer arrays (and numbers), bit by bit, broadcasting (``&``)."""
