@@ -9,6 +9,7 @@ from . import _dtype as D
 from . import _functional_write as fw
 from ._contract import Array, KernelOps
 from ._dispatch import is_float, mismatch_error, op_error, unary, view
+from ._functional_write import ones_of
 from ._grad_mode import state
 from ._graph import Node, record
 from ._inplace import (
@@ -17,7 +18,6 @@ from ._inplace import (
     check_writable,
     keep_retained,
     live_views,
-    ones_of,
     rebase_view,
     refresh_views,
     view_write_needs_graph,
