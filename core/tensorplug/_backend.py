@@ -248,17 +248,6 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
             parts.append(k["reshape"](a, a.shape[:ax] + (1,) + a.shape[ax:]))
         return k["concat"](parts, axis)
 
-    def setitem_(dst: Array, src: Array) -> None:
-        k["setitem"](dst, Ellipsis, src)
-
-    def iadd(dst: Array, src: Array) -> None:
-        k["setitem"](dst, Ellipsis, k["add"](dst, src))
-
-    def index_put(x: Array, idx: Any, value: Any) -> Array:
-        out = k["copy"](x)
-        k["setitem"](out, idx, value)
-        return out
-
     def isfinite(x: Array) -> Array:
         return k["eq"](k["sub"](x, x), 0)
 
@@ -290,15 +279,31 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         "relu": relu,
         "clamp": clamp,
         "stack": stack,
-        "assign": setitem_,
-        "iadd": iadd,
-        "index_put": index_put,
+        **_writes(k),
         "isfinite": isfinite,
         "any_nonfinite": any_nonfinite,
         **_scans(k),
         # Host boundary: declining sends a move between backends through host memory.
         "from_foreign": lambda x, src, device: None,
     }
+
+
+def _writes(k: Mapping[str, Kernel]) -> dict[str, Kernel]:
+    """The defaults of ``assign``, ``iadd`` and ``index_put``, from ``setitem`` (an immutable
+    backend has ``index_put`` of its own, and the core calls none of the other two there)."""
+
+    def assign(dst: Array, src: Array) -> None:
+        k["setitem"](dst, Ellipsis, src)
+
+    def iadd(dst: Array, src: Array) -> None:
+        k["setitem"](dst, Ellipsis, k["add"](dst, src))
+
+    def index_put(x: Array, idx: Any, value: Any) -> Array:
+        out = k["copy"](x)
+        k["setitem"](out, idx, value)
+        return out
+
+    return {"assign": assign, "iadd": iadd, "index_put": index_put}
 
 
 def _scans(k: Mapping[str, Kernel]) -> dict[str, Kernel]:

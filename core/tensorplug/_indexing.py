@@ -196,9 +196,18 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool, bool]:
                 spans.append(1)
             ints = ints and isinstance(it, int)
             out.append(it)
+    if not plain or len(out) > len(shape):
+        _check_count(shape, spans)
     if checks:
         _check_bounds(x, spans, checks)
     return tuple(out), advanced, ints
+
+
+def _check_count(shape: tuple[int, ...], spans: list[int]) -> None:
+    """No more index items (a mask counting its dims) than dimensions: PyTorch's error, not
+    the library's (its wording and exception type differ)."""
+    if sum(n for n in spans if n > 0) > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
 
 
 def _check_bounds(x: Tensor, spans: list[int], checks: list[tuple[int, Any]]) -> None:
@@ -226,7 +235,9 @@ def _check_bounds(x: Tensor, spans: list[int], checks: list[tuple[int, Any]]) ->
                 continue
             k, a = x._backend.k, it._data
             # The extremes only: one reduction each (and, on a GPU, a wait for the result).
-            lo, hi = int(k.amin(a, None, False)), int(k.amax(a, None, False))
+            # Through ``to_host``: ``int()`` of a library's 0-d array is not in the contract.
+            lo = int(k.to_host(k.amin(a, None, False)))
+            hi = int(k.to_host(k.amax(a, None, False)))
             if -size <= lo and hi < size:
                 continue
             bad = lo if lo < -size else hi
