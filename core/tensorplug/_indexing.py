@@ -7,8 +7,10 @@ import math
 from typing import Any
 
 from . import _dtype as D
+from . import _functional_write as fw
 from ._contract import Array, KernelOps
 from ._dispatch import is_float, mismatch_error, op_error, unary, view
+from ._functional_write import ones_of
 from ._grad_mode import state
 from ._graph import Node, record
 from ._inplace import (
@@ -17,7 +19,6 @@ from ._inplace import (
     check_writable,
     keep_retained,
     live_views,
-    ones_of,
     rebase_view,
     refresh_views,
     view_write_needs_graph,
@@ -196,9 +197,18 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool, bool]:
                 spans.append(1)
             ints = ints and isinstance(it, int)
             out.append(it)
+    if not plain or len(out) > len(shape):
+        _check_count(shape, spans)
     if checks:
         _check_bounds(x, spans, checks)
     return tuple(out), advanced, ints
+
+
+def _check_count(shape: tuple[int, ...], spans: list[int]) -> None:
+    """No more index items (a mask counting its dims) than dimensions: PyTorch's error, not
+    the library's (its wording and exception type differ)."""
+    if sum(n for n in spans if n > 0) > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
 
 
 def _check_bounds(x: Tensor, spans: list[int], checks: list[tuple[int, Any]]) -> None:
@@ -226,7 +236,9 @@ def _check_bounds(x: Tensor, spans: list[int], checks: list[tuple[int, Any]]) ->
                 continue
             k, a = x._backend.k, it._data
             # The extremes only: one reduction each (and, on a GPU, a wait for the result).
-            lo, hi = int(k.amin(a, None, False)), int(k.amax(a, None, False))
+            # Through ``to_host``: ``int()`` of a library's 0-d array is not in the contract.
+            lo = int(k.to_host(k.amin(a, None, False)))
+            hi = int(k.to_host(k.amax(a, None, False)))
             if -size <= lo and hi < size:
                 continue
             bad = lo if lo < -size else hi
@@ -359,7 +371,7 @@ def write_index(
     views = live_views(x) if recorded and x._views else None
     try:
         if math.prod(x._data.shape) or not x._view_ops:  # an empty expanded array may be read-only
-            be.k.setitem(x._data, idx, v)
+            fw.setitem(x, idx, v)
     except ValueError as e:  # a value that does not fit the region: PyTorch's RuntimeError
         raise RuntimeError(f"{node.op}(): {e}") from e
     except Exception as e:
