@@ -15,8 +15,14 @@ import nox
 
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "virtualenv"
+# conformance: every CPU backend but Dask, whose quick run alone takes about 9 minutes on CI's
+# 2 cores (a task graph built and run per value read); `nox -s "conformance(backend='dask')"`
+# runs it.
 nox.options.sessions = [
-    "lint", "typecheck", "tests", "purepython", "sanitize", "conformance", "docs"
+    "lint", "typecheck", "tests", "purepython", "sanitize",
+    "conformance(backend='numpy')", "conformance(backend='array_api_strict')",
+    "conformance(backend='array_api_strict_tutorial')", "conformance(backend='torch')",
+    "conformance(backend='jax')", "docs",
 ]  # fmt: skip
 
 # PyTorch is a test oracle only (never a dependency): this version installs from local disk
@@ -56,7 +62,7 @@ def tests(session: nox.Session) -> None:
     """Unit tests of the core on the default (NumPy) backend, PyTorch as oracle."""
     # viz: graph rendering is tested where `dot` exists; examples: the digits example runs;
     # array-api-strict: the out-of-tree example backend runs the suite from its source tree.
-    session.install("-e", ".[test,viz,examples]", "array-api-strict")
+    session.install("-e", ".[test,viz,examples,array-api-strict,dask]")
     _install_oracle(session)
     session.run(
         "python", "-m", "pytest", "tests", *_PARALLEL, *session.posargs, env=_expect_compiled()
@@ -134,22 +140,58 @@ def purepython(session: nox.Session) -> None:
     """The unit tests again without the compiled hot path (``TENSORPLUG_PURE_PYTHON=1``), as
     on a machine that had no C compiler at install time."""
     env = {"TENSORPLUG_PURE_PYTHON": "1"}
-    session.install("-e", ".[test,viz,examples]", "array-api-strict", env=env)
+    session.install("-e", ".[test,viz,examples,array-api-strict]", env=env)
     _install_oracle(session)
     session.run("python", "-m", "pytest", "tests", *_PARALLEL, *session.posargs, env=env)
 
 
+_ADAPTER_EXTRAS = {
+    "array_api_strict": "array-api-strict",
+    "torch": "torch-backend",
+    "jax": "jax",
+    "dask": "dask",
+}
+"""The Array API adapter's backends (backends/tensorplug_arrayapi) and the extra each installs
+with."""
+
+_CONFORMANCE_QUICK = {"jax", "dask"}
+"""Backends whose full suite is too slow for CI on 2 cores (JAX dispatches each small op in
+tens of microseconds, Dask builds and runs a task graph per value read): ``conformance`` runs
+one sample per op and dtype (``--tp-quick``); ``conformance_full`` runs everything."""
+
+
+def _conformance(session: nox.Session, backend: str, *args: str) -> None:
+    if backend in _ADAPTER_EXTRAS:
+        extra = _ADAPTER_EXTRAS[backend]
+        if backend == "torch":  # the project's pinned CPU wheel (TORCH), not a CUDA one
+            session.install(TORCH, silent=True)
+        session.install("-e", f".[testing,{extra}]")
+    else:
+        session.install("-e", ".[testing]")
+    if backend == "array_api_strict_tutorial":
+        session.install("./examples/backend_plugin")
+    session.run("tensorplug-conformance", "--backend", backend, *args, *session.posargs)
+
+
 @nox.session
-@nox.parametrize("backend", ["numpy", "array_api_strict"])
+@nox.parametrize(
+    "backend", ["numpy", "array_api_strict", "array_api_strict_tutorial", "torch", "jax", "dask"]
+)
 def conformance(session: nox.Session, backend: str) -> None:
     """The conformance suite on one CPU backend, through the command a backend author runs.
 
-    ``array_api_strict`` is the out-of-tree example, installed as its guide says.
+    ``array_api_strict_tutorial`` is the out-of-tree example, installed as its guide says;
+    ``array_api_strict``, ``torch``, ``jax`` and ``dask`` are the Array API adapter's (each
+    installed with its extra). JAX and Dask run ``--tp-quick`` here (``_CONFORMANCE_QUICK``).
     """
-    session.install("-e", ".[testing]")
-    if backend == "array_api_strict":
-        session.install("./examples/backend_plugin")
-    session.run("tensorplug-conformance", "--backend", backend, *session.posargs)
+    _conformance(session, backend, *(["--tp-quick"] if backend in _CONFORMANCE_QUICK else []))
+
+
+@nox.session
+@nox.parametrize("backend", sorted(_CONFORMANCE_QUICK))
+def conformance_full(session: nox.Session, backend: str) -> None:
+    """The whole suite on a backend whose CI session runs one sample per op (not in CI)."""
+    _conformance(session, backend)
 
 
 @nox.session
@@ -163,7 +205,7 @@ def typecheck(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Run every example in docs/*.md and in the docstrings, then build the site with Sphinx;
     a warning fails the build. The HTML lands in docs/_build/html."""
-    session.install("-e", ".[docs,viz]")
+    session.install("-e", ".[docs,viz,array-api-strict]")
     # Doctest imports each module from its file; the compiled modules' .py files would clash
     # with their built twins, so the examples run on the plain modules (the same code).
     session.run(

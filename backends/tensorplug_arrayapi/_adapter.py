@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import importlib
 import importlib.util
+import sys
 from importlib.metadata import PackageNotFoundError, version
 
 from tensorplug.plugins import Backend, BackendSpec, Device, dtype_table, xp_kernels
 
 from ._library import Context, Library
+
+NO_DRIVER = "no NVIDIA driver found (libcuda could not be loaded)"
+
+
+def nvidia_driver() -> bool:
+    """Whether an NVIDIA driver is there, asked before a GPU library is imported."""
+    for name in ("nvcuda.dll",) if sys.platform == "win32" else ("libcuda.so.1", "libcuda.so"):
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            continue
+        return True
+    return False
 
 
 def _missing(lib: Library, what: str) -> str:
@@ -78,8 +93,11 @@ def build_backend(lib: Library, index: int = 0) -> Backend:
         random_normal=rng.normal,
         random_integers=rng.integers,
     )
-    if lib.kernels is not None:
-        k.update(lib.kernels(ctx))
+    for name, f in (lib.kernels(ctx) if lib.kernels is not None else {}).items():
+        if f is None:  # a kernel the library gets wrong: not claimed
+            k.pop(name, None)
+        else:
+            k[name] = f
     here = Device(lib.device_type, None if lib.device_type == "cpu" else index)
     return Backend(
         name=lib.name,

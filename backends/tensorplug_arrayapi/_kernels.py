@@ -42,7 +42,7 @@ def indexing(ctx: Context) -> dict[str, Kernel]:
             value = xp.astype(value, a.dtype)  # libraries differ on casting in a write
         a[_full_index(idx)] = value
 
-    return {"getitem": getitem, "setitem": setitem}
+    return {"getitem": getitem, "setitem": setitem, "_full_index": _full_index}
 
 
 def creation(ctx: Context) -> dict[str, Kernel]:

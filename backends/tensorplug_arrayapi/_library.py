@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tensorplug.plugins import DtypeTable, KnownFailure, Tolerance, dtype
@@ -56,7 +56,8 @@ class Library:
             else why not (a GPU kind's check; import the library only once cheaper checks
             passed: ``tensorplug info`` asks every backend).
         kernels: ``Context`` -> kernels that replace or add to the adapter's (faster ones,
-            or the optional ``scatter_add``).
+            or the optional ``scatter_add``); ``None`` for a name drops the adapter's kernel
+            (an optional one the library gets wrong).
         to_host: ``array`` -> a NumPy-readable host array (default ``numpy.asarray``).
         synchronize: ``module`` -> a function that waits for queued work (GPU kinds).
         known_failures / tolerances: the conformance suite's declarations, with reasons.
@@ -74,9 +75,19 @@ class Library:
     setup: Callable[[Any], None] | None = None
     device: Callable[[Any, int], Any] | None = None
     available: Callable[[str], str] | None = None
-    kernels: Callable[[Context], Mapping[str, Callable[..., Any]]] | None = None
+    kernels: Callable[[Context], Mapping[str, Callable[..., Any] | None]] | None = None
     to_host: Callable[[Any], Any] | None = None
     synchronize: Callable[[Any], Callable[[], None]] | None = None
     known_failures: tuple[KnownFailure, ...] = ()
     tolerances: tuple[Tolerance, ...] = ()
     info: Mapping[str, Any] = field(default_factory=dict)
+
+    def on(self, kind: str, where: str, **more: Any) -> Library:
+        """This library's backend on device kind ``kind`` (``cuda``): named
+        ``{name}_{kind}``, its description saying ``where`` instead of "the CPU", ``more``
+        replacing fields (``device``, ``available``, ``synchronize``). A backend's tensors
+        live on one kind of device, so each kind is a backend of its own."""
+        where_desc = self.description.replace("the CPU", where)
+        return replace(
+            self, name=f"{self.name}_{kind}", device_type=kind, description=where_desc, **more
+        )

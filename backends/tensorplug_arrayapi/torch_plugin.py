@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import importlib
 import sys
 from collections.abc import Callable
@@ -11,7 +10,7 @@ from typing import Any
 
 from tensorplug.plugins import BackendSpec, hookimpl
 
-from ._adapter import backend_spec
+from ._adapter import NO_DRIVER, backend_spec, nvidia_driver
 from ._library import Context, Library
 
 
@@ -95,20 +94,9 @@ def kernels(ctx: Context) -> dict[str, Callable[..., Any]]:
     }
 
 
-def _driver() -> bool:
-    """Whether an NVIDIA driver is there, asked before PyTorch is imported."""
-    for name in ("nvcuda.dll",) if sys.platform == "win32" else ("libcuda.so.1", "libcuda.so"):
-        try:
-            ctypes.CDLL(name)
-        except OSError:
-            continue
-        return True
-    return False
-
-
 def _cuda(module: str) -> str:
-    if not _driver():
-        return "no NVIDIA driver found (libcuda could not be loaded)"
+    if not nvidia_driver():
+        return NO_DRIVER
     torch = importlib.import_module(module)
     if not torch.cuda.is_available():
         return f"PyTorch {torch.__version__} sees no CUDA device (a CPU-only build?)"
@@ -122,27 +110,28 @@ def _mps(module: str) -> str:
     return "" if torch.backends.mps.is_available() else "PyTorch sees no MPS device"
 
 
-def _library(kind: str, where: str, available: Callable[[str], str] | None = None) -> Library:
-    """PyTorch on device kind ``kind`` (``cpu``, ``cuda``, ``mps``): one backend per kind,
-    since a backend's tensors live on one kind of device (``torch_cuda`` on ``cuda:N``)."""
-    gpu = kind != "cpu"
-    return Library(
-        name="torch" if not gpu else f"torch_{kind}",
-        module="torch",
-        distribution="torch",
-        extra="torch-backend",
-        description=f"PyTorch tensors on {where}, under tensorplug's autograd",
-        kernels=kernels,
-        device_type=kind,
-        device=(lambda torch, i: torch.device(kind, i)) if gpu else None,
-        available=available,
-        synchronize=(lambda torch: getattr(torch, kind).synchronize) if gpu else None,
-    )
-
-
-TORCH = _library("cpu", "the CPU")
-TORCH_CUDA = _library("cuda", "NVIDIA GPUs (cuda:0, cuda:1, ...)", _cuda)
-TORCH_MPS = _library("mps", "an Apple GPU (mps)", _mps)
+TORCH = Library(
+    name="torch",
+    module="torch",
+    distribution="torch",
+    extra="torch-backend",
+    description="PyTorch tensors on the CPU, under tensorplug's autograd",
+    kernels=kernels,
+)
+TORCH_CUDA = TORCH.on(
+    "cuda",
+    "NVIDIA GPUs (cuda:0, cuda:1, ...)",
+    device=lambda torch, i: torch.device("cuda", i),
+    available=_cuda,
+    synchronize=lambda torch: torch.cuda.synchronize,
+)
+TORCH_MPS = TORCH.on(
+    "mps",
+    "an Apple GPU (mps)",
+    device=lambda torch, i: torch.device("mps", i),
+    available=_mps,
+    synchronize=lambda torch: torch.mps.synchronize,
+)
 
 
 @hookimpl

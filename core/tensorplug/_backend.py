@@ -197,6 +197,9 @@ class Backend:
         self.k = Kernels(table)
         self._default_device = Device(self.device_type, 0 if self.device_type != "cpu" else None)
         self.supported_dtypes = tuple(d for d in D.ALL_DTYPES if d in self.dtypes)
+        # Native dtype -> its promotion category, as ``dtype_of`` says: the dispatch's cache
+        # (the per-op dtype checks without a kernel call), one per backend.
+        self.categories: dict[Any, int] = {}
 
     def has_kernel(self, name: str) -> bool:
         return hasattr(self.k, name)
@@ -344,8 +347,9 @@ def _index_grad(be: Backend) -> Kernel:
         if not be.mutable:
             if advanced and "index_add" not in k:
                 raise UnsupportedOperation(
-                    f"index backward: backend '{be.name}' has no index_add kernel, needed "
-                    "for the gradient of indexing with integer or mask tensors"
+                    f"index backward: backend '{be.name}' has no index_add kernel (the "
+                    "functional scatter_add), needed for the gradient of indexing with integer "
+                    "or mask tensors"
                 )
             z = k["index_add" if advanced else "index_put"](z, idx, g)
         elif not advanced:

@@ -6,7 +6,6 @@ from tensorplug._graph cimport NodeBase, OpSpec, TensorBase, TensorMeta, meta_of
 from tensorplug._grad_mode cimport _Switches, grad_enabled
 
 cdef dict _SCALAR_CATEGORY
-cdef dict _CATEGORY
 
 
 cpdef tuple forwards(OpSpec spec, object be, object cls)

@@ -288,10 +288,6 @@ def unary_method(cls: type[Node]) -> Callable[[Tensor], Tensor]:
 # Promotion
 # --------------------------------------------------------------------------------------------
 
-_CATEGORY: dict[Any, int] = {}
-"""Native dtype object -> its tensorplug dtype's promotion category (bool, int, float), as
-``dtype_of`` says: the per-op dtype checks without a kernel call."""
-
 
 def category(be: Backend, arr: Any) -> int:
     """The promotion category of ``arr``'s dtype (``_dtype.BOOL``, ``INT``, ``FLOAT``)."""
@@ -300,15 +296,18 @@ def category(be: Backend, arr: Any) -> int:
 
 def _category(be: Backend, arr: Any, native: Any) -> int:
     """``category`` of ``arr``, whose native dtype ``native`` the caller has at hand."""
+    # Cached per backend (``Backend.categories``): two libraries' dtypes may hash alike and
+    # must never be compared (array-api-strict warns when its dtypes meet NumPy's).
+    cache: dict[Any, int] = be.categories
     try:
-        return _CATEGORY[native]
+        return cache[native]
     except (KeyError, TypeError):
         pass
     # Through ``dtype_of``: native dtype objects differ per library (no ``.kind`` in the
     # Array API standard); cached per native dtype object where it is hashable.
     cat: int = be.k.dtype_of(arr).category
     try:
-        _CATEGORY[native] = cat
+        cache[native] = cat
     except TypeError:  # the Array API does not require hashable dtypes: just not cached
         return cat
     return cat

@@ -225,7 +225,7 @@ class TensorMeta:
         return value
 
 
-_INTERNED: dict[tuple[Any, Any], TensorMeta] = {}
+_INTERNED: dict[tuple[Any, ...], TensorMeta] = {}
 
 
 def meta_of(t: Tensor) -> TensorMeta:
@@ -234,7 +234,9 @@ def meta_of(t: Tensor) -> TensorMeta:
     if meta is not None:
         return meta
     d = t._data
-    key = (d.shape, d.dtype)
+    # The dtype's type first: dtypes of two libraries are then never compared (array-api-strict
+    # warns when its dtypes meet NumPy's, which hash alike).
+    key = (type(d.dtype), d.shape, d.dtype)
     try:
         meta = _INTERNED.get(key)
     except TypeError:  # an unhashable native dtype: this tensor's own

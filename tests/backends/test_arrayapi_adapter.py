@@ -107,3 +107,27 @@ def test_torch_is_selected_by_name_and_environment(torch_backend: tp.plugins.Bac
     assert done.stdout.strip() == "torch"
     with tp.use_backend("torch"):
         assert type(tp.zeros(2, device="cpu")._data).__module__ == "torch"
+
+
+def test_dask_computes_nothing_until_a_host_boundary() -> None:
+    pytest.importorskip("dask")
+    pytest.importorskip("array_api_compat")
+    import dask
+
+    computed: list[int] = []
+
+    def counting(dsk: object, keys: object, **kwargs: object) -> object:
+        computed.append(1)
+        return dask.get(dsk, keys, **kwargs)  # type: ignore[attr-defined]
+
+    with dask.config.set(scheduler=counting):
+        w = tp.randn(64, 32, backend="dask", requires_grad=True)
+        x = tp.randn(16, 64, backend="dask")
+        loss = tp.nn.functional.mse_loss((x @ w).tanh(), tp.zeros(16, 32, backend="dask"))
+        loss.backward()
+        with tp.no_grad():
+            w -= 0.1 * w.grad
+        assert computed == []  # a forward, a backward and an update: a graph, no values
+        assert isinstance(loss.item(), float) and len(computed) == 1
+        repr(w)
+        assert len(computed) == 2

@@ -29,6 +29,7 @@ FAMILIES = (
     "errors",
     "unsupported",
     "engine",
+    "training",
 )
 
 
@@ -59,7 +60,7 @@ class Case:
 
     @property
     def id(self) -> str:
-        if self.op is None:  # engine invariants: one case per dtype
+        if self.op is None:  # engine invariants and training: one case per dtype
             return self.dtype_name
         if self.missing.startswith("dtype_"):
             return f"{self.op_name}-{self.dtype_name}-{self.missing}"

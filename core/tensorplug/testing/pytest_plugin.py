@@ -189,11 +189,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if fam is None or "case" not in metafunc.fixturenames:
         return
     state = _state(metafunc.config)
-    if fam == "engine":
+    if fam in ("engine", "training"):  # one case per float dtype (training: not float16)
         cases = [
-            Case("engine", None, d)
+            Case(fam, None, d)
             for d in state.backend.supported_dtypes
-            if d.is_floating_point and state.selection.dtype(d) and state.selection.family("engine")
+            if d.is_floating_point
+            and (fam == "engine" or d.itemsize > 2)
+            and state.selection.dtype(d)
+            and state.selection.family(fam)
         ]
     else:
         cases = list(generate(fam, op_db, state.backend, state.selection))
@@ -261,7 +264,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     case = _case(item)
     if case is not None:
-        op = case.op_name if case.op else "(engine)"
+        op = case.op_name if case.op else f"({case.family})"
         report.tp_case = [op, case.dtype_name, case.family, case.sample_name]
     return report
 

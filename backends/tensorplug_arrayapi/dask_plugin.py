@@ -1,0 +1,68 @@
+"""Dask arrays as a backend's arrays: lazy and chunked. Every op adds to a task graph and
+nothing is computed until a host boundary (``.item()``, ``.numpy()``, ``.tolist()``,
+printing: the ``to_host`` kernel) or a value the core must read (an index tensor's bounds).
+
+Dask's views do not share memory with their base, so it is declared immutable
+(``mutable=False``): the core writes through ``index_put`` (a lazy copy with the region
+replaced) and re-derives the views itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from tensorplug.plugins import BackendSpec, hookimpl
+
+from ._adapter import backend_spec
+from ._library import Context, Library
+
+LINALG = (
+    "linalg_inv", "linalg_solve", "linalg_cholesky", "linalg_slogdet", "linalg_eigh",
+    "linalg_svd", "linalg_qr",
+)  # fmt: skip
+"""Not claimed: dask.array.linalg has no eigh or slogdet, no full SVD, computes ``inv`` in
+float64, returns the upper Cholesky factor and cannot see a singular matrix before it
+computes; the ops that need these raise ``UnsupportedOperation`` instead."""
+
+
+def kernels(ctx: Context) -> dict[str, Callable[..., Any] | None]:
+    full_index, get = ctx.kernels["_full_index"], ctx.kernels["getitem"]
+    xp = ctx.xp
+
+    def getitem(a: Any, idx: Any) -> Any:
+        out = get(a, idx)
+        if any(math.isnan(n) for n in out.shape):  # a mask's result: its size is data
+            out.compute_chunk_sizes()
+        return out
+
+    def index_put(x: Any, idx: Any, value: Any) -> Any:
+        out = x.copy()  # a new graph node; x's graph is left alone
+        value = xp.astype(value, x.dtype) if hasattr(value, "dtype") else value
+        out[full_index(idx)] = value
+        return out
+
+    return {
+        "getitem": getitem,
+        "index_put": index_put,
+        "reshape_view": lambda a, shape: xp.reshape(a, shape),
+        **dict.fromkeys(LINALG, None),  # dropped by the adapter
+    }
+
+
+DASK = Library(
+    name="dask",
+    module="dask.array",
+    distribution="dask",
+    extra="dask",
+    description="Dask arrays on the CPU: lazy and chunked, computed at a host boundary",
+    mutable=False,
+    kernels=kernels,
+    known_failures=(),
+)
+
+
+@hookimpl
+def tensorplug_backends() -> list[BackendSpec]:
+    return [backend_spec(DASK)]
