@@ -181,6 +181,8 @@ def _register(root: Tensor, t: Tensor) -> None:
     views = root._views
     if views is None:
         views = root._views = []
+    elif len(views) > 32:  # as ``_dispatch.view`` does: the dead ones dropped now and then
+        views = root._views = [r for r in views if r() is not None]
     views.append(weakref.ref(t))
 
 
