@@ -396,7 +396,7 @@ def _write_error(
         region = list(x._backend.k.getitem(x._data, idx).shape) if shape is not None else None
     except Exception:  # noqa: BLE001 - the index itself is what failed: report the original
         region = None
-    if region is not None:
+    if region is not None and shape is not None:
         vs = list(shape)
         if len(vs) > len(region):
             name = _TYPE_NAMES.get(x.dtype.name, x.dtype.name.capitalize())
