@@ -228,3 +228,20 @@ def test_indexed_writes_and_scatter() -> None:
         return [x, y]
 
     both(program)
+
+
+def test_views_keep_the_old_memory_after_data_is_replaced() -> None:
+    """``x.data = y``: ``x`` gets other memory; its views and aliases keep the old one
+    between them, as in PyTorch."""
+
+    def program(be: str) -> list[tp.Tensor]:
+        x = tp.zeros(3, backend=be)
+        view, alias = x[0:2], x.detach()
+        alias_view = alias[1:]
+        x.data = tp.ones(3, backend=be)
+        x.add_(1)
+        view.add_(5)
+        alias_view.mul_(3)
+        return [x, view, alias, alias_view]
+
+    both(program)
