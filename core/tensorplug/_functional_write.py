@@ -168,6 +168,26 @@ def alias(t: Tensor, of: Tensor) -> None:
     _register(root, t)
 
 
+def detach_memory(t: Tensor) -> None:
+    """``t`` is about to get other memory (``t.data = y``, a module's ``.to()``) on an
+    immutable backend: its views and aliases keep the old memory between them, as with shared
+    memory, under a new owner holding the old array; writes into ``t`` no longer reach them."""
+    if t._base is not None or not t._views:
+        return
+    from ._graph import new_tensor  # (``_graph`` is compiled; imported where needed)
+
+    owner = new_tensor(type(t), t._data, t._backend)
+    owner._view_ops, owner._views, t._views = t._view_ops, t._views, None
+    for r in owner._views or ():
+        v = r()
+        if v is None:
+            continue
+        if v._base is t:
+            v._base = owner
+        elif _alias_of(v) is t:
+            _ALIASES[id(v)] = (_ALIASES[id(v)][0], owner)
+
+
 _ALIASES: dict[int, tuple[weakref.ref[Tensor], Tensor]] = {}
 """Detached aliases on immutable backends: ``id(alias) -> (alias, the tensor owning its
 memory)``; an entry goes when its alias is freed."""
@@ -181,6 +201,8 @@ def _register(root: Tensor, t: Tensor) -> None:
     views = root._views
     if views is None:
         views = root._views = []
+    elif len(views) > 32:  # as ``_dispatch.view`` does: the dead ones dropped now and then
+        views = root._views = [r for r in views if r() is not None]
     views.append(weakref.ref(t))
 
 

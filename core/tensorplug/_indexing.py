@@ -372,10 +372,8 @@ def write_index(
     try:
         if math.prod(x._data.shape) or not x._view_ops:  # an empty expanded array may be read-only
             fw.setitem(x, idx, v)
-    except ValueError as e:  # a value that does not fit the region: PyTorch's RuntimeError
-        raise RuntimeError(f"{node.op}(): {e}") from e
     except Exception as e:
-        raise op_error(node, (x, value), e) from e
+        raise _write_error(x, idx, v, value, node, e) from e
     x._vc.version += 1
     if recorded:
         old = x._grad_fn
@@ -383,3 +381,38 @@ def write_index(
         keep_retained(x, old)
         if views:
             refresh_views(x, views)
+
+
+_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int32": "Int"}
+
+
+def _write_error(
+    x: Tensor, idx: tuple[Any, ...], v: Any, value: Any, node: type[Node], e: Exception
+) -> Exception:
+    """The error of a write the kernel refused: PyTorch's for a value that does not fit the
+    region written (found only now, off the common path), whatever the library raised and
+    however it words it; else the library's error, naming the op."""
+    shape = getattr(v, "shape", None)
+    try:
+        region = list(x._backend.k.getitem(x._data, idx).shape) if shape is not None else None
+    except Exception:  # noqa: BLE001 - the index itself is what failed: report the original
+        region = None
+    if region is not None and shape is not None:
+        vs = list(shape)
+        if len(vs) > len(region):
+            name = _TYPE_NAMES.get(x.dtype.name, x.dtype.name.capitalize())
+            return RuntimeError(
+                f"expand(torch.{name}Tensor{{{vs}}}, size={region}): the number of sizes "
+                f"provided ({len(region)}) must be greater or equal to the number of dimensions "
+                f"in the tensor ({len(vs)})"
+            )
+        for i in range(1, len(vs) + 1):
+            if vs[-i] != 1 and vs[-i] != region[-i]:
+                return RuntimeError(
+                    f"The expanded size of the tensor ({region[-i]}) must match the existing "
+                    f"size ({vs[-i]}) at non-singleton dimension {len(region) - i}.  Target "
+                    f"sizes: {region}.  Tensor sizes: {vs}"
+                )
+    if isinstance(e, ValueError):
+        return RuntimeError(f"{node.op}(): {e}")
+    return op_error(node, (x, value), e)

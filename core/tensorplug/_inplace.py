@@ -8,7 +8,9 @@ values, whose backward replays the view's ops (each view's ``_view_ops``, kept w
 not it is in the graph) to find the written region. The base holds weak references to its
 recorded views, so after an in-place change of the base or of one view the other views get a
 fresh history (``refresh_views``). A write through a view of an ``expand()``ed tensor, whose
-elements share memory, is refused (``check_writable``).
+elements share memory, is refused (``check_writable``). The writes themselves go through
+``_functional_write``: in place on a mutable backend, a new array pushed through the views
+and re-derived into each of them on an immutable one; the graph side here is the same for both.
 """
 
 from __future__ import annotations

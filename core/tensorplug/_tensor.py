@@ -386,6 +386,8 @@ class Tensor(TensorBase):
 
     @data.setter
     def data(self, value: Tensor) -> None:
+        if not self._backend.mutable:
+            fw.detach_memory(self)  # its views keep the old memory, as they would share it
         self._data = value._data
         self._meta = value._meta
 

@@ -90,3 +90,30 @@ def test_index_bounds_are_read_through_to_host(monkeypatch: Any) -> None:
     with pytest.raises(IndexError, match="index 7 is out of bounds for dimension 0 with size 4"):
         x[tp.tensor([1, 7])]
     np.testing.assert_array_equal(x[tp.tensor([1, -1])].numpy(), [1.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    ("shape", "index", "value"),
+    [
+        ((2, 3), 0, (4,)),
+        ((2, 3), 0, (2, 3)),
+        ((4, 3), slice(0, 2), (3, 3)),
+        ((2, 3), (slice(None), 0), (3,)),
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("refusal", [ValueError, TypeError, IndexError])
+def test_a_value_that_does_not_fit_the_region_gets_pytorchs_error(
+    monkeypatch: Any, shape: Any, index: Any, value: Any, refusal: type
+) -> None:
+    """Whatever a library's ``setitem`` raises, and however it words it."""
+
+    def refuse(*args: Any) -> None:
+        raise refusal("a library's own wording")
+
+    with pytest.raises(RuntimeError) as want:
+        torch.ones(shape)[index] = torch.ones(value)
+    monkeypatch.setattr(tp.get_backend("numpy").k, "setitem", refuse)
+    with pytest.raises(RuntimeError) as got:
+        tp.ones(*shape)[index] = tp.ones(*value)
+    assert str(got.value) == str(want.value)

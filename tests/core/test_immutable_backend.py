@@ -156,13 +156,40 @@ def _train(be: str, opt_cls: Any, **kw: Any) -> list[tp.Tensor]:
     return [loss, first_row, *model.parameters()]
 
 
+def test_lbfgs_trains_as_on_numpy() -> None:
+    def program(be: str) -> list[tp.Tensor]:
+        tp.manual_seed(0)
+        w = tp.nn.Parameter(tp.randn(3, backend=be))
+        opt = tp.optim.LBFGS([w], lr=0.5, max_iter=5)
+
+        def closure() -> tp.Tensor:
+            opt.zero_grad()
+            loss = ((w - 1.0) ** 2).sum()
+            loss.backward()
+            return loss
+
+        for _ in range(2):
+            opt.step(closure)
+        return [w]
+
+    both(program)
+
+
 @pytest.mark.parametrize(
     ("opt_cls", "kw"),
     [
         (tp.optim.Adam, {"lr": 0.1}),
         (tp.optim.SGD, {"lr": 0.1, "momentum": 0.9}),
         (tp.optim.AdamW, {"lr": 0.1, "weight_decay": 0.1}),
-        (tp.optim.RMSprop, {"lr": 0.01}),
+        (tp.optim.RMSprop, {"lr": 0.01, "momentum": 0.5, "centered": True}),
+        (tp.optim.Adadelta, {}),
+        (tp.optim.Adagrad, {"lr": 0.1}),
+        (tp.optim.Adamax, {"lr": 0.1}),
+        (tp.optim.ASGD, {"lr": 0.1}),
+        (tp.optim.NAdam, {"lr": 0.1}),
+        (tp.optim.RAdam, {"lr": 0.1}),
+        (tp.optim.Rprop, {"lr": 0.1}),
+        (tp.optim.Adam, {"lr": 0.1, "amsgrad": True, "weight_decay": 0.1}),
     ],
     ids=lambda v: getattr(v, "__name__", ""),
 )
@@ -199,5 +226,22 @@ def test_indexed_writes_and_scatter() -> None:
         x[1].scatter_add_(0, tp.tensor([1, 1], backend=be), tp.tensor([5.0, 6.0], backend=be))
         y = tp.nn.functional.pad(x, (1, 1))
         return [x, y]
+
+    both(program)
+
+
+def test_views_keep_the_old_memory_after_data_is_replaced() -> None:
+    """``x.data = y``: ``x`` gets other memory; its views and aliases keep the old one
+    between them, as in PyTorch."""
+
+    def program(be: str) -> list[tp.Tensor]:
+        x = tp.zeros(3, backend=be)
+        view, alias = x[0:2], x.detach()
+        alias_view = alias[1:]
+        x.data = tp.ones(3, backend=be)
+        x.add_(1)
+        view.add_(5)
+        alias_view.mul_(3)
+        return [x, view, alias, alias_view]
 
     both(program)
