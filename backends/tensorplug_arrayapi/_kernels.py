@@ -3,6 +3,8 @@ standard allows it, creation on the backend's device, host transfer and random n
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -26,15 +28,29 @@ def _full_index(idx: Any) -> tuple[Any, ...]:
 
 def indexing(ctx: Context) -> dict[str, Kernel]:
     """``getitem`` and ``setitem`` within the standard's indexing rules."""
-    xp, ints = ctx.xp, {ctx.dtypes[d] for d in ctx.dtypes if d.name in ("int32", "int64")}
+    # A tuple: ``in`` compares, and a dtype may equal its table entry without hashing alike
+    # (NumPy-based namespaces hold scalar types, arrays report ``numpy.dtype`` objects).
+    xp, ints = ctx.xp, tuple(ctx.dtypes[d] for d in ctx.dtypes if d.name in ("int32", "int64"))
+
+    def gather(a: Any, arrays: list[Any]) -> Any:
+        # ``a[i0, i1, ...]`` on its leading axes as one ``take`` of 1-d positions: the
+        # standard allows integer-array indices only on every axis at once, and ``take`` only
+        # with 1-d indices (Dask has no n-d fancy indexing at all).
+        k = len(arrays)
+        shape = xp.broadcast_arrays(*arrays)[0].shape if k > 1 else arrays[0].shape
+        lin = 0
+        for n, i in zip(a.shape[:k], arrays):
+            lin = lin * n + xp.where(i < 0, i + n, i)  # the core has checked the bounds
+        flat = xp.reshape(a, (math.prod(a.shape[:k]), *a.shape[k:]))
+        taken = xp.take(flat, xp.reshape(xp.broadcast_to(lin, shape), (-1,)), axis=0)
+        return xp.reshape(taken, (*shape, *a.shape[k:]))
 
     def getitem(a: Any, idx: Any) -> Any:
-        # The standard allows integer-array indices only on every axis at once, and ``take``
-        # only with 1-d indices; ``x[rows]`` (gather rows, as ``embedding`` does) is a take.
-        rows = idx[0] if isinstance(idx, tuple) and len(idx) == 1 else idx
-        if hasattr(rows, "shape") and rows.dtype in ints:
-            flat = xp.take(a, xp.reshape(rows, (-1,)), axis=0)
-            return xp.reshape(flat, (*rows.shape, *a.shape[1:]))
+        items = idx if isinstance(idx, tuple) else (idx,)
+        arrays = list(itertools.takewhile(lambda i: getattr(i, "dtype", None) in ints, items))
+        rest = items[len(arrays) :]
+        if arrays and all(i is Ellipsis or i == slice(None) for i in rest):
+            return gather(a, arrays)
         return a[_full_index(idx)]
 
     def setitem(a: Any, idx: Any, value: Any) -> None:
