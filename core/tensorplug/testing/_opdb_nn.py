@@ -459,7 +459,7 @@ def nn_ops() -> list[OpInfo]:
             errors=lambda: [
                 ErrorInput(S("int64_input", (np.array([-1, 2]),)), NotImplementedError, "int64")
             ],
-            torch_ref=TorchRef("nn.functional.leaky_relu", other_nodes=COMPOSED),
+            torch_ref=TorchRef("nn.functional.leaky_relu"),
         ),
         OpInfo(
             "dropout",

@@ -189,6 +189,30 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return where(bx > threshold, input, soft)
 
 
+# fmt: off
+class LeakyReluBackward0(Node):
+    """``x`` where x > 0, ``negative_slope * x`` elsewhere: grad = g where x > 0, else
+    g * negative_slope."""
+    elementwise = True
+    op, save = "leaky_relu", (0,)
+
+    @staticmethod
+    def forward(k: Any, x: Any, slope: float) -> Any:
+        # One ``maximum`` (or ``minimum``) picks the branch where the slope is in (0, 1] (or
+        # above 1): no mask and no ``where``, the costliest kernel on a small array. Both
+        # propagate NaN, as PyTorch's. A slope of 0 (inf * 0 is NaN) or below needs the mask.
+        if 0.0 < slope <= 1.0:
+            return k.maximum(x, k.mul(x, slope))
+        if slope > 1.0:
+            return k.minimum(x, k.mul(x, slope))
+        return k.where(k.gt(x, 0.0), x, k.mul(x, slope))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
+        return (ops.where(ops.gt(x, 0.0), g, ops.mul(g, ctx.args[0])),)
+# fmt: on
+
+
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     """``x`` where positive, ``negative_slope * x`` elsewhere. Floating-point only, as in
     PyTorch: a fractional slope has no integer result to give."""
@@ -197,4 +221,4 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
             f"leaky_relu(): not implemented for {input.dtype.name} tensors; it needs a "
             "floating-point input (convert with .float())"
         )
-    return where(input > 0, input, input * negative_slope)
+    return unary(LeakyReluBackward0, input, float(negative_slope))
