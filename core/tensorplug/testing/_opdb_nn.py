@@ -440,7 +440,10 @@ def nn_ops() -> list[OpInfo]:
             lambda x: x / (1 + np.exp(-x)),
             _act(),
             namespace=NN,
-            torch_ref=TorchRef("nn.functional.silu", other_nodes=COMPOSED),
+            errors=lambda: [
+                ErrorInput(S("int64_input", (np.array([-1, 2]),)), NotImplementedError, "int64")
+            ],
+            torch_ref=TorchRef("nn.functional.silu"),
         ),
         OpInfo(
             "softplus",

@@ -177,9 +177,29 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return unary(GeluBackward0, input, approximate)
 
 
+# fmt: off
+class SiluBackward0(Node):
+    """``x * sigmoid(x)``, computed as PyTorch's ``x / (1 + exp(-x))``: grad = g * s * (1 +
+    x * (1 - s)), ``s = sigmoid(x)``."""
+    elementwise = True
+    op, float_only, save = "silu", True, (0,)
+
+    @staticmethod
+    def forward(k: Any, x: Any) -> Any:
+        return k.div(x, k.add(k.exp(k.neg(x)), 1.0))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
+        s = ops.sigmoid(x)
+        return (ops.mul(ops.mul(g, s), ops.add(ops.mul(x, ops.sub(1.0, s)), 1.0)),)
+# fmt: on
+
+
 def silu(input: Tensor) -> Tensor:
-    """``x * sigmoid(x)``."""
-    return input * sigmoid(input)
+    """``x * sigmoid(x)`` (one node, ``SiluBackward0``, as PyTorch's). Floating-point only,
+    as in PyTorch."""
+    _floating(input, "silu")
+    return unary(SiluBackward0, input)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -216,9 +236,13 @@ class LeakyReluBackward0(Node):
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     """``x`` where positive, ``negative_slope * x`` elsewhere. Floating-point only, as in
     PyTorch: a fractional slope has no integer result to give."""
-    if not input.dtype.is_floating_point:
+    _floating(input, "leaky_relu")
+    return unary(LeakyReluBackward0, input, float(negative_slope))
+
+
+def _floating(input: Tensor, op: str) -> None:
+    if isinstance(input, Tensor) and not input.dtype.is_floating_point:
         raise NotImplementedError(
-            f"leaky_relu(): not implemented for {input.dtype.name} tensors; it needs a "
+            f"{op}(): not implemented for {input.dtype.name} tensors; it needs a "
             "floating-point input (convert with .float())"
         )
-    return unary(LeakyReluBackward0, input, float(negative_slope))
