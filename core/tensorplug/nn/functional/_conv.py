@@ -124,6 +124,8 @@ class ConvolutionBackward0(Node):
         ctx: Node, ops: KernelOps, g: Array, x: Array, w: Array
     ) -> tuple[Array | None, ...]:
         spec: ConvSpec = ctx.args[0]
+        if spec.transposed and spec.flipped is not None:
+            return _flipped_backward(ctx, ops, g, x, w, spec, spec.flipped)
         geom, groups = spec.geom, spec.groups
         need = ctx.needs_input_grad
         gx = gw = None
@@ -145,6 +147,25 @@ class ConvolutionBackward0(Node):
 
 def _bias_grad(ops: KernelOps, g: Array) -> Array:
     return ops.sum(g, (0, *range(2, len(g.shape))), False)
+
+
+def _flipped_backward(
+    ctx: Node, ops: KernelOps, g: Array, x: Array, w: Array, spec: ConvSpec, geom: Geometry
+) -> tuple[Array | None, ...]:
+    """``ConvolutionBackward0``'s gradients for a transposed convolution computed as the
+    plain one with the flipped weight: the plain one's gradients, the weight's flipped back
+    (the windows of its input, twice, and ``col2im``: measured faster than the windows of g,
+    which have more channels, shared by both gradients)."""
+    need, groups = ctx.needs_input_grad, spec.groups
+    gx = _correlate_t(ops, g, _flip(ops, w, groups), geom, groups) if need[0] else None
+    gw = None
+    if need[1]:
+        flipped_shape = (w.shape[1] * groups, w.shape[0] // groups, *w.shape[2:])
+        gw = _weight_grad(ops, g, im2col(ops, x, geom), geom, groups, flipped_shape)
+        gw = _flip(ops, gw, groups)
+    if not spec.bias:
+        return gx, gw
+    return gx, gw, _bias_grad(ops, g) if need[2] else None
 
 
 def _check_operands(
