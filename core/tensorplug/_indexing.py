@@ -371,7 +371,10 @@ def write_index(
     views = live_views(x) if recorded and x._views else None
     try:
         if math.prod(x._data.shape) or not x._view_ops:  # an empty expanded array may be read-only
-            fw.setitem(x, idx, v)
+            if be.mutable:  # the common case inline: one call less per write
+                be.k.setitem(x._data, idx, v)
+            else:
+                fw.setitem(x, idx, v)
     except Exception as e:
         raise _write_error(x, idx, v, value, node, e) from e
     x._vc.version += 1

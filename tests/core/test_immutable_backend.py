@@ -5,19 +5,15 @@ with every array read-only and no in-place kernel, against the NumPy backend."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+import immutable_numpy  # tests/support, on sys.path in every test run
 import tensorplug as tp
 from tensorplug.plugins import IN_PLACE, Backend
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
-import immutable_numpy
 
 IMMUTABLE = "immutable_numpy"
 

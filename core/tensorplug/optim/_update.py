@@ -26,13 +26,21 @@ Array = Any
 
 def write(t: Tensor, array: Array) -> None:
     """Store ``array`` into ``t``'s own array, in place, and bump ``t``'s version."""
-    fw.assign(t, array)
+    be = t._backend
+    if be.mutable:  # the common case inline: a dozen of these per parameter and step
+        be.k.assign(t._data, array)
+    else:
+        fw.assign(t, array)
     t._vc.version += 1
 
 
 def add_to(t: Tensor, array: Array) -> None:
     """``t += array`` in place (PyTorch's ``t.add_(x, alpha=a)`` with ``array = a * x``)."""
-    fw.iadd(t, array)
+    be = t._backend
+    if be.mutable:
+        be.k.iadd(t._data, array)
+    else:
+        fw.iadd(t, array)
     t._vc.version += 1
 
 
