@@ -461,7 +461,10 @@ def backend_for_device(device: Any) -> Backend:
             + ", ".join(f"{n} ({s.device_type})" for n, s in sorted(REGISTRY.specs.items()))
         )
     errors = []
-    for n in sorted(candidates, key=lambda n: n != DEFAULT):
+    # The selected library's backend of that kind first (``torch`` selected, ``cuda`` asked:
+    # ``torch_cuda``, the adapter's naming), then the default backend.
+    sibling = f"{_current_name()}_{dev.type}"
+    for n in sorted(candidates, key=lambda n: (n != sibling, n != DEFAULT)):
         try:
             be = REGISTRY.get(n)
         except BackendUnavailableError as e:

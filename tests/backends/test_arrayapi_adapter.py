@@ -131,3 +131,16 @@ def test_dask_computes_nothing_until_a_host_boundary() -> None:
         assert isinstance(loss.item(), float) and len(computed) == 1
         repr(w)
         assert len(computed) == 2
+
+
+def test_a_device_kind_goes_to_the_selected_librarys_backend_first(
+    torch_backend: tp.plugins.Backend,
+) -> None:
+    """``torch`` selected, ``device="cuda"`` asked: ``torch_cuda`` is tried before CuPy."""
+    if probe(TORCH_CUDA)[0]:
+        with tp.use_backend("torch"):
+            assert tp.zeros(2, device="cuda")._backend.name == "torch_cuda"
+        return
+    with tp.use_backend("torch"), pytest.raises(tp.BackendUnavailableError) as e:
+        tp.zeros(2, device="cuda")
+    assert str(e.value).startswith("backend 'torch_cuda' is unavailable")
