@@ -18,7 +18,7 @@ import builtins
 
 from . import _compiled as _compiled  # first: picks compiled or plain hot modules
 from . import _methods as _methods  # binds methods and operators to Tensor
-from . import autograd, linalg, plugins
+from . import autograd, linalg, plugins, return_types
 from ._backend import BackendUnavailableError, Device, UnsupportedOperation
 from ._creation import (
     arange,
@@ -114,8 +114,9 @@ from ._ops_layout import (
     trace,
     unbind,
 )
-from ._ops_matrix import det, logdet, slogdet
+from ._ops_matrix import det, logdet
 from ._ops_matrix import inv as inverse
+from ._ops_matrix import torch_slogdet as slogdet
 from ._ops_pointwise import (
     abs,
     add,
@@ -332,7 +333,8 @@ __all__ = [
     "take_along_dim", "scatter", "scatter_add", "index_select", "index_add", "sort",
     "argsort", "topk", "unique", "bincount", "searchsorted",
     # autograd and grad mode
-    "autograd", "linalg", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "autograd", "linalg", "return_types", "no_grad", "enable_grad", "set_grad_enabled",
+    "is_grad_enabled",
     # backends
     "plugins", "get_backend", "set_backend", "use_backend", "list_backends",
     "UnsupportedOperation", "BackendUnavailableError",

@@ -247,7 +247,7 @@ _METHODS.update({
     "addcdiv_": F.addcdiv_, "lerp_": F.lerp_,
 })  # fmt: skip
 # tensorplug.linalg's functions PyTorch also spells as methods (and its older names).
-_METHODS.update(det=M.det, slogdet=M.slogdet, logdet=M.logdet, inverse=M.inv)
+_METHODS.update(det=M.det, slogdet=M.torch_slogdet, logdet=M.logdet, inverse=M.inv)
 
 # random sampling (``_sampling``, ``_sampling_inplace``)
 _METHODS.update(_sampling_inplace.METHODS)

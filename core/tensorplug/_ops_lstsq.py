@@ -10,8 +10,9 @@ PyTorch's. Every driver is computed through the singular value decomposition (th
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
+from . import return_types as R
 from ._contract import Array, KernelOps
 from ._dispatch import nary
 from ._graph import Node
@@ -19,7 +20,7 @@ from ._ops_matrix import _mT, _square
 from ._ops_pinv import _EPS, LinalgPinvBackward0
 from ._tensor import Tensor
 
-__all__ = ["Lstsq", "lstsq"]
+__all__ = ["lstsq"]
 
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
@@ -95,26 +96,13 @@ def _row(ops: KernelOps, v: Array) -> Array:
     return ops.reshape(v, tuple(v.shape[:-1]) + (1, v.shape[-1]))
 
 
-class Lstsq(NamedTuple):
-    """``lstsq``'s result, as PyTorch's ``torch.return_types.linalg_lstsq``."""
-
-    solution: Tensor
-    residuals: Tensor
-    rank: Tensor
-    singular_values: Tensor
-
-
-Lstsq.__name__ = Lstsq.__qualname__ = "linalg_lstsq"
-Lstsq.__module__ = "tensorplug.return_types"
-
-
 def lstsq(
     A: Tensor,  # noqa: N803 - PyTorch's names
     B: Tensor,  # noqa: N803
     rcond: float | None = None,
     *,
     driver: str | None = None,
-) -> Lstsq:
+) -> R.linalg_lstsq:
     """``X`` minimising ``|A X - B|`` (the minimum-norm one where ``A`` is rank-deficient),
     singular values at or below ``rcond`` times the largest counting as zero (default
     ``eps * max(m, n)``). ``residuals``: the squared residual of each column, where ``m > n``,
@@ -153,9 +141,11 @@ def lstsq(
     full = m > n and driver != "gelsy" and bool((rank == n).all())
     residuals = nary(LstsqResiduals, (A, b), rtol, not full)
     empty_rank = rank.new_empty((0,))
-    return Lstsq(
-        solution,
-        residuals,
-        empty_rank if driver == "gels" else rank,
-        s if driver in ("gelsd", "gelss") else s.new_empty((0,)),
+    return R.linalg_lstsq(
+        (
+            solution,
+            residuals,
+            empty_rank if driver == "gels" else rank,
+            s if driver in ("gelsd", "gelss") else s.new_empty((0,)),
+        )
     )
