@@ -104,6 +104,7 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
         # In place, without the temporaries of the generic versions (as for NumPy).
         **_in_place(cp),
         reshape_view=_reshape_view(cp),
+        strides=lambda a: tuple(s // a.itemsize for s in a.strides),  # bytes, as NumPy's
         assign=lambda dst, src: cp.copyto(dst, src, casting="unsafe"),
         # The default builds a 0-d device array per call: one more allocation and launch.
         relu=lambda x: cp.maximum(x, x.dtype.type(0)),

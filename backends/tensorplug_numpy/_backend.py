@@ -382,6 +382,11 @@ def _reshape_view(a: Any, shape: tuple[int, ...]) -> Any:
         return None
 
 
+def _strides(a: Any) -> tuple[int, ...]:
+    """``a``'s strides in elements (NumPy's are in bytes)."""
+    return tuple(s // a.itemsize for s in a.strides)
+
+
 def _numel(shape: tuple[int, ...]) -> int:
     n = 1
     for s in shape:
@@ -510,6 +515,7 @@ def make_backend() -> Backend:
         # Methods, not np.reshape/np.transpose: no array-function dispatch.
         reshape=lambda a, shape: a.reshape(shape),
         reshape_view=_reshape_view,
+        strides=_strides,
         permute=lambda a, axes: a.transpose(axes),
         broadcast_to=_broadcast_to,
         sum_to=_sum_to,

@@ -68,6 +68,7 @@ from ._generator import (
 )
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._linalg import addmm, bmm, dot, matmul, mm
+from ._memory_format import contiguous_format, memory_format, preserve_format
 from ._ops_bitwise import (
     bitwise_and,
     bitwise_left_shift,
@@ -297,6 +298,7 @@ __all__ = [
     "Tensor", "dtype", "bool", "int32", "int64", "float16", "float32", "float64", "half",
     "float", "double", "long", "int", "get_default_dtype", "set_default_dtype",
     "promote_types", "finfo", "iinfo", "device", "Device", "is_tensor", "numel",
+    "memory_format", "contiguous_format", "preserve_format",
     # creation
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
     "linspace", "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like",

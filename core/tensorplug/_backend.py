@@ -268,6 +268,7 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         "iota": iota,
         "const": lambda x, like: x,
         "reshape_view": lambda x, shape: None,  # it cannot tell: reshape copies, safely
+        "strides": lambda x: None,  # not exposed: row-major where reshape_view flattens it
         "log1p": lambda x: k["log"](k["add"](x, 1)),
         "expm1": lambda x: k["sub"](k["exp"](x), 1),
         "rsqrt": lambda x: k["div"](1, k["sqrt"](x)),

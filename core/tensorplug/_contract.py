@@ -279,6 +279,11 @@ class BackendOps(KernelOps, Protocol):
         exactly when this gives one; on ``None`` the core reshapes a copy, which is no view.
         The default always declines: a library without views, or one that cannot tell."""
 
+    def strides(self, x: Array, /) -> tuple[int, ...] | None:
+        """``x``'s strides in elements (``Tensor.stride()``, ``is_contiguous()``), or
+        ``None`` where the library does not expose them (the default): such arrays count as
+        row-major where ``reshape_view`` flattens them."""
+
     def copy(self, x: Array, /) -> Array:
         """A new array with ``x``'s values, owning its memory."""
 
@@ -440,6 +445,7 @@ DERIVED: frozenset[str] = frozenset(
         "square", "sigmoid", "tanh_backward", "sigmoid_backward", "relu", "clamp", "stack",
         "assign", "iadd", "isfinite", "any_nonfinite", "reshape_view",
         "cumsum", "cumprod",
+        "strides",
     }
 )  # fmt: skip
 """Kernels with a default composed from primitives (``_backend.default_kernels``); a backend

@@ -205,7 +205,7 @@ _METHODS: dict[str, Any] = {
     "flatten": S.flatten, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze,
     "permute": S.permute, "expand": _expand, "expand_as": S.expand_as,
     "broadcast_to": S.broadcast_to, "sum_to_size": S.sum_to_size, "split": S.split,
-    "chunk": S.chunk, "clone": S.clone, "contiguous": S.contiguous,
+    "chunk": S.chunk, "clone": S.clone,
     "view_as": lambda self, other: S.view_(self, other.shape),
     "reshape_as": lambda self, other: S.reshape(self, other.shape),
     # in place
@@ -268,6 +268,10 @@ _METHODS.update({
     "sort": SO.sort, "argsort": SO.argsort, "topk": SO.topk, "unique": SO.unique,
     "bincount": SO.bincount,
 })  # fmt: skip
+
+from . import _memory_format as MF  # noqa: E402 - layout queries (issue 16), own block
+
+_METHODS.update(contiguous=MF.contiguous, is_contiguous=MF.is_contiguous, stride=MF.stride)
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

@@ -134,6 +134,8 @@ class Tensor(TensorBase):
     chunk: Callable[..., tuple[Tensor, ...]]
     clone: Callable[..., Tensor]
     contiguous: Callable[..., Tensor]
+    is_contiguous: Callable[..., bool]
+    stride: Callable[..., Any]
     view_as: Callable[..., Tensor]
     reshape_as: Callable[..., Tensor]
     add_: Callable[..., Tensor]
