@@ -193,6 +193,7 @@ from ._ops_scatter import (  # selection (issue 16)
     scatter_add,
     take_along_dim,
 )
+from ._ops_scatter_reduce import scatter_reduce
 from ._ops_select import (
     masked_fill,
     masked_select,
@@ -332,8 +333,8 @@ __all__ = [
     "addcdiv", "lerp", "repeat_interleave",
     # selection and masking
     "tril", "triu", "masked_fill", "masked_select", "nonzero", "narrow", "gather",
-    "take_along_dim", "scatter", "scatter_add", "index_select", "index_add", "sort",
-    "argsort", "topk", "unique", "bincount", "searchsorted",
+    "take_along_dim", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
+    "sort", "argsort", "topk", "unique", "bincount", "searchsorted",
     # autograd and grad mode
     "autograd", "linalg", "return_types", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled",

@@ -208,6 +208,13 @@ class Backend:
         return self._default_device if self.device_of is None else self.device_of(arr)
 
 
+_LAYOUT_UNKNOWN: dict[str, Kernel] = {
+    "reshape_view": lambda x, shape: None,  # it cannot tell: reshape copies, safely
+    "strides": lambda x: None,  # not exposed: row-major where reshape_view flattens it
+}
+"""The layout kernels' defaults: a library that does not say declines."""
+
+
 def default_kernels(be: Backend) -> dict[str, Kernel]:
     """The defaults of the derived and host-boundary kernels (``_contract.DERIVED``,
     ``HOST_BOUNDARY``), written with primitives; a backend's own entries replace these."""
@@ -267,8 +274,7 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         "index_grad": _index_grad(be),
         "iota": iota,
         "const": lambda x, like: x,
-        "reshape_view": lambda x, shape: None,  # it cannot tell: reshape copies, safely
-        "strides": lambda x: None,  # not exposed: row-major where reshape_view flattens it
+        **_LAYOUT_UNKNOWN,
         "log1p": lambda x: k["log"](k["add"](x, 1)),
         "expm1": lambda x: k["sub"](k["exp"](x), 1),
         "rsqrt": lambda x: k["div"](1, k["sqrt"](x)),

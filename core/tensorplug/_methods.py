@@ -272,6 +272,9 @@ _METHODS.update({
 from . import _memory_format as MF  # noqa: E402 - layout queries (issue 16), own block
 
 _METHODS.update(contiguous=MF.contiguous, is_contiguous=MF.is_contiguous, stride=MF.stride)
+from . import _ops_scatter_reduce as SR  # noqa: E402 - issue 16, own block
+
+_METHODS.update(scatter_reduce=SR.scatter_reduce, scatter_reduce_=SR.scatter_reduce_)
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

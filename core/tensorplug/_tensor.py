@@ -135,6 +135,8 @@ class Tensor(TensorBase):
     clone: Callable[..., Tensor]
     contiguous: Callable[..., Tensor]
     is_contiguous: Callable[..., bool]
+    scatter_reduce: Callable[..., Tensor]
+    scatter_reduce_: Callable[..., Tensor]
     stride: Callable[..., Any]
     view_as: Callable[..., Tensor]
     reshape_as: Callable[..., Tensor]
