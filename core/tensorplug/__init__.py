@@ -247,6 +247,7 @@ from ._ops_special import (
     log2,
     log10,
     logit,
+    polygamma,
     sinc,
     sinh,
     tan,
@@ -287,7 +288,7 @@ _RNN_CELLS = ("lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell")
 
 def __getattr__(name: str) -> object:
     # Submodules that import more are loaded on first use.
-    if name in ("nn", "testing", "cuda", "accelerator", "optim", "utils", "viz"):
+    if name in ("nn", "testing", "cuda", "accelerator", "optim", "utils", "viz", "special"):
         return _lazy(name)
     if name in _RNN_CELLS:  # issue 17: the recurrent cell steps, loaded with nn
         return getattr(_lazy("nn.functional._rnn"), name)
@@ -312,6 +313,7 @@ __all__ = [
     # rounding, special functions, tests, logic and bits (issue 16)
     "floor", "ceil", "trunc", "fix", "round", "frac", "remainder", "fmod", "floor_divide",
     "copysign", "signbit", "nan_to_num", "erf", "erfc", "erfinv", "lgamma", "digamma",
+    "polygamma",
     "exp2", "log2", "log10", "tan", "sinh", "cosh", "asin", "acos", "atan", "asinh",
     "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "sinc",
     "logit", "xlogy", "atan2", "arctan2", "hypot", "isnan", "isinf", "isposinf", "isneginf",

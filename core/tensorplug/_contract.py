@@ -146,6 +146,10 @@ class KernelOps(Protocol):
     def trigamma(self, x: Array, /) -> Array:
         """``d/dx digamma(x)`` (optional: ``digamma``'s gradient; inf at the poles)."""
 
+    def polygamma(self, n: int, x: Array, /) -> Array:
+        """The ``n``-th derivative of digamma (``n >= 0``; optional: ``polygamma``'s
+        kernel and its own gradient, ``polygamma(n + 1, x)``)."""
+
     def tanh_backward(self, g: Array, out: Array, /) -> Array:
         """``g * (1 - out * out)``: tanh's gradient from its output."""
 
@@ -452,8 +456,9 @@ DERIVED: frozenset[str] = frozenset(
 overrides one only to be faster, except ``reshape_view``, whose default declines (a copy is
 always safe) and which a library with views overrides so that ``reshape`` stays a view."""
 
-SPECIAL: frozenset[str] = frozenset({"digamma", "trigamma"})
-"""The optional pointwise kernels a backward formula calls (``lgamma``'s and ``digamma``'s)."""
+SPECIAL: frozenset[str] = frozenset({"digamma", "trigamma", "polygamma"})
+"""The optional pointwise kernels a backward formula calls (``lgamma``'s, ``digamma``'s and
+``polygamma``'s)."""
 
 OPTIONAL: frozenset[str] = (
     frozenset(

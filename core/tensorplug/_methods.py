@@ -275,6 +275,15 @@ _METHODS.update(contiguous=MF.contiguous, is_contiguous=MF.is_contiguous, stride
 from . import _ops_scatter_reduce as SR  # noqa: E402 - issue 16, own block
 
 _METHODS.update(scatter_reduce=SR.scatter_reduce, scatter_reduce_=SR.scatter_reduce_)
+from . import _ops_special as SPF  # noqa: E402
+from . import _ops_special_extra as SPX  # noqa: E402
+
+_METHODS.update(
+    polygamma=lambda self, n: SPF.polygamma(n, self),
+    polygamma_=SPF.polygamma_,
+    mvlgamma=SPX.multigammaln,
+    xlog1py=SPX.xlog1py,
+)
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

@@ -168,6 +168,7 @@ class TensorOps:
         self.ge = P.ge
         self.digamma = SP.digamma
         self.trigamma = SP.trigamma
+        self.polygamma = SP.polygamma
         self.tanh_backward = _tanh_backward
         self.sigmoid_backward = _sigmoid_backward
         self.sum = _sum

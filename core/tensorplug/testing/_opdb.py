@@ -37,6 +37,7 @@ from ._opdb_scatter_reduce import scatter_reduce_ops
 from ._opdb_select import select_ops
 from ._opdb_shape import shape_ops
 from ._opdb_special import special_ops
+from ._opdb_special_functions import special_function_ops
 from ._opdb_spectral import spectral_ops
 from ._opinfo import ErrorInput, OpInfo
 from ._samples import S
@@ -199,7 +200,7 @@ def build_op_db() -> list[OpInfo]:
     db += attention_ops()  # issue 17: scaled_dot_product_attention
     db += rnn_ops()  # issue 17: the recurrent cell steps
     db += select_ops()
-    db += scatter_reduce_ops()  # issue 16 (wt-i16ops)
+    db += scatter_reduce_ops() + special_function_ops()  # issue 16 (wt-i16ops)
     db += embedding_bilinear_ops()  # issue 17: embedding (moved from _opdb_nn), bilinear
     more = _more_errors()
     for info in db:
