@@ -160,7 +160,9 @@ def _with_replacement(p: Tensor, k: int, generator: Any) -> Tensor:
     last = (cdf < total).sum(-1, keepdim=True)
     target = Tensor._make(G.uniform(be, (rows, k), p.dtype, generator, "multinomial"), be) * total
     if be.has_kernel("searchsorted"):
-        return minimum(Tensor._make(be.k.searchsorted(cdf._data, target._data, True), be), last)
+        from ._ops_sort import searchsorted
+
+        return minimum(searchsorted(cdf, target, right=True), last)
     # The comparisons for a chunk of samples at a time: (rows, chunk, n), bounded in memory.
     chunk = max(1, min(k, (1 << 22) // max(1, rows * n)))
     parts = []

@@ -14,6 +14,7 @@ from typing import Any
 from .._creation import rand, randn
 from .._generator import Generator
 from .._grad_mode import no_grad
+from .._ops_special import erfinv
 from .._tensor import Tensor
 
 __all__ = [
@@ -194,7 +195,7 @@ def trunc_normal_(
     lo, hi = 2 * cdf((a - mean) / std) - 1, 2 * cdf((b - mean) / std) - 1
     u = rand(*tensor.shape, generator=generator, dtype=tensor.dtype, backend=tensor._backend)
     with no_grad():
-        values = (u * (hi - lo) + lo).erfinv() * (std * math.sqrt(2.0)) + mean
+        values = erfinv(u * (hi - lo) + lo) * (std * math.sqrt(2.0)) + mean
         return _fill(tensor, values.clamp(a, b))
 
 
