@@ -23,6 +23,7 @@ from ._opdb_embedding import embedding_bilinear_ops
 from ._opdb_functional import functional_ops
 from ._opdb_inplace import in_place_ops
 from ._opdb_layers import layer_ops
+from ._opdb_layers3d import layer3d_ops
 from ._opdb_layout import layout_ops
 from ._opdb_linalg import linalg_ops
 from ._opdb_logic import logic_ops
@@ -200,7 +201,7 @@ def build_op_db() -> list[OpInfo]:
     db += attention_ops()  # issue 17: scaled_dot_product_attention
     db += rnn_ops()  # issue 17: the recurrent cell steps
     db += select_ops()
-    db += scatter_reduce_ops() + special_function_ops()  # issue 16 (wt-i16ops)
+    db += scatter_reduce_ops() + special_function_ops() + layer3d_ops()  # issue 16 (wt-i16ops)
     db += embedding_bilinear_ops()  # issue 17: embedding (moved from _opdb_nn), bilinear
     more = _more_errors()
     for info in db:
