@@ -292,6 +292,8 @@ def __getattr__(name: str) -> object:
         return _lazy(name)
     if name in _RNN_CELLS:  # issue 17: the recurrent cell steps, loaded with nn
         return getattr(_lazy("nn.functional._rnn"), name)
+    if name == "cdist":  # issue 16: with the distances of nn.functional
+        return getattr(_lazy("nn.functional._cdist"), name)
     raise AttributeError(f"module 'tensorplug' has no attribute {name!r}")
 
 
@@ -350,4 +352,6 @@ __all__ = [
     "save", "load",
     # issue 17: the recurrent cell steps (tensorplug.nn.functional._rnn)
     "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell",
+    # issue 16 (wt-i16ops): tensorplug.nn.functional._cdist
+    "cdist",
 ]  # fmt: skip

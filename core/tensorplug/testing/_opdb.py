@@ -19,6 +19,7 @@ import numpy as np
 
 from ._opdb_activation import activation_ops
 from ._opdb_attention import attention_ops
+from ._opdb_distance import distance_ops
 from ._opdb_embedding import embedding_bilinear_ops
 from ._opdb_functional import functional_ops
 from ._opdb_inplace import in_place_ops
@@ -202,6 +203,7 @@ def build_op_db() -> list[OpInfo]:
     db += rnn_ops()  # issue 17: the recurrent cell steps
     db += select_ops()
     db += scatter_reduce_ops() + special_function_ops() + layer3d_ops()  # issue 16 (wt-i16ops)
+    db += distance_ops()
     db += embedding_bilinear_ops()  # issue 17: embedding (moved from _opdb_nn), bilinear
     more = _more_errors()
     for info in db:
