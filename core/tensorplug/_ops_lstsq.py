@@ -14,10 +14,11 @@ from typing import Any
 
 from . import return_types as R
 from ._contract import Array, KernelOps
-from ._dispatch import nary
+from ._dispatch import _broadcast_message, broadcast_shape, broadcastable, nary
 from ._graph import Node
 from ._ops_matrix import _mT, _square
 from ._ops_pinv import _EPS, LinalgPinvBackward0
+from ._ops_spectral import svdvals
 from ._tensor import Tensor
 
 __all__ = ["lstsq"]
@@ -88,6 +89,31 @@ LstsqResiduals.__name__ = LstsqResiduals.__qualname__ = "LinalgLstsqBackward0"
 # fmt: on
 
 
+def _broadcast_batches(A: Tensor, B: Tensor) -> tuple[Tensor, Tensor, bool]:  # noqa: N803
+    """``A`` and ``B`` expanded to their broadcast batch shape, and whether ``B`` is a
+    (batch of) vector(s): one dim fewer than ``A``, as PyTorch's rule."""
+    if B.ndim not in (A.ndim, A.ndim - 1):
+        raise RuntimeError(
+            "torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+            "(input.dim() - other.dim()) <= 1"
+        )
+    # PyTorch's vector case: B is A's shape without its last dim (or 1-d); another B of one
+    # dim fewer still has its batch checked as a vector's, then its rows as a matrix's.
+    vector = B.ndim == 1 or tuple(B.shape) == tuple(A.shape[:-1])
+    tail = 1 if B.ndim == A.ndim - 1 else 2
+    shapes = [list(A.shape[:-2]), list(B.shape[:-tail])]
+    if not broadcastable(shapes):
+        raise RuntimeError(_broadcast_message(shapes))
+    if B.shape[-tail] != A.shape[-2] or (tail == 1 and not vector):
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    batch = broadcast_shape(*shapes)
+    if list(A.shape[:-2]) != batch:
+        A = A.expand(*batch, *A.shape[-2:])  # noqa: N806
+    if list(B.shape[:-tail]) != batch:
+        B = B.expand(*batch, *B.shape[B.ndim - tail :])  # noqa: N806
+    return A, B, vector
+
+
 def _column(ops: Any, v: Any) -> Any:
     return ops.reshape(v, tuple(v.shape) + (1,))
 
@@ -116,15 +142,9 @@ def lstsq(
         raise RuntimeError(
             "torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)"
         )
-    vector = B.ndim == 1
+    s = svdvals(A.detach())  # of A as given: rank and singular values keep its batch shape
+    A, B, vector = _broadcast_batches(A, B)  # noqa: N806 - PyTorch's names
     b = B.unsqueeze(-1) if vector else B
-    if b.ndim != A.ndim or b.shape[-2] != A.shape[-2] or b.shape[:-2] != A.shape[:-2]:
-        raise RuntimeError(
-            "torch.linalg.lstsq: input.size(-2) should match other.size(-2)"
-            if b.ndim >= 2 and b.shape[-2] != A.shape[-2]
-            else f"torch.linalg.lstsq: A {tuple(A.shape)} and B {tuple(B.shape)} must have "
-            "the same batch shape (this build does not broadcast them)"
-        )
     if B.dtype is not A.dtype:
         raise RuntimeError(
             f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got "
@@ -132,9 +152,6 @@ def lstsq(
         )
     m, n = A.shape[-2], A.shape[-1]
     rtol = float(rcond) if rcond is not None and rcond > 0 else _EPS[A.dtype] * max(m, n)
-    from ._ops_spectral import svdvals
-
-    s = svdvals(A.detach())
     keep = s > s[..., :1] * rtol
     rank = keep.sum(-1)
     solution = nary(LinalgLstsqBackward0, (A, B), rtol, vector)
