@@ -32,7 +32,12 @@ def _both(fn: Any, *arrays: np.ndarray, **kw: Any) -> None:
 
 @pytest.mark.parametrize(
     "sa, sb",
-    [((2, 1, 4, 3), (1, 3, 4, 2)), ((2, 4, 3), (2, 4)), ((4, 3), (4,)), ((3, 1, 5, 2), (1, 4, 5, 3))],
+    [
+        ((2, 1, 4, 3), (1, 3, 4, 2)),
+        ((2, 4, 3), (2, 4)),
+        ((4, 3), (4,)),
+        ((3, 1, 5, 2), (1, 4, 5, 3)),
+    ],
 )
 def test_lstsq_broadcasts_batches(sa: tuple[int, ...], sb: tuple[int, ...]) -> None:
     _both(lambda lib, a, b: lib.linalg.lstsq(a, b).solution, RNG.random(sa), RNG.random(sb))
