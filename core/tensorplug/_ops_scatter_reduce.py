@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _dtype as D
+from . import _functional_write as fw
 from ._backend import UnsupportedOperation
 from ._contract import Array, KernelOps
 from ._dispatch import nary
@@ -62,7 +63,7 @@ def segments(k: Any, lin: Array, size: int) -> Segments:
     starts = k.concat((k.full((1,), 0, D.int64), k.add(k.getitem(last, slice(0, -1)), 1)), 0)
     touched = k.full((size,), False, D.bool_)
     places = k.getitem(ls, last)
-    k.setitem(touched, places, True)
+    touched = fw.put(k, touched, places, True)
     counts = k.add(k.sub(last, starts), 1)
     return Segments(lin, order, tuple(steps), last, places, counts, touched, size)
 
