@@ -16,10 +16,20 @@ from ..._backend import Backend
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
 from ..parameter import Parameter
-from .module_hooks import ForwardHooksMixin
+from .module_backward_hooks import (
+    register_module_full_backward_hook,
+    register_module_full_backward_pre_hook,
+)
+from .module_hooks import (
+    ForwardHooksMixin,
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+)
 from .module_state import StateDictMixin, _IncompatibleKeys
 
 _HOOK_LISTS = (
+    "_backward_hooks",
+    "_backward_pre_hooks",
     "_forward_hooks",
     "_forward_pre_hooks",
     "_state_dict_pre_hooks",
@@ -28,7 +38,14 @@ _HOOK_LISTS = (
     "_load_state_dict_post_hooks",
 )
 
-__all__ = ["Module", "_IncompatibleKeys"]
+__all__ = [
+    "Module",
+    "_IncompatibleKeys",
+    "register_module_forward_hook",
+    "register_module_forward_pre_hook",
+    "register_module_full_backward_hook",
+    "register_module_full_backward_pre_hook",
+]
 
 
 def _addindent(text: str, spaces: int) -> str:
