@@ -93,15 +93,77 @@ def _mask_3d(mask: Tensor | None, length: int, src: int, heads: int) -> Tensor |
     return mask
 
 
-def _heads(x: Tensor, static: Tensor | None, name: str, nh: int, hd: int) -> Tensor:
-    """(S, N, E) to (N * heads, S, head_dim), or the ``static`` keys or values given so."""
+def _heads(x: Tensor, static: Tensor | None, name: str, nh: int, hd: int, add_zero: bool) -> Tensor:
+    """(S, N, E) to (N * heads, S, head_dim), or the ``static`` keys or values given so; with
+    ``add_zero``, a key (or value) of zeros appended."""
     if static is None:
-        return x.reshape(x.shape[0], nh, hd).transpose(0, 1)
-    if static.shape[0] != nh:
+        x = x.reshape(x.shape[0], nh, hd).transpose(0, 1)
+    elif static.shape[0] != nh:
         raise AssertionError(f"expecting {name}.size(0) of {nh}, but got {static.shape[0]}")
-    if static.shape[2] != hd:
+    elif static.shape[2] != hd:
         raise AssertionError(f"expecting {name}.size(2) of {hd}, but got {static.shape[2]}")
-    return static
+    else:
+        x = static
+    return cat([x, x.new_zeros((nh, 1, hd))], 1) if add_zero else x
+
+
+def _batch_of_one(
+    query: Tensor, key: Tensor, value: Tensor, kpm: Tensor | None
+) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    """Unbatched inputs as a batch of one (``query is key`` kept, for the packed product)."""
+    q = query.unsqueeze(1)
+    k = q if key is query else key.unsqueeze(1)
+    v = k if value is key else value.unsqueeze(1)
+    return q, k, v, None if kpm is None else kpm.unsqueeze(0)
+
+
+def _check_sizes(query: Tensor, key: Tensor, value: Tensor, embed_dim: int, heads: int,
+                 attn_mask: Tensor | None, causal: bool, is_causal: bool,
+                 separate: bool) -> bool:  # fmt: skip
+    """PyTorch's checks of the sizes and the causal hint; whether the causal hint is used."""
+    e = query.shape[-1]
+    if is_causal and attn_mask is None:
+        raise RuntimeError(
+            "Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+            "module method `generate_square_subsequent_mask` to create this mask."
+        )
+    if e != embed_dim:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim}, but got {e}")
+    if (e // heads) * heads != e:
+        raise AssertionError(f"embed_dim {e} not divisible by num_heads {heads}")
+    if not separate and tuple(key.shape) != tuple(value.shape):
+        raise AssertionError(
+            f"key shape {list(key.shape)} does not match value shape {list(value.shape)}"
+        )
+    return causal
+
+
+def _attend(q: Tensor, keys: Tensor, values: Tensor, mask: Tensor | None, p: float,
+            causal: bool, need_weights: bool, n: int,
+            h: int) -> tuple[Tensor, Tensor | None]:  # fmt: skip
+    """Attention of (N * heads, L, d) queries over (N * heads, S, d) keys and values: the
+    output (L, N, heads * d) and, with ``need_weights``, the weights (N, heads, L, S)."""
+    length, hd = q.shape[1:]
+    s = keys.shape[1]
+    if need_weights:
+        scores = (q * math.sqrt(1.0 / float(hd))) @ keys.transpose(1, 2)
+        weights = softmax(scores if mask is None else scores + mask, -1)
+        if p > 0.0:
+            weights = dropout(weights, p)
+        out = (weights @ values).transpose(0, 1).reshape(length, n, h * hd)
+        return out, weights.reshape(n, h, length, s)
+    if mask is not None:  # (1 or N * heads, L, S) to (1 or N, 1 or heads, L, S)
+        lead = (1, 1) if mask.shape[0] == 1 else (n, h)
+        mask = mask.reshape(*lead, mask.shape[1], s)
+    out = scaled_dot_product_attention(
+        q.reshape(n, h, length, hd),
+        keys.reshape(n, h, s, hd),
+        values.reshape(n, h, s, hd),
+        mask,
+        p,
+        causal,
+    )
+    return out.permute(2, 0, 1, 3).reshape(length, n, h * hd), None
 
 
 def multi_head_attention_forward(
@@ -147,32 +209,14 @@ def multi_head_attention_forward(
     """
     batched = _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not batched:
-        same_kv, same_qk = key is value, query is key
-        query = query.unsqueeze(1)
-        key = query if same_qk else key.unsqueeze(1)
-        value = key if same_kv else value.unsqueeze(1)
-        if key_padding_mask is not None:
-            key_padding_mask = key_padding_mask.unsqueeze(0)
+        query, key, value, key_padding_mask = _batch_of_one(query, key, value, key_padding_mask)
     length, n, e = query.shape
-    if is_causal and attn_mask is None:
-        raise RuntimeError(
-            "Need attn_mask if specifying the is_causal hint. You may use the Transformer "
-            "module method `generate_square_subsequent_mask` to create this mask."
-        )
-    causal = is_causal and key_padding_mask is None and not need_weights
-    if e != embed_dim_to_check:
-        raise AssertionError(
-            f"was expecting embedding dimension of {embed_dim_to_check}, but got {e}"
-        )
-    h, hd = num_heads, e // num_heads
-    if hd * h != e:
-        raise AssertionError(f"embed_dim {e} not divisible by num_heads {h}")
+    causal = _check_sizes(query, key, value, embed_dim_to_check, num_heads, attn_mask,
+                          is_causal and key_padding_mask is None and not need_weights,
+                          is_causal, use_separate_proj_weight)  # fmt: skip
     separate = (q_proj_weight, k_proj_weight, v_proj_weight) if use_separate_proj_weight else None
-    if separate is None and tuple(key.shape) != tuple(value.shape):
-        raise AssertionError(
-            f"key shape {list(key.shape)} does not match value shape {list(value.shape)}"
-        )
     q, keys, values = _project(query, key, value, in_proj_weight, in_proj_bias, separate)
+    h, hd = num_heads, e // num_heads
     mask = None if causal else _mask_3d(_float_mask(attn_mask, q), length, key.shape[0], n * h)
     kpm = _float_mask(key_padding_mask, q)
     if bias_k is not None and bias_v is not None:
@@ -183,39 +227,18 @@ def multi_head_attention_forward(
         values = cat([values, bias_v.expand(1, n, e)], 0)
         mask, kpm = _pad_last(mask), _pad_last(kpm)
     q = q.reshape(length, n * h, hd).transpose(0, 1)
-    keys = _heads(keys, static_k, "static_k", n * h, hd)
-    values = _heads(values, static_v, "static_v", n * h, hd)
+    keys = _heads(keys, static_k, "static_k", n * h, hd, add_zero_attn)
+    values = _heads(values, static_v, "static_v", n * h, hd, add_zero_attn)
     if add_zero_attn:
-        keys = cat([keys, keys.new_zeros((n * h, 1, hd))], 1)
-        values = cat([values, values.new_zeros((n * h, 1, hd))], 1)
         mask, kpm = _pad_last(mask), _pad_last(kpm)
-    s = keys.shape[1]
     if kpm is not None:
+        s = keys.shape[1]
         kpm = kpm.reshape(n, 1, 1, s).expand(n, h, 1, s).reshape(n * h, 1, s)
         mask = kpm if mask is None else mask + kpm
     p = dropout_p if training else 0.0
-    if need_weights:
-        scores = (q * math.sqrt(1.0 / float(hd))) @ keys.transpose(1, 2)
-        weights = softmax(scores if mask is None else scores + mask, -1)
-        if p > 0.0:
-            weights = dropout(weights, p)
-        out = (weights @ values).transpose(0, 1)
-        att: Tensor | None = weights.reshape(n, h, length, s)
-        if average_attn_weights:
-            att = weights.reshape(n, h, length, s).mean(1)
-    else:
-        if mask is not None:  # (1 or N * heads, L, S) to (1 or N, 1 or heads, L, S)
-            lead = (1, 1) if mask.shape[0] == 1 else (n, h)
-            mask = mask.reshape(*lead, mask.shape[1], s)
-        out = scaled_dot_product_attention(
-            q.reshape(n, h, length, hd),
-            keys.reshape(n, h, s, hd),
-            values.reshape(n, h, s, hd),
-            mask,
-            p,
-            causal,
-        ).permute(2, 0, 1, 3)
-        att = None
+    out, att = _attend(q, keys, values, mask, p, causal, need_weights, n, h)
+    if att is not None and average_attn_weights:
+        att = att.mean(1)
     out = linear(out.reshape(length * n, e), out_proj_weight, out_proj_bias).reshape(length, n, -1)
     if not batched:
         out = out.squeeze(1)
