@@ -11,11 +11,12 @@ from typing import Any
 from ..._creation import tensor
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
-from . import parametrizations, parametrize, rnn
+from . import fusion, parametrizations, parametrize, rnn, stateless
 from .spectral_norm import remove_spectral_norm, spectral_norm
 from .weight_norm import remove_weight_norm, weight_norm
 
 __all__ = [
+    "fusion",
     "parametrizations",
     "parametrize",
     "remove_spectral_norm",
@@ -23,6 +24,7 @@ __all__ = [
     "spectral_norm",
     "weight_norm",
     "rnn",
+    "stateless",
     "clip_grad_norm_",
     "clip_grad_value_",
     "clip_grads_with_norm_",
