@@ -20,6 +20,7 @@ from .module_backward_hooks import (
     register_module_full_backward_hook,
     register_module_full_backward_pre_hook,
 )
+from .module_extras import ModuleExtrasMixin
 from .module_hooks import (
     ForwardHooksMixin,
     register_module_forward_hook,
@@ -57,7 +58,7 @@ def _addindent(text: str, spaces: int) -> str:
     )
 
 
-class Module(ForwardHooksMixin, StateDictMixin):
+class Module(ForwardHooksMixin, StateDictMixin, ModuleExtrasMixin):
     """Base class of every layer and model.
 
     Subclasses call ``super().__init__()`` first, assign parameters, buffers and submodules as

@@ -1,0 +1,114 @@
+"""The less common ``Module`` and container methods PyTorch programs reach for
+(``set_submodule``, ``to_empty``, ``type``, extra state in the state dict, ``Sequential``'s
+and ``ModuleList``'s list operations, ``ModuleDict.pop``) and ``nn.init.trunc_normal_`` /
+``orthogonal_``, side by side with PyTorch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tensorplug as tp
+
+torch = pytest.importorskip("torch")
+
+
+def _names(m: Any) -> list[str]:
+    return [type(c).__name__ for c in m]
+
+
+def _containers(lib: Any) -> list[Any]:
+    nn = lib.nn
+    seq = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Tanh())
+    rows: list[Any] = [type(seq.pop(1)).__name__, list(seq._modules)]
+    seq.insert(1, nn.Sigmoid())
+    seq.insert(-1, nn.Identity())
+    rows.append(_names(seq))
+    rows.append(_names(seq + nn.Sequential(nn.ReLU())))
+    rows.append(_names(nn.Sequential(nn.ReLU(), nn.Tanh()) * 2))
+    for bad in (lambda: seq + nn.ReLU(), lambda: seq.insert(9, nn.ReLU())):
+        with pytest.raises((ValueError, IndexError)) as e:
+            bad()
+        rows.append((type(e.value).__name__, str(e.value).split(",")[0]))
+    ml = nn.ModuleList([nn.ReLU(), nn.Tanh(), nn.Sigmoid(), nn.Identity()])
+    rows.append(type(ml.pop(1)).__name__)
+    del ml[0:2]
+    rows += [_names(ml), list(ml._modules), _names(ml + [nn.ReLU()])]
+    md = nn.ModuleDict({"a": nn.ReLU(), "b": nn.Tanh()})
+    rows += [type(md.pop("a")).__name__, list(md.keys())]
+    md.clear()
+    rows.append(len(md))
+    return rows
+
+
+def test_container_list_operations_match_pytorch() -> None:
+    assert _containers(tp) == _containers(torch)
+
+
+def _submodules(lib: Any) -> list[Any]:
+    nn = lib.nn
+    net = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.ReLU()))
+    net.set_submodule("1.0", nn.Tanh())
+    rows: list[Any] = [repr(net)]
+    for target, mod, strict in (("", nn.ReLU(), False), ("0.weight", nn.ReLU(), False),
+                                ("1.9", nn.ReLU(), True), ("0", 3, False)):  # fmt: skip
+        with pytest.raises((ValueError, AttributeError)) as e:
+            net.set_submodule(target, mod, strict=strict)
+        rows.append((type(e.value).__name__, str(e.value).replace("torch.", "tensorplug.")))
+    net.type(lib.float64)
+    rows.append([str(p.dtype).split(".")[-1] for p in net.parameters()])
+    weight = net[0].weight
+    net.to_empty(device="cpu")
+    rows += [net[0].weight is weight, tuple(net[0].weight.shape), net.share_memory() is net]
+    return rows
+
+
+def test_set_submodule_type_to_empty_match_pytorch() -> None:
+    got, want = _submodules(tp), _submodules(torch)
+    assert got == want
+
+
+def _extra_state(lib: Any) -> list[Any]:
+    class Counter(lib.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = lib.nn.Linear(1, 1)
+            self.steps = 0
+
+        def get_extra_state(self) -> Any:
+            return {"steps": self.steps}
+
+        def set_extra_state(self, state: Any) -> None:
+            self.steps = state["steps"]
+
+    a, b = Counter(), Counter()
+    a.steps = 7
+    sd = a.state_dict()
+    result = b.load_state_dict(sd)
+    missing = b.load_state_dict({k: v for k, v in sd.items() if k != "_extra_state"}, strict=False)
+    return [list(sd), sd["_extra_state"], b.steps, repr(result), missing.missing_keys]
+
+
+def test_extra_state_travels_in_the_state_dict_as_pytorch() -> None:
+    assert _extra_state(tp) == _extra_state(torch)
+    with pytest.raises(RuntimeError, match="should never be called"):
+        tp.nn.Linear(1, 1).get_extra_state()
+
+
+def test_trunc_normal_and_orthogonal_init() -> None:
+    tp.manual_seed(0)
+    t = tp.nn.init.trunc_normal_(tp.empty(20000, dtype=tp.float64), mean=0.5, std=2.0, a=-1, b=3)
+    x = t.numpy()
+    assert x.min() >= -1 and x.max() <= 3
+    ref = torch.nn.init.trunc_normal_(torch.empty(200000, dtype=torch.float64), 0.5, 2.0, -1, 3)
+    assert abs(x.mean() - ref.mean().item()) < 0.03 and abs(x.std() - ref.std().item()) < 0.03
+    for shape in ((3, 5), (5, 3), (6, 2, 2)):
+        w = tp.nn.init.orthogonal_(tp.empty(*shape, dtype=tp.float64), gain=2.0).numpy()
+        flat = w.reshape(shape[0], -1)
+        gram = flat @ flat.T if flat.shape[0] <= flat.shape[1] else flat.T @ flat
+        np.testing.assert_allclose(gram, 4 * np.eye(len(gram)), atol=1e-12)
+    for lib in (tp, torch):
+        with pytest.raises(ValueError, match="Only tensors with 2 or more dimensions"):
+            lib.nn.init.orthogonal_(lib.empty(3))
