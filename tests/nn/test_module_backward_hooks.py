@@ -231,3 +231,24 @@ def test_no_hooks_no_wrapping() -> None:
     assert lin(tp.ones(1, 2, requires_grad=True)).grad_fn.name() == "BackwardHookFunctionBackward"
     h.remove()
     assert lin(tp.ones(1, 2)).grad_fn.name() == "AddmmBackward0"
+
+
+def _legacy(lib: Any) -> list[Any]:
+    """The deprecated ``register_backward_hook``: the first output's node's gradients, PyTorch's
+    warning, and the refusal to mix it with full hooks."""
+    lin = lib.nn.Linear(2, 3).double()
+    with lib.no_grad():
+        lin.weight.copy_(lib.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
+    seen: list[Any] = []
+    lin.register_backward_hook(lambda m, gi, go: seen.append((_plain(gi[1]), _plain(go))))
+    x = lib.tensor([[1.0, 2.0]], dtype=lib.float64, requires_grad=True)
+    with pytest.warns(FutureWarning, match="forward contains multiple autograd Nodes"):
+        y = lin(x)
+    (y * 2).sum().backward()
+    with pytest.raises(RuntimeError) as e:
+        lin.register_full_backward_hook(lambda *a: None)
+    return [seen, str(e.value)]
+
+
+def test_legacy_backward_hook_matches_pytorch() -> None:
+    assert _legacy(tp) == _legacy(torch)

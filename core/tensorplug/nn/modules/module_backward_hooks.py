@@ -276,11 +276,23 @@ class BackwardHooksMixin:
             >>> seen
             [(3, 2)]
         """
+        from .module_backward_hooks_legacy import check_kind
+
+        check_kind(self, True)
         return _add(self._backward_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """PyTorch's deprecated hook: ``hook(module, grad_input, grad_output)`` with the
+        gradients of the node that made the first output (``module_backward_hooks_legacy``);
+        prefer ``register_full_backward_hook``."""
+        from .module_backward_hooks_legacy import register_backward_hook
+
+        return register_backward_hook(self, hook)
 
     def _backward_hook_for_call(self) -> BackwardHook | None:
         """The ``BackwardHook`` of this call, or None when no full backward hook applies."""
-        hooks = [*_global_backward_hooks, *self._backward_hooks]
+        own = [] if self.__dict__.get("_is_full_backward_hook") is False else self._backward_hooks
+        hooks = [*_global_backward_hooks, *own]
         pre_hooks = [*_global_backward_pre_hooks, *self._backward_pre_hooks]
         if not (hooks or pre_hooks):
             return None

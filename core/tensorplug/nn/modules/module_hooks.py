@@ -154,6 +154,10 @@ class ForwardHooksMixin(BackwardHooksMixin):
                     stacklevel=3,
                 )
             out = bw_hook.setup_output_hook(out)
+        if self._backward_hooks and self.__dict__.get("_is_full_backward_hook") is False:
+            from .module_backward_hooks_legacy import attach_non_full_hooks
+
+            attach_non_full_hooks(self, self._backward_hooks, args, out)
         return out
 
     def _run_always_called(
