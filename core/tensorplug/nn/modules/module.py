@@ -91,6 +91,7 @@ class Module(ForwardHooksMixin, StateDictMixin, ModuleExtrasMixin):
         set_(self, "_modules", {})
         for hooks in _HOOK_LISTS:
             set_(self, hooks, [])
+        set_(self, "_call_hooked", False)  # set by the first forward or backward hook
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(

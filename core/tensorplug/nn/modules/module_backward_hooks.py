@@ -52,6 +52,11 @@ class _GlobalHandle(RemovableHandle):
             any_global.remove(self._hook)
 
 
+def mark_hooked(module: Any) -> None:
+    """``module`` has (or had) a hook: its calls take the path that runs hooks."""
+    object.__setattr__(module, "_call_hooked", True)
+
+
 def register_global(hooks: list[Any], record: Any) -> RemovableHandle:
     """Add ``record`` to the global hook list ``hooks`` (and to ``any_global``)."""
     hooks.append(record)
@@ -257,6 +262,7 @@ class BackwardHooksMixin:
             tensor([[0., 0.]])
             >>> h.remove()
         """
+        mark_hooked(self)
         return _add(self._backward_pre_hooks, hook, prepend)
 
     def register_full_backward_hook(
@@ -279,6 +285,7 @@ class BackwardHooksMixin:
         from .module_backward_hooks_legacy import check_kind
 
         check_kind(self, True)
+        mark_hooked(self)
         return _add(self._backward_hooks, hook, prepend)
 
     def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:

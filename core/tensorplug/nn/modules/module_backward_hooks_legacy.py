@@ -34,7 +34,10 @@ def check_kind(module: Any, full: bool) -> None:
 
 def register_backward_hook(module: Any, hook: Callable[..., Any]) -> RemovableHandle:
     """``Module.register_backward_hook``: ``hook(module, grad_input, grad_output)``."""
+    from .module_backward_hooks import mark_hooked
+
     check_kind(module, False)
+    mark_hooked(module)
     module._backward_hooks.append(hook)
     return RemovableHandle(module._backward_hooks, hook)
 

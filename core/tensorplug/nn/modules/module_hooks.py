@@ -12,7 +12,7 @@ from typing import Any
 
 from ..._graph import RemovableHandle
 from ..._tensor import Tensor
-from .module_backward_hooks import BackwardHooksMixin, any_global, register_global
+from .module_backward_hooks import BackwardHooksMixin, any_global, mark_hooked, register_global
 
 __all__ = [
     "ForwardHooksMixin",
@@ -57,6 +57,8 @@ def register_module_forward_hook(
 
 
 def _register(hooks: list[Any], record: Any, prepend: bool) -> RemovableHandle:
+    """Add ``record`` to a module's hook list ``hooks`` (first with ``prepend``); the caller
+    has marked the module as hooked (``mark_hooked``)."""
     if prepend:
         hooks.insert(0, record)
     else:
@@ -70,6 +72,7 @@ class ForwardHooksMixin(BackwardHooksMixin):
 
     _forward_hooks: list[_Hook]
     _forward_pre_hooks: list[_Hook]
+    _call_hooked: bool
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -90,6 +93,7 @@ class ForwardHooksMixin(BackwardHooksMixin):
             True
             >>> h.remove()
         """
+        mark_hooked(self)
         return _register(self._forward_pre_hooks, _Hook(hook, with_kwargs, False), prepend)
 
     def register_forward_hook(
@@ -103,16 +107,14 @@ class ForwardHooksMixin(BackwardHooksMixin):
         """Run ``hook(module, args, output)`` after ``forward`` (``hook(module, args, kwargs,
         output)`` with ``with_kwargs=True``); a returned value replaces the output.
         ``always_call=True`` runs it even when ``forward`` raises (with ``output=None``)."""
+        mark_hooked(self)
         return _register(self._forward_hooks, _Hook(hook, with_kwargs, always_call), prepend)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not (
-            self._forward_pre_hooks
-            or self._forward_hooks
-            or self._backward_hooks
-            or self._backward_pre_hooks
-            or any_global
-        ):
+        # One test on the common path: ``_call_hooked`` turns True when this module gets its
+        # first hook of any kind and stays so (a removed hook leaves an empty list, which the
+        # slow path handles); ``any_global`` lists the global hooks.
+        if not (self._call_hooked or any_global):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
