@@ -112,3 +112,35 @@ def test_trunc_normal_and_orthogonal_init() -> None:
     for lib in (tp, torch):
         with pytest.raises(ValueError, match="Only tensors with 2 or more dimensions"):
             lib.nn.init.orthogonal_(lib.empty(3))
+
+
+def _registration_hooks(lib: Any) -> list[Any]:
+    mm = lib.nn.modules.module
+    log: list[Any] = []
+
+    def swap(m: Any, name: str, value: Any) -> Any:
+        log.append((type(m).__name__, name, type(value).__name__))
+        if name == "double_me":
+            return lib.nn.Parameter(value.detach() * 2)
+        return None
+
+    handles = [
+        mm.register_module_parameter_registration_hook(swap),
+        mm.register_module_buffer_registration_hook(swap),
+        mm.register_module_module_registration_hook(swap),
+    ]
+    try:
+        net = lib.nn.Sequential(lib.nn.Linear(1, 1, bias=False))
+        net.double_me = lib.nn.Parameter(lib.ones(2))
+        net.register_buffer("buf", lib.zeros(1))
+        net.register_parameter("nothing", None)
+        net.extra = lib.nn.ReLU()
+    finally:
+        for h in handles:
+            h.remove()
+    net.after = lib.nn.ReLU()
+    return [log, net.double_me.tolist()]
+
+
+def test_global_registration_hooks_match_pytorch() -> None:
+    assert _registration_hooks(tp) == _registration_hooks(torch)

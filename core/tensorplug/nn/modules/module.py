@@ -26,6 +26,12 @@ from .module_hooks import (
     register_module_forward_hook,
     register_module_forward_pre_hook,
 )
+from .module_registration_hooks import (
+    register_module_buffer_registration_hook,
+    register_module_module_registration_hook,
+    register_module_parameter_registration_hook,
+    registered,
+)
 from .module_state import StateDictMixin, _IncompatibleKeys
 
 _HOOK_LISTS = (
@@ -42,10 +48,13 @@ _HOOK_LISTS = (
 __all__ = [
     "Module",
     "_IncompatibleKeys",
+    "register_module_buffer_registration_hook",
     "register_module_forward_hook",
     "register_module_forward_pre_hook",
     "register_module_full_backward_hook",
     "register_module_full_backward_pre_hook",
+    "register_module_module_registration_hook",
+    "register_module_parameter_registration_hook",
 ]
 
 
@@ -112,7 +121,9 @@ class Module(ForwardHooksMixin, StateDictMixin, ModuleExtrasMixin):
                 f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
                 "(tensorplug.nn.Parameter or None required)"
             )
-        self._parameters[name] = param
+        self._parameters[name] = (
+            param if param is None else registered("parameter", self, name, param)
+        )
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add a tensor that is state but not a parameter (``BatchNorm``'s running mean);
@@ -124,7 +135,7 @@ class Module(ForwardHooksMixin, StateDictMixin, ModuleExtrasMixin):
                 f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                 "(Tensor or None required)"
             )
-        self._buffers[name] = tensor
+        self._buffers[name] = registered("buffer", self, name, tensor)
         if persistent:
             self._non_persistent_buffers.discard(name)
         else:
@@ -137,7 +148,7 @@ class Module(ForwardHooksMixin, StateDictMixin, ModuleExtrasMixin):
         _check_name_text(name, "module")
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
-        self._modules[name] = module
+        self._modules[name] = registered("module", self, name, module)
 
     register_module = add_module
 
@@ -160,7 +171,7 @@ class Module(ForwardHooksMixin, StateDictMixin, ModuleExtrasMixin):
             self._check_ready("child module")
             if name not in self._modules:
                 _forget(self, name)
-            self._modules[name] = value
+            self._modules[name] = registered("module", self, name, value)
         elif d.get("_modules") is not None and name in self._modules:
             if value is not None:
                 raise TypeError(
@@ -174,7 +185,7 @@ class Module(ForwardHooksMixin, StateDictMixin, ModuleExtrasMixin):
                     f"cannot assign '{type(value).__name__}' as buffer '{name}' "
                     "(Tensor or None expected)"
                 )
-            self._buffers[name] = value
+            self._buffers[name] = registered("buffer", self, name, value)
         else:
             object.__setattr__(self, name, value)
 
