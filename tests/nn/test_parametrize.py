@@ -240,3 +240,34 @@ def test_old_spectral_norm_checkpoint_before_version_1_loads_as_pytorch() -> Non
         m.load_state_dict(state)
         results.append(_np(m.weight_v))
     np.testing.assert_allclose(results[1], results[0], rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("shape", "orthogonal_map"),
+    [((4, 4), None), ((4, 4), "cayley"), ((4, 4), "householder"), ((5, 3), None),
+     ((3, 5), None), ((3, 5), "matrix_exp"), ((2, 3, 3), None)],
+)  # fmt: skip
+def test_orthogonal_matches_pytorch(shape: tuple[int, ...], orthogonal_map: Any) -> None:
+    """Values and gradients at a random ``original`` (every map away from the identity), the
+    layout, and assignment through ``right_inverse`` (square: the QR of the matrix)."""
+    rng = np.random.default_rng(0)
+    mods = []
+    for lib in (torch, tp):
+        lib.manual_seed(0)
+        m = lib.nn.Module()
+        m.weight = lib.nn.Parameter(lib.zeros(*shape, dtype=lib.float64))
+        mods.append(lib.nn.utils.parametrizations.orthogonal(m, orthogonal_map=orthogonal_map))
+    m_t, m_p = mods
+    state = {k: v.numpy() for k, v in m_t.state_dict().items()}
+    state["parametrizations.weight.original"] = rng.uniform(-0.7, 0.7, shape)
+    for m, lib in ((m_t, torch), (m_p, tp)):
+        m.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+        (m.weight * lib.tensor(np.arange(np.prod(shape)).reshape(shape))).sum().backward()
+    assert list(m_p.state_dict()) == list(m_t.state_dict())
+    _close(m_t.weight, m_p.weight)
+    _close(m_t.parametrizations.weight.original.grad, m_p.parametrizations.weight.original.grad)
+    if shape[-1] == shape[-2]:
+        target = rng.standard_normal(shape)
+        m_t.weight = torch.tensor(target)
+        m_p.weight = tp.tensor(target)
+        _close(m_t.weight, m_p.weight)

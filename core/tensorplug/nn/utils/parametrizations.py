@@ -24,8 +24,9 @@ from ...linalg import vector_norm
 from ..functional import normalize
 from ..modules.module import Module
 from . import parametrize
+from ._orthogonal import orthogonal
 
-__all__ = ["spectral_norm", "weight_norm"]
+__all__ = ["orthogonal", "spectral_norm", "weight_norm"]
 
 
 def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:
