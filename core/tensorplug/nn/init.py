@@ -18,7 +18,6 @@ from .._tensor import Tensor
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_",
     "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-    "trunc_normal_", "orthogonal_",
 ]  # fmt: skip
 
 
@@ -167,49 +166,3 @@ def kaiming_normal_(
     """N(0, std**2) with ``std = gain / sqrt(fan)``."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)
-
-
-def trunc_normal_(
-    tensor: Tensor,
-    mean: float = 0.0,
-    std: float = 1.0,
-    a: float = -2.0,
-    b: float = 2.0,
-    generator: Generator | None = None,
-) -> Tensor:
-    """Fill with samples from N(mean, std**2) truncated to ``[a, b]``: uniform samples mapped
-    through the normal's inverse CDF between the CDF's values at ``a`` and ``b``, as
-    PyTorch does (a vision transformer's initialisation)."""
-    from .._ops_special import erfinv
-
-    _check(tensor, "trunc_normal_")
-
-    def cdf(x: float) -> float:
-        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
-
-    lo, hi = 2 * cdf((a - mean) / std) - 1, 2 * cdf((b - mean) / std) - 1
-    u = rand(*tensor.shape, generator=generator, dtype=tensor.dtype, backend=tensor._backend)
-    with no_grad():
-        z = erfinv(u * (hi - lo) + lo) * (std * math.sqrt(2.0)) + mean
-        return _fill(tensor, z.clamp(a, b))
-
-
-def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
-    """Fill with a (semi-)orthogonal matrix (the trailing dimensions flattened): the Q of
-    the QR decomposition of a normal matrix, its columns' signs fixed by R's diagonal."""
-    from ..linalg import qr
-
-    _check(tensor, "orthogonal_")
-    if tensor.ndim < 2:
-        raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor.numel() == 0:
-        return tensor
-    rows = tensor.shape[0]
-    cols = tensor.numel() // rows
-    z = randn(rows, cols, generator=generator, dtype=tensor.dtype, backend=tensor._backend)
-    with no_grad():
-        flat = z.mT if rows < cols else z
-        q, r = qr(flat)
-        q = q * r.diagonal(0, -2, -1).sign()
-        q = q.mT if rows < cols else q
-        return _fill(tensor, (q * gain).reshape(tensor.shape))
