@@ -257,7 +257,7 @@ class BackwardHooksMixin:
             >>> import tensorplug as tp
             >>> lin = tp.nn.Linear(2, 1)
             >>> h = lin.register_full_backward_pre_hook(lambda m, go: (go[0] * 0,))
-            >>> lin(tp.ones(1, 2)).sum().backward()
+            >>> lin(tp.ones(1, 2, requires_grad=True)).sum().backward()
             >>> lin.weight.grad
             tensor([[0., 0.]])
             >>> h.remove()
