@@ -294,6 +294,8 @@ def __getattr__(name: str) -> object:
         return getattr(_lazy("nn.functional._rnn"), name)
     if name == "cdist":  # issue 16: with the distances of nn.functional
         return getattr(_lazy("nn.functional._cdist"), name)
+    if name == "func":  # issue 17: torch.func's functional_call, loaded with nn
+        return _lazy(name)
     raise AttributeError(f"module 'tensorplug' has no attribute {name!r}")
 
 

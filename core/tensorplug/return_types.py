@@ -19,17 +19,24 @@ from __future__ import annotations
 
 import inspect
 import operator
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from ._tensor import Tensor
 
+    # What a type checker sees: tuples of tensors, so unpacking one gives tensors.
+    _Two = tuple[Tensor, Tensor]
+    _Three = tuple[Tensor, Tensor, Tensor]
+    _Four = tuple[Tensor, Tensor, Tensor, Tensor]
+else:
+    _Two = _Three = _Four = tuple
+
 _S = TypeVar("_S", bound="_StructSeq")
 
 
-class _StructSeq(tuple[Any, ...]):
+class _StructSeq:
     """A fixed-length tuple whose fields also read by name (PyTorch's ``structseq``)."""
 
     _fields: ClassVar[tuple[str, ...]] = ()
@@ -51,53 +58,56 @@ class _StructSeq(tuple[Any, ...]):
                 f"tensorplug.return_types.{cls.__name__}() takes a {cls.n_fields}-sequence "
                 f"({len(items)}-sequence given)"
             )
-        return super().__new__(cls, items)
+        return tuple.__new__(cls, items)  # type: ignore[type-var]
 
     def __repr__(self) -> str:
-        body = ",\n".join(f"{name}={value!r}" for name, value in zip(self._fields, self))
+        body = ",\n".join(
+            f"{name}={value!r}"
+            for name, value in zip(self._fields, self)  # type: ignore[call-overload]
+        )
         return f"tensorplug.return_types.{type(self).__name__}(\n{body})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return type(self), (tuple(self),)
+        return type(self), (tuple(cast("tuple[Any, ...]", self)),)
 
 
 # fmt: off
 # Class names are PyTorch's (lower case, ``max``/``min`` as the ops), hence the noqa.
-class topk(_StructSeq):  # noqa: N801
+class topk(_StructSeq, _Two):  # noqa: N801
     values: Tensor
     indices: Tensor
-class sort(_StructSeq):  # noqa: N801
+class sort(_StructSeq, _Two):  # noqa: N801
     values: Tensor
     indices: Tensor
-class max(_StructSeq):  # noqa: N801
+class max(_StructSeq, _Two):  # noqa: N801
     values: Tensor
     indices: Tensor
-class min(_StructSeq):  # noqa: N801
+class min(_StructSeq, _Two):  # noqa: N801
     values: Tensor
     indices: Tensor
-class cummax(_StructSeq):  # noqa: N801
+class cummax(_StructSeq, _Two):  # noqa: N801
     values: Tensor
     indices: Tensor
-class cummin(_StructSeq):  # noqa: N801
+class cummin(_StructSeq, _Two):  # noqa: N801
     values: Tensor
     indices: Tensor
-class slogdet(_StructSeq):  # noqa: N801
+class slogdet(_StructSeq, _Two):  # noqa: N801
     sign: Tensor
     logabsdet: Tensor
-class linalg_slogdet(_StructSeq):  # noqa: N801
+class linalg_slogdet(_StructSeq, _Two):  # noqa: N801
     sign: Tensor
     logabsdet: Tensor
-class linalg_eigh(_StructSeq):  # noqa: N801
+class linalg_eigh(_StructSeq, _Two):  # noqa: N801
     eigenvalues: Tensor
     eigenvectors: Tensor
-class linalg_qr(_StructSeq):  # noqa: N801
+class linalg_qr(_StructSeq, _Two):  # noqa: N801
     Q: Tensor
     R: Tensor
-class linalg_svd(_StructSeq):  # noqa: N801
+class linalg_svd(_StructSeq, _Three):  # noqa: N801
     U: Tensor
     S: Tensor
     Vh: Tensor
-class linalg_lstsq(_StructSeq):  # noqa: N801
+class linalg_lstsq(_StructSeq, _Four):  # noqa: N801
     solution: Tensor
     residuals: Tensor
     rank: Tensor

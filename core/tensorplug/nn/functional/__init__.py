@@ -80,6 +80,7 @@ from ._loss_extra import (
     smooth_l1_loss,
     triplet_margin_loss,
 )
+from ._multihead_attention import multi_head_attention_forward
 from ._normalization import (
     batch_norm,
     group_norm,
@@ -125,7 +126,7 @@ __all__ = [
     "cosine_embedding_loss", "multilabel_soft_margin_loss", "ctc_loss",
     "elu_", "selu_", "celu_", "hardtanh_",
     # issue 17's attention
-    "scaled_dot_product_attention",
+    "scaled_dot_product_attention", "multi_head_attention_forward",
     # issue 16 (wt-i16ops): three spatial dims
     "conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d",
 ]  # fmt: skip
