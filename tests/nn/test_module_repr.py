@@ -167,6 +167,11 @@ CALLS: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {
     "GRUCell": [((3, 4), {})],
     "ParameterList": [((), {}), ((lambda lib: [lib.nn.Parameter(lib.ones(2))],), {})],
     "ParameterDict": [((lambda lib: {"w": lib.nn.Parameter(lib.ones(2, 3))},), {})],
+    # issue 16 (wt-i16ops): three spatial dims
+    "Conv3d": [((2, 4, 3), {}), ((2, 4, (1, 2, 3)), {"stride": 2, "padding": 1, "bias": False})],
+    "ConvTranspose3d": [((2, 4, 3), {}), ((2, 4, 2), {"stride": 2, "output_padding": 1})],
+    "MaxPool3d": [((2,), {}), ((3, 1, 1), {"dilation": 2})],
+    "AvgPool3d": [((2,), {}), ((3, 1, 1), {"count_include_pad": False})],
 }
 # Bases PyTorch does not construct directly: nothing of theirs to compare.
 ABSTRACT = {"RNNBase", "RNNCellBase"}
