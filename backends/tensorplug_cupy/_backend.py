@@ -8,6 +8,7 @@ runs its kernels with its GPU as CuPy's current device.
 from __future__ import annotations
 
 import threading
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -19,11 +20,14 @@ from tensorplug.plugins import (
     DeviceAPI,
     DtypeTable,
     UnsupportedOperation,
+    default_kernels,
     dtype,
     dtype_table,
     float16,
     xp_kernels,
 )
+
+from ._fused import fused_kernels
 
 _DLPACK_CUDA, _DLPACK_CUDA_MANAGED = 2, 13  # DLDeviceType codes of GPU memory
 
@@ -122,6 +126,10 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
         random_integers=rng.integers,
     )
     k.update(_special_functions())  # issue 16: one kernel each, where cupyx has them
+    # Issue 21: the backward formulas and losses as one launch each (float32/float64); other
+    # dtypes take the defaults (the formulas), set once the backend exists.
+    defaults: list[Any] = []
+    k.update(fused_kernels(cp, lambda: defaults[0]))
     if count > 1:
         # CuPy launches kernels and allocates on its *current* device, whatever the inputs'
         # device is; with several GPUs each instance makes its own current for every kernel.
@@ -130,7 +138,7 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
     _track_peak_memory(cp)
     here = Device("cuda", index)
     devices = tuple(Device("cuda", i) for i in range(count))
-    return Backend(
+    be = Backend(
         name=name,
         kernels=k,
         dtypes=native,
@@ -145,6 +153,8 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
         rng=rng,
         info={"library": "cupy", "device": str(here)},
     )
+    defaults.append(types.SimpleNamespace(**default_kernels(be)))
+    return be
 
 
 def _on(cp: Any, index: int, f: Callable[..., Any]) -> Callable[..., Any]:

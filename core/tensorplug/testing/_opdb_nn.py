@@ -427,7 +427,7 @@ def nn_ops() -> list[OpInfo]:
             lambda x: x / (1 + np.exp(-x)),
             _act(),
             namespace=NN,
-            torch_ref=TorchRef("nn.functional.silu", other_nodes=COMPOSED),
+            torch_ref=TorchRef("nn.functional.silu"),
         ),
         OpInfo(
             "softplus",
