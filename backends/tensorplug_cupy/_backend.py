@@ -28,6 +28,7 @@ from tensorplug.plugins import (
 )
 
 from ._fused import fused_kernels
+from ._graphs import REFUSED, begin_capture, refusing
 
 _DLPACK_CUDA, _DLPACK_CUDA_MANAGED = 2, 13  # DLDeviceType codes of GPU memory
 
@@ -130,6 +131,8 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
     # dtypes take the defaults (the formulas), set once the backend exists.
     defaults: list[Any] = []
     k.update(fused_kernels(cp, lambda: defaults[0]))
+    # Issue 21: what a CUDA graph cannot hold raises while this GPU captures.
+    k.update({name: refusing(index, name, k[name]) for name in REFUSED if name in k})
     if count > 1:
         # CuPy launches kernels and allocates on its *current* device, whatever the inputs'
         # device is; with several GPUs each instance makes its own current for every kernel.
@@ -298,6 +301,7 @@ def device_api() -> DeviceAPI:
         memory_reserved=memory_reserved,
         reset_peak_memory_stats=reset_peak_memory_stats,
         empty_cache=empty_cache,
+        begin_capture=lambda index: begin_capture(_cupy(), index),
     )
 
 

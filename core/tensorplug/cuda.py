@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._cuda_graphs import CUDAGraph, graph, graph_pool_handle
 from .accelerator import _api_function, _backend_on, _index_of, _serving
 
 if TYPE_CHECKING:
@@ -132,6 +133,9 @@ def empty_cache() -> None:
 
 
 __all__ = [
+    "CUDAGraph",
+    "graph",
+    "graph_pool_handle",
     "device_count",
     "empty_cache",
     "get_device_name",

@@ -31,6 +31,13 @@ def _plain(x: Any) -> Any:
     return x.view(np.ndarray) if isinstance(x, FakeArray) else x
 
 
+def _plain_all(x: Any) -> Any:
+    """``x`` with the arrays in it (a list or tuple of them, an index) as plain NumPy."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(_plain(a) for a in x)
+    return _plain(x)
+
+
 def _check_devices(args: Any) -> None:
     """CuPy's rule: a kernel's input arrays must be on the current device."""
     for x in args:
@@ -63,6 +70,10 @@ class FakeArray(np.ndarray):
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         out = kwargs.get("out", ())
         _check_devices((*inputs, *out))
+        if method == "at":
+            L.before_write(inputs[0])
+        for o in out:
+            L.before_write(o)
         if out:
             kwargs["out"] = tuple(_plain(o) for o in out)
         plain = tuple(_plain(x) for x in inputs)
@@ -95,6 +106,7 @@ class FakeArray(np.ndarray):
         return r
 
     def fill(self, value: Any) -> None:
+        L.before_write(self)
         super().fill(value)
         dst = _plain(self)
         L.launch("fill", lambda: dst.fill(value))
@@ -109,6 +121,7 @@ class FakeArray(np.ndarray):
         return r
 
     def __setitem__(self, idx: Any, value: Any) -> None:
+        L.before_write(self)
         super().__setitem__(idx, value)
         dst, v = _plain(self), _plain(value)
         L.launch("setitem", lambda: dst.__setitem__(idx, v))
@@ -214,6 +227,9 @@ _VIEWS = frozenset(
 )  # fmt: skip
 """Functions that launch nothing on a GPU (views and metadata)."""
 
+_IN_PLACE = frozenset({"copyto", "at", "put", "place", "putmask"})
+"""Functions that write their first argument."""
+
 _DATA_DEPENDENT = frozenset({"unique", "nonzero", "argwhere", "flatnonzero", "extract"})
 """Functions whose result size is data: CuPy reads it back to the host."""
 
@@ -231,7 +247,13 @@ def _checked(f: Any) -> Any:
         _check_devices((*args, *kwargs.values()))
         if name in _DATA_DEPENDENT:
             L.refuse_under_capture(f"cupy.{name}: its size depends on the data")
-        args = tuple([_plain(x) for x in a] if isinstance(a, list) else _plain(a) for a in args)
+        if name in _IN_PLACE:
+            L.before_write(args[0])
+        out = kwargs.get("out")
+        for o in out if isinstance(out, tuple) else (out,):
+            L.before_write(o)
+        args = tuple(_plain_all(a) for a in args)
+        kwargs = {key: _plain(v) for key, v in kwargs.items()}
         with np.errstate(all="ignore"):
             r = _on_current(f(*args, **kwargs))
         if name not in _VIEWS:
@@ -264,6 +286,9 @@ class FakeCupy(types.ModuleType):
             getDeviceCount=lambda: devices,
             runtimeGetVersion=lambda: 12090,
             driverGetVersion=lambda: 12090,
+            streamCaptureModeGlobal=0,
+            streamCaptureModeThreadLocal=1,
+            streamCaptureModeRelaxed=2,
             getDeviceProperties=lambda i: {
                 "name": b"Stand-in GPU", "totalGlobalMem": 2**34, "major": 9, "minor": 0},
         )  # fmt: skip

@@ -18,7 +18,9 @@ compilation needs NVRTC, that is a GPU machine: ``benchmarks/gpu_check.py``).
 
 Capture (``Stream.begin_capture``/``end_capture``, ``Graph.launch``) records every launch as
 a closure that recomputes its result *into the array the capture produced*, so a replay
-rewrites the same memory with the current inputs, as a CUDA graph does. What a CUDA stream
+rewrites the same memory with the current inputs, as a CUDA graph does. The stand-in runs
+the kernels while capturing (Python needs their results' shapes) and, as a GPU runs none,
+``end_capture`` puts back what the in-place ones overwrote. What a CUDA stream
 cannot capture fails as CuPy does (``CUDARuntimeError``): a copy to the host (``float()``,
 ``bool()``, ``asnumpy``), a copy from host memory, a boolean-mask index or ``unique`` (their
 size is data, read back by the host), a synchronize.
@@ -42,11 +44,20 @@ class CUDARuntimeError(RuntimeError):
 class _Launches:
     counts: Counter[str] = Counter()  # noqa: RUF012 - reset by reset()
     tape: list[Callable[[], None]] | None = None
+    undo: list[tuple[Any, Any]] = []  # noqa: RUF012 - what a capture overwrote
+
+
+def before_write(dst: Any) -> None:
+    """An in-place kernel is about to write ``dst``: under capture, keep its values, which
+    ``end_capture`` puts back (a captured kernel does not run, on a GPU)."""
+    if _Launches.tape is not None and isinstance(dst, np.ndarray):
+        _Launches.undo.append((dst, np.array(dst, copy=True)))
 
 
 def reset() -> None:
     _Launches.counts = Counter()
     _Launches.tape = None
+    _Launches.undo = []
 
 
 def launch(name: str, redo: Callable[[], None]) -> None:
@@ -145,6 +156,9 @@ class Stream:
         if _Launches.tape is None:
             raise CUDARuntimeError("cudaErrorIllegalState: the stream is not capturing")
         tape, _Launches.tape = _Launches.tape, None
+        for dst, saved in reversed(_Launches.undo):
+            np.copyto(dst.view(np.ndarray), saved)
+        _Launches.undo = []
         return Graph(tape)
 
     def is_capturing(self) -> bool:
@@ -152,6 +166,12 @@ class Stream:
 
     def synchronize(self) -> None:
         refuse_under_capture("Stream.synchronize")
+
+    def record(self, event: Any = None) -> Any:
+        return object()  # the stand-in runs everything in order: events order nothing
+
+    def wait_event(self, event: Any) -> None:
+        pass
 
 
 def get_current_stream() -> Stream:

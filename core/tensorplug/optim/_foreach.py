@@ -183,19 +183,50 @@ def sgd_step(opt: Any, b: _Bucket, group: dict[str, Any]) -> bool:
     return True
 
 
-def adam_step(opt: Any, b: _Bucket, group: dict[str, Any]) -> bool:
-    """Adam (AdamW with ``decoupled_weight_decay``) on a bucket; ``False`` when its
-    parameters are at different steps."""
-    k = b.params[0]._backend.k
+def _host_step(opt: Any, b: _Bucket) -> float | None:
+    """Count the step on the host (``state["step"]`` on the CPU): the new step number, or
+    ``None`` (and nothing counted) when the bucket's parameters are at different steps."""
     steps = [bump(opt.state[p]) for p in b.params]
     if any(t != steps[0] for t in steps):
         for p in b.params:  # undo: the per-parameter path counts the step again
             st = opt.state[p]["step"]
             st._backend.k.assign(st._data, st._backend.k.sub(st._data, 1.0))
-        return False
-    t = steps[0]
+        return None
+    return steps[0]
+
+
+def _device_step(opt: Any, b: _Bucket, group: dict[str, Any]) -> tuple[Array, Array]:
+    """``capturable``: count the step on the device (the parameters' step tensors, one
+    buffer) and return ``-lr / (1 - beta1^t)`` and ``sqrt(1 - beta2^t)`` as device arrays,
+    so that a captured step reads the count when it runs, not when it was captured. The
+    bucket's parameters step together (they are one bucket only while they all have a
+    gradient), so the first one's count serves all."""
+    k = b.params[0]._backend.k
+    steps = b.state(opt, "step")
+    assert steps is not None  # made with the parameters' state
+    k.iadd(steps, 1.0)
+    t = k.getitem(steps, slice(0, 1))
+    beta1, beta2 = (as_float(x) for x in group["betas"])
+    neg_step_size = k.div(-as_float(group["lr"]), k.sub(1.0, k.pow(beta1, t)))
+    return neg_step_size, k.sqrt(k.sub(1.0, k.pow(beta2, t)))
+
+
+def adam_step(opt: Any, b: _Bucket, group: dict[str, Any]) -> bool:
+    """Adam (AdamW with ``decoupled_weight_decay``) on a bucket; ``False`` when its
+    parameters are at different steps."""
+    k = b.params[0]._backend.k
     beta1, beta2 = (as_float(x) for x in group["betas"])
     lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+    neg_step_size: Any
+    bias_correction2_sqrt: Any
+    if group.get("capturable"):
+        neg_step_size, bias_correction2_sqrt = _device_step(opt, b, group)
+    else:
+        t = _host_step(opt, b)
+        if t is None:
+            return False
+        neg_step_size = -as_float(lr / (1 - beta1**t))
+        bias_correction2_sqrt = (1 - beta2**t) ** 0.5
     g = flat_grad(b, group["maximize"])
     if group.get("decoupled_weight_decay"):
         if wd != 0:
@@ -205,14 +236,12 @@ def adam_step(opt: Any, b: _Bucket, group: dict[str, Any]) -> bool:
     m, v = b.state(opt, "exp_avg"), b.state(opt, "exp_avg_sq")
     k.assign(m, lerp(k, m, g, 1 - beta1))
     k.assign(v, addcmul(k, k.mul(v, beta2), 1 - beta2, g, g))
-    step_size = as_float(lr / (1 - beta1**t))
-    bias_correction2_sqrt = (1 - beta2**t) ** 0.5
     if group["amsgrad"]:
         vmax = b.state(opt, "max_exp_avg_sq")
         k.assign(vmax, k.maximum(vmax, v))
         v = vmax
     denom = k.add(k.div(k.sqrt(v), bias_correction2_sqrt), eps)
-    k.iadd(b.flat, k.div(k.mul(m, -step_size), denom))
+    k.iadd(b.flat, k.div(k.mul(m, neg_step_size), denom))
     names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     bump_versions([opt.state[p][n] for p in b.params for n in names if n in opt.state[p]])
     bump_versions(b.params)

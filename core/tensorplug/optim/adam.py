@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._creation import zeros_like
+from .._cuda_graphs import capturing
 from .._tensor import Tensor
 from ._foreach import adam_step, buckets
 from ._options import check_adam, check_fused
@@ -85,6 +86,11 @@ class Adam(PerParameter):
         check_fused(self, fused, foreach, differentiable)
 
     def _group_step(self, group: dict[str, Any]) -> list[Tensor]:
+        if capturing() and not group["capturable"]:
+            raise RuntimeError(
+                f"Attempting CUDA graph capture of step() for an instance of "
+                f"{type(self).__name__} but param_groups' capturable is False."
+            )
         flat, rest = buckets(self, group)
         for b in flat:
             for p in b.params:

@@ -1,0 +1,141 @@
+"""``tp.cuda.CUDAGraph``/``tp.cuda.graph`` (issue 21) on the CuPy stand-in: a captured
+training step (forward, backward, optimizer step) replayed with new data gives the eager
+steps' results in one launch, and what cannot be captured fails with what to do."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pytest
+
+import cupy_stand_in as stand_in
+import tensorplug as tp
+import tensorplug.nn.functional as F
+from tensorplug._plugins import REGISTRY
+
+SHAPES = [(3, 8), (8,), (8, 1), (1,)]
+
+
+def _model(opt_cls: Any, **kw: Any) -> tuple[list[Any], Any]:
+    rng = np.random.default_rng(0)
+    ps = [tp.nn.Parameter(tp.tensor(rng.standard_normal(s) * 0.5, device="cuda")) for s in SHAPES]
+    return ps, opt_cls(ps, **kw)
+
+
+def _data(n: int) -> list[tuple[Any, Any]]:
+    rng = np.random.default_rng(1)
+    return [(rng.standard_normal((16, 3)), rng.standard_normal((16, 1))) for _ in range(n)]
+
+
+def _step(ps: list[Any], opt: Any, x: Any, y: Any) -> Any:
+    w1, b1, w2, b2 = ps
+    loss = F.mse_loss(F.silu(x @ w1 + b1) @ w2 + b2, y)
+    loss.backward()
+    opt.step()
+    return loss
+
+
+@pytest.mark.parametrize(
+    ("opt_cls", "kw"),
+    [
+        (tp.optim.SGD, {"lr": 0.05, "momentum": 0.9}),
+        (tp.optim.AdamW, {"lr": 0.01, "capturable": True}),
+        (tp.optim.Adam, {"lr": 0.01, "capturable": True, "amsgrad": True}),
+    ],
+    ids=["SGD", "AdamW", "Adam-amsgrad"],
+)
+def test_a_replayed_training_step_is_the_eager_step(gpus: Any, opt_cls: Any,
+                                                    kw: dict[str, Any]) -> None:  # fmt: skip
+    data = _data(6)
+    ps, opt = _model(opt_cls, **kw)
+    for x, y in data:
+        opt.zero_grad(set_to_none=True)
+        with stand_in.launches() as eager:
+            want = _step(ps, opt, tp.tensor(x, device="cuda"), tp.tensor(y, device="cuda"))
+    ps2, opt2 = _model(opt_cls, **kw)
+    static_x, static_y = (
+        tp.zeros(16, 3, dtype=tp.float64, device="cuda"),
+        tp.zeros(16, 1, dtype=tp.float64, device="cuda"),
+    )
+    for x, y in data[:2]:  # warm-up: the optimizer makes its state on its first step
+        opt2.zero_grad(set_to_none=True)
+        _step(ps2, opt2, tp.tensor(x, device="cuda"), tp.tensor(y, device="cuda"))
+    opt2.zero_grad(set_to_none=True)
+    g = tp.cuda.CUDAGraph()
+    with tp.cuda.graph(g):
+        static_loss = _step(ps2, opt2, static_x, static_y)
+    for x, y in data[2:]:
+        static_x.copy_(tp.tensor(x, device="cuda"))
+        static_y.copy_(tp.tensor(y, device="cuda"))
+        with stand_in.launches() as replayed:
+            g.replay()
+    assert replayed.by_name == {"graph": 1} and eager.total > 25
+    for a, b in zip(ps, ps2, strict=True):
+        np.testing.assert_array_equal(b.detach().cpu().numpy(), a.detach().cpu().numpy())
+    assert static_loss.item() == want.item()
+
+
+def test_adam_without_capturable_refuses_capture(gpus: Any) -> None:
+    ps, opt = _model(tp.optim.Adam, lr=0.01)
+    x, y = (tp.tensor(a, device="cuda") for a in _data(1)[0])
+    _step(ps, opt, x, y)
+    message = "Adam but param_groups' capturable is False"
+    with pytest.raises(RuntimeError, match=message), tp.cuda.graph(tp.cuda.CUDAGraph()):
+        _step(ps, opt, x, y)
+
+
+def _capturing(body: Any) -> None:
+    x = tp.ones(4, device="cuda")
+    g = tp.cuda.CUDAGraph()
+    with tp.cuda.graph(g):
+        body(x)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (lambda x: (x * 2).sum().item(), r"to_host: cannot be captured.*\.item\(\)"),
+        (lambda x: bool((x > 0).all()), r"to_host: cannot be captured"),
+        (lambda x: x + tp.ones(4).to("cuda"), r"from_\w+: cannot be captured"),
+        (lambda x: x + tp.randn(4, device="cuda"), r"random numbers"),
+        (lambda x: F.dropout(x, 0.5), r"random numbers"),
+        (lambda x: x[x > 0], r"cannot be captured in a CUDA graph.*boolean indexing"),
+        (lambda x: tp.nonzero(x), r"cannot be captured in a CUDA graph.*nonzero"),
+    ],
+    ids=["item", "bool", "cpu-tensor", "randn", "dropout", "bool-index", "nonzero"],
+)
+def test_what_cannot_be_captured_says_so(gpus: Any, body: Any, message: str) -> None:
+    with pytest.raises(RuntimeError, match=message):
+        _capturing(body)
+    _capturing(lambda x: x * 2)  # the failed capture was ended: a new one works
+
+
+def test_graph_object_errors(gpus: Any) -> None:
+    g = tp.cuda.CUDAGraph()
+    with pytest.raises(RuntimeError, match="nothing was captured"):
+        g.replay()
+    with pytest.raises(RuntimeError, match="Unknown capture error mode"):
+        g.capture_begin(capture_error_mode="loose")
+    with pytest.raises(TypeError, match=r"must be a tp\.cuda\.CUDAGraph"):
+        tp.cuda.graph(object())  # type: ignore[arg-type]
+    with tp.cuda.graph(g):
+        tp.ones(2, device="cuda") * 3
+    with pytest.raises(RuntimeError, match="already owns a captured graph"):
+        g.capture_begin()
+    g.reset()
+    g.capture_begin()
+    g.capture_end()
+    g.replay()
+
+
+def test_without_a_gpu_backend_capture_says_it_needs_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    REGISTRY.manager()
+    spec = REGISTRY.specs["cupy"]
+    monkeypatch.setitem(
+        REGISTRY.specs, "cupy", dataclasses.replace(spec, probe=lambda: (False, "no GPU here"))
+    )
+    message = r"CUDA graphs need a GPU backend.*no GPU here"
+    with pytest.raises(RuntimeError, match=message), tp.cuda.graph(tp.cuda.CUDAGraph()):
+        pass
