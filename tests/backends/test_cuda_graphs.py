@@ -18,10 +18,29 @@ from tensorplug._plugins import REGISTRY
 SHAPES = [(3, 8), (8,), (8, 1), (1,)]
 
 
-def _model(opt_cls: Any, **kw: Any) -> tuple[list[Any], Any]:
+def _model(opt_cls: Any, device: str = "cuda", **kw: Any) -> tuple[list[Any], Any]:
     rng = np.random.default_rng(0)
-    ps = [tp.nn.Parameter(tp.tensor(rng.standard_normal(s) * 0.5, device="cuda")) for s in SHAPES]
+    ps = [tp.nn.Parameter(tp.tensor(rng.standard_normal(s) * 0.5, device=device)) for s in SHAPES]
     return ps, opt_cls(ps, **kw)
+
+
+@pytest.fixture(params=["cuda", "cpu"])
+def device(request: pytest.FixtureRequest) -> str:
+    """The stand-in GPU (a CUDA graph), or the CPU without a CUDA backend (a tape)."""
+    if request.param == "cuda":
+        request.getfixturevalue("gpus")
+    else:
+        request.getfixturevalue("no_gpu")
+    return str(request.param)
+
+
+@pytest.fixture
+def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    REGISTRY.manager()
+    spec = REGISTRY.specs["cupy"]
+    monkeypatch.setitem(
+        REGISTRY.specs, "cupy", dataclasses.replace(spec, probe=lambda: (False, "no GPU here"))
+    )
 
 
 def _data(n: int) -> list[tuple[Any, Any]]:
@@ -40,38 +59,39 @@ def _step(ps: list[Any], opt: Any, x: Any, y: Any) -> Any:
 @pytest.mark.parametrize(
     ("opt_cls", "kw"),
     [
-        (tp.optim.SGD, {"lr": 0.05, "momentum": 0.9}),
-        (tp.optim.AdamW, {"lr": 0.01, "capturable": True}),
-        (tp.optim.Adam, {"lr": 0.01, "capturable": True, "amsgrad": True}),
+        (tp.optim.SGD, {"lr": 0.05, "momentum": 0.9, "foreach": True}),
+        (tp.optim.AdamW, {"lr": 0.01, "capturable": True, "foreach": True}),
+        (tp.optim.Adam, {"lr": 0.01, "capturable": True, "amsgrad": True, "foreach": True}),
     ],
     ids=["SGD", "AdamW", "Adam-amsgrad"],
 )
-def test_a_replayed_training_step_is_the_eager_step(gpus: Any, opt_cls: Any,
+def test_a_replayed_training_step_is_the_eager_step(device: str, opt_cls: Any,
                                                     kw: dict[str, Any]) -> None:  # fmt: skip
     data = _data(6)
-    ps, opt = _model(opt_cls, **kw)
+    ps, opt = _model(opt_cls, device, **kw)
     for x, y in data:
         opt.zero_grad(set_to_none=True)
         with stand_in.launches() as eager:
-            want = _step(ps, opt, tp.tensor(x, device="cuda"), tp.tensor(y, device="cuda"))
-    ps2, opt2 = _model(opt_cls, **kw)
+            want = _step(ps, opt, tp.tensor(x, device=device), tp.tensor(y, device=device))
+    ps2, opt2 = _model(opt_cls, device, **kw)
     static_x, static_y = (
-        tp.zeros(16, 3, dtype=tp.float64, device="cuda"),
-        tp.zeros(16, 1, dtype=tp.float64, device="cuda"),
+        tp.zeros(16, 3, dtype=tp.float64, device=device),
+        tp.zeros(16, 1, dtype=tp.float64, device=device),
     )
     for x, y in data[:2]:  # warm-up: the optimizer makes its state on its first step
         opt2.zero_grad(set_to_none=True)
-        _step(ps2, opt2, tp.tensor(x, device="cuda"), tp.tensor(y, device="cuda"))
+        _step(ps2, opt2, tp.tensor(x, device=device), tp.tensor(y, device=device))
     opt2.zero_grad(set_to_none=True)
     g = tp.cuda.CUDAGraph()
     with tp.cuda.graph(g):
         static_loss = _step(ps2, opt2, static_x, static_y)
     for x, y in data[2:]:
-        static_x.copy_(tp.tensor(x, device="cuda"))
-        static_y.copy_(tp.tensor(y, device="cuda"))
+        static_x.copy_(tp.tensor(x, device=device))
+        static_y.copy_(tp.tensor(y, device=device))
         with stand_in.launches() as replayed:
             g.replay()
-    assert replayed.by_name == {"graph": 1} and eager.total > 25
+    if device == "cuda":
+        assert replayed.by_name == {"graph": 1} and eager.total > 25
     for a, b in zip(ps, ps2, strict=True):
         np.testing.assert_array_equal(b.detach().cpu().numpy(), a.detach().cpu().numpy())
     assert static_loss.item() == want.item()
@@ -130,12 +150,34 @@ def test_graph_object_errors(gpus: Any) -> None:
     g.replay()
 
 
-def test_without_a_gpu_backend_capture_says_it_needs_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    REGISTRY.manager()
-    spec = REGISTRY.specs["cupy"]
-    monkeypatch.setitem(
-        REGISTRY.specs, "cupy", dataclasses.replace(spec, probe=lambda: (False, "no GPU here"))
-    )
-    message = r"CUDA graphs need a GPU backend.*no GPU here"
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (lambda x: (x * 2).sum().item(), r"to_host: cannot be captured.*\.item\(\)"),
+        (lambda x: x + tp.randn(4), r"random numbers"),
+        (lambda x: x[x > 0], r"getitem: cannot be captured.*boolean index"),
+        (lambda x: tp.nonzero(x), r"getitem: cannot be captured.*boolean index"),
+    ],
+    ids=["item", "randn", "bool-index", "nonzero"],
+)
+def test_on_the_cpu_a_tape_refuses_the_same(no_gpu: None, body: Any, message: str) -> None:
+    x = tp.ones(4)
     with pytest.raises(RuntimeError, match=message), tp.cuda.graph(tp.cuda.CUDAGraph()):
-        pass
+        body(x)
+    g = tp.cuda.CUDAGraph()
+    with tp.cuda.graph(g):
+        y = x * 2  # the kernels are restored: a new capture works
+    x.copy_(tp.full((4,), 3.0))
+    g.replay()
+    assert y.tolist() == [6.0] * 4
+
+
+def test_without_a_cuda_or_cpu_backend_capture_says_what_it_needs(
+    no_gpu: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tensorplug._cuda_graphs as graphs
+
+    be = dataclasses.replace(tp.get_backend(), device_type="tpu")
+    monkeypatch.setattr(graphs, "get_backend", lambda: be)
+    with pytest.raises(RuntimeError, match=r"need a CUDA backend or a CPU one.*no GPU here"):
+        tp.cuda.CUDAGraph().capture_begin()

@@ -26,6 +26,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from .._cuda_graphs import capturing
 from .._tensor import Tensor
 from ._update import addcmul, as_float, bump, lerp
 
@@ -38,12 +39,14 @@ _buckets: weakref.WeakKeyDictionary[Any, dict[tuple[int, ...], _Bucket]] = (
 
 def enabled(group: dict[str, Any], p: Tensor) -> bool:
     """Whether ``group``'s step takes this path: ``foreach`` or ``fused`` true, or both
-    ``None`` (the default) on a GPU backend; never for an immutable backend nor with
-    ``differentiable``."""
+    ``None`` (the default) on a GPU backend, or ``capturable`` while capturing; never for an
+    immutable backend nor with ``differentiable``."""
     be = p._backend
     if not be.mutable or group.get("differentiable"):
         return False
     foreach, fused = group.get("foreach"), group.get("fused")
+    if group.get("capturable") and capturing():
+        return True  # the step count on the device: only this path has it
     if foreach is None and fused is None:
         return be.device_type != "cpu"  # measured on NumPy: docs/performance.md
     return bool(foreach or fused)
