@@ -9,7 +9,9 @@ Steps, each with its own time limit, each recorded with its command, exit code a
   4. the seed examples with ``--backend cupy`` (and ``numpy``, to compare);
   5. benchmarks: the seed network (W1), the medium MLP (W2) and one small op (W3), as
      hand-written CuPy, tensorplug on CuPy and PyTorch CUDA, timed with a synchronize;
-  6. a cProfile of tensorplug's W1 step: where a launch-bound step's time goes.
+  6. a cProfile of tensorplug's W1 step: where a launch-bound step's time goes;
+  7. W1, W2, GPT and LSTM training steps, eager and captured in a CUDA graph, side by side
+     with PyTorch CUDA eager and graphed, with kernel launches per step (``gpu_steps.py``).
 The report (Markdown, for docs/gpu.md) goes to ``--out``; full logs beside it in ``NAME.logs/``.
 Nothing needs installing: the tree is used in place (``core/``, ``backends/`` on the path, and
 a throw-away entry-point record so the cupy plugin is discovered as when installed).
@@ -123,7 +125,9 @@ def environment(rep: Report, env: dict[str, str], backend: str) -> None:
 
 
 def tests(rep: Report, env: dict[str, str], backend: str, timeout: int, workers: int) -> None:
-    files = [f"tests/backends/test_cupy_{name}.py" for name in ("backend", "probe", "gpu")]
+    names = ("backend", "probe", "gpu", "fused", "gpu_graphs", "launches")
+    files = [f"tests/backends/test_cupy_{name}.py" for name in names]
+    files.append("tests/backends/test_cuda_graphs.py")
     e = env | ({"TENSORPLUG_REQUIRE_GPU": "1"} if backend == "cupy" else {})
     # A fresh GPU machine compiles every CuPy kernel once: spread that over processes. Timing
     # plugins (pytest-benchmark) refuse xdist with a warning, which the suite makes an error.
@@ -325,13 +329,13 @@ def main() -> int:
     p.add_argument("--backend", default="cupy")
     p.add_argument("--device", default="cuda")
     p.add_argument("--quick", action="store_true", help="fewer benchmark rounds")
-    p.add_argument("--skip", default="", help="comma-separated: tests,examples,bench,profile")
+    p.add_argument("--skip", default="", help="comma-separated: tests,examples,bench,steps,profile")
     p.add_argument("--timeout", type=int, default=240, help="seconds per test step")
     p.add_argument(
         "--workers",
         type=int,
-        default=0,
-        help="conformance suite in this many processes (needs pytest-xdist)",
+        default=min(8, os.cpu_count() or 1),
+        help="conformance suite in this many processes (needs pytest-xdist; 0: one)",
     )
     args = p.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -351,6 +355,10 @@ def main() -> int:
         except Exception as e:  # noqa: BLE001 - the report must say what broke, then go on
             rep.failed.append("benchmarks")
             rep.add(f"### Benchmarks\n\nfailed: {type(e).__name__}: {e}\n")
+    if "steps" not in skip and args.device == "cuda":
+        rep.run("Steps eager and graphed (tensorplug and PyTorch)",
+                [sys.executable, "benchmarks/gpu_steps.py", *(["--quick"] if args.quick else [])],
+                env, args.timeout, tail=20)  # fmt: skip
     if "profile" not in skip:
         try:
             profile(rep, args.backend, args.device)

@@ -23,7 +23,7 @@ def cp() -> stand_in.FakeCupy:
     return stand_in.make(devices=1)
 
 
-def _arrays(cp: Any, d: Any = np.float64) -> dict[str, Any]:
+def fused_arrays(cp: Any, d: Any = np.float64) -> dict[str, Any]:
     rng = np.random.default_rng(0)
     out = rng.uniform(0.05, 0.95, (4, 5)).astype(d)  # a softmax-like output in (0, 1)
     return {
@@ -35,7 +35,7 @@ def _arrays(cp: Any, d: Any = np.float64) -> dict[str, Any]:
     }
 
 
-def _calls(a: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
+def fused_calls(a: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
     g, x, out, b, u = a["g"], a["x"], a["out"], a["b"], a["u"]
     return {
         "tanh_backward": (g, np.tanh(out)),
@@ -55,11 +55,11 @@ def _calls(a: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
 _LAUNCHES = {"softmax_backward": 2, "log_softmax_backward": 2}
 
 
-@pytest.mark.parametrize("name", sorted(_calls(_arrays(np))))
+@pytest.mark.parametrize("name", sorted(fused_calls(fused_arrays(np))))
 def test_each_fused_kernel_is_its_formula_in_one_launch(cp: Any, name: str) -> None:
     be = make_backend(cp, 0, name="stand-in")
     kernel = name.split("/")[0]
-    args = _calls(_arrays(cp))[name]
+    args = fused_calls(fused_arrays(cp))[name]
     with stand_in.launches() as n:
         got = getattr(be.k, kernel)(*args)
     assert n.total == _LAUNCHES.get(kernel, 1), n.by_name
@@ -81,7 +81,7 @@ def test_each_fused_kernel_is_its_formula_in_one_launch(cp: Any, name: str) -> N
 
 def test_other_dtypes_take_the_formula(cp: Any) -> None:
     be = make_backend(cp, 0, name="stand-in")
-    a = _arrays(cp, np.float16)
+    a = fused_arrays(cp, np.float16)
     with stand_in.launches() as n:
         got = be.k.softmax_backward(a["g"], a["out"], (1,))
     assert "tp_softmax_backward" not in n.by_name and n.total == 4
