@@ -127,12 +127,8 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
         random_integers=rng.integers,
     )
     k.update(_special_functions())  # issue 16: one kernel each, where cupyx has them
-    # Issue 21: the backward formulas and losses as one launch each (float32/float64); other
-    # dtypes take the defaults (the formulas), set once the backend exists.
-    defaults: list[Any] = []
-    k.update(fused_kernels(cp, lambda: defaults[0]))
-    # Issue 21: what a CUDA graph cannot hold raises while this GPU captures.
-    k.update({name: refusing(index, name, k[name]) for name in REFUSED if name in k})
+    defaults: list[Any] = []  # the default kernels, once the backend exists
+    k.update(_issue_21_kernels(cp, index, k, defaults))
     if count > 1:
         # CuPy launches kernels and allocates on its *current* device, whatever the inputs'
         # device is; with several GPUs each instance makes its own current for every kernel.
@@ -158,6 +154,17 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
     )
     defaults.append(types.SimpleNamespace(**default_kernels(be)))
     return be
+
+
+def _issue_21_kernels(
+    cp: Any, index: int, k: dict[str, Any], defaults: list[Any]
+) -> dict[str, Callable[..., Any]]:
+    """The backward formulas and losses as one launch each (float32/float64; other dtypes
+    take the defaults, the formulas), and the kernels a CUDA graph cannot hold made to raise
+    while this GPU captures."""
+    out = fused_kernels(cp, lambda: defaults[0])
+    out.update({name: refusing(index, name, k[name]) for name in REFUSED if name in k})
+    return out
 
 
 def _on(cp: Any, index: int, f: Callable[..., Any]) -> Callable[..., Any]:

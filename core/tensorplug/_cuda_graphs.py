@@ -48,6 +48,11 @@ def capturing() -> bool:
     return bool(_active)
 
 
+def is_current_stream_capturing() -> bool:
+    """Whether the kernels launched now are being captured (``torch.cuda``'s name)."""
+    return bool(_active)
+
+
 _NAMESPACE = "tensorplug.cuda"
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._cuda_graphs import CUDAGraph, graph, graph_pool_handle
+from ._cuda_graphs import CUDAGraph, graph, graph_pool_handle, is_current_stream_capturing
 from .accelerator import _api_function, _backend_on, _index_of, _serving
 
 if TYPE_CHECKING:
@@ -136,6 +136,7 @@ __all__ = [
     "CUDAGraph",
     "graph",
     "graph_pool_handle",
+    "is_current_stream_capturing",
     "device_count",
     "empty_cache",
     "get_device_name",

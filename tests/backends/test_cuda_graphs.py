@@ -142,6 +142,8 @@ def test_graph_object_errors(gpus: Any) -> None:
         tp.cuda.graph(object())  # type: ignore[arg-type]
     with tp.cuda.graph(g):
         tp.ones(2, device="cuda") * 3
+        assert tp.cuda.is_current_stream_capturing()
+    assert not tp.cuda.is_current_stream_capturing()
     with pytest.raises(RuntimeError, match="already owns a captured graph"):
         g.capture_begin()
     g.reset()
