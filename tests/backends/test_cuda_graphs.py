@@ -183,3 +183,38 @@ def test_without_a_cuda_or_cpu_backend_capture_says_what_it_needs(
     monkeypatch.setattr(graphs, "get_backend", lambda: be)
     with pytest.raises(RuntimeError, match=r"need a CUDA backend or a CPU one.*no GPU here"):
         tp.cuda.CUDAGraph().capture_begin()
+
+
+def test_graphed_callables_give_the_eager_values_and_gradients(device: str) -> None:
+    import copy
+
+    tp.manual_seed(0)
+    model = tp.nn.Sequential(tp.nn.Linear(3, 8), tp.nn.Tanh(), tp.nn.Linear(8, 2))
+    model = model.to(device=device, dtype=tp.float64)
+    ref = copy.deepcopy(model)
+    sample = tp.zeros(5, 3, dtype=tp.float64, device=device, requires_grad=True)
+    graphed = tp.cuda.make_graphed_callables(model, (sample,))
+    assert graphed is model
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        x = tp.tensor(rng.standard_normal((5, 3)), device=device, requires_grad=True)
+        xr = x.detach().clone().requires_grad_()
+        with stand_in.launches() as n:
+            y = graphed(x)
+        if device == "cuda":
+            assert n.by_name["graph"] == 1
+        yr = ref(xr)
+        (y * y).sum().backward()
+        (yr * yr).sum().backward()
+        np.testing.assert_allclose(y.detach().cpu().numpy(), yr.detach().cpu().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(x.grad.cpu().numpy(), xr.grad.cpu().numpy(), rtol=1e-12)
+    for p, q in zip(model.parameters(), ref.parameters(), strict=True):
+        np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.cpu().numpy(), rtol=1e-12)
+
+
+def test_graphed_callables_refuse_several_outputs(no_gpu: None) -> None:
+    x = tp.ones(2, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="several tensors is not supported yet"):
+        tp.cuda.make_graphed_callables(lambda t: (t * 2, t * 3), (x,))
+    with pytest.raises(TypeError, match="sample_args must be tensors"):
+        tp.cuda.make_graphed_callables(lambda t: t * 2, (1.0,))
