@@ -94,7 +94,7 @@ def test_every_fused_kernel_of_the_contract_has_a_cupy_kernel(cp: Any) -> None:
         assert getattr(be.kernels[name], "__module__", "") == "tensorplug_cupy._fused", name
 
 
-_CUDA_NAMES = frozenset({"exp", "tanh", "normcdf", "T"})
+_CUDA_NAMES = frozenset({"exp", "tanh", "normcdf", "T", "double"})
 
 
 @pytest.mark.parametrize("name", sorted(SOURCES))
