@@ -93,6 +93,13 @@ SOURCES: dict[str, Source] = {
         "y = g * ((th + 1) * 0.5 + x * dth * 0.5)",
         _gelu_tanh_twin,
     ),
+    "tp_gelu": Source("T x", "T y", "y = x * (T)normcdf((double)x)", lambda x: x * _normcdf(x)),
+    "tp_gelu_tanh": Source(
+        "T x",
+        "T y",
+        f"T th = tanh((x + x * x * x * {_TANH_A!r}) * {_TANH_C!r}); y = x * (th + 1) * 0.5",
+        lambda x: x * (np.tanh((x + x * x * x * _TANH_A) * _TANH_C) + 1) * 0.5,
+    ),
     "tp_softmax_backward": Source(
         "T g, T out, T s", "T y", "y = out * (g - s)", lambda g, out, s: out * (g - s)
     ),
@@ -165,6 +172,11 @@ def fused_kernels(cp: Any, fallback: Any) -> dict[str, Callable[..., Any]]:
             return k[name](g, x)
         return fallback().gelu_backward(g, x, approximate)
 
+    def gelu(x: Any, approximate: str) -> Any:
+        if x.dtype in floats:
+            return k["tp_gelu_tanh" if approximate == "tanh" else "tp_gelu"](x)
+        return fallback().gelu(x, approximate)
+
     def softmax_backward(g: Any, out: Any, axes: tuple[int, ...]) -> Any:
         if g.dtype in floats and g.dtype == out.dtype:
             s = k["tp_sum_of_products"](g, out, axis=axes, keepdims=True)
@@ -199,6 +211,7 @@ def fused_kernels(cp: Any, fallback: Any) -> dict[str, Callable[..., Any]]:
         "relu_backward": pair("relu_backward", "tp_relu_backward"),
         "silu_backward": pair("silu_backward", "tp_silu_backward"),
         "gelu_backward": gelu_backward,
+        "gelu": gelu,
         "softmax_backward": softmax_backward,
         "log_softmax_backward": log_softmax_backward,
         "mse_loss_backward": mse_loss_backward,

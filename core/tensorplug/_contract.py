@@ -340,6 +340,10 @@ class BackendOps(KernelOps, Protocol):
     def random_integers(self, low: int, high: int, shape: Shape, d: dtype, /) -> Array:
         """Integers uniform in ``[low, high)`` from the backend's generator."""
 
+    def gelu(self, x: Array, approximate: str, /) -> Array:
+        """``x * Phi(x)`` (``approximate="tanh"``: its tanh form), Phi the normal CDF
+        (fused: issue 21)."""
+
     def mse_loss_sum(self, a: Array, b: Array, /) -> Array:
         """``sum((a - b) ** 2)`` over every element, 0-d (fused: issue 21)."""
 
@@ -465,7 +469,7 @@ Changing this set is an API decision."""
 FUSED: frozenset[str] = frozenset(
     {
         "relu_backward", "gelu_backward", "silu_backward", "softmax_backward",
-        "log_softmax_backward", "mse_loss_backward", "mse_loss_sum", "dropout_mask",
+        "log_softmax_backward", "mse_loss_backward", "mse_loss_sum", "dropout_mask", "gelu",
     }
 )  # fmt: skip
 """Derived kernels a GPU backend fuses into one or two launches (issue 21); their defaults

@@ -10,8 +10,8 @@ backward calls ``ops.softmax_backward(g, out, axes)``, and
 * ``TENSOR_OPS`` (``create_graph=True``) runs the same formula on tensors, recorded, so double
   backward differentiates the formula, never a fused kernel.
 
-The forward-only kernels (``mse_loss_sum``, ``dropout_mask``) have their defaults here too,
-and GELU's value and derivative (``gelu_value``, ``gelu_grad``) live here for its kernel.
+The forward-only kernels (``gelu``, ``mse_loss_sum``, ``dropout_mask``) have their defaults
+here too, GELU's value and derivative (``gelu_value``, ``gelu_grad``) with them.
 """
 
 from __future__ import annotations
@@ -145,6 +145,7 @@ def fused_defaults(be: Backend) -> dict[str, Kernel]:
         "mse_loss_backward": lambda g, a, b, scale: mse_loss_backward(be.k, g, a, b, scale),
         "mse_loss_sum": mse_loss_sum,
         "dropout_mask": dropout_mask,
+        "gelu": lambda x, approximate: gelu_value(be.k, x, approximate),
     }
 
 

@@ -49,6 +49,8 @@ def fused_calls(a: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
         "mse_loss_backward": (g[:1, :1].reshape(()), x, b, 0.1),
         "mse_loss_sum": (x, b),
         "dropout_mask": (u, 0.3, 1 / 0.7),
+        "gelu": (x, "none"),
+        "gelu/tanh": (x, "tanh"),
     }
 
 
@@ -64,7 +66,7 @@ def test_each_fused_kernel_is_its_formula_in_one_launch(cp: Any, name: str) -> N
         got = getattr(be.k, kernel)(*args)
     assert n.total == _LAUNCHES.get(kernel, 1), n.by_name
     assert set(n.by_name) & {f"tp_{kernel}", "tp_sum_of_products", "tp_squared_error_sum",
-                             "tp_gelu_tanh_backward"}  # fmt: skip
+                             "tp_gelu_tanh_backward", "tp_gelu_tanh"}  # fmt: skip
     formula = default_kernels(be)[kernel]
     with stand_in.launches() as unfused:
         want = formula(*args)
@@ -73,7 +75,7 @@ def test_each_fused_kernel_is_its_formula_in_one_launch(cp: Any, name: str) -> N
     numpy_args = tuple(a.view(np.ndarray) if isinstance(a, np.ndarray) else a for a in args)
     on_numpy = getattr(tp.get_backend("numpy").k, kernel)(*numpy_args)
     # GELU's exact form: CUDA's normcdf against the default's erfc fit (1.2e-7 relative).
-    rtol = 2e-7 if name == "gelu_backward" else 1e-12
+    rtol = 2e-7 if name in ("gelu_backward", "gelu") else 1e-12
     np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=rtol, atol=1e-15)
     np.testing.assert_allclose(np.asarray(got), np.asarray(on_numpy), rtol=rtol, atol=1e-15)
     assert got.dtype == np.float64
