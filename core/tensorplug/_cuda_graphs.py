@@ -33,24 +33,17 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+from ._capture_state import active, capturing
 from ._plugins import get_backend
 from ._tape_graphs import TapeCapture
 from .accelerator import _api_function, _backend_on, _serving
 
 _MODES = ("global", "thread_local", "relaxed")
-_active: list[CUDAGraph] = []
-"""The graphs capturing now (at most one)."""
-
-
-def capturing() -> bool:
-    """Whether a CUDA graph capture is under way (an optimizer refuses to be captured
-    unless ``capturable``)."""
-    return bool(_active)
 
 
 def is_current_stream_capturing() -> bool:
     """Whether the kernels launched now are being captured (``torch.cuda``'s name)."""
-    return bool(_active)
+    return capturing()
 
 
 _NAMESPACE = "tensorplug.cuda"
@@ -104,20 +97,20 @@ class CUDAGraph:
                 "graph, create a new instance or call reset() first."
             )
         self._capture = _begin(_current_index())
-        _active.append(self)
+        active.append(self)
 
     def capture_end(self) -> None:
         """Stop capturing; the graph is ready to ``replay``."""
         if self._capture is None:
             raise RuntimeError("CUDAGraph.capture_end: capture_begin was not called")
         capture, self._capture = self._capture, None
-        _active.remove(self)
+        active.remove(self)
         self._graph = capture.end()
 
     def _abort(self) -> None:
         capture, self._capture = self._capture, None
         if capture is not None:
-            _active.remove(self)
+            active.remove(self)
             capture.abort()
 
     def replay(self) -> None:

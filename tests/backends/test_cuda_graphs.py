@@ -13,6 +13,7 @@ import pytest
 import cupy_stand_in as stand_in
 import tensorplug as tp
 import tensorplug.nn.functional as F
+from graph_training import train
 from tensorplug._plugins import REGISTRY
 
 SHAPES = [(3, 8), (8,), (8, 1), (1,)]
@@ -218,3 +219,40 @@ def test_graphed_callables_refuse_several_outputs(no_gpu: None) -> None:
         tp.cuda.make_graphed_callables(lambda t: (t * 2, t * 3), (x,))
     with pytest.raises(TypeError, match="sample_args must be tensors"):
         tp.cuda.make_graphed_callables(lambda t: t * 2, (1.0,))
+
+
+def test_a_classifier_step_with_embedding_and_cross_entropy_replays(device: str) -> None:
+    """Index and target checks read them back to the host: skipped while capturing (as
+    PyTorch's device-side ones), so such a step can be captured."""
+
+    def run(graphed: bool) -> list[Any]:
+        tp.manual_seed(0)
+        emb, head = tp.nn.Embedding(10, 4), tp.nn.Linear(4, 3)
+        emb, head = (
+            emb.to(device=device, dtype=tp.float64),
+            head.to(device=device, dtype=tp.float64),
+        )
+        params = [*emb.parameters(), *head.parameters()]
+        opt = tp.optim.AdamW(params, lr=0.1, capturable=True, foreach=True)
+        rng = np.random.default_rng(0)
+        batches = [(rng.integers(0, 10, 6), rng.integers(0, 3, 6)) for _ in range(6)]
+        idx, tgt = (
+            tp.zeros(6, dtype=tp.int64, device=device),
+            tp.zeros(6, dtype=tp.int64, device=device),
+        )
+
+        def step() -> Any:
+            loss = F.cross_entropy(head(emb(idx)), tgt)
+            loss.backward()
+            opt.step()
+            return loss
+
+        def load(a: Any, b: Any) -> None:
+            idx.copy_(tp.tensor(a, device=device))
+            tgt.copy_(tp.tensor(b, device=device))
+
+        train(step, opt, batches, load, graphed, warmup=2)
+        return [p.detach().cpu().numpy() for p in params]
+
+    for a, b in zip(run(False), run(True), strict=True):
+        np.testing.assert_array_equal(b, a)

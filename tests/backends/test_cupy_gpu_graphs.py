@@ -13,6 +13,7 @@ from test_cupy_fused import fused_arrays, fused_calls
 
 import tensorplug as tp
 import tensorplug.nn.functional as F
+from graph_training import train
 from tensorplug.plugins import default_kernels
 
 pytestmark = pytest.mark.gpu
@@ -50,20 +51,11 @@ def _w1(steps: int, graphed: bool) -> list[Any]:
         opt.step()
         return loss
 
-    g = None
-    for i, (x, y) in enumerate(data):
+    def load(x: Any, y: Any) -> None:
         sx.copy_(tp.tensor(x, device="cuda"))
         sy.copy_(tp.tensor(y, device="cuda"))
-        if graphed and i >= 3:
-            if g is None:
-                opt.zero_grad(set_to_none=True)
-                g = tp.cuda.CUDAGraph()
-                with tp.cuda.graph(g):
-                    step()
-            g.replay()
-        else:
-            opt.zero_grad(set_to_none=True)
-            step()
+
+    train(step, opt, data, load, graphed, warmup=3)
     return [p.detach().cpu().numpy() for p in ps]
 
 

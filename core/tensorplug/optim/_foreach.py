@@ -32,7 +32,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from .._cuda_graphs import capturing
+from .._capture_state import capturing
 from .._tensor import Tensor
 from ._update import addcmul, as_float, bump, lerp
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .._capture_state import capturing
 from .._creation import zeros_like
-from .._cuda_graphs import capturing
 from .._tensor import Tensor
 from ._foreach import adam_step, buckets
 from ._options import check_adam, check_fused

@@ -8,6 +8,7 @@ import warnings
 from typing import Any
 
 from ... import _ops_reduce as _R
+from ..._capture_state import capturing
 from ..._contract import Array, KernelOps
 from ..._creation import arange
 from ..._dispatch import broadcast_shape, nary, unary
@@ -141,7 +142,7 @@ def nll_loss(
             "compute the loss under no_grad())"
         )
     c = input.shape[1]
-    tl = target.tolist()
+    tl = [] if capturing() else target.tolist()  # a graph cannot read the targets back
     bad = [t for t in tl if t != ignore_index and not 0 <= t < c]
     if bad:
         raise IndexError(f"nll_loss(): target {bad[0]} is out of bounds for {c} classes")
