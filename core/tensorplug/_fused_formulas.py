@@ -29,7 +29,7 @@ _TANH_C = math.sqrt(2.0 / math.pi)
 
 
 # erfc by the Chebyshev fit of Numerical Recipes (``erfcc``): relative error < 1.2e-7 for
-# every argument, built from primitives only (no backend has to provide an ``erf`` kernel).
+# every argument, built from primitives only: Phi for a backend without an ``erfc`` kernel.
 _ERFC_C = (
     -1.26551223,
     1.00002368,
@@ -45,8 +45,19 @@ _ERFC_C = (
 
 
 def _normal_cdf(ops: KernelOps, x: Array) -> Array:
-    """``Phi(x) = erfc(-x / sqrt(2)) / 2`` to 1.2e-7 relative, in either ops namespace: the
-    tail ``x < 0`` is computed directly, never as ``1 - something``."""
+    """``Phi(x) = erfc(-x / sqrt(2)) / 2``, in either ops namespace: from the backend's
+    ``erfc`` kernel where it has one (one call, where the polynomial below is about thirty:
+    docs/performance.md), or on tensors the recorded ``erfc`` (``create_graph=True``); else
+    from primitives to 1.2e-7 relative. The tail ``x < 0`` is computed directly, never as
+    ``1 - something``, and stays accurate relative to its size."""
+    from ._ops_special import erfc  # here: this module is imported before the ops are
+    from ._tensor import Tensor
+
+    kernel = getattr(ops, "erfc", None)  # an optional kernel: KernelOps does not declare it
+    if isinstance(x, Tensor):
+        kernel = erfc if x._backend.has_kernel("erfc") else None
+    if kernel is not None:
+        return ops.mul(kernel(ops.mul(x, -_SQRT_HALF)), 0.5)
     z = ops.mul(ops.abs(x), _SQRT_HALF)
     t = ops.div(1.0, ops.add(ops.mul(z, 0.5), 1.0))
     poly = ops.mul(t, _ERFC_C[9])
