@@ -45,7 +45,7 @@ class ReduceOp:
     BXOR = RedOpType.BXOR
     PREMUL_SUM = RedOpType.PREMUL_SUM
 
-    def __init__(self, op: RedOpType) -> None:
+    def __init__(self, op: int) -> None:
         self.op = RedOpType(op)
 
     def __eq__(self, other: object) -> bool:

@@ -30,7 +30,8 @@ def array_of(transport: Any, t: Tensor) -> tuple[Any, bool]:
         if isinstance(data, np.ndarray) and data.flags.c_contiguous and data.flags.writeable:
             return data, True
         return np.ascontiguousarray(t._backend.k.to_host(data)), False
-    return transport.device_array(t)
+    found: tuple[Any, bool] = transport.device_array(t)
+    return found
 
 
 def write(transport: Any, t: Tensor, arr: Any) -> None:

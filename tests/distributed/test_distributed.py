@@ -1,0 +1,94 @@
+"""tensorplug.distributed and DistributedDataParallel under ``mpiexec -n 2`` and ``-n 4``:
+each test starts one MPI job running checks of ``support/distributed_checks.py`` on every rank
+(collectives against NumPy references for every op and dtype, DDP against one process on the
+whole batch, no_sync, faults). Needs mpi4py and an MPI (``pip install "tensorplug[mpi]"``):
+without them the tests skip, except with ``TENSORPLUG_REQUIRE_MPI=1`` (the nox session
+``distributed`` sets it), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SUPPORT = Path(__file__).resolve().parents[1] / "support"
+
+
+def _mpiexec() -> str:
+    here = Path(sys.executable).parent / "mpiexec"
+    found = str(here) if here.exists() else shutil.which("mpiexec")
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        found = None
+    if found is None:
+        if os.environ.get("TENSORPLUG_REQUIRE_MPI") == "1":
+            pytest.fail(
+                'TENSORPLUG_REQUIRE_MPI=1 but mpi4py or mpiexec is missing: pip install "tensorplug[mpi]"'  # noqa: E501
+            )
+        pytest.skip('needs mpi4py and mpiexec: pip install "tensorplug[mpi]"')
+    return found
+
+
+def run(n: int, *checks: str, env: dict[str, str] | None = None, timeout: float = 240) -> Any:
+    """``mpiexec -n n python distributed_checks.py checks...``: its result and seconds."""
+    full = {**os.environ, "PYTHONPATH": str(SUPPORT), **(env or {})}
+    full.setdefault("CHECK_TMP", os.environ.get("TMPDIR", "/tmp"))
+    cmd = [_mpiexec(), "-n", str(n), sys.executable, str(SUPPORT / "distributed_checks.py")]
+    start = time.perf_counter()
+    out = subprocess.run([*cmd, *checks], capture_output=True, text=True, timeout=timeout, env=full)
+    return out, time.perf_counter() - start
+
+
+def passed(out: Any, *checks: str) -> None:
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert [line for line in out.stdout.splitlines() if line.startswith("OK")] == [
+        f"OK {c}" for c in checks
+    ]
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_collectives_match_numpy(n: int, tmp_path: Path) -> None:
+    checks = (
+        "all_reduce_and_reduce",
+        "data_movement",
+        "reduce_scatter",
+        "async_p2p_objects_groups",
+    )
+    out, _ = run(n, *checks, env={"CHECK_TMP": str(tmp_path)})
+    passed(out, *checks)
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_ddp_equals_one_process_on_the_whole_batch(n: int, tmp_path: Path) -> None:
+    checks = ("ddp_equivalence", "ddp_no_sync_and_state", "ddp_errors")
+    out, _ = run(n, *checks, env={"CHECK_TMP": str(tmp_path)})
+    passed(out, *checks)
+
+
+def test_shape_mismatch_named_under_debug_detail() -> None:
+    out, _ = run(2, "debug_mismatch", env={"TENSORPLUG_DISTRIBUTED_DEBUG": "DETAIL"})
+    passed(out, "debug_mismatch")
+
+
+@pytest.mark.parametrize(
+    ("check", "says"),
+    [
+        ("raise_on_rank_1", "uncaught ValueError on rank 1; aborting the job"),
+        ("timeout", "timed out after 1 s"),
+        ("killed_rank", "Killed (signal 9)"),
+    ],
+)
+def test_a_failing_rank_ends_the_job(check: str, says: str) -> None:
+    """The other ranks wait in an all-reduce; the job must end within seconds, not hang."""
+    out, seconds = run(3, check, env={"CHECK_TIMEOUT": "1"}, timeout=60)
+    assert out.returncode != 0
+    assert says in out.stdout + out.stderr
+    assert seconds < 30
