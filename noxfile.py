@@ -16,7 +16,8 @@ import nox
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "virtualenv"
 nox.options.sessions = [
-    "lint", "typecheck", "tests", "purepython", "sanitize", "conformance", "docs", "distributed"
+    "lint", "typecheck", "tests", "purepython", "sanitize", "conformance", "docs",
+    "distributed",
 ]  # fmt: skip
 
 # PyTorch is a test oracle only (never a dependency): this version installs from local disk
@@ -154,15 +155,16 @@ def conformance(session: nox.Session, backend: str) -> None:
 
 @nox.session
 def distributed(session: nox.Session) -> None:
-    """tensorplug.distributed and DistributedDataParallel under ``mpiexec -n 2`` and ``-n 4``
-    (MPICH from the package index: ``mpiexec -n 4`` on fewer cores oversubscribes without a
-    flag), the sampler against PyTorch's, the post-accumulate hooks. A missing MPI fails here
-    (``TENSORPLUG_REQUIRE_MPI=1``) instead of skipping."""
-    session.install("-e", ".[mpi,test]")
+    """tensorplug.distributed and DistributedDataParallel under ``mpiexec -n 2`` and ``-n 4``,
+    the NCCL group on its stand-in, examples/ddp_digits.py, the sampler against PyTorch's and
+    the post-accumulate hooks (MPICH from the package index: ``mpiexec -n 4`` on fewer cores
+    oversubscribes without a flag). A missing MPI fails here (``TENSORPLUG_REQUIRE_MPI=1``)
+    instead of skipping."""
+    session.install("-e", ".[mpi,test,examples]")
     _install_oracle(session)
     env = {"TENSORPLUG_REQUIRE_MPI": "1"}
     session.run(
-        "python", "-m", "pytest", "-q", "tests/distributed",
+        "python", "-m", "pytest", "-q", "tests/distributed", "--durations=5",
         "tests/core/test_post_accumulate_hooks.py", *session.posargs, env=env,
     )  # fmt: skip
 

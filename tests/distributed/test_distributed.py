@@ -92,3 +92,40 @@ def test_a_failing_rank_ends_the_job(check: str, says: str) -> None:
     assert out.returncode != 0
     assert says in out.stdout + out.stderr
     assert seconds < 30
+
+
+def test_ddp_digits_example_trains_and_reloads(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    example = SUPPORT.parents[1] / "examples" / "ddp_digits.py"
+    cmd = [_mpiexec(), "-n", "2", sys.executable, str(example), "--epochs", "3", "--quiet"]
+    out = subprocess.run(
+        [*cmd, "--checkpoint-dir", str(tmp_path)], capture_output=True, text=True, timeout=240
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "held-out accuracy" in out.stdout and "on every rank after 3 epochs" in out.stdout
+    assert "reloaded on every rank" in out.stdout
+
+
+STAND_IN = {"CHECK_STAND_IN": "1", "CHECK_DEVICE": "cuda"}
+"""CuPy tensors on the CuPy stand-in (tests/support/cupy_stand_in.py), NCCL on MPI
+(tests/support/nccl_stand_in.py): the NCCL group's code and the staging of GPU tensors run."""
+
+
+@pytest.mark.parametrize(
+    ("n", "checks"),
+    [
+        (2, ("all_reduce_and_reduce", "data_movement", "reduce_scatter", "ddp_equivalence",
+             "ddp_no_sync_and_state")),
+        (4, ("all_reduce_and_reduce", "data_movement", "reduce_scatter")),
+    ],
+)  # fmt: skip
+def test_nccl_group_on_the_stand_in(n: int, checks: tuple[str, ...], tmp_path: Path) -> None:
+    env = {**STAND_IN, "CHECK_BACKEND": "nccl", "CHECK_TMP": str(tmp_path)}
+    out, _ = run(n, *checks, env=env)
+    passed(out, *checks)
+
+
+def test_gpu_tensors_over_an_mpi_group_are_staged_through_host(tmp_path: Path) -> None:
+    checks = ("all_reduce_and_reduce", "data_movement", "reduce_scatter", "ddp_equivalence")
+    out, _ = run(2, *checks, env={**STAND_IN, "CHECK_BACKEND": "mpi", "CHECK_TMP": str(tmp_path)})
+    passed(out, *checks)

@@ -131,7 +131,7 @@ class Reducer:
         if self.find_unused:  # which parameters some rank used: the others keep grad None
             from ... import tensor
 
-            used = tensor([int(u) for u in self.used])
+            used = tensor([int(u) for u in self.used], device=self.params[0].device)
             dist.all_reduce(used, group=self.group)
         with no_grad():
             for b, (work, flat) in enumerate(self.works):
