@@ -157,8 +157,8 @@ def conformance(session: nox.Session, backend: str) -> None:
 def distributed(session: nox.Session) -> None:
     """tensorplug.distributed and DistributedDataParallel under ``mpiexec -n 2`` and ``-n 4``,
     the NCCL group on its stand-in and examples/ddp_digits.py (MPICH from the package index:
-    ``mpiexec -n 4`` on fewer cores oversubscribes without a flag). A missing MPI fails here (``TENSORPLUG_REQUIRE_MPI=1``)
-    instead of skipping."""
+    ``mpiexec -n 4`` on fewer cores oversubscribes without a flag). A missing MPI fails here
+    (``TENSORPLUG_REQUIRE_MPI=1``) instead of skipping."""
     # No PyTorch here: the sampler's comparison with it (tests/distributed/test_sampler.py)
     # and the hook tests run in the tests and purepython sessions, which have it.
     session.install("-e", ".[mpi,test,examples]")
