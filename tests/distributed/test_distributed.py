@@ -68,7 +68,7 @@ def test_collectives_match_numpy(n: int, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("n", [2, 4])
 def test_ddp_equals_one_process_on_the_whole_batch(n: int, tmp_path: Path) -> None:
-    checks = ("ddp_equivalence", "ddp_no_sync_and_state", "ddp_errors")
+    checks = ("ddp_equivalence", "ddp_overlaps_backward", "ddp_no_sync_and_state", "ddp_errors")
     out, _ = run(n, *checks, env={"CHECK_TMP": str(tmp_path)})
     passed(out, *checks)
 
@@ -129,3 +129,18 @@ def test_gpu_tensors_over_an_mpi_group_are_staged_through_host(tmp_path: Path) -
     checks = ("all_reduce_and_reduce", "data_movement", "reduce_scatter", "ddp_equivalence")
     out, _ = run(2, *checks, env={**STAND_IN, "CHECK_BACKEND": "mpi", "CHECK_TMP": str(tmp_path)})
     passed(out, *checks)
+
+
+def test_the_run_wrapper_starts_the_processes(tmp_path: Path) -> None:
+    _mpiexec()
+    script = tmp_path / "hello.py"
+    script.write_text(
+        "import sys, tensorplug.distributed as dist\n"
+        "dist.init_process_group()\n"
+        "print('rank', dist.get_rank(), 'of', dist.get_world_size(), sys.argv[1:])\n"
+    )
+    cmd = [sys.executable, "-m", "tensorplug.distributed.run", "-n", "2", str(script), "--x", "1"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = sorted(out.stdout.splitlines())
+    assert lines == ["rank 0 of 2 ['--x', '1']", "rank 1 of 2 ['--x', '1']"]

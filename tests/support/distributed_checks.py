@@ -240,6 +240,18 @@ def check_ddp_equivalence() -> None:
     _equivalence(sgd, bucket_cap_mb=0.001, unused=True)
 
 
+def check_ddp_overlaps_backward() -> None:
+    """A bucket of the last layers is all-reduced before backward reaches the first layer."""
+    ddp = DDP(_model(), bucket_cap_mb=0.0005)
+    first = ddp.module[0].weight  # the last gradient backward computes
+    launched: list[int] = []
+    first.register_hook(lambda g: launched.append(len(ddp.reducer.works)))
+    x, y = _batches(1)[0]
+    nn.functional.mse_loss(ddp(x), y).backward()
+    assert len(ddp.reducer.buckets) >= 3 and launched and launched[0] >= 2, launched
+    assert ddp.reducer.works == []  # all waited for and written back when backward returned
+
+
 def check_ddp_no_sync_and_state() -> None:
     """Two micro-batches under no_sync then one synced == the average over all three."""
     r, n = dist.get_rank(), dist.get_world_size()
