@@ -62,6 +62,11 @@ class Work:
                 f"or be waiting in a different collective"
             )
         if self._exc is not None:
+            if type(self._exc).__module__.startswith(("mpi4py", "cupy")):
+                raise DistBackendError(
+                    f"[Rank {self._group.rank()}] {self._name} failed in "
+                    f"{self._group.backend.upper()}: {self._exc}"
+                ) from self._exc
             raise self._exc
         finish, self._finish = self._finish, None
         if finish is not None:
