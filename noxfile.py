@@ -156,16 +156,16 @@ def conformance(session: nox.Session, backend: str) -> None:
 @nox.session
 def distributed(session: nox.Session) -> None:
     """tensorplug.distributed and DistributedDataParallel under ``mpiexec -n 2`` and ``-n 4``,
-    the NCCL group on its stand-in and examples/ddp_digits.py (MPICH from the package index:
+    the same program with PyTorch's Gloo, the NCCL group on its stand-in, examples/ddp_digits.py
+    and the sampler against PyTorch's (MPICH from the package index:
     ``mpiexec -n 4`` on fewer cores oversubscribes without a flag). A missing MPI fails here
     (``TENSORPLUG_REQUIRE_MPI=1``) instead of skipping."""
-    # No PyTorch here: the sampler's comparison with it (tests/distributed/test_sampler.py)
-    # and the hook tests run in the tests and purepython sessions, which have it.
     session.install("-e", ".[mpi,test,examples]")
+    _install_oracle(session)  # the same program run with PyTorch's Gloo, the sampler's lists
     env = {"TENSORPLUG_REQUIRE_MPI": "1"}
     session.run(
-        "python", "-m", "pytest", "-q", "tests/distributed/test_distributed.py",
-        "--durations=5", *session.posargs, env=env,
+        "python", "-m", "pytest", "-q", "tests/distributed", "--durations=5", *session.posargs,
+        env=env,
     )  # fmt: skip
 
 

@@ -44,12 +44,18 @@ from ._p2p import irecv, isend, recv, send
 from ._reduce_op import ReduceOp
 from ._work import DistBackendError, DistError, Work
 
+all_gather_single = all_gather_into_tensor
+"""PyTorch 2.13's name for ``all_gather_into_tensor`` (which it deprecates)."""
+reduce_scatter_single = reduce_scatter_tensor
+"""PyTorch 2.13's name for ``reduce_scatter_tensor`` (which it deprecates)."""
+
 __all__ = [
     "init_process_group", "destroy_process_group", "is_initialized", "is_available",
     "is_mpi_available", "is_nccl_available", "get_rank", "get_world_size", "get_backend",
     "new_group", "ProcessGroup", "ReduceOp", "Work", "DistError", "DistBackendError",
     "all_reduce", "broadcast", "reduce", "all_gather", "all_gather_into_tensor",
-    "reduce_scatter", "reduce_scatter_tensor", "gather", "scatter", "all_to_all",
+    "reduce_scatter", "reduce_scatter_tensor", "all_gather_single",
+    "reduce_scatter_single", "gather", "scatter", "all_to_all",
     "all_to_all_single", "barrier", "send", "recv", "isend", "irecv",
     "broadcast_object_list", "all_gather_object", "gather_object", "scatter_object_list",
 ]  # fmt: skip

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 from .._tensor import Tensor
 
 
@@ -27,9 +25,11 @@ def array_of(transport: Any, t: Tensor) -> tuple[Any, bool]:
     """``t``'s data as the transport's contiguous array, and whether that is ``t``'s memory."""
     data = t._data
     if transport.staged:
-        if isinstance(data, np.ndarray) and data.flags.c_contiguous and data.flags.writeable:
-            return data, True
-        return np.ascontiguousarray(t._backend.k.to_host(data)), False
+        host = t._backend.k.to_host(data)  # a NumPy array: the contract's host boundary
+        if host is data and host.flags.c_contiguous and host.flags.writeable:
+            return host, True  # the NumPy backend's own memory
+        usable = host is not data and host.flags.c_contiguous and host.flags.writeable
+        return (host if usable else host.copy()), False
     found: tuple[Any, bool] = transport.device_array(t)
     return found
 
@@ -37,7 +37,7 @@ def array_of(transport: Any, t: Tensor) -> tuple[Any, bool]:
 def write(transport: Any, t: Tensor, arr: Any) -> None:
     """Copy ``arr`` (a transport array of ``t``'s shape) into ``t``, as an in-place write."""
     data, k = t._data, t._backend.k
-    if transport.staged and not isinstance(data, np.ndarray):
+    if transport.staged:
         arr = k.from_host(arr, t.dtype)
     k.assign(data, arr.reshape(data.shape))
     t._vc.version += 1

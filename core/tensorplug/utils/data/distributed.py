@@ -5,8 +5,9 @@ The same arithmetic as PyTorch's: ``num_samples = ceil(len / replicas)`` indices
 (``ceil((len - replicas) / replicas)`` with ``drop_last`` when it does not divide), the list
 padded by repeating its start (or cut with ``drop_last``), and rank ``r`` taking every
 ``replicas``-th index from ``r``. Without ``shuffle`` the index lists are PyTorch's exactly;
-with it, each epoch's permutation is drawn from NumPy's generator seeded with ``seed + epoch``
-(the same on every rank, so the shares partition the data), not PyTorch's ``randperm`` stream.
+with it, each epoch's permutation is drawn from Python's generator seeded with ``seed + epoch``
+(as tensorplug's other seeded samplers; the same on every rank, so the shares partition the
+data), not PyTorch's ``randperm`` stream, which another library cannot reproduce.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import math
 from collections.abc import Iterator, Sized
 from typing import Any
 
-import numpy as np
-
 from ._sampler import Sampler
+from ._sampling import _SeededPermutations
 
 
 class DistributedSampler(Sampler[int]):
@@ -73,7 +73,7 @@ class DistributedSampler(Sampler[int]):
         n = len(self.dataset)
         indices: list[Any]
         if self.shuffle:
-            indices = np.random.default_rng(self.seed + self.epoch).permutation(n).tolist()
+            indices = _SeededPermutations(self.seed + self.epoch).permutation(n)
         else:
             indices = list(range(n))
         if not self.drop_last:
