@@ -135,16 +135,19 @@ def test_gpu_tensors_over_an_mpi_group_are_staged_through_host(tmp_path: Path) -
 def test_the_run_wrapper_starts_the_processes(tmp_path: Path) -> None:
     _mpiexec()
     script = tmp_path / "hello.py"
-    script.write_text(
-        "import sys, tensorplug.distributed as dist\n"
+    script.write_text(  # a file per rank: mpiexec may interleave the ranks' stdout mid-line
+        "import sys, pathlib, tensorplug.distributed as dist\n"
         "dist.init_process_group()\n"
-        "print(f'rank {dist.get_rank()} of {dist.get_world_size()} {sys.argv[1:]}', flush=True)\n"
+        "r, n = dist.get_rank(), dist.get_world_size()\n"
+        "pathlib.Path(sys.argv[1], f'{r}.txt').write_text(f'rank {r} of {n} {sys.argv[2:]}')\n"
     )
-    cmd = [sys.executable, "-m", "tensorplug.distributed.run", "-n", "2", str(script), "--x", "1"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    cmd = [sys.executable, "-m", "tensorplug.distributed.run", "-n", "2", str(script)]
+    out = subprocess.run(
+        [*cmd, str(tmp_path), "--x", "1"], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
-    lines = sorted(out.stdout.splitlines())
-    assert lines == ["rank 0 of 2 ['--x', '1']", "rank 1 of 2 ['--x', '1']"]
+    said = [(tmp_path / f"{r}.txt").read_text() for r in range(2)]
+    assert said == ["rank 0 of 2 ['--x', '1']", "rank 1 of 2 ['--x', '1']"]
 
 
 @pytest.mark.parametrize("n", [3])
