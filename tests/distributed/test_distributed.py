@@ -175,3 +175,11 @@ def test_the_same_program_as_pytorch_with_gloo(n: int, tmp_path: Path) -> None:
         got = ours[key]
         assert got.dtype == expected.dtype and got.shape == expected.shape, key
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12, err_msg=key)
+
+
+def test_on_an_immutable_backend(tmp_path: Path) -> None:
+    """Collectives and DDP on ``immutable_numpy`` (tests/support): every write into a tensor
+    goes through the core's functional path (``_functional_write``), none into its memory."""
+    checks = ("all_reduce_and_reduce", "data_movement", "ddp_equivalence", "ddp_no_sync_and_state")
+    out, _ = run(2, *checks, env={"CHECK_IMMUTABLE": "1", "CHECK_TMP": str(tmp_path)})
+    passed(out, *checks)

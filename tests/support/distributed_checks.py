@@ -338,6 +338,12 @@ def check_killed_rank() -> None:
 
 
 def main(names: list[str]) -> None:
+    if os.environ.get("CHECK_IMMUTABLE") == "1":  # every tensor on an immutable backend
+        import immutable_numpy
+
+        tp.plugins.register(immutable_numpy, "distributed_checks")
+        tp.set_backend("immutable_numpy")
+        assert tp.ones(1).backend == "immutable_numpy"
     if os.environ.get("CHECK_STAND_IN") == "1":
         import nccl_stand_in  # the NCCL group's code on MPI, CuPy's on NumPy
 

@@ -1,8 +1,9 @@
 """A tensor's data as the contiguous array a transport moves, and the way back.
 
 An MPI group moves host memory: a NumPy-backend tensor that is contiguous is used in place
-(MPI reads and writes its memory); any other (a view with strides, a CuPy tensor on a GPU) is
-copied to a contiguous host array first and written back after the collective, on ``wait()``.
+(MPI reads and writes its memory); any other (a view with strides, a CuPy tensor on a GPU, an
+immutable backend's array) is copied to a contiguous host array first and written back after
+the collective, on ``wait()``, through the core's one write path (``_functional_write``).
 An NCCL group moves device memory: the tensor's own CuPy array, copied only when it is not
 contiguous.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._functional_write import assign
 from .._tensor import Tensor
 
 
@@ -36,10 +38,9 @@ def array_of(transport: Any, t: Tensor) -> tuple[Any, bool]:
 
 def write(transport: Any, t: Tensor, arr: Any) -> None:
     """Copy ``arr`` (a transport array of ``t``'s shape) into ``t``, as an in-place write."""
-    data, k = t._data, t._backend.k
     if transport.staged:
-        arr = k.from_host(arr, t.dtype)
-    k.assign(data, arr.reshape(data.shape))
+        arr = t._backend.k.from_host(arr, t.dtype)
+    assign(t, arr.reshape(tuple(t.shape)))  # in place, or rebound on an immutable backend
     t._vc.version += 1
 
 
