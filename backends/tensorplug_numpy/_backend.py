@@ -22,6 +22,7 @@ from tensorplug.plugins import (
 )
 
 from ._pointwise import UFUNCS, scipy_special
+from ._scan import cumsum as _cumsum
 
 _ND = np.ndarray
 _asarray = np.asarray
@@ -528,6 +529,7 @@ def make_backend() -> Backend:
         pow=_pow,
         relu=_relu,
         scatter_add=_scatter_add,
+        cumsum=_cumsum,  # NumPy's own strides through memory along any axis but the last
         any_nonfinite=lambda x: not bool(np.isfinite(x).all()),
         astype=lambda a, d: a.astype(DTYPES[d]),
         copy=lambda a: a.copy(),
