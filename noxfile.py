@@ -16,7 +16,8 @@ import nox
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "virtualenv"
 nox.options.sessions = [
-    "lint", "typecheck", "tests", "purepython", "sanitize", "conformance", "docs"
+    "lint", "typecheck", "tests", "purepython", "sanitize", "conformance", "docs",
+    "distributed",
 ]  # fmt: skip
 
 # PyTorch is a test oracle only (never a dependency): this version installs from local disk
@@ -150,6 +151,22 @@ def conformance(session: nox.Session, backend: str) -> None:
     if backend == "array_api_strict":
         session.install("./examples/backend_plugin")
     session.run("tensorplug-conformance", "--backend", backend, *session.posargs)
+
+
+@nox.session
+def distributed(session: nox.Session) -> None:
+    """tensorplug.distributed and DistributedDataParallel under ``mpiexec -n 2`` and ``-n 4``,
+    the same program with PyTorch's Gloo, the NCCL group on its stand-in, examples/ddp_digits.py
+    and the sampler against PyTorch's (MPICH from the package index:
+    ``mpiexec -n 4`` on fewer cores oversubscribes without a flag). A missing MPI fails here
+    (``TENSORPLUG_REQUIRE_MPI=1``) instead of skipping."""
+    session.install("-e", ".[mpi,test,examples]")
+    _install_oracle(session)  # the same program run with PyTorch's Gloo, the sampler's lists
+    env = {"TENSORPLUG_REQUIRE_MPI": "1"}
+    session.run(
+        "python", "-m", "pytest", "-q", "tests/distributed", "--durations=5", *session.posargs,
+        env=env,
+    )  # fmt: skip
 
 
 @nox.session

@@ -288,7 +288,17 @@ _RNN_CELLS = ("lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell")
 
 def __getattr__(name: str) -> object:
     # Submodules that import more are loaded on first use.
-    if name in ("nn", "testing", "cuda", "accelerator", "optim", "utils", "viz", "special"):
+    if name in (
+        "nn",
+        "testing",
+        "cuda",
+        "accelerator",
+        "optim",
+        "utils",
+        "viz",
+        "distributed",
+        "special",
+    ):
         return _lazy(name)
     if name in _RNN_CELLS:  # issue 17: the recurrent cell steps, loaded with nn
         return getattr(_lazy("nn.functional._rnn"), name)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from . import _contract
 from . import _dtype as D
 from ._contract import Array, Kernel
+from ._fused_formulas import fused_defaults
 
 if TYPE_CHECKING:
     from ._contract import BackendOps
@@ -280,9 +281,6 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         "reciprocal": lambda x: k["div"](1, x),
         "square": lambda x: k["mul"](x, x),
         "sigmoid": lambda x: k["div"](1, k["add"](k["exp"](k["neg"](x)), 1)),
-        # Backward of tanh and sigmoid from their output, one kernel each as in PyTorch.
-        "tanh_backward": lambda g, out: k["mul"](g, k["sub"](1, k["mul"](out, out))),
-        "sigmoid_backward": lambda g, out: k["mul"](k["mul"](g, out), k["sub"](1, out)),
         "relu": relu,
         "clamp": clamp,
         "stack": stack,
@@ -290,6 +288,7 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         "isfinite": isfinite,
         "any_nonfinite": any_nonfinite,
         **_scans(k),
+        **fused_defaults(be),  # issue 21: the fused kernels' formulas
         # Host boundary: declining sends a move between backends through host memory.
         "from_foreign": lambda x, src, device: None,
     }

@@ -156,6 +156,27 @@ class KernelOps(Protocol):
     def sigmoid_backward(self, g: Array, out: Array, /) -> Array:
         """``g * out * (1 - out)``: sigmoid's gradient from its output."""
 
+    # -- fused backward formulas (issue 21): derived (``FUSED``), each one kernel on CuPy;
+    # the defaults and ``TENSOR_OPS``'s versions are the formulas of ``_fused_formulas``.
+
+    def relu_backward(self, g: Array, out: Array, /) -> Array:
+        """``g`` where ``out > 0``, else 0: ReLU's gradient from its output."""
+
+    def gelu_backward(self, g: Array, x: Array, approximate: str, /) -> Array:
+        """``g * gelu'(x)``; ``approximate`` ``"none"`` (erf) or ``"tanh"``."""
+
+    def silu_backward(self, g: Array, x: Array, /) -> Array:
+        """``g * s * (1 + x * (1 - s))``, ``s = sigmoid(x)``: SiLU's gradient."""
+
+    def softmax_backward(self, g: Array, out: Array, axes: Shape, /) -> Array:
+        """``out * (g - sum(g * out, axes, keepdims))``: softmax's gradient from its output."""
+
+    def log_softmax_backward(self, g: Array, out: Array, axes: Shape, /) -> Array:
+        """``g - exp(out) * sum(g, axes, keepdims)``: log-softmax's gradient from its output."""
+
+    def mse_loss_backward(self, g: Array, a: Array, b: Array, scale: float, /) -> Array:
+        """``(a - b) * scale * g``: the squared error's gradient for ``a``."""
+
     def sum(self, x: Array, axes: Shape | None, keepdims: bool, /) -> Array:
         """Sum over ``axes`` (``None``: all of them)."""
 
@@ -335,6 +356,17 @@ class BackendOps(KernelOps, Protocol):
     def random_integers(self, low: int, high: int, shape: Shape, d: dtype, /) -> Array:
         """Integers uniform in ``[low, high)`` from the backend's generator."""
 
+    def gelu(self, x: Array, approximate: str, /) -> Array:
+        """``x * Phi(x)`` (``approximate="tanh"``: its tanh form), Phi the normal CDF
+        (fused: issue 21)."""
+
+    def mse_loss_sum(self, a: Array, b: Array, /) -> Array:
+        """``sum((a - b) ** 2)`` over every element, 0-d (fused: issue 21)."""
+
+    def dropout_mask(self, u: Array, p: Scalar, scale: Scalar, /) -> Array:
+        """``scale`` where ``u >= p``, else 0, in ``u``'s dtype: dropout's mask from uniform
+        samples (fused: issue 21)."""
+
     def from_foreign(self, x: Any, src: Backend, device: Device | None, /) -> Array | None:
         """``x``, an array of backend ``src``, as a new array of this backend (on
         ``device``), without a trip through host memory (DLPack, a peer copy, ...); ``None``
@@ -457,6 +489,15 @@ PRIMITIVES: frozenset[str] = frozenset(
 """Kernels every backend implements; a backend missing any is refused when it is built.
 Changing this set is an API decision."""
 
+FUSED: frozenset[str] = frozenset(
+    {
+        "relu_backward", "gelu_backward", "silu_backward", "softmax_backward",
+        "log_softmax_backward", "mse_loss_backward", "mse_loss_sum", "dropout_mask", "gelu",
+    }
+)  # fmt: skip
+"""Derived kernels a GPU backend fuses into one or two launches (issue 21); their defaults
+are ``_fused_formulas``'s."""
+
 DERIVED: frozenset[str] = frozenset(
     {
         "sum_to", "index_grad", "iota", "const", "log1p", "expm1", "rsqrt", "reciprocal",
@@ -465,7 +506,7 @@ DERIVED: frozenset[str] = frozenset(
         "cumsum", "cumprod", "index_put",
         "strides",
     }
-)  # fmt: skip
+) | FUSED  # fmt: skip
 """Kernels with a default composed from primitives (``_backend.default_kernels``); a backend
 overrides one only to be faster, except ``reshape_view``, whose default declines (a copy is
 always safe) and which a library with views overrides so that ``reshape`` stays a view."""

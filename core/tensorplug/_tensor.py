@@ -428,6 +428,13 @@ class Tensor(TensorBase):
         self._hooks.append(hook)
         return RemovableHandle(self._hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
+        """``hook(tensor)`` runs after a gradient was accumulated into this leaf's ``.grad``
+        (``_post_accumulate.py``), as in PyTorch; it returns None."""
+        from ._post_accumulate import register_post_accumulate_grad_hook
+
+        return register_post_accumulate_grad_hook(self, hook)
+
     def detach(self) -> Tensor:
         """A tensor sharing data (and version counter) with this one, outside the graph."""
         t = new_tensor(Tensor, self._data, self._backend)

@@ -23,6 +23,7 @@ from . import _ops_spectral as E
 from ._contract import KernelOps, Operand, Shape
 from ._dispatch import binary, nary, unary
 from ._dtype import dtype
+from ._fused_formulas import tensor_formulas
 from ._graph import new_tensor
 from ._tensor import Tensor
 
@@ -193,6 +194,15 @@ class TensorOps:
         self.linalg_eigh = _linalg_eigh
         self.linalg_svd = _linalg_svd
         self.linalg_qr = _linalg_qr
+        # Issue 21: the fused kernels' formulas, on tensors (double backward differentiates
+        # the formula).
+        fused = tensor_formulas(self)
+        self.relu_backward = fused["relu_backward"]
+        self.gelu_backward = fused["gelu_backward"]
+        self.silu_backward = fused["silu_backward"]
+        self.softmax_backward = fused["softmax_backward"]
+        self.log_softmax_backward = fused["log_softmax_backward"]
+        self.mse_loss_backward = fused["mse_loss_backward"]
 
 
 TENSOR_OPS: KernelOps = TensorOps()

@@ -34,6 +34,11 @@ ALLOWED_IN_CORE = {
     # The compatibility page's generator records PyTorch's names when PyTorch is installed
     # (``python -m tensorplug.testing.compat --write``); nothing else imports it.
     "testing/_compat_names.py": {"torch"},
+    # MPI moves host memory, which the kernel contract's host boundary defines as NumPy arrays
+    # (``to_host`` gives them): the MPI transport makes its receive buffers there.
+    "distributed/_mpi.py": {"numpy"},
+    # NCCL's Python bindings are CuPy's (``cupy.cuda.nccl``), imported by an NCCL group only.
+    "distributed/_nccl.py": {"cupy"},
 }
 """Core modules allowed an array library, each with its reason. A stale entry fails too."""
 
