@@ -21,6 +21,7 @@ from tensorplug.plugins import (
     xp_kernels,
 )
 
+from ._malloc import tune_malloc
 from ._pointwise import UFUNCS, scipy_special
 
 _ND = np.ndarray
@@ -481,6 +482,7 @@ def make_backend() -> Backend:
     # np.errstate costs more than a small kernel, so the setting is made once here
     # (it applies to the loading thread's NumPy context; documented in docs/architecture.md).
     np.seterr(all="ignore")
+    malloc = tune_malloc()  # NumPy's temporaries kept from page faults (``_malloc``)
     rng = _Random()
     k = xp_kernels(np, DTYPES.dtype_of)
     ufuncs = {
@@ -551,7 +553,7 @@ def make_backend() -> Backend:
         manual_seed=rng.seed,
         rng=rng,
         known_failures=KNOWN_FAILURES,
-        info={"library": "numpy", "blas": _blas_name()},
+        info={"library": "numpy", "blas": _blas_name(), "malloc": malloc},
     )
 
 
