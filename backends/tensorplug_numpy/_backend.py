@@ -21,6 +21,7 @@ from tensorplug.plugins import (
     xp_kernels,
 )
 
+from ._gelu import gelu, gelu_backward
 from ._malloc import tune_malloc
 from ._pointwise import UFUNCS, scipy_special
 
@@ -527,6 +528,8 @@ def make_backend() -> Backend:
         tanh_backward=_tanh_backward,
         sigmoid=_sigmoid,
         sigmoid_backward=_sigmoid_backward,
+        gelu=gelu,  # in place into scratch arrays (``_gelu``)
+        gelu_backward=gelu_backward,
         pow=_pow,
         relu=_relu,
         scatter_add=_scatter_add,

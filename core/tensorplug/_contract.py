@@ -152,6 +152,10 @@ class KernelOps(Protocol):
     def sigmoid_backward(self, g: Array, out: Array, /) -> Array:
         """``g * out * (1 - out)``: sigmoid's gradient from its output."""
 
+    def gelu_backward(self, g: Array, x: Array, approximate: str, /) -> Array:
+        """``g * gelu'(x)`` (``approximate``: ``"none"`` or ``"tanh"``; the formulas of
+        ``tensorplug._gelu``, to their accuracy: 1.2e-7 relative for the exact form)."""
+
     def sum(self, x: Array, axes: Shape | None, keepdims: bool, /) -> Array:
         """Sum over ``axes`` (``None``: all of them)."""
 
@@ -250,6 +254,10 @@ class BackendOps(KernelOps, Protocol):
 
     def relu(self, x: Array, /) -> Array:
         """``maximum(x, 0)``."""
+
+    def gelu(self, x: Array, approximate: str, /) -> Array:
+        """``x * Phi(x)``, Phi the standard normal CDF (``approximate="tanh"``: its tanh form),
+        as ``tensorplug._gelu.gelu``."""
 
     def clamp(self, x: Array, lo: Operand | None, hi: Operand | None, /) -> Array:
         """``x`` limited to ``[lo, hi]`` (``None``: no bound on that side)."""
@@ -438,6 +446,7 @@ DERIVED: frozenset[str] = frozenset(
     {
         "sum_to", "index_grad", "iota", "const", "log1p", "expm1", "rsqrt", "reciprocal",
         "square", "sigmoid", "tanh_backward", "sigmoid_backward", "relu", "clamp", "stack",
+        "gelu", "gelu_backward",
         "assign", "iadd", "isfinite", "any_nonfinite", "reshape_view",
         "cumsum", "cumprod",
     }
