@@ -61,7 +61,7 @@ class MkldnnRnnLayerBackward0(Node):
             h = hs[t] = k.mul(_last(s, 3 * n, 4 * n, k), k.tanh(c))
             cs[t] = c
         kept[:] = [k.stack(ss, 0), k.stack(gs, 0)]
-        return k.stack([k.stack(hs, 0), k.stack(cs, 0)], 0)
+        return k.reshape(k.stack(hs + cs, 0), (2, steps, *h0.shape))  # one copy
 
     @staticmethod
     def backward(
@@ -81,23 +81,23 @@ class MkldnnRnnLayerBackward0(Node):
             s, g = kept
         i, f, o = _last(s, 0, n, ops), _last(s, n, 2 * n, ops), _last(s, 3 * n, 4 * n, ops)
         tc = ops.tanh(cs)
+        # What multiplies the states' gradients at each step, for all steps at once: gc_t =
+        # g_c,t + gc_{t+1} f_{t+1} + gh_t po_t, dgates_t = [gc k_i | gc k_f | gc k_g | gh k_o]
+        po, ko = ops.tanh_backward(o, tc), ops.sigmoid_backward(tc, o)
+        ki, kf = ops.sigmoid_backward(g, i), ops.sigmoid_backward(c_prev, f)
+        kg = ops.tanh_backward(i, g)
         gh_all, gc_all = ops.getitem(grad, 0), ops.getitem(grad, 1)
         dgates: list[Any] = [None] * steps
         dh = dc = None
         for t in range(steps) if reverse else range(steps - 1, -1, -1):
             gh = ops.getitem(gh_all, t)
             gh = gh if dh is None else ops.add(gh, dh)
-            o_t, tc_t, i_t, g_t = (ops.getitem(z, t) for z in (o, tc, i, g))
-            gc = ops.add(ops.getitem(gc_all, t), ops.tanh_backward(ops.mul(gh, o_t), tc_t))
+            gc = ops.add(ops.getitem(gc_all, t), ops.mul(gh, ops.getitem(po, t)))
             gc = gc if dc is None else ops.add(gc, dc)
-            f_t = ops.getitem(f, t)
-            d = dgates[t] = ops.concat([
-                ops.sigmoid_backward(ops.mul(gc, g_t), i_t),
-                ops.sigmoid_backward(ops.mul(gc, ops.getitem(c_prev, t)), f_t),
-                ops.tanh_backward(ops.mul(gc, i_t), g_t),
-                ops.sigmoid_backward(ops.mul(gh, tc_t), o_t),
-            ], 1)
-            dc, dh = ops.mul(gc, f_t), ops.matmul(d, w_hh)
+            d = dgates[t] = ops.concat(
+                [ops.mul(gc, ops.getitem(z, t)) for z in (ki, kf, kg)]
+                + [ops.mul(gh, ops.getitem(ko, t))], 1)
+            dc, dh = ops.mul(gc, ops.getitem(f, t)), ops.matmul(d, w_hh)
         flat = ops.concat(dgates, 0)  # (T B, 4H), time in order
         dw_hh = ops.matmul(ops.permute(flat, (1, 0)), flat_prev)
         return ops.reshape(flat, (steps, batch, 4 * n)), dw_hh, dh, dc
