@@ -1,6 +1,7 @@
-"""The NumPy backend's ``gelu`` and ``gelu_backward``: ``tensorplug._gelu``'s formulas, the
-same operations in the same order, written in place into two or three scratch arrays, where
-the defaults make some 35 (exact) or 12 (tanh) new arrays of the activation's size.
+"""The NumPy backend's ``gelu`` and ``gelu_backward``: ``tensorplug._gelu``'s formulas
+(``tensorplug.plugins.gelu_formulas``), the same operations in the same order, written in place
+into two or three scratch arrays, where the defaults make some 35 (exact) or 12 (tanh) new
+arrays of the activation's size.
 
 Two more differences, both for speed: the exact form picks ``Phi(-|x|)`` or ``1 - Phi(-|x|)``
 arithmetically (``(x >= 0) - tail``, the tail's sign flipped where ``x < 0``), in branch-free
@@ -15,7 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from tensorplug._gelu import ERFC_C, INV_SQRT_2PI, SQRT_HALF, TANH_A, TANH_C
+from tensorplug.plugins import gelu_formulas as G
+
+ERFC_C, INV_SQRT_2PI, SQRT_HALF = G.ERFC_C, G.INV_SQRT_2PI, G.SQRT_HALF
+TANH_A, TANH_C = G.TANH_A, G.TANH_C
 
 
 def _compute(x: Any, fn: Any, *args: Any) -> Any:
