@@ -21,9 +21,10 @@ from tensorplug.plugins import (
     xp_kernels,
 )
 
-from ._gelu import gelu, gelu_backward
+from ._gelu import gelu_kernels
 from ._malloc import tune_malloc
 from ._pointwise import UFUNCS, scipy_special
+from ._scan import cumsum as _cumsum
 
 _ND = np.ndarray
 _asarray = np.asarray
@@ -528,11 +529,11 @@ def make_backend() -> Backend:
         tanh_backward=_tanh_backward,
         sigmoid=_sigmoid,
         sigmoid_backward=_sigmoid_backward,
-        gelu=gelu,  # in place into scratch arrays (``_gelu``)
-        gelu_backward=gelu_backward,
+        **gelu_kernels(k["erfc"]),  # in place into scratch arrays (``_gelu``)
         pow=_pow,
         relu=_relu,
         scatter_add=_scatter_add,
+        cumsum=_cumsum,  # NumPy's own strides through memory along any axis but the last
         any_nonfinite=lambda x: not bool(np.isfinite(x).all()),
         astype=lambda a, d: a.astype(DTYPES[d]),
         copy=lambda a: a.copy(),

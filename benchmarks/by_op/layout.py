@@ -49,6 +49,7 @@ def cases() -> list[tuple[str, Callable[[], object], Callable[[], object]]]:
             [(4, 4, 32, 16)] * 2,
         ),
         ("cumsum dim 1 256x256", lambda m, x: m.cumsum(x[0], 1), [(256, 256)]),
+        ("cumsum dim 0 256x256", lambda m, x: m.cumsum(x[0], 0), [(256, 256)]),
         ("flip dims 0,1 256x256", lambda m, x: m.flip(x[0], (0, 1)), [(256, 256)]),
         ("roll 5 dim 1 256x256", lambda m, x: m.roll(x[0], 5, 1), [(256, 256)]),
     ]

@@ -183,11 +183,16 @@ class Backend:
     """The kernels as attributes (``Kernels``), the derived defaults filled in."""
 
     def __post_init__(self) -> None:
-        _contract.check(self.name, self.kernels)
+        _contract.check(self.name, self.kernels, self.mutable)
         if D.float32 not in self.dtypes:
             raise TypeError(f"backend {self.name!r} must support float32")
         table = dict(default_kernels(self))
         table.update(self.kernels)
+        if not self.mutable:
+            # Never called on immutable arrays: a core path that missed its functional
+            # counterpart fails at once (AttributeError) instead of writing into an array.
+            for name in _contract.IN_PLACE | _contract.REUSES:
+                table.pop(name, None)
         self.k = Kernels(table)
         self._default_device = Device(self.device_type, 0 if self.device_type != "cpu" else None)
         self.supported_dtypes = tuple(d for d in D.ALL_DTYPES if d in self.dtypes)
@@ -243,12 +248,6 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
             parts.append(k["reshape"](a, a.shape[:ax] + (1,) + a.shape[ax:]))
         return k["concat"](parts, axis)
 
-    def setitem_(dst: Array, src: Array) -> None:
-        k["setitem"](dst, Ellipsis, src)
-
-    def iadd(dst: Array, src: Array) -> None:
-        k["setitem"](dst, Ellipsis, k["add"](dst, src))
-
     def isfinite(x: Array) -> Array:
         return k["eq"](k["sub"](x, x), 0)
 
@@ -280,14 +279,31 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         "relu": relu,
         "clamp": clamp,
         "stack": stack,
-        "assign": setitem_,
-        "iadd": iadd,
+        **_writes(k),
         "isfinite": isfinite,
         "any_nonfinite": any_nonfinite,
         **_scans(k) | _gelus(be),
         # Host boundary: declining sends a move between backends through host memory.
         "from_foreign": lambda x, src, device: None,
     }
+
+
+def _writes(k: Mapping[str, Kernel]) -> dict[str, Kernel]:
+    """The defaults of ``assign``, ``iadd`` and ``index_put``, from ``setitem`` (an immutable
+    backend has ``index_put`` of its own, and the core calls none of the other two there)."""
+
+    def assign(dst: Array, src: Array) -> None:
+        k["setitem"](dst, Ellipsis, src)
+
+    def iadd(dst: Array, src: Array) -> None:
+        k["setitem"](dst, Ellipsis, k["add"](dst, src))
+
+    def index_put(x: Array, idx: Any, value: Any) -> Array:
+        out = k["copy"](x)
+        k["setitem"](out, idx, value)
+        return out
+
+    return {"assign": assign, "iadd": iadd, "index_put": index_put}
 
 
 def _scans(k: Mapping[str, Kernel]) -> dict[str, Kernel]:
@@ -297,10 +313,11 @@ def _scans(k: Mapping[str, Kernel]) -> dict[str, Kernel]:
 
 def _gelus(be: Backend) -> dict[str, Kernel]:
     """The defaults of ``gelu`` and ``gelu_backward``: ``_gelu``'s formulas on the finished
-    kernel table (``be.k``; they call primitives only)."""
+    kernel table (``be.k``; primitives, and ``erfc`` where the backend has it)."""
+    erfc = be.kernels.get("erfc")  # an optional kernel: the exact form from it where present
     return {
-        "gelu": lambda x, approximate: _gelu.gelu(be.k, x, approximate),
-        "gelu_backward": lambda g, x, a: _gelu.gelu_backward(be.k, g, x, a),
+        "gelu": lambda x, approximate: _gelu.gelu(be.k, x, approximate, erfc),
+        "gelu_backward": lambda g, x, a: _gelu.gelu_backward(be.k, g, x, a, erfc),
     }
 
 
@@ -333,7 +350,14 @@ def _index_grad(be: Backend) -> Kernel:
         if isinstance(idx, tuple) and any(i is None for i in idx):
             idx, target = _without_none(k["dtype_of"], idx, shape)
         z = k["full"](target, 0, k["dtype_of"](g))
-        if not advanced:
+        if not be.mutable:
+            if advanced and "index_add" not in k:
+                raise UnsupportedOperation(
+                    f"index backward: backend '{be.name}' has no index_add kernel, needed "
+                    "for the gradient of indexing with integer or mask tensors"
+                )
+            z = k["index_add" if advanced else "index_put"](z, idx, g)
+        elif not advanced:
             k["setitem"](z, idx, g)
         elif "scatter_add" in k:
             k["scatter_add"](z, idx, g)

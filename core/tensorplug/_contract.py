@@ -299,6 +299,13 @@ class BackendOps(KernelOps, Protocol):
     def iadd(self, dst: Array, src: Operand, /) -> None:
         """``dst += src``; ``src`` broadcasts to ``dst``'s shape."""
 
+    def index_put(self, x: Array, idx: Index, value: Operand, /) -> Array:
+        """A new array equal to ``x`` with ``x[idx] = value`` (``value`` broadcast and cast
+        to ``x``'s dtype); ``x`` is left alone. The functional ``setitem``: what the core
+        writes with on a backend whose arrays are immutable (``Backend.mutable`` false,
+        JAX's ``x.at[idx].set(value)``), where it is required; the default copies ``x``
+        and calls ``setitem``."""
+
     def full(self, shape: Shape, value: Scalar, d: dtype, /) -> Array:
         """A new array of ``shape`` filled with ``value``."""
 
@@ -339,6 +346,13 @@ class OptionalOps(Protocol):
 
     def scatter_add(self, dst: Array, idx: Index, src: Array, /) -> None:
         """``dst[idx] += src`` with repeated indices accumulating (the index gradient)."""
+
+    def index_add(self, x: Array, idx: Index, src: Array, /) -> Array:
+        """A new array equal to ``x`` with ``src`` added at ``idx``, repeated indices
+        accumulating, in ``x``'s dtype (as ``scatter_add`` casts); ``x`` is left alone. The
+        functional ``scatter_add`` of a backend whose arrays are immutable (JAX's
+        ``x.at[idx].add(src)``); the core uses ``scatter_add`` where a backend has it and
+        this one otherwise."""
 
     def bitwise_and(self, a: Operand, b: Operand, /) -> Array:
         """``a & b`` of integer arrays (and numbers), bit by bit, broadcasting (``&``)."""
@@ -448,7 +462,7 @@ DERIVED: frozenset[str] = frozenset(
         "square", "sigmoid", "tanh_backward", "sigmoid_backward", "relu", "clamp", "stack",
         "gelu", "gelu_backward",
         "assign", "iadd", "isfinite", "any_nonfinite", "reshape_view",
-        "cumsum", "cumprod",
+        "cumsum", "cumprod", "index_put",
     }
 )  # fmt: skip
 """Kernels with a default composed from primitives (``_backend.default_kernels``); a backend
@@ -461,7 +475,7 @@ SPECIAL: frozenset[str] = frozenset({"digamma", "trigamma"})
 OPTIONAL: frozenset[str] = (
     frozenset(
         {
-            "scatter_add", "bitwise_and", "bitwise_or",
+            "scatter_add", "index_add", "bitwise_and", "bitwise_or",
             "linalg_inv", "linalg_solve", "linalg_cholesky", "linalg_slogdet",
             "linalg_eigh", "linalg_svd", "linalg_qr",
             "argsort", "topk", "unique", "searchsorted",
@@ -504,6 +518,12 @@ those in ``REUSES``."""
 REUSES: frozenset[str] = frozenset({"where_zero_owned"})
 """Kernels given an array the caller gives up, whose memory the result may take over: the
 caller uses the result and never the array it passed."""
+
+IMMUTABLE_REQUIRED: frozenset[str] = (PRIMITIVES - IN_PLACE) | {"index_put"}
+"""What a backend whose arrays are immutable (``Backend.mutable`` false) must implement: the
+primitives less the in-place ones, which the core never calls there (``IN_PLACE`` and
+``REUSES`` kernels are left out of its ``backend.k``), and the functional write
+``index_put`` in their place (``index_add`` stands for ``scatter_add``, optionally)."""
 
 VARIANTS: frozenset[str] = frozenset({"nd"})
 """Attributes a kernel function may carry: the same kernel for a narrower set of calls.
@@ -578,14 +598,15 @@ KERNELS: Mapping[str, KernelSpec] = _table()
 """Every kernel of the contract by name, in declaration order."""
 
 
-def check(name: str, kernels: Mapping[str, Kernel]) -> None:
+def check(name: str, kernels: Mapping[str, Kernel], mutable: bool = True) -> None:
     """Refuse a kernel table that breaks the contract, naming every offending kernel.
 
     Raises:
-        TypeError: a primitive is missing, a name is not in the contract (and not private),
-            a kernel is not callable, or a variant is not callable or not allowed there.
+        TypeError: a primitive is missing (for an immutable backend: one of
+            ``IMMUTABLE_REQUIRED``), a name is not in the contract (and not private), a
+            kernel is not callable, or a variant is not callable or not allowed there.
     """
-    missing = sorted(PRIMITIVES - set(kernels))
+    missing = sorted((PRIMITIVES if mutable else IMMUTABLE_REQUIRED) - set(kernels))
     if missing:
         raise TypeError(f"backend {name!r} is missing required kernels: {', '.join(missing)}")
     unknown = sorted(k for k in kernels if k not in KERNELS and not k.startswith(PRIVATE_PREFIX))

@@ -240,12 +240,15 @@ def _view(cls: type[Node], x: Tensor, args: tuple[Any, ...], out: Any) -> Tensor
     made = x._view_ops
     step = (cls, args, x._data.shape)
     t._view_ops = (step,) if made is None else made + (step,)
-    if grad_enabled():
-        if x._requires_grad:
-            record_op(cls, spec, x, meta_of(x), NO_INPUT, None, t, args)
+    grad = grad_enabled()
+    if grad and x._requires_grad:
+        record_op(cls, spec, x, meta_of(x), NO_INPUT, None, t, args)
+    if grad or not be.mutable:
         # The base lists (weakly) its views made in grad mode, so an in-place change of the
         # base or of one view can give the others a fresh history (``_inplace.refresh_views``;
-        # one outside the graph joins it when a value that requires grad is written in).
+        # one outside the graph joins it when a value that requires grad is written in); on
+        # an immutable backend every view, whose array is re-derived after each write
+        # (``_functional_write``).
         views = base._views
         if views is None:
             views = base._views = []

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
+from . import _functional_write as fw
 from ._describe import creation_site, user_frames
 from ._grad_mode import state, switches
 from ._graph import (
@@ -158,7 +159,7 @@ def _run(
                     continue
                 buffers[nxt] = gi
                 heappush(pending, (-seq, nxt))
-            elif nxt in summed and not create_graph and _fits(buf, gi):
+            elif nxt in summed and not create_graph and nxt._backend.mutable and _fits(buf, gi):
                 nxt._backend.k.iadd(buf, gi)  # a sum this engine made: nobody else holds it
             else:
                 buffers[nxt] = _add(buf, gi, nxt._backend)
@@ -430,7 +431,10 @@ def _accumulate_into_leaf(node: AccumulateGrad, g: Any, create_graph: bool) -> N
         elif _fits(grad._data, g):
             # In place even where ``.grad`` has a graph of its own (from a create_graph
             # pass): its version moves on, as in PyTorch.
-            be.k.iadd(grad._data, g)
+            if be.mutable:
+                be.k.iadd(grad._data, g)
+            else:  # the sum rebound into ``.grad`` (and any view of it)
+                fw.iadd(grad, g)
             grad._vc.version += 1
         else:
             var._grad = new_tensor(Tensor, be.k.add(grad._data, g), be)

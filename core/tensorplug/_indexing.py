@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from . import _dtype as D
+from . import _functional_write as fw
 from ._contract import Array, KernelOps
 from ._dispatch import is_float, mismatch_error, op_error, unary, view
+from ._functional_write import ones_of
 from ._grad_mode import state
 from ._graph import Node, record
 from ._inplace import (
@@ -16,7 +18,6 @@ from ._inplace import (
     check_writable,
     keep_retained,
     live_views,
-    ones_of,
     rebase_view,
     refresh_views,
     view_write_needs_graph,
@@ -195,9 +196,18 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool, bool]:
                 spans.append(1)
             ints = ints and isinstance(it, int)
             out.append(it)
+    if not plain or len(out) > len(shape):
+        _check_count(shape, spans)
     if checks:
         _check_bounds(x, spans, checks)
     return tuple(out), advanced, ints
+
+
+def _check_count(shape: tuple[int, ...], spans: list[int]) -> None:
+    """No more index items (a mask counting its dims) than dimensions: PyTorch's error, not
+    the library's (its wording and exception type differ)."""
+    if sum(n for n in spans if n > 0) > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
 
 
 def _check_bounds(x: Tensor, spans: list[int], checks: list[tuple[int, Any]]) -> None:
@@ -225,7 +235,9 @@ def _check_bounds(x: Tensor, spans: list[int], checks: list[tuple[int, Any]]) ->
                 continue
             k, a = x._backend.k, it._data
             # The extremes only: one reduction each (and, on a GPU, a wait for the result).
-            lo, hi = int(k.amin(a, None, False)), int(k.amax(a, None, False))
+            # Through ``to_host``: ``int()`` of a library's 0-d array is not in the contract.
+            lo = int(k.to_host(k.amin(a, None, False)))
+            hi = int(k.to_host(k.amax(a, None, False)))
             if -size <= lo and hi < size:
                 continue
             bad = lo if lo < -size else hi
@@ -358,11 +370,12 @@ def write_index(
     views = live_views(x) if recorded and x._views else None
     try:
         if x._data.size or not x._view_ops:  # an empty expanded array may be read-only
-            be.k.setitem(x._data, idx, v)
-    except ValueError as e:  # a value that does not fit the region: PyTorch's RuntimeError
-        raise RuntimeError(f"{node.op}(): {e}") from e
+            if be.mutable:  # the common case inline: one call less per write
+                be.k.setitem(x._data, idx, v)
+            else:
+                fw.setitem(x, idx, v)
     except Exception as e:
-        raise op_error(node, (x, value), e) from e
+        raise _write_error(x, idx, v, value, node, e) from e
     x._vc.version += 1
     if recorded:
         old = x._grad_fn
@@ -370,3 +383,38 @@ def write_index(
         keep_retained(x, old)
         if views:
             refresh_views(x, views)
+
+
+_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int32": "Int"}
+
+
+def _write_error(
+    x: Tensor, idx: tuple[Any, ...], v: Any, value: Any, node: type[Node], e: Exception
+) -> Exception:
+    """The error of a write the kernel refused: PyTorch's for a value that does not fit the
+    region written (found only now, off the common path), whatever the library raised and
+    however it words it; else the library's error, naming the op."""
+    shape = getattr(v, "shape", None)
+    try:
+        region = list(x._backend.k.getitem(x._data, idx).shape) if shape is not None else None
+    except Exception:  # noqa: BLE001 - the index itself is what failed: report the original
+        region = None
+    if region is not None and shape is not None:
+        vs = list(shape)
+        if len(vs) > len(region):
+            name = _TYPE_NAMES.get(x.dtype.name, x.dtype.name.capitalize())
+            return RuntimeError(
+                f"expand(torch.{name}Tensor{{{vs}}}, size={region}): the number of sizes "
+                f"provided ({len(region)}) must be greater or equal to the number of dimensions "
+                f"in the tensor ({len(vs)})"
+            )
+        for i in range(1, len(vs) + 1):
+            if vs[-i] != 1 and vs[-i] != region[-i]:
+                return RuntimeError(
+                    f"The expanded size of the tensor ({region[-i]}) must match the existing "
+                    f"size ({vs[-i]}) at non-singleton dimension {len(region) - i}.  Target "
+                    f"sizes: {region}.  Tensor sizes: {vs}"
+                )
+    if isinstance(e, ValueError):
+        return RuntimeError(f"{node.op}(): {e}")
+    return op_error(node, (x, value), e)

@@ -8,7 +8,9 @@ values, whose backward replays the view's ops (each view's ``_view_ops``, kept w
 not it is in the graph) to find the written region. The base holds weak references to its
 recorded views, so after an in-place change of the base or of one view the other views get a
 fresh history (``refresh_views``). A write through a view of an ``expand()``ed tensor, whose
-elements share memory, is refused (``check_writable``).
+elements share memory, is refused (``check_writable``). The writes themselves go through
+``_functional_write``: in place on a mutable backend, a new array pushed through the views
+and re-derived into each of them on an immutable one; the graph side here is the same for both.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from . import _functional_write as fw
 from ._contract import Array, KernelOps
 from ._dispatch import (
     Named,
@@ -29,6 +32,7 @@ from ._dispatch import (
     unary,
     view,
 )
+from ._functional_write import StepCtx, ViewStep, ones_of
 from ._grad_mode import state
 from ._graph import Node, record, retain
 from ._tensor import Tensor
@@ -152,7 +156,11 @@ def write(t: Tensor, res: Tensor, op: str) -> None:
     """Copy ``res`` into ``t``'s array in place (casting, never growing ``t``)."""
     check_fits(t, res, op)
     if t._data.size or not t._view_ops:  # an empty expanded array may be read-only
-        t._backend.k.assign(t._data, res._data)
+        be = t._backend
+        if be.mutable:  # the common case inline: one call less per in-place op
+            be.k.assign(t._data, res._data)
+        else:
+            fw.assign(t, res._data)
     t._vc.version += 1
 
 
@@ -200,20 +208,6 @@ def check_fits(t: Tensor, res: Tensor, op: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-ViewStep = tuple[type[Node], tuple[Any, ...], tuple[int, ...]]
-"""One view op of a tensor's ``_view_ops``: its node class, its arguments, the input shape."""
-
-
-class _StepCtx:
-    """A view op of a chain as the ``ctx`` its node class's backward reads."""
-
-    __slots__ = ("args", "shapes")
-
-    def __init__(self, args: tuple[Any, ...], shape: tuple[int, ...]) -> None:
-        self.args = args
-        self.shapes = (shape,)
-
-
 class ViewCopySlices(Node):
     """An in-place op on a view ``v`` of ``base``: the new base is the old one with ``v``'s
     region replaced by ``res``. grad base = g with that region zeroed; grad res = g's region
@@ -234,7 +228,7 @@ class ViewCopySlices(Node):
             # leaves no NaN behind.
             back = ones_of(ops, region)
             for cls, args, shape in reversed(chain):
-                back = cls._spec.backward(_StepCtx(args, shape), ops, back)[0]
+                back = cls._spec.backward(StepCtx(args, shape), ops, back)[0]
             gb = ops.where(ops.ne(back, 0), 0, g)
         if nr:
             gr = ops.sum_to(region, ctx.shapes[1])
@@ -242,12 +236,6 @@ class ViewCopySlices(Node):
 
 
 ViewCopySlices.__name__ = ViewCopySlices.__qualname__ = "CopySlices"  # PyTorch's name
-
-
-def ones_of(ops: KernelOps, like: Array) -> Array:
-    """Ones (int64) in ``like``'s shape, from kernels any ``ops`` has (no NaN can leak in)."""
-    shape = tuple(like.shape)
-    return ops.add(ops.mul(ops.iota(math.prod(shape), shape, like), 0), 1)
 
 
 def check_writable(t: Tensor, op: str) -> None:
@@ -430,12 +418,7 @@ def _fill(self: Tensor, value: Any, node_cls: type[Node]) -> Tensor:
     if not state.grad_enabled and value.__class__ in _SCALARS:
         # Not recorded (``grad.zero_()`` under ``no_grad``): a plain fill. A tensor in the
         # graph stays there, as after any in-place op under ``no_grad`` in PyTorch.
-        k = self._backend.k
-        fill = getattr(k, "fill_", None)
-        if fill is not None:
-            fill(self._data, value)
-        else:
-            k.assign(self._data, k.full((), value, self.dtype))
+        fw.fill(self, value)
         self._vc.version += 1
         return self
     if view_write_needs_graph(self, value):
@@ -445,8 +428,7 @@ def _fill(self: Tensor, value: Any, node_cls: type[Node]) -> Tensor:
     check_inplace(self, node_cls.op)
     if isinstance(value, Tensor):
         value = value.item()
-    k = self._backend.k
-    k.assign(self._data, k.full((), value, self.dtype))
+    fw.assign(self, self._backend.k.full((), value, self.dtype))
     self._vc.version += 1
     if self._grad_fn is not None and state.grad_enabled:
         # As PyTorch: still in the graph, but the old values get a zero gradient.

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from . import _dtype as D
 from ._contract import Array, KernelOps
-from ._dispatch import binary, broadcastable, nary
+from ._dispatch import binary, nary
 from ._graph import Node
 from ._tensor import Tensor
 
@@ -124,6 +125,50 @@ def _one_dtype(op: str, *tensors: Tensor) -> None:
         raise NotImplementedError(f"\"{op}\" not implemented for 'Bool'")
 
 
+def _check_matmul_shapes(sa: tuple[int, ...], sb: tuple[int, ...]) -> None:
+    """Refuse operands ``matmul`` cannot multiply with PyTorch's message for the path it
+    takes (a dot, a matrix-vector or matrix product, a folded or a batched one), before any
+    kernel runs: a library's own wording and exception type never reach the user."""
+    a, b = len(sa), len(sb)
+    ka, kb = sa[-1], sb[-2] if b > 1 else sb[0]
+    mat = "x".join
+    if a >= 3 and b <= 2:  # folded into one matrix product, as PyTorch does
+        sa = (math.prod(sa[:-1]), ka)
+        a = 2
+    if a <= 2 and b <= 2:
+        if ka == kb:
+            return
+        if a == b == 1:
+            raise RuntimeError(
+                f"inconsistent tensor size, expected tensor [{ka}] and src [{kb}] to have the "
+                f"same number of elements, but got {ka} and {kb} elements respectively"
+            )
+        if b == 1:
+            raise RuntimeError(
+                f"size mismatch, got input ({sa[0]}), mat ({sa[0]}x{ka}), vec ({kb})"
+            )
+        rows = sa if a == 2 else (1, ka)
+        raise RuntimeError(
+            "mat1 and mat2 shapes cannot be multiplied "
+            f"({mat(map(str, rows))} and {mat(map(str, sb))})"
+        )
+    ba, bb = list(sa[:-2]), list(sb[:-2])
+    n = max(len(ba), len(bb))
+    pa, pb = [1] * (n - len(ba)) + ba, [1] * (n - len(bb)) + bb
+    for i in reversed(range(n)):
+        if pa[i] != pb[i] and 1 not in (pa[i], pb[i]):
+            raise RuntimeError(
+                f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
+                f"non-singleton dimension {i} (matmul of {list(sa)} and {list(sb)})"
+            )
+    if ka != kb:
+        batch = math.prod(max(x, y) for x, y in zip(pa, pb, strict=True))
+        raise RuntimeError(
+            "Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{batch}, {ka}] but got: [{batch}, {kb}]."
+        )
+
+
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy/PyTorch rules for 1-D, 2-D, batched and broadcast operands."""
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
@@ -135,19 +180,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a}D and {b}D"
         )
-    ka = sa[-1]
-    kb = sb[-2] if b > 1 else sb[0]
-    if ka != kb:
-        sa = "x".join(map(str, input.shape))
-        sb = "x".join(map(str, other.shape))
-        raise RuntimeError(f"matmul(): mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
-    if a > 2 or b > 2:
-        ba, bb = list(input.shape[:-2]), list(other.shape[:-2])
-        if not broadcastable([ba, bb]):
-            raise RuntimeError(
-                f"matmul(): batch dimensions {ba} and {bb} cannot be broadcast together "
-                f"(shapes {list(input.shape)} and {list(other.shape)})"
-            )
+    _check_matmul_shapes(tuple(sa), tuple(sb))
     cls = (
         DotBackward0
         if a == b == 1

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _dtype as D
+from . import _functional_write as fw
 from ._backend import Backend, UnsupportedOperation
 from ._contract import Array, KernelOps
 from ._dispatch import nary, unary
@@ -78,7 +79,7 @@ def _scatter_into(k: Any, x: Array, lin: Array, src: Any, add: bool) -> Array:
         else:
             flat = k.add(flat, k.index_grad(src, flat.shape, lin, True))
     else:
-        k.setitem(flat, lin, src)
+        flat = fw.put(k, flat, lin, src)
     return k.reshape(flat, x.shape)
 
 
@@ -183,12 +184,14 @@ class IndexAddBackward0(Node):
 
     @staticmethod
     def forward(k: Any, x: Array, index: Array, source: Array, where: Any, alpha: Any) -> Array:
-        out = k.copy(x)
         src = source if alpha == 1 else k.mul(source, alpha)
         if hasattr(k, "scatter_add"):
+            out = k.copy(x)
             k.scatter_add(out, where, src)
             return out
-        return k.add(out, k.index_grad(src, x.shape, where, True))
+        if hasattr(k, "index_add"):  # an immutable backend's functional scatter_add
+            return k.index_add(x, where, src)
+        return k.add(x, k.index_grad(src, x.shape, where, True))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, None, Array | None]:
@@ -205,7 +208,7 @@ def _unwritten(ctx: Node, ops: KernelOps, g: Array, lin: Array) -> Array:
     k = ctx._backend.k
     shape = ctx.shapes[0]
     mask = k.full((math.prod(shape),), False, D.bool_)
-    k.setitem(mask, lin, True)
+    mask = fw.put(k, mask, lin, True)
     return ops.where(ops.const(k.reshape(mask, shape), g), 0.0, g)
 
 
@@ -344,7 +347,7 @@ def scatter(
     if src is None:
         raise TypeError("scatter(): expected a src tensor or a value")
     be = getattr(input, "_backend", None)
-    if be is not None and not be.has_kernel("scatter_add"):  # its writes are indexed by arrays
+    if be is not None and not fw.can_add_at(be):  # its writes are indexed by arrays
         raise UnsupportedOperation(
             f"scatter(): backend '{be.name}' has no scatter_add kernel, which declares the "
             "writes at integer-array indices that scatter makes"

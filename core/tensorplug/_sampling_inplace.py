@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from . import _dtype as D
+from . import _functional_write as fw
 from . import _generator as G
 from ._grad_mode import no_grad, state
 from ._graph import Node, record
@@ -50,8 +51,7 @@ def _write(self: Tensor, values: Tensor, node: type[Node]) -> Tensor:
         rebase_view(self, values, op)
         return self
     check_inplace(self, op)
-    k = self._backend.k
-    k.assign(self._data, values.to(self.dtype)._data)
+    fw.assign(self, values.to(self.dtype)._data)
     self._vc.version += 1
     if self._grad_fn is not None and state.grad_enabled:
         views = live_views(self) if self._views else None

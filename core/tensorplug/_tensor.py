@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import _dtype as D
+from . import _functional_write as fw
 from ._backend import Backend, Device
 from ._graph import (
     AccumulateGrad,
@@ -379,10 +380,14 @@ class Tensor(TensorBase):
         """A detached alias, as PyTorch's ``.data`` (in-place changes are not tracked)."""
         t = new_tensor(Tensor, self._data, self._backend)
         t._view_ops = self._view_ops  # the same memory: a write into it is checked the same
+        if not self._backend.mutable:
+            fw.alias(t, self)
         return t
 
     @data.setter
     def data(self, value: Tensor) -> None:
+        if not self._backend.mutable:
+            fw.detach_memory(self)  # its views keep the old memory, as they would share it
         self._data = value._data
         self._meta = value._meta
 
@@ -423,6 +428,8 @@ class Tensor(TensorBase):
         # and its memory: a write into an expand()ed one is refused as through the view.
         t._vc = self._vc
         t._view_ops = self._view_ops
+        if not self._backend.mutable:
+            fw.alias(t, self)  # the shared memory, kept by the core on such a backend
         return t
 
     def detach_(self) -> Tensor:

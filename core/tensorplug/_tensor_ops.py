@@ -75,7 +75,8 @@ def _sigmoid_backward(g: Tensor, out: Tensor) -> Tensor:
 
 
 def _gelu_backward(g: Tensor, x: Tensor, approximate: str) -> Tensor:
-    out: Tensor = G.gelu_backward(TENSOR_OPS, g, x, approximate)  # the formula on tensors
+    erfc = SP.erfc if x._backend.has_kernel("erfc") else None  # recorded, as the kernel's
+    out: Tensor = G.gelu_backward(TENSOR_OPS, g, x, approximate, erfc)  # the formula on tensors
     return out
 
 

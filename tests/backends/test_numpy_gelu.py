@@ -1,5 +1,6 @@
-"""The NumPy backend's in-place ``gelu``/``gelu_backward`` against the contract's defaults
-(``tensorplug._gelu``'s formulas on primitives): the same bits in float32 and float64, the
+"""The NumPy backend's in-place ``gelu``/``gelu_backward`` against ``tensorplug._gelu``'s
+formulas on its kernels: float64 the same bits as the contract's defaults (``Phi`` from the
+``erfc`` kernel), float32 the same bits as the erfc fit the defaults use without one; the
 dtype, shape and array type of the result, and no write into the inputs."""
 
 from __future__ import annotations
@@ -8,10 +9,16 @@ import numpy as np
 import pytest
 
 import tensorplug as tp
-import tensorplug_numpy._gelu as NG
+from tensorplug import _gelu as G
 from tensorplug._backend import default_kernels
 
-DEFAULT = default_kernels(tp.get_backend("numpy"))
+BACKEND = tp.get_backend("numpy")
+NG = BACKEND.k
+DEFAULT = default_kernels(BACKEND)
+FIT = {  # the formulas without an erfc kernel: what float32's exact form computes, in place
+    "gelu": lambda x, a: G.gelu(BACKEND.k, x, a),
+    "gelu_backward": lambda g, x, a: G.gelu_backward(BACKEND.k, g, x, a),
+}
 SPECIAL = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30, -1e-30, 6.0, -6.0, -30.0]
 
 
@@ -23,18 +30,28 @@ def inputs(dtype: type) -> list[np.ndarray]:
 
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_same_bits_as_the_default(dtype: type, approximate: str) -> None:
+def test_the_same_bits_as_the_formulas(dtype: type, approximate: str) -> None:
+    want = DEFAULT if dtype == np.float64 or approximate == "tanh" else FIT
     for x in inputs(dtype):
         g = np.linspace(-2, 2, x.size, dtype=dtype).reshape(x.shape)
         before = x.copy(), g.copy()
-        for got, want in [
-            (NG.gelu(x, approximate), DEFAULT["gelu"](x, approximate)),
-            (NG.gelu_backward(g, x, approximate), DEFAULT["gelu_backward"](g, x, approximate)),
+        for got, expected in [
+            (NG.gelu(x, approximate), want["gelu"](x, approximate)),
+            (NG.gelu_backward(g, x, approximate), want["gelu_backward"](g, x, approximate)),
         ]:
             assert type(got) is np.ndarray and got.dtype == dtype and got.shape == x.shape
-            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(got, expected)
         np.testing.assert_array_equal(x, before[0])
         np.testing.assert_array_equal(g, before[1])
+
+
+def test_float32_exact_form_is_within_its_resolution_of_float64() -> None:
+    x = inputs(np.float32)[0]
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(NG.gelu(x, "none"), NG.gelu(x64, "none"), rtol=5e-7, atol=1e-7)
+    np.testing.assert_allclose(
+        NG.gelu_backward(x, x, "none"), NG.gelu_backward(x64, x64, "none"), rtol=5e-7, atol=1e-7
+    )
 
 
 @pytest.mark.parametrize("approximate", ["none", "tanh"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .. import _functional_write as fw
 from .._creation import rand, randn
 from .._generator import Generator
 from .._grad_mode import no_grad
@@ -23,7 +24,7 @@ __all__ = [
 
 def _fill(tensor: Tensor, values: Tensor) -> Tensor:
     with no_grad():
-        tensor._backend.k.assign(tensor._data, values._data)
+        fw.assign(tensor, values._data)
         tensor._vc.version += 1
     return tensor
 
@@ -102,7 +103,7 @@ def normal_(
 def constant_(tensor: Tensor, val: float) -> Tensor:
     _check(tensor, "constant_")
     with no_grad():
-        tensor._backend.k.assign(tensor._data, tensor._backend.k.full((), val, tensor.dtype))
+        fw.assign(tensor, tensor._backend.k.full((), val, tensor.dtype))
         tensor._vc.version += 1
     return tensor
 
@@ -122,7 +123,7 @@ def eye_(tensor: Tensor) -> Tensor:
         raise ValueError(f"nn.init.eye_: only 2-D tensors are supported, got {tensor.ndim}-D")
     k = tensor._backend.k
     with no_grad():
-        k.assign(tensor._data, k.eye(tensor.shape[0], tensor.shape[1], tensor.dtype))
+        fw.assign(tensor, k.eye(tensor.shape[0], tensor.shape[1], tensor.dtype))
         tensor._vc.version += 1
     return tensor
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import _functional_write as fw
 from .._creation import tensor
 from .._dtype import float32, float64, get_default_dtype
 from .._plugins import backend_for_device
@@ -25,13 +26,21 @@ Array = Any
 
 def write(t: Tensor, array: Array) -> None:
     """Store ``array`` into ``t``'s own array, in place, and bump ``t``'s version."""
-    t._backend.k.assign(t._data, array)
+    be = t._backend
+    if be.mutable:  # the common case inline: a dozen of these per parameter and step
+        be.k.assign(t._data, array)
+    else:
+        fw.assign(t, array)
     t._vc.version += 1
 
 
 def add_to(t: Tensor, array: Array) -> None:
     """``t += array`` in place (PyTorch's ``t.add_(x, alpha=a)`` with ``array = a * x``)."""
-    t._backend.k.iadd(t._data, array)
+    be = t._backend
+    if be.mutable:
+        be.k.iadd(t._data, array)
+    else:
+        fw.iadd(t, array)
     t._vc.version += 1
 
 

@@ -105,6 +105,11 @@ SCENARIOS: tuple[Scenario, ...] = (
     S("none_ellipsis_copy", "getitem", (2, 3), (("index", (None, 1, Ellipsis)),),
       ("copy_", V), value_shape=(1, 3)),
     S("base_mul_seen", "getitem", (3, 4), (("index", 1),), then=("mul_", V), value_shape=(3, 4)),
+    S("row_fill_one", "getitem", (3, 4), (("index", 0),), ("fill_", 1.0)),
+    S("view_of_view_fill", "getitem", (4, 3), (("index", slice(1, 3)), ("index", (_, 0))),
+      ("fill_", 5.0)),
+    S("view_of_view_zero_then_base_seen", "getitem", (4, 3), (("index", 2), ("index", 1)),
+      ("zero_",), then=("add_", V), value_shape=(4, 3)),
     # reshape and view of contiguous tensors
     S("view_add", "reshape", (2, 6), (("view", (3, 4)),), ("add_", V), value_shape=(3, 4)),
     S("reshape_row_mul", "reshape", (2, 6), (("reshape", (4, 3)), ("index", 2)),
@@ -117,6 +122,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     S("reshape_of_transpose_mul", "reshape", (2, 3), (("t",), ("reshape", (6,))),
       ("mul_", V), value_shape=(6,)),
     S("flatten_copy", "flatten", (3, 2, 2), (("flatten",),), ("copy_", V), value_shape=(12,)),
+    S("reshape_zero_then_base_seen", "reshape", (2, 6), (("reshape", (3, 4)),), ("zero_",),
+      then=("setitem", 1, V), value_shape=(6,)),
     S("squeeze_add", "squeeze", (3, 1, 4), (("squeeze", 1),), ("add_", V), value_shape=(3, 4)),
     S("unsqueeze_mul", "unsqueeze", (3, 4), (("unsqueeze", 0),), ("mul_", V),
       value_shape=(1, 3, 4)),
@@ -134,6 +141,7 @@ SCENARIOS: tuple[Scenario, ...] = (
       ("setitem", 1, V), value_shape=(3,)),
     S("t_row_mul", "t", (3, 4), (("t",), ("index", 1)), ("mul_", 2)),
     S("t_base_add_seen", "t", (3, 4), (("t",),), then=("add_", V), value_shape=(3, 4)),
+    S("t_add_number", "t", (3, 4), (("t",),), ("add_", 1)),
     S("chain_index_t_index", "t", (3, 4, 2), (("index", 0), ("t",), ("index", 1)),
       ("mul_", V), value_shape=(4,)),
     # diagonal of a matrix, contiguous or transposed: a strided view
@@ -144,6 +152,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     # expand: the view's elements share memory
     S("expand_base_add_seen", "expand", (1, 3), (("expand", (2, 3)),),
       then=("add_", V), value_shape=(1, 3)),
+    S("expand_base_setitem_seen", "expand", (2, 1), (("expand", (2, 3)),),
+      then=("setitem", 1, V), value_shape=(1,)),
     S("expand_one_base_add_seen", "expand", (1,), (("expand", (4,)),), then=("add_", 1)),
     S("expand_add", "expand", (1,), (("expand", (3,)),), ("add_", 1), refused=EXPAND_ERROR),
     S("expand_rows_mul", "expand", (2, 1), (("expand", (2, 3)),), ("mul_", 2),

@@ -86,12 +86,21 @@ class Selection:
         return not self.families or f in self.families
 
 
+_STANDS_FOR = {"scatter_add": "index_add"}
+"""A kernel a sample declares, and the functional one an immutable backend has instead."""
+
+
+def _has(be: Backend, kernel: str) -> bool:
+    other = _STANDS_FOR.get(kernel)
+    return be.has_kernel(kernel) or (other is not None and be.has_kernel(other))
+
+
 def _missing_forward(be: Backend, sample: SampleInput) -> list[str]:
-    return [k for k in sample.forward_kernels if not be.has_kernel(k)]
+    return [k for k in sample.forward_kernels if not _has(be, k)]
 
 
 def _missing_kernels(be: Backend, sample: SampleInput) -> list[str]:
-    return [k for k in sample.needs_kernels if not be.has_kernel(k)]
+    return [k for k in sample.needs_kernels if not _has(be, k)]
 
 
 def _pick(dtypes: Iterable[D.dtype], prefer: tuple[D.dtype, ...]) -> D.dtype | None:

@@ -127,6 +127,11 @@ def _conv_t2d_samples(rng: Gen) -> Iterator[SampleInput]:
         (uniform(rng, (1, 4, 2, 3)), uniform(rng, (4, 1, 2, 2))),
         {"groups": 2, "dilation": (2, 1)},
     )
+    yield S(
+        "stride_1_output_padding",
+        (uniform(rng, (1, 2, 3, 3)), uniform(rng, (2, 2, 3, 2))),
+        {"padding": (1, 0), "output_padding": 1, "dilation": 2},
+    )
 
 
 def _conv_errors(op: str, dims: int) -> Any:

@@ -99,16 +99,37 @@ class GeluBackward0(Node):
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x * Phi(x)``, Phi the standard normal CDF (``approximate="tanh"``: Hendrycks' tanh
-    form). The exact form's normal CDF is accurate to 1.2e-7 (relative): the kernels ``gelu``
-    and ``gelu_backward``, whose defaults are ``tensorplug._gelu``'s formulas."""
+    form). The kernels ``gelu`` and ``gelu_backward``, whose defaults are ``tensorplug._gelu``'s
+    formulas: the exact form's normal CDF is the backend's ``erfc`` where it has that kernel,
+    else accurate to 1.2e-7 (relative), built from primitive kernels."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
     return unary(GeluBackward0, input, approximate)
 
 
+# fmt: off
+class SiluBackward0(Node):
+    """``x * sigmoid(x)``, computed as PyTorch's ``x / (1 + exp(-x))``: grad = g * s * (1 +
+    x * (1 - s)), ``s = sigmoid(x)``."""
+    elementwise = True
+    op, float_only, save = "silu", True, (0,)
+
+    @staticmethod
+    def forward(k: Any, x: Any) -> Any:
+        return k.div(x, k.add(k.exp(k.neg(x)), 1.0))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
+        s = ops.sigmoid(x)
+        return (ops.mul(ops.mul(g, s), ops.add(ops.mul(x, ops.sub(1.0, s)), 1.0)),)
+# fmt: on
+
+
 def silu(input: Tensor) -> Tensor:
-    """``x * sigmoid(x)``."""
-    return input * sigmoid(input)
+    """``x * sigmoid(x)`` (one node, ``SiluBackward0``, as PyTorch's). Floating-point only,
+    as in PyTorch."""
+    _floating(input, "silu")
+    return unary(SiluBackward0, input)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -118,12 +139,40 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return where(bx > threshold, input, soft)
 
 
+# fmt: off
+class LeakyReluBackward0(Node):
+    """``x`` where x > 0, ``negative_slope * x`` elsewhere: grad = g where x > 0, else
+    g * negative_slope."""
+    elementwise = True
+    op, save = "leaky_relu", (0,)
+
+    @staticmethod
+    def forward(k: Any, x: Any, slope: float) -> Any:
+        # One ``maximum`` (or ``minimum``) picks the branch where the slope is in (0, 1] (or
+        # above 1): no mask and no ``where``, the costliest kernel on a small array. Both
+        # propagate NaN, as PyTorch's. A slope of 0 (inf * 0 is NaN) or below needs the mask.
+        if 0.0 < slope <= 1.0:
+            return k.maximum(x, k.mul(x, slope))
+        if slope > 1.0:
+            return k.minimum(x, k.mul(x, slope))
+        return k.where(k.gt(x, 0.0), x, k.mul(x, slope))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
+        return (ops.where(ops.gt(x, 0.0), g, ops.mul(g, ctx.args[0])),)
+# fmt: on
+
+
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     """``x`` where positive, ``negative_slope * x`` elsewhere. Floating-point only, as in
     PyTorch: a fractional slope has no integer result to give."""
-    if not input.dtype.is_floating_point:
+    _floating(input, "leaky_relu")
+    return unary(LeakyReluBackward0, input, float(negative_slope))
+
+
+def _floating(input: Tensor, op: str) -> None:
+    if isinstance(input, Tensor) and not input.dtype.is_floating_point:
         raise NotImplementedError(
-            f"leaky_relu(): not implemented for {input.dtype.name} tensors; it needs a "
+            f"{op}(): not implemented for {input.dtype.name} tensors; it needs a "
             "floating-point input (convert with .float())"
         )
-    return where(input > 0, input, input * negative_slope)

@@ -25,9 +25,10 @@ class ConvSpec(NamedTuple):
     """A convolution's windows (``geom``: over the input, or over the output when
     ``transposed``), its ``groups``, and whether a bias is the node's third input.
 
-    ``flipped``: a transposed convolution of stride 1 computed as the plain one with the
-    weight flipped (``_flip``) over these windows of its input (fewer, larger products than
-    the transpose's ``col2im``).
+    ``flipped``: for stride 1, the windows over the smaller side (a transposed convolution's
+    input, a convolution's output gradient) over which the transposed correlation is the
+    plain one with the weight flipped (``_flip``): an ``im2col`` copy instead of
+    ``col2im``'s strided additions, several times slower (docs/performance.md).
     """
 
     geom: Geometry
@@ -86,6 +87,15 @@ def _flip(ops: KernelOps, w: Array, groups: int) -> Array:
     return ops.getitem(w, (slice(None), slice(None), *(slice(None, None, -1) for _ in kernel)))
 
 
+def _adjoint(ops: KernelOps, a: Array, w: Array, spec: ConvSpec) -> Array:
+    """``_correlate_t`` of ``a`` over ``spec.geom``: a transposed convolution's forward, a
+    convolution's input gradient; as the plain correlation with the flipped weight over
+    ``spec.flipped`` where the stride is 1."""
+    if spec.flipped is not None:
+        return _correlate(ops, a, _flip(ops, w, spec.groups), spec.flipped, spec.groups)
+    return _correlate_t(ops, a, w, spec.geom, spec.groups)
+
+
 def _add_bias(ops: KernelOps, out: Array, b: Array) -> Array:
     return ops.add(out, ops.reshape(b, (1, b.shape[0]) + (1,) * (len(out.shape) - 2)))
 
@@ -103,11 +113,10 @@ class ConvolutionBackward0(Node):
     @staticmethod
     def forward(k: Any, x: Any, w: Any, *rest: Any) -> Any:
         spec: ConvSpec = rest[-1]
-        if spec.flipped is not None:
-            out = _correlate(k, x, _flip(k, w, spec.groups), spec.flipped, spec.groups)
+        if spec.transposed:
+            out = _adjoint(k, x, w, spec)
         else:
-            fwd = _correlate_t if spec.transposed else _correlate
-            out = fwd(k, x, w, spec.geom, spec.groups)
+            out = _correlate(k, x, w, spec.geom, spec.groups)
         return _add_bias(k, out, rest[0]) if spec.bias else out
 
     @staticmethod
@@ -115,7 +124,7 @@ class ConvolutionBackward0(Node):
         ctx: Node, ops: KernelOps, g: Array, x: Array, w: Array
     ) -> tuple[Array | None, ...]:
         spec: ConvSpec = ctx.args[0]
-        if spec.flipped is not None:
+        if spec.transposed and spec.flipped is not None:
             return _flipped_backward(ctx, ops, g, x, w, spec, spec.flipped)
         geom, groups = spec.geom, spec.groups
         need = ctx.needs_input_grad
@@ -126,7 +135,7 @@ class ConvolutionBackward0(Node):
             if spec.transposed:
                 gx = _correlate(ops, g, w, geom, groups, cols)
             else:
-                gx = _correlate_t(ops, g, w, geom, groups)
+                gx = _adjoint(ops, g, w, spec)
         if need[1]:
             assert cols is not None
             gw = _weight_grad(ops, x if spec.transposed else g, cols, geom, groups, ctx.shapes[1])
@@ -144,7 +153,9 @@ def _flipped_backward(
     ctx: Node, ops: KernelOps, g: Array, x: Array, w: Array, spec: ConvSpec, geom: Geometry
 ) -> tuple[Array | None, ...]:
     """``ConvolutionBackward0``'s gradients for a transposed convolution computed as the
-    plain one with the flipped weight: the plain one's gradients, the weight's flipped back."""
+    plain one with the flipped weight: the plain one's gradients, the weight's flipped back
+    (the windows of its input, twice, and ``col2im``: measured faster than the windows of g,
+    which have more channels, shared by both gradients)."""
     need, groups = ctx.needs_input_grad, spec.groups
     gx = _correlate_t(ops, g, _flip(ops, w, groups), geom, groups) if need[0] else None
     gw = None
@@ -197,6 +208,21 @@ def _check_operands(
         )
 
 
+def _flipped(op: str, geom: Geometry) -> Geometry | None:
+    """``ConvSpec.flipped`` for ``geom``: where the stride is 1 and no padding exceeds the
+    kernel's reach, the windows over ``geom.out`` padded by the reach less the padding
+    (after: less the padding after, or plus a transposed convolution's ``output_padding``),
+    which give ``geom.size`` windows."""
+    reach = [d * (k - 1) for d, k in zip(geom.dilation, geom.kernel)]
+    if any(s != 1 for s in geom.stride) or any(
+        p > r for p, r in zip(geom.pad_lo + geom.pad_hi, reach + reach)
+    ):
+        return None
+    lo = tuple(r - p for r, p in zip(reach, geom.pad_lo))
+    hi = tuple(sz - o + p for sz, o, p in zip(geom.size, geom.out, geom.pad_lo))
+    return sliding(op, geom.out, geom.kernel, geom.dilation, geom.stride, lo, hi)
+
+
 def _padding(
     op: str, padding: Any, dims: int, kernel: tuple[int, ...], dilation: tuple[int, ...],
     stride: tuple[int, ...],
@@ -228,7 +254,7 @@ def _conv(
     st = ntuple(stride, dims, "stride", op)
     lo, hi = _padding(op, padding, dims, kernel, dil, st)
     geom = sliding(op, x.shape[2:], kernel, dil, st, lo, hi)
-    spec = ConvSpec(geom, groups, False, bias is not None)
+    spec = ConvSpec(geom, groups, False, bias is not None, _flipped(op, geom))
     inputs = (x, weight) if bias is None else (x, weight, bias)
     out = nary(ConvolutionBackward0, inputs, spec)
     return out.squeeze(0) if unbatched else out
@@ -303,13 +329,7 @@ def _conv_transpose(
             f"padding={list(pad)} gives an output of size {list(size)}, which is too small"
         )
     geom = Geometry(kernel, dil, st, pad, pad, size, tuple(x.shape[2:]))
-    flipped = None
-    reach = [d * (k - 1) for d, k in zip(dil, kernel)]
-    if all(s == 1 for s in st) and all(p <= r for p, r in zip(pad, reach)):
-        lo = tuple(r - p for r, p in zip(reach, pad))
-        hi = tuple(a + e for a, e in zip(lo, extra))
-        flipped = sliding(op, tuple(x.shape[2:]), kernel, dil, st, lo, hi)
-    spec = ConvSpec(geom, groups, True, bias is not None, flipped)
+    spec = ConvSpec(geom, groups, True, bias is not None, _flipped(op, geom))
     inputs = (x, weight) if bias is None else (x, weight, bias)
     out = nary(ConvolutionBackward0, inputs, spec)
     return out.squeeze(0) if unbatched else out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ... import _functional_write as fw
 from ..._contract import Array, KernelOps
 from ..._creation import tensor
 from ..._dispatch import unary
@@ -47,7 +48,7 @@ def _recursion(k: Any, lpe: Any, ext: list[int], steps: int, skip: Any, fill: An
     """Log alphas ``[alpha_0, ..., alpha_{steps-1}]`` over ``lpe`` (time x extended labels)."""
     n = len(ext)
     first = k.full((n,), _NEG_INF, k.dtype_of(lpe))
-    k.setitem(first, (slice(0, min(2, n)),), k.getitem(lpe, (0, slice(0, min(2, n)))))
+    first = fw.put(k, first, (slice(0, min(2, n)),), k.getitem(lpe, (0, slice(0, min(2, n)))))
     out = [first]
     for t in range(1, steps):
         a = out[-1]
@@ -90,7 +91,7 @@ def _sample(k: Any, lp: Any, labels: list[int], steps: int, blank: int) -> tuple
     table = k.full((steps, classes), _NEG_INF, dt)
     for c in sorted(set(ext)):
         cols = [k.getitem(ab, (slice(None), s)) for s in range(n) if ext[s] == c]
-        k.setitem(table, (slice(None), c), _lse(k, cols))
+        table = fw.put(k, table, (slice(None), c), _lse(k, cols))
     return nll, k.add(table, nll)
 
 

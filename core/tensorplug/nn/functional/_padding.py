@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from ... import _functional_write as fw
 from ..._contract import Array, KernelOps
 from ..._dispatch import unary
 from ..._graph import Node
@@ -103,8 +104,7 @@ class ConstantPadNdBackward0(Node):
     @staticmethod
     def forward(k: Any, x: Any, src: Any, dst: Any, shape: Any, value: Any) -> Any:
         out = k.full(shape, value, k.dtype_of(x))
-        k.setitem(out, dst, k.getitem(x, src))
-        return out
+        return fw.put(k, out, dst, k.getitem(x, src))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:

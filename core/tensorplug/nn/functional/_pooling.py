@@ -13,6 +13,7 @@ import math
 from typing import Any, NamedTuple
 
 from ... import _dtype as D
+from ... import _functional_write as fw
 from ..._contract import Array, KernelOps
 from ..._dispatch import nary, unary
 from ..._graph import Node
@@ -76,8 +77,7 @@ def _taps(k: Any, x: Array, g: Geometry) -> Array:
     n, c = x.shape[0], x.shape[1]
     if any(g.pad_lo) or any(g.pad_hi):
         xp = k.full((n, c, *g.padded), -math.inf, k.dtype_of(x))
-        k.setitem(xp, g.inner(), x)
-        x = xp
+        x = fw.put(k, xp, g.inner(), x)
     unit = (n, c, 1, *g.out)
     return k.concat([k.reshape(k.getitem(x, g.window(o)), unit) for o in g.offsets()], 2)
 

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from ... import _dtype as D
+from ... import _functional_write as fw
 from ..._backend import UnsupportedOperation
 from ..._contract import Array, KernelOps
 from ..._creation import arange
@@ -78,7 +79,7 @@ def embedding(
             f"on {weight.device} ({weight.backend})"
         )
     be = weight._backend
-    if (max_norm is not None or scale_grad_by_freq) and not be.has_kernel("scatter_add"):
+    if (max_norm is not None or scale_grad_by_freq) and not fw.can_add_at(be):
         raise UnsupportedOperation(
             f"embedding(): max_norm and scale_grad_by_freq write or count rows at integer-array "
             f"indices, which needs the scatter_add kernel backend '{be.name}' does not have"

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ... import _dtype as D
+from ... import _functional_write as fw
 from ..._backend import Backend
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
@@ -416,6 +417,8 @@ def _rebind(p: Tensor, new: Tensor) -> None:
     """Point ``p`` at ``new``'s array and backend (a move or cast) keeping ``p``'s identity."""
     if new._data is p._data and new._backend is p._backend:
         return
+    if not p._backend.mutable:
+        fw.detach_memory(p)  # its views keep the old memory, as they would share it
     p._data = new._data
     p._meta = new._meta
     p._backend = new._backend
