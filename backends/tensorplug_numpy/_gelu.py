@@ -3,9 +3,10 @@
 into two or three scratch arrays, where the defaults make some 35 (exact) or 12 (tanh) new
 arrays of the activation's size.
 
-The exact form's float64 takes ``Phi`` from the backend's ``erfc`` kernel (SciPy's where
-installed), as the defaults do; float32 and float16 take the fit of erfc, at float32's own
-resolution (SciPy's float32 erfc costs 9.6 ms on 512 Ki elements, the fit in place 1.7).
+The exact form's float64, and any array under ``FIT_FROM`` elements, takes ``Phi`` from the
+backend's ``erfc`` kernel (SciPy's where installed), as the defaults do; larger float32 and
+float16 arrays take the fit of erfc, at float32's own resolution (SciPy's float32 erfc costs
+9.6 ms on 512 Ki elements, the fit in place 1.7).
 Two more differences, both for speed: the exact form's fit picks ``Phi(-|x|)`` or ``1 - Phi(-|x|)``
 arithmetically (``(x >= 0) - tail``, the tail's sign flipped where ``x < 0``), in branch-free
 passes where ``np.where`` on a random mask branches per element (1.9 ms against 0.2 on
@@ -25,6 +26,11 @@ ERFC_C, INV_SQRT_2PI, SQRT_HALF = G.ERFC_C, G.INV_SQRT_2PI, G.SQRT_HALF
 TANH_A, TANH_C = G.TANH_A, G.TANH_C
 
 
+FIT_FROM = 2048
+"""Elements from which float32's exact form takes the fit in place rather than ``erfc``:
+SciPy's float32 erfc costs about 15 ns an element, the fit about 3 ns plus some 35 calls."""
+
+
 def _compute(x: Any, fn: Any, *args: Any) -> Any:
     """``fn(x, *args)`` on an array with a dimension (0-d results of ufuncs are scalars, not
     arrays, and cannot be written into), in float32 for float16."""
@@ -40,8 +46,9 @@ def _compute(x: Any, fn: Any, *args: Any) -> Any:
 
 def _normal_cdf(x: Any, erfc: Any) -> tuple[Any, Any]:
     """``(Phi(x), scratch)`` as ``tensorplug._gelu.normal_cdf``: from ``erfc`` for float64
-    (full accuracy), else by the fit in place (1.2e-7 relative, float32's own resolution)."""
-    if x.dtype == np.float64:
+    (full accuracy) and for small arrays (one call), else by the fit in place (1.2e-7
+    relative, float32's own resolution)."""
+    if x.dtype == np.float64 or x.size < FIT_FROM:
         z = np.multiply(x, -SQRT_HALF)
         p = erfc(z)
         p *= 0.5
