@@ -288,6 +288,8 @@ def __getattr__(name: str) -> object:
         return _lazy(name)
     if name in _RNN_CELLS:  # issue 17: the recurrent cell steps, loaded with nn
         return getattr(_lazy("nn.functional._rnn"), name)
+    if name == "func":  # issue 17: torch.func's functional_call, loaded with nn
+        return _lazy(name)
     raise AttributeError(f"module 'tensorplug' has no attribute {name!r}")
 
 

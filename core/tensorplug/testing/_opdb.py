@@ -28,6 +28,7 @@ from ._opdb_linalg import linalg_ops
 from ._opdb_logic import logic_ops
 from ._opdb_loss import loss_ops
 from ._opdb_matrix import matrix_ops
+from ._opdb_mha import mha_ops
 from ._opdb_nn import nn_ops
 from ._opdb_pointwise import pointwise_ops
 from ._opdb_reduce import reduction_ops
@@ -196,6 +197,7 @@ def build_op_db() -> list[OpInfo]:
     db += spectral_ops()  # issue 16: tensorplug.linalg's eigvalsh, eigh, svdvals
     db += activation_ops() + loss_ops()  # issue 16's activations, distances and losses
     db += attention_ops()  # issue 17: scaled_dot_product_attention
+    db += mha_ops()  # issue 17: multi_head_attention_forward
     db += rnn_ops()  # issue 17: the recurrent cell steps
     db += select_ops()
     db += embedding_bilinear_ops()  # issue 17: embedding (moved from _opdb_nn), bilinear

@@ -73,6 +73,7 @@ from ._loss_extra import (
     smooth_l1_loss,
     triplet_margin_loss,
 )
+from ._multihead_attention import multi_head_attention_forward
 from ._normalization import (
     batch_norm,
     group_norm,
@@ -117,5 +118,5 @@ __all__ = [
     "cosine_embedding_loss", "multilabel_soft_margin_loss", "ctc_loss",
     "elu_", "selu_", "celu_", "hardtanh_",
     # issue 17's attention
-    "scaled_dot_product_attention",
+    "scaled_dot_product_attention", "multi_head_attention_forward",
 ]  # fmt: skip
