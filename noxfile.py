@@ -172,7 +172,7 @@ def distributed(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy in strict mode (settings in pyproject.toml) on the package and built-in backends."""
-    session.install("-e", ".[test]", "mypy>=1.10")
+    session.install("-e", ".[test,mpi]", "mypy>=1.10")  # mpi: tensorplug.distributed's types
     session.run("mypy", "core/tensorplug", "backends", *session.posargs)
 
 

@@ -21,6 +21,8 @@ from tensorplug.plugins import (
     xp_kernels,
 )
 
+from ._gelu import gelu_kernels
+from ._malloc import tune_malloc
 from ._pointwise import UFUNCS, scipy_special
 from ._scan import cumsum as _cumsum
 
@@ -487,6 +489,7 @@ def make_backend() -> Backend:
     # np.errstate costs more than a small kernel, so the setting is made once here
     # (it applies to the loading thread's NumPy context; documented in docs/architecture.md).
     np.seterr(all="ignore")
+    malloc = tune_malloc()  # NumPy's temporaries kept from page faults (``_malloc``)
     rng = _Random()
     k = xp_kernels(np, DTYPES.dtype_of)
     ufuncs = {
@@ -532,6 +535,7 @@ def make_backend() -> Backend:
         tanh_backward=_tanh_backward,
         sigmoid=_sigmoid,
         sigmoid_backward=_sigmoid_backward,
+        **gelu_kernels(k["erfc"]),  # in place into scratch arrays (``_gelu``)
         pow=_pow,
         relu=_relu,
         scatter_add=_scatter_add,
@@ -559,7 +563,7 @@ def make_backend() -> Backend:
         manual_seed=rng.seed,
         rng=rng,
         known_failures=KNOWN_FAILURES,
-        info={"library": "numpy", "blas": _blas_name()},
+        info={"library": "numpy", "blas": _blas_name(), "malloc": malloc},
     )
 
 

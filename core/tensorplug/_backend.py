@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import _contract
+from . import _contract, _gelu
 from . import _dtype as D
 from ._contract import Array, Kernel
 from ._fused_formulas import fused_defaults
@@ -289,6 +289,7 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         "any_nonfinite": any_nonfinite,
         **_scans(k),
         **fused_defaults(be),  # issue 21: the fused kernels' formulas
+        **_gelus(be),  # GELU's (fused too), from ``_gelu``
         # Host boundary: declining sends a move between backends through host memory.
         "from_foreign": lambda x, src, device: None,
     }
@@ -315,6 +316,16 @@ def _writes(k: Mapping[str, Kernel]) -> dict[str, Kernel]:
 def _scans(k: Mapping[str, Kernel]) -> dict[str, Kernel]:
     """The defaults of ``cumsum`` and ``cumprod``."""
     return {"cumsum": _scan(k, "add", 0), "cumprod": _scan(k, "mul", 1)}
+
+
+def _gelus(be: Backend) -> dict[str, Kernel]:
+    """The defaults of ``gelu`` and ``gelu_backward``: ``_gelu``'s formulas on the finished
+    kernel table (``be.k``; primitives, and ``erfc`` where the backend has it)."""
+    erfc = be.kernels.get("erfc")  # an optional kernel: the exact form from it where present
+    return {
+        "gelu": lambda x, approximate: _gelu.gelu(be.k, x, approximate, erfc),
+        "gelu_backward": lambda g, x, a: _gelu.gelu_backward(be.k, g, x, a, erfc),
+    }
 
 
 def _scan(k: Mapping[str, Kernel], combine: str, identity: int) -> Kernel:

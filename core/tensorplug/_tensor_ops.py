@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from . import _gelu as G
 from . import _indexing as I
 from . import _linalg as L
 from . import _ops_cumulative as C
@@ -72,6 +73,12 @@ def _tanh_backward(g: Tensor, out: Tensor) -> Tensor:
 
 def _sigmoid_backward(g: Tensor, out: Tensor) -> Tensor:
     return P.mul(P.mul(g, out), P.sub(1, out))
+
+
+def _gelu_backward(g: Tensor, x: Tensor, approximate: str) -> Tensor:
+    erfc = SP.erfc if x._backend.has_kernel("erfc") else None  # recorded, as the kernel's
+    out: Tensor = G.gelu_backward(TENSOR_OPS, g, x, approximate, erfc)  # the formula on tensors
+    return out
 
 
 def _cumsum(x: Tensor, axis: int) -> Tensor:
@@ -172,6 +179,7 @@ class TensorOps:
         self.polygamma = SP.polygamma
         self.tanh_backward = _tanh_backward
         self.sigmoid_backward = _sigmoid_backward
+        self.gelu_backward = _gelu_backward
         self.sum = _sum
         self.prod = _prod
         self.amax = _amax
@@ -198,7 +206,6 @@ class TensorOps:
         # the formula).
         fused = tensor_formulas(self)
         self.relu_backward = fused["relu_backward"]
-        self.gelu_backward = fused["gelu_backward"]
         self.silu_backward = fused["silu_backward"]
         self.softmax_backward = fused["softmax_backward"]
         self.log_softmax_backward = fused["log_softmax_backward"]

@@ -97,7 +97,8 @@ class GeluBackward0(Node):
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x * Phi(x)``, Phi the standard normal CDF (``approximate="tanh"``: Hendrycks' tanh
-    form). The exact form's normal CDF is the backend's ``erfc`` where it has that kernel,
+    form). The kernels ``gelu`` and ``gelu_backward``, whose defaults are ``tensorplug._gelu``'s
+    formulas: the exact form's normal CDF is the backend's ``erfc`` where it has that kernel,
     else accurate to 1.2e-7 (relative), built from primitive kernels."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
