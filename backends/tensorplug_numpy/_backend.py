@@ -390,6 +390,10 @@ def _strides(a: Any) -> tuple[int, ...]:
     return tuple(s // a.itemsize for s in a.strides)
 
 
+_LAYOUT: dict[str, Any] = {"reshape_view": _reshape_view, "strides": _strides}
+"""The layout kernels: reshape as a view where NumPy can, and the strides it reports."""
+
+
 def _numel(shape: tuple[int, ...]) -> int:
     n = 1
     for s in shape:
@@ -518,8 +522,7 @@ def make_backend() -> Backend:
         getitem=_getitem,
         # Methods, not np.reshape/np.transpose: no array-function dispatch.
         reshape=lambda a, shape: a.reshape(shape),
-        reshape_view=_reshape_view,
-        strides=_strides,
+        **_LAYOUT,
         permute=lambda a, axes: a.transpose(axes),
         broadcast_to=_broadcast_to,
         sum_to=_sum_to,
