@@ -22,7 +22,7 @@ nox.options.sessions = [
     "lint", "typecheck", "tests", "purepython", "sanitize",
     "conformance(backend='numpy')", "conformance(backend='array_api_strict')",
     "conformance(backend='array_api_strict_tutorial')", "conformance(backend='torch')",
-    "conformance(backend='jax')", "docs",
+    "conformance(backend='jax')", "docs", "distributed",
 ]  # fmt: skip
 
 # PyTorch is a test oracle only (never a dependency): this version installs from local disk
@@ -202,9 +202,25 @@ def conformance_full(session: nox.Session, backend: str) -> None:
 
 
 @nox.session
+def distributed(session: nox.Session) -> None:
+    """tensorplug.distributed and DistributedDataParallel under ``mpiexec -n 2`` and ``-n 4``,
+    the same program with PyTorch's Gloo, the NCCL group on its stand-in, examples/ddp_digits.py
+    and the sampler against PyTorch's (MPICH from the package index:
+    ``mpiexec -n 4`` on fewer cores oversubscribes without a flag). A missing MPI fails here
+    (``TENSORPLUG_REQUIRE_MPI=1``) instead of skipping."""
+    session.install("-e", ".[mpi,test,examples]")
+    _install_oracle(session)  # the same program run with PyTorch's Gloo, the sampler's lists
+    env = {"TENSORPLUG_REQUIRE_MPI": "1"}
+    session.run(
+        "python", "-m", "pytest", "-q", "tests/distributed", "--durations=5", *session.posargs,
+        env=env,
+    )  # fmt: skip
+
+
+@nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy in strict mode (settings in pyproject.toml) on the package and built-in backends."""
-    session.install("-e", ".[test]", "mypy>=1.10")
+    session.install("-e", ".[test,mpi]", "mypy>=1.10")  # mpi: tensorplug.distributed's types
     session.run("mypy", "core/tensorplug", "backends", *session.posargs)
 
 

@@ -3,7 +3,8 @@
 
 The same step is written once for both libraries, from the same initial weights (PyTorch's
 ``state_dict`` loaded into tensorplug's layer). PyTorch runs its fused CPU LSTM kernel on one
-thread; tensorplug runs one fused cell node per step and layer (``nn/functional/_rnn.py``).
+thread; tensorplug runs one node per layer over the whole sequence after the input projection
+(``MkldnnRnnLayerBackward0``, ``nn/functional/_rnn_layer.py``), as PyTorch's CPU LSTM records.
 The target is a ratio at or below 1.2x.
 
 Run: python benchmarks/bench_lstm.py [--threads 1] [--quick] [--cpu-time]

@@ -9,7 +9,13 @@ Steps, each with its own time limit, each recorded with its command, exit code a
   4. the seed examples with ``--backend cupy`` (and ``numpy``, to compare);
   5. benchmarks: the seed network (W1), the medium MLP (W2) and one small op (W3), as
      hand-written CuPy, tensorplug on CuPy and PyTorch CUDA, timed with a synchronize;
-  6. a cProfile of tensorplug's W1 step: where a launch-bound step's time goes.
+  6. a cProfile of tensorplug's W1 step: where a launch-bound step's time goes;
+  7. W1, W2, GPT and LSTM training steps, eager and captured in a CUDA graph, side by side
+     with PyTorch CUDA eager and graphed, with kernel launches per step (``gpu_steps.py``);
+  8. tensorplug.distributed on the GPU (needs ``tensorplug[mpi]`` and CuPy's NCCL): the
+     collectives and DDP checks of tests/distributed on CuPy tensors over an NCCL group (one
+     rank: NCCL refuses two ranks on one GPU; every rank with a GPU of its own where there are
+     several) and over an MPI group (two ranks, staged through host memory).
 The report (Markdown, for docs/gpu.md) goes to ``--out``; full logs beside it in ``NAME.logs/``.
 Nothing needs installing: the tree is used in place (``core/``, ``backends/`` on the path, and
 a throw-away entry-point record so the cupy plugin is discovered as when installed).
@@ -123,7 +129,9 @@ def environment(rep: Report, env: dict[str, str], backend: str) -> None:
 
 
 def tests(rep: Report, env: dict[str, str], backend: str, timeout: int, workers: int) -> None:
-    files = [f"tests/backends/test_cupy_{name}.py" for name in ("backend", "probe", "gpu")]
+    names = ("backend", "probe", "gpu", "fused", "gpu_graphs", "launches")
+    files = [f"tests/backends/test_cupy_{name}.py" for name in names]
+    files.append("tests/backends/test_cuda_graphs.py")
     e = env | ({"TENSORPLUG_REQUIRE_GPU": "1"} if backend == "cupy" else {})
     # A fresh GPU machine compiles every CuPy kernel once: spread that over processes. Timing
     # plugins (pytest-benchmark) refuse xdist with a warning, which the suite makes an error.
@@ -142,6 +150,38 @@ def examples(rep: Report, env: dict[str, str], backend: str) -> None:
         for be in dict.fromkeys((backend, "numpy")):
             rep.run(f"{script} --backend {be}", [sys.executable, script, "--backend", be],
                     env, 180, tail=30)  # fmt: skip
+
+
+def distributed(rep: Report, env: dict[str, str], timeout: int) -> None:
+    """The checks of tests/distributed (support/distributed_checks.py) on real CuPy and NCCL."""
+    mpiexec = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which(
+        "mpiexec"
+    )
+    if mpiexec is None or find_spec("mpi4py") is None:
+        rep.failed.append("distributed")
+        rep.add(
+            '### Distributed\n\nnot run: needs mpi4py and mpiexec (pip install "tensorplug[mpi]")\n'
+        )
+        return
+    checks = ["all_reduce_and_reduce", "data_movement", "reduce_scatter", "ddp_equivalence",
+              "ddp_no_sync_and_state"]  # fmt: skip
+    script = str(ROOT / "tests" / "support" / "distributed_checks.py")
+    tmp = tempfile.mkdtemp(prefix="tp-dist-")
+    support = str(ROOT / "tests" / "support")
+    base = env | {"CHECK_DEVICE": "cuda", "CHECK_TMP": tmp,
+                  "PYTHONPATH": env["PYTHONPATH"] + os.pathsep + support}  # fmt: skip
+    gpus = _gpu_count(env)
+    ranks = str(max(1, gpus))
+    rep.run(f"NCCL group, {ranks} rank(s)", [mpiexec, "-n", ranks, sys.executable, script, *checks],
+            base | {"CHECK_BACKEND": "nccl"}, timeout, tail=20)  # fmt: skip
+    rep.run("MPI group with GPU tensors, 2 ranks", [mpiexec, "-n", "2", sys.executable, script,
+            *checks], base | {"CHECK_BACKEND": "mpi"}, timeout, tail=20)  # fmt: skip
+
+
+def _gpu_count(env: dict[str, str]) -> int:
+    code = "import cupy; print(cupy.cuda.runtime.getDeviceCount())"
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    return int(p.stdout.strip() or 0) if p.returncode == 0 else 0
 
 
 # -- benchmarks -----------------------------------------------------------------------------
@@ -325,13 +365,17 @@ def main() -> int:
     p.add_argument("--backend", default="cupy")
     p.add_argument("--device", default="cuda")
     p.add_argument("--quick", action="store_true", help="fewer benchmark rounds")
-    p.add_argument("--skip", default="", help="comma-separated: tests,examples,bench,profile")
+    p.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated: tests,examples,bench,steps,profile,distributed",
+    )
     p.add_argument("--timeout", type=int, default=240, help="seconds per test step")
     p.add_argument(
         "--workers",
         type=int,
-        default=0,
-        help="conformance suite in this many processes (needs pytest-xdist)",
+        default=min(8, os.cpu_count() or 1),
+        help="conformance suite in this many processes (needs pytest-xdist; 0: one)",
     )
     args = p.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -351,12 +395,18 @@ def main() -> int:
         except Exception as e:  # noqa: BLE001 - the report must say what broke, then go on
             rep.failed.append("benchmarks")
             rep.add(f"### Benchmarks\n\nfailed: {type(e).__name__}: {e}\n")
+    if "steps" not in skip and args.device == "cuda":
+        rep.run("Steps eager and graphed (tensorplug and PyTorch)",
+                [sys.executable, "benchmarks/gpu_steps.py", *(["--quick"] if args.quick else [])],
+                env, args.timeout, tail=20)  # fmt: skip
     if "profile" not in skip:
         try:
             profile(rep, args.backend, args.device)
         except Exception as e:  # noqa: BLE001 - as for the benchmarks
             rep.failed.append("profile")
             rep.add(f"### Profile\n\nfailed: {type(e).__name__}: {e}\n")
+    if "distributed" not in skip and args.backend == "cupy":
+        distributed(rep, env, args.timeout)
     rep.add("**Result: " + ("all steps passed" if not rep.failed else
                             "failed steps: " + ", ".join(rep.failed)) + "**")  # fmt: skip
     return 1 if rep.failed else 0

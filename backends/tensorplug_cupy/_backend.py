@@ -8,6 +8,7 @@ runs its kernels with its GPU as CuPy's current device.
 from __future__ import annotations
 
 import threading
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -19,11 +20,15 @@ from tensorplug.plugins import (
     DeviceAPI,
     DtypeTable,
     UnsupportedOperation,
+    default_kernels,
     dtype,
     dtype_table,
     float16,
     xp_kernels,
 )
+
+from ._fused import fused_kernels
+from ._graphs import REFUSED, begin_capture, refusing
 
 _DLPACK_CUDA, _DLPACK_CUDA_MANAGED = 2, 13  # DLDeviceType codes of GPU memory
 
@@ -104,6 +109,7 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
         # In place, without the temporaries of the generic versions (as for NumPy).
         **_in_place(cp),
         reshape_view=_reshape_view(cp),
+        strides=lambda a: tuple(s // a.itemsize for s in a.strides),  # bytes, as NumPy's
         assign=lambda dst, src: cp.copyto(dst, src, casting="unsafe"),
         # The default builds a 0-d device array per call: one more allocation and launch.
         relu=lambda x: cp.maximum(x, x.dtype.type(0)),
@@ -122,6 +128,8 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
         random_integers=rng.integers,
     )
     k.update(_special_functions())  # issue 16: one kernel each, where cupyx has them
+    defaults: list[Any] = []  # the default kernels, once the backend exists
+    k.update(_issue_21_kernels(cp, index, k, defaults))
     if count > 1:
         # CuPy launches kernels and allocates on its *current* device, whatever the inputs'
         # device is; with several GPUs each instance makes its own current for every kernel.
@@ -130,7 +138,7 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
     _track_peak_memory(cp)
     here = Device("cuda", index)
     devices = tuple(Device("cuda", i) for i in range(count))
-    return Backend(
+    be = Backend(
         name=name,
         kernels=k,
         dtypes=native,
@@ -145,6 +153,19 @@ def make_backend(cp: Any, index: int = 0, name: str = "cupy") -> Backend:
         rng=rng,
         info={"library": "cupy", "device": str(here)},
     )
+    defaults.append(types.SimpleNamespace(**default_kernels(be)))
+    return be
+
+
+def _issue_21_kernels(
+    cp: Any, index: int, k: dict[str, Any], defaults: list[Any]
+) -> dict[str, Callable[..., Any]]:
+    """The backward formulas and losses as one launch each (float32/float64; other dtypes
+    take the defaults, the formulas), and the kernels a CUDA graph cannot hold made to raise
+    while this GPU captures."""
+    out = fused_kernels(cp, lambda: defaults[0])
+    out.update({name: refusing(index, name, k[name]) for name in REFUSED if name in k})
+    return out
 
 
 def _on(cp: Any, index: int, f: Callable[..., Any]) -> Callable[..., Any]:
@@ -288,6 +309,7 @@ def device_api() -> DeviceAPI:
         memory_reserved=memory_reserved,
         reset_peak_memory_stats=reset_peak_memory_stats,
         empty_cache=empty_cache,
+        begin_capture=lambda index: begin_capture(_cupy(), index),
     )
 
 

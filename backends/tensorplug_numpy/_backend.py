@@ -21,6 +21,8 @@ from tensorplug.plugins import (
     xp_kernels,
 )
 
+from ._gelu import gelu_kernels
+from ._malloc import tune_malloc
 from ._pointwise import UFUNCS, scipy_special
 from ._scan import cumsum as _cumsum
 
@@ -383,6 +385,15 @@ def _reshape_view(a: Any, shape: tuple[int, ...]) -> Any:
         return None
 
 
+def _strides(a: Any) -> tuple[int, ...]:
+    """``a``'s strides in elements (NumPy's are in bytes)."""
+    return tuple(s // a.itemsize for s in a.strides)
+
+
+_LAYOUT: dict[str, Any] = {"reshape_view": _reshape_view, "strides": _strides}
+"""The layout kernels: reshape as a view where NumPy can, and the strides it reports."""
+
+
 def _numel(shape: tuple[int, ...]) -> int:
     n = 1
     for s in shape:
@@ -482,6 +493,7 @@ def make_backend() -> Backend:
     # np.errstate costs more than a small kernel, so the setting is made once here
     # (it applies to the loading thread's NumPy context; documented in docs/architecture.md).
     np.seterr(all="ignore")
+    malloc = tune_malloc()  # NumPy's temporaries kept from page faults (``_malloc``)
     rng = _Random()
     k = xp_kernels(np, DTYPES.dtype_of)
     ufuncs = {
@@ -510,7 +522,7 @@ def make_backend() -> Backend:
         getitem=_getitem,
         # Methods, not np.reshape/np.transpose: no array-function dispatch.
         reshape=lambda a, shape: a.reshape(shape),
-        reshape_view=_reshape_view,
+        **_LAYOUT,
         permute=lambda a, axes: a.transpose(axes),
         broadcast_to=_broadcast_to,
         sum_to=_sum_to,
@@ -526,6 +538,7 @@ def make_backend() -> Backend:
         tanh_backward=_tanh_backward,
         sigmoid=_sigmoid,
         sigmoid_backward=_sigmoid_backward,
+        **gelu_kernels(k["erfc"]),  # in place into scratch arrays (``_gelu``)
         pow=_pow,
         relu=_relu,
         scatter_add=_scatter_add,
@@ -553,7 +566,7 @@ def make_backend() -> Backend:
         manual_seed=rng.seed,
         rng=rng,
         known_failures=KNOWN_FAILURES,
-        info={"library": "numpy", "blas": _blas_name()},
+        info={"library": "numpy", "blas": _blas_name(), "malloc": malloc},
     )
 
 

@@ -18,7 +18,7 @@ import builtins
 
 from . import _compiled as _compiled  # first: picks compiled or plain hot modules
 from . import _methods as _methods  # binds methods and operators to Tensor
-from . import autograd, linalg, plugins
+from . import autograd, linalg, plugins, return_types
 from ._backend import BackendUnavailableError, Device, UnsupportedOperation
 from ._creation import (
     arange,
@@ -68,6 +68,7 @@ from ._generator import (
 )
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._linalg import addmm, bmm, dot, matmul, mm
+from ._memory_format import contiguous_format, memory_format, preserve_format
 from ._ops_bitwise import (
     bitwise_and,
     bitwise_left_shift,
@@ -114,8 +115,9 @@ from ._ops_layout import (
     trace,
     unbind,
 )
-from ._ops_matrix import det, logdet, slogdet
+from ._ops_matrix import det, logdet
 from ._ops_matrix import inv as inverse
+from ._ops_matrix import torch_slogdet as slogdet
 from ._ops_pointwise import (
     abs,
     add,
@@ -191,6 +193,7 @@ from ._ops_scatter import (  # selection (issue 16)
     scatter_add,
     take_along_dim,
 )
+from ._ops_scatter_reduce import scatter_reduce
 from ._ops_select import (
     masked_fill,
     masked_select,
@@ -244,6 +247,7 @@ from ._ops_special import (
     log2,
     log10,
     logit,
+    polygamma,
     sinc,
     sinh,
     tan,
@@ -284,10 +288,24 @@ _RNN_CELLS = ("lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell")
 
 def __getattr__(name: str) -> object:
     # Submodules that import more are loaded on first use.
-    if name in ("nn", "testing", "cuda", "accelerator", "optim", "utils", "viz"):
+    if name in (
+        "nn",
+        "testing",
+        "cuda",
+        "accelerator",
+        "optim",
+        "utils",
+        "viz",
+        "distributed",
+        "special",
+    ):
         return _lazy(name)
     if name in _RNN_CELLS:  # issue 17: the recurrent cell steps, loaded with nn
         return getattr(_lazy("nn.functional._rnn"), name)
+    if name == "cdist":  # issue 16: with the distances of nn.functional
+        return getattr(_lazy("nn.functional._cdist"), name)
+    if name == "func":  # issue 17: torch.func's functional_call, loaded with nn
+        return _lazy(name)
     raise AttributeError(f"module 'tensorplug' has no attribute {name!r}")
 
 
@@ -296,6 +314,7 @@ __all__ = [
     "Tensor", "dtype", "bool", "int32", "int64", "float16", "float32", "float64", "half",
     "float", "double", "long", "int", "get_default_dtype", "set_default_dtype",
     "promote_types", "finfo", "iinfo", "device", "Device", "is_tensor", "numel",
+    "memory_format", "contiguous_format", "preserve_format",
     # creation
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
     "linspace", "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like",
@@ -308,6 +327,7 @@ __all__ = [
     # rounding, special functions, tests, logic and bits (issue 16)
     "floor", "ceil", "trunc", "fix", "round", "frac", "remainder", "fmod", "floor_divide",
     "copysign", "signbit", "nan_to_num", "erf", "erfc", "erfinv", "lgamma", "digamma",
+    "polygamma",
     "exp2", "log2", "log10", "tan", "sinh", "cosh", "asin", "acos", "atan", "asinh",
     "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "sinc",
     "logit", "xlogy", "atan2", "arctan2", "hypot", "isnan", "isinf", "isposinf", "isneginf",
@@ -329,10 +349,11 @@ __all__ = [
     "addcdiv", "lerp", "repeat_interleave",
     # selection and masking
     "tril", "triu", "masked_fill", "masked_select", "nonzero", "narrow", "gather",
-    "take_along_dim", "scatter", "scatter_add", "index_select", "index_add", "sort",
-    "argsort", "topk", "unique", "bincount", "searchsorted",
+    "take_along_dim", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
+    "sort", "argsort", "topk", "unique", "bincount", "searchsorted",
     # autograd and grad mode
-    "autograd", "linalg", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "autograd", "linalg", "return_types", "no_grad", "enable_grad", "set_grad_enabled",
+    "is_grad_enabled",
     # backends
     "plugins", "get_backend", "set_backend", "use_backend", "list_backends",
     "UnsupportedOperation", "BackendUnavailableError",
@@ -343,4 +364,6 @@ __all__ = [
     "save", "load",
     # issue 17: the recurrent cell steps (tensorplug.nn.functional._rnn)
     "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell",
+    # issue 16 (wt-i16ops): tensorplug.nn.functional._cdist
+    "cdist",
 ]  # fmt: skip

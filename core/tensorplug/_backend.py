@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import _contract
+from . import _contract, _gelu
 from . import _dtype as D
 from ._contract import Array, Kernel
+from ._fused_formulas import fused_defaults
 
 if TYPE_CHECKING:
     from ._contract import BackendOps
@@ -217,6 +218,13 @@ class Backend:
         return self._default_device if self.device_of is None else self.device_of(arr)
 
 
+_LAYOUT_UNKNOWN: dict[str, Kernel] = {
+    "reshape_view": lambda x, shape: None,  # it cannot tell: reshape copies, safely
+    "strides": lambda x: None,  # not exposed: row-major where reshape_view flattens it
+}
+"""The layout kernels' defaults: a library that does not say declines."""
+
+
 def default_kernels(be: Backend) -> dict[str, Kernel]:
     """The defaults of the derived and host-boundary kernels (``_contract.DERIVED``,
     ``HOST_BOUNDARY``), written with primitives; a backend's own entries replace these."""
@@ -270,16 +278,13 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         "index_grad": _index_grad(be),
         "iota": iota,
         "const": lambda x, like: x,
-        "reshape_view": lambda x, shape: None,  # it cannot tell: reshape copies, safely
+        **_LAYOUT_UNKNOWN,
         "log1p": lambda x: k["log"](k["add"](x, 1)),
         "expm1": lambda x: k["sub"](k["exp"](x), 1),
         "rsqrt": lambda x: k["div"](1, k["sqrt"](x)),
         "reciprocal": lambda x: k["div"](1, x),
         "square": lambda x: k["mul"](x, x),
         "sigmoid": lambda x: k["div"](1, k["add"](k["exp"](k["neg"](x)), 1)),
-        # Backward of tanh and sigmoid from their output, one kernel each as in PyTorch.
-        "tanh_backward": lambda g, out: k["mul"](g, k["sub"](1, k["mul"](out, out))),
-        "sigmoid_backward": lambda g, out: k["mul"](k["mul"](g, out), k["sub"](1, out)),
         "relu": relu,
         "clamp": clamp,
         "stack": stack,
@@ -287,6 +292,8 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         "isfinite": isfinite,
         "any_nonfinite": any_nonfinite,
         **_scans(k),
+        **fused_defaults(be),  # issue 21: the fused kernels' formulas
+        **_gelus(be),  # GELU's (fused too), from ``_gelu``
         # Host boundary: declining sends a move between backends through host memory.
         "from_foreign": lambda x, src, device: None,
     }
@@ -313,6 +320,16 @@ def _writes(k: Mapping[str, Kernel]) -> dict[str, Kernel]:
 def _scans(k: Mapping[str, Kernel]) -> dict[str, Kernel]:
     """The defaults of ``cumsum`` and ``cumprod``."""
     return {"cumsum": _scan(k, "add", 0), "cumprod": _scan(k, "mul", 1)}
+
+
+def _gelus(be: Backend) -> dict[str, Kernel]:
+    """The defaults of ``gelu`` and ``gelu_backward``: ``_gelu``'s formulas on the finished
+    kernel table (``be.k``; primitives, and ``erfc`` where the backend has it)."""
+    erfc = be.kernels.get("erfc")  # an optional kernel: the exact form from it where present
+    return {
+        "gelu": lambda x, approximate: _gelu.gelu(be.k, x, approximate, erfc),
+        "gelu_backward": lambda g, x, a: _gelu.gelu_backward(be.k, g, x, a, erfc),
+    }
 
 
 def _scan(k: Mapping[str, Kernel], combine: str, identity: int) -> Kernel:

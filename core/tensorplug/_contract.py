@@ -146,11 +146,37 @@ class KernelOps(Protocol):
     def trigamma(self, x: Array, /) -> Array:
         """``d/dx digamma(x)`` (optional: ``digamma``'s gradient; inf at the poles)."""
 
+    def polygamma(self, n: int, x: Array, /) -> Array:
+        """The ``n``-th derivative of digamma (``n >= 0``; optional: ``polygamma``'s
+        kernel and its own gradient, ``polygamma(n + 1, x)``)."""
+
     def tanh_backward(self, g: Array, out: Array, /) -> Array:
         """``g * (1 - out * out)``: tanh's gradient from its output."""
 
     def sigmoid_backward(self, g: Array, out: Array, /) -> Array:
         """``g * out * (1 - out)``: sigmoid's gradient from its output."""
+
+    # -- fused backward formulas (issue 21): derived (``FUSED``), each one kernel on CuPy;
+    # the defaults and ``TENSOR_OPS``'s versions are the formulas of ``_fused_formulas``.
+
+    def relu_backward(self, g: Array, out: Array, /) -> Array:
+        """``g`` where ``out > 0``, else 0: ReLU's gradient from its output."""
+
+    def gelu_backward(self, g: Array, x: Array, approximate: str, /) -> Array:
+        """``g * gelu'(x)`` (``approximate``: ``"none"`` or ``"tanh"``; the formulas of
+        ``tensorplug._gelu``, to their accuracy: 1.2e-7 relative for the exact form)."""
+
+    def silu_backward(self, g: Array, x: Array, /) -> Array:
+        """``g * s * (1 + x * (1 - s))``, ``s = sigmoid(x)``: SiLU's gradient."""
+
+    def softmax_backward(self, g: Array, out: Array, axes: Shape, /) -> Array:
+        """``out * (g - sum(g * out, axes, keepdims))``: softmax's gradient from its output."""
+
+    def log_softmax_backward(self, g: Array, out: Array, axes: Shape, /) -> Array:
+        """``g - exp(out) * sum(g, axes, keepdims)``: log-softmax's gradient from its output."""
+
+    def mse_loss_backward(self, g: Array, a: Array, b: Array, scale: float, /) -> Array:
+        """``(a - b) * scale * g``: the squared error's gradient for ``a``."""
 
     def sum(self, x: Array, axes: Shape | None, keepdims: bool, /) -> Array:
         """Sum over ``axes`` (``None``: all of them)."""
@@ -251,6 +277,10 @@ class BackendOps(KernelOps, Protocol):
     def relu(self, x: Array, /) -> Array:
         """``maximum(x, 0)``."""
 
+    def gelu(self, x: Array, approximate: str, /) -> Array:
+        """``x * Phi(x)``, Phi the standard normal CDF (``approximate="tanh"``: its tanh form),
+        as ``tensorplug._gelu.gelu``."""
+
     def clamp(self, x: Array, lo: Operand | None, hi: Operand | None, /) -> Array:
         """``x`` limited to ``[lo, hi]`` (``None``: no bound on that side)."""
 
@@ -278,6 +308,11 @@ class BackendOps(KernelOps, Protocol):
         ``None`` where it cannot be one (``x``'s layout needs a copy). ``reshape`` is a view
         exactly when this gives one; on ``None`` the core reshapes a copy, which is no view.
         The default always declines: a library without views, or one that cannot tell."""
+
+    def strides(self, x: Array, /) -> tuple[int, ...] | None:
+        """``x``'s strides in elements (``Tensor.stride()``, ``is_contiguous()``), or
+        ``None`` where the library does not expose them (the default): such arrays count as
+        row-major where ``reshape_view`` flattens them."""
 
     def copy(self, x: Array, /) -> Array:
         """A new array with ``x``'s values, owning its memory."""
@@ -325,6 +360,13 @@ class BackendOps(KernelOps, Protocol):
 
     def random_integers(self, low: int, high: int, shape: Shape, d: dtype, /) -> Array:
         """Integers uniform in ``[low, high)`` from the backend's generator."""
+
+    def mse_loss_sum(self, a: Array, b: Array, /) -> Array:
+        """``sum((a - b) ** 2)`` over every element, 0-d (fused: issue 21)."""
+
+    def dropout_mask(self, u: Array, p: Scalar, scale: Scalar, /) -> Array:
+        """``scale`` where ``u >= p``, else 0, in ``u``'s dtype: dropout's mask from uniform
+        samples (fused: issue 21)."""
 
     def from_foreign(self, x: Any, src: Backend, device: Device | None, /) -> Array | None:
         """``x``, an array of backend ``src``, as a new array of this backend (on
@@ -448,20 +490,31 @@ PRIMITIVES: frozenset[str] = frozenset(
 """Kernels every backend implements; a backend missing any is refused when it is built.
 Changing this set is an API decision."""
 
+FUSED: frozenset[str] = frozenset(
+    {
+        "relu_backward", "gelu_backward", "silu_backward", "softmax_backward",
+        "log_softmax_backward", "mse_loss_backward", "mse_loss_sum", "dropout_mask", "gelu",
+    }
+)  # fmt: skip
+"""Derived kernels a GPU backend fuses into one or two launches (issue 21); their defaults
+are ``_fused_formulas``'s (GELU's: ``_gelu``'s)."""
+
 DERIVED: frozenset[str] = frozenset(
     {
         "sum_to", "index_grad", "iota", "const", "log1p", "expm1", "rsqrt", "reciprocal",
         "square", "sigmoid", "tanh_backward", "sigmoid_backward", "relu", "clamp", "stack",
         "assign", "iadd", "isfinite", "any_nonfinite", "reshape_view",
         "cumsum", "cumprod", "index_put",
+        "strides",
     }
-)  # fmt: skip
+) | FUSED  # fmt: skip
 """Kernels with a default composed from primitives (``_backend.default_kernels``); a backend
 overrides one only to be faster, except ``reshape_view``, whose default declines (a copy is
 always safe) and which a library with views overrides so that ``reshape`` stays a view."""
 
-SPECIAL: frozenset[str] = frozenset({"digamma", "trigamma"})
-"""The optional pointwise kernels a backward formula calls (``lgamma``'s and ``digamma``'s)."""
+SPECIAL: frozenset[str] = frozenset({"digamma", "trigamma", "polygamma"})
+"""The optional pointwise kernels a backward formula calls (``lgamma``'s, ``digamma``'s and
+``polygamma``'s)."""
 
 OPTIONAL: frozenset[str] = (
     frozenset(

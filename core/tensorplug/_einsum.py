@@ -191,16 +191,46 @@ def _greedy_pair(
     return best[1], best[2]
 
 
-def einsum(equation: str, *operands: Any) -> Tensor:
+def _sublist_equation(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    """``einsum(a, [0, 1], b, [1, 2], [0, 2])`` as ``("Ab,bc->Ac"-like equation, (a, b))``:
+    labels 0-25 are ``A``-``Z`` and 26-51 ``a``-``z`` (PyTorch's), ``...`` is ``Ellipsis``."""
+
+    def letters(sub: Any) -> str:
+        out = []
+        for s in sub:
+            if s is Ellipsis:
+                out.append("...")
+                continue
+            if not isinstance(s, int) or isinstance(s, bool):
+                raise TypeError(f"einsum(): subscripts must be ints or Ellipsis, not {s!r}")
+            if not 0 <= s < 52:
+                raise ValueError(
+                    "einsum(): subscript in subscript list is not within the valid range [0, 52)"
+                )
+            out.append(chr(ord("A") + s) if s < 26 else chr(ord("a") + s - 26))
+        return "".join(out)
+
+    n = len(args) // 2
+    operands = args[0 : 2 * n : 2]
+    lhs = ",".join(letters(s) for s in args[1 : 2 * n : 2])
+    return (lhs + "->" + letters(args[-1]) if len(args) % 2 else lhs), operands
+
+
+def einsum(equation: Any, *operands: Any) -> Tensor:
     """Sums of products of the operands' elements, as the subscripts say (PyTorch's rules:
     ``...`` for leading dims, repeated labels take a diagonal, the output without ``->`` is
-    each label used once, in alphabetical order).
+    each label used once, in alphabetical order). The sublist form ``einsum(a, [0, 1], b,
+    [1, 2], [0, 2])`` names the dims with ints (0 to 51) and ``...``.
 
     >>> import tensorplug as tp
     >>> a, b = tp.ones(2, 3), tp.ones(3, 4)
     >>> tp.einsum("ij,jk->ik", a, b).shape
     (2, 4)
+    >>> tp.einsum(a, [0, 1], b, [1, 2], [0, 2]).shape
+    (2, 4)
     """
+    if isinstance(equation, Tensor):
+        equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not isinstance(equation, str):

@@ -8,6 +8,7 @@ from typing import Any
 
 from . import _dtype as D
 from . import _functional_write as fw
+from ._capture_state import capturing
 from ._contract import Array, KernelOps
 from ._dispatch import is_float, mismatch_error, op_error, unary, view
 from ._functional_write import ones_of
@@ -232,7 +233,7 @@ def _check_bounds(x: Tensor, spans: list[int], checks: list[tuple[int, Any]]) ->
                 continue
             bad = it
         else:
-            if not it.numel():
+            if not it.numel() or capturing():  # a graph cannot read the index back
                 continue
             k, a = x._backend.k, it._data
             # The extremes only: one reduction each (and, on a GPU, a wait for the result).

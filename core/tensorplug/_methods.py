@@ -205,7 +205,7 @@ _METHODS: dict[str, Any] = {
     "flatten": S.flatten, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze,
     "permute": S.permute, "expand": _expand, "expand_as": S.expand_as,
     "broadcast_to": S.broadcast_to, "sum_to_size": S.sum_to_size, "split": S.split,
-    "chunk": S.chunk, "clone": S.clone, "contiguous": S.contiguous,
+    "chunk": S.chunk, "clone": S.clone,
     "view_as": lambda self, other: S.view_(self, other.shape),
     "reshape_as": lambda self, other: S.reshape(self, other.shape),
     # in place
@@ -247,7 +247,7 @@ _METHODS.update({
     "addcdiv_": F.addcdiv_, "lerp_": F.lerp_,
 })  # fmt: skip
 # tensorplug.linalg's functions PyTorch also spells as methods (and its older names).
-_METHODS.update(det=M.det, slogdet=M.slogdet, logdet=M.logdet, inverse=M.inv)
+_METHODS.update(det=M.det, slogdet=M.torch_slogdet, logdet=M.logdet, inverse=M.inv)
 
 # random sampling (``_sampling``, ``_sampling_inplace``)
 _METHODS.update(_sampling_inplace.METHODS)
@@ -268,6 +268,22 @@ _METHODS.update({
     "sort": SO.sort, "argsort": SO.argsort, "topk": SO.topk, "unique": SO.unique,
     "bincount": SO.bincount,
 })  # fmt: skip
+
+from . import _memory_format as MF  # noqa: E402 - layout queries (issue 16), own block
+
+_METHODS.update(contiguous=MF.contiguous, is_contiguous=MF.is_contiguous, stride=MF.stride)
+from . import _ops_scatter_reduce as SR  # noqa: E402 - issue 16, own block
+
+_METHODS.update(scatter_reduce=SR.scatter_reduce, scatter_reduce_=SR.scatter_reduce_)
+from . import _ops_special as SPF  # noqa: E402
+from . import _ops_special_extra as SPX  # noqa: E402
+
+_METHODS.update(
+    polygamma=lambda self, n: SPF.polygamma(n, self),
+    polygamma_=SPF.polygamma_,
+    mvlgamma=SPX.multigammaln,
+    xlog1py=SPX.xlog1py,
+)
 
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, TypeVar
 
 from . import _dtype as D
+from . import return_types as R
 from ._contract import Array, KernelOps
 from ._dispatch import Named, op_error, unary
 from ._graph import Node, new_tensor
@@ -87,12 +88,7 @@ class CumminBackward0(CummaxBackward0):
     op = "cummin"
 # fmt: on
 
-
-class Cummax(NamedTuple):
-    """``cummax``/``cummin`` result: ``values`` and ``indices``."""
-
-    values: Tensor
-    indices: Tensor
+_R = TypeVar("_R", R.cummax, R.cummin)
 
 
 def _prepare(input: Tensor, dim: int, dtype: D.dtype | None, op: str) -> tuple[Tensor, int]:
@@ -177,37 +173,37 @@ def _cum_index(k: Any, combine: Any, x: Array, axis: int) -> tuple[Array, tuple[
     return idx, full
 
 
-def cummax(input: Tensor, dim: int) -> Cummax:
+def cummax(input: Tensor, dim: int) -> R.cummax:
     """The running maximum along ``dim`` and where it was found: ``(values, indices)``.
 
     >>> import tensorplug as tp
     >>> tp.cummax(tp.tensor([1.0, 3.0, 2.0]), 0).indices.tolist()
     [0, 1, 1]
     """
-    return _cum_extreme(CummaxBackward0, "maximum", input, dim)
+    return _cum_extreme(R.cummax, CummaxBackward0, "maximum", input, dim)
 
 
-def cummin(input: Tensor, dim: int) -> Cummax:
+def cummin(input: Tensor, dim: int) -> R.cummin:
     """The running minimum along ``dim`` and where it was found: ``(values, indices)``.
 
     >>> import tensorplug as tp
     >>> tp.cummin(tp.tensor([3.0, 1.0, 2.0]), 0).values.tolist()
     [3.0, 1.0, 1.0]
     """
-    return _cum_extreme(CumminBackward0, "minimum", input, dim)
+    return _cum_extreme(R.cummin, CumminBackward0, "minimum", input, dim)
 
 
-def _cum_extreme(cls: type[Node], combine: str, input: Tensor, dim: int) -> Cummax:
+def _cum_extreme(result: type[_R], cls: type[Node], combine: str, input: Tensor, dim: int) -> _R:
     if not isinstance(input, Tensor):
         raise TypeError(f"{cls.op}(): argument 'input' must be Tensor, not {type(input).__name__}")
     axis = _dim(dim, input.ndim, cls.op)
     be = input._backend
     if input.ndim == 0:
         zero = new_tensor(Tensor, be.k.full((), 0, D.int64), be)
-        return Cummax(unary(cls, input, axis, ()), zero)
+        return result((unary(cls, input, axis, ()), zero))
     try:
         idx, full = _cum_index(be.k, getattr(be.k, combine), input._data, axis)
     except Exception as e:
         raise op_error(Named(cls.op), (input,), e) from e
     values = unary(cls, input, axis, full)
-    return Cummax(values, new_tensor(Tensor, idx, be))
+    return result((values, new_tensor(Tensor, idx, be)))

@@ -10,16 +10,18 @@ PyTorch's. Every driver is computed through the singular value decomposition (th
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
+from . import return_types as R
 from ._contract import Array, KernelOps
-from ._dispatch import nary
+from ._dispatch import _broadcast_message, broadcast_shape, broadcastable, nary
 from ._graph import Node
 from ._ops_matrix import _mT, _square
 from ._ops_pinv import _EPS, LinalgPinvBackward0
+from ._ops_spectral import svdvals
 from ._tensor import Tensor
 
-__all__ = ["Lstsq", "lstsq"]
+__all__ = ["lstsq"]
 
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
@@ -87,6 +89,31 @@ LstsqResiduals.__name__ = LstsqResiduals.__qualname__ = "LinalgLstsqBackward0"
 # fmt: on
 
 
+def _broadcast_batches(A: Tensor, B: Tensor) -> tuple[Tensor, Tensor, bool]:  # noqa: N803
+    """``A`` and ``B`` expanded to their broadcast batch shape, and whether ``B`` is a
+    (batch of) vector(s): one dim fewer than ``A``, as PyTorch's rule."""
+    if B.ndim not in (A.ndim, A.ndim - 1):
+        raise RuntimeError(
+            "torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+            "(input.dim() - other.dim()) <= 1"
+        )
+    # PyTorch's vector case: B is A's shape without its last dim (or 1-d); another B of one
+    # dim fewer still has its batch checked as a vector's, then its rows as a matrix's.
+    vector = B.ndim == 1 or tuple(B.shape) == tuple(A.shape[:-1])
+    tail = 1 if B.ndim == A.ndim - 1 else 2
+    shapes = [list(A.shape[:-2]), list(B.shape[:-tail])]
+    if not broadcastable(shapes):
+        raise RuntimeError(_broadcast_message(shapes))
+    if B.shape[-tail] != A.shape[-2] or (tail == 1 and not vector):
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    batch = broadcast_shape(*shapes)
+    if list(A.shape[:-2]) != batch:
+        A = A.expand(*batch, *A.shape[-2:])  # noqa: N806
+    if list(B.shape[:-tail]) != batch:
+        B = B.expand(*batch, *B.shape[B.ndim - tail :])  # noqa: N806
+    return A, B, vector
+
+
 def _column(ops: Any, v: Any) -> Any:
     return ops.reshape(v, tuple(v.shape) + (1,))
 
@@ -95,26 +122,13 @@ def _row(ops: KernelOps, v: Array) -> Array:
     return ops.reshape(v, tuple(v.shape[:-1]) + (1, v.shape[-1]))
 
 
-class Lstsq(NamedTuple):
-    """``lstsq``'s result, as PyTorch's ``torch.return_types.linalg_lstsq``."""
-
-    solution: Tensor
-    residuals: Tensor
-    rank: Tensor
-    singular_values: Tensor
-
-
-Lstsq.__name__ = Lstsq.__qualname__ = "linalg_lstsq"
-Lstsq.__module__ = "tensorplug.return_types"
-
-
 def lstsq(
     A: Tensor,  # noqa: N803 - PyTorch's names
     B: Tensor,  # noqa: N803
     rcond: float | None = None,
     *,
     driver: str | None = None,
-) -> Lstsq:
+) -> R.linalg_lstsq:
     """``X`` minimising ``|A X - B|`` (the minimum-norm one where ``A`` is rank-deficient),
     singular values at or below ``rcond`` times the largest counting as zero (default
     ``eps * max(m, n)``). ``residuals``: the squared residual of each column, where ``m > n``,
@@ -128,15 +142,9 @@ def lstsq(
         raise RuntimeError(
             "torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)"
         )
-    vector = B.ndim == 1
+    s = svdvals(A.detach())  # of A as given: rank and singular values keep its batch shape
+    A, B, vector = _broadcast_batches(A, B)  # noqa: N806 - PyTorch's names
     b = B.unsqueeze(-1) if vector else B
-    if b.ndim != A.ndim or b.shape[-2] != A.shape[-2] or b.shape[:-2] != A.shape[:-2]:
-        raise RuntimeError(
-            "torch.linalg.lstsq: input.size(-2) should match other.size(-2)"
-            if b.ndim >= 2 and b.shape[-2] != A.shape[-2]
-            else f"torch.linalg.lstsq: A {tuple(A.shape)} and B {tuple(B.shape)} must have "
-            "the same batch shape (this build does not broadcast them)"
-        )
     if B.dtype is not A.dtype:
         raise RuntimeError(
             f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got "
@@ -144,18 +152,17 @@ def lstsq(
         )
     m, n = A.shape[-2], A.shape[-1]
     rtol = float(rcond) if rcond is not None and rcond > 0 else _EPS[A.dtype] * max(m, n)
-    from ._ops_spectral import svdvals
-
-    s = svdvals(A.detach())
     keep = s > s[..., :1] * rtol
     rank = keep.sum(-1)
     solution = nary(LinalgLstsqBackward0, (A, B), rtol, vector)
     full = m > n and driver != "gelsy" and bool((rank == n).all())
     residuals = nary(LstsqResiduals, (A, b), rtol, not full)
     empty_rank = rank.new_empty((0,))
-    return Lstsq(
-        solution,
-        residuals,
-        empty_rank if driver == "gels" else rank,
-        s if driver in ("gelsd", "gelss") else s.new_empty((0,)),
+    return R.linalg_lstsq(
+        (
+            solution,
+            residuals,
+            empty_rank if driver == "gels" else rank,
+            s if driver in ("gelsd", "gelss") else s.new_empty((0,)),
+        )
     )

@@ -11,15 +11,17 @@ backwards use only these kernels and products, so ``create_graph=True`` records 
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from . import _dtype as D
+from . import return_types as R
 from ._backend import UnsupportedOperation
 from ._contract import Array, KernelOps
 from ._dispatch import broadcast_shape, nary, unary
 
 __all__ = [
-    "LinAlgError", "Slogdet", "cholesky", "cross", "det", "inv", "logdet", "slogdet", "solve",
+    "LinAlgError", "cholesky", "cross", "det", "inv", "logdet", "slogdet", "solve",
+    "torch_slogdet",
 ]  # fmt: skip
 from ._graph import OUT, Node
 from ._tensor import Tensor, _dim
@@ -302,18 +304,16 @@ def det(A: Tensor) -> Tensor:  # noqa: N803
     return unary(LinalgDetBackward0, A)
 
 
-class Slogdet(NamedTuple):
-    """``slogdet`` result: ``sign`` (-1, 0 or 1) and ``logabsdet`` (``log|det A|``)."""
-
-    sign: Tensor
-    logabsdet: Tensor
-
-
-def slogdet(A: Tensor) -> Slogdet:  # noqa: N803
+def slogdet(A: Tensor) -> R.linalg_slogdet:  # noqa: N803
     """``(sign, log|det A|)``: the determinant without overflow; only ``logabsdet`` has a
     gradient."""
     _square("slogdet", A)
-    return Slogdet(unary(SlogdetSign, A), unary(LinalgSlogdetBackward0, A))
+    return R.linalg_slogdet((unary(SlogdetSign, A), unary(LinalgSlogdetBackward0, A)))
+
+
+def torch_slogdet(input: Tensor) -> R.slogdet:
+    """``tp.slogdet``/``Tensor.slogdet``: ``linalg.slogdet`` as PyTorch's ``slogdet`` tuple."""
+    return R.slogdet(slogdet(input))
 
 
 def logdet(A: Tensor) -> Tensor:  # noqa: N803

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import _dtype as D
 from ._contract import Array, KernelOps
-from ._dispatch import unary
+from ._dispatch import broadcast_shape, unary
 from ._graph import OUT, Node
 from ._ops_matrix import _mT, _square
 from ._ops_spectral import _scale_columns, _triangle
@@ -31,7 +31,8 @@ class LinalgPinvBackward0(Node):
     op, float_only, save = "linalg.pinv", True, (0, OUT)
 
     @staticmethod
-    def forward(k: Any, a: Any, atol: float, rtol: float, hermitian: bool) -> Any:
+    def forward(k: Any, a: Any, atol: Any, rtol: Any, hermitian: bool) -> Any:
+        # atol, rtol: numbers, or arrays of A's batch shape with a trailing 1 (per matrix)
         u, s, vh = k.linalg_svd(_triangle(k, a, False) if hermitian else a, False)
         cutoff = k.maximum(k.mul(k.getitem(s, (..., slice(0, 1))), rtol), atol)
         keep = k.gt(s, cutoff)
@@ -67,13 +68,45 @@ def pinv(
     triangle."""
     _square("pinv", A, square=False)
     for name, tol in (("atol", atol), ("rtol", rtol)):
-        if tol is not None and (not isinstance(tol, (int, float)) or isinstance(tol, bool)):
-            raise TypeError(f"linalg.pinv(): argument '{name}' must be a float, not {tol!r}")
+        number = isinstance(tol, (int, float)) and not isinstance(tol, bool)
+        if tol is not None and not number and not isinstance(tol, Tensor):
+            raise TypeError(
+                f"linalg.pinv(): argument '{name}' must be a float or Tensor, not {tol!r}"
+            )
     if hermitian and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(
             f"linalg.pinv(hermitian=True): A must be batches of square matrices, but they are "
             f"{A.shape[-2]} by {A.shape[-1]} matrices"
         )
+    if isinstance(atol, Tensor) or isinstance(rtol, Tensor):
+        A, tols = _per_matrix(A, atol, rtol)  # noqa: N806
+        return unary(LinalgPinvBackward0, A, *tols, bool(hermitian))
     if rtol is None:
         rtol = _EPS[A.dtype] * max(A.shape[-2:]) if atol is None or atol <= 0 else 0.0
     return unary(LinalgPinvBackward0, A, float(atol or 0.0), float(rtol), bool(hermitian))
+
+
+def _per_matrix(A: Tensor, atol: Any, rtol: Any) -> tuple[Tensor, tuple[Array, Array]]:  # noqa: N803
+    """Tolerance tensors (each broadcast against ``A``'s batch shape, which may grow: ``A``
+    is expanded to it) as arrays with a trailing 1; ``rtol`` unset is 0 where ``atol`` is
+    positive, else ``eps * max(m, n)``, per matrix (PyTorch's rule)."""
+    from ._creation import tensor
+    from ._ops_pointwise import where
+
+    def as_tensor(t: Any) -> Tensor:
+        t = t if isinstance(t, Tensor) else tensor(0.0 if t is None else float(t),
+                                                  dtype=A.dtype, backend=A._backend)  # fmt: skip
+        out: Tensor = t if t.dtype is A.dtype else t.to(A.dtype)
+        return out
+
+    a = as_tensor(atol)
+    r = (
+        as_tensor(rtol)
+        if rtol is not None
+        else where(a > 0, 0.0, _EPS[A.dtype] * max(A.shape[-2:]))
+    )
+    batch = broadcast_shape(broadcast_shape(A.shape[:-2], a.shape), r.shape)
+    if list(A.shape[:-2]) != batch:
+        A = A.expand(*batch, *A.shape[-2:])  # noqa: N806
+    arrays = tuple(t.expand(*batch).reshape(*batch, 1)._data for t in (a, r))
+    return A, (arrays[0], arrays[1])

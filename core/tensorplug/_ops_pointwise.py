@@ -379,7 +379,7 @@ class ReluBackward0(Node):
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
-        return (ops.where(ops.gt(out, 0), g, 0.0),)
+        return (ops.relu_backward(g, out),)
 
     @staticmethod
     def backward_owned(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:

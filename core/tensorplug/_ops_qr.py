@@ -9,8 +9,9 @@ recomputed from the saved input with ``ops`` (double backward).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
+from . import return_types as R
 from ._contract import Array, KernelOps
 from ._dispatch import unary
 from ._graph import Node
@@ -18,7 +19,7 @@ from ._ops_matrix import _mT, _square
 from ._ops_spectral import _triangle
 from ._tensor import Tensor
 
-__all__ = ["QR", "qr"]
+__all__ = ["qr"]
 
 _MODES = ("reduced", "complete", "r")
 
@@ -102,18 +103,7 @@ def qr_grad(ops: KernelOps, a: Array, gq: Array | None, gr: Array | None, mode: 
     return ga if right is None else ops.concat((ga, right), -1)
 
 
-class QR(NamedTuple):
-    """``qr``'s result, as PyTorch's ``torch.return_types.linalg_qr``."""
-
-    Q: Tensor
-    R: Tensor
-
-
-QR.__name__ = QR.__qualname__ = "linalg_qr"
-QR.__module__ = "tensorplug.return_types"
-
-
-def qr(A: Tensor, mode: str = "reduced") -> QR:  # noqa: N803 - PyTorch's name
+def qr(A: Tensor, mode: str = "reduced") -> R.linalg_qr:  # noqa: N803 - PyTorch's name
     """``(Q, R)`` with ``A = Q R``, ``Q``'s columns orthonormal and ``R`` upper triangular:
     ``mode='reduced'`` ``k = min(m, n)`` columns of ``Q``, ``'complete'`` all ``m``, ``'r'``
     ``R`` alone (``Q`` empty)."""
@@ -123,4 +113,4 @@ def qr(A: Tensor, mode: str = "reduced") -> QR:  # noqa: N803 - PyTorch's name
             f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
             "'r', or 'complete'"
         )
-    return QR(unary(QrQ, A, mode), unary(LinalgQrBackward0, A, mode))
+    return R.linalg_qr((unary(QrQ, A, mode), unary(LinalgQrBackward0, A, mode)))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import builtins
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 from . import _dtype as D
+from . import return_types as R
 from ._contract import Array, KernelOps
 from ._dispatch import is_float, nary, unary
 from ._grad_mode import state
@@ -302,13 +303,6 @@ class _ArgMin(_ArgReduce):
 # fmt: on
 
 
-class MaxMin(NamedTuple):
-    """``max(dim=)`` / ``min(dim=)`` result: ``values`` and ``indices``."""
-
-    values: Tensor
-    indices: Tensor
-
-
 def _reduce(
     cls_all: type[Node], cls_dim: type[Node], input: Tensor, dim: Any, keepdim: bool, *extra: Any
 ) -> Tensor:
@@ -446,12 +440,12 @@ def _max_min(
     axis = _dim(dim, input.ndim, cls_all.op)
     if input.ndim == 0:
         values, indices = _max_min(cls_all, cls_dim, arg, input.reshape(1), 0, False, None)
-        return MaxMin(values, indices)
+        return getattr(R, cls_all.op)((values, indices))
     if input.shape[axis] == 0:
         raise IndexError(f"{cls_all.op}(): Expected reduction dim {axis} to have non-zero size.")
     indices = _index_result(unary(arg, input, axis, keepdim))
     values = nary(cls_dim, (input, indices), axis, keepdim)
-    return MaxMin(values, indices)
+    return getattr(R, cls_all.op)((values, indices))
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:

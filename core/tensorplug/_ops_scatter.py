@@ -147,20 +147,6 @@ class ScatterBackward1(Node):
         return (_unwritten(ctx, ops, g, ctx.args[0]), None)
 
 
-class ScatterReduceBackward(Node):
-    """``scatter(x, dim, index, src, reduce='add')``: as ``scatter_add``; PyTorch has no
-    derivative for it, and neither has tensorplug (its backward raises)."""
-    op, promote = "scatter", False
-    forward = ScatterAddBackward0.forward
-
-    @staticmethod
-    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, None, Array]:
-        raise RuntimeError("the derivative for 'scatter' with 'reduce' is not implemented")
-
-
-ScatterReduceBackward.__name__ = ScatterReduceBackward.__qualname__ = "NotImplemented"
-
-
 class IndexSelectBackward0(IndexBackward0):
     """``index_select(x, dim, index)``: grad x = zeros with g added at the selected rows."""
     op = "index_select"
@@ -318,19 +304,6 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     return gather(x, axis, ix)
 
 
-def _scatter_node(src: Any, reduce: str | None) -> type[Node]:
-    if reduce is None:
-        return ScatterBackward0 if isinstance(src, Tensor) else ScatterBackward1
-    if reduce != "add":
-        raise NotImplementedError(
-            f"scatter(): reduce={reduce!r} is not supported (only 'add'); use "
-            "scatter_add or index_add"
-        )
-    if not isinstance(src, Tensor):
-        raise NotImplementedError("scatter(): reduce='add' takes a src tensor, not a value")
-    return ScatterReduceBackward
-
-
 def scatter(
     input: Tensor,
     dim: int,
@@ -341,18 +314,23 @@ def scatter(
     reduce: str | None = None,
 ) -> Tensor:
     """A copy of ``input`` with ``src`` (or the number ``value``) written along ``dim`` at
-    ``index``: ``out[i][index[i][j]] = src[i][j]`` (dim 1); ``reduce='add'`` adds instead."""
+    ``index``: ``out[i][index[i][j]] = src[i][j]`` (dim 1); ``reduce='add'``/``'multiply'``
+    adds or multiplies instead (``_ops_scatter_reduce``)."""
     if src is None:
         src = value
     if src is None:
         raise TypeError("scatter(): expected a src tensor or a value")
+    if reduce is not None:
+        from ._ops_scatter_reduce import scatter_with_reduce
+
+        return scatter_with_reduce(input, dim, index, src, reduce)
     be = getattr(input, "_backend", None)
     if be is not None and not fw.can_add_at(be):  # its writes are indexed by arrays
         raise UnsupportedOperation(
             f"scatter(): backend '{be.name}' has no scatter_add kernel, which declares the "
             "writes at integer-array indices that scatter makes"
         )
-    cls = _scatter_node(src, reduce)
+    cls = ScatterBackward0 if isinstance(src, Tensor) else ScatterBackward1
     tsrc = src if isinstance(src, Tensor) else None
     xs, _, ix, s, lin, part = _prepare("scatter", input, dim, index, tsrc)
     if s is None:

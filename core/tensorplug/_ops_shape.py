@@ -334,15 +334,6 @@ def clone(input: Tensor) -> Tensor:
     return unary(CloneBackward0, input)
 
 
-def contiguous(input: Tensor) -> Tensor:
-    """``input`` itself where the backend can flatten it as a view, else a row-major copy
-    (``CloneBackward0``, as in PyTorch), so that ``x.t().contiguous().view(...)`` works as it
-    does there. Strides are not exposed, so "flattens as a view" stands for "contiguous": a
-    strided 1-d slice is kept as it is, and every ``view`` PyTorch allows on it still works."""
-    flat = input._backend.k.reshape_view(input._data, (input.numel(),))
-    return input if flat is not None else clone(input)
-
-
 def _check_seq(tensors: Any, op: str) -> list[Tensor]:
     if isinstance(tensors, Tensor) or not tensors:
         raise (TypeError if isinstance(tensors, Tensor) else RuntimeError)(

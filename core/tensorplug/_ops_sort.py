@@ -9,34 +9,16 @@ those indices, whose gradient is a scatter-add back (``_ops_scatter``).
 from __future__ import annotations
 
 import builtins
-from typing import Any, NamedTuple
+from typing import Any
 
 from . import _dtype as D
+from . import return_types as R
 from ._backend import UnsupportedOperation
 from ._contract import Array
 from ._dispatch import nary
 from ._graph import Node
 from ._ops_scatter import GatherBackward0, check_range, flat_index
 from ._tensor import Tensor, _dim
-
-
-class SortResult(NamedTuple):
-    """``sort``'s result, as PyTorch's ``torch.return_types.sort``."""
-
-    values: Tensor
-    indices: Tensor
-
-
-class TopkResult(NamedTuple):
-    """``topk``'s result, as PyTorch's ``torch.return_types.topk``."""
-
-    values: Tensor
-    indices: Tensor
-
-
-SortResult.__name__ = SortResult.__qualname__ = "sort"
-TopkResult.__name__ = TopkResult.__qualname__ = "topk"
-SortResult.__module__ = TopkResult.__module__ = "tensorplug.return_types"
 
 
 # fmt: off
@@ -84,7 +66,7 @@ def _check_tensor(op: str, x: Any) -> Tensor:
 
 def sort(
     input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool | None = None
-) -> SortResult:
+) -> R.sort:
     """``(values, indices)``: ``input`` sorted along ``dim`` (NaN the largest);
     ``stable`` keeps equal values in their order.
 
@@ -96,11 +78,11 @@ def sort(
     x = _check_tensor("sort", input)
     axis = _dim(dim, builtins.max(x.ndim, 1), "sort")
     if x.ndim == 0:
-        return SortResult(x.clone(), _indices(x, x._backend.k.full((), 0, D.int64)))
+        return R.sort((x.clone(), _indices(x, x._backend.k.full((), 0, D.int64))))
     order = _kernel(x, "argsort", "sort")(x._data, axis, descending, bool(stable))
     idx = _indices(x, order)
     cls = SortBackward0 if stable is None else SortBackward1
-    return SortResult(_values(cls, x, idx, axis), idx)
+    return R.sort((_values(cls, x, idx, axis), idx))
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
@@ -112,9 +94,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     return _indices(x, _kernel(x, "argsort", "argsort")(x._data, axis, descending, stable))
 
 
-def topk(
-    input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
-) -> TopkResult:
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> R.topk:
     """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) elements
     along ``dim``, largest first (always sorted here, which ``sorted=False`` allows).
 
@@ -132,11 +112,9 @@ def topk(
         raise RuntimeError("selected index k out of range")
     if x.ndim == 0:
         values, indices = topk(x.reshape(1), k, 0, largest)
-        return TopkResult(
-            values.reshape(()) if k else values, indices.reshape(()) if k else indices
-        )
+        return R.topk((values.reshape(()) if k else values, indices.reshape(()) if k else indices))
     idx = _indices(x, _kernel(x, "topk", "topk")(x._data, k, axis, largest))
-    return TopkResult(_values(TopkBackward0, x, idx, axis), idx)
+    return R.topk((_values(TopkBackward0, x, idx, axis), idx))
 
 
 def unique(

@@ -12,10 +12,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ._backend import UnsupportedOperation
 from ._contract import Array, KernelOps
 from ._dispatch import as_operand, binary, unary
 from ._elementwise import binary_op, require, tensor_arg, unary_op
 from ._graph import OUT, Node
+from ._inplace import inplace
 from ._tensor import Tensor
 
 _NAN = math.nan
@@ -81,16 +83,21 @@ class DigammaBackward0(_Float):
 
 
 class PolygammaBackward0(_Float):
-    """``polygamma(1, x)``, digamma's derivative: its own derivative (``polygamma(2, x)``,
-    digamma's double backward) is not implemented and raises."""
-    op, kernel = "polygamma", "trigamma"
+    """``polygamma(n, x)``, digamma's ``n``-th derivative: grad = g * polygamma(n + 1, x).
+    ``n`` = 0 and 1 run the ``digamma`` and ``trigamma`` kernels, the rest ``polygamma``."""
+    op, save = "polygamma", (0,)
 
     @staticmethod
-    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
-        raise NotImplementedError(
-            "the derivative of polygamma(1, x) (digamma's double backward, lgamma's third) "
-            "is not implemented"
-        )
+    def forward(k: Any, x: Array, n: int) -> Array:
+        return k.digamma(x) if n == 0 else k.trigamma(x) if n == 1 else k.polygamma(n, x)
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
+        return (ops.mul(g, ops.polygamma(ctx.args[0] + 1, x)),)
+
+
+class PolygammaBackward1(PolygammaBackward0):
+    """``x.polygamma_(n)``: as ``polygamma``'s (PyTorch names the in-place node apart)."""
 
 
 class Exp2Backward0(_Float):
@@ -348,7 +355,42 @@ erfc = unary_op(ErfcBackward0, "``1 - erf(input)``, accurate where it is small."
 erfinv = unary_op(ErfinvBackward0, "The inverse error function (±inf at ±1).")
 lgamma = unary_op(LgammaBackward0, "``log |Gamma(input)|``.")
 digamma = unary_op(DigammaBackward0, "``d/dx lgamma(x)`` (-inf at 0, NaN at -1, -2, ...).")
-trigamma = unary_op(PolygammaBackward0, "``polygamma(1, input)``: digamma's derivative.")
+
+
+def polygamma(n: int, input: Tensor) -> Tensor:
+    """The ``n``-th derivative of ``digamma`` (``n >= 0``; a pole at 0, -1, -2, ...).
+
+    >>> import tensorplug as tp
+    >>> round(tp.polygamma(2, tp.tensor([1.0], dtype=tp.float64)).item(), 6)  # -2 zeta(3)
+    -2.404114
+    """
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(
+            f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}"
+        )
+    tensor_arg(PolygammaBackward0, input)
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    kernel = ("digamma", "trigamma")[n] if n < 2 else "polygamma"
+    if not input._backend.has_kernel(kernel):
+        raise UnsupportedOperation(
+            f"polygamma: backend '{input._backend.name}' has no {kernel} kernel (an optional "
+            "kernel: docs/backend-guide.md)"
+        )
+    return unary(PolygammaBackward0, input, n)
+
+
+def trigamma(input: Tensor) -> Tensor:
+    """``polygamma(1, input)``: digamma's derivative."""
+    return polygamma(1, input)
+
+
+def polygamma_(self: Tensor, n: int) -> Tensor:
+    """In place: ``self = polygamma(n, self)``."""
+    polygamma(n, self)  # the checks
+    return inplace(PolygammaBackward1, self, args=(n,))
+
+
 exp2 = unary_op(Exp2Backward0, "``2 ** input``.")
 log2 = unary_op(Log2Backward0, "Base-2 logarithm.")
 log10 = unary_op(Log10Backward0, "Base-10 logarithm.")

@@ -13,15 +13,16 @@ output keeps PyTorch's shape (its one input the matrix).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
+from . import return_types as R
 from ._contract import Array, KernelOps
 from ._dispatch import unary
 from ._graph import Node
 from ._ops_matrix import _mT, _square
 from ._tensor import Tensor
 
-__all__ = ["Eigh", "Svd", "eigh", "eigvalsh", "svd", "svdvals"]
+__all__ = ["eigh", "eigvalsh", "svd", "svdvals"]
 
 
 def _triangle(k: Any, a: Any, upper: bool) -> Any:
@@ -165,36 +166,13 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
     return unary(LinalgEighBackward0, A, _uplo("eigvalsh", UPLO))
 
 
-class Eigh(NamedTuple):
-    """``eigh``'s result, as PyTorch's ``torch.return_types.linalg_eigh``."""
-
-    eigenvalues: Tensor
-    eigenvectors: Tensor
-
-
-Eigh.__name__ = Eigh.__qualname__ = "linalg_eigh"
-Eigh.__module__ = "tensorplug.return_types"
-
-
-def eigh(A: Tensor, UPLO: str = "L") -> Eigh:  # noqa: N803
+def eigh(A: Tensor, UPLO: str = "L") -> R.linalg_eigh:  # noqa: N803
     """``(eigenvalues, eigenvectors)`` of a symmetric matrix (read from its lower triangle;
     ``UPLO='U'``: upper): ``A = V diag(w) V^T``, ``w`` ascending, ``V``'s columns
     orthonormal (each up to its sign)."""
     _square("eigh", A)
     upper = _uplo("eigh", UPLO)
-    return Eigh(unary(LinalgEighBackward0, A, upper), unary(EighVectors, A, upper))
-
-
-class Svd(NamedTuple):
-    """``svd``'s result, as PyTorch's ``torch.return_types.linalg_svd``."""
-
-    U: Tensor
-    S: Tensor
-    Vh: Tensor
-
-
-Svd.__name__ = Svd.__qualname__ = "linalg_svd"
-Svd.__module__ = "tensorplug.return_types"
+    return R.linalg_eigh((unary(LinalgEighBackward0, A, upper), unary(EighVectors, A, upper)))
 
 
 def _no_driver(driver: str | None) -> None:
@@ -205,14 +183,14 @@ def _no_driver(driver: str | None) -> None:
         )
 
 
-def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> Svd:  # noqa: N803
+def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> R.linalg_svd:  # noqa: N803
     """``(U, S, Vh)`` with ``A = U diag(S) Vh``, ``S`` descending, ``U``'s columns and
     ``Vh``'s rows orthonormal (each pair up to its sign); ``full_matrices=False``: ``U`` and
     ``Vh`` reduced to ``min(m, n)`` columns / rows."""
     _square("svd", A, square=False)
     _no_driver(driver)
     full = bool(full_matrices)
-    return Svd(unary(SvdU, A, full), unary(LinalgSvdBackward0, A), unary(SvdVh, A, full))
+    return R.linalg_svd((unary(SvdU, A, full), unary(LinalgSvdBackward0, A), unary(SvdVh, A, full)))
 
 
 def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:  # noqa: N803

@@ -72,6 +72,9 @@ class DeviceAPI:
         memory_reserved: bytes the backend's allocator holds on a device (in use or cached).
         reset_peak_memory_stats: restarts the peak at the current use.
         empty_cache: gives cached, unused memory of every device back to the driver.
+        begin_capture: starts capturing the kernels launched on a device into a graph
+            (``tensorplug.cuda.CUDAGraph``, issue 21); returns an object with ``end()``
+            (the captured graph, with ``replay()``) and ``abort()``.
     """
 
     device_count: Callable[[], int]
@@ -81,6 +84,7 @@ class DeviceAPI:
     memory_reserved: Callable[[int], int] | None = None
     reset_peak_memory_stats: Callable[[int], None] | None = None
     empty_cache: Callable[[], None] | None = None
+    begin_capture: Callable[[int], Any] | None = None
 
 
 @dataclass(frozen=True)

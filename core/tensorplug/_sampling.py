@@ -145,25 +145,29 @@ def _gumbel(logp: Tensor, generator: Any) -> Tensor:
 
 
 def _with_replacement(p: Tensor, k: int, generator: Any) -> Tensor:
-    """Inverse CDF: sample ``i`` is the number of cumulative weights ``<= u * total``."""
+    """Inverse CDF: sample ``i`` is the number of cumulative weights ``<= u * total``: one
+    ``searchsorted`` (``right``) per row where the backend has the kernel, else comparisons
+    of a chunk of samples at a time; the same draws give the same samples either way."""
     from ._ops_pointwise import minimum
     from ._ops_shape import cat
 
     rows, n = p.shape
+    be = p._backend
     cdf = _cumsum(p)
     total = cdf[:, n - 1 :]
     # The first category whose cumulative weight is the total: the last of positive weight,
     # where a u * total rounded up to the total must stop (not on a weight-0 one after it).
     last = (cdf < total).sum(-1, keepdim=True)
+    target = Tensor._make(G.uniform(be, (rows, k), p.dtype, generator, "multinomial"), be) * total
+    if be.has_kernel("searchsorted"):
+        from ._ops_sort import searchsorted
+
+        return minimum(searchsorted(cdf, target, right=True), last)
     # The comparisons for a chunk of samples at a time: (rows, chunk, n), bounded in memory.
     chunk = max(1, min(k, (1 << 22) // max(1, rows * n)))
     parts = []
     for start in range(0, k, chunk):
-        m = min(chunk, k - start)
-        u = Tensor._make(
-            G.uniform(p._backend, (rows, m), p.dtype, generator, "multinomial"), p._backend
-        )
-        below = cdf.unsqueeze(1) <= (u * total).unsqueeze(2)
+        below = cdf.unsqueeze(1) <= target[:, start : start + chunk].unsqueeze(2)
         parts.append(minimum(below.sum(-1), last))
     return parts[0] if len(parts) == 1 else cat(parts, 1)
 

@@ -135,6 +135,14 @@ class Tensor(TensorBase):
     chunk: Callable[..., tuple[Tensor, ...]]
     clone: Callable[..., Tensor]
     contiguous: Callable[..., Tensor]
+    is_contiguous: Callable[..., bool]
+    scatter_reduce: Callable[..., Tensor]
+    scatter_reduce_: Callable[..., Tensor]
+    polygamma: Callable[..., Tensor]
+    polygamma_: Callable[..., Tensor]
+    mvlgamma: Callable[..., Tensor]
+    xlog1py: Callable[..., Tensor]
+    stride: Callable[..., Any]
     view_as: Callable[..., Tensor]
     reshape_as: Callable[..., Tensor]
     add_: Callable[..., Tensor]
@@ -419,6 +427,13 @@ class Tensor(TensorBase):
             self._hooks = []
         self._hooks.append(hook)
         return RemovableHandle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
+        """``hook(tensor)`` runs after a gradient was accumulated into this leaf's ``.grad``
+        (``_post_accumulate.py``), as in PyTorch; it returns None."""
+        from ._post_accumulate import register_post_accumulate_grad_hook
+
+        return register_post_accumulate_grad_hook(self, hook)
 
     def detach(self) -> Tensor:
         """A tensor sharing data (and version counter) with this one, outside the graph."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from . import _gelu as G
 from . import _indexing as I
 from . import _linalg as L
 from . import _ops_cumulative as C
@@ -23,6 +24,7 @@ from . import _ops_spectral as E
 from ._contract import KernelOps, Operand, Shape
 from ._dispatch import binary, nary, unary
 from ._dtype import dtype
+from ._fused_formulas import tensor_formulas
 from ._graph import new_tensor
 from ._tensor import Tensor
 
@@ -71,6 +73,12 @@ def _tanh_backward(g: Tensor, out: Tensor) -> Tensor:
 
 def _sigmoid_backward(g: Tensor, out: Tensor) -> Tensor:
     return P.mul(P.mul(g, out), P.sub(1, out))
+
+
+def _gelu_backward(g: Tensor, x: Tensor, approximate: str) -> Tensor:
+    erfc = SP.erfc if x._backend.has_kernel("erfc") else None  # recorded, as the kernel's
+    out: Tensor = G.gelu_backward(TENSOR_OPS, g, x, approximate, erfc)  # the formula on tensors
+    return out
 
 
 def _cumsum(x: Tensor, axis: int) -> Tensor:
@@ -168,8 +176,10 @@ class TensorOps:
         self.ge = P.ge
         self.digamma = SP.digamma
         self.trigamma = SP.trigamma
+        self.polygamma = SP.polygamma
         self.tanh_backward = _tanh_backward
         self.sigmoid_backward = _sigmoid_backward
+        self.gelu_backward = _gelu_backward
         self.sum = _sum
         self.prod = _prod
         self.amax = _amax
@@ -192,6 +202,14 @@ class TensorOps:
         self.linalg_eigh = _linalg_eigh
         self.linalg_svd = _linalg_svd
         self.linalg_qr = _linalg_qr
+        # Issue 21: the fused kernels' formulas, on tensors (double backward differentiates
+        # the formula).
+        fused = tensor_formulas(self)
+        self.relu_backward = fused["relu_backward"]
+        self.silu_backward = fused["silu_backward"]
+        self.softmax_backward = fused["softmax_backward"]
+        self.log_softmax_backward = fused["log_softmax_backward"]
+        self.mse_loss_backward = fused["mse_loss_backward"]
 
 
 TENSOR_OPS: KernelOps = TensorOps()

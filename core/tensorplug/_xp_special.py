@@ -165,6 +165,38 @@ def _trigamma(xp: Any, x: Array) -> Array:
     return _where(xp, pole, math.inf, _where(xp, x == math.inf, 0.0, psi1))
 
 
+_B2K = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510,
+        43867 / 798, -174611 / 330)  # fmt: skip
+"""The Bernoulli numbers B_2k, k = 1..10, of polygamma's asymptotic series."""
+
+
+def _polygamma(xp: Any, n: int, x: Array) -> Array:
+    """``psi^(n)(x) = (-1)^(n+1) n! sum_k 1/(x+k)^(n+1)``: the sum's terms below the shift
+    point, then its asymptotic series ``(n-1)!/z^n + n!/(2z^(n+1)) + sum B_2k (2k+n-1)! /
+    ((2k)! z^(2k+n))``. A negative ``x`` takes about ``|x|`` steps to reach the shift point.
+    Poles, infinities and NaN as PyTorch (``n! zeta(n+1, x)``): ``+inf`` gives NaN."""
+    if n == 0:
+        return _digamma(xp, x)
+    if n == 1:
+        return _trigamma(xp, x)
+    shift, sign = max(_SHIFT, 2.0 * n + 10.0), (1.0 if n % 2 else -1.0)
+    z = _where(xp, xp.isfinite(x), x, shift)
+    lo = float(xp.min(z)) if math.prod(z.shape) else shift
+    acc = z * 0.0
+    for _ in range(max(0, math.ceil(shift - lo))):
+        low = z < shift
+        acc = acc + _where(xp, low, z ** -(n + 1.0), 0.0)
+        z = _where(xp, low, z + 1.0, z)
+    w = 1.0 / z
+    tail = math.factorial(n - 1) * w**n + math.factorial(n) / 2 * w ** (n + 1)
+    for k, b in enumerate(_B2K, 1):
+        tail = tail + b * math.factorial(2 * k + n - 1) / math.factorial(2 * k) * w ** (2 * k + n)
+    out = sign * (math.factorial(n) * acc + tail)
+    pole = ((x == xp.round(x)) & (x <= 0)) | (x == -math.inf)
+    out = _where(xp, pole, sign * math.inf, out)
+    return _where(xp, (x == math.inf) | xp.isnan(x), math.nan, out)
+
+
 def special_kernels(xp: Any) -> dict[str, Callable[..., Array]]:
     """The special-function kernels on ``xp``'s floating arrays, each computed in float64 and
     returned in its input's dtype (float16's range could not hold the coefficients, and
@@ -179,10 +211,18 @@ def special_kernels(xp: Any) -> dict[str, Callable[..., Array]]:
         kernel.__name__ = f.__name__.lstrip("_")
         return kernel
 
+    def polygamma(n: int, x: Array) -> Array:
+        if x.dtype == xp.float64:
+            return _polygamma(xp, n, x)
+        return xp.astype(_polygamma(xp, n, xp.astype(x, xp.float64)), x.dtype)
+
     return {
-        name: in_float64(f)
-        for name, f in [
+        "polygamma": polygamma,
+        **{
+            name: in_float64(f)
+            for name, f in [
             ("erf", _erf), ("erfc", _erfc), ("erfinv", _erfinv), ("lgamma", _lgamma),
             ("digamma", _digamma), ("trigamma", _trigamma),
-        ]
+            ]
+        },
     }  # fmt: skip

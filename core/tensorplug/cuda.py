@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._cuda_graphs import CUDAGraph, graph, graph_pool_handle, is_current_stream_capturing
+from ._graphed_callables import make_graphed_callables
 from .accelerator import _api_function, _backend_on, _index_of, _serving
 
 if TYPE_CHECKING:
@@ -132,6 +134,11 @@ def empty_cache() -> None:
 
 
 __all__ = [
+    "CUDAGraph",
+    "graph",
+    "graph_pool_handle",
+    "is_current_stream_capturing",
+    "make_graphed_callables",
     "device_count",
     "empty_cache",
     "get_device_name",

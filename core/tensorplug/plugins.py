@@ -12,6 +12,7 @@ Example plugin module (named by an entry point in the ``tensorplug.backends`` gr
         return [BackendSpec(name="mybackend", load=make_my_backend)]
 """
 
+from . import _gelu as gelu_formulas
 from ._backend import (
     Backend,
     BackendUnavailableError,
@@ -108,6 +109,7 @@ __all__ = [
     "default_kernels",
     # helpers for a backend over an array namespace
     "xp_kernels",
+    "gelu_formulas",  # the ``gelu``/``gelu_backward`` defaults and constants, to override
     "DtypeTable",
     "dtype_table",
     # dtypes

@@ -28,23 +28,6 @@ from tensorplug.testing import pytest_plugin
 SUPPORT = Path(__file__).resolve().parents[1] / "support"  # cupy_stand_in.py
 
 
-@pytest.fixture
-def gpus(monkeypatch: pytest.MonkeyPatch) -> stand_in.FakeCupy:
-    """Two stand-in GPUs behind the real cupy plugin."""
-    import tensorplug_cupy._backend as cb
-
-    cp = stand_in.make(devices=2)
-    monkeypatch.setattr(cb, "_cupy", lambda: cp)
-    monkeypatch.setattr(cb, "_instances", {})
-    monkeypatch.setattr(cb, "_peak", {})
-    REGISTRY.manager()
-    spec = REGISTRY.specs["cupy"]
-    monkeypatch.setitem(REGISTRY.specs, "cupy", dataclasses.replace(spec, probe=lambda: (True, "")))
-    monkeypatch.delitem(REGISTRY.loaded, "cupy", raising=False)
-    yield cp
-    REGISTRY.loaded.pop("cupy", None)
-
-
 def test_creation_on_a_device_places_the_array_there(gpus: stand_in.FakeCupy) -> None:
     a = tp.ones(2, 3, device="cuda")
     b = tp.zeros(4, device="cuda:1")

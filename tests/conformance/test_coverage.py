@@ -55,6 +55,11 @@ NOT_OPS: dict[str, str] = {
     # issue 16: whole-tensor tests giving a Python bool (the database compares tensors)
     "allclose": "returns a Python bool; tests/ops/test_pointwise_families.py against PyTorch",
     "equal": "returns a Python bool; tests/ops/test_pointwise_families.py against PyTorch",
+    # issue 16 (wt-i16ops)
+    "return_types": "a module of result types; tests/ops/test_return_types.py",
+    "memory_format": "a layout type; tests/core/test_memory_format.py",
+    "contiguous_format": "a layout; tests/core/test_memory_format.py",
+    "preserve_format": "a layout; tests/core/test_memory_format.py",
 }  # fmt: skip
 """Names in ``tensorplug.__all__`` that are not ops, each with why it has no entry."""
 

@@ -7,6 +7,7 @@ import math
 import re
 from typing import Any
 
+import numpy as np
 import pytest
 
 import tensorplug as tp
@@ -302,3 +303,21 @@ def test_data_shuffling_takes_a_generator() -> None:
 
     orders = epochs(3)
     assert orders == epochs(3) and orders != epochs(4) and orders[0] != orders[1]
+
+
+def test_multinomial_with_replacement_by_searchsorted_or_comparisons_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One draw of uniforms, then searchsorted (the kernel) or comparisons (the fallback):
+    # the same samples, zero weights never drawn, ties at the total on the last positive one.
+    w = tp.tensor([[0.0, 1.0, 2.0, 0.0, 3.0, 0.0], [5.0, 0.0, 0.0, 0.0, 0.0, 1.0]])
+    with_kernel = tp.multinomial(w, 3000, True, generator=gen(7))
+    be = w._backend
+    has = be.has_kernel
+    monkeypatch.setattr(be, "has_kernel", lambda name: name != "searchsorted" and has(name))
+    fallback = tp.multinomial(w, 3000, True, generator=gen(7))
+    assert with_kernel.tolist() == fallback.tolist()
+    counts = np.bincount(np.asarray(with_kernel.tolist()[0]), minlength=6) / 3000
+    assert counts[[0, 3, 5]].sum() == 0
+    np.testing.assert_allclose(counts[[1, 2, 4]], [1 / 6, 2 / 6, 3 / 6], atol=0.03)
+    assert set(with_kernel.tolist()[1]) == {0, 5}

@@ -166,9 +166,14 @@ def test_parameter_layout_and_init() -> None:
 
 
 def test_fused_nodes_in_the_graph() -> None:
-    _, (_, c) = nn.LSTM(IN, H)(tp.randn(T, B, IN))
-    split = c.grad_fn.next_functions[0][0]
-    assert (c.grad_fn.name(), split.name()) == ("StackBackward0", "SplitBackward0")
+    out, (_, c) = nn.LSTM(IN, H)(tp.randn(T, B, IN))
+    select = c.grad_fn.next_functions[0][0]
+    assert (c.grad_fn.name(), select.name()) == ("StackBackward0", "SelectBackward0")
+    assert select.next_functions[0][0].name() == "MkldnnRnnLayerBackward0"  # as PyTorch's CPU
+    assert out.grad_fn.next_functions[0][0].name() == "MkldnnRnnLayerBackward0"
+    packed = R.pack_padded_sequence(tp.randn(T, B, IN), LENGTHS, enforce_sorted=False)
+    _, (_, c) = nn.LSTM(IN, H)(packed)  # a packed batch runs step by step: fused cells
+    split = c.grad_fn.next_functions[0][0].next_functions[0][0].next_functions[0][0]
     assert split.next_functions[0][0].name() == "ThnnFusedLstmCellBackward0"
     _, h = nn.GRU(IN, H)(tp.randn(T, B, IN))
     assert h.grad_fn.name() == "StackBackward0"
@@ -271,3 +276,16 @@ def test_state_dict_saved_by_pytorch_to_safetensors_loads(name: str, tmp_path: A
     with tp.no_grad(), torch.no_grad():
         out, ref = ours(tp.tensor(x))[0], theirs(torch.tensor(x))[0]
     np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_layer_node_gradients_and_double_backward(reverse: bool) -> None:
+    """The sequence node's backward from the gates forward kept, and its tensor-op form
+    (``create_graph``), against finite differences in float64."""
+    from tensorplug.nn.functional._rnn_layer import lstm_layer
+
+    def layer(xw: Any, w_hh: Any, h0: Any, c0: Any) -> Any:
+        out, h, c = lstm_layer(xw, w_hh, h0, c0, reverse)
+        return out * 1.5, h, c * 2.0
+
+    _gradcheck_step(layer, (4, 2, 12), (12, 3), (2, 3), (2, 3))

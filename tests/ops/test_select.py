@@ -6,6 +6,9 @@ raise ``UnsupportedOperation``, the rest run, and the conformance kit checks exa
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
@@ -37,7 +40,7 @@ def test_results_are_named_tuples_as_pytorchs() -> None:
     assert type(top).__name__ == "topk" and type(srt).__name__ == "sort"
     values, indices = top
     assert values is top.values and indices is top[1]
-    assert repr(top).startswith("topk(values=tensor([3., 2.])")
+    assert repr(top).startswith("tensorplug.return_types.topk(\nvalues=tensor([3., 2.])")
 
 
 @pytest.mark.parametrize("descending", [False, True])
@@ -57,18 +60,27 @@ def test_topk_of_many_takes_the_partition_path() -> None:
         assert got.indices.tolist() == want.indices.tolist(), (k, largest)
 
 
-def test_scatter_with_reduce_add_matches_and_has_no_derivative() -> None:
+@pytest.mark.parametrize("reduce", ["add", "multiply"])
+@pytest.mark.parametrize("value", [False, True])
+def test_scatter_with_reduce_matches_and_has_no_derivative(reduce: str, value: bool) -> None:
     x, src = RNG.standard_normal((3, 4)), RNG.standard_normal((3, 2))
     idx = np.array([[0, 0], [3, 1], [2, 2]])
-    # PyTorch warns that reduce= is deprecated; its scatter_add is the same sum.
-    want = torch.tensor(x).scatter_add(1, torch.tensor(idx), torch.tensor(src))
+    s = 1.5 if value else src
+    with warnings.catch_warnings():  # PyTorch warns (once) that reduce= with src is deprecated
+        warnings.simplefilter("ignore", UserWarning)
+        want = torch.tensor(x).scatter(1, torch.tensor(idx), _as(torch, s), reduce=reduce)
     xt = tp.tensor(x, requires_grad=True)
-    got = xt.scatter(1, tp.tensor(idx), tp.tensor(src), reduce="add")
-    np.testing.assert_allclose(got.detach().numpy(), want.numpy())
-    with pytest.raises(RuntimeError, match="not implemented"):
+    got = xt.scatter(1, tp.tensor(idx), _as(tp, s), reduce=reduce)
+    np.testing.assert_allclose(got.detach().numpy(), want.numpy(), rtol=1e-14)
+    assert got.grad_fn.name() == "NotImplemented"
+    with pytest.raises(RuntimeError, match="derivative for aten::scatter is not implemented"):
         got.sum().backward()
-    with pytest.raises(NotImplementedError, match="multiply"):
-        tp.scatter(xt, 1, tp.tensor(idx), tp.tensor(src), reduce="multiply")
+    with pytest.raises(RuntimeError, match="reduce argument must be either add or multiply"):
+        tp.scatter(xt, 1, tp.tensor(idx), _as(tp, s), reduce="mean")
+
+
+def _as(lib: Any, s: Any) -> Any:
+    return s if isinstance(s, float) else lib.tensor(s)
 
 
 def test_narrow_takes_a_tensor_start_and_is_a_view() -> None:

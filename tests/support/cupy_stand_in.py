@@ -4,7 +4,9 @@ It runs the real ``tensorplug_cupy`` code on the CPU. What it keeps of CuPy is w
 backend's device logic depends on: an array type of its own, a *current device* that
 ``cupy.cuda.Device(i)`` sets as a context manager, arrays made on the current device, and
 CuPy's rule that an elementwise kernel refuses inputs from another device. What it cannot show
-is CuPy's numerics; those are for the GPU session (``benchmarks/gpu_check.py``).
+is CuPy's numerics; those are for the GPU session (``benchmarks/gpu_check.py``). It counts
+kernel launches, runs ``ElementwiseKernel``/``ReductionKernel``/``fuse`` and captures and
+replays streams (``cupy_stand_in_launches``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ from typing import Any
 
 import numpy as np
 
+import cupy_stand_in_launches as L
+from cupy_stand_in_launches import launches, write_into
+
+__all__ = ["FakeArray", "FakeCupy", "current_device", "launches", "make", "synced"]
+
 
 class _State:
     current = 0
@@ -22,6 +29,13 @@ class _State:
 
 def _plain(x: Any) -> Any:
     return x.view(np.ndarray) if isinstance(x, FakeArray) else x
+
+
+def _plain_all(x: Any) -> Any:
+    """``x`` with the arrays in it (a list or tuple of them, an index) as plain NumPy."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(_plain(a) for a in x)
+    return _plain(x)
 
 
 def _check_devices(args: Any) -> None:
@@ -56,19 +70,82 @@ class FakeArray(np.ndarray):
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         out = kwargs.get("out", ())
         _check_devices((*inputs, *out))
+        if method == "at":
+            L.before_write(inputs[0])
+        for o in out:
+            L.before_write(o)
         if out:
             kwargs["out"] = tuple(_plain(o) for o in out)
+        plain = tuple(_plain(x) for x in inputs)
         with np.errstate(all="ignore"):  # CuPy never warns about nan, inf or 1/0
-            r = getattr(ufunc, method)(*(_plain(x) for x in inputs), **kwargs)
+            r = getattr(ufunc, method)(*plain, **kwargs)
+
+        def redo() -> Any:
+            return getattr(ufunc, method)(*plain, **kwargs)
+
         if out:
+            L.launch(ufunc.__name__, redo)
             return out[0] if len(out) == 1 else out
-        return _on_current(r)
+        r = _on_current(r)
+        L.launch(ufunc.__name__, lambda: write_into(r, redo()))
+        return r
 
     def copy(self, order: str = "C") -> Any:  # type: ignore[override]
         """As ``cupy.ndarray.copy``: the copy is made on the current device."""
-        r = np.array(_plain(self), order=order).view(FakeArray)
+        src = _plain(self)
+        r = np.array(src, order=order).view(FakeArray)
         r.dev = _State.current
+        L.launch("copy", lambda: write_into(r, src))
         return r
+
+    def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        r = super().astype(dtype, *args, **kwargs)
+        if r is not self:
+            src = _plain(self)
+            L.launch("astype", lambda: write_into(r, src))
+        return r
+
+    def fill(self, value: Any) -> None:
+        L.before_write(self)
+        super().fill(value)
+        dst = _plain(self)
+        L.launch("fill", lambda: dst.fill(value))
+
+    def __getitem__(self, idx: Any) -> Any:
+        if _data_dependent(idx):  # CuPy reads the mask's count back to size the result
+            L.refuse_under_capture("boolean mask indexing")
+        r = super().__getitem__(idx)
+        if isinstance(r, np.ndarray) and r.size and not np.may_share_memory(r, self):
+            src = _plain(self)
+            L.launch("take", lambda: write_into(r, src[idx]))
+        return r
+
+    def __setitem__(self, idx: Any, value: Any) -> None:
+        L.before_write(self)
+        super().__setitem__(idx, value)
+        dst, v = _plain(self), _plain(value)
+        L.launch("setitem", lambda: dst.__setitem__(idx, v))
+
+    # Host synchronisations: refused while a stream captures, as CUDA does.
+    def __float__(self) -> float:
+        L.refuse_under_capture("float() of an array")
+        return float(_plain(self))
+
+    def __int__(self) -> int:
+        L.refuse_under_capture("int() of an array")
+        return int(_plain(self))
+
+    def __bool__(self) -> bool:
+        L.refuse_under_capture("bool() of an array")
+        return bool(_plain(self))
+
+    def item(self, *args: Any) -> Any:
+        L.refuse_under_capture("ndarray.item")
+        return _plain(self).item(*args)
+
+    def tolist(self) -> Any:
+        L.refuse_under_capture("ndarray.tolist")
+        return _plain(self).tolist()
 
     @property
     def device(self) -> Any:
@@ -89,6 +166,7 @@ class _Device:
         _State.current = self._prev.pop()
 
     def synchronize(self) -> None:
+        L.refuse_under_capture("Device.synchronize")
         _State.synced.append(self.id)
 
 
@@ -125,27 +203,67 @@ class _Generator:
         if self.dev != _State.current:
             raise ValueError("generator used on another device than the one it was made on")
 
-    def random(self, shape: Any, dtype: Any) -> Any:
+    def _draw(self, f: Any, *args: Any, **kwargs: Any) -> Any:
+        # The generator's state is on the device: a replay draws new numbers.
         self._check()
-        return _on_current(self.g.random(shape, dtype=dtype))
+        r = _on_current(f(*args, **kwargs))
+        L.launch("random", lambda: write_into(r, f(*args, **kwargs)))
+        return r
+
+    def random(self, shape: Any, dtype: Any) -> Any:
+        return self._draw(self.g.random, shape, dtype=dtype)
 
     def standard_normal(self, shape: Any, dtype: Any) -> Any:
-        self._check()
-        return _on_current(self.g.standard_normal(shape, dtype=dtype))
+        return self._draw(self.g.standard_normal, shape, dtype=dtype)
 
     def integers(self, low: int, high: int, size: Any, dtype: Any) -> Any:
-        self._check()
-        return _on_current(self.g.integers(low, high, size, dtype=dtype))
+        return self._draw(self.g.integers, low, high, size, dtype=dtype)
+
+
+_VIEWS = frozenset(
+    {"reshape", "transpose", "broadcast_to", "expand_dims", "squeeze", "moveaxis", "swapaxes",
+     "may_share_memory", "shares_memory", "result_type", "can_cast", "ndim", "shape", "size",
+     "isscalar", "iscomplexobj", "broadcast_shapes", "promote_types"}
+)  # fmt: skip
+"""Functions that launch nothing on a GPU (views and metadata)."""
+
+_IN_PLACE = frozenset({"copyto", "at", "put", "place", "putmask"})
+"""Functions that write their first argument."""
+
+_DATA_DEPENDENT = frozenset({"unique", "nonzero", "argwhere", "flatnonzero", "extract"})
+"""Functions whose result size is data: CuPy reads it back to the host."""
+
+
+def _data_dependent(idx: Any) -> bool:
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    return any(isinstance(i, np.ndarray) and i.dtype == np.bool_ for i in parts)
 
 
 def _checked(f: Any) -> Any:
     """NumPy's ``f`` under CuPy's rule: every array argument on the current device."""
+    name = getattr(f, "__name__", "kernel")
 
     def on_current(*args: Any, **kwargs: Any) -> Any:
         _check_devices((*args, *kwargs.values()))
-        args = tuple([_plain(x) for x in a] if isinstance(a, list) else _plain(a) for a in args)
+        if name in _DATA_DEPENDENT:
+            L.refuse_under_capture(f"cupy.{name}: its size depends on the data")
+        if name in _IN_PLACE:
+            L.before_write(args[0])
+        out = kwargs.get("out")
+        for o in out if isinstance(out, tuple) else (out,):
+            L.before_write(o)
+        args = tuple(_plain_all(a) for a in args)
+        kwargs = {key: _plain(v) for key, v in kwargs.items()}
         with np.errstate(all="ignore"):
-            return _on_current(f(*args, **kwargs))
+            r = _on_current(f(*args, **kwargs))
+        if name not in _VIEWS:
+
+            def redo() -> None:
+                with np.errstate(all="ignore"):
+                    write_into(r, f(*args, **kwargs))
+
+            L.launch(name, redo)
+        return r
 
     on_current.__name__ = f.__name__
     return on_current
@@ -168,12 +286,18 @@ class FakeCupy(types.ModuleType):
             getDeviceCount=lambda: devices,
             runtimeGetVersion=lambda: 12090,
             driverGetVersion=lambda: 12090,
+            streamCaptureModeGlobal=0,
+            streamCaptureModeThreadLocal=1,
+            streamCaptureModeRelaxed=2,
             getDeviceProperties=lambda i: {
                 "name": b"Stand-in GPU", "totalGlobalMem": 2**34, "major": 9, "minor": 0},
         )  # fmt: skip
         self.pool = pool
         self.cuda = types.SimpleNamespace(
             Device=_Device,
+            Stream=L.Stream,
+            Graph=L.Graph,
+            get_current_stream=L.get_current_stream,
             runtime=runtime,
             get_allocator=lambda: allocator[0],
             set_allocator=lambda f: allocator.__setitem__(0, f),
@@ -183,6 +307,9 @@ class FakeCupy(types.ModuleType):
         # return some results as plain arrays).
         self.linalg = types.SimpleNamespace(**{n: _checked(getattr(np.linalg, n)) for n in _LINALG})
         self.get_default_memory_pool = lambda: pool
+        self.ElementwiseKernel = L.ElementwiseKernel
+        self.ReductionKernel = L.ReductionKernel
+        self.fuse = L.fuse
 
     def __getattr__(self, name: str) -> Any:
         f = getattr(np, name)
@@ -195,13 +322,19 @@ class FakeCupy(types.ModuleType):
         return wrapped
 
     def asnumpy(self, a: Any) -> Any:
+        L.refuse_under_capture("cupy.asnumpy: a copy to the host")
         return np.array(_plain(a))
 
     def asarray(self, a: Any, dtype: Any = None) -> Any:
-        return _on_current(np.array(_plain(a), dtype=dtype))
+        return self.array(a, dtype)
 
     def array(self, a: Any, dtype: Any = None) -> Any:
-        return _on_current(np.array(_plain(a), dtype=dtype))
+        if not isinstance(a, FakeArray):
+            L.refuse_under_capture("a copy from host memory")
+        src = _plain(a)
+        r = _on_current(np.array(src, dtype=dtype))
+        L.launch("copy", lambda: write_into(r, src))
+        return r
 
     def from_dlpack(self, a: Any) -> Any:
         return _on_current(np.from_dlpack(a))
@@ -211,6 +344,7 @@ def make(devices: int = 2) -> FakeCupy:
     """A fresh stand-in ``cupy`` with ``devices`` fake GPUs, device 0 current."""
     _State.current = 0
     _State.synced = []
+    L.reset()
     return FakeCupy(devices)
 
 

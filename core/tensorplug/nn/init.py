@@ -8,17 +8,20 @@ returns the tensor it filled.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from .. import _functional_write as fw
 from .._creation import rand, randn
 from .._generator import Generator
 from .._grad_mode import no_grad
+from .._ops_special import erfinv
 from .._tensor import Tensor
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_",
     "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+    "trunc_normal_", "orthogonal_", "sparse_",
 ]  # fmt: skip
 
 
@@ -167,3 +170,73 @@ def kaiming_normal_(
     """N(0, std**2) with ``std = gain / sqrt(fan)``."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)
+
+
+def trunc_normal_(
+    tensor: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: Generator | None = None,
+) -> Tensor:
+    """N(mean, std**2) truncated to [a, b], by the inverse CDF of a uniform draw between
+    the bounds' CDF values (PyTorch's method); needs the ``erfinv`` kernel."""
+    _check(tensor, "trunc_normal_")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+            "The distribution of values may be incorrect.",
+            stacklevel=2,
+        )
+
+    def cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    lo, hi = 2 * cdf((a - mean) / std) - 1, 2 * cdf((b - mean) / std) - 1
+    u = rand(*tensor.shape, generator=generator, dtype=tensor.dtype, backend=tensor._backend)
+    with no_grad():
+        values = erfinv(u * (hi - lo) + lo) * (std * math.sqrt(2.0)) + mean
+        return _fill(tensor, values.clamp(a, b))
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """A (semi-)orthogonal matrix (Saxe et al., 2013): the ``Q`` of a Gaussian matrix's QR,
+    its columns' signs fixed by ``R``'s diagonal so it is uniformly distributed, times
+    ``gain``; dims past the first are flattened. Needs the ``linalg_qr`` kernel."""
+    _check(tensor, "orthogonal_")
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    from .. import linalg
+
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    with no_grad():
+        flat = randn(rows, cols, generator=generator, dtype=tensor.dtype,
+                     backend=tensor._backend)  # fmt: skip
+        q, r = linalg.qr(flat.t() if rows < cols else flat)
+        q = q * r.diagonal(0, -2, -1).sign()
+        q = q.t() if rows < cols else q
+        return _fill(tensor, q.reshape(tuple(tensor.shape)) * gain)
+
+
+def sparse_(
+    tensor: Tensor, sparsity: float, std: float = 0.01, generator: Generator | None = None
+) -> Tensor:
+    """N(0, std**2) with ``ceil(sparsity * rows)`` zeros at random rows of each column
+    (Martens, 2010)."""
+    _check(tensor, "sparse_")
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    from .._sampling import randperm
+
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    normal_(tensor, 0.0, std, generator)
+    with no_grad():
+        for col in range(cols):
+            zero_rows = randperm(rows, generator=generator, backend=tensor._backend)[:num_zeros]
+            tensor[zero_rows, col] = 0.0
+    return tensor

@@ -2,9 +2,10 @@
 signatures, checks and state dicts.
 
 Each update follows PyTorch's for-loop implementation operation by operation, in place on
-the parameters outside the autograd graph. The options PyTorch offers to pick a faster
-implementation on its devices (``foreach``, ``fused``, ``capturable``) are accepted and
-change nothing here; ``differentiable=True`` is refused.
+the parameters outside the autograd graph. ``foreach``/``fused`` on SGD, Adam and AdamW take
+the multi-tensor step (``_foreach``: a group in a constant number of launches, the same
+results), by default on GPU backends; on the other optimizers they, and ``capturable``,
+change nothing; ``differentiable=True`` is refused.
 
 Example:
     >>> import tensorplug as tp

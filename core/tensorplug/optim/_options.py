@@ -1,8 +1,8 @@
 """Checks of optimizer options, with PyTorch's wording (``Invalid learning rate: -1``).
 
 The implementation options PyTorch offers for speed on its devices are accepted with their
-defaults and meaning nothing here, since one implementation serves every backend:
-``foreach`` (PyTorch's multi-tensor kernels), ``fused`` (one fused kernel) and
+defaults: ``foreach`` and ``fused`` select the multi-tensor step of SGD, Adam and AdamW
+(``_foreach``; the other optimizers have only the per-parameter one), and
 ``capturable`` (state kept on the device for CUDA graph capture; here it only places
 ``state["step"]`` on the parameter's device, as in PyTorch's state dict). The updates are
 those of PyTorch's for-loop implementation. ``differentiable=True`` is refused

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .._capture_state import capturing
 from .._creation import zeros_like
 from .._tensor import Tensor
+from ._foreach import adam_step, buckets
 from ._options import check_adam, check_fused
 from ._update import adam_moments, add_to, as_float, write
 from .optimizer import PerParameter
@@ -25,8 +27,9 @@ class Adam(PerParameter):
     (``amsgrad`` uses the running maximum of ``v``; ``decoupled_weight_decay`` multiplies
     ``p`` by ``1 - lr * weight_decay`` instead of adding to ``g``, which is AdamW).
 
-    ``foreach``, ``capturable`` and ``fused`` are accepted and change nothing (see
-    ``tensorplug.optim``); ``differentiable=True`` is refused. Betas given as 0-d tensors
+    ``foreach``/``fused``: the multi-tensor step (``_foreach``: a constant number of
+    launches per group), by default on GPU backends; ``capturable`` keeps the step count on
+    the device; ``differentiable=True`` is refused. Betas given as 0-d tensors
     are used as numbers; PyTorch computes its bias corrections from them in the tensors'
     dtype, so with float32 betas the two agree to about eight digits, not to the last bit.
     """
@@ -81,6 +84,21 @@ class Adam(PerParameter):
         }
         super().__init__(params, defaults)
         check_fused(self, fused, foreach, differentiable)
+
+    def _group_step(self, group: dict[str, Any]) -> list[Tensor]:
+        if capturing() and not group["capturable"]:
+            raise RuntimeError(
+                f"Attempting CUDA graph capture of step() for an instance of "
+                f"{type(self).__name__} but param_groups' capturable is False."
+            )
+        flat, rest = buckets(self, group)
+        for b in flat:
+            for p in b.params:
+                if not self.state[p]:
+                    self._init_state(p, self.state[p], group)
+            if not adam_step(self, b, group):
+                rest += b.params
+        return rest
 
     def _init_state(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         state["step"] = self._step_counter(p, group)

@@ -345,14 +345,17 @@ class PerParameter(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
         for group in self.param_groups:
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
+            for p in self._group_step(group):
                 state = self.state[p]
                 if not state:
                     self._init_state(p, state, group)
                 self._update(p, state, group)
         return loss
+
+    def _group_step(self, group: dict[str, Any]) -> list[Tensor]:
+        """Update what a multi-tensor step can of ``group`` (``_foreach``) and return the
+        parameters with a gradient left to ``_update`` (all of them, here)."""
+        return [p for p in group["params"] if p._grad is not None]
 
     def _init_state(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         raise NotImplementedError

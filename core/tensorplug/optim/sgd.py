@@ -7,6 +7,7 @@ from typing import Any
 
 from .._grad_mode import no_grad
 from .._tensor import Tensor
+from ._foreach import buckets, sgd_step
 from ._options import check, check_fused, check_lr
 from ._update import add_to, as_float, decayed, grad_of, write
 from .optimizer import Optimizer
@@ -19,8 +20,8 @@ class SGD(Optimizer):
     ``buf = g`` on the first step, then ``buf = momentum * buf + (1 - dampening) * g``;
     the step direction is ``g + momentum * buf`` (Nesterov) or ``buf``; ``p -= lr * d``.
 
-    ``foreach`` and ``fused`` are accepted and change nothing (one implementation serves
-    every backend); ``differentiable=True`` is refused.
+    ``foreach``/``fused``: the multi-tensor step (``_foreach``: a constant number of
+    launches per group), by default on GPU backends; ``differentiable=True`` is refused.
 
     Example:
         >>> import tensorplug as tp
@@ -72,9 +73,9 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, momentum = as_float(group["lr"]), group["momentum"]
             dampening, nesterov = group["dampening"], group["nesterov"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
+            flat, params = buckets(self, group)
+            params += [p for b in flat if not sgd_step(self, b, group) for p in b.params]
+            for p in params:
                 k = p._backend.k
                 g = decayed(p, grad_of(p, group["maximize"]), group["weight_decay"])
                 if momentum != 0:

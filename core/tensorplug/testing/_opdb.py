@@ -19,23 +19,28 @@ import numpy as np
 
 from ._opdb_activation import activation_ops
 from ._opdb_attention import attention_ops
+from ._opdb_distance import distance_ops
 from ._opdb_embedding import embedding_bilinear_ops
 from ._opdb_functional import functional_ops
 from ._opdb_inplace import in_place_ops
 from ._opdb_layers import layer_ops
+from ._opdb_layers3d import layer3d_ops
 from ._opdb_layout import layout_ops
 from ._opdb_linalg import linalg_ops
 from ._opdb_logic import logic_ops
 from ._opdb_loss import loss_ops
 from ._opdb_matrix import matrix_ops
+from ._opdb_mha import mha_ops
 from ._opdb_nn import nn_ops
 from ._opdb_pointwise import pointwise_ops
 from ._opdb_reduce import reduction_ops
 from ._opdb_rnn import rnn_ops
 from ._opdb_rounding import rounding_ops
+from ._opdb_scatter_reduce import scatter_reduce_ops
 from ._opdb_select import select_ops
 from ._opdb_shape import shape_ops
 from ._opdb_special import special_ops
+from ._opdb_special_functions import special_function_ops
 from ._opdb_spectral import spectral_ops
 from ._opinfo import ErrorInput, OpInfo
 from ._samples import S
@@ -196,8 +201,11 @@ def build_op_db() -> list[OpInfo]:
     db += spectral_ops()  # issue 16: tensorplug.linalg's eigvalsh, eigh, svdvals
     db += activation_ops() + loss_ops()  # issue 16's activations, distances and losses
     db += attention_ops()  # issue 17: scaled_dot_product_attention
+    db += mha_ops()  # issue 17: multi_head_attention_forward
     db += rnn_ops()  # issue 17: the recurrent cell steps
     db += select_ops()
+    db += scatter_reduce_ops() + special_function_ops() + layer3d_ops()  # issue 16 (wt-i16ops)
+    db += distance_ops()
     db += embedding_bilinear_ops()  # issue 17: embedding (moved from _opdb_nn), bilinear
     more = _more_errors()
     for info in db:

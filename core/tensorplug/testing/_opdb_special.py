@@ -121,13 +121,7 @@ def special_ops() -> list[OpInfo]:
         _fn("erfc", _erfc, unary()),
         _fn("erfinv", _erfinv, unary(-0.9, 0.9)),
         _fn("lgamma", _lgamma_scalar, _with_negative(0.25, 4.0)),
-        _fn(
-            "digamma",
-            _digamma,
-            _with_negative(0.25, 4.0),
-            # its derivative, polygamma(1, x), has no derivative here yet
-            supports_gradgrad=False,
-        ),
+        _fn("digamma", _digamma, _with_negative(0.25, 4.0)),
         _fn("exp2", np.exp2, unary()),
         _fn("log2", np.log2, unary(0.25, 3.0)),
         _fn("log10", np.log10, unary(0.25, 3.0)),

@@ -48,7 +48,14 @@ from ._activation_extra import (
 
 # Issue 17's attention.
 from ._attention import scaled_dot_product_attention
-from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ._conv import (  # issue 16 (wt-i16ops)
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
 from ._ctc import ctc_loss
 from ._distance import cosine_similarity, normalize, pairwise_distance
 from ._dropout import dropout, dropout1d, dropout2d
@@ -73,6 +80,7 @@ from ._loss_extra import (
     smooth_l1_loss,
     triplet_margin_loss,
 )
+from ._multihead_attention import multi_head_attention_forward
 from ._normalization import (
     batch_norm,
     group_norm,
@@ -91,6 +99,7 @@ from ._pooling import (
     max_pool1d,
     max_pool2d,
 )
+from ._pooling3d import avg_pool3d, max_pool3d  # issue 16 (wt-i16ops)
 from ._resample import interpolate
 from ._sparse import embedding, one_hot
 from ._windows import unfold
@@ -117,5 +126,7 @@ __all__ = [
     "cosine_embedding_loss", "multilabel_soft_margin_loss", "ctc_loss",
     "elu_", "selu_", "celu_", "hardtanh_",
     # issue 17's attention
-    "scaled_dot_product_attention",
+    "scaled_dot_product_attention", "multi_head_attention_forward",
+    # issue 16 (wt-i16ops): three spatial dims
+    "conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d",
 ]  # fmt: skip

@@ -11,83 +11,12 @@ from ..._contract import Array, KernelOps
 from ..._dispatch import unary
 from ..._graph import OUT, Node
 from ..._ops_pointwise import relu, sigmoid, tanh, where
-from ..._ops_special import erfc
 from ..._tensor import Tensor, _dim
 
 __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "gelu", "silu", "softplus",
     "leaky_relu",
 ]  # fmt: skip
-
-
-_SQRT_HALF = math.sqrt(0.5)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-_TANH_C = math.sqrt(2.0 / math.pi)
-
-
-# erfc by the Chebyshev fit of Numerical Recipes (``erfcc``): relative error < 1.2e-7 for
-# every argument, built from primitives only: Phi for a backend without an ``erfc`` kernel.
-_ERFC_C = (
-    -1.26551223,
-    1.00002368,
-    0.37409196,
-    0.09678418,
-    -0.18628806,
-    0.27886807,
-    -1.13520398,
-    1.48851587,
-    -0.82215223,
-    0.17087277,
-)
-
-
-def _normal_cdf(ops: KernelOps, x: Array) -> Array:
-    """``Phi(x) = erfc(-x / sqrt(2)) / 2``, in either ops namespace: from the backend's
-    ``erfc`` kernel where it has one (one call, where the polynomial below is about thirty:
-    docs/performance.md), or on tensors the recorded ``erfc`` (``create_graph=True``); else
-    from primitives to 1.2e-7 relative. The tail ``x < 0`` is computed directly, never as
-    ``1 - something``, and stays accurate relative to its size."""
-    kernel = getattr(ops, "erfc", None)  # an optional kernel: KernelOps does not declare it
-    if isinstance(x, Tensor):
-        kernel = erfc if x._backend.has_kernel("erfc") else None
-    if kernel is not None:
-        return ops.mul(kernel(ops.mul(x, -_SQRT_HALF)), 0.5)
-    z = ops.mul(ops.abs(x), _SQRT_HALF)
-    t = ops.div(1.0, ops.add(ops.mul(z, 0.5), 1.0))
-    poly = ops.mul(t, _ERFC_C[9])
-    for c in _ERFC_C[8:0:-1]:
-        poly = ops.mul(ops.add(poly, c), t)
-    poly = ops.add(poly, _ERFC_C[0])
-    tail = ops.mul(ops.mul(t, ops.exp(ops.sub(poly, ops.mul(z, z)))), 0.5)  # Phi(-|x|)
-    return ops.where(ops.lt(x, 0.0), tail, ops.sub(1.0, tail))
-
-
-def _gelu_tanh(ops: KernelOps, x: Array) -> tuple[Array, Array]:
-    """``(x * x, tanh(c (x + 0.044715 x^3)))`` of the tanh form, rounded in PyTorch's order:
-    near ``x = -5`` the result is ``1 + tanh(...)``, a difference that magnifies any other
-    rounding (``x (c + c a x^2)`` differed from PyTorch by 1e-9 relative there)."""
-    x2 = ops.mul(x, x)
-    return x2, ops.tanh(ops.mul(ops.add(x, ops.mul(ops.mul(x2, x), 0.044715)), _TANH_C))
-
-
-def _gelu_value(ops: KernelOps, x: Array, approximate: str) -> Array:
-    """``gelu(x)`` alone (forward needs no derivative)."""
-    if approximate == "tanh":
-        th = _gelu_tanh(ops, x)[1]
-        return ops.mul(ops.mul(x, ops.add(th, 1.0)), 0.5)
-    return ops.mul(x, _normal_cdf(ops, x))
-
-
-def _gelu_grad(ops: KernelOps, x: Array, approximate: str) -> Array:
-    """``gelu'(x)``."""
-    if approximate == "tanh":
-        x2, th = _gelu_tanh(ops, x)
-        half = ops.mul(ops.add(th, 1.0), 0.5)
-        dinner = ops.add(ops.mul(x2, 3 * 0.044715 * _TANH_C), _TANH_C)
-        dth = ops.mul(ops.sub(1.0, ops.mul(th, th)), dinner)
-        return ops.add(half, ops.mul(ops.mul(x, dth), 0.5))
-    pdf = ops.mul(ops.exp(ops.mul(ops.mul(x, x), -0.5)), _INV_SQRT_2PI)
-    return ops.add(_normal_cdf(ops, x), ops.mul(x, pdf))
 
 
 # fmt: off
@@ -104,8 +33,7 @@ class SoftmaxBackward0(Node):
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
-        axes = ctx.args[0]
-        return (ops.mul(out, ops.sub(g, ops.sum(ops.mul(g, out), axes, True))),)
+        return (ops.softmax_backward(g, out, ctx.args[0]),)
 # fmt: on
 
 
@@ -140,8 +68,7 @@ class LogSoftmaxBackward0(Node):
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
-        axes = ctx.args[0]
-        return (ops.sub(g, ops.mul(ops.exp(out), ops.sum(g, axes, True))),)
+        return (ops.log_softmax_backward(g, out, ctx.args[0]),)
 # fmt: on
 
 
@@ -160,17 +87,18 @@ class GeluBackward0(Node):
 
     @staticmethod
     def forward(k: Any, x: Any, approximate: str) -> Any:
-        return _gelu_value(k, x, approximate)
+        return k.gelu(x, approximate)
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
-        return (ops.mul(g, _gelu_grad(ops, x, ctx.args[0])),)
+        return (ops.gelu_backward(g, x, ctx.args[0]),)
 # fmt: on
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x * Phi(x)``, Phi the standard normal CDF (``approximate="tanh"``: Hendrycks' tanh
-    form). The exact form's normal CDF is the backend's ``erfc`` where it has that kernel,
+    form). The kernels ``gelu`` and ``gelu_backward``, whose defaults are ``tensorplug._gelu``'s
+    formulas: the exact form's normal CDF is the backend's ``erfc`` where it has that kernel,
     else accurate to 1.2e-7 (relative), built from primitive kernels."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
@@ -190,8 +118,7 @@ class SiluBackward0(Node):
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
-        s = ops.sigmoid(x)
-        return (ops.mul(ops.mul(g, s), ops.add(ops.mul(x, ops.sub(1.0, s)), 1.0)),)
+        return (ops.silu_backward(g, x),)
 # fmt: on
 
 

@@ -300,6 +300,26 @@ def conv2d(
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+def conv3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """3-D cross-correlation over ``(N, C, D, H, W)`` (or ``(C, D, H, W)``) with weight ``(O,
+    C / groups, kd, kh, kw)``, as PyTorch's; ``padding`` may be ``"same"`` or ``"valid"``.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> tp.nn.functional.conv3d(tp.ones(1, 2, 4, 5, 5), tp.ones(3, 2, 3, 3, 3)).shape
+        (1, 3, 2, 3, 3)
+    """
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
 def _conv_transpose(
     op: str, dims: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
     padding: Any, output_padding: Any, groups: int, dilation: Any,
@@ -356,6 +376,24 @@ def conv_transpose1d(
     """
     return _conv_transpose(
         "conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
+        dilation,
+    )  # fmt: skip
+
+
+def conv_transpose3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """The transpose of ``conv3d`` (its gradient in the input) over ``(N, C, D, H, W)``,
+    weight ``(C, O / groups, kd, kh, kw)``, as PyTorch's."""
+    return _conv_transpose(
+        "conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups,
         dilation,
     )  # fmt: skip
 

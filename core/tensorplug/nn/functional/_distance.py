@@ -18,8 +18,10 @@ class NormBackward1(LinalgVectorNormBackward0):
 
 
 def _check_p(p: float, op: str) -> float:
-    if not isinstance(p, (int, float)) or p <= 0:
-        raise ValueError(f"{op}(): p must be a positive number or inf, got {p!r}")
+    """Any real ``p``, as PyTorch's: 0 counts the nonzero elements, a negative ``p`` gives
+    ``(sum |x|**p)**(1/p)`` (0 where an element is 0), ``-inf`` the smallest ``|x|``."""
+    if not isinstance(p, (int, float)) or isinstance(p, bool):
+        raise TypeError(f"{op}(): argument 'p' must be a number, not {type(p).__name__}")
     return float(p)
 
 
@@ -34,7 +36,9 @@ def normalize(
             f"normalize(): expected a floating-point input, got {input.dtype.name} "
             "(convert with .float())"
         )
-    return input / clamp_min(norm(input, _check_p(p, "normalize"), dim, keepdim=True), eps)
+    axes = dims_of(dim, input.ndim, "normalize")
+    n = unary(LinalgVectorNormBackward0, input, _check_p(p, "normalize"), axes, True)
+    return input / clamp_min(n, eps)
 
 
 def _clamped_norm(x: Tensor, dim: int, eps: float) -> Tensor:

@@ -23,8 +23,15 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:
         return input * 0.0
-    keep = rand(*input.shape, dtype=input.dtype, backend=input._backend) >= p
-    return input * (keep.to(input.dtype) * (1.0 / (1.0 - p)))
+    return input * _mask(input.shape, input, p)
+
+
+def _mask(shape: tuple[int, ...], input: Tensor, p: float) -> Tensor:
+    """``1 / (1 - p)`` where a uniform sample is at least ``p``, else 0: one fused kernel
+    (``dropout_mask``) after the draw."""
+    be = input._backend
+    u = rand(*shape, dtype=input.dtype, backend=be)
+    return Tensor._make(be.k.dropout_mask(u._data, p, 1.0 / (1.0 - p)), be)
 
 
 def _channels(input: Tensor, p: float, training: bool, batched: bool) -> Tensor:
@@ -37,8 +44,7 @@ def _channels(input: Tensor, p: float, training: bool, batched: bool) -> Tensor:
         return input * 0.0
     lead = 2 if batched else 1
     shape = (*input.shape[:lead], *([1] * (input.ndim - lead)))
-    keep = rand(*shape, dtype=input.dtype, backend=input._backend) >= p
-    return input * (keep.to(input.dtype) * (1.0 / (1.0 - p)))
+    return input * _mask(shape, input, p)
 
 
 def dropout1d(

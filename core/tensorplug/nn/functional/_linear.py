@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..._linalg import addmm, matmul
+from ..._ops_shape import _reshape
 from ..._tensor import Tensor
 
 __all__ = ["bilinear", "linear"]
@@ -13,8 +14,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     PyTorch, which also folds the leading dims of an n-d input into one first (one matrix
     product each way, not one per leading index, and the weight's gradient without a sum)."""
     if input.ndim > 2 and weight.ndim == 2 and (bias is None or bias.ndim == 1):
-        flat = linear(input.reshape(-1, input.shape[-1]), weight, bias)
-        return flat.reshape(*input.shape[:-1], weight.shape[0])
+        # shapes known to fit: ``_reshape`` without ``reshape``'s parsing and inference
+        lead, n = input.shape[:-1], input.shape[-1]
+        rows = 1
+        for s in lead:
+            rows *= s
+        flat = linear(_reshape(input, (rows, n), False), weight, bias)
+        return _reshape(flat, (*lead, weight.shape[0]), False)
     if bias is not None and input.ndim == 2 and weight.ndim == 2 and bias.ndim <= 2:
         return addmm(bias, input, weight.t())
     out = matmul(input, weight.t() if weight.ndim == 2 else weight)

@@ -8,9 +8,10 @@ import warnings
 from typing import Any
 
 from ... import _ops_reduce as _R
+from ..._capture_state import capturing
 from ..._contract import Array, KernelOps
 from ..._creation import arange
-from ..._dispatch import nary, unary
+from ..._dispatch import broadcast_shape, nary, unary
 from ..._grad_mode import is_grad_enabled
 from ..._graph import Node
 from ..._ops_pointwise import where
@@ -45,24 +46,20 @@ class MseLossBackward0(Node):
 
     @staticmethod
     def forward(k: Any, a: Any, b: Any, reduction: str) -> Any:
+        if reduction != "none":
+            total = k.mse_loss_sum(a, b)
+            n = math.prod(broadcast_shape(list(a.shape), list(b.shape)))
+            return k.div(total, n) if reduction == "mean" else total
         d = k.sub(a, b)
-        sq = k.mul(d, d)
-        if reduction == "none":
-            return sq
-        total = k.sum(sq, None, False)
-        return k.div(total, math.prod(sq.shape)) if reduction == "mean" else total
+        return k.mul(d, d)
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, a: Array, b: Array) -> tuple[Array, Array]:
-        reduction = ctx.args[0]
-        d = ops.sub(a, b)
         scale = 2.0
-        if reduction == "mean":
-            n = 1
-            for s in d.shape:
-                n *= s
+        if ctx.args[0] == "mean":
+            n = math.prod(broadcast_shape(list(a.shape), list(b.shape)))
             scale = 2.0 / n if n else 0.0
-        gd = ops.mul(ops.mul(d, scale), g)
+        gd = ops.mse_loss_backward(g, a, b, scale)
         na, nb = ctx.needs_input_grad
         return (ops.sum_to(gd, ctx.shapes[0]) if na else None,
                 ops.sum_to(ops.neg(gd), ctx.shapes[1]) if nb else None)
@@ -145,7 +142,7 @@ def nll_loss(
             "compute the loss under no_grad())"
         )
     c = input.shape[1]
-    tl = target.tolist()
+    tl = [] if capturing() else target.tolist()  # a graph cannot read the targets back
     bad = [t for t in tl if t != ignore_index and not 0 <= t < c]
     if bad:
         raise IndexError(f"nll_loss(): target {bad[0]} is out of bounds for {c} classes")

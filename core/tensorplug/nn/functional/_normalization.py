@@ -8,6 +8,7 @@ from typing import Any
 
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
+from ._layer_norm import fused_layer_norm
 
 __all__ = ["layer_norm", "batch_norm", "group_norm", "instance_norm", "local_response_norm"]
 
@@ -42,6 +43,9 @@ def layer_norm(
             f"layer_norm(): expected input with trailing shape {list(shape)}, got "
             f"{list(input.shape)}"
         )
+    fused = fused_layer_norm(input, shape, weight, bias, eps)  # one node, as PyTorch's
+    if fused is not None:
+        return fused
     out, _, _ = _standardize(input, tuple(range(input.ndim - len(shape), input.ndim)), eps)
     return _affine(out, weight, bias, shape)
 

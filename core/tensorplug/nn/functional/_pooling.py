@@ -9,6 +9,7 @@ over a height-1 input, as PyTorch builds them (hence its ``SqueezeBackward1`` no
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any, NamedTuple
 
@@ -37,14 +38,15 @@ __all__ = [
 def pool_geometry(
     op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil: bool
 ) -> Geometry:
-    """The windows of a 2-D pool over ``x`` ``(N, C, H, W)``, PyTorch's output size and
+    """The windows of a pool over ``x`` ``(N, C, *spatial)``, PyTorch's output size and
     errors (``ceil_mode``: a last window that starts inside the input or its left padding)."""
-    ksize = ntuple(kernel_size, 2, "kernel_size", op)
+    n = x.ndim - 2
+    ksize = ntuple(kernel_size, n, "kernel_size", op)
     st = (
-        ksize if stride is None or stride == [] or stride == () else ntuple(stride, 2, "stride", op)
+        ksize if stride is None or stride == [] or stride == () else ntuple(stride, n, "stride", op)
     )
-    pad = ntuple(padding, 2, "padding", op)
-    dil = ntuple(dilation, 2, "dilation", op)
+    pad = ntuple(padding, n, "padding", op)
+    dil = ntuple(dilation, n, "dilation", op)
     if min(ksize) <= 0 or min(st) <= 0 or min(dil) <= 0:
         raise RuntimeError(
             f"{op}(): kernel_size, stride and dilation must be greater than zero, but got "
@@ -314,8 +316,8 @@ def avg_pool2d(
 
 
 def _divisor(x: Tensor, g: Geometry, include_pad: bool, override: int | None) -> Any:
-    """Each window's divisor ``(oh, ow)`` as PyTorch's ``avg_pool2d`` counts it: its part
-    inside the padded input (``include_pad``) or inside the input."""
+    """Each window's divisor (``g.out``) as PyTorch's ``avg_pool2d``/``3d`` count it: its
+    part inside the padded input (``include_pad``) or inside the input, per dim, multiplied."""
     per_dim = []
     for n, k, s, p, o in zip(g.size, g.kernel, g.stride, g.pad_lo, g.out):
         counts = []
@@ -324,8 +326,9 @@ def _divisor(x: Tensor, g: Geometry, include_pad: bool, override: int | None) ->
             hi = min(lo + k, n + p)
             counts.append(hi - lo if include_pad else min(hi, n) - max(lo, 0))
         per_dim.append(counts)
-    table = [[float(override or a * b) for b in per_dim[1]] for a in per_dim[0]]
-    return x._backend.k.from_host(table, x.dtype)
+    flat = [float(override or math.prod(c)) for c in itertools.product(*per_dim)]
+    kernels = x._backend.k
+    return kernels.reshape(kernels.from_host(flat, x.dtype), g.out)
 
 
 def avg_pool1d(

@@ -9,6 +9,7 @@ from typing import Any
 from ... import _dtype as D
 from ... import _functional_write as fw
 from ..._backend import UnsupportedOperation
+from ..._capture_state import capturing
 from ..._contract import Array, KernelOps
 from ..._creation import arange
 from ..._dispatch import unary
@@ -67,7 +68,7 @@ def embedding(
             "embedding(sparse=True): tensorplug has no sparse gradients; use sparse=False"
         )
     n = weight.shape[0]
-    if input.numel():
+    if input.numel() and not capturing():  # a graph cannot read the indices back
         lo, hi = int(input.min().item()), int(input.max().item())
         if lo < 0 or hi >= n:
             raise IndexError(

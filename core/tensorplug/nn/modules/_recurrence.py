@@ -2,7 +2,8 @@
 padded or packed, one direction at a time.
 
 The input projection of every time step is one matrix product before the loop (as PyTorch's
-CPU kernels do); a step is then one ``AddmmBackward0`` (the hidden projection added to the
+CPU kernels do). An LSTM over a padded sequence without projections then runs as one node
+(``_rnn_layer``); otherwise a step is one ``AddmmBackward0`` (the hidden projection added to the
 step's slice) and one fused cell node (``_rnn.py``). A packed batch is run on its data
 directly: at step ``t`` only the first ``batch_sizes[t]`` rows are live, so the state shrinks
 (forward) or grows (backward) by slicing, and a finished row keeps its last state.
@@ -19,6 +20,7 @@ from ..._ops_shape import cat, split, stack
 from ..._tensor import Tensor
 from ..functional._linear import linear
 from ..functional._rnn import gru_step, lstm_step
+from ..functional._rnn_layer import lstm_layer
 
 Weights = Sequence[Any]
 """One layer and direction's ``(w_ih, w_hh, b_ih, b_hh[, w_hr])``, biases None without."""
@@ -62,6 +64,14 @@ def run_direction(
     """One layer in one direction: ``(output, h_n, c_n)``. ``x`` is (T, B, in) padded or
     the packed data (N, in) with its ``batch_sizes``; the output has the same layout."""
     xw = _input_projection(mode, x, w)
+    if (
+        mode == "LSTM"
+        and batch_sizes is None
+        and xw.ndim == 3
+        and xw.shape[0]
+        and (len(w) < 5 or w[4] is None)
+    ):  # the common case: the whole recurrence one node (``_rnn_layer``)
+        return lstm_layer(xw, w[1], h0, c0, reverse)
     steps = list(xw.unbind(0) if batch_sizes is None else split(xw, batch_sizes, 0))
     prep = (
         w[1].t(),

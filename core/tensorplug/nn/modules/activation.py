@@ -21,12 +21,24 @@ class _Activation(Module):
 
 
 class ReLU(_Activation):
-    """``max(x, 0)``."""
+    """``max(x, 0)``; ``inplace=True`` writes it into the input (PyTorch's ``relu_``)."""
 
     _fn = staticmethod(F.relu)
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        if self.inplace:
+            from ..._inplace import inplace
+            from ..._ops_pointwise import ReluBackward0
+
+            return inplace(ReluBackward0, input)
+        return F.relu(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Sigmoid(_Activation):
@@ -42,9 +54,17 @@ class Tanh(_Activation):
 
 
 class SiLU(_Activation):
-    """``x * sigmoid(x)``."""
+    """``x * sigmoid(x)``. ``inplace`` is kept for PyTorch's signature and ``repr``; the
+    result is a new tensor (the input is left as it is)."""
 
     _fn = staticmethod(F.silu)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class GELU(Module):
@@ -62,15 +82,19 @@ class GELU(Module):
 
 
 class LeakyReLU(Module):
+    """``x`` where positive, ``negative_slope * x`` elsewhere. ``inplace`` is kept for
+    PyTorch's signature and ``repr``; the result is a new tensor."""
+
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return F.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Softplus(Module):

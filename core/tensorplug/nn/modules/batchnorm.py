@@ -31,6 +31,7 @@ class _BatchNorm(Module):
         device: Any = None,
         dtype: Any = None,
         backend: Any = None,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         kw = _factory(device, dtype, backend)
@@ -41,9 +42,11 @@ class _BatchNorm(Module):
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = Parameter(ones(num_features, **kw))
-            self.bias = Parameter(zeros(num_features, **kw))
         else:
             self.register_parameter("weight", None)
+        if affine and bias:  # PyTorch 2.13's ``bias=False``: a scale without a shift
+            self.bias = Parameter(zeros(num_features, **kw))
+        else:
             self.register_parameter("bias", None)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, **kw))
@@ -84,7 +87,8 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
         )
 
 

@@ -145,7 +145,7 @@ class _Conv(_ConvNd):
         )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
-        conv = F.conv1d if self.dims == 1 else F.conv2d
+        conv = (F.conv1d, F.conv2d, F.conv3d)[self.dims - 1]
         if self.padding_mode == "zeros":
             return conv(
                 input, self.weight, self.bias, self.stride, self.padding, self.dilation,
@@ -235,7 +235,7 @@ class _ConvTranspose(_ConvNd):
         return tuple(extra)
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
-        conv = F.conv_transpose1d if self.dims == 1 else F.conv_transpose2d
+        conv = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self.dims - 1]
         extra = self._output_padding(input, output_size)
         return conv(
             input, self.weight, self.bias, self.stride, self.padding, extra, self.groups,
@@ -265,3 +265,23 @@ class ConvTranspose2d(_ConvTranspose):
     """
 
     dims = 2
+
+
+class Conv3d(_Conv):
+    """3-D convolution (cross-correlation) over ``(N, C, D, H, W)``, as PyTorch's
+    ``nn.Conv3d``.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> tp.nn.Conv3d(2, 4, 3)(tp.ones(1, 2, 5, 5, 5)).shape
+        (1, 4, 3, 3, 3)
+    """
+
+    dims = 3
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """The transpose of ``Conv3d`` over ``(N, C, D, H, W)``, as PyTorch's
+    ``nn.ConvTranspose3d``."""
+
+    dims = 3

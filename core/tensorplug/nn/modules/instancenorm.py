@@ -29,10 +29,11 @@ class _InstanceNorm(_BatchNorm):
         device: Any = None,
         dtype: Any = None,
         backend: Any = None,
+        bias: bool = True,
     ) -> None:
         super().__init__(
             num_features, eps, momentum, affine, track_running_stats,
-            device=device, dtype=dtype, backend=backend,
+            device=device, dtype=dtype, backend=backend, bias=bias,
         )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
@@ -52,13 +53,6 @@ class _InstanceNorm(_BatchNorm):
             0.1 if self.momentum is None else self.momentum, self.eps,
         )  # fmt: skip
         return out.squeeze(0) if unbatched else out
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, bias={self.affine}, "
-            f"track_running_stats={self.track_running_stats}"
-        )
 
 
 class InstanceNorm1d(_InstanceNorm):

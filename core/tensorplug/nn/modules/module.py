@@ -17,10 +17,27 @@ from ..._backend import Backend
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
 from ..parameter import Parameter
-from .module_hooks import ForwardHooksMixin
+from .module_backward_hooks import (
+    register_module_full_backward_hook,
+    register_module_full_backward_pre_hook,
+)
+from .module_extras import ModuleExtrasMixin
+from .module_hooks import (
+    ForwardHooksMixin,
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+)
+from .module_registration_hooks import (
+    register_module_buffer_registration_hook,
+    register_module_module_registration_hook,
+    register_module_parameter_registration_hook,
+    registered,
+)
 from .module_state import StateDictMixin, _IncompatibleKeys
 
 _HOOK_LISTS = (
+    "_backward_hooks",
+    "_backward_pre_hooks",
     "_forward_hooks",
     "_forward_pre_hooks",
     "_state_dict_pre_hooks",
@@ -29,7 +46,17 @@ _HOOK_LISTS = (
     "_load_state_dict_post_hooks",
 )
 
-__all__ = ["Module", "_IncompatibleKeys"]
+__all__ = [
+    "Module",
+    "_IncompatibleKeys",
+    "register_module_buffer_registration_hook",
+    "register_module_forward_hook",
+    "register_module_forward_pre_hook",
+    "register_module_full_backward_hook",
+    "register_module_full_backward_pre_hook",
+    "register_module_module_registration_hook",
+    "register_module_parameter_registration_hook",
+]
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -41,7 +68,7 @@ def _addindent(text: str, spaces: int) -> str:
     )
 
 
-class Module(ForwardHooksMixin, StateDictMixin):
+class Module(ForwardHooksMixin, StateDictMixin, ModuleExtrasMixin):
     """Base class of every layer and model.
 
     Subclasses call ``super().__init__()`` first, assign parameters, buffers and submodules as
@@ -74,6 +101,7 @@ class Module(ForwardHooksMixin, StateDictMixin):
         set_(self, "_modules", {})
         for hooks in _HOOK_LISTS:
             set_(self, hooks, [])
+        set_(self, "_call_hooked", False)  # set by the first forward or backward hook
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -94,7 +122,9 @@ class Module(ForwardHooksMixin, StateDictMixin):
                 f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
                 "(tensorplug.nn.Parameter or None required)"
             )
-        self._parameters[name] = param
+        self._parameters[name] = (
+            param if param is None else registered("parameter", self, name, param)
+        )
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add a tensor that is state but not a parameter (``BatchNorm``'s running mean);
@@ -106,7 +136,7 @@ class Module(ForwardHooksMixin, StateDictMixin):
                 f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                 "(Tensor or None required)"
             )
-        self._buffers[name] = tensor
+        self._buffers[name] = registered("buffer", self, name, tensor)
         if persistent:
             self._non_persistent_buffers.discard(name)
         else:
@@ -119,7 +149,7 @@ class Module(ForwardHooksMixin, StateDictMixin):
         _check_name_text(name, "module")
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
-        self._modules[name] = module
+        self._modules[name] = registered("module", self, name, module)
 
     register_module = add_module
 
@@ -142,7 +172,7 @@ class Module(ForwardHooksMixin, StateDictMixin):
             self._check_ready("child module")
             if name not in self._modules:
                 _forget(self, name)
-            self._modules[name] = value
+            self._modules[name] = registered("module", self, name, value)
         elif d.get("_modules") is not None and name in self._modules:
             if value is not None:
                 raise TypeError(
@@ -156,7 +186,7 @@ class Module(ForwardHooksMixin, StateDictMixin):
                     f"cannot assign '{type(value).__name__}' as buffer '{name}' "
                     "(Tensor or None expected)"
                 )
-            self._buffers[name] = value
+            self._buffers[name] = registered("buffer", self, name, value)
         else:
             object.__setattr__(self, name, value)
 

@@ -11,8 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 from ..._graph import RemovableHandle
+from ..._tensor import Tensor
+from .module_backward_hooks import BackwardHooksMixin, any_global, mark_hooked, register_global
 
-__all__ = ["ForwardHooksMixin"]
+__all__ = [
+    "ForwardHooksMixin",
+    "register_module_forward_hook",
+    "register_module_forward_pre_hook",
+]
 
 
 class _Hook:
@@ -32,7 +38,27 @@ class _Hook:
         return out if res is None else res
 
 
+_global_forward_pre_hooks: list[_Hook] = []
+_global_forward_hooks: list[_Hook] = []
+
+
+def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """A forward pre-hook ``hook(module, args)`` of every module, run before each module's
+    own (for debugging and profiling, as in PyTorch)."""
+    return register_global(_global_forward_pre_hooks, _Hook(hook, False, False))
+
+
+def register_module_forward_hook(
+    hook: Callable[..., Any], *, with_kwargs: bool = False, always_call: bool = False
+) -> RemovableHandle:
+    """A forward hook ``hook(module, args, output)`` of every module, run before each module's
+    own; ``with_kwargs`` and ``always_call`` as in ``Module.register_forward_hook``."""
+    return register_global(_global_forward_hooks, _Hook(hook, with_kwargs, always_call))
+
+
 def _register(hooks: list[Any], record: Any, prepend: bool) -> RemovableHandle:
+    """Add ``record`` to a module's hook list ``hooks`` (first with ``prepend``); the caller
+    has marked the module as hooked (``mark_hooked``)."""
     if prepend:
         hooks.insert(0, record)
     else:
@@ -40,11 +66,13 @@ def _register(hooks: list[Any], record: Any, prepend: bool) -> RemovableHandle:
     return RemovableHandle(hooks, record)
 
 
-class ForwardHooksMixin:
-    """The forward pre- and post-hooks of ``Module`` and the call that runs them."""
+class ForwardHooksMixin(BackwardHooksMixin):
+    """The forward pre- and post-hooks of ``Module`` and the call that runs them (with the
+    backward hooks' set-up: ``module_backward_hooks.py``)."""
 
     _forward_hooks: list[_Hook]
     _forward_pre_hooks: list[_Hook]
+    _call_hooked: bool
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -65,6 +93,7 @@ class ForwardHooksMixin:
             True
             >>> h.remove()
         """
+        mark_hooked(self)
         return _register(self._forward_pre_hooks, _Hook(hook, with_kwargs, False), prepend)
 
     def register_forward_hook(
@@ -78,15 +107,22 @@ class ForwardHooksMixin:
         """Run ``hook(module, args, output)`` after ``forward`` (``hook(module, args, kwargs,
         output)`` with ``with_kwargs=True``); a returned value replaces the output.
         ``always_call=True`` runs it even when ``forward`` raises (with ``output=None``)."""
+        mark_hooked(self)
         return _register(self._forward_hooks, _Hook(hook, with_kwargs, always_call), prepend)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        # One test on the common path: ``_call_hooked`` turns True when this module gets its
+        # first hook of any kind and stays so (a removed hook leaves an empty list, which the
+        # slow path handles); ``any_global`` lists the global hooks.
+        if not (self._call_hooked or any_global):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
     def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        for pre in list(self._forward_pre_hooks):
+        """PyTorch's ``_call_impl``: forward pre-hooks (global ones first), the backward
+        hooks' wrapping of the inputs, ``forward``, forward hooks, the outputs' wrapping."""
+        bw_hook = self._backward_hook_for_call()
+        for pre in [*_global_forward_pre_hooks, *self._forward_pre_hooks]:
             if pre.with_kwargs:
                 res = pre.fn(self, args, kwargs)
                 if res is not None:
@@ -103,13 +139,27 @@ class ForwardHooksMixin:
         called: set[int] = set()
         out = None
         try:
+            if bw_hook is not None:
+                args = bw_hook.setup_input_hook(args)
             out = self.forward(*args, **kwargs)
-            for post in list(self._forward_hooks):
+            for post in [*_global_forward_hooks, *self._forward_hooks]:
                 called.add(id(post))
                 out = post.run(self, args, kwargs, out)
         except Exception:
             self._run_always_called(args, kwargs, out, called)
             raise
+        if bw_hook is not None:
+            if not isinstance(out, (Tensor, tuple)):
+                warnings.warn(
+                    "For backward hooks to be called, module output should be a Tensor or a "
+                    f"tuple of Tensors but received {type(out)}",
+                    stacklevel=3,
+                )
+            out = bw_hook.setup_output_hook(out)
+        if self._backward_hooks and self.__dict__.get("_is_full_backward_hook") is False:
+            from .module_backward_hooks_legacy import attach_non_full_hooks
+
+            attach_non_full_hooks(self, self._backward_hooks, args, out)
         return out
 
     def _run_always_called(
@@ -117,7 +167,7 @@ class ForwardHooksMixin:
     ) -> None:
         """After ``forward`` (or a hook) raised: the ``always_call`` hooks not yet run; their
         own errors become warnings so the original error is the one raised."""
-        for post in list(self._forward_hooks):
+        for post in [*_global_forward_hooks, *self._forward_hooks]:
             if not post.always_call or id(post) in called:
                 continue
             try:

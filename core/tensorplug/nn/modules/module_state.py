@@ -16,6 +16,7 @@ from ..._grad_mode import no_grad
 from ..._graph import RemovableHandle
 from ..._tensor import Tensor
 from ..parameter import Parameter
+from .module_extras import EXTRA_STATE_KEY, has_extra_state
 
 if TYPE_CHECKING:
     from .module import Module
@@ -109,6 +110,8 @@ class StateDictMixin:
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers:
                 destination[prefix + name] = b if keep_vars else b.detach()
+        if has_extra_state(self):
+            destination[prefix + EXTRA_STATE_KEY] = self.get_extra_state()  # type: ignore[attr-defined]
 
     def state_dict(
         self, *, destination: Any = None, prefix: str = "", keep_vars: bool = False
@@ -169,11 +172,18 @@ class StateDictMixin:
                     error_msgs.append(error)
             elif strict:
                 missing_keys.append(key)
+        extra = has_extra_state(self)
+        if extra:
+            if prefix + EXTRA_STATE_KEY in state_dict:
+                self.set_extra_state(state_dict[prefix + EXTRA_STATE_KEY])  # type: ignore[attr-defined]
+            elif strict:
+                missing_keys.append(prefix + EXTRA_STATE_KEY)
         if strict:
             for key in state_dict:
                 if key.startswith(prefix):
                     head = key[len(prefix) :].split(".", 1)[0]
-                    if head not in self._modules and head not in local:
+                    mine = head in self._modules or head in local
+                    if not mine and not (extra and head == EXTRA_STATE_KEY):
                         unexpected_keys.append(key)
 
     def load_state_dict(

@@ -52,6 +52,7 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+            f", bias={self.bias is not None}"
         )
 
 
@@ -83,8 +84,9 @@ class GroupNorm(Module):
         self.num_groups, self.num_channels = num_groups, num_channels
         self.eps, self.affine = eps, affine
         kw = _factory(device, dtype, backend)
-        self.weight = Parameter(ones(num_channels, **kw)) if affine else None
-        if not affine:
+        if affine:
+            self.weight = Parameter(ones(num_channels, **kw))
+        else:
             self.register_parameter("weight", None)
         if affine and bias:
             self.bias = Parameter(zeros(num_channels, **kw))

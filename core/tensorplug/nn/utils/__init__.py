@@ -1,4 +1,6 @@
-"""``nn.utils``: gradient clipping and parameter/vector conversion."""
+"""``nn.utils``: gradient clipping, parameter/vector conversion, parametrizations
+(``parametrize``, ``parametrizations``) and the older hook-based ``weight_norm`` and
+``spectral_norm``."""
 
 from __future__ import annotations
 
@@ -9,10 +11,20 @@ from typing import Any
 from ..._creation import tensor
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor
-from . import rnn
+from . import fusion, parametrizations, parametrize, rnn, stateless
+from .spectral_norm import remove_spectral_norm, spectral_norm
+from .weight_norm import remove_weight_norm, weight_norm
 
 __all__ = [
+    "fusion",
+    "parametrizations",
+    "parametrize",
+    "remove_spectral_norm",
+    "remove_weight_norm",
+    "spectral_norm",
+    "weight_norm",
     "rnn",
+    "stateless",
     "clip_grad_norm_",
     "clip_grad_value_",
     "clip_grads_with_norm_",

@@ -1,0 +1,93 @@
+"""The formulas behind the fused kernels (issue 21), written once on an ``ops`` namespace.
+
+Each backward formula here is a kernel of the contract (``_contract.FUSED``, derived): a
+backward calls ``ops.softmax_backward(g, out, axes)``, and
+
+* on a backend without its own kernel, ``fused_defaults`` runs the formula on the backend's
+  kernels (``be.k``): the same launches as before the kernel existed;
+* a backend may override it with one fused kernel (CuPy: ``tensorplug_cupy._fused``), which
+  must agree with the formula (``tests/backends/test_cupy_fused.py``);
+* ``TENSOR_OPS`` (``create_graph=True``) runs the same formula on tensors, recorded, so double
+  backward differentiates the formula, never a fused kernel.
+
+The forward-only kernels ``mse_loss_sum`` and ``dropout_mask`` have their defaults here too.
+GELU's (``gelu``, ``gelu_backward``, also in ``FUSED``) are ``_gelu``'s formulas, written once
+there with the NumPy backend's in-place version beside them (``_backend._gelus``,
+``_tensor_ops``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._backend import Backend
+    from ._contract import Array, Kernel, KernelOps, Shape
+
+
+def relu_backward(ops: KernelOps, g: Array, out: Array) -> Array:
+    """``g`` where ``out > 0``, else 0 (NaN in ``out`` gives 0): ReLU's and clamp's
+    gradient from the output."""
+    return ops.where(ops.gt(out, 0), g, 0.0)
+
+
+def silu_backward(ops: KernelOps, g: Array, x: Array) -> Array:
+    """``g * s * (1 + x (1 - s))`` with ``s = sigmoid(x)``, in PyTorch's order."""
+    s = ops.sigmoid(x)
+    return ops.mul(ops.mul(g, s), ops.add(ops.mul(x, ops.sub(1.0, s)), 1.0))
+
+
+def softmax_backward(ops: KernelOps, g: Array, out: Array, axes: Shape) -> Array:
+    """``out * (g - sum(g * out, axes))``."""
+    return ops.mul(out, ops.sub(g, ops.sum(ops.mul(g, out), axes, True)))
+
+
+def log_softmax_backward(ops: KernelOps, g: Array, out: Array, axes: Shape) -> Array:
+    """``g - exp(out) * sum(g, axes)``."""
+    return ops.sub(g, ops.mul(ops.exp(out), ops.sum(g, axes, True)))
+
+
+def mse_loss_backward(ops: KernelOps, g: Array, a: Array, b: Array, scale: float) -> Array:
+    """``(a - b) * scale * g``: the gradient of the squared error for ``a`` (``-`` it for
+    ``b``), ``scale`` 2 or ``2 / n`` for the mean."""
+    return ops.mul(ops.mul(ops.sub(a, b), scale), g)
+
+
+def fused_defaults(be: Backend) -> dict[str, Kernel]:
+    """The defaults of ``_contract.FUSED`` (and of ``tanh_backward``, ``sigmoid_backward``,
+    which CuPy fuses too): the formulas on the backend's own kernels
+    (``be.k``, looked up at the call, so a backend's overrides of the kernels they use
+    count)."""
+
+    def mse_loss_sum(a: Array, b: Array) -> Array:
+        k = be.k
+        d = k.sub(a, b)
+        return k.sum(k.mul(d, d), None, False)
+
+    def dropout_mask(u: Array, p: float, scale: float) -> Array:
+        k = be.k
+        return k.mul(k.astype(k.ge(u, p), k.dtype_of(u)), scale)
+
+    return {
+        # Backward of tanh and sigmoid from their output, one kernel each as in PyTorch.
+        "tanh_backward": lambda g, out: be.k.mul(g, be.k.sub(1, be.k.mul(out, out))),
+        "sigmoid_backward": lambda g, out: be.k.mul(be.k.mul(g, out), be.k.sub(1, out)),
+        "relu_backward": lambda g, out: relu_backward(be.k, g, out),
+        "silu_backward": lambda g, x: silu_backward(be.k, g, x),
+        "softmax_backward": lambda g, out, axes: softmax_backward(be.k, g, out, axes),
+        "log_softmax_backward": lambda g, out, axes: log_softmax_backward(be.k, g, out, axes),
+        "mse_loss_backward": lambda g, a, b, scale: mse_loss_backward(be.k, g, a, b, scale),
+        "mse_loss_sum": mse_loss_sum,
+        "dropout_mask": dropout_mask,
+    }
+
+
+def tensor_formulas(ops: KernelOps) -> dict[str, Any]:
+    """The backward formulas on ``TENSOR_OPS`` (recorded, so twice differentiable)."""
+    return {
+        "relu_backward": lambda g, out: relu_backward(ops, g, out),
+        "silu_backward": lambda g, x: silu_backward(ops, g, x),
+        "softmax_backward": lambda g, out, axes: softmax_backward(ops, g, out, axes),
+        "log_softmax_backward": lambda g, out, axes: log_softmax_backward(ops, g, out, axes),
+        "mse_loss_backward": lambda g, a, b, scale: mse_loss_backward(ops, g, a, b, scale),
+    }

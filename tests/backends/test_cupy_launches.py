@@ -1,0 +1,82 @@
+"""Kernel launches per step on the cupy backend, counted on the stand-in (issue 21): a GPU
+step of small tensors costs its launches, so their number is held here, per phase. A change
+that adds a launch fails this test; one that removes some updates the numbers (and says so in
+docs/gpu.md). The stand-in counts as CuPy launches to within a kernel or two per op
+(``cupy_stand_in_launches``); ``benchmarks/gpu_check.py`` counts on a GPU."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import cupy_stand_in as stand_in
+import tensorplug as tp
+import tensorplug.nn.functional as F
+
+LR = 1e-4
+
+
+def _w1(device: str) -> tuple[list[Any], Any, Any]:
+    """The seed network's tensors (``examples/two_layer_net.py``, ``bench_w1_seed``)."""
+    rng = np.random.default_rng(0)
+    f = np.float32
+    x, y = rng.standard_normal((100, 3)).astype(f), rng.standard_normal((100, 1)).astype(f)
+    ws = [rng.standard_normal(s).astype(f) * f(0.1) for s in ((3, 32), (1, 32), (32, 1), (1, 1))]
+    params = [tp.tensor(w, device=device, requires_grad=True) for w in ws]
+    return params, tp.tensor(x, device=device), tp.tensor(y, device=device)
+
+
+def _phases(step: Any) -> dict[str, int]:
+    counts = {}
+    for phase in step:
+        with stand_in.launches() as n:
+            phase()
+        counts[phase.__name__] = n.total
+    return counts
+
+
+def test_the_seed_step_launches(gpus: Any) -> None:
+    (w1, b1, w2, b2), x, y = _w1("cuda")
+    state: dict[str, Any] = {}
+
+    def forward() -> None:
+        y_pred = x.mm(w1).add(b1).clamp(min=0).mm(w2).add(b2)
+        state["loss"] = (y_pred - y).pow(2).sum()
+
+    def backward() -> None:
+        state["loss"].backward()
+
+    def update() -> None:
+        with tp.no_grad():
+            for w in (w1, b1, w2, b2):
+                w.sub_(LR * w.grad)
+                w.grad.zero_()
+
+    for _ in range(2):  # the second step: the gradients exist, as in every later step
+        counts = _phases([forward, backward, update])
+    # Hand-written CuPy launches 24 for the whole step (docs/gpu.md).
+    assert counts == {"forward": 8, "backward": 14, "update": 12}, counts  # 34, as on an H100
+
+
+def test_a_module_step_with_a_foreach_optimizer_launches(gpus: Any) -> None:
+    tp.manual_seed(0)
+    model = tp.nn.Sequential(tp.nn.Linear(3, 32), tp.nn.GELU(), tp.nn.Linear(32, 1)).to("cuda")
+    opt = tp.optim.Adam(model.parameters(), lr=1e-3)  # foreach: the default on a GPU
+    x, y = tp.ones(100, 3, device="cuda"), tp.zeros(100, 1, device="cuda")
+    state: dict[str, Any] = {}
+
+    def forward() -> None:
+        state["loss"] = F.mse_loss(model(x), y)
+
+    def backward() -> None:
+        state["loss"].backward()
+
+    def optimizer() -> None:
+        opt.step()
+        opt.zero_grad()
+
+    for _ in range(2):
+        counts = _phases([forward, backward, optimizer])
+    # GELU and its backward are one launch each (its erfc fit took 32: 38 launches forward).
+    assert counts == {"forward": 7, "backward": 12, "optimizer": 16}, counts
