@@ -43,14 +43,7 @@ def kernels(ctx: Context) -> dict[str, Callable[..., Any]]:
         order = argsort(a, axis, largest, True)
         return xp.take(order, xp.arange(k, dtype=xp.int64), axis=axis)
 
-    def argsort(a: Any, axis: int, descending: bool, stable: bool) -> Any:
-        # The standard's spelling (JAX refuses NumPy's ``kind=``); descending as the reverse
-        # of the reversed array's stable ascending order, so NaN stays the largest.
-        if not descending:
-            return xp.argsort(a, axis=axis, stable=True)
-        back = xp.flip(xp.argsort(xp.flip(a, axis=axis), axis=axis, stable=True), axis=axis)
-        return (a.shape[axis] - 1) - back
-
+    argsort = ctx.kernels["_argsort"]  # the adapter's, in the standard's spelling
     return {"index_put": index_put, "index_add": index_add, "topk": topk, "argsort": argsort}
 
 

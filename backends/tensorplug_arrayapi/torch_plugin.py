@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from tensorplug.plugins import BackendSpec, hookimpl
+from tensorplug.plugins import BackendSpec, Tolerance, hookimpl
 
 from ._adapter import NO_DRIVER, backend_spec, nvidia_driver
 from ._library import Context, Library
@@ -84,6 +84,7 @@ def kernels(ctx: Context) -> dict[str, Callable[..., Any]]:
         "getitem": getitem,
         "setitem": setitem,
         "reshape_view": reshape_view,
+        "argsort": ctx.kernels["_argsort"],
         "scatter_add": scatter_add,
         "copy": lambda a: a.clone(),
         "to_host": lambda a: a.cpu().numpy(),
@@ -117,6 +118,16 @@ TORCH = Library(
     extra="torch-backend",
     description="PyTorch tensors on the CPU, under tensorplug's autograd",
     kernels=kernels,
+    tolerances=(
+        Tolerance(
+            "log_ndtr",
+            "float16",
+            rtol=2e-3,
+            atol=1e-4,
+            reason="composed of float16 kernels (log of erfc), each rounding to float16's "
+            "10 bits; one element in twelve lands 1.7e-3 from the float64 reference",
+        ),
+    ),
 )
 TORCH_CUDA = TORCH.on(
     "cuda",
