@@ -19,7 +19,7 @@ from typing import Any
 from tensorplug.plugins import BackendSpec, KnownFailure, hookimpl
 
 from ._adapter import NO_DRIVER, backend_spec, nvidia_driver
-from ._library import Context, Library
+from ._library import LOG_NDTR_FLOAT16, Context, Library
 
 
 def _setup(jnp: Any) -> None:
@@ -72,6 +72,7 @@ JAX = Library(
     setup=_setup,
     kernels=kernels,
     device=_device("cpu"),
+    tolerances=(LOG_NDTR_FLOAT16,),
     known_failures=(
         *(
             KnownFailure(

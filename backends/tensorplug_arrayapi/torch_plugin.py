@@ -8,10 +8,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from tensorplug.plugins import BackendSpec, Tolerance, hookimpl
+from tensorplug.plugins import BackendSpec, hookimpl
 
 from ._adapter import NO_DRIVER, backend_spec, nvidia_driver
-from ._library import Context, Library
+from ._library import LOG_NDTR_FLOAT16, Context, Library
 
 
 def _forward_steps(idx: Any, shape: tuple[int, ...]) -> tuple[Any, list[int]]:
@@ -118,16 +118,7 @@ TORCH = Library(
     extra="torch-backend",
     description="PyTorch tensors on the CPU, under tensorplug's autograd",
     kernels=kernels,
-    tolerances=(
-        Tolerance(
-            "log_ndtr",
-            "float16",
-            rtol=2e-3,
-            atol=1e-4,
-            reason="composed of float16 kernels (log of erfc), each rounding to float16's "
-            "10 bits; one element in twelve lands 1.7e-3 from the float64 reference",
-        ),
-    ),
+    tolerances=(LOG_NDTR_FLOAT16,),
 )
 TORCH_CUDA = TORCH.on(
     "cuda",
