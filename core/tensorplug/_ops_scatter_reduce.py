@@ -192,12 +192,6 @@ def _check(op: str, input: Any, src: Any, reduce: str, names: tuple[str, ...]) -
         raise RuntimeError(
             f"reduce argument must be either {', '.join(names[:-1])} or {names[-1]}, got {reduce}"
         )
-    be = getattr(input, "_backend", None)
-    if be is not None and not be.has_kernel("argsort"):
-        raise UnsupportedOperation(
-            f"{op}(): backend '{be.name}' has no argsort kernel, which groups the elements "
-            "landing on one place"
-        )
     if not isinstance(src, Tensor):
         raise TypeError(f"{op}(): argument 'src' must be Tensor, not {type(src).__name__}")
 
@@ -208,8 +202,13 @@ def _operands(op: str, input: Tensor, dim: int, index: Tensor, src: Tensor
     input is one place: the node works on flat arrays)."""
     from ._ops_scatter import _prepare
 
-    xs, _, ix, s, lin, part = _prepare(op, input, dim, index, src)
+    xs, _, ix, s, lin, part = _prepare(op, input, dim, index, src)  # the index checked first
     assert s is not None
+    if not input._backend.has_kernel("argsort"):
+        raise UnsupportedOperation(
+            f"{op}(): backend '{input._backend.name}' has no argsort kernel, which groups the "
+            "elements landing on one place"
+        )
     return ix, s if part is None else s[part], segments(input._backend.k, lin, xs.numel())
 
 
