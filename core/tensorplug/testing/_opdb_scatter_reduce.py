@@ -79,13 +79,6 @@ _LARGER = (
 )
 
 
-def _grouping(s: Any) -> Any:
-    """An error sample checked after the backend's argsort is (a backend without one is
-    refused first, naming it): only run where the backend has argsort."""
-    s.needs_kernels = ("argsort",)
-    return s
-
-
 def _errors() -> Iterator[ErrorInput]:
     x, idx = np.ones((2, 3)), _i([0, 1, 0])
     yield ErrorInput(
@@ -94,12 +87,12 @@ def _errors() -> Iterator[ErrorInput]:
         "reduce argument must be either sum, prod, mean, amax or amin, got max_",
     )
     yield ErrorInput(
-        _grouping(S("index_out_of_range", (x, 0, _i([0, 2, 0]), np.ones((1, 3)), "sum"))),
+        S("index_out_of_range", (x, 0, _i([0, 2, 0]), np.ones((1, 3)), "sum")),
         RuntimeError,
         "index 2 is out of bounds for dimension 0 with size 2",
     )
     yield ErrorInput(
-        _grouping(S("float_index", (x, 0, np.ones((1, 3)), np.ones((1, 3)), "sum"))),
+        S("float_index", (x, 0, np.ones((1, 3)), np.ones((1, 3)), "sum")),
         RuntimeError,
         "Expected dtype int64 for index",
     )
