@@ -220,7 +220,8 @@ def distributed(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy in strict mode (settings in pyproject.toml) on the package and built-in backends."""
-    session.install("-e", ".[test,mpi]", "mypy>=1.10")  # mpi: tensorplug.distributed's types
+    # mpi, array-api-strict: the types of mpi4py (distributed) and array-api-compat (adapter)
+    session.install("-e", ".[test,mpi,array-api-strict]", "mypy>=1.10")
     session.run("mypy", "core/tensorplug", "backends", *session.posargs)
 
 

@@ -19,6 +19,7 @@ import atexit
 import datetime
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -160,6 +161,10 @@ class _World:
     hook_installed = False
 
 
+_ABORT_GRACE_S = 0.5
+"""How long a failing rank waits, after writing why, before it aborts the job."""
+
+
 def _abort_on_uncaught(previous: Callable[..., Any]) -> Callable[..., Any]:
     def hook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
         previous(kind, value, tb)
@@ -170,6 +175,10 @@ def _abort_on_uncaught(previous: Callable[..., Any]) -> Callable[..., Any]:
                 "aborting the job (MPI_Abort)\n"
             )
             sys.stderr.flush()
+            # mpiexec forwards each rank's output through its proxy, asynchronously, and
+            # MPI_Abort kills the proxies: without a pause the traceback and this line were
+            # sometimes cut off, leaving the user no reason for the job's end.
+            time.sleep(_ABORT_GRACE_S)
             mpi().COMM_WORLD.Abort(1)
 
     return hook
