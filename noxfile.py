@@ -109,7 +109,7 @@ def sanitize(session: nox.Session) -> None:
     )
     session.install("cython>=3.0.10", "setuptools>=69", "wheel")
     session.install(
-        "--no-build-isolation", "--no-cache-dir", f"{src}[test,examples]", "array-api-strict",
+        "--no-build-isolation", "--no-cache-dir", f"{src}[test,examples,array-api-strict]",
         env={"CFLAGS": flags, "LDFLAGS": f"-fsanitize={_SANITIZERS}"},
     )  # fmt: skip
     _install_oracle(session)
