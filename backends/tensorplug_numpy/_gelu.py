@@ -5,12 +5,12 @@ arrays of the activation's size.
 
 The exact form's float64, and any array under ``FIT_FROM`` elements, takes ``Phi`` from the
 backend's ``erfc`` kernel (SciPy's where installed), as the defaults do; larger float32 and
-float16 arrays take the fit of erfc, at float32's own resolution (SciPy's float32 erfc costs
-9.6 ms on 512 Ki elements, the fit in place 1.7).
+float16 arrays take the fit of erfc, at float32's own resolution (SciPy's float32 erfc is
+several times slower there: docs/performance.md, "GPT training step").
 Two more differences, both for speed: the exact form's fit picks ``Phi(-|x|)`` or ``1 - Phi(-|x|)``
 arithmetically (``(x >= 0) - tail``, the tail's sign flipped where ``x < 0``), in branch-free
-passes where ``np.where`` on a random mask branches per element (1.9 ms against 0.2 on
-512 Ki elements), with the same results; and float16 is computed in float32 and rounded once
+passes where ``np.where`` on a random mask branches per element (docs/performance.md), with
+the same results; and float16 is computed in float32 and rounded once
 (NumPy's float16 loops convert per operation anyway), so it is more accurate than the default.
 """
 
