@@ -10,6 +10,7 @@ from ... import _dtype as D
 from ..._contract import Array, KernelOps
 from ..._dispatch import unary
 from ..._graph import OUT, Node
+from ..._inplace import inplace as _inplace
 from ..._ops_pointwise import relu, sigmoid, tanh, where
 from ..._tensor import Tensor, _dim
 
@@ -157,13 +158,20 @@ class LeakyReluBackward0(Node):
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
         return (ops.where(ops.gt(x, 0.0), g, ops.mul(g, ctx.args[0])),)
+
+
+class LeakyReluBackward1(LeakyReluBackward0):
+    """In-place ``leaky_relu_``: the gradient of ``LeakyReluBackward0`` (the in-place
+    machinery keeps the input's old value for it)."""
 # fmt: on
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` where positive, ``negative_slope * x`` elsewhere. Floating-point only, as in
     PyTorch: a fractional slope has no integer result to give."""
     _floating(input, "leaky_relu")
+    if inplace:
+        return _inplace(LeakyReluBackward1, input, args=(float(negative_slope),))
     return unary(LeakyReluBackward0, input, float(negative_slope))
 
 

@@ -82,8 +82,8 @@ class GELU(Module):
 
 
 class LeakyReLU(Module):
-    """``x`` where positive, ``negative_slope * x`` elsewhere. ``inplace`` is kept for
-    PyTorch's signature and ``repr``; the result is a new tensor."""
+    """``x`` where positive, ``negative_slope * x`` elsewhere; ``inplace=True`` writes it
+    into the input (PyTorch's ``leaky_relu_``)."""
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
@@ -91,7 +91,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
