@@ -65,7 +65,11 @@ NOT_OPS: dict[str, str] = {
 
 _UNDERSCORE = "the in-place form, checked as the variant 'NAME_' of NAME's entry"
 NOT_OPS_NN: dict[str, str] = {
-    name + "_": _UNDERSCORE.replace("NAME", name) for name in ("elu", "selu", "celu", "hardtanh")
+    name + "_": _UNDERSCORE.replace("NAME", name)
+    for name in ("elu", "selu", "celu", "hardtanh", "threshold", "rrelu")
+} | {  # issue 16/17 (wt-h16nn)
+    "relu_": "the in-place relu; tests/nn/test_layers_extra.py against PyTorch",
+    "leaky_relu_": "the in-place leaky_relu; tests/nn/test_layers_extra.py against PyTorch",
 }
 """The same for ``tensorplug.nn.functional.__all__``: the in-place ``F.name_`` forms."""
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._opdb_activation import activation_ops
+from ._opdb_activation_shrink import activation_shrink_ops
 from ._opdb_attention import attention_ops
 from ._opdb_distance import distance_ops
 from ._opdb_embedding import embedding_bilinear_ops
@@ -33,6 +34,7 @@ from ._opdb_matrix import matrix_ops
 from ._opdb_mha import mha_ops
 from ._opdb_nn import nn_ops
 from ._opdb_pointwise import pointwise_ops
+from ._opdb_pooling_extra import pooling_extra_ops
 from ._opdb_reduce import reduction_ops
 from ._opdb_rnn import rnn_ops
 from ._opdb_rounding import rounding_ops
@@ -207,6 +209,7 @@ def build_op_db() -> list[OpInfo]:
     db += scatter_reduce_ops() + special_function_ops() + layer3d_ops()  # issue 16 (wt-i16ops)
     db += distance_ops()
     db += embedding_bilinear_ops()  # issue 17: embedding (moved from _opdb_nn), bilinear
+    db += activation_shrink_ops() + pooling_extra_ops()  # issue 16/17 (wt-h16nn)
     more = _more_errors()
     for info in db:
         if info.name in more:

@@ -35,17 +35,18 @@ def _floating(input: Tensor, op: str) -> None:
 
 # fmt: off
 class ThresholdBackward0(Node):
-    """``x`` where x > threshold, ``value`` elsewhere: grad = g where x > threshold, else 0."""
+    """``value`` where x <= threshold, ``x`` elsewhere (NaN stays NaN): grad = 0 where
+    x <= threshold, else g."""
     elementwise = True
     op, save = "threshold", (0,)
 
     @staticmethod
     def forward(k: Any, x: Any, threshold: Any, value: Any) -> Any:
-        return k.where(k.gt(x, threshold), x, value)
+        return k.where(k.le(x, threshold), value, x)
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
-        return (ops.where(ops.gt(x, ctx.args[0]), g, 0.0),)
+        return (ops.where(ops.le(x, ctx.args[0]), 0.0, g),)
 
 
 class ThresholdBackward1(ThresholdBackward0):
@@ -68,17 +69,17 @@ class SoftshrinkBackward0(Node):
 
 
 class HardshrinkBackward0(Node):
-    """``x`` where |x| > l, 0 elsewhere: grad = g where |x| > l, else 0."""
+    """0 where |x| <= l, ``x`` elsewhere (NaN stays NaN): grad = 0 where |x| <= l, else g."""
     elementwise = True
     op, save = "hardshrink", (0,)
 
     @staticmethod
     def forward(k: Any, x: Any, lambd: float) -> Any:
-        return k.where(k.gt(k.abs(x), lambd), x, 0.0)
+        return k.where(k.le(k.abs(x), lambd), 0.0, x)
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
-        return (ops.where(ops.gt(ops.abs(x), ctx.args[0]), g, 0.0),)
+        return (ops.where(ops.le(ops.abs(x), ctx.args[0]), 0.0, g),)
 
 
 class PreluKernelBackward0(Node):
@@ -172,7 +173,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         raise RuntimeError("Not allow zero-dim input tensor.")
     n = weight.numel()
     if n != 1:
-        channels = input.shape[1] if input.ndim >= 2 else input.shape[0]
+        channels = input.shape[1] if input.ndim >= 2 else 1
         if n != channels:
             raise RuntimeError(
                 "Mismatch of parameter numbers and input channel size. Found parameter "
@@ -180,7 +181,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
             )
         if input.ndim >= 2:
             weight = weight.reshape(n, *([1] * (input.ndim - 2)))
-    elif weight.ndim == 1 and input.ndim == 0:
+    elif input.ndim < 2:
         weight = weight.reshape(())
     return nary(PreluKernelBackward0, (input, weight))
 

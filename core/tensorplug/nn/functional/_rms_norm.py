@@ -32,6 +32,10 @@ def rms_norm(
         >>> tp.nn.functional.rms_norm(tp.tensor([[3.0, 4.0]]), (2,), eps=0.0)
         tensor([[0.8485, 1.1314]])
     """
+    if isinstance(normalized_shape, int):
+        raise TypeError(
+            "rms_norm(): argument 'normalized_shape' (position 2) must be a tuple of ints, not int"
+        )
     shape = normalized(normalized_shape)
     if weight is not None and tuple(weight.shape) != shape:
         raise RuntimeError(
