@@ -60,9 +60,10 @@ def _lp_ref(dims: int) -> Any:
         outs = [(n - k) // s + 1 for n, k, s in zip(sp, ks, st)]
         out = np.zeros((*x.shape[:-dims], *outs))
         for idx in np.ndindex(*outs):
-            win = tuple(slice(i * s, i * s + k) for i, s, k in zip(idx, st, ks))
-            total = (x[(Ellipsis, *win)] ** norm_type).sum(axis=tuple(range(-dims, 0)))
-            out[(Ellipsis, *idx)] = total ** (1.0 / norm_type)
+            win: tuple[Any, ...] = (Ellipsis,)
+            win += tuple(slice(i * s, i * s + k) for i, s, k in zip(idx, st, ks))
+            total = (x[win] ** norm_type).sum(axis=tuple(range(-dims, 0)))
+            out[(Ellipsis,) + tuple(idx)] = total ** (1.0 / norm_type)
         return out
 
     return ref
