@@ -9,7 +9,7 @@ those ops (PyTorch records one ``EmbeddingBagBackward0`` node instead).
 
 from __future__ import annotations
 
-import numpy as np
+import bisect
 
 from ..._creation import tensor, zeros
 from ..._tensor import Tensor
@@ -20,8 +20,8 @@ __all__ = ["embedding_bag"]
 
 def _bags(
     input: Tensor, offsets: Tensor | None, include_last_offset: bool
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """The flat indices, each one's bag and the number of bags."""
+) -> tuple[list[int], list[int], int]:
+    """The flat indices, each one's bag and the number of bags (read on the host)."""
     if input.ndim == 2:
         if offsets is not None:
             raise ValueError(
@@ -30,8 +30,7 @@ def _bags(
                 f"{type(offsets)}"
             )
         b, length = input.shape
-        flat = np.asarray(input.tolist(), dtype=np.int64).reshape(-1)
-        return flat, np.repeat(np.arange(b), length), b
+        return input.reshape(-1).tolist(), [i for i in range(b) for _ in range(length)], b
     if input.ndim != 1:
         raise ValueError(
             f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}"
@@ -40,18 +39,16 @@ def _bags(
         raise ValueError(
             f"offsets has to be a 1D Tensor but got {None if offsets is None else offsets.ndim}"
         )
-    flat = np.asarray(input.tolist(), dtype=np.int64)
-    starts = np.asarray(offsets.tolist(), dtype=np.int64)
-    if starts.size and starts[0] != 0:
+    flat: list[int] = input.tolist()
+    starts: list[int] = [int(o) for o in offsets.tolist()]
+    if starts and starts[0] != 0:
         raise RuntimeError(
             "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
             f"from position 0. However, got {starts[0]}"
         )
     if include_last_offset:
         starts = starts[:-1]
-    n = flat.shape[0]
-    bag = np.searchsorted(starts, np.arange(n), side="right") - 1
-    return flat, bag, starts.shape[0]
+    return flat, [bisect.bisect_right(starts, i) - 1 for i in range(len(flat))], len(starts)
 
 
 def _check(input: Tensor, weight: Tensor, mode: str, per_sample_weights: Tensor | None) -> None:
@@ -116,16 +113,15 @@ def embedding_bag(
     if sparse:
         raise NotImplementedError("embedding_bag(): sparse gradients are not supported")
     flat, bag, n_bags = _bags(input, offsets, include_last_offset)
-    bad = flat[(flat < 0) | (flat >= rows)]
-    if bad.size:
+    bad = [i for i in flat if not 0 <= i < rows]
+    if bad:
         raise RuntimeError(
-            "embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be "
-            f"{int(bad[0])}"
+            f"embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be {bad[0]}"
         )
-    keep = np.arange(flat.shape[0]) if padding_idx is None else np.flatnonzero(flat != padding_idx)
+    keep = [j for j, i in enumerate(flat) if i != padding_idx]
     be = weight._backend
-    index = tensor(flat[keep], dtype="int64", backend=be)
-    target = tensor(bag[keep], dtype="int64", backend=be)
+    index = tensor([flat[j] for j in keep], dtype="int64", backend=be)
+    target = tensor([bag[j] for j in keep], dtype="int64", backend=be)
     looked = embedding(index, weight, None, max_norm, norm_type, scale_grad_by_freq)
     if per_sample_weights is not None:
         at = tensor(keep, dtype="int64", backend=be)
@@ -136,6 +132,9 @@ def embedding_bag(
         return out.scatter_reduce(0, spread, looked, "amax", include_self=False)
     out = out.index_add(0, target, looked)
     if mode == "mean":
-        counts = np.bincount(bag[keep], minlength=n_bags).clip(min=1)
-        out = out / tensor(counts, dtype=weight.dtype, backend=be).unsqueeze(1)
+        counts = [0] * n_bags
+        for j in keep:
+            counts[bag[j]] += 1
+        divisor = tensor([max(c, 1) for c in counts], dtype=weight.dtype, backend=be)
+        out = out / divisor.unsqueeze(1)
     return out

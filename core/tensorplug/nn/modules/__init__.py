@@ -47,6 +47,16 @@ from .flatten import (
     Unflatten,
 )
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyLinear,
+    LazyModuleMixin,
+)
 from .linear import (
     Bilinear,
     Identity,
@@ -167,4 +177,6 @@ __all__ = [
     "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "EmbeddingBag",
     "SoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
     "TripletMarginWithDistanceLoss",
+    "LazyModuleMixin", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d",
+    "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
 ]  # fmt: skip
