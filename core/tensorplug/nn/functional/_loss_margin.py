@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..._ops_clamp import clamp_min
-from ..._ops_pointwise import minimum
 from ..._tensor import Tensor
 from ._activation import softplus
 from ._distance import pairwise_distance
 from ._loss import _reduce
-from ._loss_extra import _reduction
+from ._loss_extra import _reduction, triplet
 from ._sparse import one_hot
 
 __all__ = [
@@ -138,17 +137,5 @@ def triplet_margin_with_distance_loss(
 ) -> Tensor:
     """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with any distance
     ``d`` (default ``pairwise_distance``); ``swap`` uses ``min(d(a, n), d(p, n))``."""
-    reduction = _reduction(reduction)
-    if margin <= 0:
-        raise ValueError(f"margin must be greater than 0, got {margin}")
-    if not anchor.ndim == positive.ndim == negative.ndim:
-        raise RuntimeError(
-            "The anchor, positive, and negative tensors are expected to have the same number "
-            f"of dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, and "
-            f"negative {negative.ndim}D inputs"
-        )
     d = pairwise_distance if distance_function is None else distance_function
-    d_pos, d_neg = d(anchor, positive), d(anchor, negative)
-    if swap:
-        d_neg = minimum(d_neg, d(positive, negative))
-    return _reduce(clamp_min(margin + d_pos - d_neg, 0), reduction)
+    return triplet(anchor, positive, negative, d, margin, swap, _reduction(reduction))

@@ -11,6 +11,7 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module, _factory
+from .sparse import padding_index
 
 __all__ = ["EmbeddingBag"]
 
@@ -44,10 +45,7 @@ class EmbeddingBag(Module):
         backend: Any = None,
     ) -> None:
         super().__init__()
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
+        padding_idx = padding_index(padding_idx, num_embeddings, "padding_idx")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.mode, self.sparse = scale_grad_by_freq, mode, sparse
@@ -64,6 +62,7 @@ class EmbeddingBag(Module):
             self.weight = Parameter(_weight)
 
     def reset_parameters(self) -> None:
+        """N(0, 1) rows, the ``padding_idx`` row zero (as ``Embedding``'s)."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             with no_grad():
