@@ -69,6 +69,7 @@ NOT_OPS_NN: dict[str, str] = {
     for name in ("elu", "selu", "celu", "hardtanh", "threshold", "rrelu")
 } | {  # issue 16/17 (wt-h16nn)
     "relu_": "the in-place relu; tests/nn/test_layers_extra.py against PyTorch",
+    "relu": "tensorplug.relu (its entry) with PyTorch's inplace; tests/nn/test_layers_extra.py",
     "leaky_relu_": "the in-place leaky_relu; tests/nn/test_layers_extra.py against PyTorch",
 }
 """The same for ``tensorplug.nn.functional.__all__``: the in-place ``F.name_`` forms."""

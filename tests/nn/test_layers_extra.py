@@ -191,6 +191,11 @@ def test_alpha_dropout_keeps_mean_and_variance() -> None:
         (lambda: tp.nn.Threshold(0.0, -1.0, inplace=True), lambda x: TF.threshold_(x, 0.0, -1.0)),
         (lambda: tp.nn.LeakyReLU(0.2, inplace=True), lambda x: TF.leaky_relu_(x, 0.2)),
         (lambda: tp.nn.RReLU(inplace=True).eval(), lambda x: TF.rrelu_(x)),
+        (lambda: tp.nn.SiLU(inplace=True), lambda x: TF.silu(x, inplace=True)),
+        (lambda: tp.nn.ReLU(inplace=True), lambda x: TF.relu(x, inplace=True)),
+        (lambda: lambda x: tp.nn.functional.relu(x, inplace=True), lambda x: TF.relu_(x)),
+        (lambda: lambda x: tp.nn.functional.silu(x, inplace=True), lambda x: TF.silu(x, True)),
+        (lambda: lambda x: tp.nn.functional.relu_(x), lambda x: TF.relu_(x)),
     ],
 )  # fmt: skip
 def test_inplace_modules_write_into_their_input(layer: Any, fn: Any) -> None:

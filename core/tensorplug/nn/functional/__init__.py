@@ -16,7 +16,6 @@ from ._activation import (
     gelu,
     leaky_relu,
     log_softmax,
-    relu,
     sigmoid,
     silu,
     softmax,
@@ -51,6 +50,7 @@ from ._activation_shrink import (
     hardshrink,
     leaky_relu_,
     prelu,
+    relu,  # with PyTorch's ``inplace`` (tensorplug.relu has none, as torch.relu)
     relu_,
     rrelu,
     rrelu_,

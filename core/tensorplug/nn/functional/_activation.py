@@ -123,10 +123,12 @@ class SiluBackward0(Node):
 # fmt: on
 
 
-def silu(input: Tensor) -> Tensor:
-    """``x * sigmoid(x)`` (one node, ``SiluBackward0``, as PyTorch's). Floating-point only,
-    as in PyTorch."""
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)`` (one node, ``SiluBackward0``, as PyTorch's); ``inplace`` writes it
+    into ``input``. Floating-point only, as in PyTorch."""
     _floating(input, "silu")
+    if inplace:
+        return _inplace(SiluBackward0, input)
     return unary(SiluBackward0, input)
 
 

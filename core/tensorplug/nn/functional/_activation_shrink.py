@@ -19,12 +19,13 @@ from ..._dispatch import nary, unary
 from ..._graph import Node
 from ..._inplace import inplace as _inplace
 from ..._ops_pointwise import ReluBackward0, where
+from ..._ops_pointwise import relu as _relu
 from ..._tensor import Tensor
 from ._activation import leaky_relu
 
 __all__ = [
     "threshold", "threshold_", "softshrink", "hardshrink", "prelu", "rrelu", "rrelu_",
-    "relu_", "leaky_relu_",
+    "relu", "relu_", "leaky_relu_",
 ]  # fmt: skip
 
 
@@ -220,6 +221,12 @@ def rrelu_(
 ) -> Tensor:
     """In-place ``rrelu``."""
     return rrelu(input, lower, upper, training, True)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(x, 0)`` (``tensorplug.relu``); ``inplace`` writes it into ``input``, as
+    PyTorch's ``F.relu(x, inplace=True)``."""
+    return _inplace(ReluBackward0, input) if inplace else _relu(input)
 
 
 def relu_(input: Tensor) -> Tensor:
