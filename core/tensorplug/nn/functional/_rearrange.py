@@ -185,19 +185,19 @@ def fold(
             f"non-zero dimensions for input, but got: {list(input.shape)}"
         )
     size = ntuple(output_size, 2, "output_size", "fold")
-    kernel = ntuple(kernel_size, 2, "kernel_size", "fold")
+    taps = ntuple(kernel_size, 2, "kernel_size", "fold")
     dil, pad = ntuple(dilation, 2, "dilation", "fold"), ntuple(padding, 2, "padding", "fold")
     st = ntuple(stride, 2, "stride", "fold")
-    g = sliding("fold", size, kernel, dil, st, pad)
+    g = sliding("fold", size, taps, dil, st, pad)
     rows = input.shape[-2]
     if rows % g.taps:
         raise RuntimeError(
             "Expected size of input's dimension 1 to be divisible by the product of "
-            f"kernel_size, but got input.size(1)={rows} and kernel_size={kernel}."
+            f"kernel_size, but got input.size(1)={rows} and kernel_size={taps}."
         )
     if input.shape[-1] != g.windows:
         raise RuntimeError(
-            f"Given output_size={size}, kernel_size={kernel}, dilation={dil}, padding={pad}, "
+            f"Given output_size={size}, kernel_size={taps}, dilation={dil}, padding={pad}, "
             f"stride={st}, expected size of input's dimension 2 to match the calculated number "
             f"of sliding blocks {' * '.join(map(str, g.out))} = {g.windows}, but got "
             f"input.size(2)={input.shape[-1]}."
