@@ -178,6 +178,17 @@ class KernelOps(Protocol):
     def mse_loss_backward(self, g: Array, a: Array, b: Array, scale: float, /) -> Array:
         """``(a - b) * scale * g``: the squared error's gradient for ``a``."""
 
+    def clamp_backward(self, g: Array, x: Array, lo: Scalar | None, hi: Scalar | None, /) -> Array:
+        """``g`` where ``lo <= x <= hi`` (``None``: no bound there), else 0: clamp's gradient
+        for number bounds."""
+
+    def pow_backward(self, g: Array, x: Array, e: Scalar, /) -> Array:
+        """``g * e * x**(e - 1)`` (``g * (x + x)`` for ``e == 2``; ``e`` a number, not 0)."""
+
+    def dropout_backward(self, g: Array, u: Array, p: Scalar, scale: Scalar, /) -> Array:
+        """``g * scale`` where ``u >= p``, else 0: dropout's gradient from its uniform
+        samples ``u``."""
+
     def sum(self, x: Array, axes: Shape | None, keepdims: bool, /) -> Array:
         """Sum over ``axes`` (``None``: all of them)."""
 
@@ -368,6 +379,20 @@ class BackendOps(KernelOps, Protocol):
         """``scale`` where ``u >= p``, else 0, in ``u``'s dtype: dropout's mask from uniform
         samples (fused: issue 21)."""
 
+    # -- fused forward kernels (issue 21, ``FUSED``; defaults in ``_fused_forward``)
+
+    def mse_loss_mean(self, a: Array, b: Array, /) -> Array:
+        """``sum((a - b) ** 2) / n``, ``n`` the broadcast size, 0-d."""
+
+    def dropout(self, x: Array, u: Array, p: Scalar, scale: Scalar, /) -> Array:
+        """``x * dropout_mask(u, p, scale)``: dropout's output from its uniform samples."""
+
+    def softmax(self, x: Array, axes: Shape, /) -> Array:
+        """``exp(x - m) / sum(exp(x - m), axes)``, ``m`` the maximum over ``axes``."""
+
+    def log_softmax(self, x: Array, axes: Shape, /) -> Array:
+        """``(x - m) - log(sum(exp(x - m), axes))``, ``m`` the maximum over ``axes``."""
+
     def from_foreign(self, x: Any, src: Backend, device: Device | None, /) -> Array | None:
         """``x``, an array of backend ``src``, as a new array of this backend (on
         ``device``), without a trip through host memory (DLPack, a peer copy, ...); ``None``
@@ -494,6 +519,8 @@ FUSED: frozenset[str] = frozenset(
     {
         "relu_backward", "gelu_backward", "silu_backward", "softmax_backward",
         "log_softmax_backward", "mse_loss_backward", "mse_loss_sum", "dropout_mask", "gelu",
+        "clamp_backward", "pow_backward", "dropout_backward", "mse_loss_mean", "dropout",
+        "softmax", "log_softmax",
     }
 )  # fmt: skip
 """Derived kernels a GPU backend fuses into one or two launches (issue 21); their defaults
