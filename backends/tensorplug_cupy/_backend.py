@@ -28,6 +28,7 @@ from tensorplug.plugins import (
 )
 
 from ._fused import fused_kernels
+from ._fused_optim import optim_kernels
 from ._graphs import REFUSED, begin_capture, refusing
 
 _DLPACK_CUDA, _DLPACK_CUDA_MANAGED = 2, 13  # DLDeviceType codes of GPU memory
@@ -164,6 +165,7 @@ def _issue_21_kernels(
     take the defaults, the formulas), and the kernels a CUDA graph cannot hold made to raise
     while this GPU captures."""
     out = fused_kernels(cp, lambda: defaults[0])
+    out.update(optim_kernels(cp))  # optional kernels: a group's optimizer step in one launch
     out.update({name: refusing(index, name, k[name]) for name in REFUSED if name in k})
     return out
 

@@ -406,6 +406,30 @@ class OptionalOps(Protocol):
     def scatter_add(self, dst: Array, idx: Index, src: Array, /) -> None:
         """``dst[idx] += src`` with repeated indices accumulating (the index gradient)."""
 
+    # fmt: off
+    def adam_update(
+        self, p: Array, g: Array, m: Array, v: Array, vmax: Array | None, decay: Scalar,
+        wd: Scalar, beta1: Scalar, beta2: Scalar, lr: Scalar, step: Operand, eps: Scalar, /,
+    ) -> None:
+        """One Adam step in place on a group's flat buffers, all float32 or all float64 of
+        one dtype (issue 21; ``optim._foreach``'s composed step, operation by operation):
+        ``p *= decay`` unless ``decay == 1`` (AdamW), ``g += wd * p`` unless ``wd == 0``
+        (L2), ``m = lerp(m, g, 1 - beta1)``, ``v = beta2 v + (1 - beta2) g g``,
+        ``vmax = maximum(vmax, v)`` when given (amsgrad), ``p += m * s / (sqrt(vmax or v) /
+        c + eps)`` with ``s = -lr / (1 - beta1**step)`` and ``c = sqrt(1 - beta2**step)`` in
+        double precision; ``step`` a number or a 1-element array (``capturable``: read when
+        the kernel runs). Writes ``p``, ``m``, ``v`` and ``vmax``."""
+
+    def sgd_update(
+        self, p: Array, g: Array, buf: Array, wd: Scalar, momentum: Scalar, dampening: Scalar,
+        nesterov: bool, lr: Scalar, /,
+    ) -> None:
+        """One SGD step with momentum in place on flat buffers of one float dtype (issue
+        21): ``g += wd * p`` unless ``wd == 0``; ``buf = momentum buf + (1 - dampening) g``;
+        ``g = g + momentum buf`` (``nesterov``) or ``buf``; ``p += g * -lr``. Writes ``p``
+        and ``buf``."""
+    # fmt: on
+
     def index_add(self, x: Array, idx: Index, src: Array, /) -> Array:
         """A new array equal to ``x`` with ``src`` added at ``idx``, repeated indices
         accumulating, in ``x``'s dtype (as ``scatter_add`` casts); ``x`` is left alone. The
@@ -550,6 +574,7 @@ OPTIONAL: frozenset[str] = (
             "linalg_inv", "linalg_solve", "linalg_cholesky", "linalg_slogdet",
             "linalg_eigh", "linalg_svd", "linalg_qr",
             "argsort", "topk", "unique", "searchsorted",
+            "adam_update", "sgd_update",
         }
     )
     | SPECIAL
@@ -580,11 +605,12 @@ TIERS: Mapping[Tier, frozenset[str]] = {
 """Every kernel name in exactly one tier."""
 
 IN_PLACE: frozenset[str] = frozenset(
-    {"setitem", "assign", "iadd", "isub", "imul", "idiv", "fill_", "scatter_add"}
-)
+    {"setitem", "assign", "iadd", "isub", "imul", "idiv", "fill_", "scatter_add",
+     "adam_update", "sgd_update"}
+)  # fmt: skip
 """Kernels that write into their first argument and return ``None`` (the core ignores what
-they return). Every other kernel leaves its arguments alone and returns its result, except
-those in ``REUSES``."""
+they return; the optimizer updates write their state arrays too). Every other kernel leaves
+its arguments alone and returns its result, except those in ``REUSES``."""
 
 REUSES: frozenset[str] = frozenset({"where_zero_owned"})
 """Kernels given an array the caller gives up, whose memory the result may take over: the

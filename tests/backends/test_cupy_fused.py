@@ -16,6 +16,7 @@ from tensorplug._contract import FUSED
 from tensorplug.plugins import default_kernels
 from tensorplug_cupy._backend import make_backend
 from tensorplug_cupy._fused import SOURCES
+from tensorplug_cupy._fused_optim import OPTIM_SOURCES
 
 
 @pytest.fixture
@@ -107,24 +108,27 @@ def test_every_fused_kernel_of_the_contract_has_a_cupy_kernel(cp: Any) -> None:
         assert getattr(be.kernels[name], "__module__", "") == "tensorplug_cupy._fused", name
 
 
-_CUDA_NAMES = frozenset({"exp", "log", "pow", "tanh", "normcdf", "T", "double"})
+_CUDA_NAMES = frozenset({"exp", "log", "pow", "sqrt", "tanh", "normcdf", "T", "double"})
 
 
-@pytest.mark.parametrize("name", sorted(SOURCES))
+@pytest.mark.parametrize("name", sorted({**SOURCES, **OPTIM_SOURCES}))
 def test_the_cuda_source_names_only_its_parameters(name: str) -> None:
     """What can be checked without NVRTC: every name is a parameter, a local declared
-    ``T name = ...``, the reduction's ``a``/``b`` or a CUDA math function; brackets balance;
-    constants are written as Python's repr, so they round-trip exactly."""
-    s = SOURCES[name]
+    ``T name = ...`` (or ``double``), the reduction's ``a``/``b`` or a CUDA math function;
+    brackets balance; constants are written as Python's repr, so they round-trip exactly;
+    every statement but the last declares a local or writes an output."""
+    s = {**SOURCES, **OPTIM_SOURCES}[name]
     params = {p.split()[1] for p in f"{s.in_params}, {s.out_params}".split(",")}
+    outs = {p.split()[1] for p in s.out_params.split(",")}
     body = " ".join((s.operation, *(s.reduce or ())))
-    declared = set(re.findall(r"\bT (\w+) =", body))
+    declared = set(re.findall(r"\b(?:T|double) (\w+) =", body))
     names = set(re.findall(r"\b[A-Za-z_]\w*\b", re.sub(r"\d+\.\d+(e-?\d+)?", "", body)))
     allowed = params | declared | _CUDA_NAMES | ({"a", "b"} if s.reduce else set())
     assert names <= allowed, sorted(names - allowed)
     assert body.count("(") == body.count(")")
     for stmt in s.operation.split(";")[:-1]:
-        assert stmt.strip().startswith("T "), f"{name}: statement {stmt!r} declares nothing"
+        head = stmt.split()[0]
+        assert head in {"T", "double"} | outs, f"{name}: statement {stmt!r} declares nothing"
 
 
 def test_the_stand_in_refuses_a_source_that_differs_from_its_twin(cp: Any) -> None:
