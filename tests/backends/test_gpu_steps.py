@@ -33,3 +33,4 @@ def test_the_steps_table_on_the_stand_in() -> None:
 def test_gpu_check_names_its_steps() -> None:
     p = _run("gpu_check.py", "--help")
     assert p.returncode == 0 and "tests,examples,bench,steps,profile" in p.stdout
+    assert "--stand-in" in p.stdout  # the steps on the CPU, launches counted
