@@ -153,6 +153,13 @@ SOURCES: dict[str, Source] = {
     "tp_log_softmax": Source(
         "T x, T m, T s", "T y", "y = x - m - log(s)", lambda x, m, s: x - m - np.log(s)
     ),
+    # ``i``: the output's index, a row; ``logp`` C-contiguous, ``c`` its columns.
+    "tp_nll_loss_terms": Source(
+        "raw T logp, I cols, T w, int64 c",
+        "T y",
+        "y = -(logp[i * c + cols] * w)",
+        lambda logp, cols, w, c: -(logp.reshape(-1)[np.arange(cols.size) * c + cols] * w),
+    ),
     # Reductions: map, then ``a + b`` over the axes.
     "tp_sum_exp_shifted": Source(
         "T x, T m",
@@ -305,9 +312,15 @@ def _forward_kernels(
             return k["tp_dropout_mask"](u, t(p), t(scale))
         return fallback().dropout_mask(u, p, scale)
 
+    def nll_loss_terms(logp: Any, rows: Any, cols: Any, w: Any) -> Any:
+        if _same_float(logp, w) and logp.ndim == 2 and logp.flags.c_contiguous:
+            return k["tp_nll_loss_terms"](logp, cols, w, np.int64(logp.shape[1]))
+        return fallback().nll_loss_terms(logp, rows, cols, w)
+
     return {"softmax": softmax, "log_softmax": log_softmax, "mse_loss_sum": mse_loss_sum,
             "mse_loss_mean": mse_loss_mean, "dropout_mask": dropout_mask,
-            "dropout": _dropout(k, fallback, "dropout")}  # fmt: skip
+            "dropout": _dropout(k, fallback, "dropout"),
+            "nll_loss_terms": nll_loss_terms}  # fmt: skip
 
 
 def _dropout(k: dict[str, Any], fallback: Callable[[], Any], name: str) -> Callable[..., Any]:

@@ -381,6 +381,9 @@ class BackendOps(KernelOps, Protocol):
 
     # -- fused forward kernels (issue 21, ``FUSED``; defaults in ``_fused_forward``)
 
+    def nll_loss_terms(self, logp: Array, rows: Array, cols: Array, w: Array, /) -> Array:
+        """``-(logp[rows, cols] * w)``: each row's weighted negative log-likelihood."""
+
     def mse_loss_mean(self, a: Array, b: Array, /) -> Array:
         """``sum((a - b) ** 2) / n``, ``n`` the broadcast size, 0-d."""
 
@@ -544,7 +547,7 @@ FUSED: frozenset[str] = frozenset(
         "relu_backward", "gelu_backward", "silu_backward", "softmax_backward",
         "log_softmax_backward", "mse_loss_backward", "mse_loss_sum", "dropout_mask", "gelu",
         "clamp_backward", "pow_backward", "dropout_backward", "mse_loss_mean", "dropout",
-        "softmax", "log_softmax",
+        "softmax", "log_softmax", "nll_loss_terms",
     }
 )  # fmt: skip
 """Derived kernels a GPU backend fuses into one or two launches (issue 21); their defaults

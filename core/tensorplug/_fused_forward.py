@@ -1,5 +1,5 @@
 """The defaults of the fused forward kernels (issue 21, ``_contract.FUSED``): softmax and
-log-softmax, the squared error's sum and mean, and dropout, each written once on the backend's
+log-softmax, the squared error's sum and mean, dropout and the NLL loss's terms, each written once on the backend's
 own kernels (``be.k``, looked up at the call, so a backend's overrides of the kernels they use
 count). A GPU backend replaces each with one or a few launches (``tensorplug_cupy._fused``)
 that must agree with these to rounding."""
@@ -52,6 +52,9 @@ def forward_defaults(be: Backend) -> dict[str, Kernel]:
         "dropout": lambda x, u, p, scale: be.k.mul(x, be.k.dropout_mask(u, p, scale)),
         "softmax": softmax,
         "log_softmax": log_softmax,
+        "nll_loss_terms": lambda logp, rows, cols, w: be.k.neg(
+            be.k.mul(be.k.getitem(logp, (rows, cols)), w)
+        ),
     }
 
 

@@ -33,11 +33,14 @@ def fused_arrays(cp: Any, d: Any = np.float64) -> dict[str, Any]:
         "out": cp.asarray(out),
         "b": cp.asarray(rng.standard_normal((4, 5)).astype(d)),
         "u": cp.asarray(rng.uniform(0, 1, (4, 5)).astype(d)),
+        "rows": cp.asarray(np.arange(4)),
+        "cols": cp.asarray(np.array([0, 4, 2, 1])),
     }
 
 
 def fused_calls(a: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
     g, x, out, b, u = a["g"], a["x"], a["out"], a["b"], a["u"]
+    rows, cols = a["rows"], a["cols"]
     return {
         "tanh_backward": (g, np.tanh(out)),
         "sigmoid_backward": (g, out),
@@ -63,6 +66,7 @@ def fused_calls(a: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
         "softmax": (x, (1,)),
         "log_softmax": (x, (0,)),
         "mse_loss_mean": (x, b[:1]),
+        "nll_loss_terms": (x, rows, cols, out[:, 0].copy()),
     }
 
 
@@ -118,12 +122,12 @@ def test_the_cuda_source_names_only_its_parameters(name: str) -> None:
     brackets balance; constants are written as Python's repr, so they round-trip exactly;
     every statement but the last declares a local or writes an output."""
     s = {**SOURCES, **OPTIM_SOURCES}[name]
-    params = {p.split()[1] for p in f"{s.in_params}, {s.out_params}".split(",")}
-    outs = {p.split()[1] for p in s.out_params.split(",")}
+    params = {p.split()[-1] for p in f"{s.in_params}, {s.out_params}".split(",")}
+    outs = {p.split()[-1] for p in s.out_params.split(",")}
     body = " ".join((s.operation, *(s.reduce or ())))
     declared = set(re.findall(r"\b(?:T|double) (\w+) =", body))
     names = set(re.findall(r"\b[A-Za-z_]\w*\b", re.sub(r"\d+\.\d+(e-?\d+)?", "", body)))
-    allowed = params | declared | _CUDA_NAMES | ({"a", "b"} if s.reduce else set())
+    allowed = params | declared | _CUDA_NAMES | ({"a", "b"} if s.reduce else {"i"})
     assert names <= allowed, sorted(names - allowed)
     assert body.count("(") == body.count(")")
     for stmt in s.operation.split(";")[:-1]:

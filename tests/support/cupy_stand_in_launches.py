@@ -256,8 +256,9 @@ def get_current_stream() -> Stream:
 
 
 def _params(spec: str) -> list[tuple[str, str]]:
-    """``"T g, float64 p"`` as ``[("T", "g"), ("float64", "p")]``."""
-    return [tuple(p.split()) for p in spec.split(",") if p.strip()]  # type: ignore[misc]
+    """``"T g, float64 p, raw T x"`` as ``[("T", "g"), ("float64", "p"), ("T", "x")]`` (a
+    ``raw`` array is passed whole, and the twin indexes it as the source does)."""
+    return [tuple(p.split()[-2:]) for p in spec.split(",") if p.strip()]  # type: ignore[misc]
 
 
 def _registered(name: str, source: tuple[str, ...]) -> Any:

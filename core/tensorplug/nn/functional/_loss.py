@@ -92,7 +92,7 @@ class NllLossBackward0(Node):
 
     @staticmethod
     def forward(k: Any, logp: Any, rows: Any, cols: Any, w: Any, reduction: str) -> Any:
-        losses = k.neg(k.mul(k.getitem(logp, (rows, cols)), w))
+        losses = k.nll_loss_terms(logp, rows, cols, w)  # one kernel on a GPU (issue 21)
         if reduction == "none":
             return losses
         total = k.sum(losses, None, False)
