@@ -1,8 +1,8 @@
 """The defaults of the fused forward kernels (issue 21, ``_contract.FUSED``): softmax and
-log-softmax, the squared error's sum and mean, dropout and the NLL loss's terms, each written once on the backend's
-own kernels (``be.k``, looked up at the call, so a backend's overrides of the kernels they use
-count). A GPU backend replaces each with one or a few launches (``tensorplug_cupy._fused``)
-that must agree with these to rounding."""
+log-softmax, the squared error's sum and mean, dropout and the NLL loss's terms, each written
+once on the backend's own kernels (``be.k``, looked up at the call, so a backend's overrides
+of the kernels they use count). A GPU backend replaces each with one or a few launches
+(``tensorplug_cupy._fused``) that must agree with these to rounding."""
 
 from __future__ import annotations
 
