@@ -67,6 +67,14 @@ def _squared_error_sum(a: Any, b: Any, axis: Any, keepdims: bool) -> Any:
     return np.sum((a - b) * (a - b), axis=axis, keepdims=keepdims)
 
 
+def _nll_loss_backward_twin(g: Any, cols: Any, w: Any, den: Any, c: Any, gs: Any,
+                            y: Any) -> tuple[Any]:  # fmt: skip
+    rows = np.arange(cols.size)
+    out = np.zeros_like(y)
+    out[rows, cols] = -(w / den * g.reshape(-1)[rows * gs])
+    return (out,)
+
+
 SOURCES: dict[str, Source] = {
     "tp_tanh_backward": Source(
         "T g, T out", "T y", "y = g * (1 - out * out)", lambda g, out: g * (1 - out * out)
@@ -159,6 +167,14 @@ SOURCES: dict[str, Source] = {
         "T y",
         "y = -(logp[i * c + cols] * w)",
         lambda logp, cols, w, c: -(logp.reshape(-1)[np.arange(cols.size) * c + cols] * w),
+    ),
+    # Over the (N, C) gradient: ``r`` the row, ``i % c`` the column; ``g`` one value (``gs``
+    # 0) or one per row (``gs`` 1).
+    "tp_nll_loss_backward": Source(
+        "raw T g, raw I cols, raw T w, T den, int64 c, int64 gs",
+        "T y",
+        "ptrdiff_t r = i / c; y = i % c == cols[r] ? -(w[r] / den * g[r * gs]) : (T)0",
+        _nll_loss_backward_twin,
     ),
     # Reductions: map, then ``a + b`` over the axes.
     "tp_sum_exp_shifted": Source(
@@ -317,10 +333,19 @@ def _forward_kernels(
             return k["tp_nll_loss_terms"](logp, cols, w, np.int64(logp.shape[1]))
         return fallback().nll_loss_terms(logp, rows, cols, w)
 
+    def nll_loss_backward(g: Any, shape: Any, rows: Any, cols: Any, w: Any, mean: bool) -> Any:
+        if not (_same_float(g, w) and len(shape) == 2):
+            return fallback().nll_loss_backward(g, shape, rows, cols, w, mean)
+        den = cp.sum(w) if mean else w.dtype.type(1)
+        y = cp.empty(shape, w.dtype)
+        per_row = np.int64(g.ndim == 1)
+        kernel = k["tp_nll_loss_backward"]
+        return kernel(g.reshape(-1), cols, w, den, np.int64(shape[1]), per_row, y)
+
     return {"softmax": softmax, "log_softmax": log_softmax, "mse_loss_sum": mse_loss_sum,
             "mse_loss_mean": mse_loss_mean, "dropout_mask": dropout_mask,
             "dropout": _dropout(k, fallback, "dropout"),
-            "nll_loss_terms": nll_loss_terms}  # fmt: skip
+            "nll_loss_terms": nll_loss_terms, "nll_loss_backward": nll_loss_backward}  # fmt: skip
 
 
 def _dropout(k: dict[str, Any], fallback: Callable[[], Any], name: str) -> Callable[..., Any]:

@@ -185,6 +185,14 @@ class KernelOps(Protocol):
     def pow_backward(self, g: Array, x: Array, e: Scalar, /) -> Array:
         """``g * e * x**(e - 1)`` (``g * (x + x)`` for ``e == 2``; ``e`` a number, not 0)."""
 
+    def nll_loss_backward(
+        self, g: Array, shape: Shape, rows: Array, cols: Array, w: Array, mean: bool, /
+    ) -> Array:
+        """Zeros of ``shape`` (N, C) with ``-(w[i] / den) * g`` at each ``(i, cols[i])``
+        (``rows`` is ``arange(N)``, as ``nll_loss`` makes it; ``den`` ``sum(w)`` when
+        ``mean``, else no division; ``g`` 0-d, or per row for ``reduction="none"``): the NLL
+        loss's gradient."""
+
     def dropout_backward(self, g: Array, u: Array, p: Scalar, scale: Scalar, /) -> Array:
         """``g * scale`` where ``u >= p``, else 0: dropout's gradient from its uniform
         samples ``u``."""
@@ -547,7 +555,7 @@ FUSED: frozenset[str] = frozenset(
         "relu_backward", "gelu_backward", "silu_backward", "softmax_backward",
         "log_softmax_backward", "mse_loss_backward", "mse_loss_sum", "dropout_mask", "gelu",
         "clamp_backward", "pow_backward", "dropout_backward", "mse_loss_mean", "dropout",
-        "softmax", "log_softmax", "nll_loss_terms",
+        "softmax", "log_softmax", "nll_loss_terms", "nll_loss_backward",
     }
 )  # fmt: skip
 """Derived kernels a GPU backend fuses into one or two launches (issue 21); their defaults

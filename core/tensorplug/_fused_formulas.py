@@ -60,6 +60,17 @@ def dropout_backward(ops: KernelOps, g: Array, u: Array, p: float, scale: float)
     return ops.where(ops.ge(u, p), ops.mul(g, scale), 0.0)
 
 
+def nll_loss_backward(
+    ops: KernelOps, g: Array, shape: Shape, rows: Array, cols: Array, w: Array, mean: bool
+) -> Array:
+    """``-coef * g`` at ``(rows, cols)`` in zeros of ``shape``, ``coef = w / sum(w)`` for the
+    mean, else ``w``."""
+    coef = ops.const(w, g)
+    if mean:
+        coef = ops.div(coef, ops.sum(coef, None, False))
+    return ops.index_grad(ops.neg(ops.mul(coef, g)), shape, (rows, cols), True)
+
+
 def silu_backward(ops: KernelOps, g: Array, x: Array) -> Array:
     """``g * s * (1 + x (1 - s))`` with ``s = sigmoid(x)``, in PyTorch's order."""
     s = ops.sigmoid(x)
@@ -101,6 +112,7 @@ def fused_defaults(be: Backend) -> dict[str, Kernel]:
         "clamp_backward": lambda g, x, lo, hi: clamp_backward(be.k, g, x, lo, hi),
         "pow_backward": lambda g, x, e: pow_backward(be.k, g, x, e),
         "dropout_backward": lambda g, u, p, scale: dropout_backward(be.k, g, u, p, scale),
+        "nll_loss_backward": lambda *a: nll_loss_backward(be.k, *a),
     }
 
 
@@ -110,6 +122,7 @@ def tensor_formulas(ops: KernelOps) -> dict[str, Any]:
         "clamp_backward": lambda g, x, lo, hi: clamp_backward(ops, g, x, lo, hi),
         "pow_backward": lambda g, x, e: pow_backward(ops, g, x, e),
         "dropout_backward": lambda g, u, p, scale: dropout_backward(ops, g, u, p, scale),
+        "nll_loss_backward": lambda *a: nll_loss_backward(ops, *a),
         "relu_backward": lambda g, out: relu_backward(ops, g, out),
         "silu_backward": lambda g, x: silu_backward(ops, g, x),
         "softmax_backward": lambda g, out, axes: softmax_backward(ops, g, out, axes),

@@ -213,6 +213,7 @@ class TensorOps:
         self.clamp_backward = fused["clamp_backward"]
         self.pow_backward = fused["pow_backward"]
         self.dropout_backward = fused["dropout_backward"]
+        self.nll_loss_backward = fused["nll_loss_backward"]
 
 
 TENSOR_OPS: KernelOps = TensorOps()

@@ -67,11 +67,15 @@ def fused_calls(a: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
         "log_softmax": (x, (0,)),
         "mse_loss_mean": (x, b[:1]),
         "nll_loss_terms": (x, rows, cols, out[:, 0].copy()),
+        "nll_loss_backward": (g[0, 0].copy(), (4, 5), rows, cols, out[:, 0].copy(), True),
+        "nll_loss_backward/none": (g[0].copy()[:4], (4, 5), rows, cols, out[:, 0].copy(), False),
     }
 
 
 # Softmax's and log-softmax's: the maximum, the sum of the shifted exponentials, the output.
-_LAUNCHES = {"softmax_backward": 2, "log_softmax_backward": 2, "softmax": 3, "log_softmax": 3}
+_LAUNCHES = {"softmax_backward": 2, "log_softmax_backward": 2, "softmax": 3, "log_softmax": 3,
+             "nll_loss_backward": 2}  # fmt: skip
+_LAUNCHES_OF = {"nll_loss_backward/none": 1}  # no sum of the weights
 
 
 @pytest.mark.parametrize("name", sorted(fused_calls(fused_arrays(np))))
@@ -81,7 +85,7 @@ def test_each_fused_kernel_is_its_formula_in_one_launch(cp: Any, name: str) -> N
     args = fused_calls(fused_arrays(cp))[name]
     with stand_in.launches() as n:
         got = getattr(be.k, kernel)(*args)
-    assert n.total == _LAUNCHES.get(kernel, 1), n.by_name
+    assert n.total == _LAUNCHES_OF.get(name, _LAUNCHES.get(kernel, 1)), n.by_name
     assert any(name in SOURCES for name in n.by_name), n.by_name  # its own kernel
     formula = default_kernels(be)[kernel]
     with stand_in.launches() as unfused:
@@ -112,7 +116,9 @@ def test_every_fused_kernel_of_the_contract_has_a_cupy_kernel(cp: Any) -> None:
         assert getattr(be.kernels[name], "__module__", "") == "tensorplug_cupy._fused", name
 
 
-_CUDA_NAMES = frozenset({"exp", "log", "pow", "sqrt", "tanh", "normcdf", "T", "double"})
+_CUDA_NAMES = frozenset(
+    {"exp", "log", "pow", "sqrt", "tanh", "normcdf", "T", "double", "ptrdiff_t"}
+)
 
 
 @pytest.mark.parametrize("name", sorted({**SOURCES, **OPTIM_SOURCES}))
@@ -125,14 +131,15 @@ def test_the_cuda_source_names_only_its_parameters(name: str) -> None:
     params = {p.split()[-1] for p in f"{s.in_params}, {s.out_params}".split(",")}
     outs = {p.split()[-1] for p in s.out_params.split(",")}
     body = " ".join((s.operation, *(s.reduce or ())))
-    declared = set(re.findall(r"\b(?:T|double) (\w+) =", body))
+    declared = set(re.findall(r"\b(?:T|double|ptrdiff_t) (\w+) =", body))
     names = set(re.findall(r"\b[A-Za-z_]\w*\b", re.sub(r"\d+\.\d+(e-?\d+)?", "", body)))
     allowed = params | declared | _CUDA_NAMES | ({"a", "b"} if s.reduce else {"i"})
     assert names <= allowed, sorted(names - allowed)
     assert body.count("(") == body.count(")")
     for stmt in s.operation.split(";")[:-1]:
         head = stmt.split()[0]
-        assert head in {"T", "double"} | outs, f"{name}: statement {stmt!r} declares nothing"
+        declares = head in {"T", "double", "ptrdiff_t"} | outs
+        assert declares, f"{name}: statement {stmt!r} declares nothing"
 
 
 def test_the_stand_in_refuses_a_source_that_differs_from_its_twin(cp: Any) -> None:

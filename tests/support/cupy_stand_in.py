@@ -229,9 +229,9 @@ class _Generator:
 _VIEWS = frozenset(
     {"reshape", "transpose", "broadcast_to", "expand_dims", "squeeze", "moveaxis", "swapaxes",
      "may_share_memory", "shares_memory", "result_type", "can_cast", "ndim", "shape", "size",
-     "isscalar", "iscomplexobj", "broadcast_shapes", "promote_types"}
+     "isscalar", "iscomplexobj", "broadcast_shapes", "promote_types", "empty", "empty_like"}
 )  # fmt: skip
-"""Functions that launch nothing on a GPU (views and metadata)."""
+"""Functions that launch nothing on a GPU (views, metadata, uninitialised memory)."""
 
 _IN_PLACE = frozenset({"copyto", "at", "put", "place", "putmask"})
 """Functions that write their first argument."""

@@ -101,10 +101,8 @@ class NllLossBackward0(Node):
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
         rows, cols, w, reduction = ctx.args
-        coef = ops.const(w, g)
-        if reduction == "mean":
-            coef = ops.div(coef, ops.sum(coef, None, False))
-        return (ops.index_grad(ops.neg(ops.mul(coef, g)), ctx.shapes[0], (rows, cols), True),)
+        mean = reduction == "mean"
+        return (ops.nll_loss_backward(g, ctx.shapes[0], rows, cols, w, mean),)  # one kernel
 # fmt: on
 
 
