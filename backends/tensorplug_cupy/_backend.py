@@ -29,7 +29,7 @@ from tensorplug.plugins import (
 
 from ._fused import fused_kernels
 from ._fused_optim import optim_kernels
-from ._graphs import REFUSED, begin_capture, refusing
+from ._graphs import REFUSED, begin_capture, graph_memory, refusing
 
 _DLPACK_CUDA, _DLPACK_CUDA_MANAGED = 2, 13  # DLDeviceType codes of GPU memory
 
@@ -344,17 +344,18 @@ def device_count() -> int:
 
 
 def memory_allocated(index: int) -> int:
-    """Bytes held by live arrays on GPU ``index`` (CuPy's default memory pool)."""
+    """Bytes held by live arrays on GPU ``index`` (CuPy's default memory pool, and the CUDA
+    graphs' own pools)."""
     cp = _cupy()
     with cp.cuda.Device(index):
-        return int(cp.get_default_memory_pool().used_bytes())
+        return int(cp.get_default_memory_pool().used_bytes()) + graph_memory(index)[0]
 
 
 def memory_reserved(index: int) -> int:
-    """Bytes the pool holds on GPU ``index``: in use plus cached for reuse."""
+    """Bytes the pools hold on GPU ``index``: in use plus cached for reuse."""
     cp = _cupy()
     with cp.cuda.Device(index):
-        return int(cp.get_default_memory_pool().total_bytes())
+        return int(cp.get_default_memory_pool().total_bytes()) + graph_memory(index)[1]
 
 
 def max_memory_allocated(index: int) -> int:

@@ -28,9 +28,20 @@ from typing import Any
 _capturing: dict[int, Capture] = {}
 """The capture under way on each GPU."""
 
-_pools: list[tuple[Any, Callable[[], Any]]] = []
-"""Each capture's memory pool with its graph (a weak reference): a pool goes once its graph
-has gone and no array made from it is left (the arrays' memory is the pool's)."""
+_pools: list[tuple[Any, Callable[[], Any], int]] = []
+"""Each capture's memory pool with its graph (a weak reference) and GPU: a pool goes once its
+graph has gone and no array made from it is left (the arrays' memory is the pool's)."""
+
+
+def graph_memory(index: int) -> tuple[int, int]:
+    """Bytes in use and held by the graphs' pools on GPU ``index`` (``memory_allocated`` and
+    ``memory_reserved`` count them, as PyTorch counts its graphs' private pools), with GPU
+    ``index`` current (a pool's ``used_bytes`` is the current GPU's); drops the pools of that
+    GPU that no graph nor array uses any more."""
+    _pools[:] = [(p, g, i) for p, g, i in _pools if i != index or g() or p.used_bytes()]
+    pools = [p for p, _, i in _pools if i == index]
+    return sum(p.used_bytes() for p in pools), sum(p.total_bytes() for p in pools)
+
 
 REFUSED = {
     "to_host": "copying a tensor to the host (.item(), .tolist(), .numpy(), print, bool() "
@@ -78,7 +89,7 @@ class Capture:
         self.stream = cp.cuda.Stream(non_blocking=True)
         self.stream.__enter__()
         self.allocator = cp.cuda.get_allocator()
-        _pools[:] = [(p, graph) for p, graph in _pools if graph() or p.used_bytes()]
+        graph_memory(index)  # this GPU current: drops the pools no longer used
         self.pool = cp.cuda.MemoryPool()  # the graph's static memory
         cp.cuda.set_allocator(self.pool.malloc)
         _capturing[index] = self
@@ -101,7 +112,7 @@ class Capture:
         finally:
             self._leave()
         replay = Replay(graph, self.stream, self.pool, self.index, self.cp)
-        _pools.append((self.pool, weakref.ref(replay)))
+        _pools.append((self.pool, weakref.ref(replay), self.index))
         return replay
 
     def abort(self) -> None:

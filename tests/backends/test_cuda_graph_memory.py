@@ -50,6 +50,10 @@ def test_a_capture_reuses_freed_blocks_and_a_replay_allocates_nothing(
         assert made == []  # the replay wrote the captured arrays, and made none
     tp.ones(1000, device="cuda") + 1  # arrays made after the capture: not the graph's memory
     assert (pool.allocations, pool.blocks) == (allocations, blocks)
+    # The memory statistics count the graph's pool: what its live arrays use, what it holds.
+    default = gpus.get_default_memory_pool()
+    assert tp.cuda.memory_allocated() == default.used_bytes() + pool.used_bytes() > 0
+    assert tp.cuda.memory_reserved() == default.total_bytes() + pool.total_bytes()
 
 
 def test_the_replayed_fused_adamw_step_is_the_eager_step(gpus: Any) -> None:
