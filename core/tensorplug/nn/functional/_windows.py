@@ -149,10 +149,10 @@ def col2im(ops: KernelOps, cols: Array, g: Geometry) -> Array:
         cols = ops.reshape(cols, (n, c, g.taps, *g.out))
         parts = [ops.getitem(cols, (slice(None), slice(None), t)) for t in range(g.taps)]
         if _writable(ops):  # raw kernels: one buffer, each part added into its window
+            # (a view of it: a backend that writes in place has views sharing memory)
             acc = ops.full(padded, 0, ops.dtype_of(cols))
             for part, offset in zip(parts, g.offsets()):
-                win = g.window(offset)
-                ops.setitem(acc, win, ops.add(ops.getitem(acc, win), part))
+                ops.iadd(ops.getitem(acc, g.window(offset)), part)
         else:  # recorded ops (a second derivative): each part placed, then summed
             acc = None
             for part, offset in zip(parts, g.offsets()):
