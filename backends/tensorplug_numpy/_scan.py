@@ -32,7 +32,13 @@ it pays once the array has more than this many elements per call (NumPy's scan c
 def cumsum(x: Any, axis: int) -> Any:
     """Running sum of ``x`` along ``axis``, in ``x``'s dtype."""
     n = x.shape[axis]
-    if axis == x.ndim - 1 and x.dtype.kind == "f" and x.itemsize >= 4 and n >= _MIN_LENGTH:
+    if (
+        axis == x.ndim - 1
+        and x.dtype.kind == "f"
+        and x.itemsize >= 4
+        and n >= _MIN_LENGTH
+        and x.size >= _MIN_PRODUCT_SIZE
+    ):
         return _last_axis(x)
     if (
         axis == x.ndim - 1
@@ -58,6 +64,10 @@ def cumsum(x: Any, axis: int) -> Any:
     out = work[:n].reshape(n, *rest)
     return out if axis == 0 else np.ascontiguousarray(np.moveaxis(out, 0, axis))
 
+
+_MIN_PRODUCT_SIZE = 8192
+"""Below this many elements ``_last_axis``'s fixed cost (about 10 us: three products, an
+addition and the check) is more than NumPy's scan takes."""
 
 _BLOCK = 16
 """Elements per block of ``_last_axis``: its products cost ``2 * b`` multiply-adds an element

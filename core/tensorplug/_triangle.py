@@ -6,8 +6,8 @@ mask's comparison, then the selection) and is several times slower than a copy
 (docs/performance.md). For a backend that writes in place, the rows are cut into blocks of
 ``_BLOCK``; in each, the columns left of the band are kept whole (``tril``; right of it for
 ``triu``), those on the other side stay zero, and only the band, ``_BLOCK`` columns wide,
-goes through ``where``. Small matrices, immutable arrays and recorded ops (a gradient that
-builds a graph) take the one ``where``.
+goes through ``where``. Matrices under ``_MIN_ELEMENTS``, immutable arrays and recorded
+ops (a gradient that builds a graph) take the one ``where``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ from ._contract import Array
 _BLOCK = 64
 """Rows per block: the band's ``where`` grows with it, the number of calls (three a block)
 shrinks (measured best on 1000 x 1000)."""
+
+_MIN_ELEMENTS = 1 << 16
+"""Matrices smaller than this take the one ``where``: its mask is cheap there and the blocks'
+calls (about 4 us each) cost more than they save (measured: 200 x 200 and a batch of 100 x
+100 are faster with ``where``, 1000 x 80 and 80 x 1000 with blocks)."""
 
 
 def tri_mask(k: Any, shape: tuple[int, ...], diagonal: int, lower: bool, like: Array) -> Array:
@@ -36,7 +41,7 @@ def triangle(k: Any, x: Array, diagonal: int, lower: bool) -> Array:
     r, c = shape[-2], shape[-1]
     # A backend's kernels (``full``) get a zero of x's dtype; recorded ops, a number.
     zero = k.full((), 0, k.dtype_of(x)) if hasattr(k, "full") else 0.0
-    if r <= _BLOCK or not hasattr(k, "setitem"):
+    if r <= _BLOCK or r * c < _MIN_ELEMENTS or not hasattr(k, "setitem"):
         return k.where(tri_mask(k, shape, diagonal, lower, x), x, zero)
     out = k.full(shape, 0, k.dtype_of(x))
     lead = (slice(None),) * (len(shape) - 2)
