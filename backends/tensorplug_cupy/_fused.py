@@ -168,6 +168,12 @@ SOURCES: dict[str, Source] = {
         "y = -(logp[i * c + cols] * w)",
         lambda logp, cols, w, c: -(logp.reshape(-1)[np.arange(cols.size) * c + cols] * w),
     ),
+    "tp_nll_loss_weights": Source(
+        "I t, I ignore",
+        "I cols, T w",
+        "bool keep = t != ignore; cols = keep ? t : (I)0; w = keep ? (T)1 : (T)0",
+        lambda t, ignore, cols, w: (np.where(t != ignore, t, 0), (t != ignore).astype(w.dtype)),
+    ),
     # Over the (N, C) gradient: ``r`` the row, ``i % c`` the column; ``g`` one value (``gs``
     # 0) or one per row (``gs`` 1).
     "tp_nll_loss_backward": Source(
@@ -284,6 +290,12 @@ def fused_kernels(cp: Any, fallback: Any) -> dict[str, Callable[..., Any]]:
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def _fits(value: int, dtype: Any) -> bool:
+    """Whether integer ``value`` is one of ``dtype``'s (``ignore_index=-100`` of a uint8)."""
+    info = np.iinfo(dtype)
+    return bool(info.min <= value <= info.max)
+
+
 def _same_float(*arrays: Any) -> bool:
     """Whether the arrays share a dtype the kernels take (float32 or float64)."""
     d = arrays[0].dtype
@@ -333,6 +345,15 @@ def _forward_kernels(
             return k["tp_nll_loss_terms"](logp, cols, w, np.int64(logp.shape[1]))
         return fallback().nll_loss_terms(logp, rows, cols, w)
 
+    def nll_loss_weights(target: Any, ignore_index: int, like: Any) -> Any:
+        if not (_same_float(like) and target.dtype.kind in "iu"):
+            return fallback().nll_loss_weights(target, ignore_index, like)
+        cols, w = cp.empty_like(target), cp.empty(target.shape, like.dtype)
+        ignore = target.dtype.type(ignore_index) if _fits(ignore_index, target.dtype) else None
+        if ignore is None:  # no target can equal it: every row counts
+            return fallback().nll_loss_weights(target, ignore_index, like)
+        return k["tp_nll_loss_weights"](target, ignore, cols, w)
+
     def nll_loss_backward(g: Any, shape: Any, rows: Any, cols: Any, w: Any, mean: bool) -> Any:
         if not (_same_float(g, w) and len(shape) == 2):
             return fallback().nll_loss_backward(g, shape, rows, cols, w, mean)
@@ -345,7 +366,8 @@ def _forward_kernels(
     return {"softmax": softmax, "log_softmax": log_softmax, "mse_loss_sum": mse_loss_sum,
             "mse_loss_mean": mse_loss_mean, "dropout_mask": dropout_mask,
             "dropout": _dropout(k, fallback, "dropout"),
-            "nll_loss_terms": nll_loss_terms, "nll_loss_backward": nll_loss_backward}  # fmt: skip
+            "nll_loss_terms": nll_loss_terms, "nll_loss_backward": nll_loss_backward,
+            "nll_loss_weights": nll_loss_weights}  # fmt: skip
 
 
 def _dropout(k: dict[str, Any], fallback: Callable[[], Any], name: str) -> Callable[..., Any]:

@@ -389,6 +389,12 @@ class BackendOps(KernelOps, Protocol):
 
     # -- fused forward kernels (issue 21, ``FUSED``; defaults in ``_fused_forward``)
 
+    def nll_loss_weights(
+        self, target: Array, ignore_index: int, like: Array, /
+    ) -> tuple[Array, Array]:
+        """``(cols, w)``: ``target`` with ``ignore_index`` replaced by 0, and 1 where it is
+        not ``ignore_index``, else 0, in ``like``'s dtype (the NLL loss's row weights)."""
+
     def nll_loss_terms(self, logp: Array, rows: Array, cols: Array, w: Array, /) -> Array:
         """``-(logp[rows, cols] * w)``: each row's weighted negative log-likelihood."""
 
@@ -555,7 +561,7 @@ FUSED: frozenset[str] = frozenset(
         "relu_backward", "gelu_backward", "silu_backward", "softmax_backward",
         "log_softmax_backward", "mse_loss_backward", "mse_loss_sum", "dropout_mask", "gelu",
         "clamp_backward", "pow_backward", "dropout_backward", "mse_loss_mean", "dropout",
-        "softmax", "log_softmax", "nll_loss_terms", "nll_loss_backward",
+        "softmax", "log_softmax", "nll_loss_terms", "nll_loss_backward", "nll_loss_weights",
     }
 )  # fmt: skip
 """Derived kernels a GPU backend fuses into one or two launches (issue 21); their defaults

@@ -1,5 +1,6 @@
 """The defaults of the fused forward kernels (issue 21, ``_contract.FUSED``): softmax and
-log-softmax, the squared error's sum and mean, dropout and the NLL loss's terms, each written
+log-softmax, the squared error's sum and mean, dropout and the NLL loss's weights and terms,
+each written
 once on the backend's own kernels (``be.k``, looked up at the call, so a backend's overrides
 of the kernels they use count). A GPU backend replaces each with one or a few launches
 (``tensorplug_cupy._fused``) that must agree with these to rounding."""
@@ -31,6 +32,11 @@ def forward_defaults(be: Backend) -> dict[str, Kernel]:
         k = be.k
         return k.mul(k.astype(k.ge(u, p), k.dtype_of(u)), scale)
 
+    def nll_loss_weights(target: Array, ignore_index: int, like: Array) -> tuple[Array, Array]:
+        k = be.k
+        keep = k.ne(target, ignore_index)
+        return k.where(keep, target, 0), k.astype(keep, k.dtype_of(like))
+
     def softmax(x: Array, axes: Shape) -> Array:
         k = be.k
         if not math.prod(x.shape):
@@ -52,6 +58,7 @@ def forward_defaults(be: Backend) -> dict[str, Kernel]:
         "dropout": lambda x, u, p, scale: be.k.mul(x, be.k.dropout_mask(u, p, scale)),
         "softmax": softmax,
         "log_softmax": log_softmax,
+        "nll_loss_weights": nll_loss_weights,
         "nll_loss_terms": lambda logp, rows, cols, w: be.k.neg(
             be.k.mul(be.k.getitem(logp, (rows, cols)), w)
         ),

@@ -117,7 +117,7 @@ def test_every_fused_kernel_of_the_contract_has_a_cupy_kernel(cp: Any) -> None:
 
 
 _CUDA_NAMES = frozenset(
-    {"exp", "log", "pow", "sqrt", "tanh", "normcdf", "T", "double", "ptrdiff_t"}
+    {"exp", "log", "pow", "sqrt", "tanh", "normcdf", "T", "I", "double", "ptrdiff_t", "bool"}
 )
 
 
@@ -131,14 +131,14 @@ def test_the_cuda_source_names_only_its_parameters(name: str) -> None:
     params = {p.split()[-1] for p in f"{s.in_params}, {s.out_params}".split(",")}
     outs = {p.split()[-1] for p in s.out_params.split(",")}
     body = " ".join((s.operation, *(s.reduce or ())))
-    declared = set(re.findall(r"\b(?:T|double|ptrdiff_t) (\w+) =", body))
+    declared = set(re.findall(r"\b(?:T|double|ptrdiff_t|bool) (\w+) =", body))
     names = set(re.findall(r"\b[A-Za-z_]\w*\b", re.sub(r"\d+\.\d+(e-?\d+)?", "", body)))
     allowed = params | declared | _CUDA_NAMES | ({"a", "b"} if s.reduce else {"i"})
     assert names <= allowed, sorted(names - allowed)
     assert body.count("(") == body.count(")")
     for stmt in s.operation.split(";")[:-1]:
         head = stmt.split()[0]
-        declares = head in {"T", "double", "ptrdiff_t"} | outs
+        declares = head in {"T", "double", "ptrdiff_t", "bool"} | outs
         assert declares, f"{name}: statement {stmt!r} declares nothing"
 
 
@@ -160,3 +160,18 @@ def test_fuse_is_one_launch(cp: Any) -> None:
     with stand_in.launches() as n:
         r = axpy(2.0, x, x)
     assert n.total == 1 and r.tolist() == [3.0, 3.0, 3.0]
+
+
+def test_the_nll_loss_weights_in_one_launch(cp: Any) -> None:
+    be = make_backend(cp, 0, name="stand-in")
+    target = cp.asarray(np.array([3, -100, 0, 2, -100]))
+    like = cp.asarray(np.zeros((5, 4)))
+    with stand_in.launches() as n:
+        cols, w = be.k.nll_loss_weights(target, -100, like)
+    assert n.by_name == {"tp_nll_loss_weights": 1}
+    assert cols.tolist() == [3, 0, 0, 2, 0] and cols.dtype == np.int64
+    assert w.tolist() == [1.0, 0.0, 1.0, 1.0, 0.0] and w.dtype == np.float64
+    want = default_kernels(be)["nll_loss_weights"](target, -100, like)
+    assert [a.tolist() for a in want] == [cols.tolist(), w.tolist()]
+    small = cp.asarray(np.array([1, 0], dtype=np.uint8))  # -100 is no uint8: the formula
+    assert be.k.nll_loss_weights(small, -100, like)[1].tolist() == [1.0, 1.0]

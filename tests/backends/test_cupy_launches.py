@@ -98,11 +98,11 @@ _OPS = {  # launches forward, backward (of a (8, 5) float32 input, one tensor's 
     "mse_loss": (lambda x, t, y: F.mse_loss(x, y), 1, 1),  # one reduction | one
     "mse_loss_sum": (lambda x, t, y: F.mse_loss(x, y, reduction="sum"), 1, 1),
     "dropout": (lambda x, t, y: F.dropout(x, 0.3), 2, 1),  # the draw, tp_dropout | one
-    # log_softmax's 3 and nll_loss's 8 (the ignore_index mask, its where, its cast, the
-    # rows' arange; the weighted terms in one kernel, 2 sums, divide; the index work is not
-    # fused yet) | nll_loss's 2 (the sum of the weights, one kernel writing the whole
-    # gradient; 6 before) and log_softmax's 2.
-    "cross_entropy": (lambda x, t, y: F.cross_entropy(x, t), 11, 4),
+    # log_softmax's 3 and nll_loss's 6 (the rows' arange, the targets and weights without
+    # ignore_index in one kernel, the weighted terms in one, 2 sums, divide; 10 before) |
+    # nll_loss's 2 (the sum of the weights, one kernel writing the whole gradient; 6 before)
+    # and log_softmax's 2.
+    "cross_entropy": (lambda x, t, y: F.cross_entropy(x, t), 9, 4),
 }
 
 

@@ -313,8 +313,11 @@ class ElementwiseKernel:
 
         plain_ins = tuple(_plain(a) for a in ins)
         arrays = tuple(_plain(o) for o in outs)
-        for a in arrays:
-            if a.dtype != _out_dtype(self.outs[0][0], self.ins, plain_ins):
+        known = {t for t, _ in self.ins}
+        for (ty, _), a in zip(self.outs, arrays, strict=True):
+            if (ty in known or not re.fullmatch(r"[A-Z]", ty)) and a.dtype != _out_dtype(
+                ty, self.ins, plain_ins
+            ):  # a placeholder no input binds takes the output's dtype, as in CuPy
                 raise TypeError(f"stand-in: {self.name}: an output of another dtype")
 
         def run() -> None:

@@ -142,11 +142,14 @@ def nll_loss(
     bad = [t for t in tl if t != ignore_index and not 0 <= t < c]
     if bad:
         raise IndexError(f"nll_loss(): target {bad[0]} is out of bounds for {c} classes")
-    keep = target != ignore_index
-    cols = where(keep, target, 0)
-    w = keep.to(input.dtype) if weight is None else where(keep, weight.to(input.dtype)[cols], 0.0)
     rows = arange(input.shape[0], backend=input._backend)
-    return unary(NllLossBackward0, input, rows._data, cols._data, w._data, reduction)
+    if weight is None:  # one kernel on a GPU (issue 21)
+        cols, w = input._backend.k.nll_loss_weights(target._data, ignore_index, input._data)
+        return unary(NllLossBackward0, input, rows._data, cols, w, reduction)
+    keep = target != ignore_index
+    cols_t = where(keep, target, 0)
+    w_t = where(keep, weight.to(input.dtype)[cols_t], 0.0)
+    return unary(NllLossBackward0, input, rows._data, cols_t._data, w_t._data, reduction)
 
 
 def cross_entropy(
