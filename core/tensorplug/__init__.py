@@ -367,3 +367,9 @@ __all__ = [
     # issue 16 (wt-i16ops): tensorplug.nn.functional._cdist
     "cdist",
 ]  # fmt: skip
+
+# issue 16 (wt-h16tensor): the in-place functions (``tensorplug.relu_(x)``), Tensor's methods
+from . import _inplace_variants as _inplace_variants  # noqa: E402
+
+globals().update({_n: getattr(Tensor, _n) for _n in _inplace_variants.FUNCTIONS})
+__all__ += _inplace_variants.FUNCTIONS

@@ -293,3 +293,7 @@ for _name, _fn in _methods_pointwise.METHODS.items():
 Tensor.T = property(_T)  # type: ignore[assignment]
 Tensor.mT = property(_mT)  # type: ignore[assignment]
 Tensor.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
+from . import _inplace_variants as IV  # noqa: E402 - issue 16 (wt-h16tensor), own block
+
+for _name, _fn in IV.methods().items():
+    setattr(Tensor, _name, _fn)
