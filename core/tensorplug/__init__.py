@@ -373,3 +373,10 @@ from . import _inplace_variants as _inplace_variants  # noqa: E402
 
 globals().update({_n: getattr(Tensor, _n) for _n in _inplace_variants.FUNCTIONS})
 __all__ += _inplace_variants.FUNCTIONS
+
+# issue 16 (wt-h16tensor): PyTorch's second names and tensor queries (``_tensor_protocol``)
+from ._tensor_protocol import FUNCTIONS as _PROTOCOL  # noqa: E402
+
+globals().update(_PROTOCOL)
+softmax, log_softmax, detach = _methods._softmax, _methods._log_softmax, Tensor.detach
+__all__ += (*_PROTOCOL, "softmax", "log_softmax", "detach")

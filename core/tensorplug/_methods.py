@@ -297,3 +297,7 @@ from . import _inplace_variants as IV  # noqa: E402 - issue 16 (wt-h16tensor), o
 
 for _name, _fn in IV.methods().items():
     setattr(Tensor, _name, _fn)
+from . import _tensor_protocol as TP  # noqa: E402 - issue 16 (wt-h16tensor), own block
+
+for _name, _fn in TP.METHODS.items():
+    setattr(Tensor, _name, _fn)

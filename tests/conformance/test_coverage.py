@@ -65,6 +65,10 @@ NOT_OPS: dict[str, str] = {
        "values: tests/core/test_inplace_variants.py"
        for n in ("asinh_", "acosh_", "atanh_", "arcsinh_", "arccosh_", "arctanh_")},
     "detach_": "detaches in place, no op on values; tests/core/test_inplace_variants.py",
+    "detach": "a tensor outside the graph, no op on values; tests/core/test_tensor_protocol.py",
+    **{n: "a query of the dtype, shape or device; tests/core/test_tensor_protocol.py"
+       for n in ("is_complex", "is_signed", "is_floating_point", "is_nonzero", "is_same_size",
+                 "get_device")},
 }  # fmt: skip
 """Names in ``tensorplug.__all__`` that are not ops, each with why it has no entry."""
 

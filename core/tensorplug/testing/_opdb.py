@@ -23,7 +23,7 @@ from ._opdb_distance import distance_ops
 from ._opdb_embedding import embedding_bilinear_ops
 from ._opdb_functional import functional_ops
 from ._opdb_inplace import in_place_ops
-from ._opdb_inplace_variants import inplace_variant_ops
+from ._opdb_inplace_variants import alias_ops, inplace_variant_ops
 from ._opdb_layers import layer_ops
 from ._opdb_layers3d import layer3d_ops
 from ._opdb_layout import layout_ops
@@ -212,7 +212,7 @@ def build_op_db() -> list[OpInfo]:
     for info in db:
         if info.name in more:
             info.errors = _chain(info.errors, more[info.name])
-    db += inplace_variant_ops(db)  # issue 16 (wt-h16tensor): derived from the entries above
+    db += inplace_variant_ops(db) + alias_ops(db)  # issue 16 (wt-h16tensor): derived from above
     return db
 
 

@@ -140,3 +140,59 @@ def inplace_variant_ops(db: list[OpInfo]) -> list[OpInfo]:
         if base is not None and name not in by_name:
             out.append(_variant(name, base))
     return out
+
+
+_ALIASES = {
+    "absolute": "abs", "greater": "gt", "greater_equal": "ge", "less": "lt",
+    "less_equal": "le", "not_equal": "ne", "swapaxes": "transpose", "swapdims": "transpose",
+    "sgn": "sign", "positive": "neg", "ravel": "flatten",
+}  # fmt: skip
+"""PyTorch's second names (``_tensor_protocol``) and the entry whose samples they take."""
+
+_OWN_REF: dict[str, Callable[..., Any]] = {
+    "positive": lambda x: x,
+    "ravel": lambda x: np.reshape(x, -1),
+}
+"""References of the names that are no alias of their samples' entry."""
+
+
+def alias_ops(db: list[OpInfo]) -> list[OpInfo]:
+    """An entry for each second name, with its first entry's samples, reference and
+    tolerances, checked against PyTorch's function of that name and its method."""
+    import tensorplug as tp
+
+    from ._samples import torch_function
+
+    by_name = {n: info for info in db for n in (info.name, *info.aliases)}
+    out = []
+    for name, base_name in _ALIASES.items():
+        base = by_name[base_name]
+        own = _OWN_REF.get(name)
+        samples = base.samples
+        if own is not None:  # the one-argument samples only
+            samples = _one_argument(base)
+        out.append(
+            OpInfo(
+                name,
+                getattr(tp, name),
+                own or base.ref,
+                samples,
+                dtypes=base.dtypes,
+                grad_dtypes=base.grad_dtypes,
+                result_dtype=base.result_dtype,
+                supports_autograd=base.supports_autograd,
+                supports_gradgrad=base.supports_gradgrad,
+                errors=base.errors,
+                tolerances=base.tolerances,
+                grad_tolerances=base.grad_tolerances,
+                torch_ref=torch_function(name),
+            )
+        )
+    return out
+
+
+def _one_argument(base: OpInfo) -> Callable[[Gen], Iterator[SampleInput]]:
+    def gen(rng: Gen) -> Iterator[SampleInput]:
+        yield from (s for s in base.sample_inputs() if len(s.args) == 1 and not s.kwargs)
+
+    return gen
