@@ -301,3 +301,7 @@ from . import _tensor_protocol as TP  # noqa: E402 - issue 16 (wt-h16tensor), ow
 
 for _name, _fn in TP.METHODS.items():
     setattr(Tensor, _name, _fn)
+from . import _ops_split as SPL  # noqa: E402 - issue 16 (wt-h16tensor), own block
+
+for _name, _fn in SPL.FUNCTIONS.items():
+    setattr(Tensor, _name, _fn)

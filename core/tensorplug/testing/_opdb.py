@@ -43,6 +43,7 @@ from ._opdb_shape import shape_ops
 from ._opdb_special import special_ops
 from ._opdb_special_functions import special_function_ops
 from ._opdb_spectral import spectral_ops
+from ._opdb_split import split_ops
 from ._opinfo import ErrorInput, OpInfo
 from ._samples import S
 
@@ -212,6 +213,7 @@ def build_op_db() -> list[OpInfo]:
     for info in db:
         if info.name in more:
             info.errors = _chain(info.errors, more[info.name])
+    db += split_ops()  # issue 16 (wt-h16tensor)
     db += inplace_variant_ops(db) + alias_ops(db)  # issue 16 (wt-h16tensor): derived from above
     return db
 

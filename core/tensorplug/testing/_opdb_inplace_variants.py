@@ -182,7 +182,7 @@ def alias_ops(db: list[OpInfo]) -> list[OpInfo]:
                 result_dtype=base.result_dtype,
                 supports_autograd=base.supports_autograd,
                 supports_gradgrad=base.supports_gradgrad,
-                errors=base.errors,
+                errors=None if own else base.errors,
                 tolerances=base.tolerances,
                 grad_tolerances=base.grad_tolerances,
                 torch_ref=torch_function(name),
