@@ -375,10 +375,12 @@ globals().update({_n: getattr(Tensor, _n) for _n in _inplace_variants.FUNCTIONS}
 __all__ += _inplace_variants.FUNCTIONS
 
 # issue 16 (wt-h16tensor): PyTorch's second names and tensor queries (``_tensor_protocol``)
+from ._ops_index_write import FUNCTIONS as _INDEX_WRITE  # noqa: E402
 from ._ops_split import FUNCTIONS as _SPLIT  # noqa: E402
 from ._tensor_protocol import FUNCTIONS as _PROTOCOL  # noqa: E402
 
 globals().update(_PROTOCOL)
 globals().update(_SPLIT)
+globals().update(_INDEX_WRITE)
 softmax, log_softmax, detach = _methods._softmax, _methods._log_softmax, Tensor.detach
-__all__ += (*_PROTOCOL, *_SPLIT, "softmax", "log_softmax", "detach")
+__all__ += (*_PROTOCOL, *_SPLIT, *_INDEX_WRITE, "softmax", "log_softmax", "detach")

@@ -305,3 +305,7 @@ from . import _ops_split as SPL  # noqa: E402 - issue 16 (wt-h16tensor), own blo
 
 for _name, _fn in SPL.FUNCTIONS.items():
     setattr(Tensor, _name, _fn)
+from . import _ops_index_write as IW  # noqa: E402 - issue 16 (wt-h16tensor), own block
+
+for _name, _fn in IW.METHODS.items():
+    setattr(Tensor, _name, _fn)

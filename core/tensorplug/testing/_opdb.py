@@ -22,6 +22,7 @@ from ._opdb_attention import attention_ops
 from ._opdb_distance import distance_ops
 from ._opdb_embedding import embedding_bilinear_ops
 from ._opdb_functional import functional_ops
+from ._opdb_index_write import index_write_ops
 from ._opdb_inplace import in_place_ops
 from ._opdb_inplace_variants import alias_ops, inplace_variant_ops
 from ._opdb_layers import layer_ops
@@ -213,7 +214,7 @@ def build_op_db() -> list[OpInfo]:
     for info in db:
         if info.name in more:
             info.errors = _chain(info.errors, more[info.name])
-    db += split_ops()  # issue 16 (wt-h16tensor)
+    db += split_ops() + index_write_ops()  # issue 16 (wt-h16tensor)
     db += inplace_variant_ops(db) + alias_ops(db)  # issue 16 (wt-h16tensor): derived from above
     return db
 
