@@ -27,6 +27,7 @@ from . import _inplace as IP
 from . import _ops_clamp as CL
 from . import _ops_pointwise as P
 from . import _ops_shape as S
+from . import _tensor_protocol as TP
 from ._contract import Array, KernelOps
 from ._dispatch import binary
 from ._graph import Node
@@ -167,7 +168,8 @@ TABLE: dict[str, tuple[Callable[..., Tensor], type[Node] | None]] = {
     "absolute_": (P.abs, P.AbsBackward0), "neg_": (P.neg, P.NegBackward0),
     "negative_": (P.neg, P.NegBackward0), "reciprocal_": (P.reciprocal, P.ReciprocalBackward0),
     "sin_": (P.sin, P.SinBackward0), "cos_": (P.cos, P.CosBackward0),
-    "sign_": (P.sign, P.SignBackward0), "square_": (P.square, None), "pow_": (P.pow, None),
+    "sign_": (P.sign, P.SignBackward0), "sgn_": (TP.sgn, TP.SgnBackward0),
+    "square_": (P.square, None), "pow_": (P.pow, None),
     "clamp_min_": (CL.clamp_min, None), "clamp_max_": (CL.clamp_max, None),
     **{f"{name}_": (_compare(name), _CompareInPlace) for name in _COMPARE_NODES},
 }  # fmt: skip

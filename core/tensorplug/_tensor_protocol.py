@@ -5,9 +5,11 @@ device, bound by ``_methods`` and exported by ``tensorplug`` (issue 16)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from . import _dtype as D
+from . import _functional_write as fw
 from . import _ops_pointwise as P
 from . import _ops_shape as S
 from ._dispatch import unary
@@ -94,6 +96,19 @@ def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
     return to(self, dtype)
 
 
+def storage_offset(self: Tensor) -> int:
+    """Where the first element of ``self`` sits in the memory it shares with its base: found
+    by replaying its recorded view ops on the base's element positions (0 for a tensor that
+    owns its memory, and for an empty view)."""
+    root, steps = fw._root(self)
+    if not steps or not self.numel():
+        return 0
+    k = self._backend.k
+    shape = tuple(root._data.shape)
+    positions = fw._replay(k, k.iota(math.prod(shape), shape, root._data), steps)
+    return int(k.to_host(k.getitem(k.reshape(positions, (-1,)), 0)))
+
+
 def nbytes(self: Tensor) -> int:
     return self.numel() * int(self.dtype.itemsize)
 
@@ -115,4 +130,5 @@ FUNCTIONS: dict[str, Any] = {
 METHODS: dict[str, Any] = {
     **{n: f for n, f in FUNCTIONS.items() if n not in ("get_device", "is_floating_point")},
     "type": type_, "nbytes": property(nbytes), "itemsize": property(itemsize),
+    "storage_offset": storage_offset,
 }  # fmt: skip

@@ -60,3 +60,13 @@ def test_same_size_positive_and_top_level_functions() -> None:
     assert got == pytest.approx(torch.log_softmax(t, 0).numpy())
     assert tp.fill_(tp.zeros(2), 3.0).tolist() == [3.0, 3.0]
     assert tp.zero_(tp.ones(2)).tolist() == [0.0, 0.0]
+
+
+def test_storage_offset_from_the_view_ops() -> None:
+    for lib in (torch, tp):
+        x = lib.arange(24.0).reshape(4, 6)
+        views = (x, x[1:], x[:, 2], x[2, 3:], x.t()[1], x[1:].reshape(-1)[4:], x.detach()[1])
+        got = [v.storage_offset() for v in views]
+        if lib is torch:
+            want = got
+    assert got == want == [0, 6, 2, 15, 1, 10, 6]
