@@ -22,7 +22,7 @@ from ._samples import Gen, S
 _BASE = {
     "greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le",
     "not_equal": "ne", "swapaxes": "transpose", "swapdims": "transpose", "absolute": "abs",
-    "clip": "clamp",
+    "clip": "clamp", "sgn": "sign",
 }  # fmt: skip
 """In-place names whose out-of-place op's entry has another name."""
 
