@@ -146,7 +146,8 @@ def reshaped(fn: Callable[..., Tensor], op: str) -> Any:
         if node is not None:
             node.__class__ = _SHAPE_NODES.get(type(node), type(node))
         self._data, self._meta = res._data, None
-        self._grad_fn, self._requires_grad = node, res._requires_grad
+        if node is not None:  # else (not recorded) ``self`` keeps its place: a leaf stays one
+            self._grad_fn, self._requires_grad = node, True
         if base is not None:
             self._view_ops = res._view_ops
         self._vc.version += 1  # as PyTorch counts it

@@ -190,8 +190,17 @@ def index_put_(
     return inplace(_IndexPutAccumulate, self, values, args=(idx, region))
 
 
+def _tensor_arg(op: str, name: str, position: int, value: Any) -> None:
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"{op}(): argument '{name}' (position {position}) must be Tensor, not "
+            f"{type(value).__name__}"
+        )
+
+
 def take(input: Tensor, index: Tensor) -> Tensor:
     """``input`` flattened, read at ``index`` (the result has ``index``'s shape)."""
+    _tensor_arg("take", "index", 2, index)
     n = input.numel()
     if index.numel():
         lo, hi = int(index.min().item()), int(index.max().item())
@@ -206,6 +215,8 @@ def take(input: Tensor, index: Tensor) -> Tensor:
 
 def put_(self: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """``self`` flattened, ``source`` written (added) at ``index``."""
+    _tensor_arg("put_", "index", 1, index)
+    _tensor_arg("put_", "source", 2, source)
     if index.numel() != source.numel():
         raise RuntimeError(
             f"put_(): Expected source and index to have the same number of elements, but got "
@@ -219,6 +230,11 @@ def masked_scatter_(self: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """The first elements of ``source``, in order, written where ``mask`` is True."""
     if mask.dtype is not D.bool_:
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got {mask.dtype}")
+    if source.dtype is not self.dtype:
+        raise RuntimeError(
+            "masked_scatter: expected self and source to have same dtypes but got "
+            f"{self.dtype.name} and {source.dtype.name}"
+        )
     full = S.broadcast_to(mask, self.shape) if mask.shape != self.shape else mask
     count = int(full.sum().item())
     if source.numel() < count:

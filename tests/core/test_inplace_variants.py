@@ -123,3 +123,11 @@ def test_the_functions_without_an_entry(name: str) -> None:
     t, p = torch.tensor(data), tp.tensor(data)
     assert getattr(torch, name)(t) is t and getattr(tp, name)(p) is p
     np.testing.assert_allclose(p.numpy(), t.numpy(), rtol=1e-6)
+
+
+def test_shape_change_under_no_grad_keeps_a_leaf() -> None:
+    for lib in (torch, tp):
+        x = lib.ones(2, 3, requires_grad=True)
+        with lib.no_grad():
+            x.t_()
+        assert tuple(x.shape) == (3, 2) and x.requires_grad and x.is_leaf
