@@ -293,19 +293,15 @@ for _name, _fn in _methods_pointwise.METHODS.items():
 Tensor.T = property(_T)  # type: ignore[assignment]
 Tensor.mT = property(_mT)  # type: ignore[assignment]
 Tensor.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
-from . import _inplace_variants as IV  # noqa: E402 - issue 16 (wt-h16tensor), own block
+# issue 16 (wt-h16tensor), own block: the generated in-place variants, second names and
+# queries, splits, and indexed writes (each module's table).
+from . import _inplace_variants, _ops_index_write, _ops_split, _tensor_protocol  # noqa: E402
 
-for _name, _fn in IV.methods().items():
-    setattr(Tensor, _name, _fn)
-from . import _tensor_protocol as TP  # noqa: E402 - issue 16 (wt-h16tensor), own block
-
-for _name, _fn in TP.METHODS.items():
-    setattr(Tensor, _name, _fn)
-from . import _ops_split as SPL  # noqa: E402 - issue 16 (wt-h16tensor), own block
-
-for _name, _fn in SPL.FUNCTIONS.items():
-    setattr(Tensor, _name, _fn)
-from . import _ops_index_write as IW  # noqa: E402 - issue 16 (wt-h16tensor), own block
-
-for _name, _fn in IW.METHODS.items():
-    setattr(Tensor, _name, _fn)
+for _table in (
+    _inplace_variants.methods(),
+    _tensor_protocol.METHODS,
+    _ops_split.FUNCTIONS,
+    _ops_index_write.METHODS,
+):
+    for _name, _fn in _table.items():
+        setattr(Tensor, _name, _fn)
