@@ -23,7 +23,14 @@ from ._contract import Array, KernelOps
 from ._creation import arange, zeros
 from ._dispatch import unary
 from ._graph import Node
-from ._indexing import CopySlices, IndexPutBackward0, _normalize_index, sum_to_value, write_index
+from ._indexing import (
+    CopySlices,
+    IndexPutBackward0,
+    _check_array_write,
+    _normalize_index,
+    sum_to_value,
+    write_index,
+)
 from ._inplace import inplace
 from ._tensor import Tensor, _dim
 
@@ -186,6 +193,8 @@ def index_put_(
     idx, adv, _ = _normalize_index(self, tuple(indices))
     if not accumulate:
         return _written(self, idx, adv, values, IndexPutBackward0)
+    if adv and not fw.can_add_at(self._backend):
+        _check_array_write(self._backend, idx, "index_put_")
     region = tuple(self._backend.k.getitem(self._data, idx).shape)
     return inplace(_IndexPutAccumulate, self, values, args=(idx, region))
 
@@ -223,6 +232,8 @@ def put_(self: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
             f"source.numel() = {source.numel()}, index.numel() = {index.numel()}"
         )
     idx, _, _ = _normalize_index(S.reshape(self.detach(), -1), (index,))
+    if not fw.can_add_at(self._backend):
+        _check_array_write(self._backend, idx, "put_")
     return inplace(PutBackward0, self, source, args=(idx[0], bool(accumulate)))
 
 

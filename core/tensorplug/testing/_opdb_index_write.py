@@ -15,7 +15,7 @@ from .. import _dtype as D
 from .. import _ops_index_write as tp
 from ._opdb_inplace_variants import on_copy
 from ._opinfo import ErrorInput, OpInfo, SampleInput, TorchRef, inplace
-from ._samples import Gen, S, errors_of, torch_function, uniform
+from ._samples import Gen, S, errors_of, torch_function, uniform, with_kernels
 
 _D3 = (D.int64, D.float32, D.float64)
 """The dtypes run: the writes are the same code in every dtype (float16's rounding aside)."""
@@ -159,20 +159,26 @@ def _fill_diagonal(rng: Gen) -> Iterator[SampleInput]:
     yield S("cube", (uniform(rng, (2, 2, 2)), 3.0))
 
 
+def _arrays(samples: Any) -> Any:
+    """``samples`` of an op whose forward writes at index arrays: a backend without
+    ``scatter_add`` is checked to refuse them (``UnsupportedOperation``)."""
+    return with_kernels(samples, forward=_SC)
+
+
 def index_write_ops() -> list[OpInfo]:
     one = np.ones
     return [
-        OpInfo("index_fill", tp.index_fill, _index_fill_ref, _index_fill, dtypes=_D3,
+        OpInfo("index_fill", tp.index_fill, _index_fill_ref, _arrays(_index_fill), dtypes=_D3,
                torch_ref=torch_function("index_fill", inplace("index_fill_")),
                errors=errors_of(_err("float_index", (one((4, 3)), 0, one(1), 1.0), IndexError,
                                      "Expected dtype int64 for index"))),
-        OpInfo("index_copy", tp.index_copy, _index_copy_ref, _index_copy, dtypes=_D3,
+        OpInfo("index_copy", tp.index_copy, _index_copy_ref, _arrays(_index_copy), dtypes=_D3,
                torch_ref=torch_function("index_copy", inplace("index_copy_")),
                errors=errors_of(_err("count", (one((4, 3)), 0, _i(1), one((2, 3))), IndexError,
                                      r"Number of indices \(1\) should be equal"))),
-        OpInfo("index_put", tp.index_put, _index_put_ref, _index_put, dtypes=_D3,
+        OpInfo("index_put", tp.index_put, _index_put_ref, _arrays(_index_put), dtypes=_D3,
                torch_ref=torch_function("index_put", inplace("index_put_"))),
-        OpInfo("put", tp.put, _put_ref, _put, dtypes=_D3,
+        OpInfo("put", tp.put, _put_ref, _arrays(_put), dtypes=_D3,
                torch_ref=torch_function("put", inplace("put_")),
                errors=errors_of(_err("count", (one((4, 3)), _i(1, 2), one(3)), RuntimeError,
                                      "source and index to have the same number of elements"))),
@@ -182,7 +188,8 @@ def index_write_ops() -> list[OpInfo]:
                                      "tried to access index 12 on a tensor of 12 elements"),
                                 _err("list_index", (one((4, 3)), [0]), TypeError,
                                      "argument 'index' .* must be Tensor, not list"))),
-        OpInfo("masked_scatter", tp.masked_scatter, _masked_scatter_ref, _masked_scatter,
+        OpInfo("masked_scatter", tp.masked_scatter, _masked_scatter_ref,
+               with_kernels(_masked_scatter, grad=_SC),
                dtypes=_D3,
                torch_ref=torch_function("masked_scatter", inplace("masked_scatter_")),
                errors=errors_of(_err("short_source", (one((4, 3)), one((4, 3)) > 0, one(2)),
@@ -199,18 +206,20 @@ def index_write_ops() -> list[OpInfo]:
                lambda rng: _scatters(rng, "slice"), dtypes=_D3,
                torch_ref=torch_function("slice_scatter")),
         OpInfo("diagonal_scatter", tp.diagonal_scatter, _diag_ref,
-               lambda rng: _scatters(rng, "diagonal"), dtypes=_D3,
+               _arrays(lambda rng: _scatters(rng, "diagonal")), dtypes=_D3,
                torch_ref=torch_function("diagonal_scatter")),
-        OpInfo("index_put_", on_copy("index_put_"), _index_put_ref, _index_put, dtypes=_D3,
+        OpInfo("index_put_", on_copy("index_put_"), _index_put_ref, _arrays(_index_put), dtypes=_D3,
                namespace="tensorplug.Tensor.index_put_", torch_ref=TorchRef(on_copy("index_put_"))),
         *(OpInfo(name + "_", on_copy(name + "_"), ref, samples, dtypes=_D3,
                  namespace="tensorplug.Tensor." + name + "_",
                  torch_ref=TorchRef(on_copy(name + "_")))
-          for name, ref, samples in (("index_fill", _index_fill_ref, _index_fill),
-                                     ("index_copy", _index_copy_ref, _index_copy),
-                                     ("put", _put_ref, _put),
-                                     ("masked_scatter", _masked_scatter_ref, _masked_scatter))),
-        OpInfo("fill_diagonal_", on_copy("fill_diagonal_"), _fill_diagonal_ref, _fill_diagonal,
+          for name, ref, samples in (("index_fill", _index_fill_ref, _arrays(_index_fill)),
+                                     ("index_copy", _index_copy_ref, _arrays(_index_copy)),
+                                     ("put", _put_ref, _arrays(_put)),
+                                     ("masked_scatter", _masked_scatter_ref,
+                                      with_kernels(_masked_scatter, grad=_SC)))),
+        OpInfo("fill_diagonal_", on_copy("fill_diagonal_"), _fill_diagonal_ref,
+               _arrays(_fill_diagonal),
                dtypes=_D3, namespace="tensorplug.Tensor.fill_diagonal_",
                torch_ref=TorchRef(on_copy("fill_diagonal_")),
                errors=errors_of(_err("unequal", (one((2, 3, 4)), 1.0), RuntimeError,

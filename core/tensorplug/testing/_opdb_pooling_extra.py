@@ -19,7 +19,10 @@ import numpy as np
 from ._opdb_activation_shrink import COMPOSED, _entry, _errors
 from ._opdb_layers import _dropout_ref, _dropout_samples
 from ._opinfo import NoGrad, OpInfo, SampleInput
-from ._samples import distinct, uniform
+from ._samples import distinct, uniform, with_kernels
+
+_SC = ("scatter_add",)
+"""The writes at index arrays (unpooling, a bag's rows) and their gradients take it."""
 
 Gen = np.random.Generator
 S = SampleInput
@@ -239,14 +242,16 @@ def pooling_extra_ops() -> list[OpInfo]:
         _entry("adaptive_max_pool3d", _adaptive3d_ref("max"), _adaptive3d_samples,
                other_nodes=COMPOSED),
         *(_entry(f"lp_pool{d}d", _lp_ref(d), _lp_samples(d)) for d in (1, 2, 3)),
-        *(_entry(f"max_unpool{d}d", _unpool(d), _unpool_samples(d), other_nodes=COMPOSED,
+        *(_entry(f"max_unpool{d}d", _unpool(d), with_kernels(_unpool_samples(d), forward=_SC),
+                 other_nodes=COMPOSED,
                  errors=_errors(("float_indices", (one((1, 1, *(2,) * d)), one((1, 1, *(2,) * d)),
                                                    2), {}, RuntimeError, "should be type int64")))
           for d in (1, 2, 3)),
         _entry("dropout3d", _dropout_ref, _dropout_samples(5)),
         _entry("alpha_dropout", _dropout_ref, _dropout_samples(3)),
         _entry("feature_alpha_dropout", _dropout_ref, _dropout_samples(4)),
-        _entry("embedding_bag", _bag_ref, _bag_samples, other_nodes=COMPOSED,
+        _entry("embedding_bag", _bag_ref, with_kernels(_bag_samples, forward=_SC),
+               other_nodes=COMPOSED,
                errors=_errors(
                    ("mode", (i64([0, 1]), one((3, 2)), i64([0, 1])), {"mode": "foo"}, ValueError,
                     "mode has to be one of sum, mean or max"),
@@ -256,13 +261,15 @@ def pooling_extra_ops() -> list[OpInfo]:
                     "found idx to be 9"))),
         _entry("soft_margin_loss", _soft_margin_ref, _loss_samples("soft_margin_loss"),
                other_nodes=COMPOSED),
-        _entry("multi_margin_loss", _multi_margin_ref, _loss_samples("multi_margin_loss"),
+        _entry("multi_margin_loss", _multi_margin_ref,
+               with_kernels(_loss_samples("multi_margin_loss"), grad=_SC),
                other_nodes=COMPOSED,
                errors=_errors(("p3", (one((2, 3)), i64([0, 1])), {"p": 3}, ValueError,
                                "only p == 1 and p == 2"),
                               ("target_range", (one((2, 3)), i64([0, 5])), {}, RuntimeError,
                                "target out of range"))),
-        _entry("multilabel_margin_loss", _multilabel_ref, _loss_samples("multilabel_margin_loss"),
+        _entry("multilabel_margin_loss", _multilabel_ref,
+               with_kernels(_loss_samples("multilabel_margin_loss"), grad=_SC),
                other_nodes=COMPOSED,
                errors=_errors(("target_shape", (one((2, 3)), i64([[0, 1]] * 2)), {},
                                RuntimeError, "inconsistent target size"))),
