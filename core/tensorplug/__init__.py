@@ -68,7 +68,24 @@ from ._generator import (
 )
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._linalg import addmm, bmm, dot, matmul, mm
+
+# issue 16 (wt-h16math): statistics, more math, Bessel I0 and linear-algebra gaps
+from ._linalg_extra import (
+    addbmm,
+    addr,
+    cholesky_inverse,
+    cholesky_solve,
+    cross,
+    dist,
+    inner,
+    matrix_exp,
+    matrix_power,
+    mv,
+    renorm,
+    vdot,
+)  # fmt: skip
 from ._memory_format import contiguous_format, memory_format, preserve_format
+from ._ops_bessel import bessel_i0 as i0
 from ._ops_bitwise import (
     bitwise_and,
     bitwise_left_shift,
@@ -115,9 +132,24 @@ from ._ops_layout import (
     trace,
     unbind,
 )
+from ._ops_math_extra import (
+    deg2rad,
+    float_power,
+    fmax,
+    fmin,
+    frexp,
+    gcd,
+    heaviside,
+    lcm,
+    ldexp,
+    logaddexp,
+    logaddexp2,
+    rad2deg,
+)  # fmt: skip
 from ._ops_matrix import det, logdet
 from ._ops_matrix import inv as inverse
 from ._ops_matrix import torch_slogdet as slogdet
+from ._ops_median import kthvalue, median, msort, nanmedian
 from ._ops_pointwise import (
     abs,
     add,
@@ -253,6 +285,17 @@ from ._ops_special import (
     tan,
     xlogy,
 )
+from ._ops_stats import (
+    aminmax,
+    corrcoef,
+    cov,
+    histc,
+    logcumsumexp,
+    nanmean,
+    nanquantile,
+    nansum,
+    quantile,
+)  # fmt: skip
 from ._plugins import get_backend, list_backends, set_backend, use_backend
 from ._sampling import bernoulli, multinomial, normal, poisson, randperm
 from ._serialization import load, save
@@ -366,4 +409,10 @@ __all__ = [
     "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell",
     # issue 16 (wt-i16ops): tensorplug.nn.functional._cdist
     "cdist",
+    # issue 16 (wt-h16math): statistics, more math, Bessel I0, linear-algebra gaps
+    "median", "nanmedian", "kthvalue", "msort", "quantile", "nanquantile", "nansum",
+    "nanmean", "aminmax", "logcumsumexp", "cov", "corrcoef", "histc", "logaddexp",
+    "logaddexp2", "float_power", "fmax", "fmin", "gcd", "lcm", "ldexp", "frexp", "heaviside",
+    "deg2rad", "rad2deg", "i0", "mv", "inner", "vdot", "addr", "addbmm", "dist", "renorm",
+    "cross", "cholesky_solve", "cholesky_inverse", "matrix_power", "matrix_exp",
 ]  # fmt: skip

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._ops_bessel import bessel_i0 as i0
+from ._ops_bessel import special_i0e as i0e
+from ._ops_bessel import special_i1 as i1
+from ._ops_bessel import special_i1e as i1e
 from ._ops_pointwise import expm1, log1p, sigmoid
 from ._ops_reduce import logsumexp
 from ._ops_rounding import round
@@ -54,4 +58,5 @@ __all__ = [
     "digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln",
     "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
     "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy",
+    "i0", "i0e", "i1", "i1e",  # issue 16 (wt-h16math): _ops_bessel
 ]  # fmt: skip
