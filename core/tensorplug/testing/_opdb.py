@@ -29,6 +29,7 @@ from ._opdb_layout import layout_ops
 from ._opdb_linalg import linalg_ops
 from ._opdb_logic import logic_ops
 from ._opdb_loss import loss_ops
+from ._opdb_math_extra import math_extra_ops
 from ._opdb_matrix import matrix_ops
 from ._opdb_mha import mha_ops
 from ._opdb_nn import nn_ops
@@ -207,6 +208,7 @@ def build_op_db() -> list[OpInfo]:
     db += scatter_reduce_ops() + special_function_ops() + layer3d_ops()  # issue 16 (wt-i16ops)
     db += distance_ops()
     db += embedding_bilinear_ops()  # issue 17: embedding (moved from _opdb_nn), bilinear
+    db += math_extra_ops()  # issue 16 (wt-h16math): more elementwise math, Bessel functions
     more = _more_errors()
     for info in db:
         if info.name in more:

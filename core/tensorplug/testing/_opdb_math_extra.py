@@ -1,0 +1,166 @@
+"""Op-database entries of issue 16's further elementwise math (``logaddexp``,
+``logaddexp2``, ``float_power``, ``fmax``, ``fmin``, ``ldexp``, ``frexp``, ``deg2rad``,
+``rad2deg``, ``gcd``, ``lcm``, ``heaviside``) and of the Bessel functions ``i0``,
+``special.i0e``, ``special.i1``, ``special.i1e``."""
+
+# NumPy's stubs type most compositions of ufuncs as Any; references return arrays.
+# mypy: disable-error-code="no-any-return"
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+import tensorplug as tp
+import tensorplug.special as TS
+
+from .. import _dtype as D
+from ._compare import Tol
+from ._opinfo import INTS, ErrorInput, NoGrad, OpInfo, SampleInput, TorchRef
+from ._samples import Gen, S, binary, errors_of, torch_function, unary, uniform
+
+_F32_64 = (D.float32, D.float64)
+_F16 = {D.float16: Tol(1e-2, 1e-3, "float16 rounds each of the composed steps")}
+_NOT_TENSOR = "must be Tensor, not"
+
+
+def _i0_ref(x: Any) -> Any:
+    """``sum (x/2)^(2k) / (k!)^2``, every term positive (no cancellation), to 200 terms."""
+    x = np.asarray(x, dtype=np.float64)
+    term, total = np.ones_like(x), np.ones_like(x)
+    for k in range(1, 200):
+        term = term * (x / 2) ** 2 / (k * k)
+        total = total + term
+    return total
+
+
+def _i1_ref(x: Any) -> Any:
+    x = np.asarray(x, dtype=np.float64)
+    term = x / 2
+    total = term.copy()
+    for k in range(1, 200):
+        term = term * (x / 2) ** 2 / (k * (k + 1))
+        total = total + term
+    return total
+
+
+def _bessel_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield S("nd", (uniform(rng, (3, 4), -3.0, 3.0),))
+    yield S("far", (np.array([-12.0, -8.5, 8.5, 20.0]),))
+    yield S("0d", (np.array(0.75),))
+    yield S("empty", (uniform(rng, (0, 3)),))
+
+
+def _log_add_ref(base: float) -> Any:
+    def ref(a: Any, b: Any) -> Any:
+        m = np.maximum(a, b)
+        with np.errstate(invalid="ignore"):
+            out = m + np.log1p(base ** (-np.abs(a - b))) / math.log(base)
+        return np.where(a == b, a + math.log(2) / math.log(base), out)
+
+    return ref
+
+
+def _tensors_only(op: str) -> Any:
+    return errors_of(
+        ErrorInput(S("number_other", (np.ones(2), 1.0)), TypeError, _NOT_TENSOR),
+    )
+
+
+def _fmax_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield from binary(kink=True, scalar=None)(rng)
+    a, b = uniform(rng, (2, 3)), uniform(rng, (2, 3)) + 3.0
+    a[0, 1], b[1, 2] = np.nan, np.nan
+    yield S("nan_either", (a, b))
+
+
+def _frexp_ref(x: Any) -> Any:
+    m, e = np.frexp(x)
+    return m, e.astype(np.int32)
+
+
+def _frexp_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield S("nd", (uniform(rng, (3, 4), -40.0, 40.0),))
+    yield S("0d", (np.array(0.375),))
+    yield S("special", (np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -3.0]),),
+            group="special")  # fmt: skip
+
+
+def _ldexp_samples(rng: Gen) -> Iterator[SampleInput]:
+    # PyTorch differentiates a negative integer exponent through an integer power (0)
+    yield S("int_exponent", (uniform(rng, (3, 4)), np.array([[1, 2, 3, 0]], dtype=np.int64)))
+    yield S("float_exponent", (uniform(rng, (2, 3)), uniform(rng, (2, 3))))
+
+
+def _gcd_samples(rng: Gen) -> Iterator[SampleInput]:
+    a = np.array([[0, -12, 7, 9], [15, 4, -6, 1]], dtype=np.int64)
+    b = np.array([[0, 18, 0, 6], [-10, 4, 9, 1]], dtype=np.int64)
+    yield S("ints", (a, b))
+    yield S("broadcast", (a, np.array([6], dtype=np.int64)), broadcasts=True)
+
+
+def _lcm_ref(a: Any, b: Any) -> Any:
+    return np.lcm(a, b)
+
+
+def _heaviside_samples(rng: Gen) -> Iterator[SampleInput]:
+    # NoGrad: PyTorch records a node without a derivative, tensorplug none (as ``unique``)
+    x = NoGrad(np.round(uniform(rng, (3, 4))))
+    yield S("nd", (x, NoGrad(np.array([0.5]))))
+    yield S("values_full", (x, NoGrad(uniform(rng, (3, 4)))))
+
+
+def _int_errors(op: str) -> Any:
+    bools = np.array([True, False])  # (float data would be cast to the integer dtype tested)
+    return errors_of(ErrorInput(S("bools", (bools, bools)), NotImplementedError,
+                                f"\"{op}_cpu\" not implemented for 'Bool'"))  # fmt: skip
+
+
+def _bessel(name: str, fn: Any, ref: Any, torch_name: str, **kw: Any) -> OpInfo:
+    return OpInfo(name, fn, ref, _bessel_samples, dtypes=_F32_64, grad_dtypes=_F32_64,
+                  torch_ref=TorchRef(torch_name), **kw)  # fmt: skip
+
+
+def math_extra_ops() -> list[OpInfo]:
+    e = math.e
+    return [
+        OpInfo("logaddexp", tp.logaddexp, _log_add_ref(e), binary(scalar=None),
+               tolerances=_F16, torch_ref=torch_function("logaddexp"),
+               errors=_tensors_only("logaddexp")),
+        OpInfo("logaddexp2", tp.logaddexp2, _log_add_ref(2.0), binary(scalar=None),
+               tolerances=_F16, torch_ref=torch_function("logaddexp2"),
+               errors=_tensors_only("logaddexp2")),
+        OpInfo("float_power", tp.float_power, lambda a, b: np.power(a, b),
+               binary(0.25, 2.0, -2.0, 2.0), result_dtype=lambda d: D.float64,
+               torch_ref=torch_function("float_power")),
+        OpInfo("fmax", tp.fmax, np.fmax, _fmax_samples, torch_ref=torch_function("fmax"),
+               errors=_tensors_only("fmax")),
+        OpInfo("fmin", tp.fmin, np.fmin, _fmax_samples, torch_ref=torch_function("fmin"),
+               errors=_tensors_only("fmin")),
+        OpInfo("ldexp", tp.ldexp, lambda a, b: a * 2.0**b, _ldexp_samples,
+               torch_ref=torch_function("ldexp"), errors=_tensors_only("ldexp")),
+        OpInfo("frexp", tp.frexp, _frexp_ref, _frexp_samples, grad_outputs=lambda r: r[0],
+               torch_ref=torch_function("frexp"),
+               errors=errors_of(ErrorInput(S("int", (np.array([1, 2]),)), RuntimeError,
+                                           "only supports floating-point dtypes"))),
+        OpInfo("deg2rad", tp.deg2rad, np.deg2rad, unary(-400.0, 400.0),
+               torch_ref=torch_function("deg2rad")),
+        OpInfo("rad2deg", tp.rad2deg, np.rad2deg, unary(), torch_ref=torch_function("rad2deg")),
+        OpInfo("gcd", tp.gcd, np.gcd, _gcd_samples, dtypes=INTS, supports_autograd=False,
+               torch_ref=torch_function("gcd"), errors=_int_errors("gcd")),
+        OpInfo("lcm", tp.lcm, _lcm_ref, _gcd_samples, dtypes=INTS, supports_autograd=False,
+               torch_ref=torch_function("lcm"), errors=_int_errors("lcm")),
+        OpInfo("heaviside", tp.heaviside, np.heaviside, _heaviside_samples,
+               supports_autograd=False, torch_ref=torch_function("heaviside"),
+               errors=errors_of(ErrorInput(S("dtypes", (np.ones(2), np.array([1]))),
+                                           RuntimeError, "different dtypes"))),
+        _bessel("i0", tp.i0, _i0_ref, "i0", aliases=()),
+        _bessel("i0e", TS.i0e, lambda x: np.exp(-np.abs(x)) * _i0_ref(x), "special.i0e",
+                namespace="tensorplug.special"),
+        _bessel("i1", TS.i1, _i1_ref, "special.i1", namespace="tensorplug.special"),
+        _bessel("i1e", TS.i1e, lambda x: np.exp(-np.abs(x)) * _i1_ref(x),
+                "special.i1e", namespace="tensorplug.special"),
+    ]  # fmt: skip
