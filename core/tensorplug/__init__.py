@@ -83,7 +83,7 @@ from ._linalg_extra import (
     mv,
     renorm,
     vdot,
-)  # fmt: skip
+)
 from ._memory_format import contiguous_format, memory_format, preserve_format
 from ._ops_bessel import bessel_i0 as i0
 from ._ops_bitwise import (
@@ -132,6 +132,7 @@ from ._ops_layout import (
     trace,
     unbind,
 )
+from ._ops_logcumsumexp import logcumsumexp
 from ._ops_math_extra import (
     deg2rad,
     float_power,
@@ -145,7 +146,7 @@ from ._ops_math_extra import (
     logaddexp,
     logaddexp2,
     rad2deg,
-)  # fmt: skip
+)
 from ._ops_matrix import det, logdet
 from ._ops_matrix import inv as inverse
 from ._ops_matrix import torch_slogdet as slogdet
@@ -290,12 +291,11 @@ from ._ops_stats import (
     corrcoef,
     cov,
     histc,
-    logcumsumexp,
     nanmean,
     nanquantile,
     nansum,
     quantile,
-)  # fmt: skip
+)
 from ._plugins import get_backend, list_backends, set_backend, use_backend
 from ._sampling import bernoulli, multinomial, normal, poisson, randperm
 from ._serialization import load, save

@@ -8,6 +8,7 @@ from typing import Any
 
 from . import _linalg_extra as LX
 from . import _ops_bessel as B
+from . import _ops_logcumsumexp as LC
 from . import _ops_math_extra as MX
 from . import _ops_median as MD
 from . import _ops_stats as ST
@@ -15,7 +16,7 @@ from . import _ops_stats as ST
 TOP: dict[str, Any] = {
     "median": MD.median, "nanmedian": MD.nanmedian, "kthvalue": MD.kthvalue, "msort": MD.msort,
     "quantile": ST.quantile, "nanquantile": ST.nanquantile, "nansum": ST.nansum,
-    "nanmean": ST.nanmean, "aminmax": ST.aminmax, "logcumsumexp": ST.logcumsumexp,
+    "nanmean": ST.nanmean, "aminmax": ST.aminmax, "logcumsumexp": LC.logcumsumexp,
     "cov": ST.cov, "corrcoef": ST.corrcoef, "histc": ST.histc,
     "logaddexp": MX.logaddexp, "logaddexp2": MX.logaddexp2, "float_power": MX.float_power,
     "fmax": MX.fmax, "fmin": MX.fmin, "gcd": MX.gcd, "lcm": MX.lcm, "ldexp": MX.ldexp,
@@ -54,7 +55,7 @@ def _kth(self: Any, k: int, dim: int = -1, keepdim: bool = False) -> Any:
 METHODS: dict[str, Any] = {
     "median": MD.median, "nanmedian": MD.nanmedian, "kthvalue": _kth, "msort": MD.msort,
     "quantile": ST.quantile, "nanquantile": ST.nanquantile, "nansum": ST.nansum,
-    "nanmean": ST.nanmean, "aminmax": ST.aminmax, "logcumsumexp": ST.logcumsumexp,
+    "nanmean": ST.nanmean, "aminmax": ST.aminmax, "logcumsumexp": LC.logcumsumexp,
     "histc": ST.histc,
     "logaddexp": MX.logaddexp, "logaddexp2": MX.logaddexp2, "float_power": MX.float_power,
     "fmax": MX.fmax, "fmin": MX.fmin, "gcd": MX.gcd, "lcm": MX.lcm, "ldexp": MX.ldexp,

@@ -13,12 +13,14 @@ gather of the input there (its gradient a scatter back: ``_ops_scatter.GatherBac
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 from . import _dtype as D
 from . import return_types as R
-from ._contract import Array
-from ._dispatch import nary
+from ._contract import Array, KernelOps
+from ._dispatch import nary, unary
+from ._graph import Node
 from ._ops_scatter import GatherBackward0, flat_index
 from ._ops_sort import _check_tensor, _kernel
 from ._tensor import Tensor, _dim
@@ -49,6 +51,28 @@ class KthvalueBackward0(MedianBackward0):
     """``kthvalue(x, k, dim)``: the k-th smallest. grad x = g scattered back to where each
     value came from."""
     op = "kthvalue"
+
+
+class _EmptyMedian(Node):
+    """The median of no elements: NaN (as PyTorch); grad = zeros of the input's shape."""
+    op = "median"
+
+    @staticmethod
+    def forward(k: Any, x: Array) -> Array:
+        return k.full((), math.nan, k.dtype_of(x))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
+        return (ops.mul(ops.broadcast_to(g, ctx.shapes[0]), 0.0),)
+
+
+class _EmptyNanmedian(_EmptyMedian):
+    op = "nanmedian"
+
+
+# PyTorch's names for these nodes (the classes differ from the gathers above).
+_EmptyMedian.__name__ = _EmptyMedian.__qualname__ = "MedianBackward0"
+_EmptyNanmedian.__name__ = _EmptyNanmedian.__qualname__ = "NanmedianBackward0"
 # fmt: on
 
 
@@ -102,8 +126,7 @@ def _check_dim(x: Tensor, dim: int, op: str) -> int:
 
 def _whole(cls: Any, x: Tensor, how: str) -> Tensor:
     if x.numel() == 0:
-        k = x._backend.k
-        return Tensor._make(k.full((), float("nan"), x.dtype), x._backend)
+        return unary(_EmptyMedian if how == "median" else _EmptyNanmedian, x)
     return _select(cls, x, None, False, how)[0]
 
 

@@ -1,6 +1,6 @@
 """Statistics composed of existing ops (PyTorch composes them too, so their gradients come
 from the ops they are built of): ``quantile``/``nanquantile`` (five interpolations),
-``nansum``, ``nanmean``, ``aminmax``, ``logcumsumexp``, ``cov``, ``corrcoef``, and the
+``nansum``, ``nanmean``, ``aminmax``, ``cov``, ``corrcoef``, and the
 forward-only ``histc``.
 """
 
@@ -154,21 +154,6 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
             lo, hi = lo.reshape([1] * x.ndim), hi.reshape([1] * x.ndim)
         return R.aminmax((lo, hi))
     return R.aminmax((tp.amin(x, dim, keepdim), tp.amax(x, dim, keepdim)))
-
-
-def logcumsumexp(input: Tensor, dim: int) -> Tensor:
-    """``log(cumsum(exp(input), dim))`` computed without overflow (shifted by the slice's
-    largest finite value, itself a constant of the gradient)."""
-    tp = _tp()
-    x = _check_tensor("logcumsumexp", input)
-    if not x.dtype.is_floating_point:
-        x = x.to(D.get_default_dtype())
-    if x.numel() == 0:
-        return x.clone()
-    with tp.no_grad():
-        m = tp.amax(x, dim, keepdim=True)
-        m = tp.where(m.isfinite(), m, tp.zeros_like(m))
-    return tp.log(tp.cumsum(tp.exp(x - m), dim)) + m
 
 
 def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,

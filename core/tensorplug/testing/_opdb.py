@@ -43,6 +43,7 @@ from ._opdb_shape import shape_ops
 from ._opdb_special import special_ops
 from ._opdb_special_functions import special_function_ops
 from ._opdb_spectral import spectral_ops
+from ._opdb_statistics import statistics_ops
 from ._opinfo import ErrorInput, OpInfo
 from ._samples import S
 
@@ -209,6 +210,7 @@ def build_op_db() -> list[OpInfo]:
     db += distance_ops()
     db += embedding_bilinear_ops()  # issue 17: embedding (moved from _opdb_nn), bilinear
     db += math_extra_ops()  # issue 16 (wt-h16math): more elementwise math, Bessel functions
+    db += statistics_ops()  # issue 16 (wt-h16math): order statistics and statistics
     more = _more_errors()
     for info in db:
         if info.name in more:
