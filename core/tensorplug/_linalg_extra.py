@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from typing import Any
 
 from . import _dtype as D
@@ -62,8 +63,10 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     if not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not "
                         f"{type(n).__name__}")  # fmt: skip
-    if n == 0:
-        return _eye_like(a).clone()
+    if n == 0:  # as PyTorch: the identity copied into a copy of A (a zero gradient)
+        return a.clone().copy_(_eye_like(a))
+    if n == 1:
+        return a.clone()
     if n < 0:
         a = _tp().linalg.inv(a)
         n = -n
@@ -300,14 +303,15 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     """``X`` with ``A X = B`` for ``A = L L^T`` (``upper``: ``A = U^T U``)."""
-    low = L.mT if upper else L
-    y = solve_triangular(low, B, upper=False)
-    return solve_triangular(low.mT, y, upper=True)
+    # Solved with the product A itself, as PyTorch differentiates it: its gradient fills
+    # the whole of L (``-(C + C^T) L``, ``C = grad_B X^T``), not only the triangle read.
+    a = L.mT @ L if upper else L @ L.mT
+    return _tp().linalg.solve(a, B)
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
     """``A^-1`` for ``A = L L^T`` (``upper``: ``A = U^T U``)."""
-    return cholesky_solve(_eye_like(L), L, upper)
+    return _tp().linalg.inv(L.mT @ L if upper else L @ L.mT)
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
@@ -370,14 +374,20 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     d = dim % builtins.max(input.ndim, 1)
     others = [i for i in range(input.ndim) if i != d]
     norms = tp.linalg.vector_norm(input, p, others, keepdim=True)
-    with tp.no_grad():
-        scale = tp.where(norms > maxnorm, maxnorm / (norms + 1e-7), tp.ones_like(norms))
+    scale = tp.where(norms > maxnorm, maxnorm / (norms + 1e-7), tp.ones_like(norms))
     return input * scale
 
 
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """The cross product along ``dim`` (None: the first dim of size 3)."""
     if dim is None:
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease either "
+            "pass the dim explicitly or simply use torch.linalg.cross.\nThe default value of "
+            "dim will change to agree with that of linalg.cross in a future release.",
+            UserWarning,
+            stacklevel=2,
+        )
         dims = [i for i, (a, b) in enumerate(zip(input.shape, other.shape)) if a == 3 == b]
         if not dims:
             raise RuntimeError("no dimension of size 3 in input")

@@ -27,6 +27,7 @@ from ._opdb_layers import layer_ops
 from ._opdb_layers3d import layer3d_ops
 from ._opdb_layout import layout_ops
 from ._opdb_linalg import linalg_ops
+from ._opdb_linalg_extra import linalg_extra_ops
 from ._opdb_logic import logic_ops
 from ._opdb_loss import loss_ops
 from ._opdb_math_extra import math_extra_ops
@@ -211,6 +212,7 @@ def build_op_db() -> list[OpInfo]:
     db += embedding_bilinear_ops()  # issue 17: embedding (moved from _opdb_nn), bilinear
     db += math_extra_ops()  # issue 16 (wt-h16math): more elementwise math, Bessel functions
     db += statistics_ops()  # issue 16 (wt-h16math): order statistics and statistics
+    db += linalg_extra_ops()  # issue 16 (wt-h16math): linear-algebra gaps
     more = _more_errors()
     for info in db:
         if info.name in more:

@@ -94,7 +94,7 @@ _QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
 def _quantile_ref(nan: bool) -> Any:
-    fn = np.nanquantile if nan else np.quantile
+    fn: Any = np.nanquantile if nan else np.quantile  # method= typed as a Literal
 
     def ref(x: Any, q: Any, dim: int | None = None, keepdim: bool = False, *,
             interpolation: str = "linear") -> Any:  # fmt: skip
