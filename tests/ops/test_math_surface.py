@@ -1,0 +1,80 @@
+"""Issue 16's statistics, math and linear-algebra additions where the op database cannot
+hold the check: ``tp.cross``'s default dim and its warning, ``linalg.diagonal``,
+``linalg.cond`` in the Frobenius norm, the ``_ex`` functions on a failure, ``histc``'s
+range errors and the methods bound to ``Tensor``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tensorplug as tp
+from tensorplug.linalg import LinAlgError
+
+torch = pytest.importorskip("torch")
+
+
+def _t(a: np.ndarray) -> tp.Tensor:
+    return tp.tensor(a, dtype=tp.float64)
+
+
+def test_cross_without_dim_takes_the_first_dim_of_size_3_and_warns_as_pytorch() -> None:
+    a, b = np.random.default_rng(0).normal(size=(2, 3, 3))
+    with pytest.warns(UserWarning, match="without specifying the dim arg is deprecated"):
+        got = tp.cross(_t(a), _t(b))
+    with pytest.warns(UserWarning):
+        want = torch.cross(torch.tensor(a), torch.tensor(b))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(_t(a).cross(_t(b), dim=1).numpy(), np.cross(a, b, axis=1))
+
+
+def test_linalg_diagonal_defaults_to_the_last_two_dims() -> None:
+    x = np.arange(24.0).reshape(2, 3, 4)
+    got = tp.linalg.diagonal(_t(x), offset=1)
+    want = torch.linalg.diagonal(torch.tensor(x), offset=1)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_cond_in_the_frobenius_norm() -> None:
+    a = np.array([[2.0, 1.0], [0.0, 3.0]])
+    got = tp.linalg.cond(_t(a), "fro").item()
+    assert got == pytest.approx(torch.linalg.cond(torch.tensor(a), "fro").item(), rel=1e-12)
+
+
+def test_ex_functions_report_failure_in_info_and_raise_only_when_asked() -> None:
+    inverse, info = tp.linalg.inv_ex(_t(np.zeros((2, 2))))
+    assert info.item() > 0 and info.dtype is tp.int32 and np.isnan(inverse.numpy()).all()
+    _, info = tp.linalg.cholesky_ex(_t(-np.eye(2)))
+    assert info.item() > 0
+    with pytest.raises(LinAlgError, match="could not be completed"):
+        tp.linalg.inv_ex(_t(np.zeros((2, 2))), check_errors=True)
+    result, info = tp.linalg.solve_ex(_t(np.eye(2) * 2), _t(np.ones(2)))
+    assert info.item() == 0 and result.tolist() == [0.5, 0.5]
+
+
+def test_histc_refuses_an_inverted_range() -> None:
+    with pytest.raises(RuntimeError, match="max must be larger than min"):
+        tp.histc(_t(np.ones(3)), bins=3, min=3, max=1)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["median", "nanmedian", "kthvalue", "msort", "quantile", "nanquantile", "nansum",
+     "nanmean", "aminmax", "logcumsumexp", "histc", "cov", "corrcoef", "logaddexp",
+     "logaddexp2", "float_power", "fmax", "fmin", "gcd", "lcm", "ldexp", "frexp",
+     "heaviside", "deg2rad", "rad2deg", "i0", "mv", "inner", "vdot", "addr", "addbmm",
+     "dist", "renorm", "cross", "cholesky_solve", "cholesky_inverse", "matrix_power",
+     "matrix_exp"],
+)  # fmt: skip
+def test_methods_exist_where_pytorch_has_them(name: str) -> None:
+    assert hasattr(torch.Tensor, name) and hasattr(tp.Tensor, name)
+
+
+def test_quantile_errors_name_the_problem() -> None:
+    x = _t(np.ones(3))
+    with pytest.raises(RuntimeError, match="input tensor must be either float or double"):
+        tp.quantile(tp.tensor([1, 2]), 0.5)
+    with pytest.raises(RuntimeError, match="q tensor must be same dtype"):
+        tp.quantile(x, tp.tensor([0.5], dtype=tp.float32))
+    with pytest.raises(RuntimeError, match="q must be a scalar or 1D tensor"):
+        tp.quantile(x, _t(np.full((2, 2), 0.5)))
