@@ -150,7 +150,7 @@ from ._ops_math_extra import (
 from ._ops_matrix import det, logdet
 from ._ops_matrix import inv as inverse
 from ._ops_matrix import torch_slogdet as slogdet
-from ._ops_median import kthvalue, median, msort, nanmedian
+from ._ops_median import kthvalue, median, mode, msort, nanmedian
 from ._ops_pointwise import (
     abs,
     add,
@@ -218,6 +218,7 @@ from ._ops_rounding import (
     signbit,
     trunc,
 )
+from ._ops_runs import histogram, unique_consecutive
 from ._ops_scatter import (  # selection (issue 16)
     gather,
     index_add,
@@ -414,5 +415,6 @@ __all__ = [
     "nanmean", "aminmax", "logcumsumexp", "cov", "corrcoef", "histc", "logaddexp",
     "logaddexp2", "float_power", "fmax", "fmin", "gcd", "lcm", "ldexp", "frexp", "heaviside",
     "deg2rad", "rad2deg", "i0", "mv", "inner", "vdot", "addr", "addbmm", "dist", "renorm",
-    "cross", "cholesky_solve", "cholesky_inverse", "matrix_power", "matrix_exp",
+    "cross", "cholesky_solve", "cholesky_inverse", "matrix_power", "matrix_exp", "mode",
+    "unique_consecutive", "histogram",
 ]  # fmt: skip

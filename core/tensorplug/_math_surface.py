@@ -11,10 +11,12 @@ from . import _ops_bessel as B
 from . import _ops_logcumsumexp as LC
 from . import _ops_math_extra as MX
 from . import _ops_median as MD
+from . import _ops_runs as RU
 from . import _ops_stats as ST
 
 TOP: dict[str, Any] = {
     "median": MD.median, "nanmedian": MD.nanmedian, "kthvalue": MD.kthvalue, "msort": MD.msort,
+    "mode": MD.mode, "unique_consecutive": RU.unique_consecutive, "histogram": RU.histogram,
     "quantile": ST.quantile, "nanquantile": ST.nanquantile, "nansum": ST.nansum,
     "nanmean": ST.nanmean, "aminmax": ST.aminmax, "logcumsumexp": LC.logcumsumexp,
     "cov": ST.cov, "corrcoef": ST.corrcoef, "histc": ST.histc,
@@ -54,6 +56,7 @@ def _kth(self: Any, k: int, dim: int = -1, keepdim: bool = False) -> Any:
 
 METHODS: dict[str, Any] = {
     "median": MD.median, "nanmedian": MD.nanmedian, "kthvalue": _kth, "msort": MD.msort,
+    "mode": MD.mode, "unique_consecutive": RU.unique_consecutive, "histogram": RU.histogram,
     "quantile": ST.quantile, "nanquantile": ST.nanquantile, "nansum": ST.nansum,
     "nanmean": ST.nanmean, "aminmax": ST.aminmax, "logcumsumexp": LC.logcumsumexp,
     "histc": ST.histc,

@@ -47,6 +47,12 @@ class NanmedianBackward1(NanmedianBackward0):
     """``nanmedian(x, dim)``: grad x = g scattered back to where each came from."""
 
 
+class ModeBackward0(MedianBackward0):
+    """``mode(x, dim)``: the most frequent value (the smallest of equally frequent ones), at
+    its last occurrence. grad x = g scattered back to there."""
+    op = "mode"
+
+
 class KthvalueBackward0(MedianBackward0):
     """``kthvalue(x, k, dim)``: the k-th smallest. grad x = g scattered back to where each
     value came from."""
@@ -76,6 +82,24 @@ _EmptyNanmedian.__name__ = _EmptyNanmedian.__qualname__ = "NanmedianBackward0"
 # fmt: on
 
 
+def _mode_position(be: Any, x: Array, order: Array, axis: int) -> Array:
+    """The sorted position ending the first longest run of equal values: a run's length so
+    far is the position less where the run started (a running max of the starts)."""
+    from ._ops_cumulative import _running
+
+    k = be.k
+    shape = tuple(x.shape)
+    n = shape[axis]
+    v = k.reshape(k.getitem(k.reshape(x, (-1,)), flat_index(be, order, shape, axis)), shape)
+    pos = k.iota(n, tuple(n if d == axis else 1 for d in range(len(shape))), order)
+    lead = (slice(None),) * axis
+    prev = k.concat([k.getitem(v, (*lead, slice(0, 1))), k.getitem(v, (*lead, slice(0, n - 1)))],
+                    axis)  # fmt: skip
+    new = k.where(k.eq(pos, 0), True, k.ne(v, prev))
+    start = _running(k, k.maximum, k.where(new, pos, 0), axis)
+    return k.argmax(k.sub(pos, start), axis, True)
+
+
 def _positions(k: Any, x: Array, axis: int, how: str, kth: int) -> Array:
     """Each slice's position in sorted order (shape of ``x`` with ``axis`` as 1)."""
     n = x.shape[axis]
@@ -102,7 +126,10 @@ def _select(cls: Any, x: Tensor, axis: int | None, keepdim: bool, how: str, kth:
     else:
         ax = axis
     order = _kernel(x, "argsort", cls.op)(data, ax, False, True)
-    pos = _positions(k, data, ax, how, kth)
+    if how == "mode":
+        pos = _mode_position(be, data, order, ax)
+    else:
+        pos = _positions(k, data, ax, how, kth)
     keep_shape = tuple(1 if d == ax else s for d, s in enumerate(shape))
     picked = k.reshape(k.getitem(k.reshape(order, (-1,)), flat_index(be, pos, shape, ax)),
                        keep_shape)  # fmt: skip
@@ -170,6 +197,19 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> R.k
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     return R.kthvalue(_select(KthvalueBackward0, x, axis, keepdim, "kth", k - 1))
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> R.mode:
+    """``(values, indices)``: the most frequent value along ``dim`` (the smallest of equally
+    frequent ones) and its last index.
+
+    >>> import tensorplug as tp
+    >>> tp.mode(tp.tensor([1.0, 2.0, 2.0, 1.0, 3.0])).indices.item()
+    3
+    """
+    x = _check_tensor("mode", input)
+    axis = _check_dim(x, dim, "mode")
+    return R.mode(_select(ModeBackward0, x, axis, keepdim, "mode"))
 
 
 def msort(input: Tensor) -> Tensor:

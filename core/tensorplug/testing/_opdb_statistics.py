@@ -188,6 +188,67 @@ def _histc_ref(x: Any, bins: int = 100, min: float = 0, max: float = 0) -> Any:
     return np.histogram(x, bins, range=(lo, hi))[0].astype(np.float64)
 
 
+def _mode_ref(x: Any, dim: int = -1, keepdim: bool = False) -> Any:
+    d = dim % max(x.ndim, 1)
+    moved = np.moveaxis(x.reshape(1) if x.ndim == 0 else x, d, -1)
+    vals = np.empty(moved.shape[:-1])
+    idx = np.empty(moved.shape[:-1], dtype=np.int64)
+    for pos in np.ndindex(*moved.shape[:-1]):
+        row = moved[pos]
+        uniq, counts = np.unique(row, return_counts=True)
+        v = uniq[np.argmax(counts)]  # the smallest of the most frequent
+        vals[pos], idx[pos] = v, np.nonzero(row == v)[0][-1]
+    if keepdim and x.ndim:
+        vals, idx = np.expand_dims(vals, d), np.expand_dims(idx, d)
+    return (vals, idx) if x.ndim else (vals.reshape(()), idx.reshape(()))
+
+
+def _mode_samples(rng: Gen) -> Iterator[SampleInput]:
+    base = np.array(
+        [[1.0, 2.0, 2.0, 1.0, 3.0], [5.0, 4.0, 4.0, 5.0, 4.0], [0.5, 1.5, 2.5, 3.5, 4.5]]
+    )
+    # Repeated values: the gradient picks one copy, which finite differences cannot see
+    yield S("rows", (base,), group="forward_only")
+    yield S("dim0_keepdim", (base.T.copy(), 0, True), group="forward_only")
+    yield S("distinct", (distinct(rng, (3, 4)), 1))  # all once: the smallest
+    yield S("0d", (np.array(2.5),))
+
+
+def _unique_consecutive_ref(x: Any, return_inverse: bool = False, return_counts: bool = False,
+                            dim: int | None = None) -> Any:  # fmt: skip
+    src = x.reshape(-1) if dim is None else np.moveaxis(x, dim, 0)
+    keep = [0] + [i for i in range(1, len(src)) if not np.array_equal(src[i], src[i - 1])]
+    vals = src[keep] if dim is None else np.moveaxis(src[keep], 0, dim)
+    inverse = np.cumsum(np.isin(np.arange(len(src)), keep)) - 1
+    counts = np.diff(np.array(keep + [len(src)]))
+    out = (vals,) + ((inverse.reshape(x.shape) if dim is None else inverse,)
+                     if return_inverse else ()) + ((counts,) if return_counts else ())  # fmt: skip
+    return out if len(out) > 1 else vals
+
+
+def _unique_consecutive_samples(rng: Gen) -> Iterator[SampleInput]:
+    # NoGrad: PyTorch records a node without a derivative, tensorplug none (as ``unique``)
+    x = NoGrad(np.array([[1.0, 1.0, 2.0], [2.0, 3.0, 1.0]]))
+    yield S("flat", (x,))
+    yield S("all_outputs", (x,), {"return_inverse": True, "return_counts": True})
+    rows = NoGrad(np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]]))
+    yield S("dim0", (rows,), {"dim": 0, "return_inverse": True, "return_counts": True})
+
+
+def _histogram_ref(x: Any, bins: Any, *, range: Any = None, weight: Any = None,
+                   density: bool = False) -> Any:  # fmt: skip
+    hist, edges = np.histogram(x, bins, range=range, weights=weight, density=density)
+    return hist.astype(np.float64), edges
+
+
+def _histogram_samples(rng: Gen) -> Iterator[SampleInput]:
+    x = NoGrad(np.array([0.25, 1.0, 2.5, 2.5, 3.0, -1.0, 0.5]))
+    yield S("range", (x, 4), {"range": (0.0, 3.0)})
+    yield S("edges_weighted", (x, NoGrad(np.array([0.0, 1.0, 2.0, 3.0]))),
+            {"weight": NoGrad(np.arange(7.0)), "density": True})  # fmt: skip
+    yield S("data_range", (x, 5))
+
+
 def statistics_ops() -> list[OpInfo]:
     no_grad: dict[str, Any] = {"supports_autograd": False}
     return [
@@ -201,6 +262,13 @@ def statistics_ops() -> list[OpInfo]:
                torch_ref=torch_function("kthvalue"),
                errors=errors_of(ErrorInput(S("k_too_big", (np.ones((2, 3)), 4)), RuntimeError,
                                            "selected number k out of range"))),
+        OpInfo("mode", tp.mode, _mode_ref, _mode_samples, grad_outputs=_first,
+               torch_ref=torch_function("mode"), errors=_dim_errors("mode")),
+        OpInfo("unique_consecutive", tp.unique_consecutive, _unique_consecutive_ref,
+               _unique_consecutive_samples, dtypes=(D.int64, *_F32_64),
+               torch_ref=torch_function("unique_consecutive"), **no_grad),
+        OpInfo("histogram", tp.histogram, _histogram_ref, _histogram_samples, dtypes=_F32_64,
+               torch_ref=torch_function("histogram"), **no_grad),
         OpInfo("msort", tp.msort, lambda x: np.sort(x, 0),
                lambda rng: iter([S("2d", (distinct(rng, (4, 3)),))]),
                torch_ref=torch_function("msort")),
