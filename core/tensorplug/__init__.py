@@ -287,6 +287,8 @@ from ._ops_special import (
     tan,
     xlogy,
 )
+from ._ops_special_more import gammainc as igamma
+from ._ops_special_more import gammaincc as igammac
 from ._ops_stats import (
     aminmax,
     corrcoef,
@@ -416,5 +418,5 @@ __all__ = [
     "logaddexp2", "float_power", "fmax", "fmin", "gcd", "lcm", "ldexp", "frexp", "heaviside",
     "deg2rad", "rad2deg", "i0", "mv", "inner", "vdot", "addr", "addbmm", "dist", "renorm",
     "cross", "cholesky_solve", "cholesky_inverse", "matrix_power", "matrix_exp", "mode",
-    "unique_consecutive", "histogram",
+    "unique_consecutive", "histogram", "igamma", "igammac",
 ]  # fmt: skip

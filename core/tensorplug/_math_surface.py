@@ -12,6 +12,7 @@ from . import _ops_logcumsumexp as LC
 from . import _ops_math_extra as MX
 from . import _ops_median as MD
 from . import _ops_runs as RU
+from . import _ops_special_more as SM
 from . import _ops_stats as ST
 
 TOP: dict[str, Any] = {
@@ -71,5 +72,7 @@ METHODS: dict[str, Any] = {
 }  # fmt: skip
 """``Tensor.NAME``: the functions PyTorch also spells as methods (``cov``, ``corrcoef``
 too)."""
+METHODS["igamma"] = SM.gammainc
+METHODS["igammac"] = SM.gammaincc
 METHODS["cov"] = ST.cov
 METHODS["corrcoef"] = ST.corrcoef

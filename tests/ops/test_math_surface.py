@@ -78,3 +78,24 @@ def test_quantile_errors_name_the_problem() -> None:
         tp.quantile(x, tp.tensor([0.5], dtype=tp.float32))
     with pytest.raises(RuntimeError, match="q must be a scalar or 1D tensor"):
         tp.quantile(x, _t(np.full((2, 2), 0.5)))
+
+
+@pytest.mark.parametrize("name", ["bessel_j0", "bessel_j1"])
+def test_bessel_j_far_from_zero_matches_pytorch(name: str) -> None:
+    """Beyond 5 both evaluate Cephes' Hankel form (the op database stays below 2.5, where
+    the power-series reference agrees with it to 1e-12)."""
+    x = np.array([-40.0, -7.5, 3.0, 5.5, 12.0, 100.0, 1e4])
+    got = getattr(tp.special, name)(_t(x)).numpy()
+    want = getattr(torch.special, name)(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_gamma_incomplete_for_large_parameters() -> None:
+    """Where PyTorch switches to an asymptotic expansion (a > 20, x near a): the series and
+    the continued fraction run to convergence and agree with it to its accuracy."""
+    a, x = np.array([30.0, 100.0, 250.0]), np.array([31.0, 90.0, 260.0])
+    got = tp.special.gammainc(_t(a), _t(x)).numpy()
+    want = torch.special.gammainc(torch.tensor(a), torch.tensor(x)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-8)
+    total = got + tp.special.gammaincc(_t(a), _t(x)).numpy()
+    np.testing.assert_allclose(total, 1.0, rtol=1e-14)
