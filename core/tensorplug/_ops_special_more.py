@@ -146,12 +146,11 @@ def _any(k: Any, mask: Array) -> bool:
 def _gamma_domain(k: Any, a: Array, x: Array, value: Array, at_inf: float) -> Array:
     """SciPy's boundary values (as PyTorch): NaN for negative arguments; ``a = 0``: 1 (P)
     for ``x > 0``; ``x = 0``: 0 (P); ``a = inf``: 0 (P) unless ``x = inf``; ``x = inf``: 1 (P)."""
-    p_side = at_inf == 1.0
-    lower = (lambda v: v) if p_side else (lambda v: 1.0 - v)
-    out = k.where(k.eq(x, math.inf), lower(1.0), value)
-    out = k.where(k.eq(a, math.inf), k.where(k.eq(x, math.inf), math.nan, lower(0.0)), out)
-    out = k.where(k.eq(x, 0.0), lower(0.0), out)
-    out = k.where(k.eq(a, 0.0), k.where(k.gt(x, 0.0), lower(1.0), math.nan), out)
+    one, zero = (1.0, 0.0) if at_inf == 1.0 else (0.0, 1.0)  # P's 1 and 0, or Q's
+    out = k.where(k.eq(x, math.inf), one, value)
+    out = k.where(k.eq(a, math.inf), k.where(k.eq(x, math.inf), math.nan, zero), out)
+    out = k.where(k.eq(x, 0.0), zero, out)
+    out = k.where(k.eq(a, 0.0), k.where(k.gt(x, 0.0), one, math.nan), out)
     out = k.where(k.where(k.lt(x, 0.0), True, k.lt(a, 0.0)), math.nan, out)
     return k.astype(out, k.dtype_of(value))  # the inner choices between numbers are float64
 
