@@ -30,6 +30,7 @@ from ._linalg_extra import (
     vander,
     vecdot,
 )  # fmt: skip
+from ._linalg_lu import lu, lu_factor, lu_solve
 from ._ops_lstsq import lstsq
 from ._ops_matrix import LinAlgError, cholesky, cross, det, inv, logdet, slogdet, solve
 from ._ops_pinv import pinv
@@ -73,6 +74,9 @@ __all__ = [
     "tensorsolve",
     "vander",
     "vecdot",
+    "lu_factor",
+    "lu",
+    "lu_solve",
 ]
 
 

@@ -168,6 +168,60 @@ def _sym_cholesky_ex_torch(a: Any) -> Any:
     return torch.linalg.cholesky_ex(a @ a.mT + n * torch.eye(n, dtype=a.dtype))
 
 
+def _lu_ref(a: Any) -> Any:
+    """Doolittle's elimination with partial pivoting, in NumPy: ``(P, L, U)``."""
+    a = np.array(a, dtype=np.float64)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    perm = np.arange(m)
+    for j in range(k):
+        p = j + int(np.argmax(np.abs(a[j:, j])))
+        a[[j, p]] = a[[p, j]]
+        perm[[j, p]] = perm[[p, j]]
+        a[j + 1 :, j] /= a[j, j]
+        a[j + 1 :, j + 1 :] -= np.outer(a[j + 1 :, j], a[j, j + 1 :])
+    low = np.tril(a[:, :k], -1) + np.eye(m, k)
+    return np.eye(m)[perm].T, low, np.triu(a[:k, :])
+
+
+def _lu_factor_ref(a: Any) -> Any:
+    p, low, up = _lu_ref(a)
+    perm = np.argmax(p, axis=0)  # row i of L U is row perm[i] of A
+    order, pivots = list(range(len(perm))), []
+    for j in range(low.shape[1]):  # replay the swaps that put perm in place
+        i = order.index(perm[j])
+        pivots.append(i + 1)
+        order[j], order[i] = order[i], order[j]
+    return np.tril(low, -1)[:, : up.shape[0]] + up, np.array(pivots, dtype=np.int32)
+
+
+def _lu_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield S("square", (uniform(rng, (4, 4)),))
+    yield S("wide", (uniform(rng, (3, 5)),))
+    yield S("tall", (uniform(rng, (5, 3)),))
+
+
+def _lu_solve_op(a: Any, b: Any, **kw: Any) -> Any:
+    return tp.linalg.lu_solve(*tp.linalg.lu_factor(a), b, **kw)
+
+
+def _lu_solve_torch(a: Any, b: Any, **kw: Any) -> Any:
+    torch = sys.modules["torch"]  # loaded by the parity test that calls this
+    return torch.linalg.lu_solve(*torch.linalg.lu_factor(a), b, **kw)
+
+
+def _lu_solve_ref(a: Any, b: Any, left: bool = True, adjoint: bool = False) -> Any:
+    m = a.T if adjoint else a
+    return np.linalg.solve(m, b) if left else np.linalg.solve(m.T, b.T).T
+
+
+def _lu_solve_samples(rng: Gen) -> Iterator[SampleInput]:
+    a = _wellcond(rng, 3, 3)
+    yield S("left", (a, uniform(rng, (3, 2))))
+    yield S("adjoint", (a, uniform(rng, (3, 2))), {"adjoint": True})
+    yield S("right", (a, uniform(rng, (2, 3))), {"left": False})
+
+
 def _first(r: Any) -> Any:
     return r[0]
 
@@ -245,4 +299,11 @@ def linalg_extra_ops() -> list[OpInfo]:
             _SOLVE, composed=True),
         _op("cholesky_inverse", tp.cholesky_inverse, _chol_inverse_ref,
             _chol_inverse_samples, _SOLVE, composed=True),
+        _op("lu_factor", tp.linalg.lu_factor, _lu_factor_ref,
+            lambda rng: iter([S("square", (_wellcond(rng, 4, 4),))]), namespace=la,
+            composed=True, grad_outputs=_first),
+        _op("lu", tp.linalg.lu, _lu_ref, _lu_samples, namespace=la, composed=True,
+            grad_outputs=lambda r: (r[1], r[2])),
+        _op("lu_solve", _lu_solve_op, _lu_solve_ref, _lu_solve_samples, namespace=la,
+            composed=True, torch_fn=_lu_solve_torch),
     ]  # fmt: skip
