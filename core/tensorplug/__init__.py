@@ -145,6 +145,7 @@ from ._ops_math_extra import (
     ldexp,
     logaddexp,
     logaddexp2,
+    nextafter,
     rad2deg,
 )
 from ._ops_matrix import det, logdet
@@ -418,5 +419,5 @@ __all__ = [
     "logaddexp2", "float_power", "fmax", "fmin", "gcd", "lcm", "ldexp", "frexp", "heaviside",
     "deg2rad", "rad2deg", "i0", "mv", "inner", "vdot", "addr", "addbmm", "dist", "renorm",
     "cross", "cholesky_solve", "cholesky_inverse", "matrix_power", "matrix_exp", "mode",
-    "unique_consecutive", "histogram", "igamma", "igammac",
+    "unique_consecutive", "histogram", "igamma", "igammac", "nextafter",
 ]  # fmt: skip

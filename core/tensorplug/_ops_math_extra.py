@@ -140,6 +140,22 @@ class FrexpBackward0(Node):
         return (ops.where(plain, g, ops.div(ops.mul(g, m), ops.where(plain, 1.0, x))),)
 
 
+class NextafterBackward0(Node):
+    """The next float after ``a`` towards ``b``: grad a = g, grad b = 0 (as PyTorch)."""
+    elementwise = True
+    op, broadcasts, float_only = "nextafter", True, True
+
+    @staticmethod
+    def forward(k: Any, a: Array, b: Array) -> Array:
+        return _nextafter(k, a, b)
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array, Array]:
+        na, nb = ctx.needs_input_grad
+        return (ops.sum_to(g, ctx.shapes[0]) if na else None,
+                ops.sum_to(ops.mul(g, 0.0), ctx.shapes[1]) if nb else None)
+
+
 class Deg2RadBackward0(Node):
     """``x * pi / 180``: grad = g * pi / 180 (``Rad2DegBackward0``: its ``scale``)."""
     elementwise, float_only = True, True
@@ -184,6 +200,28 @@ def _frexp(k: Any, x: Array) -> tuple[Array, Array]:
     return k.where(plain, x, m), k.astype(k.where(plain, 0.0, e), D.int32)
 
 
+def _nextafter(k: Any, a: Array, b: Array) -> Array:
+    """``a`` moved by one unit in the last place towards ``b``: the unit from ``frexp``'s
+    exponent (halved when stepping down from a power of two), never below the smallest
+    subnormal; ``a == b`` gives ``b``, a NaN gives NaN."""
+    d = k.dtype_of(a)
+    digits, tiny = {D.float64: (53, 2.0**-1074), D.float16: (11, 2.0**-24)}.get(d, (24, 2.0**-149))
+    largest = D.finfo(d).max
+    m, e = _frexp(k, a)
+    e = k.astype(e, d)
+    ulp = k.maximum(k.pow(2.0, k.sub(e, float(digits))), tiny)
+    up = k.gt(b, a)
+    away = k.where(k.gt(a, 0.0), up, k.where(k.lt(a, 0.0), k.eq(up, False), True))
+    power_of_two = k.eq(k.abs(m), 0.5)
+    ulp = k.where(k.where(away, False, power_of_two), k.maximum(k.mul(ulp, 0.5), tiny), ulp)
+    step = k.where(up, ulp, k.neg(ulp))
+    out = k.where(k.eq(a, 0.0), k.where(up, tiny, -tiny), k.add(a, step))
+    out = k.where(k.eq(k.abs(a), math.inf), k.where(k.gt(a, 0.0), largest, -largest), out)
+    out = k.where(k.eq(a, b), b, out)
+    out = k.where(k.ne(a, a), a, k.where(k.ne(b, b), b, out))
+    return k.astype(out, d)  # the choices between two numbers above are float64
+
+
 logaddexp = binary_op(LogaddexpBackward0, "``log(exp(input) + exp(other))``, without overflow.",
                       tensors=True)  # fmt: skip
 logaddexp2 = binary_op(Logaddexp2Backward0, "``log2(2**input + 2**other)``.", tensors=True)
@@ -192,6 +230,8 @@ fmax = binary_op(FmaxBackward0, "The larger of the two, ignoring a NaN (NaN if b
 fmin = binary_op(FminBackward0, "The smaller of the two, ignoring a NaN (NaN if both are).",
                  tensors=True)  # fmt: skip
 deg2rad = unary_op(Deg2RadBackward0, "Degrees to radians.")
+nextafter = binary_op(NextafterBackward0, "The next float after ``input`` towards ``other``.",
+                      tensors=True)  # fmt: skip
 rad2deg = unary_op(Rad2DegBackward0, "Radians to degrees.")
 
 

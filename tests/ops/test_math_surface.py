@@ -99,3 +99,16 @@ def test_gamma_incomplete_for_large_parameters() -> None:
     np.testing.assert_allclose(got, want, rtol=1e-8)
     total = got + tp.special.gammaincc(_t(a), _t(x)).numpy()
     np.testing.assert_allclose(total, 1.0, rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_nextafter_at_the_edges_of_each_dtype(dtype: str) -> None:
+    a = np.array([np.inf, -np.inf, 0.0, -0.0, 1.0, 0.5, 65504.0])
+    b = np.array([0.0, 0.0, 1.0, -1.0, 0.0, 0.0, np.inf])
+    got = tp.nextafter(
+        tp.tensor(a, dtype=getattr(tp, dtype)), tp.tensor(b, dtype=getattr(tp, dtype))
+    )
+    want = torch.nextafter(torch.tensor(a, dtype=getattr(torch, dtype)),
+                           torch.tensor(b, dtype=getattr(torch, dtype)))  # fmt: skip
+    assert got.dtype is getattr(tp, dtype)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())

@@ -113,6 +113,14 @@ def _heaviside_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("values_full", (x, NoGrad(uniform(rng, (3, 4)))))
 
 
+def _nextafter_samples(rng: Gen) -> Iterator[SampleInput]:
+    yield from binary(scalar=None)(rng)
+    # (from ±inf the step lands on the dtype's largest: tests/ops/test_math_surface.py)
+    edges = np.array([0.0, 0.0, 1.0, 1.0, -1.0, 2.0, np.nan, 3.0])
+    towards = np.array([1.0, -1.0, 0.0, 2.0, 0.0, 0.0, 0.0, 3.0])
+    yield S("edges", (edges, towards), group="special")
+
+
 def _int_errors(op: str) -> Any:
     bools = np.array([True, False])  # (float data would be cast to the integer dtype tested)
     return errors_of(ErrorInput(S("bools", (bools, bools)), NotImplementedError,
@@ -244,6 +252,8 @@ def math_extra_ops() -> list[OpInfo]:
                torch_ref=torch_function("frexp"),
                errors=errors_of(ErrorInput(S("int", (np.array([1, 2]),)), RuntimeError,
                                            "only supports floating-point dtypes"))),
+        OpInfo("nextafter", tp.nextafter, np.nextafter, _nextafter_samples,
+               torch_ref=torch_function("nextafter"), errors=_tensors_only("nextafter")),
         OpInfo("deg2rad", tp.deg2rad, np.deg2rad, unary(-400.0, 400.0),
                torch_ref=torch_function("deg2rad")),
         OpInfo("rad2deg", tp.rad2deg, np.rad2deg, unary(), torch_ref=torch_function("rad2deg")),
