@@ -80,9 +80,12 @@ def _zeta(k: Any, x: Array, q: Array, n_direct: int) -> Array:
 
 def _n_direct(k: Any, q: Array) -> int:
     """Cephes adds terms while fewer than 9 or ``q + i <= 9``: enough for the smallest q."""
-    if not math.prod(q.shape):
+    if not hasattr(q, "shape"):  # a number
+        lowest = float(q)
+    elif not math.prod(q.shape):
         return 9
-    lowest = -float(k.amax(k.neg(q), None, False))
+    else:
+        lowest = -float(k.amax(k.neg(q), None, False))
     if not math.isfinite(lowest):
         return 9
     return max(9, math.ceil(9.0 - lowest) + 1)
@@ -183,7 +186,9 @@ class SpecialZetaBackward0(Node):
 
     @staticmethod
     def forward(k: Any, x: Array, q: Array) -> Array:
-        return _zeta_domain(k, x, q, _zeta(k, x, q, _n_direct(k, q)))
+        out = _zeta_domain(k, x, q, _zeta(k, x, q, _n_direct(k, q)))
+        # a number operand passes through NumPy scalars, which are float64
+        return k.astype(out, k.dtype_of(x if hasattr(x, "shape") else q))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, q: Array) -> tuple[Array, Array]:

@@ -195,6 +195,8 @@ def _gamma_samples(rng: Gen) -> Iterator[SampleInput]:
 def _zeta_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("nd", (NoGrad(uniform(rng, (3, 4), 1.5, 5.0)), uniform(rng, (3, 4), 0.5, 4.0)))
     yield S("scalar_x", (2.0, uniform(rng, (2, 3), 0.5, 3.0)))
+    # no gradient in x (PyTorch raises) and q a number: nothing to differentiate
+    yield S("scalar_q", (NoGrad(uniform(rng, (2, 3), 1.5, 4.0)), 1.5), group="forward_only")
     yield S("poles", (np.array([1.0, 0.5, 2.0, 2.0, 3.0]),
                       np.array([1.0, 1.0, 0.0, -1.5, -2.0])), group="special")  # fmt: skip
 
