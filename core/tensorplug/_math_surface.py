@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _dtype as D
 from . import _linalg_extra as LX
 from . import _ops_bessel as B
 from . import _ops_logcumsumexp as LC
@@ -76,3 +77,33 @@ METHODS["igamma"] = SM.gammainc
 METHODS["igammac"] = SM.gammaincc
 METHODS["cov"] = ST.cov
 METHODS["corrcoef"] = ST.corrcoef
+
+
+def _inplace_methods() -> dict[str, Any]:
+    """The in-place forms PyTorch has (``x.deg2rad_()``, ``x.gcd_(y)``...): each function's
+    result written into ``self`` by the shared machinery (``_inplace_variants.written``)."""
+    from ._inplace_variants import written
+
+    nodes: dict[str, Any] = {
+        "deg2rad": MX.Deg2RadBackward0, "rad2deg": MX.Rad2DegBackward0,
+        "ldexp": MX.LdexpBackward0, "nextafter": MX.NextafterBackward0, "i0": B.I0Backward0,
+        "igamma": SM.IgammaBackward0, "igammac": SM.IgammacBackward0,
+    }  # fmt: skip
+    names = ("float_power", "gcd", "lcm", "ldexp", "heaviside", "nextafter", "deg2rad",
+             "rad2deg", "i0", "addr", "addbmm", "renorm", "igamma", "igammac")  # fmt: skip
+    out = {f"{n}_": written(METHODS[n], f"{n}_", nodes.get(n)) for n in names}
+    write_power = out["float_power_"]
+
+    def float_power_(self: Any, exponent: Any) -> Any:
+        if self.dtype is not D.float64:  # the result is float64: only a float64 self holds it
+            name = {"float32": "Float", "float16": "Half", "int64": "Long", "int32": "Int",
+                    "bool": "Bool"}.get(self.dtype.name, self.dtype.name)  # fmt: skip
+            raise RuntimeError(f"the base given to float_power_ has dtype {name} but the "
+                               "operation's result requires dtype Double")  # fmt: skip
+        return write_power(self, exponent)
+
+    out["float_power_"] = float_power_
+    return out
+
+
+METHODS.update(_inplace_methods())

@@ -64,7 +64,7 @@ def test_histc_refuses_an_inverted_range() -> None:
      "logaddexp2", "float_power", "fmax", "fmin", "gcd", "lcm", "ldexp", "frexp",
      "heaviside", "deg2rad", "rad2deg", "i0", "mv", "inner", "vdot", "addr", "addbmm",
      "dist", "renorm", "cross", "cholesky_solve", "cholesky_inverse", "matrix_power",
-     "matrix_exp", "mode", "unique_consecutive"],
+     "matrix_exp", "mode", "unique_consecutive", "deg2rad_", "gcd_", "i0_", "renorm_"],
 )  # fmt: skip
 def test_methods_exist_where_pytorch_has_them(name: str) -> None:
     assert hasattr(torch.Tensor, name) and hasattr(tp.Tensor, name)

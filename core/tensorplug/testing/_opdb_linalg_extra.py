@@ -23,7 +23,7 @@ import tensorplug as tp
 from .. import _dtype as D
 from ._compare import Tol
 from ._opdb_matrix import _sym_cholesky_ref, _wellcond
-from ._opinfo import ErrorInput, OpInfo, SampleInput, TorchRef, method
+from ._opinfo import ErrorInput, OpInfo, SampleInput, TorchRef, inplace, method
 from ._samples import Gen, S, errors_of, uniform
 
 REAL = (D.float32, D.float64)
@@ -285,16 +285,18 @@ def linalg_extra_ops() -> list[OpInfo]:
                                           uniform(rng, (2,)))),
                               S("scaled", (uniform(rng, (3, 2)), uniform(rng, (3,)),
                                            uniform(rng, (2,))), {"beta": 0.5, "alpha": 2.0})]),
-            composed=True),
+            composed=True, variants=(method("addr"), inplace("addr_"))),
         _op("addbmm", tp.addbmm, _addbmm_ref,
             lambda rng: iter([S("plain", (uniform(rng, (2, 4)), uniform(rng, (3, 2, 5)),
-                                          uniform(rng, (3, 5, 4))))]), composed=True),
+                                          uniform(rng, (3, 5, 4))))]),
+            composed=True, variants=(method("addbmm"), inplace("addbmm_"))),
         _op("dist", tp.dist, lambda a, b, p=2: np.sum(np.abs(a - b) ** p) ** (1 / p),
             lambda rng: iter([S("p2", (uniform(rng, (3, 4)), uniform(rng, (4,)))),
                               S("p3", (uniform(rng, (3,)), uniform(rng, (3,)), 3))]),
             composed=True),
         _op("renorm", tp.renorm, _renorm_ref,
-            lambda rng: iter([S("rows", (uniform(rng, (3, 4)), 2, 0, 1.0))]), composed=True),
+            lambda rng: iter([S("rows", (uniform(rng, (3, 4)), 2, 0, 1.0))]),
+            composed=True, variants=(method("renorm"), inplace("renorm_"))),
         _op("cholesky_solve", tp.cholesky_solve, _chol_solve_ref, _chol_factor_samples,
             _SOLVE, composed=True),
         _op("cholesky_inverse", tp.cholesky_inverse, _chol_inverse_ref,

@@ -18,8 +18,9 @@ import tensorplug as tp
 import tensorplug.special as TS
 
 from .. import _dtype as D
+from . import _opinfo as OI
 from ._compare import Tol
-from ._opinfo import INTS, ErrorInput, NoGrad, OpInfo, SampleInput, TorchRef, Variant
+from ._opinfo import INTS, ErrorInput, NoGrad, OpInfo, SampleInput, TorchRef
 from ._samples import Gen, S, binary, errors_of, torch_function, unary, uniform
 
 _F32_64 = (D.float32, D.float64)
@@ -127,9 +128,10 @@ def _int_errors(op: str) -> Any:
                                 f"\"{op}_cpu\" not implemented for 'Bool'"))  # fmt: skip
 
 
-def _bessel(name: str, fn: Any, ref: Any, torch_name: str, **kw: Any) -> OpInfo:
+def _bessel(name: str, fn: Any, ref: Any, torch_name: str, variants: Any = (), **kw: Any
+            ) -> OpInfo:  # fmt: skip
     return OpInfo(name, fn, ref, _bessel_samples, dtypes=_F32_64, grad_dtypes=_F32_64,
-                  torch_ref=TorchRef(torch_name), **kw)  # fmt: skip
+                  torch_ref=TorchRef(torch_name, variants), **kw)  # fmt: skip
 
 
 _erfc = np.vectorize(math.erfc, otypes=[np.float64])
@@ -229,7 +231,7 @@ def _special_fwd(name: str, ref: Any, lo: float = -8.0, hi: float = 8.0) -> OpIn
 
 
 def _method(name: str) -> Any:
-    return (Variant(f"method_{name}", lambda a, b: getattr(a, name)(b)),)
+    return (OI.Variant(f"method_{name}", lambda a, b: getattr(a, name)(b)), OI.inplace(f"{name}_"))
 
 
 def math_extra_ops() -> list[OpInfo]:
@@ -243,31 +245,35 @@ def math_extra_ops() -> list[OpInfo]:
                errors=_tensors_only("logaddexp2")),
         OpInfo("float_power", tp.float_power, lambda a, b: np.power(a, b),
                binary(0.25, 2.0, -2.0, 2.0), result_dtype=lambda d: D.float64,
-               torch_ref=torch_function("float_power")),
+               torch_ref=torch_function("float_power", OI.inplace("float_power_"))),
         OpInfo("fmax", tp.fmax, np.fmax, _fmax_samples, torch_ref=torch_function("fmax"),
                errors=_tensors_only("fmax")),
         OpInfo("fmin", tp.fmin, np.fmin, _fmax_samples, torch_ref=torch_function("fmin"),
                errors=_tensors_only("fmin")),
         OpInfo("ldexp", tp.ldexp, lambda a, b: a * 2.0**b, _ldexp_samples,
-               torch_ref=torch_function("ldexp"), errors=_tensors_only("ldexp")),
+               torch_ref=torch_function("ldexp", OI.inplace("ldexp_")),
+               errors=_tensors_only("ldexp")),
         OpInfo("frexp", tp.frexp, _frexp_ref, _frexp_samples, grad_outputs=lambda r: r[0],
                torch_ref=torch_function("frexp"),
                errors=errors_of(ErrorInput(S("int", (np.array([1, 2]),)), RuntimeError,
                                            "only supports floating-point dtypes"))),
         OpInfo("nextafter", tp.nextafter, np.nextafter, _nextafter_samples,
-               torch_ref=torch_function("nextafter"), errors=_tensors_only("nextafter")),
+               torch_ref=torch_function("nextafter", OI.inplace("nextafter_")),
+               errors=_tensors_only("nextafter")),
         OpInfo("deg2rad", tp.deg2rad, np.deg2rad, unary(-400.0, 400.0),
-               torch_ref=torch_function("deg2rad")),
-        OpInfo("rad2deg", tp.rad2deg, np.rad2deg, unary(), torch_ref=torch_function("rad2deg")),
+               torch_ref=torch_function("deg2rad", OI.inplace("deg2rad_"))),
+        OpInfo("rad2deg", tp.rad2deg, np.rad2deg, unary(),
+               torch_ref=torch_function("rad2deg", OI.inplace("rad2deg_"))),
         OpInfo("gcd", tp.gcd, np.gcd, _gcd_samples, dtypes=INTS, supports_autograd=False,
-               torch_ref=torch_function("gcd"), errors=_int_errors("gcd")),
+               torch_ref=torch_function("gcd", OI.inplace("gcd_")), errors=_int_errors("gcd")),
         OpInfo("lcm", tp.lcm, _lcm_ref, _gcd_samples, dtypes=INTS, supports_autograd=False,
-               torch_ref=torch_function("lcm"), errors=_int_errors("lcm")),
+               torch_ref=torch_function("lcm", OI.inplace("lcm_")), errors=_int_errors("lcm")),
         OpInfo("heaviside", tp.heaviside, np.heaviside, _heaviside_samples,
-               supports_autograd=False, torch_ref=torch_function("heaviside"),
+               supports_autograd=False,
+               torch_ref=torch_function("heaviside", OI.inplace("heaviside_")),
                errors=errors_of(ErrorInput(S("dtypes", (np.ones(2), np.array([1]))),
                                            RuntimeError, "different dtypes"))),
-        _bessel("i0", tp.i0, _i0_ref, "i0", aliases=()),
+        _bessel("i0", tp.i0, _i0_ref, "i0", variants=(OI.method("i0"), OI.inplace("i0_"))),
         _bessel("i0e", TS.i0e, lambda x: np.exp(-np.abs(x)) * _i0_ref(x), "special.i0e",
                 namespace="tensorplug.special"),
         _bessel("i1", TS.i1, _i1_ref, "special.i1", namespace="tensorplug.special"),
