@@ -285,6 +285,10 @@ _METHODS.update(
     xlog1py=SPX.xlog1py,
 )
 
+from ._math_surface import METHODS as _MATH_METHODS  # noqa: E402 - issue 16 (wt-h16math)
+
+_METHODS.update(_MATH_METHODS)
+
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 # Rounding, special functions, comparisons, logic and bits (issue 16); ``~`` among them.

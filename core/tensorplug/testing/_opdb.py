@@ -30,8 +30,10 @@ from ._opdb_layers import layer_ops
 from ._opdb_layers3d import layer3d_ops
 from ._opdb_layout import layout_ops
 from ._opdb_linalg import linalg_ops
+from ._opdb_linalg_extra import linalg_extra_ops
 from ._opdb_logic import logic_ops
 from ._opdb_loss import loss_ops
+from ._opdb_math_extra import math_extra_ops
 from ._opdb_matrix import matrix_ops
 from ._opdb_mha import mha_ops
 from ._opdb_nn import nn_ops
@@ -47,6 +49,7 @@ from ._opdb_special import special_ops
 from ._opdb_special_functions import special_function_ops
 from ._opdb_spectral import spectral_ops
 from ._opdb_split import split_ops
+from ._opdb_statistics import statistics_ops
 from ._opinfo import ErrorInput, OpInfo
 from ._samples import S
 
@@ -213,6 +216,9 @@ def build_op_db() -> list[OpInfo]:
     db += distance_ops()
     db += embedding_bilinear_ops()  # issue 17: embedding (moved from _opdb_nn), bilinear
     db += activation_shrink_ops() + pooling_extra_ops()  # issue 16/17 (wt-h16nn)
+    db += math_extra_ops()  # issue 16 (wt-h16math): more elementwise math, Bessel functions
+    db += statistics_ops()  # issue 16 (wt-h16math): order statistics and statistics
+    db += linalg_extra_ops()  # issue 16 (wt-h16math): linear-algebra gaps
     more = _more_errors()
     for info in db:
         if info.name in more:
