@@ -22,6 +22,7 @@ from ._dispatch import binary, promote, unary
 from ._elementwise import binary_op, tensor_arg, unary_op
 from ._graph import OUT, Node
 from ._ops_pointwise import pow as _pow
+from ._ops_special_more import any_true
 from ._tensor import Tensor
 
 _LN2 = math.log(2.0)
@@ -108,6 +109,12 @@ class FminBackward0(FmaxBackward0):
         return k.where(k.ne(b, b), a, k.where(k.ne(a, a), b, k.minimum(a, b)))
 
 
+def _two_to(k: Any, e: Array, d: D.dtype) -> Array:
+    """``2**e`` in the float dtype ``d`` (an integer ``e`` cast first: the standard promotes
+    no float number with an integer array)."""
+    return k.pow(2.0, e if k.dtype_of(e) is d else k.astype(e, d))
+
+
 class LdexpBackward0(Node):
     """``a * 2**e``: grad a = g * 2**e, grad e = g * out * log(2)."""
     elementwise = True
@@ -115,12 +122,13 @@ class LdexpBackward0(Node):
 
     @staticmethod
     def forward(k: Any, a: Array, e: Array) -> Array:
-        return k.mul(a, k.pow(2.0, e))
+        return k.mul(a, _two_to(k, e, k.dtype_of(a)))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, e: Array, out: Array) -> tuple[Array, Array]:
         na, ne = ctx.needs_input_grad
-        return (ops.sum_to(ops.mul(g, ops.pow(2.0, e)), ctx.shapes[0]) if na else None,
+        two_e = _two_to(ops, e, ops.dtype_of(g))
+        return (ops.sum_to(ops.mul(g, two_e), ctx.shapes[0]) if na else None,
                 ops.sum_to(ops.mul(ops.mul(g, out), _LN2), ctx.shapes[1]) if ne else None)
 
 
@@ -215,8 +223,9 @@ def _nextafter(k: Any, a: Array, b: Array) -> Array:
     power_of_two = k.eq(k.abs(m), 0.5)
     ulp = k.where(k.where(away, False, power_of_two), k.maximum(k.mul(ulp, 0.5), tiny), ulp)
     step = k.where(up, ulp, k.neg(ulp))
-    out = k.where(k.eq(a, 0.0), k.where(up, tiny, -tiny), k.add(a, step))
-    out = k.where(k.eq(k.abs(a), math.inf), k.where(k.gt(a, 0.0), largest, -largest), out)
+    tiny_d, largest_d = k.full((), tiny, d), k.full((), largest, d)  # not two numbers
+    out = k.where(k.eq(a, 0.0), k.where(up, tiny_d, -tiny), k.add(a, step))
+    out = k.where(k.eq(k.abs(a), math.inf), k.where(k.gt(a, 0.0), largest_d, -largest), out)
     out = k.where(k.eq(a, b), b, out)
     out = k.where(k.ne(a, a), a, k.where(k.ne(b, b), b, out))
     return k.astype(out, d)  # the choices between two numbers above are float64
@@ -327,7 +336,7 @@ def _gcd(k: Any, a: Array, b: Array) -> Array:
     """Euclid's algorithm on all elements at once, until every remainder is 0."""
     a, b = k.abs(a), k.abs(b)
     a, b = k.add(a, k.mul(b, 0)), k.add(b, k.mul(a, 0))  # broadcast both
-    while bool(k.any_nonfinite(k.where(k.ne(b, 0), math.inf, 0.0))):
+    while any_true(k, k.ne(b, 0)):
         nz = k.ne(b, 0)
         r = k.remainder(a, k.where(nz, b, 1))
         a, b = k.where(nz, b, a), k.where(nz, r, 0)

@@ -114,7 +114,7 @@ def _gamma_p_q(k: Any, a: Array, x: Array) -> tuple[Array, Array]:
         ap = k.add(ap, 1.0)
         term = k.mul(term, k.div(xs, ap))
         total = k.add(total, term)
-        if i % 16 == 15 and not _any(k, k.gt(k.abs(term), k.mul(k.abs(total), _EPS))):
+        if i % 16 == 15 and not any_true(k, k.gt(k.abs(term), k.mul(k.abs(total), _EPS))):
             break
     p_series = k.mul(total, k.exp(k.sub(log_front, k.lgamma(safe_a))))
     # the continued fraction (modified Lentz)
@@ -134,7 +134,7 @@ def _gamma_p_q(k: Any, a: Array, x: Array) -> tuple[Array, Array]:
         d = k.div(1.0, d)
         delta = k.mul(d, c)
         h = k.mul(h, delta)
-        if i % 16 == 0 and not _any(k, k.gt(k.abs(k.sub(delta, 1.0)), _EPS)):
+        if i % 16 == 0 and not any_true(k, k.gt(k.abs(k.sub(delta, 1.0)), _EPS)):
             break
     q_frac = k.mul(h, k.exp(k.sub(k.sub(log_front, k.lgamma(safe_a)), 0.0)))
     p = k.where(series_side, p_series, k.sub(1.0, q_frac))
@@ -142,20 +142,23 @@ def _gamma_p_q(k: Any, a: Array, x: Array) -> tuple[Array, Array]:
     return _gamma_domain(k, a, x, p, 1.0), _gamma_domain(k, a, x, q, 0.0)
 
 
-def _any(k: Any, mask: Array) -> bool:
-    return bool(k.any_nonfinite(k.where(mask, math.inf, 0.0)))
+def any_true(k: Any, mask: Array) -> bool:
+    """Whether any element of ``mask`` holds, through the kernels every backend has (the
+    infinity a 0-d array: a ``where`` of two numbers has no dtype under the standard)."""
+    return bool(k.any_nonfinite(k.where(mask, k.full((), math.inf, D.float32), 0.0)))
 
 
 def _gamma_domain(k: Any, a: Array, x: Array, value: Array, at_inf: float) -> Array:
     """SciPy's boundary values (as PyTorch): NaN for negative arguments; ``a = 0``: 1 (P)
     for ``x > 0``; ``x = 0``: 0 (P); ``a = inf``: 0 (P) unless ``x = inf``; ``x = inf``: 1 (P)."""
     one, zero = (1.0, 0.0) if at_inf == 1.0 else (0.0, 1.0)  # P's 1 and 0, or Q's
-    out = k.where(k.eq(x, math.inf), one, value)
-    out = k.where(k.eq(a, math.inf), k.where(k.eq(x, math.inf), math.nan, zero), out)
+    nan = k.full((), math.nan, k.dtype_of(value))  # an array: ``where`` of two numbers has
+    out = k.where(k.eq(x, math.inf), one, value)  # no dtype under the standard
+    out = k.where(k.eq(a, math.inf), k.where(k.eq(x, math.inf), nan, zero), out)
     out = k.where(k.eq(x, 0.0), zero, out)
-    out = k.where(k.eq(a, 0.0), k.where(k.gt(x, 0.0), one, math.nan), out)
+    out = k.where(k.eq(a, 0.0), k.where(k.gt(x, 0.0), one, nan), out)
     out = k.where(k.where(k.lt(x, 0.0), True, k.lt(a, 0.0)), math.nan, out)
-    return k.astype(out, k.dtype_of(value))  # the inner choices between numbers are float64
+    return k.astype(out, k.dtype_of(value))
 
 
 def _lgamma_const(ops: KernelOps, a: Any) -> Any:
@@ -186,9 +189,11 @@ class SpecialZetaBackward0(Node):
 
     @staticmethod
     def forward(k: Any, x: Array, q: Array) -> Array:
-        out = _zeta_domain(k, x, q, _zeta(k, x, q, _n_direct(k, q)))
-        # a number operand passes through NumPy scalars, which are float64
-        return k.astype(out, k.dtype_of(x if hasattr(x, "shape") else q))
+        if isinstance(q, (int, float)):  # a number operand: a 0-d array of the other's dtype
+            q = k.full((), float(q), k.dtype_of(x))  # (the standard adds no two numbers)
+        elif isinstance(x, (int, float)):
+            x = k.full((), float(x), k.dtype_of(q))
+        return k.astype(_zeta_domain(k, x, q, _zeta(k, x, q, _n_direct(k, q))), k.dtype_of(x))
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array, q: Array) -> tuple[Array, Array]:

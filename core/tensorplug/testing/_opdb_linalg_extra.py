@@ -24,7 +24,7 @@ from .. import _dtype as D
 from ._compare import Tol
 from ._opdb_matrix import _sym_cholesky_ref, _wellcond
 from ._opinfo import ErrorInput, OpInfo, SampleInput, TorchRef, inplace, method
-from ._samples import Gen, S, errors_of, uniform
+from ._samples import Gen, S, errors_of, uniform, with_kernels
 
 REAL = (D.float32, D.float64)
 _F32 = {D.float32: Tol(1e-4, 1e-4, "float32 products, inverses and factorisations")}
@@ -40,7 +40,14 @@ def _op(name: str, fn: Any, ref: Any, samples: Callable[[Gen], Iterator[SampleIn
         kernels: tuple[str, ...] = (), torch_fn: Any = None, namespace: str = "tensorplug",
         composed: bool = False, variants: tuple[Any, ...] = (), **kw: Any) -> OpInfo:  # fmt: skip
     def marked(rng: Gen) -> list[SampleInput]:
-        return [replace(s, needs_kernels=kernels, forward_kernels=kernels) for s in samples(rng)]
+        return [
+            replace(
+                s,
+                needs_kernels=(*s.needs_kernels, *kernels),
+                forward_kernels=(*s.forward_kernels, *kernels),
+            )
+            for s in samples(rng)
+        ]
 
     errors = kw.pop("errors", None)
     prefix = "linalg." if namespace.endswith("linalg") else ""
@@ -184,6 +191,11 @@ def _lu_ref(a: Any) -> Any:
     return np.eye(m)[perm].T, low, np.triu(a[:k, :])
 
 
+def _pivoting(samples: Any) -> Any:
+    """The LU samples: the gradient of the row pivoting takes ``scatter_add``."""
+    return with_kernels(samples, grad=("scatter_add",))
+
+
 def _lu_factor_ref(a: Any) -> Any:
     p, low, up = _lu_ref(a)
     perm = np.argmax(p, axis=0)  # row i of L U is row perm[i] of A
@@ -302,10 +314,10 @@ def linalg_extra_ops() -> list[OpInfo]:
         _op("cholesky_inverse", tp.cholesky_inverse, _chol_inverse_ref,
             _chol_inverse_samples, _SOLVE, composed=True),
         _op("lu_factor", tp.linalg.lu_factor, _lu_factor_ref,
-            lambda rng: iter([S("square", (_wellcond(rng, 4, 4),))]), namespace=la,
+            _pivoting(lambda rng: iter([S("square", (_wellcond(rng, 4, 4),))])), namespace=la,
             composed=True, grad_outputs=_first),
-        _op("lu", tp.linalg.lu, _lu_ref, _lu_samples, namespace=la, composed=True,
+        _op("lu", tp.linalg.lu, _lu_ref, _pivoting(_lu_samples), namespace=la, composed=True,
             grad_outputs=lambda r: (r[1], r[2])),
-        _op("lu_solve", _lu_solve_op, _lu_solve_ref, _lu_solve_samples, namespace=la,
+        _op("lu_solve", _lu_solve_op, _lu_solve_ref, _pivoting(_lu_solve_samples), namespace=la,
             composed=True, torch_fn=_lu_solve_torch),
     ]  # fmt: skip

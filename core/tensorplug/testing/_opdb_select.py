@@ -24,7 +24,17 @@ from ._opinfo import (
     inplace,
     method,
 )
-from ._samples import F16_SUM, Gen, S, distinct, errors_of, to_int64, torch_function, uniform
+from ._samples import (
+    F16_SUM,
+    Gen,
+    S,
+    distinct,
+    errors_of,
+    to_int64,
+    torch_function,
+    uniform,
+    with_kernels,
+)
 
 SC = ("scatter_add",)
 """The optional kernel the gradients of gather-like ops need."""
@@ -32,13 +42,7 @@ SC = ("scatter_add",)
 
 def _needing(kernel: str, gen: Callable[[Gen], Iterator[Any]]) -> Callable[[Gen], Iterator[Any]]:
     """``gen``'s samples, each marked as needing the optional kernel ``kernel`` to run."""
-
-    def marked(rng: Gen) -> Iterator[Any]:
-        for s in gen(rng):
-            s.forward_kernels = (kernel,)
-            yield s
-
-    return marked
+    return with_kernels(gen, forward=(kernel,))
 
 
 def _first(out: Any) -> Any:

@@ -17,11 +17,16 @@ import tensorplug as tp
 
 from .. import _dtype as D
 from ._opinfo import ErrorInput, NoGrad, OpInfo, SampleInput, TorchRef
-from ._samples import Gen, S, distinct, errors_of, torch_function, uniform
+from ._samples import Gen, S, distinct, errors_of, torch_function, uniform, with_kernels
 
 _F32_64 = (D.float32, D.float64)
 _COMPOSED = (("*", "composed of other ops (sort, gather, lerp, sums), as tensorplug builds it; "
                    "PyTorch records its own node"),)  # fmt: skip
+
+
+def _sorting(samples: Any) -> Any:
+    """Samples of an op that sorts: ``argsort``, an optional kernel, runs its forward."""
+    return with_kernels(samples, forward=("argsort",))
 
 
 def _first(out: Any) -> Any:
@@ -252,30 +257,32 @@ def _histogram_samples(rng: Gen) -> Iterator[SampleInput]:
 def statistics_ops() -> list[OpInfo]:
     no_grad: dict[str, Any] = {"supports_autograd": False}
     return [
-        OpInfo("median", tp.median, _median_ref(_median_pos), _median_samples,
+        OpInfo("median", tp.median, _median_ref(_median_pos), _sorting(_median_samples),
                grad_outputs=_first, torch_ref=torch_function("median"),
                errors=_dim_errors("median")),
-        OpInfo("nanmedian", tp.nanmedian, _median_ref(_nanmedian_pos), _median_samples,
+        OpInfo("nanmedian", tp.nanmedian, _median_ref(_nanmedian_pos), _sorting(_median_samples),
                grad_outputs=_first, torch_ref=torch_function("nanmedian"),
                errors=_dim_errors("nanmedian")),
-        OpInfo("kthvalue", tp.kthvalue, _kthvalue_ref, _kthvalue_samples, grad_outputs=_first,
+        OpInfo("kthvalue", tp.kthvalue, _kthvalue_ref, _sorting(_kthvalue_samples),
+               grad_outputs=_first,
                torch_ref=torch_function("kthvalue"),
                errors=errors_of(ErrorInput(S("k_too_big", (np.ones((2, 3)), 4)), RuntimeError,
                                            "selected number k out of range"))),
-        OpInfo("mode", tp.mode, _mode_ref, _mode_samples, grad_outputs=_first,
+        OpInfo("mode", tp.mode, _mode_ref, _sorting(_mode_samples), grad_outputs=_first,
                torch_ref=torch_function("mode"), errors=_dim_errors("mode")),
         OpInfo("unique_consecutive", tp.unique_consecutive, _unique_consecutive_ref,
                _unique_consecutive_samples, dtypes=(D.int64, *_F32_64),
                torch_ref=torch_function("unique_consecutive"), **no_grad),
-        OpInfo("histogram", tp.histogram, _histogram_ref, _histogram_samples, dtypes=_F32_64,
+        OpInfo("histogram", tp.histogram, _histogram_ref,
+               with_kernels(_histogram_samples, forward=("searchsorted",)), dtypes=_F32_64,
                torch_ref=torch_function("histogram"), **no_grad),
         OpInfo("msort", tp.msort, lambda x: np.sort(x, 0),
-               lambda rng: iter([S("2d", (distinct(rng, (4, 3)),))]),
+               _sorting(lambda rng: iter([S("2d", (distinct(rng, (4, 3)),))])),
                torch_ref=torch_function("msort")),
-        OpInfo("quantile", tp.quantile, _quantile_ref(False), _quantile_samples,
+        OpInfo("quantile", tp.quantile, _quantile_ref(False), _sorting(_quantile_samples),
                dtypes=_F32_64, grad_dtypes=_F32_64,
                torch_ref=TorchRef("quantile", other_nodes=_COMPOSED), errors=_quantile_errors),
-        OpInfo("nanquantile", tp.nanquantile, _quantile_ref(True), _quantile_samples,
+        OpInfo("nanquantile", tp.nanquantile, _quantile_ref(True), _sorting(_quantile_samples),
                dtypes=_F32_64, grad_dtypes=_F32_64,
                torch_ref=TorchRef("nanquantile", other_nodes=_COMPOSED)),
         OpInfo("nansum", tp.nansum, lambda x, dim=None, keepdim=False:
@@ -298,6 +305,7 @@ def statistics_ops() -> list[OpInfo]:
         OpInfo("corrcoef", tp.corrcoef, np.corrcoef,
                lambda rng: iter([S("rows", (uniform(rng, (3, 5)),))]),
                dtypes=_F32_64, grad_dtypes=_F32_64, torch_ref=TorchRef("corrcoef")),
-        OpInfo("histc", tp.histc, _histc_ref, _histc_samples, dtypes=_F32_64,
+        OpInfo("histc", tp.histc, _histc_ref,
+               with_kernels(_histc_samples, forward=("scatter_add",)), dtypes=_F32_64,
                torch_ref=TorchRef("histc"), **no_grad),
     ]  # fmt: skip
