@@ -22,6 +22,7 @@ from tensorplug.plugins import (
 )
 
 from ._gelu import gelu_kernels
+from ._lstm import lstm_kernels
 from ._malloc import tune_malloc
 from ._pointwise import UFUNCS, scipy_special
 from ._scan import cumsum as _cumsum
@@ -488,6 +489,12 @@ class _Random:
         return self.gen.integers(low, high, shape).astype(DTYPES[dtype], copy=False)
 
 
+def _in_place(k: dict[str, Any]) -> dict[str, Any]:
+    """GELU's kernels written in place into scratch arrays (``_gelu``) and an LSTM layer's into
+    preallocated buffers (``_lstm``)."""
+    return {**gelu_kernels(k["erfc"]), **lstm_kernels(k)}
+
+
 def make_backend() -> Backend:
     # IEEE semantics without warnings, as PyTorch: log(0) is -inf, 0/0 is nan. A per-call
     # np.errstate costs more than a small kernel, so the setting is made once here
@@ -538,7 +545,7 @@ def make_backend() -> Backend:
         tanh_backward=_tanh_backward,
         sigmoid=_sigmoid,
         sigmoid_backward=_sigmoid_backward,
-        **gelu_kernels(k["erfc"]),  # in place into scratch arrays (``_gelu``)
+        **_in_place(k),
         pow=_pow,
         relu=_relu,
         scatter_add=_scatter_add,

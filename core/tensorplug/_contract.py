@@ -178,6 +178,25 @@ class KernelOps(Protocol):
     def mse_loss_backward(self, g: Array, a: Array, b: Array, scale: float, /) -> Array:
         """``(a - b) * scale * g``: the squared error's gradient for ``a``."""
 
+    # -- an LSTM layer's recurrence over a sequence (issue 17): derived, the defaults
+    # ``_lstm_formulas``'s, which ``MkldnnRnnLayerBackward0`` documents (the forward,
+    # ``lstm_layer``, in ``BackendOps``).
+
+    def lstm_layer_backward(
+        self,
+        grad: Array,
+        w_hh: Array,
+        h0: Array,
+        c0: Array,
+        out: Array,
+        s: Array,
+        g: Array,
+        reverse: bool,
+        /,
+    ) -> tuple[Array, Array, Array, Array]:
+        """``(grad xw, grad w_hh, grad h0, grad c0)`` from ``grad`` of ``lstm_layer``'s
+        ``out`` and what it returned."""
+
     def sum(self, x: Array, axes: Shape | None, keepdims: bool, /) -> Array:
         """Sum over ``axes`` (``None``: all of them)."""
 
@@ -302,6 +321,14 @@ class BackendOps(KernelOps, Protocol):
 
     def stack(self, arrays: Sequence[Array], axis: int, /) -> Array:
         """The arrays joined along a new ``axis``."""
+
+    def lstm_layer(
+        self, xw: Array, w_hh: Array, h0: Array, c0: Array, reverse: bool, /
+    ) -> tuple[Array, Array, Array]:
+        """``(out, s, g)``: an LSTM layer's states ``[h_1..h_T ; c_1..c_T]`` (2, T, B, H)
+        from the projected input ``xw`` (T, B, 4H), with each step's gate sigmoids ``s``
+        (T, B, 4H) and ``tanh(a_g)`` ``g`` (T, B, H) for ``lstm_layer_backward``
+        (``reverse``: time runs backwards)."""
 
     def reshape_view(self, x: Array, shape: Shape, /) -> Array | None:
         """``x`` in a new shape of the same size as a view sharing ``x``'s memory, or
@@ -506,6 +533,7 @@ DERIVED: frozenset[str] = frozenset(
         "assign", "iadd", "isfinite", "any_nonfinite", "reshape_view",
         "cumsum", "cumprod", "index_put",
         "strides",
+        "lstm_layer", "lstm_layer_backward",
     }
 ) | FUSED  # fmt: skip
 """Kernels with a default composed from primitives (``_backend.default_kernels``); a backend

@@ -8,11 +8,13 @@ a plain backward builds a differentiable graph here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from . import _gelu as G
 from . import _indexing as I
 from . import _linalg as L
+from . import _lstm_formulas
 from . import _ops_cumulative as C
 from . import _ops_matrix as M
 from . import _ops_pointwise as P
@@ -210,6 +212,8 @@ class TensorOps:
         self.softmax_backward = fused["softmax_backward"]
         self.log_softmax_backward = fused["log_softmax_backward"]
         self.mse_loss_backward = fused["mse_loss_backward"]
+        # Issue 17: an LSTM layer's backward, the default's formula on tensors.
+        self.lstm_layer_backward = partial(_lstm_formulas.lstm_layer_backward, self)
 
 
 TENSOR_OPS: KernelOps = TensorOps()
