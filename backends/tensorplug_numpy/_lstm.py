@@ -41,16 +41,16 @@ def lstm_layer(xw: Any, w_hh: Any, h0: Any, c0: Any, reverse: bool) -> tuple[Any
     steps, n = xw.shape[0], h0.shape[-1]
     dtype = np.result_type(xw, w_hh, h0, c0)
     dot = _product(dtype)
-    w_t = np.ascontiguousarray(w_hh.T, dtype)  # (H, 4H): BLAS's fast layout
     out = np.empty((2, steps, *h0.shape), dtype)
     s = np.empty((steps, *h0.shape[:-1], 4 * n), dtype)
     g = np.empty((steps, *h0.shape), dtype)
     ig = np.empty(h0.shape, dtype)
+    a_t = np.empty((4 * n, *h0.shape[:-1]), dtype)  # the product, transposed
     h, c = h0, c0
     for t in F.time_steps(steps, reverse):
         a, h_t, c_t = s[t], out[0, t], out[1, t]
-        dot(h, w_t, out=a)
-        np.add(xw[t], a, out=a)
+        dot(w_hh, h.T, out=a_t)
+        np.add(xw[t], a_t.T, out=a)
         np.tanh(a[..., 2 * n : 3 * n], out=g[t])
         _sigmoid_(a)  # i, f and o; g's columns are tanh's
         np.multiply(a[..., n : 2 * n], c, out=c_t)

@@ -19,6 +19,9 @@ from typing import Any
 
 from ._contract import Array, BackendOps, KernelOps
 
+T2 = (1, 0)
+"""A matrix's transpose."""
+
 
 def _last(ops: KernelOps, a: Array, start: int, stop: int) -> Array:
     """``a[..., start:stop]``."""
@@ -36,14 +39,15 @@ def lstm_layer(
     """``(out, s, g)``: ``out = [h_1..h_T ; c_1..c_T]`` (2, T, B, H), each step's sigmoid of
     its gates ``s`` (T, B, 4H) and ``g = tanh(a_g)`` (T, B, H), kept for the backward."""
     steps, n = xw.shape[0], h0.shape[-1]
-    w_t = ops.copy(ops.permute(w_hh, (1, 0)))  # (H, 4H) contiguous: BLAS's fast layout
     hs: list[Any] = [None] * steps
     cs: list[Any] = [None] * steps
     ss: list[Any] = [None] * steps
     gs: list[Any] = [None] * steps
     h, c = h0, c0
     for t in time_steps(steps, reverse):
-        a = ops.add(ops.getitem(xw, t), ops.matmul(h, w_t))
+        # (W_hh h^T)^T: a (4H, B) product is faster than h W_hh^T (B, 4H) on BLAS (skinny
+        # results transposed, docs/performance.md)
+        a = ops.add(ops.getitem(xw, t), ops.permute(ops.matmul(w_hh, ops.permute(h, T2)), T2))
         s = ss[t] = ops.sigmoid(a)  # i, f and o; g's columns are tanh's
         g = gs[t] = ops.tanh(_last(ops, a, 2 * n, 3 * n))
         c = ops.add(ops.mul(_last(ops, s, n, 2 * n), c), ops.mul(_last(ops, s, 0, n), g))
