@@ -325,11 +325,14 @@ def _scans(k: Mapping[str, Kernel]) -> dict[str, Kernel]:
 
 def _gelus(be: Backend) -> dict[str, Kernel]:
     """The defaults of ``gelu`` and ``gelu_backward``: ``_gelu``'s formulas on the finished
-    kernel table (``be.k``; primitives, and ``erfc`` where the backend has it)."""
+    kernel table (``be.k``; primitives, and ``erfc`` where the backend has it); of
+    ``gelu_with_derivative``, the backend's ``gelu`` and no derivative (a GPU backend's fused
+    ``gelu_backward`` costs one launch anyway)."""
     erfc = be.kernels.get("erfc")  # an optional kernel: the exact form from it where present
     return {
         "gelu": lambda x, approximate: _gelu.gelu(be.k, x, approximate, erfc),
         "gelu_backward": lambda g, x, a: _gelu.gelu_backward(be.k, g, x, a, erfc),
+        "gelu_with_derivative": lambda x, approximate: (be.k.gelu(x, approximate), None),
     }
 
 

@@ -322,6 +322,11 @@ class BackendOps(KernelOps, Protocol):
     def stack(self, arrays: Sequence[Array], axis: int, /) -> Array:
         """The arrays joined along a new ``axis``."""
 
+    def gelu_with_derivative(self, x: Array, approximate: str, /) -> tuple[Array, Array | None]:
+        """``(gelu(x), gelu'(x))`` where the backend computes the derivative cheaply beside
+        the value (the NumPy backend: from the same ``Phi``), kept for the backward, which is
+        then one product; the default's derivative is ``None``: ``gelu_backward`` then."""
+
     def lstm_layer(
         self, xw: Array, w_hh: Array, h0: Array, c0: Array, reverse: bool, /
     ) -> tuple[Array, Array, Array]:
@@ -533,7 +538,7 @@ DERIVED: frozenset[str] = frozenset(
         "assign", "iadd", "isfinite", "any_nonfinite", "reshape_view",
         "cumsum", "cumprod", "index_put",
         "strides",
-        "lstm_layer", "lstm_layer_backward",
+        "lstm_layer", "lstm_layer_backward", "gelu_with_derivative",
     }
 ) | FUSED  # fmt: skip
 """Kernels with a default composed from primitives (``_backend.default_kernels``); a backend
