@@ -410,14 +410,14 @@ def _full(shape: Any, value: Any, d: dtype) -> Any:
 
 
 def _scatter_add(dst: Any, idx: Any, src: Any) -> None:
-    """``np.add.at``, except for whole slices picked by one 1-d integer array along an axis
-    (``index_add``, ``index_select``'s gradient), for which ``np.add.at`` takes a slow path
-    (docs/performance.md): there each element's flat position is computed and ``np.add.at``
-    takes its fast 1-d path."""
+    """``np.add.at``, except for whole slices picked by one integer array along an axis
+    (``index_add``, ``index_select``'s gradient; an n-d one: ``embedding``'s), for which
+    ``np.add.at`` takes a slow path (docs/performance.md): there each element's flat position
+    is computed and ``np.add.at`` takes its fast 1-d path."""
     last = idx[-1] if isinstance(idx, tuple) and idx else None
     if (
         last.__class__ is not _ND
-        or last.ndim != 1
+        or not last.ndim
         or last.dtype.kind not in "iu"
         or any(i.__class__ is not slice or i != slice(None) for i in idx[:-1])
         or not dst.flags.c_contiguous
@@ -427,10 +427,10 @@ def _scatter_add(dst: Any, idx: Any, src: Any) -> None:
     axis = len(idx) - 1
     n, inner = dst.shape[axis], math.prod(dst.shape[axis + 1 :])
     outer = math.prod(dst.shape[:axis])
-    i = np.where(last < 0, last + n, last)
+    i = np.where(last < 0, last + n, last).reshape(-1)
     lin = (np.arange(outer)[:, None, None] * n + i[None, :, None]) * inner
     lin = lin + np.arange(inner)[None, None, :]
-    full = np.broadcast_to(src, dst.shape[:axis] + (len(i),) + dst.shape[axis + 1 :])
+    full = np.broadcast_to(src, dst.shape[:axis] + last.shape + dst.shape[axis + 1 :])
     np.add.at(dst.reshape(-1), lin.reshape(-1), full.reshape(-1))
 
 

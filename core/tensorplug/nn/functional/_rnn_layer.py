@@ -5,17 +5,14 @@ Per time step the graph of ``_rnn.py`` holds an ``AddmmBackward0``, a fused cell
 split views, and its backward makes one skinny product per step for the recurrent weight's
 gradient. Here the forward loop runs inside one node, as the kernel pair ``lstm_layer`` /
 ``lstm_layer_backward`` (derived: the defaults are ``tensorplug._lstm_formulas`` on any
-backend's kernels; the NumPy backend's write in place, ``tensorplug_numpy._lstm``), with the
-recurrent weight
-transposed once into the contiguous layout BLAS multiplies fastest, and keeps every step's
-gates (as PyTorch's CPU kernel keeps its workspace); the backward runs the recursion of the
-states' gradients and makes the recurrent weight's gradient ONE product over the sequence
-(``dW_hh = sum_t dgates_t^T h_{t-1}``, a (4H, T B) by (T B, H) product). The input projection
-stays the ``AddmmBackward0`` before the node (one product for the sequence either way). The
-backward is written with ``ops`` kernels, so every backend runs it and ``create_graph=True``
-differentiates it again (double backward, as PyTorch's CPU LSTM supports): there the gates are
-recomputed as tensor ops from the saved states, with ONE product (``h_{t-1} W_hh^T`` for all
-``t``).
+backend's kernels; the NumPy backend's write in place, ``tensorplug_numpy._lstm``), and keeps
+every step's gates (as PyTorch's CPU kernel keeps its workspace); the backward runs the
+recursion of the states' gradients and makes the recurrent weight's gradient ONE product over
+the sequence (``dW_hh = sum_t dgates_t^T h_{t-1}``, a (4H, T B) by (T B, H) product). The
+input projection stays the ``AddmmBackward0`` before the node (one product for the sequence
+either way). ``create_graph=True`` differentiates the backward's formula on tensors (double
+backward, as PyTorch's CPU LSTM supports): there the gates are recomputed as tensor ops from
+the saved states, with ONE product (``h_{t-1} W_hh^T`` for all ``t``).
 """
 
 from __future__ import annotations
