@@ -91,9 +91,7 @@ def lstm_kernels(table: dict[str, Any]) -> dict[str, Any]:
         dtype = s.dtype
         dot = _product(dtype)
         hs, cs = out[0], out[1]
-        c_prev = np.concatenate([c0[None], cs[:-1]]) if not reverse else np.concatenate(
-            [cs[1:], c0[None]])
-        f, po, ko, ki, kf, kg = F.gate_factors(ops, s, g, cs, c_prev)
+        f, po, ko, ki, kf, kg = F.gate_factors(ops, s, g, cs, F.previous(ops, cs, c0, reverse))
         dgates = np.empty(s.shape, dtype)
         gh, gc, dc, dh = (np.empty(h0.shape, dtype) for _ in range(4))
         first = True
@@ -115,9 +113,7 @@ def lstm_kernels(table: dict[str, Any]) -> dict[str, Any]:
             dot(d, w_hh, out=dh)
             first = False
         flat = dgates.reshape(steps * batch, 4 * n)
-        h_prev = np.concatenate([h0[None], hs[:-1]]) if not reverse else np.concatenate(
-            [hs[1:], h0[None]])
-        dw_hh = dot(flat.T, h_prev.reshape(steps * batch, n))
+        dw_hh = dot(flat.T, F.previous(ops, hs, h0, reverse).reshape(steps * batch, n))
         return dgates, dw_hh, dh, dc
     # fmt: on
 
