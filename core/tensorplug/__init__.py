@@ -367,3 +367,16 @@ __all__ = [
     # issue 16 (wt-i16ops): tensorplug.nn.functional._cdist
     "cdist",
 ]  # fmt: skip
+
+# issue 16 (wt-h16tensor): the in-place functions (``tensorplug.relu_(x)``: Tensor's methods),
+# PyTorch's second names and tensor queries, the splits and the indexed writes
+from . import _inplace_variants as _inplace_variants  # noqa: E402
+from ._ops_index_write import FUNCTIONS as _INDEX_WRITE  # noqa: E402
+from ._ops_split import FUNCTIONS as _SPLIT  # noqa: E402
+from ._tensor_protocol import FUNCTIONS as _PROTOCOL  # noqa: E402
+
+globals().update({_n: getattr(Tensor, _n) for _n in _inplace_variants.FUNCTIONS})
+globals().update({**_PROTOCOL, **_SPLIT, **_INDEX_WRITE})
+softmax, log_softmax, detach = _methods._softmax, _methods._log_softmax, Tensor.detach
+__all__ += (*_inplace_variants.FUNCTIONS, *_PROTOCOL, *_SPLIT, *_INDEX_WRITE)
+__all__ += ("softmax", "log_softmax", "detach")

@@ -105,15 +105,20 @@ def _out_of_place(
     """The in-place op ``cls`` on ``t`` computed out of place, for ``write``/``rebase_view``.
     When it is recorded and its backward needs ``t``'s value from before the write, that
     value is a copy carrying ``t``'s place in the graph."""
-    src = t
-    if recorded and 0 in cls._spec.save:
-        src = Tensor._make(t._backend.k.copy(t._data), t._backend, t._grad_fn)
-        src._requires_grad = t._requires_grad
+    src = source(t) if recorded and 0 in cls._spec.save else t
     if not operands:
         return unary(cls, src, *args)
     if len(operands) == 1:
         return binary(cls, src, operands[0], *args)
     return nary(cls, (src, *operands), *args)
+
+
+def source(t: Tensor) -> Tensor:
+    """A copy of ``t``'s value carrying ``t``'s place in the graph: the input of an in-place
+    op's out-of-place computation whose backward needs the value from before the write."""
+    src = Tensor._make(t._backend.k.copy(t._data), t._backend, t._grad_fn)
+    src._requires_grad = t._requires_grad
+    return src
 
 
 _IN_PLACE_KERNELS = {"add": "iadd", "sub": "isub", "mul": "imul", "div": "idiv"}

@@ -212,6 +212,10 @@ class TensorOps:
         self.softmax_backward = fused["softmax_backward"]
         self.log_softmax_backward = fused["log_softmax_backward"]
         self.mse_loss_backward = fused["mse_loss_backward"]
+        self.clamp_backward = fused["clamp_backward"]
+        self.pow_backward = fused["pow_backward"]
+        self.dropout_backward = fused["dropout_backward"]
+        self.nll_loss_backward = fused["nll_loss_backward"]
         # Issue 17: an LSTM layer's backward, the default's formula on tensors.
         self.lstm_layer_backward = partial(_lstm_formulas.lstm_layer_backward, self)
 

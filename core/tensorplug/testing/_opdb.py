@@ -22,7 +22,9 @@ from ._opdb_attention import attention_ops
 from ._opdb_distance import distance_ops
 from ._opdb_embedding import embedding_bilinear_ops
 from ._opdb_functional import functional_ops
+from ._opdb_index_write import index_write_ops
 from ._opdb_inplace import in_place_ops
+from ._opdb_inplace_variants import alias_ops, inplace_variant_ops
 from ._opdb_layers import layer_ops
 from ._opdb_layers3d import layer3d_ops
 from ._opdb_layout import layout_ops
@@ -42,6 +44,7 @@ from ._opdb_shape import shape_ops
 from ._opdb_special import special_ops
 from ._opdb_special_functions import special_function_ops
 from ._opdb_spectral import spectral_ops
+from ._opdb_split import split_ops
 from ._opinfo import ErrorInput, OpInfo
 from ._samples import S
 
@@ -211,6 +214,8 @@ def build_op_db() -> list[OpInfo]:
     for info in db:
         if info.name in more:
             info.errors = _chain(info.errors, more[info.name])
+    db += split_ops() + index_write_ops()  # issue 16 (wt-h16tensor)
+    db += inplace_variant_ops(db) + alias_ops(db)  # issue 16 (wt-h16tensor): derived from above
     return db
 
 

@@ -3,7 +3,6 @@ sigmoid and tanh (the core's ops) re-exported, as PyTorch's ``nn.functional`` ha
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from ... import _dtype as D
@@ -26,12 +25,7 @@ class SoftmaxBackward0(Node):
     """``exp(x) / sum(exp(x), dim)``: grad = out * (g - sum(g * out, dim))."""
     op, float_only, save = "softmax", True, (OUT,)
 
-    @staticmethod
-    def forward(k: Any, x: Any, axes: tuple[int, ...]) -> Any:
-        if not math.prod(x.shape):
-            return k.exp(x)  # nothing to normalise (and no maximum of nothing)
-        e = k.exp(k.sub(x, k.amax(x, axes, True)))
-        return k.div(e, k.sum(e, axes, True))
+    forward = staticmethod(lambda k, x, axes: k.softmax(x, axes))  # fused: _fused_forward
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
@@ -61,12 +55,7 @@ class LogSoftmaxBackward0(Node):
     """``x - logsumexp(x, dim)``: grad = g - exp(out) * sum(g, dim)."""
     op, float_only, save = "log_softmax", True, (OUT,)
 
-    @staticmethod
-    def forward(k: Any, x: Any, axes: tuple[int, ...]) -> Any:
-        if not math.prod(x.shape):
-            return k.sub(x, x)
-        shifted = k.sub(x, k.amax(x, axes, True))
-        return k.sub(shifted, k.log(k.sum(k.exp(shifted), axes, True)))
+    forward = staticmethod(lambda k, x, axes: k.log_softmax(x, axes))  # fused: _fused_forward
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
