@@ -2,8 +2,9 @@
 through ``F.scaled_dot_product_attention`` and a GELU MLP, token and position embeddings,
 cross-entropy on the next token, AdamW), float32, side by side with PyTorch at one thread.
 The MLP's GELU is GPT-2's tanh approximation; ``--gelu exact`` takes the erf form, where
-tensorplug's normal CDF (a Chebyshev fit of erfc, the ``gelu`` kernels computed in place by the
-NumPy backend) costs about 30 array passes each way (docs/performance.md).
+tensorplug's normal CDF (a Chebyshev fit of erfc, computed in place by the NumPy backend) costs
+about 30 array passes forward, the derivative kept for the backward (``gelu_with_derivative``:
+the backward is one product; docs/performance.md).
 
 Two sizes, as issue 17 asks: the full one (2 layers, 4 heads, width 128, context 64, batch 16),
 where the matmuls dominate (target: at most 1.2x PyTorch), and a small one (width 32, context

@@ -22,6 +22,7 @@ from tensorplug.plugins import (
 )
 
 from ._gelu import gelu_kernels
+from ._lstm import lstm_kernels
 from ._malloc import tune_malloc
 from ._pointwise import UFUNCS, scipy_special
 from ._scan import cumsum as _cumsum
@@ -409,12 +410,12 @@ def _full(shape: Any, value: Any, d: dtype) -> Any:
 
 
 def _scatter_add(dst: Any, idx: Any, src: Any) -> None:
-    """``np.add.at``, except for whole slices picked by one 1-d integer array along an axis
-    (``index_add``, ``index_select``'s gradient), for which ``np.add.at`` takes a slow path
-    (docs/performance.md): there each element's flat position is computed and ``np.add.at``
-    takes its fast 1-d path; and for slices only (``col2im``'s windows), which never repeat
-    an element, a plain in-place addition into the view (``np.add.at`` takes its slow path
-    there too)."""
+    """``np.add.at``, except for whole slices picked by one integer array along an axis
+    (``index_add``, ``index_select``'s gradient; an n-d one: ``embedding``'s), for which
+    ``np.add.at`` takes a slow path (docs/performance.md): there each element's flat position
+    is computed and ``np.add.at`` takes its fast 1-d path; and for slices only (``col2im``'s
+    windows), which never repeat an element, a plain in-place addition into the view
+    (``np.add.at`` takes its slow path there too)."""
     if idx.__class__ is tuple and all(i.__class__ is slice for i in idx):
         view = dst[idx]
         np.add(view, src, out=view)
@@ -422,7 +423,7 @@ def _scatter_add(dst: Any, idx: Any, src: Any) -> None:
     last = idx[-1] if isinstance(idx, tuple) and idx else None
     if (
         last.__class__ is not _ND
-        or last.ndim != 1
+        or not last.ndim
         or last.dtype.kind not in "iu"
         or any(i.__class__ is not slice or i != slice(None) for i in idx[:-1])
         or not dst.flags.c_contiguous
@@ -432,10 +433,10 @@ def _scatter_add(dst: Any, idx: Any, src: Any) -> None:
     axis = len(idx) - 1
     n, inner = dst.shape[axis], math.prod(dst.shape[axis + 1 :])
     outer = math.prod(dst.shape[:axis])
-    i = np.where(last < 0, last + n, last)
+    i = np.where(last < 0, last + n, last).reshape(-1)
     lin = (np.arange(outer)[:, None, None] * n + i[None, :, None]) * inner
     lin = lin + np.arange(inner)[None, None, :]
-    full = np.broadcast_to(src, dst.shape[:axis] + (len(i),) + dst.shape[axis + 1 :])
+    full = np.broadcast_to(src, dst.shape[:axis] + last.shape + dst.shape[axis + 1 :])
     np.add.at(dst.reshape(-1), lin.reshape(-1), full.reshape(-1))
 
 
@@ -494,6 +495,12 @@ class _Random:
         return self.gen.integers(low, high, shape).astype(DTYPES[dtype], copy=False)
 
 
+def _in_place(k: dict[str, Any]) -> dict[str, Any]:
+    """GELU's kernels written in place into scratch arrays (``_gelu``) and an LSTM layer's into
+    preallocated buffers (``_lstm``)."""
+    return {**gelu_kernels(k["erfc"]), **lstm_kernels(k)}
+
+
 def make_backend() -> Backend:
     # IEEE semantics without warnings, as PyTorch: log(0) is -inf, 0/0 is nan. A per-call
     # np.errstate costs more than a small kernel, so the setting is made once here
@@ -544,7 +551,7 @@ def make_backend() -> Backend:
         tanh_backward=_tanh_backward,
         sigmoid=_sigmoid,
         sigmoid_backward=_sigmoid_backward,
-        **gelu_kernels(k["erfc"]),  # in place into scratch arrays (``_gelu``)
+        **_in_place(k),
         pow=_pow,
         relu=_relu,
         scatter_add=_scatter_add,

@@ -84,8 +84,8 @@ def _gelu_exact(x: Any, erfc: Any) -> Any:
     return p
 
 
-def _gelu_exact_backward(g: Any, x: Any, erfc: Any) -> Any:
-    p, z = _normal_cdf(x, erfc)
+def _exact_derivative(x: Any, p: Any, z: Any) -> Any:
+    """``gelu'(x) = Phi(x) + x phi(x)`` into ``z``, from ``p = Phi(x)``."""
     # phi(x) = exp(-x^2 / 2) / sqrt(2 pi), and x^2 / 2 = z * z, rounded as the default's
     np.multiply(x, x, out=z)
     z *= -0.5
@@ -93,8 +93,18 @@ def _gelu_exact_backward(g: Any, x: Any, erfc: Any) -> Any:
     z *= INV_SQRT_2PI
     z *= x
     z += p
+    return z
+
+
+def _gelu_exact_backward(g: Any, x: Any, erfc: Any) -> Any:
+    z = _exact_derivative(x, *_normal_cdf(x, erfc))
     z *= g
     return z
+
+
+def _gelu_exact_pair(x: Any, erfc: Any) -> tuple[Any, Any]:
+    p, z = _normal_cdf(x, erfc)
+    return np.multiply(p, x), _exact_derivative(x, p, z)
 
 
 def _tanh_parts(x: Any) -> tuple[Any, Any]:
@@ -116,8 +126,9 @@ def _gelu_tanh(x: Any) -> Any:
     return th
 
 
-def _gelu_tanh_backward(g: Any, x: Any) -> Any:
-    x2, th = _tanh_parts(x)
+def _tanh_derivative(x: Any, x2: Any, th: Any) -> Any:
+    """The tanh form's ``gelu'(x)`` from ``_tanh_parts``, in the default's order (into new
+    arrays and ``x2``, ``th``)."""
     x2 *= 3 * TANH_A * TANH_C
     x2 += TANH_C  # dinner
     dth = np.multiply(th, th)
@@ -128,8 +139,21 @@ def _gelu_tanh_backward(g: Any, x: Any) -> Any:
     np.multiply(x, dth, out=dth)
     dth *= 0.5
     dth += th
+    return dth
+
+
+def _gelu_tanh_backward(g: Any, x: Any) -> Any:
+    dth = _tanh_derivative(x, *_tanh_parts(x))
     dth *= g
     return dth
+
+
+def _gelu_tanh_pair(x: Any) -> tuple[Any, Any]:
+    x2, th = _tanh_parts(x)
+    y = np.add(th, 1.0)
+    np.multiply(x, y, out=y)
+    y *= 0.5
+    return y, _tanh_derivative(x, x2, th)
 
 
 def gelu_kernels(erfc: Any) -> dict[str, Any]:
@@ -150,4 +174,17 @@ def gelu_kernels(erfc: Any) -> dict[str, Any]:
             return _compute(x, lambda xx, gg: _gelu_tanh_backward(gg, xx), g)
         return _compute(x, lambda xx, gg: _gelu_exact_backward(gg, xx, erfc), g)
 
-    return {"gelu": gelu, "gelu_backward": gelu_backward}
+    def gelu_with_derivative(x: Any, approximate: str) -> tuple[Any, Any]:
+        """``(gelu(x), gelu'(x))`` sharing ``Phi`` (or the tanh form's parts); float16's
+        derivative None (``g * gelu'(x)`` is computed in float32 by ``gelu_backward``)."""
+        if x.dtype == np.float16 or not x.shape:
+            return gelu(x, approximate), None
+        if approximate == "tanh":
+            return _gelu_tanh_pair(x)
+        return _gelu_exact_pair(x, erfc)
+
+    return {
+        "gelu": gelu,
+        "gelu_backward": gelu_backward,
+        "gelu_with_derivative": gelu_with_derivative,
+    }

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import _contract, _gelu
+from . import _contract, _gelu, _lstm_formulas
 from . import _dtype as D
 from ._contract import Array, Kernel
 from ._fused_formulas import fused_defaults
@@ -294,6 +294,7 @@ def default_kernels(be: Backend) -> dict[str, Kernel]:
         **_scans(k),
         **fused_defaults(be),  # issue 21: the fused kernels' formulas
         **_gelus(be),  # GELU's (fused too), from ``_gelu``
+        **_lstms(be),  # an LSTM layer's recurrence, from ``_lstm_formulas``
         # Host boundary: declining sends a move between backends through host memory.
         "from_foreign": lambda x, src, device: None,
     }
@@ -324,11 +325,23 @@ def _scans(k: Mapping[str, Kernel]) -> dict[str, Kernel]:
 
 def _gelus(be: Backend) -> dict[str, Kernel]:
     """The defaults of ``gelu`` and ``gelu_backward``: ``_gelu``'s formulas on the finished
-    kernel table (``be.k``; primitives, and ``erfc`` where the backend has it)."""
+    kernel table (``be.k``; primitives, and ``erfc`` where the backend has it); of
+    ``gelu_with_derivative``, the backend's ``gelu`` and no derivative (a GPU backend's fused
+    ``gelu_backward`` costs one launch anyway)."""
     erfc = be.kernels.get("erfc")  # an optional kernel: the exact form from it where present
     return {
         "gelu": lambda x, approximate: _gelu.gelu(be.k, x, approximate, erfc),
         "gelu_backward": lambda g, x, a: _gelu.gelu_backward(be.k, g, x, a, erfc),
+        "gelu_with_derivative": lambda x, approximate: (be.k.gelu(x, approximate), None),
+    }
+
+
+def _lstms(be: Backend) -> dict[str, Kernel]:
+    """The defaults of ``lstm_layer`` and ``lstm_layer_backward``: ``_lstm_formulas``' on
+    the finished kernel table (``be.k``, so the backend's own ``sigmoid`` and the rest count)."""
+    return {
+        "lstm_layer": lambda *args: _lstm_formulas.lstm_layer(be.k, *args),
+        "lstm_layer_backward": lambda *args: _lstm_formulas.lstm_layer_backward(be.k, *args),
     }
 
 

@@ -197,6 +197,25 @@ class KernelOps(Protocol):
         """``g * scale`` where ``u >= p``, else 0: dropout's gradient from its uniform
         samples ``u``."""
 
+    # -- an LSTM layer's recurrence over a sequence (issue 17): derived, the defaults
+    # ``_lstm_formulas``'s, which ``MkldnnRnnLayerBackward0`` documents (the forward,
+    # ``lstm_layer``, in ``BackendOps``).
+
+    def lstm_layer_backward(
+        self,
+        grad: Array,
+        w_hh: Array,
+        h0: Array,
+        c0: Array,
+        out: Array,
+        s: Array,
+        g: Array,
+        reverse: bool,
+        /,
+    ) -> tuple[Array, Array, Array, Array]:
+        """``(grad xw, grad w_hh, grad h0, grad c0)`` from ``grad`` of ``lstm_layer``'s
+        ``out`` and what it returned."""
+
     def sum(self, x: Array, axes: Shape | None, keepdims: bool, /) -> Array:
         """Sum over ``axes`` (``None``: all of them)."""
 
@@ -321,6 +340,19 @@ class BackendOps(KernelOps, Protocol):
 
     def stack(self, arrays: Sequence[Array], axis: int, /) -> Array:
         """The arrays joined along a new ``axis``."""
+
+    def gelu_with_derivative(self, x: Array, approximate: str, /) -> tuple[Array, Array | None]:
+        """``(gelu(x), gelu'(x))`` where the backend computes the derivative cheaply beside
+        the value (the NumPy backend: from the same ``Phi``), kept for the backward, which is
+        then one product; the default's derivative is ``None``: ``gelu_backward`` then."""
+
+    def lstm_layer(
+        self, xw: Array, w_hh: Array, h0: Array, c0: Array, reverse: bool, /
+    ) -> tuple[Array, Array, Array]:
+        """``(out, s, g)``: an LSTM layer's states ``[h_1..h_T ; c_1..c_T]`` (2, T, B, H)
+        from the projected input ``xw`` (T, B, 4H), with each step's gate sigmoids ``s``
+        (T, B, 4H) and ``tanh(a_g)`` ``g`` (T, B, H) for ``lstm_layer_backward``
+        (``reverse``: time runs backwards)."""
 
     def reshape_view(self, x: Array, shape: Shape, /) -> Array | None:
         """``x`` in a new shape of the same size as a view sharing ``x``'s memory, or
@@ -574,6 +606,7 @@ DERIVED: frozenset[str] = frozenset(
         "assign", "iadd", "isfinite", "any_nonfinite", "reshape_view",
         "cumsum", "cumprod", "index_put",
         "strides",
+        "lstm_layer", "lstm_layer_backward", "gelu_with_derivative",
     }
 ) | FUSED  # fmt: skip
 """Kernels with a default composed from primitives (``_backend.default_kernels``); a backend

@@ -8,11 +8,13 @@ a plain backward builds a differentiable graph here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from . import _gelu as G
 from . import _indexing as I
 from . import _linalg as L
+from . import _lstm_formulas
 from . import _ops_cumulative as C
 from . import _ops_matrix as M
 from . import _ops_pointwise as P
@@ -214,6 +216,8 @@ class TensorOps:
         self.pow_backward = fused["pow_backward"]
         self.dropout_backward = fused["dropout_backward"]
         self.nll_loss_backward = fused["nll_loss_backward"]
+        # Issue 17: an LSTM layer's backward, the default's formula on tensors.
+        self.lstm_layer_backward = partial(_lstm_formulas.lstm_layer_backward, self)
 
 
 TENSOR_OPS: KernelOps = TensorOps()

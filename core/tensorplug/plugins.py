@@ -13,6 +13,7 @@ Example plugin module (named by an entry point in the ``tensorplug.backends`` gr
 """
 
 from . import _gelu as gelu_formulas
+from . import _lstm_formulas as lstm_formulas
 from ._backend import (
     Backend,
     BackendUnavailableError,
@@ -110,6 +111,7 @@ __all__ = [
     # helpers for a backend over an array namespace
     "xp_kernels",
     "gelu_formulas",  # the ``gelu``/``gelu_backward`` defaults and constants, to override
+    "lstm_formulas",  # the ``lstm_layer``/``lstm_layer_backward`` defaults, to override
     "DtypeTable",
     "dtype_table",
     # dtypes

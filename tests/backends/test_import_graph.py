@@ -138,6 +138,7 @@ def test_a_numpy_program_never_imports_another_backend() -> None:
             "tensorplug_numpy",
             "tensorplug_numpy._backend",
             "tensorplug_numpy._gelu",
+            "tensorplug_numpy._lstm",
             "tensorplug_numpy._malloc",
             "tensorplug_numpy._pointwise",
             "tensorplug_numpy._scan",

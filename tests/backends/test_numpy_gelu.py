@@ -68,3 +68,35 @@ def test_float16_is_rounded_once_from_float32(approximate: str) -> None:
     assert got.dtype == np.float16
     want = NG.gelu(x.astype(np.float16).astype(np.float32), approximate).astype(np.float16)
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_the_value_with_its_derivative_gives_the_same_bits(dtype: type, approximate: str) -> None:
+    """``gelu_with_derivative``: the value as ``gelu``'s, and ``g`` times the derivative as
+    ``gelu_backward``'s (float16's derivative is None: its backward rounds once from
+    float32)."""
+    for x in inputs(np.float32):
+        x = x.astype(dtype)
+        y, d = NG.gelu_with_derivative(x, approximate)
+        np.testing.assert_array_equal(y, NG.gelu(x, approximate))
+        assert y.dtype == dtype and y.shape == x.shape
+        if dtype == np.float16 or not x.shape:
+            assert d is None
+            continue
+        g = np.linspace(-2, 2, x.size, dtype=dtype).reshape(x.shape)
+        assert d.dtype == dtype and d.shape == x.shape
+        np.testing.assert_array_equal(np.multiply(g, d), NG.gelu_backward(g, x, approximate))
+
+
+def test_a_gelu_gradient_is_the_same_through_the_kept_derivative_or_not() -> None:
+    x = tp.tensor(inputs(np.float32)[-1], requires_grad=True)
+    g = tp.tensor(np.linspace(-2, 2, x.numel(), dtype=np.float32))
+    for approximate in ("none", "tanh"):
+        y = tp.nn.functional.gelu(x, approximate=approximate)
+        assert y.grad_fn.args[1][0] is not None  # the derivative kept
+        (kept,) = tp.autograd.grad(y, x, g)
+        want = NG.gelu_backward(g.numpy(), x.detach().numpy(), approximate)
+        np.testing.assert_array_equal(kept.numpy(), want)
+        with tp.no_grad():
+            assert tp.nn.functional.gelu(x, approximate=approximate).grad_fn is None

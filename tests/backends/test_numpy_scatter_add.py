@@ -29,6 +29,25 @@ def test_slices_along_an_axis_add_as_np_add_at(shape: tuple[int, ...], axis: int
 
 
 @pytest.mark.parametrize(
+    ("shape", "axis", "ishape"), [((7, 5), 0, (4, 6)), ((3, 6, 2), 1, (2, 3, 4)), ((5,), 0, (3, 0))]
+)
+def test_slices_picked_by_an_nd_index_add_as_np_add_at(
+    shape: tuple[int, ...], axis: int, ishape: tuple[int, ...]
+) -> None:
+    """An n-d integer array along an axis (``embedding``'s gradient): the same bits as
+    ``np.add.at``, which adds in the same order."""
+    k = tp.get_backend("numpy").k
+    i = RNG.integers(-shape[axis], shape[axis], ishape)
+    idx = (slice(None),) * axis + (i,)
+    src = RNG.standard_normal((*shape[:axis], *ishape, *shape[axis + 1 :])).astype(np.float32)
+    for s in (src, np.float32(2.5)):
+        want, got = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
+        np.add.at(want, idx, s)
+        k.scatter_add(got, idx, s)
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(
     "idx",
     [
         (np.array([0, 2, 0]), np.array([1, 1, 1])),  # two index arrays

@@ -8,10 +8,12 @@ from typing import Any
 from ... import _dtype as D
 from ..._contract import Array, KernelOps
 from ..._dispatch import unary
+from ..._grad_mode import grad_enabled
 from ..._graph import OUT, Node
 from ..._inplace import inplace as _inplace
 from ..._ops_pointwise import relu, sigmoid, tanh, where
 from ..._tensor import Tensor, _dim
+from ..._tensor_ops import TENSOR_OPS
 
 __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "gelu", "silu", "softplus",
@@ -72,16 +74,25 @@ def log_softmax(input: Tensor, dim: int, dtype: D.dtype | None = None) -> Tensor
 
 # fmt: off
 class GeluBackward0(Node):
-    """``x * Phi(x)`` (or its tanh approximation): grad = g * (Phi(x) + x * phi(x))."""
+    """``x * Phi(x)`` (or its tanh approximation): grad = g * (Phi(x) + x * phi(x)). Where the
+    backend computes ``gelu'(x)`` beside the value (``gelu_with_derivative``) and a gradient
+    is wanted (``kept`` a list), the backward is ``g * gelu'(x)`` from it, one product."""
     op, float_only, save = "gelu", True, (0,)
 
     @staticmethod
-    def forward(k: Any, x: Any, approximate: str) -> Any:
-        return k.gelu(x, approximate)
+    def forward(k: Any, x: Any, approximate: str, kept: list[Any] | None) -> Any:
+        if kept is None:
+            return k.gelu(x, approximate)
+        y, d = k.gelu_with_derivative(x, approximate)
+        kept[:] = [d]
+        return y
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
-        return (ops.gelu_backward(g, x, ctx.args[0]),)
+        approximate, kept = ctx.args
+        if kept is None or kept[0] is None or ops is TENSOR_OPS:  # TENSOR_OPS: the formula
+            return (ops.gelu_backward(g, x, approximate),)
+        return (ops.mul(g, kept[0]),)
 # fmt: on
 
 
@@ -92,7 +103,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     else accurate to 1.2e-7 (relative), built from primitive kernels."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
-    return unary(GeluBackward0, input, approximate)
+    # The derivative kept only where a backward may follow (not under no_grad, not for a
+    # constant input).
+    kept: list[Any] | None = (
+        [] if getattr(input, "requires_grad", False) and grad_enabled() else None
+    )
+    return unary(GeluBackward0, input, approximate, kept)
 
 
 # fmt: off
