@@ -84,15 +84,6 @@ JAX = Library(
             )
             for op, sample in (("inv", "not_invertible"), ("solve", "singular"))
         ),
-        KnownFailure(
-            op="reshape",
-            family="aliasing",
-            sample="reshape_of_transpose_mul*",
-            reason="JAX arrays have no strides, so reshape_view cannot tell that reshaping a "
-            "transposed view needs a copy: reshape is always a view here, and a write "
-            "through it reaches the base where NumPy and PyTorch write into a copy (the core "
-            "could tell from the view's recorded ops on an immutable backend)",
-        ),
     ),
 )
 JAX_CUDA = JAX.on(
