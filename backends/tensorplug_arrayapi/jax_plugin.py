@@ -32,7 +32,13 @@ def kernels(ctx: Context) -> dict[str, Callable[..., Any]]:
     xp, full_index = ctx.xp, ctx.kernels["_full_index"]
 
     def index_put(x: Any, idx: Any, value: Any) -> Any:
-        value = xp.astype(value, x.dtype) if hasattr(value, "dtype") else value
+        # A number too is cast first (a float into an integer array truncates, as NumPy's
+        # and PyTorch's writes do; JAX warns at an unsafe cast inside ``.set``).
+        value = (
+            xp.astype(value, x.dtype)
+            if hasattr(value, "dtype")
+            else xp.asarray(value, dtype=x.dtype)
+        )
         return x.at[full_index(idx)].set(value)
 
     def index_add(x: Any, idx: Any, src: Any) -> Any:
