@@ -15,14 +15,12 @@ import nox
 
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "virtualenv"
-# conformance: every CPU backend but Dask, whose quick run alone takes about 9 minutes on CI's
-# 2 cores (a task graph built and run per value read); `nox -s "conformance(backend='dask')"`
-# runs it.
+# conformance_cpu: every CPU backend's kit in one environment (one install instead of five),
+# all but Dask, whose quick run alone takes about 9 minutes on CI's 2 cores (a task graph built
+# and run per value read); `nox -s "conformance(backend='dask')"` runs it.
 nox.options.sessions = [
-    "lint", "typecheck", "tests", "purepython", "sanitize",
-    "conformance(backend='numpy')", "conformance(backend='array_api_strict')",
-    "conformance(backend='array_api_strict_tutorial')", "conformance(backend='torch')",
-    "conformance(backend='jax')", "docs", "distributed",
+    "lint", "typecheck", "tests", "purepython", "sanitize", "conformance_cpu", "docs",
+    "distributed",
 ]  # fmt: skip
 
 # PyTorch is a test oracle only (never a dependency): this version installs from local disk
@@ -173,16 +171,17 @@ suite takes about 15 minutes there); Dask, which builds and runs a task graph pe
 one sample per op (about 9 minutes: not in CI's default sessions)."""
 
 
-def _conformance(session: nox.Session, backend: str, *args: str) -> None:
-    if backend in _ADAPTER_EXTRAS:
-        extra = _ADAPTER_EXTRAS[backend]
-        if backend == "torch":  # the project's pinned CPU wheel (TORCH), not a CUDA one
-            session.install(TORCH, silent=True)
-        session.install("-e", f".[testing,{extra}]")
-    else:
-        session.install("-e", ".[testing]")
-    if backend == "array_api_strict_tutorial":
+def _install_for_conformance(session: nox.Session, *backends: str) -> None:
+    extras = ["testing"] + [_ADAPTER_EXTRAS[b] for b in backends if b in _ADAPTER_EXTRAS]
+    if "torch" in backends:  # the project's pinned CPU wheel (TORCH), not a CUDA one
+        session.install(TORCH, silent=True)
+    session.install("-e", f".[{','.join(extras)}]")
+    if "array_api_strict_tutorial" in backends:
         session.install("./examples/backend_plugin")
+
+
+def _conformance(session: nox.Session, backend: str, *args: str) -> None:
+    _install_for_conformance(session, backend)
     session.run("tensorplug-conformance", "--backend", backend, *args, *session.posargs)
 
 
@@ -198,6 +197,19 @@ def conformance(session: nox.Session, backend: str) -> None:
     installed with its extra). Some run a subset here (``_CONFORMANCE_SUBSET``).
     """
     _conformance(session, backend, *_CONFORMANCE_SUBSET.get(backend, []))
+
+
+_CI_CONFORMANCE = ("numpy", "array_api_strict", "array_api_strict_tutorial", "torch", "jax")
+
+
+@nox.session
+def conformance_cpu(session: nox.Session) -> None:
+    """``conformance`` for every CPU backend but Dask, one after the other in one environment:
+    what CI runs (the same commands and subsets; one install instead of one per backend)."""
+    _install_for_conformance(session, *_CI_CONFORMANCE)
+    for backend in _CI_CONFORMANCE:
+        args = _CONFORMANCE_SUBSET.get(backend, [])
+        session.run("tensorplug-conformance", "--backend", backend, *args, *session.posargs)
 
 
 @nox.session

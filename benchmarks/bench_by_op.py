@@ -5,7 +5,10 @@ thunk, torch thunk)``, each thunk running one forward and backward on inputs it 
 This script imports them all, times each pair interleaved in one process with every thread
 pool pinned to one thread (``_harness``: environment, threadpoolctl and
 ``torch.set_num_threads``), and reports the ratio tensorplug / PyTorch per case (from the
-fastest round of each, as ``bench_w3_ops.py`` does: on a shared machine medians swing).
+fastest round of each, as ``bench_w3_ops.py`` does: on a shared machine medians swing), and
+the median and range of the ratio round by round. A module may also define ``floors()``:
+``(label, thunk)`` pairs, the plain NumPy calls a case cannot do without (its matrix
+products, its ``take`` and ``np.add.at``), timed in the same rounds.
 
 Run: python benchmarks/bench_by_op.py [--threads 1] [--quick] [--only NAME] [--write]
 """
@@ -13,6 +16,7 @@ Run: python benchmarks/bench_by_op.py [--threads 1] [--quick] [--only NAME] [--w
 from __future__ import annotations
 
 import importlib
+import statistics
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -38,24 +42,40 @@ def run(args: Any) -> list[tuple[str, str, dict[str, H.Result]]]:
     rows = []
     for mod in modules(args.only):
         family = mod.__name__.rsplit(".", 1)[1]
+        floors = dict(mod.floors()) if hasattr(mod, "floors") else {}
         for label, ours, theirs in mod.cases():
             impls = {"tensorplug": ours} | ({} if args.no_torch else {"torch": theirs})
+            if label in floors:
+                impls["numpy"] = floors[label]
             print(f"  {family}: {label}", file=sys.stderr, flush=True)
             rows.append((family, label, H.compare(label, impls, inner=5, rounds=rounds)))
     return rows
 
 
+def _paired(r: dict[str, H.Result], name: str) -> str:
+    """The median and range over rounds of ``name``'s time over PyTorch's in the same round
+    (the rounds interleave, so a slow moment of a shared machine lands on both)."""
+    if name not in r or "torch" not in r:
+        return "—"
+    q = sorted(a / b for a, b in zip(r[name].times, r["torch"].times))
+    return f"{statistics.median(q):.2f}x ({q[0]:.2f}-{q[-1]:.2f})"
+
+
 def summary(rows: list[tuple[str, str, dict[str, H.Result]]]) -> str:
     lines = [
-        "| family | case (forward + backward) | tensorplug | PyTorch | tensorplug / PyTorch |",
-        "|---|---|---:|---:|---:|",
+        "| family | case (forward + backward) | tensorplug | PyTorch | tensorplug / PyTorch "
+        "| per round: median (range) | NumPy floor / PyTorch, per round |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for family, label, r in rows:
         ours = r["tensorplug"].min
         theirs = r["torch"].min if "torch" in r else None
         ratio = "—" if theirs is None else f"{ours / theirs:.2f}x"
         th = "—" if theirs is None else H.fmt_time(theirs)
-        lines.append(f"| {family} | {label} | {H.fmt_time(ours)} | {th} | {ratio} |")
+        lines.append(
+            f"| {family} | {label} | {H.fmt_time(ours)} | {th} | {ratio} "
+            f"| {_paired(r, 'tensorplug')} | {_paired(r, 'numpy')} |"
+        )
     return "\n".join(lines)
 
 

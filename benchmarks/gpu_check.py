@@ -19,7 +19,9 @@ Steps, each with its own time limit, each recorded with its command, exit code a
 The report (Markdown, for docs/gpu.md) goes to ``--out``; full logs beside it in ``NAME.logs/``.
 Nothing needs installing: the tree is used in place (``core/``, ``backends/`` on the path, and
 a throw-away entry-point record so the cupy plugin is discovered as when installed).
-``--backend numpy --device cpu`` runs the same steps on the CPU, to test this script.
+``--backend numpy --device cpu`` runs the same steps on the CPU, to test this script;
+``--stand-in`` then runs step 7 on the CuPy stand-in of the tests, which counts the launches
+per step as a GPU would launch them (``gpu_steps.py --stand-in``).
 """
 
 from __future__ import annotations
@@ -371,6 +373,7 @@ def main() -> int:
         help="comma-separated: tests,examples,bench,steps,profile,distributed",
     )
     p.add_argument("--timeout", type=int, default=240, help="seconds per test step")
+    p.add_argument("--stand-in", action="store_true", help="steps on the CuPy stand-in (CPU)")
     p.add_argument(
         "--workers",
         type=int,
@@ -395,10 +398,13 @@ def main() -> int:
         except Exception as e:  # noqa: BLE001 - the report must say what broke, then go on
             rep.failed.append("benchmarks")
             rep.add(f"### Benchmarks\n\nfailed: {type(e).__name__}: {e}\n")
-    if "steps" not in skip and args.device == "cuda":
+    if "steps" not in skip and (args.device == "cuda" or args.stand_in):
+        flags = [*(["--quick"] if args.quick else []), *(["--stand-in"] if args.stand_in else [])]
+        steps_env = env | {"PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "support"),
+                                                          env["PYTHONPATH"]])}  # fmt: skip
         rep.run("Steps eager and graphed (tensorplug and PyTorch)",
-                [sys.executable, "benchmarks/gpu_steps.py", *(["--quick"] if args.quick else [])],
-                env, args.timeout, tail=20)  # fmt: skip
+                [sys.executable, "benchmarks/gpu_steps.py", *flags],
+                steps_env, args.timeout, tail=20)  # fmt: skip
     if "profile" not in skip:
         try:
             profile(rep, args.backend, args.device)

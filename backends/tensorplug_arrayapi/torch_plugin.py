@@ -72,6 +72,12 @@ def kernels(ctx: Context) -> dict[str, Callable[..., Any]]:
         dst.copy_(torch.as_tensor(src))  # casts, and broadcasts a number
 
     def scatter_add(dst: Any, idx: Any, src: Any) -> None:
+        if isinstance(idx, tuple) and all(
+            isinstance(i, slice) and (i.step is None or i.step > 0) for i in idx
+        ):  # slices (``col2im``'s windows) never repeat an element: add into the view
+            view = dst[idx]
+            view += torch.as_tensor(src, dtype=dst.dtype)
+            return
         # Every element's flat position, then one ``index_add_`` (repeated ones accumulate).
         flat = torch.arange(dst.numel(), device=dst.device).reshape(dst.shape)[idx]
         src = torch.broadcast_to(torch.as_tensor(src, dtype=dst.dtype), flat.shape)

@@ -28,7 +28,8 @@ from tensorplug.plugins import (
 )
 
 from ._fused import fused_kernels
-from ._graphs import REFUSED, begin_capture, refusing
+from ._fused_optim import optim_kernels
+from ._graphs import REFUSED, begin_capture, graph_memory, refusing
 
 _DLPACK_CUDA, _DLPACK_CUDA_MANAGED = 2, 13  # DLDeviceType codes of GPU memory
 
@@ -164,6 +165,7 @@ def _issue_21_kernels(
     take the defaults, the formulas), and the kernels a CUDA graph cannot hold made to raise
     while this GPU captures."""
     out = fused_kernels(cp, lambda: defaults[0])
+    out.update(optim_kernels(cp))  # optional kernels: a group's optimizer step in one launch
     out.update({name: refusing(index, name, k[name]) for name in REFUSED if name in k})
     return out
 
@@ -342,17 +344,18 @@ def device_count() -> int:
 
 
 def memory_allocated(index: int) -> int:
-    """Bytes held by live arrays on GPU ``index`` (CuPy's default memory pool)."""
+    """Bytes held by live arrays on GPU ``index`` (CuPy's default memory pool, and the CUDA
+    graphs' own pools)."""
     cp = _cupy()
     with cp.cuda.Device(index):
-        return int(cp.get_default_memory_pool().used_bytes())
+        return int(cp.get_default_memory_pool().used_bytes()) + graph_memory(index)[0]
 
 
 def memory_reserved(index: int) -> int:
-    """Bytes the pool holds on GPU ``index``: in use plus cached for reuse."""
+    """Bytes the pools hold on GPU ``index``: in use plus cached for reuse."""
     cp = _cupy()
     with cp.cuda.Device(index):
-        return int(cp.get_default_memory_pool().total_bytes())
+        return int(cp.get_default_memory_pool().total_bytes()) + graph_memory(index)[1]
 
 
 def max_memory_allocated(index: int) -> int:

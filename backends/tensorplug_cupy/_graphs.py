@@ -3,10 +3,12 @@
 A capture makes a side stream current on the GPU and records every kernel launched there
 (``Stream.begin_capture``/``end_capture``: a ``cupy.cuda.Graph``), which ``replay`` launches
 again as one graph. The arrays allocated while capturing are the graph's static memory: they
-come from CuPy's memory pool, and the capture keeps every block it allocated until the graph
-is dropped, so that no array made after the capture is given memory a replay writes (a
-block freed during the capture is not reused either; a step's capture holds the sum of its
-temporaries, PyTorch's private pool holds their peak).
+come from a memory pool of the graph's own (a ``cupy.cuda.MemoryPool``, PyTorch's private
+pool), kept until the graph is dropped, so that no array made after the capture is given
+memory a replay writes, and a replay allocates nothing. A block freed during the capture
+(a temporary of the step) is reused by a later allocation of the same capture, which is
+safe as the graph runs its kernels in the order they were captured, on one stream: the
+graph holds the step's peak of temporaries, not their sum.
 
 CuPy's pool calls ``cudaMalloc`` when it has no cached block, which CUDA allows during a
 capture in relaxed mode only: the capture runs relaxed whatever ``capture_error_mode`` says.
@@ -19,11 +21,27 @@ itself, whose error the core explains).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 _capturing: dict[int, Capture] = {}
 """The capture under way on each GPU."""
+
+_pools: list[tuple[Any, Callable[[], Any], int]] = []
+"""Each capture's memory pool with its graph (a weak reference) and GPU: a pool goes once its
+graph has gone and no array made from it is left (the arrays' memory is the pool's)."""
+
+
+def graph_memory(index: int) -> tuple[int, int]:
+    """Bytes in use and held by the graphs' pools on GPU ``index`` (``memory_allocated`` and
+    ``memory_reserved`` count them, as PyTorch counts its graphs' private pools), with GPU
+    ``index`` current (a pool's ``used_bytes`` is the current GPU's); drops the pools of that
+    GPU that no graph nor array uses any more."""
+    _pools[:] = [(p, g, i) for p, g, i in _pools if i != index or g() or p.used_bytes()]
+    pools = [p for p, _, i in _pools if i == index]
+    return sum(p.used_bytes() for p in pools), sum(p.total_bytes() for p in pools)
+
 
 REFUSED = {
     "to_host": "copying a tensor to the host (.item(), .tolist(), .numpy(), print, bool() "
@@ -66,20 +84,14 @@ class Capture:
         if index in _capturing:
             raise RuntimeError(f"a CUDA graph capture is already under way on cuda:{index}")
         self.cp, self.index = cp, index
-        self.kept: list[Any] = []
         self.device = cp.cuda.Device(index)
         self.device.__enter__()
         self.stream = cp.cuda.Stream(non_blocking=True)
         self.stream.__enter__()
         self.allocator = cp.cuda.get_allocator()
-        malloc = self.allocator
-
-        def keeping_malloc(nbytes: int) -> Any:
-            ptr = malloc(nbytes)
-            self.kept.append(ptr)  # static memory: held until the graph goes
-            return ptr
-
-        cp.cuda.set_allocator(keeping_malloc)
+        graph_memory(index)  # this GPU current: drops the pools no longer used
+        self.pool = cp.cuda.MemoryPool()  # the graph's static memory
+        cp.cuda.set_allocator(self.pool.malloc)
         _capturing[index] = self
         try:
             self.stream.begin_capture(cp.cuda.runtime.streamCaptureModeRelaxed)
@@ -99,7 +111,9 @@ class Capture:
             graph = self.stream.end_capture()
         finally:
             self._leave()
-        return Replay(graph, self.stream, self.kept, self.index, self.cp)
+        replay = Replay(graph, self.stream, self.pool, self.index, self.cp)
+        _pools.append((self.pool, weakref.ref(replay), self.index))
+        return replay
 
     def abort(self) -> None:
         """Stop capturing after an error; the partial graph is dropped."""
@@ -111,10 +125,10 @@ class Capture:
 
 
 class Replay:
-    """A captured graph, its stream and its static memory."""
+    """A captured graph, its stream and its static memory (``pool``)."""
 
-    def __init__(self, graph: Any, stream: Any, kept: list[Any], index: int, cp: Any) -> None:
-        self.graph, self.stream, self.kept, self.index, self.cp = graph, stream, kept, index, cp
+    def __init__(self, graph: Any, stream: Any, pool: Any, index: int, cp: Any) -> None:
+        self.graph, self.stream, self.pool, self.index, self.cp = graph, stream, pool, index, cp
 
     def replay(self) -> None:
         """Launch the graph after the work queued on the current stream, and make later

@@ -412,7 +412,13 @@ def _scatter_add(dst: Any, idx: Any, src: Any) -> None:
     """``np.add.at``, except for whole slices picked by one 1-d integer array along an axis
     (``index_add``, ``index_select``'s gradient), for which ``np.add.at`` takes a slow path
     (docs/performance.md): there each element's flat position is computed and ``np.add.at``
-    takes its fast 1-d path."""
+    takes its fast 1-d path; and for slices only (``col2im``'s windows), which never repeat
+    an element, a plain in-place addition into the view (``np.add.at`` takes its slow path
+    there too)."""
+    if idx.__class__ is tuple and all(i.__class__ is slice for i in idx):
+        view = dst[idx]
+        np.add(view, src, out=view)
+        return
     last = idx[-1] if isinstance(idx, tuple) and idx else None
     if (
         last.__class__ is not _ND

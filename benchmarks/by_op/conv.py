@@ -70,6 +70,23 @@ def cases() -> list[Case]:
     ]  # fmt: skip
 
 
+def floors() -> list[tuple[str, Callable[[], object]]]:
+    """The three matrix products of ``conv2d 16x32x32x32, 64x32x3x3, pad 1``'s forward and
+    backward as ``_conv`` calls them (``np.matmul`` on the windows' shapes; the windows
+    themselves, their copies and additions, left out): what OpenBLAS alone costs."""
+    rng = np.random.default_rng(0)
+    cols = rng.standard_normal((16, 32 * 9, 32 * 32)).astype(np.float32)
+    w = rng.standard_normal((64, 32 * 9)).astype(np.float32)
+    g = rng.standard_normal((16, 64, 32 * 32)).astype(np.float32)
+
+    def products() -> object:
+        np.matmul(w, cols)  # forward
+        np.matmul(g, cols.transpose(0, 2, 1)).sum(0)  # weight gradient
+        return np.matmul(w.T, g)  # input gradient's columns (then col2im)
+
+    return [("conv2d 16x32x32x32, 64x32x3x3, pad 1", products)]
+
+
 def main() -> None:
     import timeit
 

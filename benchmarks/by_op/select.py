@@ -63,3 +63,22 @@ def cases() -> list[tuple[str, Callable[[], object], Callable[[], object]]]:
         ("tril 1000x1000", lambda m, x, i: m.tril(x), None),
     ]
     return [(label, *_pair(fn, index)) for label, fn, index in table]
+
+
+def floors() -> list[tuple[str, Callable[[], object]]]:
+    """``gather``'s and ``scatter_add``'s NumPy floor: a ``take`` at each element's flat
+    position and an ``np.add.at`` into zeros (forward and backward, one each), the flat
+    positions built beforehand."""
+    rng = np.random.default_rng(0)
+    host = rng.standard_normal((N, N)).astype(np.float32).reshape(-1)
+    lin = (_square_index(rng) + np.arange(N)[:, None] * N).reshape(-1)
+
+    def take_then_add_at() -> object:
+        host.take(lin)
+        np.add.at(np.zeros(N * N, np.float32), lin, host)
+        return host
+
+    return [
+        ("gather dim 1 1000x1000", take_then_add_at),
+        ("scatter_add dim 1 1000x1000", take_then_add_at),
+    ]

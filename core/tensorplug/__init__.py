@@ -68,7 +68,24 @@ from ._generator import (
 )
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._linalg import addmm, bmm, dot, matmul, mm
+
+# issue 16 (wt-h16math): statistics, more math, Bessel I0 and linear-algebra gaps
+from ._linalg_extra import (
+    addbmm,
+    addr,
+    cholesky_inverse,
+    cholesky_solve,
+    cross,
+    dist,
+    inner,
+    matrix_exp,
+    matrix_power,
+    mv,
+    renorm,
+    vdot,
+)
 from ._memory_format import contiguous_format, memory_format, preserve_format
+from ._ops_bessel import bessel_i0 as i0
 from ._ops_bitwise import (
     bitwise_and,
     bitwise_left_shift,
@@ -115,9 +132,26 @@ from ._ops_layout import (
     trace,
     unbind,
 )
+from ._ops_logcumsumexp import logcumsumexp
+from ._ops_math_extra import (
+    deg2rad,
+    float_power,
+    fmax,
+    fmin,
+    frexp,
+    gcd,
+    heaviside,
+    lcm,
+    ldexp,
+    logaddexp,
+    logaddexp2,
+    nextafter,
+    rad2deg,
+)
 from ._ops_matrix import det, logdet
 from ._ops_matrix import inv as inverse
 from ._ops_matrix import torch_slogdet as slogdet
+from ._ops_median import kthvalue, median, mode, msort, nanmedian
 from ._ops_pointwise import (
     abs,
     add,
@@ -185,6 +219,7 @@ from ._ops_rounding import (
     signbit,
     trunc,
 )
+from ._ops_runs import histogram, unique_consecutive
 from ._ops_scatter import (  # selection (issue 16)
     gather,
     index_add,
@@ -252,6 +287,18 @@ from ._ops_special import (
     sinh,
     tan,
     xlogy,
+)
+from ._ops_special_more import gammainc as igamma
+from ._ops_special_more import gammaincc as igammac
+from ._ops_stats import (
+    aminmax,
+    corrcoef,
+    cov,
+    histc,
+    nanmean,
+    nanquantile,
+    nansum,
+    quantile,
 )
 from ._plugins import get_backend, list_backends, set_backend, use_backend
 from ._sampling import bernoulli, multinomial, normal, poisson, randperm
@@ -366,4 +413,24 @@ __all__ = [
     "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell",
     # issue 16 (wt-i16ops): tensorplug.nn.functional._cdist
     "cdist",
+    # issue 16 (wt-h16math): statistics, more math, Bessel I0, linear-algebra gaps
+    "median", "nanmedian", "kthvalue", "msort", "quantile", "nanquantile", "nansum",
+    "nanmean", "aminmax", "logcumsumexp", "cov", "corrcoef", "histc", "logaddexp",
+    "logaddexp2", "float_power", "fmax", "fmin", "gcd", "lcm", "ldexp", "frexp", "heaviside",
+    "deg2rad", "rad2deg", "i0", "mv", "inner", "vdot", "addr", "addbmm", "dist", "renorm",
+    "cross", "cholesky_solve", "cholesky_inverse", "matrix_power", "matrix_exp", "mode",
+    "unique_consecutive", "histogram", "igamma", "igammac", "nextafter",
 ]  # fmt: skip
+
+# issue 16 (wt-h16tensor): the in-place functions (``tensorplug.relu_(x)``: Tensor's methods),
+# PyTorch's second names and tensor queries, the splits and the indexed writes
+from . import _inplace_variants as _inplace_variants  # noqa: E402
+from ._ops_index_write import FUNCTIONS as _INDEX_WRITE  # noqa: E402
+from ._ops_split import FUNCTIONS as _SPLIT  # noqa: E402
+from ._tensor_protocol import FUNCTIONS as _PROTOCOL  # noqa: E402
+
+globals().update({_n: getattr(Tensor, _n) for _n in _inplace_variants.FUNCTIONS})
+globals().update({**_PROTOCOL, **_SPLIT, **_INDEX_WRITE})
+softmax, log_softmax, detach = _methods._softmax, _methods._log_softmax, Tensor.detach
+__all__ += (*_inplace_variants.FUNCTIONS, *_PROTOCOL, *_SPLIT, *_INDEX_WRITE)
+__all__ += ("softmax", "log_softmax", "detach")

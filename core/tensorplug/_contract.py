@@ -178,6 +178,25 @@ class KernelOps(Protocol):
     def mse_loss_backward(self, g: Array, a: Array, b: Array, scale: float, /) -> Array:
         """``(a - b) * scale * g``: the squared error's gradient for ``a``."""
 
+    def clamp_backward(self, g: Array, x: Array, lo: Scalar | None, hi: Scalar | None, /) -> Array:
+        """``g`` where ``lo <= x <= hi`` (``None``: no bound there), else 0: clamp's gradient
+        for number bounds."""
+
+    def pow_backward(self, g: Array, x: Array, e: Scalar, /) -> Array:
+        """``g * e * x**(e - 1)`` (``g * (x + x)`` for ``e == 2``; ``e`` a number, not 0)."""
+
+    def nll_loss_backward(
+        self, g: Array, shape: Shape, rows: Array, cols: Array, w: Array, mean: bool, /
+    ) -> Array:
+        """Zeros of ``shape`` (N, C) with ``-(w[i] / den) * g`` at each ``(i, cols[i])``
+        (``rows`` is ``arange(N)``, as ``nll_loss`` makes it; ``den`` ``sum(w)`` when
+        ``mean``, else no division; ``g`` 0-d, or per row for ``reduction="none"``): the NLL
+        loss's gradient."""
+
+    def dropout_backward(self, g: Array, u: Array, p: Scalar, scale: Scalar, /) -> Array:
+        """``g * scale`` where ``u >= p``, else 0: dropout's gradient from its uniform
+        samples ``u``."""
+
     def sum(self, x: Array, axes: Shape | None, keepdims: bool, /) -> Array:
         """Sum over ``axes`` (``None``: all of them)."""
 
@@ -368,6 +387,29 @@ class BackendOps(KernelOps, Protocol):
         """``scale`` where ``u >= p``, else 0, in ``u``'s dtype: dropout's mask from uniform
         samples (fused: issue 21)."""
 
+    # -- fused forward kernels (issue 21, ``FUSED``; defaults in ``_fused_forward``)
+
+    def nll_loss_weights(
+        self, target: Array, ignore_index: int, like: Array, /
+    ) -> tuple[Array, Array]:
+        """``(cols, w)``: ``target`` with ``ignore_index`` replaced by 0, and 1 where it is
+        not ``ignore_index``, else 0, in ``like``'s dtype (the NLL loss's row weights)."""
+
+    def nll_loss_terms(self, logp: Array, rows: Array, cols: Array, w: Array, /) -> Array:
+        """``-(logp[rows, cols] * w)``: each row's weighted negative log-likelihood."""
+
+    def mse_loss_mean(self, a: Array, b: Array, /) -> Array:
+        """``sum((a - b) ** 2) / n``, ``n`` the broadcast size, 0-d."""
+
+    def dropout(self, x: Array, u: Array, p: Scalar, scale: Scalar, /) -> Array:
+        """``x * dropout_mask(u, p, scale)``: dropout's output from its uniform samples."""
+
+    def softmax(self, x: Array, axes: Shape, /) -> Array:
+        """``exp(x - m) / sum(exp(x - m), axes)``, ``m`` the maximum over ``axes``."""
+
+    def log_softmax(self, x: Array, axes: Shape, /) -> Array:
+        """``(x - m) - log(sum(exp(x - m), axes))``, ``m`` the maximum over ``axes``."""
+
     def from_foreign(self, x: Any, src: Backend, device: Device | None, /) -> Array | None:
         """``x``, an array of backend ``src``, as a new array of this backend (on
         ``device``), without a trip through host memory (DLPack, a peer copy, ...); ``None``
@@ -380,6 +422,30 @@ class OptionalOps(Protocol):
 
     def scatter_add(self, dst: Array, idx: Index, src: Array, /) -> None:
         """``dst[idx] += src`` with repeated indices accumulating (the index gradient)."""
+
+    # fmt: off
+    def adam_update(
+        self, p: Array, g: Array, m: Array, v: Array, vmax: Array | None, decay: Scalar,
+        wd: Scalar, beta1: Scalar, beta2: Scalar, lr: Scalar, step: Operand, eps: Scalar, /,
+    ) -> None:
+        """One Adam step in place on a group's flat buffers, all float32 or all float64 of
+        one dtype (issue 21; ``optim._foreach``'s composed step, operation by operation):
+        ``p *= decay`` unless ``decay == 1`` (AdamW), ``g += wd * p`` unless ``wd == 0``
+        (L2), ``m = lerp(m, g, 1 - beta1)``, ``v = beta2 v + (1 - beta2) g g``,
+        ``vmax = maximum(vmax, v)`` when given (amsgrad), ``p += m * s / (sqrt(vmax or v) /
+        c + eps)`` with ``s = -lr / (1 - beta1**step)`` and ``c = sqrt(1 - beta2**step)`` in
+        double precision; ``step`` a number or a 1-element array (``capturable``: read when
+        the kernel runs). Writes ``p``, ``m``, ``v`` and ``vmax``."""
+
+    def sgd_update(
+        self, p: Array, g: Array, buf: Array, wd: Scalar, momentum: Scalar, dampening: Scalar,
+        nesterov: bool, lr: Scalar, /,
+    ) -> None:
+        """One SGD step with momentum in place on flat buffers of one float dtype (issue
+        21): ``g += wd * p`` unless ``wd == 0``; ``buf = momentum buf + (1 - dampening) g``;
+        ``g = g + momentum buf`` (``nesterov``) or ``buf``; ``p += g * -lr``. Writes ``p``
+        and ``buf``."""
+    # fmt: on
 
     def index_add(self, x: Array, idx: Index, src: Array, /) -> Array:
         """A new array equal to ``x`` with ``src`` added at ``idx``, repeated indices
@@ -494,6 +560,8 @@ FUSED: frozenset[str] = frozenset(
     {
         "relu_backward", "gelu_backward", "silu_backward", "softmax_backward",
         "log_softmax_backward", "mse_loss_backward", "mse_loss_sum", "dropout_mask", "gelu",
+        "clamp_backward", "pow_backward", "dropout_backward", "mse_loss_mean", "dropout",
+        "softmax", "log_softmax", "nll_loss_terms", "nll_loss_backward", "nll_loss_weights",
     }
 )  # fmt: skip
 """Derived kernels a GPU backend fuses into one or two launches (issue 21); their defaults
@@ -523,6 +591,7 @@ OPTIONAL: frozenset[str] = (
             "linalg_inv", "linalg_solve", "linalg_cholesky", "linalg_slogdet",
             "linalg_eigh", "linalg_svd", "linalg_qr",
             "argsort", "topk", "unique", "searchsorted",
+            "adam_update", "sgd_update",
         }
     )
     | SPECIAL
@@ -553,11 +622,12 @@ TIERS: Mapping[Tier, frozenset[str]] = {
 """Every kernel name in exactly one tier."""
 
 IN_PLACE: frozenset[str] = frozenset(
-    {"setitem", "assign", "iadd", "isub", "imul", "idiv", "fill_", "scatter_add"}
-)
+    {"setitem", "assign", "iadd", "isub", "imul", "idiv", "fill_", "scatter_add",
+     "adam_update", "sgd_update"}
+)  # fmt: skip
 """Kernels that write into their first argument and return ``None`` (the core ignores what
-they return). Every other kernel leaves its arguments alone and returns its result, except
-those in ``REUSES``."""
+they return; the optimizer updates write their state arrays too). Every other kernel leaves
+its arguments alone and returns its result, except those in ``REUSES``."""
 
 REUSES: frozenset[str] = frozenset({"where_zero_owned"})
 """Kernels given an array the caller gives up, whose memory the result may take over: the

@@ -8,6 +8,7 @@ from typing import Any
 
 from . import _dtype as D
 from . import _functional_write as fw
+from ._backend import UnsupportedOperation
 from ._capture_state import capturing
 from ._contract import Array, KernelOps
 from ._dispatch import is_float, mismatch_error, op_error, unary, view
@@ -334,11 +335,28 @@ def _masks_only(be: Any, idx: tuple[Any, ...]) -> bool:
     )
 
 
+def _check_array_write(be: Any, idx: tuple[Any, ...], op: str) -> None:
+    """A backend without ``scatter_add`` (the kernel that declares writes at index arrays)
+    takes only the Array API standard's one: a single mask over the leading dims."""
+    arrays = [
+        i for i, it in enumerate(idx)
+        if not (it is None or it is Ellipsis or isinstance(it, (int, slice)))
+    ]  # fmt: skip
+    if arrays == [0] and be.k.dtype_of(idx[0]) is D.bool_:
+        return
+    raise UnsupportedOperation(
+        f"{op}(): backend '{be.name}' has no scatter_add kernel, which declares the writes at "
+        "integer-array (or non-leading mask) indices that this makes"
+    )
+
+
 def write_index(
     x: Tensor, idx: tuple[Any, ...], advanced: bool, value: Any, node: type[Node]
 ) -> None:
     """Write ``value`` into ``x`` at the normalized index ``idx``, as ``node`` records it."""
     be = x._backend
+    if advanced and not fw.can_add_at(be):
+        _check_array_write(be, idx, node.op)
     if isinstance(value, Tensor):
         if value._backend is not be:
             raise mismatch_error(node, x, value)

@@ -105,15 +105,20 @@ def _out_of_place(
     """The in-place op ``cls`` on ``t`` computed out of place, for ``write``/``rebase_view``.
     When it is recorded and its backward needs ``t``'s value from before the write, that
     value is a copy carrying ``t``'s place in the graph."""
-    src = t
-    if recorded and 0 in cls._spec.save:
-        src = Tensor._make(t._backend.k.copy(t._data), t._backend, t._grad_fn)
-        src._requires_grad = t._requires_grad
+    src = source(t) if recorded and 0 in cls._spec.save else t
     if not operands:
         return unary(cls, src, *args)
     if len(operands) == 1:
         return binary(cls, src, operands[0], *args)
     return nary(cls, (src, *operands), *args)
+
+
+def source(t: Tensor) -> Tensor:
+    """A copy of ``t``'s value carrying ``t``'s place in the graph: the input of an in-place
+    op's out-of-place computation whose backward needs the value from before the write."""
+    src = Tensor._make(t._backend.k.copy(t._data), t._backend, t._grad_fn)
+    src._requires_grad = t._requires_grad
+    return src
 
 
 _IN_PLACE_KERNELS = {"add": "iadd", "sub": "isub", "mul": "imul", "div": "idiv"}
@@ -157,10 +162,13 @@ def write(t: Tensor, res: Tensor, op: str) -> None:
     check_fits(t, res, op)
     if math.prod(t._data.shape) or not t._view_ops:  # an empty expanded array may be read-only
         be = t._backend
+        data = res._data
+        if res.dtype is not t.dtype:  # e.g. ``eq_``'s bools: cast here, not by the library
+            data = be.k.astype(data, t.dtype)
         if be.mutable:  # the common case inline: one call less per in-place op
-            be.k.assign(t._data, res._data)
+            be.k.assign(t._data, data)
         else:
-            fw.assign(t, res._data)
+            fw.assign(t, data)
     t._vc.version += 1
 
 

@@ -285,6 +285,10 @@ _METHODS.update(
     xlog1py=SPX.xlog1py,
 )
 
+from ._math_surface import METHODS as _MATH_METHODS  # noqa: E402 - issue 16 (wt-h16math)
+
+_METHODS.update(_MATH_METHODS)
+
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 # Rounding, special functions, comparisons, logic and bits (issue 16); ``~`` among them.
@@ -293,3 +297,15 @@ for _name, _fn in _methods_pointwise.METHODS.items():
 Tensor.T = property(_T)  # type: ignore[assignment]
 Tensor.mT = property(_mT)  # type: ignore[assignment]
 Tensor.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
+# issue 16 (wt-h16tensor), own block: the generated in-place variants, second names and
+# queries, splits, and indexed writes (each module's table).
+from . import _inplace_variants, _ops_index_write, _ops_split, _tensor_protocol  # noqa: E402
+
+for _table in (
+    _inplace_variants.methods(),
+    _tensor_protocol.METHODS,
+    _ops_split.FUNCTIONS,
+    _ops_index_write.METHODS,
+):
+    for _name, _fn in _table.items():
+        setattr(Tensor, _name, _fn)

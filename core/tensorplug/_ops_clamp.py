@@ -17,22 +17,13 @@ from ._inplace import inplace
 from ._tensor import Tensor
 
 
-def _clamp_grad(
-    ops: KernelOps, g: Array, x: Array, lo: Operand | None, hi: Operand | None
-) -> Array:
-    if lo is not None:
-        g = ops.where(ops.ge(x, lo), g, 0.0)
-    if hi is not None:
-        g = ops.where(ops.le(x, hi), g, 0.0)
-    return g
-
-
 def _clamp_grad_owned(
     ops: KernelOps, g: Array, x: Array, lo: Operand | None, hi: Operand | None
 ) -> Array:
-    """``_clamp_grad`` zeroing ``g`` in place (the engine's alone: ``Node.backward_owned``)."""
+    """``clamp_backward`` zeroing ``g`` in place (the engine's alone:
+    ``Node.backward_owned``), where the backend can (NumPy); else the fused kernel."""
     if not has_where_zero_owned(ops):
-        return _clamp_grad(ops, g, x, lo, hi)
+        return ops.clamp_backward(g, x, lo, hi)
     if lo is not None:
         g = ops.where_zero_owned(ops.ge(x, lo), g)
     if hi is not None:
@@ -49,7 +40,7 @@ class ClampBackward1(Node):
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
-        return (_clamp_grad(ops, g, x, *ctx.args),)
+        return (ops.clamp_backward(g, x, *ctx.args),)
 
     @staticmethod
     def backward_owned(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:

@@ -119,9 +119,7 @@ class PowBackward0(Node):
         e = ctx.args[0]
         if e == 0:
             return (zeros_like_grad(ctx, ops, g),)
-        if e == 2:  # g * 2x, as PyTorch computes it; x + x is 2x exactly, and cheaper
-            return (ops.mul(g, ops.add(x, x)),)  # than an op with a Python scalar (the loss)
-        return (ops.mul(ops.mul(g, e), ops.pow(x, e - 1)),)
+        return (ops.pow_backward(g, x, e),)  # one kernel (issue 21): _fused_formulas
 
 
 class PowBackward1(Node):

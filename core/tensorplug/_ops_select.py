@@ -18,30 +18,19 @@ from ._indexing import getitem
 from ._ops_pointwise import where as where3
 from ._ops_scatter import write_in_place
 from ._tensor import Tensor, _dim
-
-
-def _tri_mask(k: Any, shape: tuple[int, ...], diagonal: int, lower: bool, like: Array) -> Array:
-    """Bool ``(rows, cols)``: where ``tril`` (``lower``: ``col <= row + diagonal``) or
-    ``triu`` (``col >= row + diagonal``) keeps the element; one broadcast comparison."""
-    r, c = shape[-2], shape[-1]
-    cols, rows = k.iota(c, (1, c), like), k.add(k.iota(r, (r, 1), like), diagonal)
-    return k.le(cols, rows) if lower else k.ge(cols, rows)
-
-
-def _zero(k: Any, x: Array) -> Array:
-    return k.full((), 0, k.dtype_of(x))
+from ._triangle import triangle
 
 
 # fmt: off
 class TrilBackward0(Node):
     """``tril(x, diagonal)``: x with the elements above the diagonal zeroed.
-    grad = g with the same elements zeroed."""
+    grad = g with the same elements zeroed (``_triangle``)."""
     op = "tril"
-    forward = staticmethod(lambda k, x, mask: k.where(mask, x, _zero(k, x)))
+    forward = staticmethod(triangle)
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
-        return (ops.where(ops.const(ctx.args[0], g), g, 0.0),)
+        return (triangle(ops, g, *ctx.args),)
 
 
 class TriuBackward0(TrilBackward0):
@@ -99,8 +88,7 @@ def _tri(cls: type[Node], input: Tensor, diagonal: int) -> Tensor:
     x = _check_tensor(cls.op, input)
     if x.ndim < 2:
         raise RuntimeError(f"{cls.op}: input tensor must have at least 2 dimensions")
-    mask = _tri_mask(x._backend.k, tuple(x.shape), int(diagonal), cls is TrilBackward0, x._data)
-    return unary(cls, x, mask)
+    return unary(cls, x, int(diagonal), cls is TrilBackward0)
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:

@@ -23,9 +23,10 @@ from ._graph import (
     new_tensor,
     retain,
 )
+from ._tensor_math import MathMethods
 
 
-class Tensor(TensorBase):
+class Tensor(TensorBase, MathMethods):  # MathMethods: annotations only (issue 16)
     """An n-dimensional array on a backend, with PyTorch's autograd attributes.
 
     Create tensors with ``tensorplug.tensor``, ``zeros``, ``randn``, ...; see the user guide.

@@ -210,6 +210,10 @@ class TensorOps:
         self.softmax_backward = fused["softmax_backward"]
         self.log_softmax_backward = fused["log_softmax_backward"]
         self.mse_loss_backward = fused["mse_loss_backward"]
+        self.clamp_backward = fused["clamp_backward"]
+        self.pow_backward = fused["pow_backward"]
+        self.dropout_backward = fused["dropout_backward"]
+        self.nll_loss_backward = fused["nll_loss_backward"]
 
 
 TENSOR_OPS: KernelOps = TensorOps()

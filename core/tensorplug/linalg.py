@@ -14,6 +14,23 @@ from typing import Any
 from . import _dtype as D
 from ._dispatch import unary
 from ._linalg import matmul
+from ._linalg_extra import (
+    cholesky_ex,
+    cond,
+    diagonal,
+    inv_ex,
+    matrix_exp,
+    matrix_power,
+    matrix_rank,
+    multi_dot,
+    solve_ex,
+    solve_triangular,
+    tensorinv,
+    tensorsolve,
+    vander,
+    vecdot,
+)  # fmt: skip
+from ._linalg_lu import lu, lu_factor, lu_solve
 from ._ops_lstsq import lstsq
 from ._ops_matrix import LinAlgError, cholesky, cross, det, inv, logdet, slogdet, solve
 from ._ops_pinv import pinv
@@ -42,6 +59,24 @@ __all__ = [
     "svd",
     "svdvals",
     "vector_norm",
+    # issue 16 (wt-h16math): composed in _linalg_extra
+    "cholesky_ex",
+    "cond",
+    "diagonal",
+    "inv_ex",
+    "matrix_exp",
+    "matrix_power",
+    "matrix_rank",
+    "multi_dot",
+    "solve_ex",
+    "solve_triangular",
+    "tensorinv",
+    "tensorsolve",
+    "vander",
+    "vecdot",
+    "lu_factor",
+    "lu",
+    "lu_solve",
 ]
 
 

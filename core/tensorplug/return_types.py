@@ -112,9 +112,50 @@ class linalg_lstsq(_StructSeq, _Four):  # noqa: N801
     residuals: Tensor
     rank: Tensor
     singular_values: Tensor
+# issue 16 (wt-h16math): statistics, frexp and the linalg ``_ex`` functions
+class frexp(_StructSeq, _Two):  # noqa: N801
+    mantissa: Tensor
+    exponent: Tensor
+class median(_StructSeq, _Two):  # noqa: N801
+    values: Tensor
+    indices: Tensor
+class nanmedian(_StructSeq, _Two):  # noqa: N801
+    values: Tensor
+    indices: Tensor
+class mode(_StructSeq, _Two):  # noqa: N801
+    values: Tensor
+    indices: Tensor
+class kthvalue(_StructSeq, _Two):  # noqa: N801
+    values: Tensor
+    indices: Tensor
+class aminmax(_StructSeq, _Two):  # noqa: N801
+    min: Tensor
+    max: Tensor
+class histogram(_StructSeq, _Two):  # noqa: N801
+    hist: Tensor
+    bin_edges: Tensor
+class linalg_inv_ex(_StructSeq, _Two):  # noqa: N801
+    inverse: Tensor
+    info: Tensor
+class linalg_solve_ex(_StructSeq, _Two):  # noqa: N801
+    result: Tensor
+    info: Tensor
+class linalg_cholesky_ex(_StructSeq, _Two):  # noqa: N801
+    L: Tensor
+    info: Tensor
+class linalg_lu_factor(_StructSeq, _Two):  # noqa: N801
+    LU: Tensor
+    pivots: Tensor
+class linalg_lu(_StructSeq, _Three):  # noqa: N801
+    P: Tensor
+    L: Tensor
+    U: Tensor
 # fmt: on
 
 __all__ = [
     "topk", "sort", "max", "min", "cummax", "cummin", "slogdet", "linalg_slogdet",
     "linalg_eigh", "linalg_qr", "linalg_svd", "linalg_lstsq",
+    # issue 16 (wt-h16math)
+    "frexp", "median", "nanmedian", "mode", "kthvalue", "aminmax", "histogram",
+    "linalg_inv_ex", "linalg_solve_ex", "linalg_cholesky_ex", "linalg_lu_factor", "linalg_lu",
 ]  # fmt: skip

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._ops_bessel import bessel_i0 as i0
+from ._ops_bessel import special_i0e as i0e
+from ._ops_bessel import special_i1 as i1
+from ._ops_bessel import special_i1e as i1e
 from ._ops_pointwise import expm1, log1p, sigmoid
 from ._ops_reduce import logsumexp
 from ._ops_rounding import round
@@ -29,6 +33,17 @@ from ._ops_special import (
     xlogy,
 )
 from ._ops_special_extra import entr, log_ndtr, multigammaln, ndtr, ndtri, xlog1py
+from ._ops_special_more import (
+    bessel_j0,
+    bessel_j1,
+    erfcx,
+    gammainc,
+    gammaincc,
+    modified_bessel_i0,
+    modified_bessel_i1,
+    spherical_bessel_j0,
+    zeta,
+)  # fmt: skip
 from ._tensor import Tensor
 
 expit = sigmoid
@@ -54,4 +69,7 @@ __all__ = [
     "digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln",
     "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
     "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy",
+    # issue 16 (wt-h16math): _ops_bessel, _ops_special_more
+    "i0", "i0e", "i1", "i1e", "erfcx", "zeta", "gammainc", "gammaincc", "bessel_j0",
+    "bessel_j1", "spherical_bessel_j0", "modified_bessel_i0", "modified_bessel_i1",
 ]  # fmt: skip

@@ -20,6 +20,7 @@ def gpus(monkeypatch: pytest.MonkeyPatch) -> Iterator[stand_in.FakeCupy]:
     monkeypatch.setattr(cb, "_cupy", lambda: cp)
     monkeypatch.setattr(cb, "_instances", {})
     monkeypatch.setattr(cb, "_peak", {})
+    monkeypatch.setattr("tensorplug_cupy._graphs._pools", [])  # no other test's graphs
     REGISTRY.manager()
     spec = REGISTRY.specs["cupy"]
     monkeypatch.setitem(REGISTRY.specs, "cupy", dataclasses.replace(spec, probe=lambda: (True, "")))

@@ -263,7 +263,13 @@ def test_in_place_kernels_write_their_first_argument_and_return_none(backend: Ba
         "idiv": (lambda a: k.idiv(a, two), [0.5, 1.0, 2.0]),
         "fill_": (lambda a: k.fill_(a, 3.0), [3.0, 3.0, 3.0]),
         "scatter_add": (lambda a: k.scatter_add(a, idx, two), [5.0, 2.0, 6.0]),
-    }
+        # The optimizer updates: m = 1, v = 4, p += -1 * m / sqrt(v); buf = 2, p -= buf / 2.
+        "adam_update": (lambda a: k.adam_update(a, two, k.sub(two, two), k.sub(two, two), None,
+                                                1.0, 0.0, 0.5, 0.0, 0.5, 1, 0.0),
+                        [0.5, 1.5, 3.5]),
+        "sgd_update": (lambda a: k.sgd_update(a, two, k.sub(two, two), 0.0, 0.5, 0.0, False, 0.5),
+                       [0.0, 1.0, 3.0]),
+    }  # fmt: skip
     assert set(calls) == IN_PLACE
     ran = []
     for name, (call, want) in calls.items():

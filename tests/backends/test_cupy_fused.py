@@ -16,6 +16,7 @@ from tensorplug._contract import FUSED
 from tensorplug.plugins import default_kernels
 from tensorplug_cupy._backend import make_backend
 from tensorplug_cupy._fused import SOURCES
+from tensorplug_cupy._fused_optim import OPTIM_SOURCES
 
 
 @pytest.fixture
@@ -32,11 +33,14 @@ def fused_arrays(cp: Any, d: Any = np.float64) -> dict[str, Any]:
         "out": cp.asarray(out),
         "b": cp.asarray(rng.standard_normal((4, 5)).astype(d)),
         "u": cp.asarray(rng.uniform(0, 1, (4, 5)).astype(d)),
+        "rows": cp.asarray(np.arange(4)),
+        "cols": cp.asarray(np.array([0, 4, 2, 1])),
     }
 
 
 def fused_calls(a: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
     g, x, out, b, u = a["g"], a["x"], a["out"], a["b"], a["u"]
+    rows, cols = a["rows"], a["cols"]
     return {
         "tanh_backward": (g, np.tanh(out)),
         "sigmoid_backward": (g, out),
@@ -51,10 +55,27 @@ def fused_calls(a: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
         "dropout_mask": (u, 0.3, 1 / 0.7),
         "gelu": (x, "none"),
         "gelu/tanh": (x, "tanh"),
+        "clamp_backward": (g, x, -0.5, 0.5),
+        "clamp_backward/min": (g, x, 0, None),
+        "clamp_backward/max": (g, x, None, 1.0),
+        "pow_backward": (g, x, 3),
+        "pow_backward/2": (g, x, 2),
+        "pow_backward/half": (g, out, 0.5),
+        "dropout": (x, u, 0.3, 1 / 0.7),
+        "dropout_backward": (g, u, 0.3, 1 / 0.7),
+        "softmax": (x, (1,)),
+        "log_softmax": (x, (0,)),
+        "mse_loss_mean": (x, b[:1]),
+        "nll_loss_terms": (x, rows, cols, out[:, 0].copy()),
+        "nll_loss_backward": (g[0, 0].copy(), (4, 5), rows, cols, out[:, 0].copy(), True),
+        "nll_loss_backward/none": (g[0].copy()[:4], (4, 5), rows, cols, out[:, 0].copy(), False),
     }
 
 
-_LAUNCHES = {"softmax_backward": 2, "log_softmax_backward": 2}
+# Softmax's and log-softmax's: the maximum, the sum of the shifted exponentials, the output.
+_LAUNCHES = {"softmax_backward": 2, "log_softmax_backward": 2, "softmax": 3, "log_softmax": 3,
+             "nll_loss_backward": 2}  # fmt: skip
+_LAUNCHES_OF = {"nll_loss_backward/none": 1}  # no sum of the weights
 
 
 @pytest.mark.parametrize("name", sorted(fused_calls(fused_arrays(np))))
@@ -64,9 +85,8 @@ def test_each_fused_kernel_is_its_formula_in_one_launch(cp: Any, name: str) -> N
     args = fused_calls(fused_arrays(cp))[name]
     with stand_in.launches() as n:
         got = getattr(be.k, kernel)(*args)
-    assert n.total == _LAUNCHES.get(kernel, 1), n.by_name
-    assert set(n.by_name) & {f"tp_{kernel}", "tp_sum_of_products", "tp_squared_error_sum",
-                             "tp_gelu_tanh_backward", "tp_gelu_tanh"}  # fmt: skip
+    assert n.total == _LAUNCHES_OF.get(name, _LAUNCHES.get(kernel, 1)), n.by_name
+    assert any(name in SOURCES for name in n.by_name), n.by_name  # its own kernel
     formula = default_kernels(be)[kernel]
     with stand_in.launches() as unfused:
         want = formula(*args)
@@ -96,24 +116,30 @@ def test_every_fused_kernel_of_the_contract_has_a_cupy_kernel(cp: Any) -> None:
         assert getattr(be.kernels[name], "__module__", "") == "tensorplug_cupy._fused", name
 
 
-_CUDA_NAMES = frozenset({"exp", "tanh", "normcdf", "T", "double"})
+_CUDA_NAMES = frozenset(
+    {"exp", "log", "pow", "sqrt", "tanh", "normcdf", "T", "I", "double", "ptrdiff_t", "bool"}
+)
 
 
-@pytest.mark.parametrize("name", sorted(SOURCES))
+@pytest.mark.parametrize("name", sorted({**SOURCES, **OPTIM_SOURCES}))
 def test_the_cuda_source_names_only_its_parameters(name: str) -> None:
     """What can be checked without NVRTC: every name is a parameter, a local declared
-    ``T name = ...``, the reduction's ``a``/``b`` or a CUDA math function; brackets balance;
-    constants are written as Python's repr, so they round-trip exactly."""
-    s = SOURCES[name]
-    params = {p.split()[1] for p in f"{s.in_params}, {s.out_params}".split(",")}
+    ``T name = ...`` (or ``double``), the reduction's ``a``/``b`` or a CUDA math function;
+    brackets balance; constants are written as Python's repr, so they round-trip exactly;
+    every statement but the last declares a local or writes an output."""
+    s = {**SOURCES, **OPTIM_SOURCES}[name]
+    params = {p.split()[-1] for p in f"{s.in_params}, {s.out_params}".split(",")}
+    outs = {p.split()[-1] for p in s.out_params.split(",")}
     body = " ".join((s.operation, *(s.reduce or ())))
-    declared = set(re.findall(r"\bT (\w+) =", body))
+    declared = set(re.findall(r"\b(?:T|double|ptrdiff_t|bool) (\w+) =", body))
     names = set(re.findall(r"\b[A-Za-z_]\w*\b", re.sub(r"\d+\.\d+(e-?\d+)?", "", body)))
-    allowed = params | declared | _CUDA_NAMES | ({"a", "b"} if s.reduce else set())
+    allowed = params | declared | _CUDA_NAMES | ({"a", "b"} if s.reduce else {"i"})
     assert names <= allowed, sorted(names - allowed)
     assert body.count("(") == body.count(")")
     for stmt in s.operation.split(";")[:-1]:
-        assert stmt.strip().startswith("T "), f"{name}: statement {stmt!r} declares nothing"
+        head = stmt.split()[0]
+        declares = head in {"T", "double", "ptrdiff_t", "bool"} | outs
+        assert declares, f"{name}: statement {stmt!r} declares nothing"
 
 
 def test_the_stand_in_refuses_a_source_that_differs_from_its_twin(cp: Any) -> None:
@@ -134,3 +160,18 @@ def test_fuse_is_one_launch(cp: Any) -> None:
     with stand_in.launches() as n:
         r = axpy(2.0, x, x)
     assert n.total == 1 and r.tolist() == [3.0, 3.0, 3.0]
+
+
+def test_the_nll_loss_weights_in_one_launch(cp: Any) -> None:
+    be = make_backend(cp, 0, name="stand-in")
+    target = cp.asarray(np.array([3, -100, 0, 2, -100]))
+    like = cp.asarray(np.zeros((5, 4)))
+    with stand_in.launches() as n:
+        cols, w = be.k.nll_loss_weights(target, -100, like)
+    assert n.by_name == {"tp_nll_loss_weights": 1}
+    assert cols.tolist() == [3, 0, 0, 2, 0] and cols.dtype == np.int64
+    assert w.tolist() == [1.0, 0.0, 1.0, 1.0, 0.0] and w.dtype == np.float64
+    want = default_kernels(be)["nll_loss_weights"](target, -100, like)
+    assert [a.tolist() for a in want] == [cols.tolist(), w.tolist()]
+    small = cp.asarray(np.array([1, 0], dtype=np.uint8))  # -100 is no uint8: the formula
+    assert be.k.nll_loss_weights(small, -100, like)[1].tolist() == [1.0, 1.0]

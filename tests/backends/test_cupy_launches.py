@@ -55,11 +55,16 @@ def test_the_seed_step_launches(gpus: Any) -> None:
 
     for _ in range(2):  # the second step: the gradients exist, as in every later step
         counts = _phases([forward, backward, update])
-    # Hand-written CuPy launches 24 for the whole step (docs/gpu.md).
-    assert counts == {"forward": 8, "backward": 14, "update": 12}, counts  # 34, as on an H100
+    # Hand-written CuPy launches 24 for the whole step (docs/gpu.md); this step 32 (34 on the
+    # H100 before clamp's and pow's gradients were fused). Forward: 2 matmul, 2 add, clamp's
+    # maximum, subtract, power, sum. Backward: the seed's ones (full), pow's gradient (1),
+    # the biases' sum_to (2 sums), 3 matmuls, clamp's gradient (1), and 4 adds into the
+    # existing .grad (PyTorch's AccumulateGrad adds too). Update: per parameter a multiply,
+    # a subtract and a fill.
+    assert counts == {"forward": 8, "backward": 12, "update": 12}, counts
 
 
-def test_a_module_step_with_a_foreach_optimizer_launches(gpus: Any) -> None:
+def test_a_module_step_with_a_fused_optimizer_launches(gpus: Any) -> None:
     tp.manual_seed(0)
     model = tp.nn.Sequential(tp.nn.Linear(3, 32), tp.nn.GELU(), tp.nn.Linear(32, 1)).to("cuda")
     opt = tp.optim.Adam(model.parameters(), lr=1e-3)  # foreach: the default on a GPU
@@ -78,5 +83,41 @@ def test_a_module_step_with_a_foreach_optimizer_launches(gpus: Any) -> None:
 
     for _ in range(2):
         counts = _phases([forward, backward, optimizer])
-    # GELU and its backward are one launch each (its erfc fit took 32: 38 launches forward).
-    assert counts == {"forward": 7, "backward": 12, "optimizer": 16}, counts
+    # GELU and its backward are one launch each (its erfc fit took 32: 38 launches forward);
+    # the mean squared error is one (a reduction dividing by n) and its gradient one.
+    # Adam by default on a GPU: the gradients' concatenation and one update kernel (16 composed).
+    assert counts == {"forward": 6, "backward": 12, "optimizer": 2}, counts
+
+
+_OPS = {  # launches forward, backward (of a (8, 5) float32 input, one tensor's gradient)
+    "clamp": (lambda x, t, y: x.clamp(min=0), 1, 1),  # maximum | tp_clamp_backward
+    "clamp_both": (lambda x, t, y: x.clamp(-0.5, 0.5), 2, 1),  # maximum, minimum | one
+    "pow2": (lambda x, t, y: x.pow(2), 1, 1),  # power | tp_pow2_backward
+    "softmax": (lambda x, t, y: F.softmax(x, 1), 3, 2),  # max, sum of exp, output | 2
+    "log_softmax": (lambda x, t, y: F.log_softmax(x, 1), 3, 2),
+    "mse_loss": (lambda x, t, y: F.mse_loss(x, y), 1, 1),  # one reduction | one
+    "mse_loss_sum": (lambda x, t, y: F.mse_loss(x, y, reduction="sum"), 1, 1),
+    "dropout": (lambda x, t, y: F.dropout(x, 0.3), 2, 1),  # the draw, tp_dropout | one
+    # log_softmax's 3 and nll_loss's 6 (the rows' arange, the targets and weights without
+    # ignore_index in one kernel, the weighted terms in one, 2 sums, divide; 10 before) |
+    # nll_loss's 2 (the sum of the weights, one kernel writing the whole gradient; 6 before)
+    # and log_softmax's 2.
+    "cross_entropy": (lambda x, t, y: F.cross_entropy(x, t), 9, 4),
+}
+
+
+def test_launches_per_op(gpus: Any) -> None:
+    tp.manual_seed(0)
+    x = tp.randn(8, 5, device="cuda", requires_grad=True)
+    t = tp.tensor([0, 1, 2, 3, 4, 0, 1, 2], device="cuda")
+    y = tp.randn(8, 5, device="cuda")
+    counts = {}
+    for name, (f, _, _) in _OPS.items():
+        for _ in range(2):  # the second time: every kernel made
+            with stand_in.launches() as fwd:
+                out = f(x, t, y)
+            g = tp.ones_like(out)
+            with stand_in.launches() as bwd:
+                tp.autograd.grad(out, x, g)
+        counts[name] = (fwd.total, bwd.total)
+    assert counts == {name: (f, b) for name, (_, f, b) in _OPS.items()}

@@ -52,3 +52,28 @@ def test_gradient_along_the_first_dim() -> None:
     (tp.cumsum(x, 0) * tp.tensor(w)).sum().backward()
     assert x.grad is not None
     np.testing.assert_allclose(x.grad.numpy(), np.cumsum(w[::-1], 0)[::-1], rtol=1e-12, atol=1e-11)
+
+
+@pytest.mark.parametrize("n", [64, 100, 256, 1000, 5000])
+def test_last_axis_products_match_numpy(n: int) -> None:
+    """Along the last axis a float array is scanned by block products (``_last_axis``):
+    whole and partial blocks, more blocks than the offsets' product takes, float32 in its
+    dtype, and views that need a copy first."""
+    k = _kernel()
+    x = RNG.standard_normal((130, n))
+    for view in (x, x[:, ::-1], np.broadcast_to(x[:1], (130, n))):
+        got = k(view, 1)  # type: ignore[operator]
+        assert got.shape == view.shape and got.dtype == x.dtype and got.flags.c_contiguous
+        np.testing.assert_allclose(got, np.cumsum(view, 1), rtol=1e-12, atol=1e-10)
+    f = x.astype(np.float32)
+    got = k(f, 1)  # type: ignore[operator]
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, np.cumsum(x, 1), rtol=1e-4, atol=1e-3)
+
+
+def test_last_axis_infinities_and_nans_as_numpy() -> None:
+    """A product's zeros would turn an infinity into NaN before it: such rows are scanned
+    in sequence, bit for bit as ``np.cumsum``, and no warning leaks."""
+    x = np.ones((100, 100), np.float32)
+    x[1, 50], x[2, 3], x[3, 90] = np.inf, np.nan, -np.inf
+    np.testing.assert_array_equal(_kernel()(x, 1), np.cumsum(x, 1))  # type: ignore[operator]

@@ -60,12 +60,26 @@ NOT_OPS: dict[str, str] = {
     "memory_format": "a layout type; tests/core/test_memory_format.py",
     "contiguous_format": "a layout; tests/core/test_memory_format.py",
     "preserve_format": "a layout; tests/core/test_memory_format.py",
+    # issue 16 (wt-h16tensor): in-place functions without an entry of their own
+    **{n: "PyTorch's in-place form has no derivative (its backward raises, here too); the "
+       "values: tests/core/test_inplace_variants.py"
+       for n in ("asinh_", "acosh_", "atanh_", "arcsinh_", "arccosh_", "arctanh_")},
+    "detach_": "detaches in place, no op on values; tests/core/test_inplace_variants.py",
+    "detach": "a tensor outside the graph, no op on values; tests/core/test_tensor_protocol.py",
+    **{n: "a query of the dtype, shape or device; tests/core/test_tensor_protocol.py"
+       for n in ("is_complex", "is_signed", "is_floating_point", "is_nonzero", "is_same_size",
+                 "get_device")},
 }  # fmt: skip
 """Names in ``tensorplug.__all__`` that are not ops, each with why it has no entry."""
 
 _UNDERSCORE = "the in-place form, checked as the variant 'NAME_' of NAME's entry"
 NOT_OPS_NN: dict[str, str] = {
-    name + "_": _UNDERSCORE.replace("NAME", name) for name in ("elu", "selu", "celu", "hardtanh")
+    name + "_": _UNDERSCORE.replace("NAME", name)
+    for name in ("elu", "selu", "celu", "hardtanh", "threshold", "rrelu")
+} | {  # issue 16/17 (wt-h16nn)
+    "relu_": "the in-place relu; tests/nn/test_layers_extra.py against PyTorch",
+    "relu": "tensorplug.relu (its entry) with PyTorch's inplace; tests/nn/test_layers_extra.py",
+    "leaky_relu_": "the in-place leaky_relu; tests/nn/test_layers_extra.py against PyTorch",
 }
 """The same for ``tensorplug.nn.functional.__all__``: the in-place ``F.name_`` forms."""
 
@@ -74,6 +88,9 @@ NOT_OPS_LINALG: dict[str, str] = {
     "LinAlgError": "an exception type",
     "matmul": "tensorplug.matmul itself, which has its entry",
     "logdet": "slogdet's logabsdet where the sign is positive, NaN elsewhere; tests/ops/",
+    # issue 16 (wt-h16math)
+    "diagonal": "Tensor.diagonal with the last two dims by default (an entry of that name "
+    "exists: tensorplug.diagonal); tests/ops/test_math_surface.py",
 }
 """The same for ``tensorplug.linalg.__all__``."""
 

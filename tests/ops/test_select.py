@@ -144,3 +144,22 @@ def test_the_kit_checks_that_such_a_backend_refuses_them() -> None:
     assert any("forward_topk" in i for i in unsupported), unsupported
     forward = [c for c in generate("forward", op_db, be, sel)]
     assert forward and all(c.op is not None and c.op.name == "gather" for c in forward)
+
+
+@pytest.mark.parametrize("diagonal", [-400, -70, -1, 0, 3, 64, 400])
+def test_triangles_of_large_matrices_by_blocks(diagonal: int) -> None:
+    """Past one block of rows (``_triangle``) the kept part is copied block by block and
+    only the diagonal band is masked: every diagonal, batched, integers, and the gradient
+    (the same triangle of g), also recorded for a second derivative."""
+    x = RNG.standard_normal((2, 300, 260))
+    for fn, ref in ((tp.tril, np.tril), (tp.triu, np.triu)):
+        np.testing.assert_array_equal(fn(tp.tensor(x), diagonal).numpy(), ref(x, diagonal))
+        i = RNG.integers(-5, 5, (300, 230))
+        assert fn(tp.tensor(i), diagonal).tolist() == ref(i, diagonal).tolist()
+        xt = tp.tensor(x, requires_grad=True)
+        w = tp.tensor(RNG.standard_normal(x.shape), requires_grad=True)
+        (g,) = tp.autograd.grad(fn(xt, diagonal), xt, w, create_graph=True)
+        np.testing.assert_array_equal(g.detach().numpy(), ref(w.detach().numpy(), diagonal))
+        g.sum().backward()
+        assert w.grad is not None
+        np.testing.assert_array_equal(w.grad.numpy(), ref(np.ones(x.shape), diagonal))

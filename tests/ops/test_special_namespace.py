@@ -11,7 +11,9 @@ torch = pytest.importorskip("torch")
 
 _X = np.array([[0.2, 0.45, 0.7], [0.05, 0.5, 0.95]])
 _EXTRA = {"polygamma": (2,), "multigammaln": (2,), "softmax": (1,), "log_softmax": (1,),
-          "logsumexp": (1,), "xlogy": (1.5,), "xlog1py": (1.5,)}  # fmt: skip
+          "logsumexp": (1,), "xlogy": (1.5,), "xlog1py": (1.5,),
+          # issue 16 (wt-h16math): a second tensor (each library's), or a number
+          "zeta": (1.5,), "gammainc": (_X + 0.5,), "gammaincc": (_X + 0.5,)}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", tp.special.__all__)
@@ -22,7 +24,9 @@ def test_each_name_is_pytorchs_function(name: str) -> None:
     if name == "polygamma":
         got, want = mine(2, tp.tensor(x)), theirs(2, torch.tensor(x))
     else:
-        got, want = mine(tp.tensor(x), *extra), theirs(torch.tensor(x), *extra)
+        mine_extra = [tp.tensor(e) if isinstance(e, np.ndarray) else e for e in extra]
+        their_extra = [torch.tensor(e) if isinstance(e, np.ndarray) else e for e in extra]
+        got, want = mine(tp.tensor(x), *mine_extra), theirs(torch.tensor(x), *their_extra)
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-7)
     assert got.dtype.name == str(want.dtype).split(".")[-1]
 

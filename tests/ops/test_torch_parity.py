@@ -139,7 +139,7 @@ def _outputs(out: Any) -> list[Any]:
 
 
 def _host(t: Any) -> np.ndarray:
-    return np.asarray(t.detach().numpy())
+    return np.asarray(t.detach().numpy(force=True))  # force: a ZeroTensor gradient (sgn's)
 
 
 def _dtype_name(t: Any) -> str:

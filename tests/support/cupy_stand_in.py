@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 import cupy_stand_in_launches as L
-from cupy_stand_in_launches import launches, write_into
+from cupy_stand_in_launches import launches
 
 __all__ = ["FakeArray", "FakeCupy", "current_device", "launches", "make", "synced"]
 
@@ -25,10 +25,13 @@ __all__ = ["FakeArray", "FakeCupy", "current_device", "launches", "make", "synce
 class _State:
     current = 0
     synced: list[int] = []  # noqa: RUF012 - shared, reset by make()
+    allocator: list[Any] = [None]  # noqa: RUF012 - the latest stand-in's current allocator
 
 
 def _plain(x: Any) -> Any:
-    return x.view(np.ndarray) if isinstance(x, FakeArray) else x
+    """``x`` as plain NumPy, not holding the stand-in's array (``storage``): what a recorded
+    launch keeps must not keep its inputs' memory blocks in use."""
+    return L.storage(x) if isinstance(x, FakeArray) else x
 
 
 def _plain_all(x: Any) -> Any:
@@ -54,8 +57,11 @@ def _on_current(r: Any) -> Any:
     """A result as a ``FakeArray`` on the current device (CuPy returns 0-d arrays, not
     scalars)."""
     if isinstance(r, (np.ndarray, np.generic)):
+        new = not isinstance(r, np.ndarray) or r.base is None  # not a view: memory of its own
         r = np.asarray(r).view(FakeArray)
         r.dev = _State.current
+        if new and L.capturing():  # a capture's memory, from the allocator then current
+            r.mem = _State.allocator[0](max(r.nbytes, 1))
     elif isinstance(r, tuple):  # several results (``unique``): each on the device
         return tuple(_on_current(x) for x in r)
     return r
@@ -87,7 +93,7 @@ class FakeArray(np.ndarray):
             L.launch(ufunc.__name__, redo)
             return out[0] if len(out) == 1 else out
         r = _on_current(r)
-        L.launch(ufunc.__name__, lambda: write_into(r, redo()))
+        L.launch(ufunc.__name__, L.into(r, redo))
         return r
 
     def copy(self, order: str = "C") -> Any:  # type: ignore[override]
@@ -95,14 +101,14 @@ class FakeArray(np.ndarray):
         src = _plain(self)
         r = np.array(src, order=order).view(FakeArray)
         r.dev = _State.current
-        L.launch("copy", lambda: write_into(r, src))
+        L.launch("copy", L.into(r, lambda: src))
         return r
 
     def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         r = super().astype(dtype, *args, **kwargs)
         if r is not self:
             src = _plain(self)
-            L.launch("astype", lambda: write_into(r, src))
+            L.launch("astype", L.into(r, lambda: src))
         return r
 
     def fill(self, value: Any) -> None:
@@ -117,7 +123,7 @@ class FakeArray(np.ndarray):
         r = super().__getitem__(idx)
         if isinstance(r, np.ndarray) and r.size and not np.may_share_memory(r, self):
             src = _plain(self)
-            L.launch("take", lambda: write_into(r, src[idx]))
+            L.launch("take", L.into(r, lambda: src[idx]))
         return r
 
     def __setitem__(self, idx: Any, value: Any) -> None:
@@ -207,7 +213,7 @@ class _Generator:
         # The generator's state is on the device: a replay draws new numbers.
         self._check()
         r = _on_current(f(*args, **kwargs))
-        L.launch("random", lambda: write_into(r, f(*args, **kwargs)))
+        L.launch("random", L.into(r, lambda: f(*args, **kwargs)))
         return r
 
     def random(self, shape: Any, dtype: Any) -> Any:
@@ -223,9 +229,9 @@ class _Generator:
 _VIEWS = frozenset(
     {"reshape", "transpose", "broadcast_to", "expand_dims", "squeeze", "moveaxis", "swapaxes",
      "may_share_memory", "shares_memory", "result_type", "can_cast", "ndim", "shape", "size",
-     "isscalar", "iscomplexobj", "broadcast_shapes", "promote_types"}
+     "isscalar", "iscomplexobj", "broadcast_shapes", "promote_types", "empty", "empty_like"}
 )  # fmt: skip
-"""Functions that launch nothing on a GPU (views and metadata)."""
+"""Functions that launch nothing on a GPU (views, metadata, uninitialised memory)."""
 
 _IN_PLACE = frozenset({"copyto", "at", "put", "place", "putmask"})
 """Functions that write their first argument."""
@@ -258,11 +264,11 @@ def _checked(f: Any) -> Any:
             r = _on_current(f(*args, **kwargs))
         if name not in _VIEWS:
 
-            def redo() -> None:
+            def redo() -> Any:
                 with np.errstate(all="ignore"):
-                    write_into(r, f(*args, **kwargs))
+                    return f(*args, **kwargs)
 
-            L.launch(name, redo)
+            L.launch(name, L.into(r, redo))
         return r
 
     on_current.__name__ = f.__name__
@@ -282,6 +288,7 @@ class FakeCupy(types.ModuleType):
         super().__init__("cupy")
         pool = _Pool()
         allocator = [pool.malloc]
+        _State.allocator = allocator
         runtime = types.SimpleNamespace(
             getDeviceCount=lambda: devices,
             runtimeGetVersion=lambda: 12090,
@@ -301,6 +308,7 @@ class FakeCupy(types.ModuleType):
             runtime=runtime,
             get_allocator=lambda: allocator[0],
             set_allocator=lambda f: allocator.__setitem__(0, f),
+            MemoryPool=L.MemoryPool,
         )
         self.random = types.SimpleNamespace(default_rng=_Generator)
         # cupy.linalg: NumPy's, each result on the current device (NumPy's eigh, svd and qr
@@ -333,7 +341,7 @@ class FakeCupy(types.ModuleType):
             L.refuse_under_capture("a copy from host memory")
         src = _plain(a)
         r = _on_current(np.array(src, dtype=dtype))
-        L.launch("copy", lambda: write_into(r, src))
+        L.launch("copy", L.into(r, lambda: src))
         return r
 
     def from_dlpack(self, a: Any) -> Any:

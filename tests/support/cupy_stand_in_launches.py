@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -102,6 +103,29 @@ def launches() -> Iterator[Count]:
         n.by_name = _Launches.counts - before
 
 
+def storage(r: Any) -> Any:
+    """The plain array(s) behind a result, which a replay writes: a recorded launch keeps
+    these, not the result, so that the result's memory block goes back to the pool when the
+    program drops it, as a GPU array's does while a graph holds its kernels."""
+    if isinstance(r, tuple):
+        return tuple(storage(a) for a in r)
+    if not isinstance(r, np.ndarray) or type(r) is np.ndarray:
+        return r
+    b = r.base  # the plain array the stand-in's array was made from, when it is one
+    same = (
+        type(b) is np.ndarray
+        and (b.shape, b.strides, b.dtype) == (r.shape, r.strides, r.dtype)
+        and b.__array_interface__["data"][0] == r.__array_interface__["data"][0]
+    )
+    return b if same else r.view(np.ndarray)
+
+
+def into(r: Any, compute: Callable[[], Any]) -> Callable[[], None]:
+    """A replay of the launch that made ``r``: ``compute()`` written into ``r``'s storage."""
+    target = storage(r)
+    return lambda: write_into(target, compute())
+
+
 def write_into(r: Any, new: Any) -> None:
     """Store a recomputed result into the captured one (a replay's write)."""
     if isinstance(r, tuple):
@@ -112,6 +136,56 @@ def write_into(r: Any, new: Any) -> None:
 
 
 # -- streams and graphs -----------------------------------------------------------------------
+
+
+class _Block:
+    """A ``MemoryPointer``: its block goes back to the pool when this goes."""
+
+    __slots__ = ("__weakref__", "block", "device_id", "size")
+
+    def __init__(self, size: int, block: int) -> None:
+        self.device_id, self.size, self.block = 0, size, block
+
+
+class MemoryPool:
+    """``cupy.cuda.MemoryPool`` as far as a capture uses it: ``malloc`` gives a block (512-byte
+    rounded), taken from the blocks freed before when one of that size is free, else new; a
+    block is freed when the array holding it goes. ``allocations``, ``blocks`` and
+    ``total_bytes()`` say what a GPU's pool would have done. (The stand-in routes an array's
+    allocation to the current allocator only while a stream captures.)"""
+
+    def __init__(self) -> None:
+        self.free: dict[int, list[int]] = {}
+        self.allocations = 0  # calls of malloc
+        self.blocks: list[int] = []  # the sizes of the blocks it made (cudaMalloc)
+        self.used = 0
+
+    def malloc(self, nbytes: int) -> Any:
+        size = -(-nbytes // 512) * 512
+        self.allocations += 1
+        free = self.free.setdefault(size, [])
+        if free:
+            block = free.pop()
+        else:
+            block = len(self.blocks)
+            self.blocks.append(size)
+        ptr = _Block(size, block)
+        self.used += size
+        weakref.finalize(ptr, self._release, size, block)
+        return ptr
+
+    def _release(self, size: int, block: int) -> None:
+        self.free[size].append(block)
+        self.used -= size
+
+    def used_bytes(self) -> int:
+        return self.used
+
+    def total_bytes(self) -> int:
+        return sum(self.blocks)
+
+    def free_all_blocks(self) -> None:
+        pass
 
 
 class Graph:
@@ -182,14 +256,16 @@ def get_current_stream() -> Stream:
 
 
 def _params(spec: str) -> list[tuple[str, str]]:
-    """``"T g, float64 p"`` as ``[("T", "g"), ("float64", "p")]``."""
-    return [tuple(p.split()) for p in spec.split(",") if p.strip()]  # type: ignore[misc]
+    """``"T g, float64 p, raw T x"`` as ``[("T", "g"), ("float64", "p"), ("T", "x")]`` (a
+    ``raw`` array is passed whole, and the twin indexes it as the source does)."""
+    return [tuple(p.split()[-2:]) for p in spec.split(",") if p.strip()]  # type: ignore[misc]
 
 
 def _registered(name: str, source: tuple[str, ...]) -> Any:
     from tensorplug_cupy._fused import SOURCES
+    from tensorplug_cupy._fused_optim import OPTIM_SOURCES
 
-    entry = SOURCES.get(name)
+    entry = SOURCES.get(name, OPTIM_SOURCES.get(name))
     if entry is None:
         raise KeyError(f"stand-in: no twin is registered for kernel {name!r}")
     if entry.cuda() != source:
@@ -217,6 +293,8 @@ class ElementwiseKernel:
         from cupy_stand_in import _check_devices, _on_current, _plain
 
         _check_devices(args)
+        if len(args) == len(self.ins) + len(self.outs):
+            return self._into(args[: len(self.ins)], args[len(self.ins) :])
         plain = tuple(_plain(a) for a in args)
         dtype = _out_dtype(self.outs[0][0], self.ins, plain)
 
@@ -225,8 +303,34 @@ class ElementwiseKernel:
                 return np.asarray(self.entry.twin(*plain)).astype(dtype, copy=False)
 
         r = _on_current(run())
-        launch(self.name, lambda: write_into(r, run()))
+        launch(self.name, into(r, run))
         return r
+
+    def _into(self, ins: tuple[Any, ...], outs: tuple[Any, ...]) -> Any:
+        """Outputs given (CuPy writes them, and the operation may read them first): the twin
+        takes inputs and outputs and returns the outputs' new values, in order."""
+        from cupy_stand_in import _plain
+
+        plain_ins = tuple(_plain(a) for a in ins)
+        arrays = tuple(_plain(o) for o in outs)
+        known = {t for t, _ in self.ins}
+        for (ty, _), a in zip(self.outs, arrays, strict=True):
+            if (ty in known or not re.fullmatch(r"[A-Z]", ty)) and a.dtype != _out_dtype(
+                ty, self.ins, plain_ins
+            ):  # a placeholder no input binds takes the output's dtype, as in CuPy
+                raise TypeError(f"stand-in: {self.name}: an output of another dtype")
+
+        def run() -> None:
+            with np.errstate(all="ignore"):
+                new = self.entry.twin(*plain_ins, *(a.copy() for a in arrays))
+            for a, n in zip(arrays, new, strict=True):
+                np.copyto(a, n, casting="same_kind")
+
+        for a in arrays:
+            before_write(a)
+        run()
+        launch(self.name, run)
+        return outs if len(outs) > 1 else outs[0]
 
 
 class ReductionKernel(ElementwiseKernel):
@@ -252,7 +356,7 @@ class ReductionKernel(ElementwiseKernel):
                 return np.asarray(r).astype(dtype, copy=False)
 
         r = _on_current(run())
-        launch(self.name, lambda: write_into(r, run()))
+        launch(self.name, into(r, run))
         return r
 
 
@@ -273,7 +377,7 @@ def fuse(*args: Any, kernel_name: str | None = None) -> Any:
                     return f(*plain)
 
             r = _on_current(run())
-            launch(name, lambda: write_into(r, run()))
+            launch(name, into(r, run))
             return r
 
         return fused

@@ -21,7 +21,7 @@ from .._tensor import Tensor
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_",
     "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-    "trunc_normal_", "orthogonal_", "sparse_",
+    "trunc_normal_", "orthogonal_", "sparse_", "dirac_",
 ]  # fmt: skip
 
 
@@ -127,6 +127,36 @@ def eye_(tensor: Tensor) -> Tensor:
     k = tensor._backend.k
     with no_grad():
         fw.assign(tensor, k.eye(tensor.shape[0], tensor.shape[1], tensor.dtype))
+        tensor._vc.version += 1
+    return tensor
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-D convolution weight with the Dirac delta: each of the first
+    ``min(out / groups, in)`` output channels of each group passes its input channel through
+    (a 1 at the kernel's centre), so the convolution starts as the identity.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> tp.nn.init.dirac_(tp.empty(2, 2, 3))[:, :, 1]
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
+    if not isinstance(tensor, Tensor) or tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor.shape
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = sizes[0] // groups
+    values = [0.0] * math.prod(sizes)
+    strides = [math.prod(sizes[i + 1 :]) for i in range(len(sizes))]
+    centre = sum(s // 2 * st for s, st in zip(sizes[2:], strides[2:]))
+    for g in range(groups):
+        for d in range(min(per_group, sizes[1])):
+            values[(g * per_group + d) * strides[0] + d * strides[1] + centre] = 1.0
+    k = tensor._backend.k
+    with no_grad():
+        fw.assign(tensor, k.reshape(k.from_host(values, tensor.dtype), sizes))
         tensor._vc.version += 1
     return tensor
 

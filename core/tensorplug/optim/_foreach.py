@@ -33,6 +33,7 @@ import weakref
 from typing import Any
 
 from .._capture_state import capturing
+from .._dtype import float32, float64
 from .._tensor import Tensor
 from ._update import addcmul, as_float, bump, lerp
 
@@ -162,6 +163,17 @@ def flat_grad(b: _Bucket, maximize: bool) -> Array:
     return k.neg(g) if maximize else g
 
 
+def one_kernel(group: dict[str, Any], b: _Bucket, name: str) -> Any:
+    """The backend's one-launch update ``name`` (``adam_update``, ``sgd_update``: optional
+    kernels, CuPy's) where the group takes it: ``fused=True``, or neither ``fused`` nor
+    ``foreach`` given (the default on a GPU); ``foreach=True`` composes the step. ``None``
+    where not."""
+    fused, p = group.get("fused"), b.params[0]
+    if not (fused or (fused is None and group.get("foreach") is None)):
+        return None
+    return getattr(p._backend.k, name, None) if p.dtype in (float32, float64) else None
+
+
 def bump_versions(tensors: list[Tensor]) -> None:
     for t in tensors:
         t._vc.version += 1
@@ -177,10 +189,17 @@ def sgd_step(opt: Any, b: _Bucket, group: dict[str, Any]) -> bool:
         if any(x is None for x in bufs) and any(x is not None for x in bufs):
             return False
     g = flat_grad(b, group["maximize"])
+    buf = b.state(opt, "momentum_buffer") if momentum != 0 else None
+    update = one_kernel(group, b, "sgd_update")
+    args = (float(wd), momentum, group["dampening"], group["nesterov"], lr)
+    if buf is not None and update is not None:
+        update(b.flat, g, buf, *args)
+        bump_versions([opt.state[p]["momentum_buffer"] for p in b.params])
+        bump_versions(b.params)
+        return True
     if wd != 0:
         g = k.add(g, k.mul(b.flat, float(wd)))
     if momentum != 0:
-        buf = b.state(opt, "momentum_buffer")
         if buf is None:  # the first step: the buffer is the gradient
             buf = b.adopt(opt, "momentum_buffer", k.copy(g))
         else:
@@ -223,6 +242,9 @@ def _device_step(opt: Any, b: _Bucket, group: dict[str, Any]) -> tuple[Array, Ar
 def adam_step(opt: Any, b: _Bucket, group: dict[str, Any]) -> bool:
     """Adam (AdamW with ``decoupled_weight_decay``) on a bucket; ``False`` when its
     parameters are at different steps."""
+    update = one_kernel(group, b, "adam_update")
+    if update is not None:
+        return _one_launch(opt, b, group, update)
     k = b.params[0]._backend.k
     beta1, beta2 = (as_float(x) for x in group["betas"])
     lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
@@ -251,7 +273,58 @@ def adam_step(opt: Any, b: _Bucket, group: dict[str, Any]) -> bool:
         v = vmax
     denom = k.add(k.div(k.sqrt(v), bias_correction2_sqrt), eps)
     k.iadd(b.flat, k.div(k.mul(m, neg_step_size), denom))
+    _bump_adam(opt, b)
+    return True
+
+
+def _bump_adam(opt: Any, b: _Bucket) -> None:
     names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     bump_versions([opt.state[p][n] for p in b.params for n in names if n in opt.state[p]])
     bump_versions(b.params)
+
+
+def _one_launch(opt: Any, b: _Bucket, group: dict[str, Any], update: Any) -> bool:
+    """Adam's update as the backend's one kernel (``adam_update``), after counting the
+    step: on the device when ``capturable`` (the kernel reads the count when it runs), else
+    as a number; ``False`` (nothing done) when the parameters are at different steps."""
+    k = b.params[0]._backend.k
+    step: Any
+    if group.get("capturable"):
+        steps = b.state(opt, "step")
+        assert steps is not None  # made with the parameters' state
+        k.iadd(steps, 1.0)
+        step = k.getitem(steps, slice(0, 1))
+    else:
+        step = _counted(opt, b)
+        if step is None:
+            return False
+    lr, wd = as_float(group["lr"]), group["weight_decay"]
+    decoupled = group.get("decoupled_weight_decay")
+    decay = as_float(1 - lr * wd) if decoupled and wd != 0 else 1.0
+    beta1, beta2 = (as_float(x) for x in group["betas"])
+    vmax = b.state(opt, "max_exp_avg_sq") if group["amsgrad"] else None
+    m, v = b.state(opt, "exp_avg"), b.state(opt, "exp_avg_sq")
+    g = flat_grad(b, group["maximize"])
+    l2 = 0.0 if decoupled else float(wd)
+    update(b.flat, g, m, v, vmax, decay, l2, beta1, beta2, lr, step, group["eps"])
+    _bump_adam(opt, b)
     return True
+
+
+def _counted(opt: Any, b: _Bucket) -> float | None:
+    """The step counted as ``_host_step`` does; for counts on the device (``fused=True``
+    keeps them there, as PyTorch's) in one launch and one read back, not one per
+    parameter."""
+    counts = [opt.state[p]["step"] for p in b.params]
+    if counts[0]._backend is not b.params[0]._backend:
+        return _host_step(opt, b)
+    k = b.params[0]._backend.k
+    steps = b.state(opt, "step")
+    assert steps is not None  # made with the parameters' state
+    k.iadd(steps, 1.0)
+    values = [float(x) for x in k.to_host(steps)]
+    if any(x != values[0] for x in values):
+        k.iadd(steps, -1.0)  # undo: the per-parameter path counts the step again
+        return None
+    bump_versions(counts)
+    return values[0]

@@ -18,21 +18,27 @@ from typing import Any
 import numpy as np
 
 from ._opdb_activation import activation_ops
+from ._opdb_activation_shrink import activation_shrink_ops
 from ._opdb_attention import attention_ops
 from ._opdb_distance import distance_ops
 from ._opdb_embedding import embedding_bilinear_ops
 from ._opdb_functional import functional_ops
+from ._opdb_index_write import index_write_ops
 from ._opdb_inplace import in_place_ops
+from ._opdb_inplace_variants import alias_ops, inplace_variant_ops
 from ._opdb_layers import layer_ops
 from ._opdb_layers3d import layer3d_ops
 from ._opdb_layout import layout_ops
 from ._opdb_linalg import linalg_ops
+from ._opdb_linalg_extra import linalg_extra_ops
 from ._opdb_logic import logic_ops
 from ._opdb_loss import loss_ops
+from ._opdb_math_extra import math_extra_ops
 from ._opdb_matrix import matrix_ops
 from ._opdb_mha import mha_ops
 from ._opdb_nn import nn_ops
 from ._opdb_pointwise import pointwise_ops
+from ._opdb_pooling_extra import pooling_extra_ops
 from ._opdb_reduce import reduction_ops
 from ._opdb_rnn import rnn_ops
 from ._opdb_rounding import rounding_ops
@@ -42,6 +48,8 @@ from ._opdb_shape import shape_ops
 from ._opdb_special import special_ops
 from ._opdb_special_functions import special_function_ops
 from ._opdb_spectral import spectral_ops
+from ._opdb_split import split_ops
+from ._opdb_statistics import statistics_ops
 from ._opinfo import ErrorInput, OpInfo
 from ._samples import S
 
@@ -207,10 +215,16 @@ def build_op_db() -> list[OpInfo]:
     db += scatter_reduce_ops() + special_function_ops() + layer3d_ops()  # issue 16 (wt-i16ops)
     db += distance_ops()
     db += embedding_bilinear_ops()  # issue 17: embedding (moved from _opdb_nn), bilinear
+    db += activation_shrink_ops() + pooling_extra_ops()  # issue 16/17 (wt-h16nn)
+    db += math_extra_ops()  # issue 16 (wt-h16math): more elementwise math, Bessel functions
+    db += statistics_ops()  # issue 16 (wt-h16math): order statistics and statistics
+    db += linalg_extra_ops()  # issue 16 (wt-h16math): linear-algebra gaps
     more = _more_errors()
     for info in db:
         if info.name in more:
             info.errors = _chain(info.errors, more[info.name])
+    db += split_ops() + index_write_ops()  # issue 16 (wt-h16tensor)
+    db += inplace_variant_ops(db) + alias_ops(db)  # issue 16 (wt-h16tensor): derived from above
     return db
 
 

@@ -113,6 +113,24 @@ def broadcast_errors() -> Callable[[], Iterator[ErrorInput]]:
     return gen
 
 
+def with_kernels(
+    samples: Callable[[Gen], Iterator[SampleInput]],
+    forward: tuple[str, ...] = (),
+    grad: tuple[str, ...] = (),
+) -> Callable[[Gen], Iterator[SampleInput]]:
+    """``samples`` each declaring the optional kernels its forward (``forward_kernels``: a
+    backend without them is checked to raise ``UnsupportedOperation``) or its gradient
+    (``needs_kernels``) takes."""
+
+    def gen(rng: Gen) -> Iterator[SampleInput]:
+        for s in samples(rng):
+            s.forward_kernels = (*s.forward_kernels, *forward)
+            s.needs_kernels = (*s.needs_kernels, *grad)
+            yield s
+
+    return gen
+
+
 def errors_of(*errors: ErrorInput) -> Callable[[], Iterator[ErrorInput]]:
     return lambda: iter(errors)
 

@@ -16,7 +16,6 @@ from ._activation import (
     gelu,
     leaky_relu,
     log_softmax,
-    relu,
     sigmoid,
     silu,
     softmax,
@@ -46,6 +45,20 @@ from ._activation_extra import (
     tanhshrink,
 )
 
+# Issue 16/17 (wt-h16nn): the functional forms PyTorch models use that were missing.
+from ._activation_shrink import (
+    hardshrink,
+    leaky_relu_,
+    prelu,
+    relu,  # with PyTorch's ``inplace`` (tensorplug.relu has none, as torch.relu)
+    relu_,
+    rrelu,
+    rrelu_,
+    softshrink,
+    threshold,
+    threshold_,
+)
+
 # Issue 17's attention.
 from ._attention import scaled_dot_product_attention
 from ._conv import (  # issue 16 (wt-i16ops)
@@ -59,6 +72,8 @@ from ._conv import (  # issue 16 (wt-i16ops)
 from ._ctc import ctc_loss
 from ._distance import cosine_similarity, normalize, pairwise_distance
 from ._dropout import dropout, dropout1d, dropout2d
+from ._dropout_alpha import alpha_dropout, dropout3d, feature_alpha_dropout
+from ._embedding_bag import embedding_bag
 from ._linear import bilinear, linear
 from ._loss import (
     binary_cross_entropy,
@@ -80,6 +95,12 @@ from ._loss_extra import (
     smooth_l1_loss,
     triplet_margin_loss,
 )
+from ._loss_margin import (
+    multi_margin_loss,
+    multilabel_margin_loss,
+    soft_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from ._multihead_attention import multi_head_attention_forward
 from ._normalization import (
     batch_norm,
@@ -100,7 +121,19 @@ from ._pooling import (
     max_pool2d,
 )
 from ._pooling3d import avg_pool3d, max_pool3d  # issue 16 (wt-i16ops)
+from ._pooling_extra import (
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
+from ._rearrange import channel_shuffle, fold, pixel_shuffle, pixel_unshuffle
 from ._resample import interpolate
+from ._rms_norm import rms_norm
 from ._sparse import embedding, one_hot
 from ._windows import unfold
 
@@ -129,4 +162,13 @@ __all__ = [
     "scaled_dot_product_attention", "multi_head_attention_forward",
     # issue 16 (wt-i16ops): three spatial dims
     "conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d",
+    # issue 16/17 (wt-h16nn): functional forms PyTorch models use
+    "threshold", "threshold_", "softshrink", "hardshrink", "prelu", "rrelu", "rrelu_",
+    "relu_", "leaky_relu_",
+    "rms_norm", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "fold",
+    "adaptive_avg_pool3d", "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d",
+    "dropout3d", "alpha_dropout", "feature_alpha_dropout", "embedding_bag",
+    "soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]  # fmt: skip

@@ -3,13 +3,13 @@ sigmoid and tanh (the core's ops) re-exported, as PyTorch's ``nn.functional`` ha
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from ... import _dtype as D
 from ..._contract import Array, KernelOps
 from ..._dispatch import unary
 from ..._graph import OUT, Node
+from ..._inplace import inplace as _inplace
 from ..._ops_pointwise import relu, sigmoid, tanh, where
 from ..._tensor import Tensor, _dim
 
@@ -24,12 +24,7 @@ class SoftmaxBackward0(Node):
     """``exp(x) / sum(exp(x), dim)``: grad = out * (g - sum(g * out, dim))."""
     op, float_only, save = "softmax", True, (OUT,)
 
-    @staticmethod
-    def forward(k: Any, x: Any, axes: tuple[int, ...]) -> Any:
-        if not math.prod(x.shape):
-            return k.exp(x)  # nothing to normalise (and no maximum of nothing)
-        e = k.exp(k.sub(x, k.amax(x, axes, True)))
-        return k.div(e, k.sum(e, axes, True))
+    forward = staticmethod(lambda k, x, axes: k.softmax(x, axes))  # fused: _fused_forward
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
@@ -59,12 +54,7 @@ class LogSoftmaxBackward0(Node):
     """``x - logsumexp(x, dim)``: grad = g - exp(out) * sum(g, dim)."""
     op, float_only, save = "log_softmax", True, (OUT,)
 
-    @staticmethod
-    def forward(k: Any, x: Any, axes: tuple[int, ...]) -> Any:
-        if not math.prod(x.shape):
-            return k.sub(x, x)
-        shifted = k.sub(x, k.amax(x, axes, True))
-        return k.sub(shifted, k.log(k.sum(k.exp(shifted), axes, True)))
+    forward = staticmethod(lambda k, x, axes: k.log_softmax(x, axes))  # fused: _fused_forward
 
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, out: Array) -> tuple[Array]:
@@ -122,10 +112,12 @@ class SiluBackward0(Node):
 # fmt: on
 
 
-def silu(input: Tensor) -> Tensor:
-    """``x * sigmoid(x)`` (one node, ``SiluBackward0``, as PyTorch's). Floating-point only,
-    as in PyTorch."""
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)`` (one node, ``SiluBackward0``, as PyTorch's); ``inplace`` writes it
+    into ``input``. Floating-point only, as in PyTorch."""
     _floating(input, "silu")
+    if inplace:
+        return _inplace(SiluBackward0, input)
     return unary(SiluBackward0, input)
 
 
@@ -157,13 +149,20 @@ class LeakyReluBackward0(Node):
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array, x: Array) -> tuple[Array]:
         return (ops.where(ops.gt(x, 0.0), g, ops.mul(g, ctx.args[0])),)
+
+
+class LeakyReluBackward1(LeakyReluBackward0):
+    """In-place ``leaky_relu_``: the gradient of ``LeakyReluBackward0`` (the in-place
+    machinery keeps the input's old value for it)."""
 # fmt: on
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` where positive, ``negative_slope * x`` elsewhere. Floating-point only, as in
     PyTorch: a fractional slope has no integer result to give."""
     _floating(input, "leaky_relu")
+    if inplace:
+        return _inplace(LeakyReluBackward1, input, args=(float(negative_slope),))
     return unary(LeakyReluBackward0, input, float(negative_slope))
 
 

@@ -25,10 +25,12 @@ class ConvSpec(NamedTuple):
     """A convolution's windows (``geom``: over the input, or over the output when
     ``transposed``), its ``groups``, and whether a bias is the node's third input.
 
-    ``flipped``: for stride 1, the windows over the smaller side (a transposed convolution's
-    input, a convolution's output gradient) over which the transposed correlation is the
-    plain one with the weight flipped (``_flip``): an ``im2col`` copy instead of
-    ``col2im``'s strided additions, several times slower (docs/performance.md).
+    ``flipped``: for a stride-1 transposed convolution, the windows over its (smaller)
+    input over which it is the plain correlation with the weight flipped (``_flip``): an
+    ``im2col`` copy of the input instead of ``col2im``'s additions into the larger output.
+    A plain convolution's input gradient keeps ``col2im`` (its in-place additions are
+    cheaper than the ``im2col`` of the output gradient, which has more channels;
+    docs/performance.md).
     """
 
     geom: Geometry
@@ -90,7 +92,7 @@ def _flip(ops: KernelOps, w: Array, groups: int) -> Array:
 def _adjoint(ops: KernelOps, a: Array, w: Array, spec: ConvSpec) -> Array:
     """``_correlate_t`` of ``a`` over ``spec.geom``: a transposed convolution's forward, a
     convolution's input gradient; as the plain correlation with the flipped weight over
-    ``spec.flipped`` where the stride is 1."""
+    ``spec.flipped`` where it has one."""
     if spec.flipped is not None:
         return _correlate(ops, a, _flip(ops, w, spec.groups), spec.flipped, spec.groups)
     return _correlate_t(ops, a, w, spec.geom, spec.groups)
@@ -254,7 +256,7 @@ def _conv(
     st = ntuple(stride, dims, "stride", op)
     lo, hi = _padding(op, padding, dims, kernel, dil, st)
     geom = sliding(op, x.shape[2:], kernel, dil, st, lo, hi)
-    spec = ConvSpec(geom, groups, False, bias is not None, _flipped(op, geom))
+    spec = ConvSpec(geom, groups, False, bias is not None)
     inputs = (x, weight) if bias is None else (x, weight, bias)
     out = nary(ConvolutionBackward0, inputs, spec)
     return out.squeeze(0) if unbatched else out

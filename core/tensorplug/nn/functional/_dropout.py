@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import warnings
 
+from ..._contract import Array, KernelOps
 from ..._creation import rand
+from ..._dispatch import nary
+from ..._graph import Node
 from ..._tensor import Tensor
 
 __all__ = ["dropout", "dropout1d", "dropout2d"]
@@ -23,7 +26,24 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:
         return input * 0.0
-    return input * _mask(input.shape, input, p)
+    u = rand(*input.shape, dtype=input.dtype, backend=input._backend)
+    return nary(MulBackward0, (input, u), p, 1.0 / (1.0 - p))
+
+
+# fmt: off
+class MulBackward0(Node):
+    """Dropout: ``x * mask``, the mask ``scale`` where the uniform sample ``u >= p``, else 0:
+    grad x = g * mask. PyTorch's dropout records a ``MulBackward0`` too; this one keeps ``u``
+    rather than the mask, so that its forward and its backward are one kernel each on a GPU
+    (``dropout``, ``dropout_backward``; issue 21)."""
+    op, save = "mul", (1,)
+    forward = staticmethod(lambda k, x, u, p, scale: k.dropout(x, u, p, scale))
+
+    @staticmethod
+    def backward(ctx: Node, ops: KernelOps, g: Array, u: Array) -> tuple[Array | None, None]:
+        p, scale = ctx.args
+        return (ops.dropout_backward(g, u, p, scale) if ctx.needs_input_grad[0] else None, None)
+# fmt: on
 
 
 def _mask(shape: tuple[int, ...], input: Tensor, p: float) -> Tensor:

@@ -46,10 +46,8 @@ class MseLossBackward0(Node):
 
     @staticmethod
     def forward(k: Any, a: Any, b: Any, reduction: str) -> Any:
-        if reduction != "none":
-            total = k.mse_loss_sum(a, b)
-            n = math.prod(broadcast_shape(list(a.shape), list(b.shape)))
-            return k.div(total, n) if reduction == "mean" else total
+        if reduction != "none":  # fused kernels (issue 21)
+            return k.mse_loss_mean(a, b) if reduction == "mean" else k.mse_loss_sum(a, b)
         d = k.sub(a, b)
         return k.mul(d, d)
 
@@ -94,7 +92,7 @@ class NllLossBackward0(Node):
 
     @staticmethod
     def forward(k: Any, logp: Any, rows: Any, cols: Any, w: Any, reduction: str) -> Any:
-        losses = k.neg(k.mul(k.getitem(logp, (rows, cols)), w))
+        losses = k.nll_loss_terms(logp, rows, cols, w)  # one kernel on a GPU (issue 21)
         if reduction == "none":
             return losses
         total = k.sum(losses, None, False)
@@ -103,10 +101,8 @@ class NllLossBackward0(Node):
     @staticmethod
     def backward(ctx: Node, ops: KernelOps, g: Array) -> tuple[Array]:
         rows, cols, w, reduction = ctx.args
-        coef = ops.const(w, g)
-        if reduction == "mean":
-            coef = ops.div(coef, ops.sum(coef, None, False))
-        return (ops.index_grad(ops.neg(ops.mul(coef, g)), ctx.shapes[0], (rows, cols), True),)
+        mean = reduction == "mean"
+        return (ops.nll_loss_backward(g, ctx.shapes[0], rows, cols, w, mean),)  # one kernel
 # fmt: on
 
 
@@ -146,11 +142,14 @@ def nll_loss(
     bad = [t for t in tl if t != ignore_index and not 0 <= t < c]
     if bad:
         raise IndexError(f"nll_loss(): target {bad[0]} is out of bounds for {c} classes")
-    keep = target != ignore_index
-    cols = where(keep, target, 0)
-    w = keep.to(input.dtype) if weight is None else where(keep, weight.to(input.dtype)[cols], 0.0)
     rows = arange(input.shape[0], backend=input._backend)
-    return unary(NllLossBackward0, input, rows._data, cols._data, w._data, reduction)
+    if weight is None:  # one kernel on a GPU (issue 21)
+        cols, w = input._backend.k.nll_loss_weights(target._data, ignore_index, input._data)
+        return unary(NllLossBackward0, input, rows._data, cols, w, reduction)
+    keep = target != ignore_index
+    cols_t = where(keep, target, 0)
+    w_t = where(keep, weight.to(input.dtype)[cols_t], 0.0)
+    return unary(NllLossBackward0, input, rows._data, cols_t._data, w_t._data, reduction)
 
 
 def cross_entropy(

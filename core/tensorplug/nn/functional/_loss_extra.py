@@ -342,6 +342,21 @@ def triplet_margin_loss(
     """``max(0, margin + d(anchor, positive) - d(anchor, negative))``, ``d`` the p-norm
     ``pairwise_distance``; ``swap`` uses ``min(d(a, n), d(p, n))`` for the negative."""
     reduction = _reduction(reduction, size_average, reduce)
+    return triplet(anchor, positive, negative, lambda a, b: pairwise_distance(a, b, p, eps),
+                   margin, swap, reduction)  # fmt: skip
+
+
+def triplet(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    d: Any,
+    margin: float,
+    swap: bool,
+    reduction: str,
+) -> Tensor:
+    """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` after PyTorch's checks
+    (``swap``: ``min(d(a, n), d(p, n))`` for the negative), reduced."""
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
     if not anchor.ndim == positive.ndim == negative.ndim:
@@ -350,10 +365,9 @@ def triplet_margin_loss(
             f"of dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, and "
             f"negative {negative.ndim}D inputs"
         )
-    d_pos = pairwise_distance(anchor, positive, p, eps)
-    d_neg = pairwise_distance(anchor, negative, p, eps)
+    d_pos, d_neg = d(anchor, positive), d(anchor, negative)
     if swap:
-        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+        d_neg = minimum(d_neg, d(positive, negative))
     return _reduce(clamp_min(margin + d_pos - d_neg, 0), reduction)
 
 

@@ -150,9 +150,15 @@ def col2im(ops: KernelOps, cols: Array, g: Geometry) -> Array:
         parts = [ops.getitem(cols, (slice(None), slice(None), t)) for t in range(g.taps)]
         if _writable(ops):  # raw kernels: one buffer, each part added into its window
             acc = ops.full(padded, 0, ops.dtype_of(cols))
+            # In place where the backend has ``scatter_add`` (one pass; NumPy's adds into a
+            # view for slices); else a new sum copied back (views may be copies).
+            add_at = getattr(ops, "scatter_add", None)
             for part, offset in zip(parts, g.offsets()):
                 win = g.window(offset)
-                ops.setitem(acc, win, ops.add(ops.getitem(acc, win), part))
+                if add_at is not None:
+                    add_at(acc, win, part)
+                else:
+                    ops.setitem(acc, win, ops.add(ops.getitem(acc, win), part))
         else:  # recorded ops (a second derivative): each part placed, then summed
             acc = None
             for part, offset in zip(parts, g.offsets()):

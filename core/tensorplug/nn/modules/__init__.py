@@ -21,9 +21,12 @@ from .activation_extra import (
     Tanhshrink,
 )
 
+# Issue 16/17 (wt-h16nn): the layers PyTorch models use that were missing.
+from .activation_shrink import Hardshrink, PReLU, RReLU, Softmax2d, Softshrink, Threshold
+
 # Issue 17's attention and transformers.
 from .attention import MultiheadAttention, NonDynamicallyQuantizableLinear
-from .batchnorm import BatchNorm1d, BatchNorm2d
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import (  # issue 16 (wt-i16ops)
     Conv1d,
@@ -35,13 +38,25 @@ from .conv import (  # issue 16 (wt-i16ops)
 )
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout1d, Dropout2d
+from .dropout_alpha import AlphaDropout, Dropout3d, FeatureAlphaDropout
+from .embedding_bag import EmbeddingBag
 
 # Issue 17's small layers and containers (one block, kept apart from the others).
 from .flatten import (
     Flatten,
     Unflatten,
 )
-from .instancenorm import InstanceNorm1d, InstanceNorm2d
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyLinear,
+    LazyModuleMixin,
+)
 from .linear import (
     Bilinear,
     Identity,
@@ -61,19 +76,30 @@ from .loss_extra import (
     SmoothL1Loss,
     TripletMarginLoss,
 )
+from .loss_margin import (
+    MultiLabelMarginLoss,
+    MultiMarginLoss,
+    SoftMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
 from .module import Module
 from .normalization import GroupNorm, LayerNorm, LocalResponseNorm
 from .padding import (
     CircularPad1d,
     CircularPad2d,
+    CircularPad3d,
     ConstantPad1d,
     ConstantPad2d,
+    ConstantPad3d,
     ReflectionPad1d,
     ReflectionPad2d,
+    ReflectionPad3d,
     ReplicationPad1d,
     ReplicationPad2d,
+    ReplicationPad3d,
     ZeroPad1d,
     ZeroPad2d,
+    ZeroPad3d,
 )
 from .parameter_container import ParameterDict, ParameterList
 from .pooling import (
@@ -88,6 +114,18 @@ from .pooling import (
     MaxPool2d,
     MaxPool3d,
 )
+from .pooling_extra import (
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool3d,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+    MaxUnpool3d,
+)
+from .rearrange import ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold
+from .rms_norm import RMSNorm
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # issue 17
 from .sparse import Embedding
 from .transformer import (
@@ -129,4 +167,16 @@ __all__ = [
     "Bilinear", "Unflatten", "ParameterList", "ParameterDict",
     # issue 16 (wt-i16ops): three spatial dims
     "Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d",
+    # issue 16/17 (wt-h16nn): layers PyTorch models use
+    "Threshold", "Softshrink", "Hardshrink", "PReLU", "RReLU", "Softmax2d",
+    "RMSNorm", "BatchNorm3d", "InstanceNorm3d",
+    "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Fold", "Unfold",
+    "ZeroPad3d", "ConstantPad3d", "ReflectionPad3d", "ReplicationPad3d", "CircularPad3d",
+    "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "LPPool1d", "LPPool2d", "LPPool3d",
+    "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
+    "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "EmbeddingBag",
+    "SoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
+    "TripletMarginWithDistanceLoss",
+    "LazyModuleMixin", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d",
+    "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
 ]  # fmt: skip

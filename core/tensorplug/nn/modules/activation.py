@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..._ops_pointwise import relu
 from ..._tensor import Tensor
 from .. import functional as F
 from .module import Module
@@ -23,7 +24,7 @@ class _Activation(Module):
 class ReLU(_Activation):
     """``max(x, 0)``; ``inplace=True`` writes it into the input (PyTorch's ``relu_``)."""
 
-    _fn = staticmethod(F.relu)
+    _fn = staticmethod(relu)  # tensorplug.relu: no ``inplace`` to look at on this hot path
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -35,7 +36,7 @@ class ReLU(_Activation):
             from ..._ops_pointwise import ReluBackward0
 
             return inplace(ReluBackward0, input)
-        return F.relu(input)
+        return relu(input)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -54,14 +55,17 @@ class Tanh(_Activation):
 
 
 class SiLU(_Activation):
-    """``x * sigmoid(x)``. ``inplace`` is kept for PyTorch's signature and ``repr``; the
-    result is a new tensor (the input is left as it is)."""
+    """``x * sigmoid(x)``; ``inplace=True`` writes it into the input (PyTorch's
+    ``F.silu(x, inplace=True)``)."""
 
     _fn = staticmethod(F.silu)
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.silu(input, True) if self.inplace else F.silu(input)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -82,8 +86,8 @@ class GELU(Module):
 
 
 class LeakyReLU(Module):
-    """``x`` where positive, ``negative_slope * x`` elsewhere. ``inplace`` is kept for
-    PyTorch's signature and ``repr``; the result is a new tensor."""
+    """``x`` where positive, ``negative_slope * x`` elsewhere; ``inplace=True`` writes it
+    into the input (PyTorch's ``leaky_relu_``)."""
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
@@ -91,7 +95,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")

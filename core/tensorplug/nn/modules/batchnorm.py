@@ -10,7 +10,7 @@ from .. import functional as F
 from ..parameter import Parameter
 from .module import Module, _factory
 
-__all__ = ["BatchNorm1d", "BatchNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
 class _BatchNorm(Module):
@@ -102,3 +102,15 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalisation of (N, C, H, W) input, per channel C."""
 
     _ranks = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of (N, C, D, H, W) input, per channel C.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> tp.nn.BatchNorm3d(2)(tp.randn(3, 2, 2, 2, 2)).shape
+        (3, 2, 2, 2, 2)
+    """
+
+    _ranks = (5,)

@@ -9,7 +9,7 @@ from ..._tensor import Tensor
 from .. import functional as F
 from .batchnorm import _BatchNorm
 
-__all__ = ["InstanceNorm1d", "InstanceNorm2d"]
+__all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
 
 
 class _InstanceNorm(_BatchNorm):
@@ -77,3 +77,9 @@ class InstanceNorm2d(_InstanceNorm):
     """
 
     _spatial = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``) input."""
+
+    _spatial = 3

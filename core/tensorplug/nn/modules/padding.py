@@ -13,6 +13,7 @@ from .module import Module
 __all__ = [
     "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d",
     "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d", "CircularPad2d",
+    "ZeroPad3d", "ConstantPad3d", "ReflectionPad3d", "ReplicationPad3d", "CircularPad3d",
 ]  # fmt: skip
 
 
@@ -113,3 +114,42 @@ class CircularPad2d(_PadNd):
     """Pad the last two dims by wrapping around."""
 
     mode, dims = "circular", 2
+
+
+class ZeroPad3d(_PadNd):
+    """Pad the last three dims with zeros.
+
+    Example:
+        >>> import tensorplug as tp
+        >>> tp.nn.ZeroPad3d(1)(tp.ones(1, 2, 2, 2)).shape
+        (1, 4, 4, 4)
+    """
+
+    dims = 3
+
+
+class ConstantPad3d(_ConstantPad):
+    """Pad the last three dims with ``value``."""
+
+    dims = 3
+
+    def __init__(self, padding: Any, value: float) -> None:
+        super().__init__(padding, value)
+
+
+class ReflectionPad3d(_PadNd):
+    """Pad the last three dims with their reflection (the edge not repeated)."""
+
+    mode, dims = "reflect", 3
+
+
+class ReplicationPad3d(_PadNd):
+    """Pad the last three dims by repeating their edge values."""
+
+    mode, dims = "replicate", 3
+
+
+class CircularPad3d(_PadNd):
+    """Pad the last three dims by wrapping around."""
+
+    mode, dims = "circular", 3

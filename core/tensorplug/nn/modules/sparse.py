@@ -15,6 +15,15 @@ from .module import Module, _factory
 __all__ = ["Embedding"]
 
 
+def padding_index(padding_idx: int | None, num_embeddings: int, name: str) -> int | None:
+    """``padding_idx`` as a row number (a negative one counted from the end), checked."""
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise AssertionError(f"{name} must be within num_embeddings")
+    return padding_idx % num_embeddings
+
+
 class Embedding(Module):
     """A lookup table of ``num_embeddings`` vectors, initialised from N(0, 1); the
     ``padding_idx`` row starts at zero and gets no gradient; ``max_norm`` renormalises the
@@ -44,10 +53,7 @@ class Embedding(Module):
         backend: Any = None,
     ) -> None:
         super().__init__()
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
+        padding_idx = padding_index(padding_idx, num_embeddings, "Padding_idx")
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
