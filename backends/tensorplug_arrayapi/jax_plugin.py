@@ -32,7 +32,13 @@ def kernels(ctx: Context) -> dict[str, Callable[..., Any]]:
     xp, full_index = ctx.xp, ctx.kernels["_full_index"]
 
     def index_put(x: Any, idx: Any, value: Any) -> Any:
-        value = xp.astype(value, x.dtype) if hasattr(value, "dtype") else value
+        # A number too is cast first (a float into an integer array truncates, as NumPy's
+        # and PyTorch's writes do; JAX warns at an unsafe cast inside ``.set``).
+        value = (
+            xp.astype(value, x.dtype)
+            if hasattr(value, "dtype")
+            else xp.asarray(value, dtype=x.dtype)
+        )
         return x.at[full_index(idx)].set(value)
 
     def index_add(x: Any, idx: Any, src: Any) -> Any:
@@ -83,15 +89,6 @@ JAX = Library(
                 "raising, and checking would read every result back to the host",
             )
             for op, sample in (("inv", "not_invertible"), ("solve", "singular"))
-        ),
-        KnownFailure(
-            op="reshape",
-            family="aliasing",
-            sample="reshape_of_transpose_mul*",
-            reason="JAX arrays have no strides, so reshape_view cannot tell that reshaping a "
-            "transposed view needs a copy: reshape is always a view here, and a write "
-            "through it reaches the base where NumPy and PyTorch write into a copy (the core "
-            "could tell from the view's recorded ops on an immutable backend)",
         ),
     ),
 )

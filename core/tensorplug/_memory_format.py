@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._tensor import Tensor, _dim
+from ._view_strides import layout_strides, row_major
 
 __all__ = [
     "contiguous", "contiguous_format", "is_contiguous", "memory_format", "preserve_format",
@@ -47,14 +48,6 @@ def _check_format(op: str, fmt: Any) -> None:
         )
 
 
-def _row_major(shape: tuple[int, ...]) -> tuple[int, ...]:
-    out, step = [], 1
-    for n in reversed(shape):
-        out.append(step)
-        step *= max(n, 1)
-    return tuple(reversed(out))
-
-
 def stride(input: Tensor, dim: Any = None) -> Any:
     """The step in elements between neighbours along each dim (``dim``: that one's, an int).
 
@@ -63,9 +56,9 @@ def stride(input: Tensor, dim: Any = None) -> Any:
     (1, 3)
     """
     shape = tuple(input.shape)
-    steps = input._backend.k.strides(input._data)
+    steps = layout_strides(input)
     if steps is None:
-        steps = _row_major(shape)
+        steps = row_major(shape)
     if dim is None:
         return steps
     if not isinstance(dim, int) or isinstance(dim, bool):
@@ -83,7 +76,7 @@ def is_contiguous(input: Tensor, memory_format: memory_format = contiguous_forma
     (True, False, True)
     """
     _check_format("is_contiguous", memory_format)
-    steps = input._backend.k.strides(input._data)
+    steps = layout_strides(input)
     if steps is None:
         return input._backend.k.reshape_view(input._data, (input.numel(),)) is not None
     shape = tuple(input.shape)

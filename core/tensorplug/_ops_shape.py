@@ -13,6 +13,7 @@ from ._dispatch import nary, op_error, unary, view, view_of
 from ._graph import Node
 from ._indexing import SplitBackward0, SplitWithSizesBackward0
 from ._tensor import Tensor, _dim
+from ._view_strides import reshaped_view
 
 
 def _shape_arg(shape: Any) -> tuple[int, ...]:
@@ -193,7 +194,7 @@ def _reshape(input: Tensor, target: tuple[int, ...], must_view: bool) -> Tensor:
     """``input`` in shape ``target``: a view if the backend makes one (``reshape_view``),
     else (``must_view``: ``Tensor.view``'s error) a reshaped clone."""
     try:
-        out = input._backend.k.reshape_view(input._data, target)
+        out = reshaped_view(input, target)
     except Exception as e:
         raise op_error(ViewBackward0, (input,), e) from e
     if out is not None:

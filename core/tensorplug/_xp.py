@@ -298,12 +298,15 @@ def _sorting(xp: Any) -> dict[str, Kernel]:
         side = "right" if right else "left"
         if seq.ndim == 1:
             return xp.asarray(xp.searchsorted(seq, values, side=side)).astype(xp.int64)
-        out = xp.empty(values.shape, dtype=xp.int64)
+        # Row by row, stacked: no write into an array (an immutable library has none).
         flat_seq = xp.reshape(seq, (-1, seq.shape[-1]))
-        flat_out = xp.reshape(out, (-1,) + values.shape[-1:])
         flat_values = xp.reshape(values, (-1,) + values.shape[-1:])
-        for r in range(flat_seq.shape[0]):
-            flat_out[r] = xp.searchsorted(flat_seq[r], flat_values[r], side=side)
-        return out
+        rows = [
+            xp.asarray(xp.searchsorted(flat_seq[r], flat_values[r], side=side)).astype(xp.int64)
+            for r in range(flat_seq.shape[0])
+        ]
+        if not rows:
+            return xp.zeros(values.shape, dtype=xp.int64)
+        return xp.reshape(xp.stack(rows), values.shape)
 
     return {"argsort": argsort, "topk": topk, "unique": unique, "searchsorted": searchsorted}
