@@ -23,6 +23,11 @@ from tensorplug.utils.data import (
     get_worker_info,
 )
 
+# JAX, once another test in this process has imported it (tests/core/test_view_strides.py runs
+# views on the jax backend where it is installed), warns at every fork that its threads may
+# deadlock the child; these workers never touch JAX.
+pytestmark = pytest.mark.filterwarnings(r"ignore:os\.fork\(\) was called:RuntimeWarning")
+
 
 class Samples(Dataset):
     """Sample ``i``: a float tensor, an int and a dict, or a failure at ``fail_at``."""
