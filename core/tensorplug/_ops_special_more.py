@@ -297,7 +297,8 @@ def gammainc(input: Tensor, other: Tensor) -> Tensor:
     """The regularised lower incomplete gamma function ``P(input, other)``.
 
     >>> import tensorplug as tp
-    >>> round(tp.special.gammainc(tp.tensor([1.0]), tp.tensor([1.0])).item(), 6)
+    >>> one = tp.tensor([1.0], dtype=tp.float64)
+    >>> round(tp.special.gammainc(one, one).item(), 6)
     0.632121
     """
     return _gamma(IgammaBackward0, "gammainc", input, other)

@@ -177,7 +177,7 @@ def generate(family: str, db: Iterable[OpInfo], be: Backend, sel: Selection) -> 
                 one = _pick(dtypes, (D.float64, D.float32, D.int64))
                 if one is not None:
                     miss = _missing_forward(be, s)
-                    yield Case(family, info, one, s, missing="forward_" + "_".join(miss))
+                    yield Case(family, info, one, s, missing="forward_" + "+".join(miss))
             for d in info.dtypes:  # checked on a sample whose kernels the backend has
                 if d not in claimed and sel.dtype(d) and samples:
                     yield Case(family, info, d, samples[0], missing=f"dtype_{d.name}")
@@ -186,7 +186,7 @@ def generate(family: str, db: Iterable[OpInfo], be: Backend, sel: Selection) -> 
                 for s in basic:
                     miss = _missing_kernels(be, s)
                     if miss and one is not None:
-                        yield Case(family, info, one, s, missing="kernel_" + "_".join(miss))
+                        yield Case(family, info, one, s, missing="kernel_" + "+".join(miss))
 
 
 def _aliasing_cases(info: OpInfo, dtypes: list[D.dtype], quick: bool) -> Iterator[Case]:

@@ -88,7 +88,7 @@ def _power_samples(rng: Gen) -> Iterator[SampleInput]:
     yield S("n3", (uniform(rng, (3, 3), -1.0, 1.0), 3))
     yield S("n0", (uniform(rng, (3, 3)), 0))
     yield S("n1_batched", (uniform(rng, (2, 2, 2)), 1))
-    yield S("negative", (_wellcond(rng, 3, 3), -2))
+    yield S("negative", (_wellcond(rng, 3, 3), -2), forward_kernels=_INV, needs_kernels=_INV)
 
 
 def _multi_dot_samples(rng: Gen) -> Iterator[SampleInput]:
@@ -244,7 +244,8 @@ def linalg_extra_ops() -> list[OpInfo]:
     return [
         # tp.matrix_power and tp.matrix_exp are the same functions: checked as the methods
         _op("matrix_power", tp.linalg.matrix_power, np.linalg.matrix_power, _power_samples,
-            _INV, namespace=la, variants=(method("matrix_power"),)),
+            # a negative power inverts: that sample declares linalg_inv
+            namespace=la, variants=(method("matrix_power"),)),
         _op("matrix_exp", tp.linalg.matrix_exp, _expm_ref, sq, namespace=la,
             variants=(method("matrix_exp"),), composed=True),
         _op("matrix_rank", tp.linalg.matrix_rank, np.linalg.matrix_rank,
@@ -318,6 +319,7 @@ def linalg_extra_ops() -> list[OpInfo]:
             composed=True, grad_outputs=_first),
         _op("lu", tp.linalg.lu, _lu_ref, _pivoting(_lu_samples), namespace=la, composed=True,
             grad_outputs=lambda r: (r[1], r[2])),
-        _op("lu_solve", _lu_solve_op, _lu_solve_ref, _pivoting(_lu_solve_samples), namespace=la,
+        _op("lu_solve", _lu_solve_op, _lu_solve_ref,
+            with_kernels(_lu_solve_samples, grad=("scatter_add", "linalg_solve")), namespace=la,
             composed=True, torch_fn=_lu_solve_torch),
     ]  # fmt: skip
