@@ -313,7 +313,7 @@ def linalg_extra_ops() -> list[OpInfo]:
         _op("cholesky_solve", tp.cholesky_solve, _chol_solve_ref, _chol_factor_samples,
             _SOLVE, composed=True),
         _op("cholesky_inverse", tp.cholesky_inverse, _chol_inverse_ref,
-            _chol_inverse_samples, _SOLVE, composed=True),
+            _chol_inverse_samples, _INV, composed=True),
         _op("lu_factor", tp.linalg.lu_factor, _lu_factor_ref,
             _pivoting(lambda rng: iter([S("square", (_wellcond(rng, 4, 4),))])), namespace=la,
             composed=True, grad_outputs=_first),
