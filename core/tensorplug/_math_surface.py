@@ -52,31 +52,9 @@ SPECIAL: dict[str, Any] = {
 """``tensorplug.special.NAME``."""
 
 
-def _kth(self: Any, k: int, dim: int = -1, keepdim: bool = False) -> Any:
-    return MD.kthvalue(self, k, dim, keepdim)
-
-
-METHODS: dict[str, Any] = {
-    "median": MD.median, "nanmedian": MD.nanmedian, "kthvalue": _kth, "msort": MD.msort,
-    "mode": MD.mode, "unique_consecutive": RU.unique_consecutive, "histogram": RU.histogram,
-    "quantile": ST.quantile, "nanquantile": ST.nanquantile, "nansum": ST.nansum,
-    "nanmean": ST.nanmean, "aminmax": ST.aminmax, "logcumsumexp": LC.logcumsumexp,
-    "histc": ST.histc,
-    "logaddexp": MX.logaddexp, "logaddexp2": MX.logaddexp2, "float_power": MX.float_power,
-    "fmax": MX.fmax, "fmin": MX.fmin, "gcd": MX.gcd, "lcm": MX.lcm, "ldexp": MX.ldexp,
-    "frexp": MX.frexp, "heaviside": MX.heaviside, "deg2rad": MX.deg2rad, "nextafter": MX.nextafter,
-    "rad2deg": MX.rad2deg, "i0": B.bessel_i0,
-    "mv": LX.mv, "inner": LX.inner, "vdot": LX.vdot, "addr": LX.addr, "addbmm": LX.addbmm,
-    "dist": LX.dist, "renorm": LX.renorm, "cross": LX.cross,
-    "cholesky_solve": LX.cholesky_solve, "cholesky_inverse": LX.cholesky_inverse,
-    "matrix_power": LX.matrix_power, "matrix_exp": LX.matrix_exp,
-}  # fmt: skip
-"""``Tensor.NAME``: the functions PyTorch also spells as methods (``cov``, ``corrcoef``
-too)."""
-METHODS["igamma"] = SM.gammainc
-METHODS["igammac"] = SM.gammaincc
-METHODS["cov"] = ST.cov
-METHODS["corrcoef"] = ST.corrcoef
+METHODS: dict[str, Any] = {**TOP, "igamma": SM.gammainc, "igammac": SM.gammaincc}
+"""``Tensor.NAME``: PyTorch spells every function of ``TOP`` as a method too, and the
+incomplete gamma functions under their ``igamma`` names."""
 
 
 def _inplace_methods() -> dict[str, Any]:
