@@ -163,7 +163,7 @@ def write(t: Tensor, res: Tensor, op: str) -> None:
     if math.prod(t._data.shape) or not t._view_ops:  # an empty expanded array may be read-only
         be = t._backend
         data = res._data
-        if res.dtype is not t.dtype:  # e.g. ``eq_``'s bools: cast here, not by the library
+        if data.dtype != t._data.dtype:  # e.g. ``eq_``'s bools: cast here, not by the library
             data = be.k.astype(data, t.dtype)
         if be.mutable:  # the common case inline: one call less per in-place op
             be.k.assign(t._data, data)
