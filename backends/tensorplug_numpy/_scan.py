@@ -66,12 +66,12 @@ def cumsum(x: Any, axis: int) -> Any:
 
 
 _MIN_PRODUCT_SIZE = 8192
-"""Below this many elements ``_last_axis``'s fixed cost (about 10 us: three products, an
-addition and the check) is more than NumPy's scan takes."""
+"""Below this many elements ``_last_axis``'s fixed cost (three products, an addition and the
+check) is more than NumPy's scan takes (measured: docs/performance.md, "By op")."""
 
 _BLOCK = 16
 """Elements per block of ``_last_axis``: its products cost ``2 * b`` multiply-adds an element
-(and ``2 * n / b`` for the offsets), against NumPy's sequential scan at about 3 ns each."""
+(and ``2 * n / b`` for the offsets), against NumPy's sequential scan's one addition."""
 
 _MAX_BLOCKS = 256
 """Past this many blocks the offsets' product costs more than the blocks' own; the totals are

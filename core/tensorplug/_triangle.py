@@ -22,8 +22,7 @@ shrinks (measured best on 1000 x 1000)."""
 
 _MIN_ELEMENTS = 1 << 16
 """Matrices smaller than this take the one ``where``: its mask is cheap there and the blocks'
-calls (about 4 us each) cost more than they save (measured: 200 x 200 and a batch of 100 x
-100 are faster with ``where``, 1000 x 80 and 80 x 1000 with blocks)."""
+calls cost more than they save (measured: docs/performance.md, "By op")."""
 
 
 def tri_mask(k: Any, shape: tuple[int, ...], diagonal: int, lower: bool, like: Array) -> Array:
